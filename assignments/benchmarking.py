@@ -1,0 +1,250 @@
+"""The engine benchmark as pure functions: scenario -> engine input, online replays, references.
+
+The management command `bench_engine` is a thin shell around `bench_scenario`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assignments.engine import (
+    DemandProfile,
+    Engine,
+    Floor,
+    Occupancy,
+    Plan,
+    Request,
+    TableSpec,
+    Weights,
+    first_fit,
+    smallest_fit,
+)
+from assignments.scenario import Scenario
+
+Assigner = Callable[[Request, Occupancy], Plan | None]
+
+
+# -- conversion ---------------------------------------------------------------------------------
+def scenario_floor(scenario: Scenario) -> Floor:
+    return Floor(
+        tables=tuple(
+            TableSpec(t.id, t.zone, t.min_covers, t.max_covers, t.combinable, t.accessible) for t in scenario.tables
+        ),
+        adjacency=tuple(scenario.adjacency),
+        zone_priority={z.id: z.priority for z in scenario.zones},
+        max_combination_tables=scenario.restaurant.max_combination_tables,
+    )
+
+
+def scenario_requests(scenario: Scenario) -> list[Request]:
+    """Requests in arrival order; each window includes the restaurant's buffer."""
+    buffer = scenario.restaurant.buffer_minutes
+    return [
+        Request(
+            booking_id=b.id,
+            party_size=b.party_size,
+            start=b.start_minute,
+            end=b.start_minute + b.duration_minutes + buffer,
+            preferred_zone=b.preferred_zone,
+            accessible=b.accessible,
+        )
+        for b in scenario.bookings_by_arrival()
+    ]
+
+
+def scenario_demand(scenario: Scenario, base: DemandProfile | None = None) -> DemandProfile:
+    """The generic prior, told the restaurant's opening hours and shortest turn (never its bookings)."""
+    base = base or DemandProfile()
+    r = scenario.restaurant
+    shortest = min(r.turn_minutes.values()) + r.buffer_minutes
+    opens = min(p.start_minute for p in r.service_periods)
+    closes = max(p.end_minute for p in r.service_periods)
+    return DemandProfile(
+        party_mix=base.party_mix,
+        hourly_mix=base.hourly_mix,
+        intensity=base.intensity,
+        shortest_window=shortest,
+        opens=opens,
+        closes=closes,
+    )
+
+
+# -- the plan checker ---------------------------------------------------------------------------
+def check_assignment(scenario: Scenario, assignment: Mapping[str, Sequence[str]]) -> list[str]:
+    """Every way an assignment breaks the scenario rules, independently of the engine's code."""
+    problems: list[str] = []
+    tables = {t.id: t for t in scenario.tables}
+    bookings = {b.id: b for b in scenario.bookings}
+    edges = {frozenset(e) for e in scenario.adjacency}
+    limit = scenario.restaurant.max_combination_tables
+    buffer = scenario.restaurant.buffer_minutes
+    busy: dict[str, list[tuple[int, int, str]]] = {}
+    for bid, tids in sorted(assignment.items()):
+        b = bookings.get(bid)
+        if b is None:
+            problems.append(f"{bid}: unknown booking")
+            continue
+        tids = list(tids)
+        if not tids:
+            problems.append(f"{bid}: no tables")
+            continue
+        if len(set(tids)) != len(tids):
+            problems.append(f"{bid}: a table listed twice")
+        unknown = [t for t in tids if t not in tables]
+        if unknown:
+            problems.append(f"{bid}: unknown table(s) {unknown}")
+            continue
+        specs = [tables[t] for t in tids]
+        if len(specs) == 1:
+            t = specs[0]
+            if not (t.min_covers <= b.party_size <= t.max_covers):
+                problems.append(f"{bid}: party {b.party_size} outside {t.id} {t.min_covers}-{t.max_covers}")
+        else:
+            if len(specs) > limit:
+                problems.append(f"{bid}: {len(specs)} tables joined, limit {limit}")
+            if not all(t.combinable for t in specs):
+                problems.append(f"{bid}: joins a table that is not combinable")
+            if len({t.zone for t in specs}) != 1:
+                problems.append(f"{bid}: joins tables across zones")
+            if sum(t.max_covers for t in specs) < b.party_size:
+                problems.append(f"{bid}: combination seats fewer than {b.party_size}")
+            reached, frontier = {tids[0]}, [tids[0]]
+            while frontier:
+                cur = frontier.pop()
+                for other in tids:
+                    if other not in reached and frozenset((cur, other)) in edges:
+                        reached.add(other)
+                        frontier.append(other)
+            if len(reached) != len(tids):
+                problems.append(f"{bid}: combination not connected")
+        if b.accessible and not all(t.accessible for t in specs):
+            problems.append(f"{bid}: needs accessible tables")
+        for t in tids:
+            busy.setdefault(t, []).append((b.start_minute, b.start_minute + b.duration_minutes + buffer, bid))
+    for t, spans in sorted(busy.items()):
+        spans.sort()
+        for (s1, e1, b1), (s2, _e2, b2) in zip(spans, spans[1:]):
+            if s2 < e1:
+                problems.append(f"{t}: {b1} and {b2} overlap")
+    return problems
+
+
+# -- online replay ------------------------------------------------------------------------------
+@dataclass
+class ReplayResult:
+    name: str
+    assignment: dict[str, tuple[str, ...]]
+    covers_requested: int
+    covers_seated: int
+    to_review: int
+    preferred_total: int
+    preferred_honoured: int
+    latencies_ms: list[float]
+    candidates_evaluated: int = 0
+    wins: Counter = field(default_factory=Counter)
+
+    def figures(self) -> dict[str, Any]:
+        lat = sorted(self.latencies_ms)
+        total_s = sum(lat) / 1000.0
+        return {
+            "covers_requested": self.covers_requested,
+            "covers_seated": self.covers_seated,
+            "seated_ratio": _ratio(self.covers_seated, self.covers_requested),
+            "to_review": self.to_review,
+            "preferred_zone_honoured_pct": round(100.0 * self.preferred_honoured / self.preferred_total, 1)
+            if self.preferred_total
+            else None,
+            "p50_ms": round(_pct(lat, 50), 4),
+            "p99_ms": round(_pct(lat, 99), 4),
+            "plans_per_s": round(self.candidates_evaluated / total_s) if total_s and self.candidates_evaluated else None,
+            "decisions_per_s": round(len(lat) / total_s) if total_s else None,
+            "wins": dict(sorted(self.wins.items())),
+        }
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+def _pct(sorted_values: Sequence[float], pct: float) -> float:
+    if not sorted_values:
+        return 0.0
+    k = max(0, min(len(sorted_values) - 1, int(round(pct / 100.0 * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[k]
+
+
+def engine_assigner(engine: Engine, wins: Counter | None = None, counter: list[int] | None = None) -> Assigner:
+    def assign(request: Request, occupancy: Occupancy) -> Plan | None:
+        decision = engine.decide(request, occupancy)
+        if counter is not None:
+            counter[0] += decision.candidates_evaluated
+        plan = decision.best
+        if plan is not None and wins is not None:
+            wins[plan.strategy] += 1
+        return plan
+
+    return assign
+
+
+def replay(scenario: Scenario, name: str, make: Callable[[Floor], Assigner], floor: Floor | None = None) -> ReplayResult:
+    """Online: arrival order, each request decided before the next is seen, tables kept."""
+    floor = floor or scenario_floor(scenario)
+    requests = scenario_requests(scenario)
+    assign = make(floor)
+    occupancy = Occupancy(floor)
+    assignment: dict[str, tuple[str, ...]] = {}
+    latencies: list[float] = []
+    seated = pref_total = pref_ok = 0
+    for r in requests:
+        t0 = time.perf_counter()
+        plan = assign(r, occupancy)
+        latencies.append((time.perf_counter() - t0) * 1000.0)
+        if r.preferred_zone is not None:
+            pref_total += 1
+        if plan is None:
+            continue
+        occupancy.add(plan.tables, r.start, r.end, r.booking_id)
+        assignment[r.booking_id] = plan.tables
+        seated += r.party_size
+        if r.preferred_zone is not None and floor.table_by_id[plan.tables[0]].zone == r.preferred_zone:
+            pref_ok += 1
+    return ReplayResult(
+        name=name,
+        assignment=assignment,
+        covers_requested=sum(r.party_size for r in requests),
+        covers_seated=seated,
+        to_review=len(requests) - len(assignment),
+        preferred_total=pref_total,
+        preferred_honoured=pref_ok,
+        latencies_ms=latencies,
+    )
+
+
+def replay_engine(
+    scenario: Scenario,
+    weights: Weights | None = None,
+    strategies=None,
+    demand: DemandProfile | None = None,
+    name: str = "engine",
+) -> ReplayResult:
+    floor = scenario_floor(scenario)
+    engine = Engine(floor, weights=weights, strategies=strategies, demand=demand or scenario_demand(scenario))
+    wins: Counter = Counter()
+    counter = [0]
+    result = replay(scenario, name, lambda f: engine_assigner(engine, wins, counter), floor=floor)
+    result.wins = wins
+    result.candidates_evaluated = counter[0]
+    return result
+
+
+def replay_first_fit(scenario: Scenario) -> ReplayResult:
+    return replay(scenario, "first_fit", lambda f: (lambda r, occ: first_fit(f, r, occ)))
+
+
+def replay_smallest_fit(scenario: Scenario) -> ReplayResult:
+    return replay(scenario, "smallest_fit", lambda f: (lambda r, occ: smallest_fit(f, r, occ)))

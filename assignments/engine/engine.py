@@ -1,0 +1,172 @@
+"""The engine: candidates -> strategies -> scoring -> ranked plans. Deterministic, pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .demand import DemandProfile
+from .floor import Candidate, Floor
+from .occupancy import Occupancy
+from .scoring import Option, Weights
+from .strategies import AssignmentStrategy, default_strategies
+from .types import Decision, Plan, Request, StrategyOutcome
+
+ALTERNATIVE = "alternative"
+
+
+@dataclass(slots=True)
+class StrategyContext:
+    """Everything a strategy may read for one decision. Never holds bookings still to come."""
+
+    floor: Floor
+    request: Request
+    occupancy: Occupancy
+    weights: Weights
+    demand: DemandProfile
+    options: list[Option]  # free, valid, non-dominated candidates with features, canonical order
+
+
+class Engine:
+    def __init__(
+        self,
+        floor: Floor,
+        weights: Weights | None = None,
+        strategies: Sequence[AssignmentStrategy] | None = None,
+        demand: DemandProfile | None = None,
+        max_plans: int = 5,
+    ):
+        self.floor = floor
+        self.weights = weights or Weights()
+        chosen = default_strategies() if strategies is None else tuple(strategies)
+        self.strategies = tuple(sorted(chosen, key=lambda s: (s.priority, s.name)))
+        self.demand = demand or DemandProfile()
+        self.max_plans = max_plans
+        self._zone_tables: dict[str, list[str]] = {}
+        for tid in floor.table_ids:
+            self._zone_tables.setdefault(floor.table_by_id[tid].zone, []).append(tid)
+        mix_sizes = sorted({p for p in self.demand.party_mix} | {p for m in self.demand.hourly_mix.values() for p in m})
+        # Later demand, by party size: the shapes each size could use (as table-id tuples).
+        self._demand_shapes = {
+            p: tuple(c.tables for c in floor.candidates_for(p, False)) for p in mix_sizes if p <= floor.largest_party
+        }
+        _ = floor.candidates  # enumerate once, up front
+
+    # -- features -------------------------------------------------------------------------------
+    def _table_windows(self, request: Request, occupancy: Occupancy) -> dict[str, tuple[bool, int | None, int | None]]:
+        s, e = request.start, request.end
+        return {tid: occupancy.window(tid, s, e) for tid in self.floor.table_ids}
+
+    def _lookahead_per_table(self, request: Request, free: set[str]) -> dict[str, float]:
+        """Expected later covers each table would cost, by how much it thins each party size's options.
+
+        Having n free shapes for a size is worth 1 - 1/(n+1); taking a table removes the k shapes
+        that use it. Weighted by the size's share of demand, its covers and the hour's intensity.
+        """
+        demand = self.demand
+        mix = demand.mix_at(request.start)
+        intensity = demand.intensity_at(request.start)
+        per_table: dict[str, float] = {}
+        if intensity <= 0:
+            return per_table
+        for p, shapes in self._demand_shapes.items():
+            share = mix.get(p, 0.0)
+            if share <= 0:
+                continue
+            counts: dict[str, int] = {}
+            n = 0
+            for shape in shapes:
+                if all(t in free for t in shape):
+                    n += 1
+                    for t in shape:
+                        counts[t] = counts.get(t, 0) + 1
+            if not n:
+                continue
+            value = share * p * intensity
+            base = 1.0 / (n + 1)
+            for t, k in counts.items():
+                per_table[t] = per_table.get(t, 0.0) + value * (1.0 / (n - k + 1) - base)
+        return per_table
+
+    def options(self, request: Request, occupancy: Occupancy) -> tuple[list[Option], int]:
+        """Free valid shapes with features, and how many shapes were examined."""
+        floor = self.floor
+        shapes = floor.candidates_for(request.party_size, request.accessible)
+        if not shapes:
+            return [], 0
+        windows = self._table_windows(request, occupancy)
+        free = {t for t, w in windows.items() if w[0]}
+        fitting: list[Candidate] = [c for c in shapes if all(t in free for t in c.tables)]
+        if not fitting:
+            return [], len(shapes)
+        look = self._lookahead_per_table(request, free)
+        demand = self.demand
+        s, e = request.start, request.end
+        shortest = demand.shortest_window
+        by_id = floor.table_by_id
+        table_gap: dict[str, tuple[float, int]] = {}
+        for c in fitting:
+            for t in c.tables:
+                if t in table_gap:
+                    continue
+                _free, prev_end, next_start = windows[t]
+                before = s - (prev_end if prev_end is not None else demand.opens)
+                waste = before if 0 < before < shortest else 0
+                if next_start is not None:
+                    after = next_start - e
+                    if 0 < after < shortest:
+                        waste += after
+                span_start = prev_end if prev_end is not None else min(demand.opens, s)
+                span_end = next_start if next_start is not None else max(demand.closes + shortest, e)
+                table_gap[t] = (waste / 60.0 * by_id[t].max_covers, span_end - span_start)
+        zone_load: dict[str, float] = {}
+        for zone, tids in self._zone_tables.items():
+            zone_load[zone] = sum(1 for t in tids if t not in free) / len(tids)
+        rank = floor.zone_rank
+        party = request.party_size
+        wanted = request.preferred_zone
+        w = self.weights
+        out = []
+        for c in fitting:
+            o = Option(
+                candidate=c,
+                empty_seats=c.max_covers - party,
+                extra_tables=c.size - 1,
+                zone_mismatch=int(wanted is not None and c.zone != wanted),
+                zone_rank=rank[c.zone],
+                gap_waste=sum(table_gap[t][0] for t in c.tables),
+                gap_span=sum(table_gap[t][1] for t in c.tables),
+                lookahead=sum(look.get(t, 0.0) for t in c.tables),
+                zone_load=zone_load[c.zone],
+            )
+            o.score(w)
+            out.append(o)
+        return out, len(shapes)
+
+    # -- decision -------------------------------------------------------------------------------
+    def decide(self, request: Request, occupancy: Occupancy) -> Decision:
+        if request.end <= request.start:
+            raise ValueError(f"empty window for {request.booking_id!r}")
+        opts, examined = self.options(request, occupancy)
+        ctx = StrategyContext(self.floor, request, occupancy, self.weights, self.demand, opts)
+        outcomes: list[StrategyOutcome] = []
+        proposed: dict[tuple[str, ...], tuple[Option, AssignmentStrategy, str]] = {}
+        for strategy in self.strategies:
+            proposal = strategy.propose(ctx)
+            o = proposal.option
+            if o is None:
+                outcomes.append(StrategyOutcome(strategy.name, None, proposal.reason))
+                continue
+            outcomes.append(StrategyOutcome(strategy.name, _plan(o, strategy.name, proposal.reason), proposal.reason))
+            proposed.setdefault(o.tables, (o, strategy, proposal.reason))  # strategies run in priority order
+        ranked = sorted(proposed.values(), key=lambda x: (x[0].cost, x[1].priority, x[0].tables))
+        plans = [_plan(o, s.name, reason) for o, s, reason in ranked]
+        if len(plans) < self.max_plans:
+            rest = sorted((o for o in opts if o.tables not in proposed), key=lambda o: (o.cost, o.tables))
+            for o in rest[: self.max_plans - len(plans)]:
+                plans.append(_plan(o, ALTERNATIVE, "next best by score, in case the proposals are taken"))
+        return Decision(plans=tuple(plans), outcomes=tuple(outcomes), candidates_evaluated=examined)
+
+
+def _plan(o: Option, strategy: str, reason: str) -> Plan:
+    return Plan(tables=o.tables, strategy=strategy, score=o.cost, breakdown=dict(o.breakdown or {}), reason=reason)
