@@ -1,0 +1,245 @@
+"""The only door through which a booking's state changes.
+
+Each transition, in one transaction: a conditional UPDATE on (id, version, state) that bumps the
+version, exactly one `booking_state_history` row, and one outbox event. A stale version raises
+VersionConflict and a transition the state machine forbids raises InvalidTransition; neither writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from assignments import metrics
+from assignments.models import Booking, BookingState, BookingStateHistory, OutboxEvent, TableAllocation
+
+logger = logging.getLogger("maitre.lifecycle")
+
+EVENT_FOR_STATE = {
+    BookingState.PENDING: "booking.created",
+    BookingState.ASSIGNMENT_PENDING: "booking.assignment_requested",
+    BookingState.CONFIRMED: "booking.confirmed",
+    BookingState.MANUAL_REVIEW: "booking.manual_review",
+    BookingState.CANCELLED: "booking.cancelled",
+}
+BOOKING_FAILED = "booking.failed"
+
+
+class LifecycleError(Exception):
+    """Base of the lifecycle's refusals."""
+
+
+class InvalidTransition(LifecycleError):
+    def __init__(self, booking: Booking, transition: str, why: str = ""):
+        self.booking_id = booking.pk
+        self.state = booking.state
+        self.transition = transition
+        msg = f"Booking {booking.pk} cannot {transition.replace('_', ' ')} from state {booking.state!r}"
+        super().__init__(f"{msg}: {why}" if why else msg)
+
+
+class VersionConflict(LifecycleError):
+    def __init__(self, booking: Booking, expected_version: int):
+        self.booking_id = booking.pk
+        self.expected_version = expected_version
+        super().__init__(
+            f"Booking {booking.pk} was changed by someone else (expected version {expected_version}); reload and retry"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made a change: a staff user, or a named part of the system."""
+
+    label: str = "system"
+    user: Any = None
+
+    @classmethod
+    def staff(cls, user) -> Actor:
+        return cls(label=f"staff:{user.get_username()}", user=user)
+
+
+SYSTEM = Actor("system")
+
+
+def _event_payload(booking: Booking, from_state: str, to_state: str, extra: Mapping[str, Any] | None) -> dict:
+    payload = {
+        "booking_id": booking.pk,
+        "restaurant_id": booking.restaurant_id,
+        "external_ref": booking.external_ref,
+        "party_size": booking.party_size,
+        "start_at": booking.start_at.isoformat() if booking.start_at else None,
+        "from_state": from_state,
+        "to_state": to_state,
+        "version": booking.version,
+    }
+    if extra:
+        payload.update(extra)
+    return payload
+
+
+def outbox_emit(
+    *, booking: Booking, event_type: str, payload: Mapping[str, Any] | None = None, correlation_id: str = ""
+) -> OutboxEvent:
+    return OutboxEvent.objects.create(
+        aggregate_type="booking",
+        aggregate_id=str(booking.pk),
+        restaurant_id=booking.restaurant_id,
+        event_type=event_type,
+        payload=_event_payload(booking, booking.state, booking.state, payload),
+        correlation_id=correlation_id,
+    )
+
+
+def booking_record_created(*, booking: Booking, actor: Actor = SYSTEM, correlation_id: str = "") -> None:
+    """The birth of a booking is its first state change: version 1 and the first history row."""
+    with transaction.atomic():
+        updated = Booking.objects.filter(pk=booking.pk, version=0).update(version=1)
+        if updated != 1:
+            raise VersionConflict(booking, 0)
+        booking.version = 1
+        BookingStateHistory.objects.create(
+            booking=booking, from_state="", to_state=booking.state, version=1, transition="create",
+            actor=actor.user, actor_label=actor.label, correlation_id=correlation_id,
+        )
+        OutboxEvent.objects.create(
+            aggregate_type="booking", aggregate_id=str(booking.pk), restaurant_id=booking.restaurant_id,
+            event_type=EVENT_FOR_STATE[BookingState.PENDING],
+            payload=_event_payload(booking, "", booking.state, None), correlation_id=correlation_id,
+        )
+
+
+def _transition(
+    booking: Booking,
+    name: str,
+    *,
+    expected_version: int | None,
+    actor: Actor,
+    metadata: Mapping[str, Any] | None,
+    correlation_id: str,
+    fields: Mapping[str, Any] | None = None,
+    event_extra: Mapping[str, Any] | None = None,
+) -> Booking:
+    method = getattr(booking, name)
+    from_state = booking.state
+    if not can_proceed(method):
+        raise InvalidTransition(booking, name)
+    version = booking.version if expected_version is None else expected_version
+    to_state = method._django_fsm.next_state(from_state)
+    started = time.perf_counter()
+    fields = dict(fields or {})
+    with transaction.atomic():
+        now = timezone.now()
+        updated = Booking.objects.filter(pk=booking.pk, version=version, state=from_state).update(
+            state=to_state, version=version + 1, updated_at=now, **fields
+        )
+        if updated != 1:
+            metrics.TRANSITION_CONFLICTS.inc()
+            raise VersionConflict(booking, version)
+        method()  # the in-memory state follows the row (and django-fsm's signals fire)
+        booking.version = version + 1
+        booking.updated_at = now
+        for key, value in fields.items():
+            setattr(booking, key, value)
+        BookingStateHistory.objects.create(
+            booking=booking, from_state=from_state, to_state=to_state, version=booking.version, transition=name,
+            actor=actor.user, actor_label=actor.label, metadata=dict(metadata or {}), correlation_id=correlation_id,
+        )
+        OutboxEvent.objects.create(
+            aggregate_type="booking", aggregate_id=str(booking.pk), restaurant_id=booking.restaurant_id,
+            event_type=EVENT_FOR_STATE[to_state],
+            payload=_event_payload(booking, from_state, to_state, {**(event_extra or {}), **(metadata or {})}),
+            correlation_id=correlation_id,
+        )
+    metrics.TRANSITION_SECONDS.labels(from_state, to_state).observe(time.perf_counter() - started)
+    logger.info(
+        "booking %s %s -> %s v%s by %s", booking.pk, from_state, to_state, booking.version, actor.label,
+        extra={"correlation_id": correlation_id},
+    )
+    return booking
+
+
+def booking_request_assignment(
+    *,
+    booking: Booking,
+    trigger: str = "creation",
+    expected_version: int | None = None,
+    actor: Actor = SYSTEM,
+    correlation_id: str = "",
+    metadata: Mapping[str, Any] | None = None,
+) -> Booking:
+    """pending / manual_review → assignment_pending; confirmed → assignment_pending only for a modification."""
+    if booking.state == BookingState.CONFIRMED and trigger != "modification":
+        raise InvalidTransition(booking, "request_assignment", "a confirmed booking is re-planned only when modified")
+    return _transition(
+        booking, "request_assignment", expected_version=expected_version, actor=actor,
+        metadata={"trigger": trigger, **(metadata or {})}, correlation_id=correlation_id,
+        fields={"last_correlation_id": correlation_id} if correlation_id else None,
+    )
+
+
+def booking_confirm(
+    *,
+    booking: Booking,
+    tables: list[str],
+    strategy: str,
+    expected_version: int | None = None,
+    actor: Actor = SYSTEM,
+    correlation_id: str = "",
+    metadata: Mapping[str, Any] | None = None,
+) -> Booking:
+    """assignment_pending → confirmed (coordinator) or manual_review → confirmed (staff). The caller has
+    written the allocations in the same transaction."""
+    return _transition(
+        booking, "confirm", expected_version=expected_version, actor=actor,
+        metadata={"tables": list(tables), "strategy": strategy, **(metadata or {})}, correlation_id=correlation_id,
+        fields={"assigned_at": timezone.now(), "assignment_strategy": strategy},
+    )
+
+
+def booking_send_to_review(
+    *,
+    booking: Booking,
+    reason: str,
+    expected_version: int | None = None,
+    actor: Actor = SYSTEM,
+    correlation_id: str = "",
+    metadata: Mapping[str, Any] | None = None,
+) -> Booking:
+    return _transition(
+        booking, "send_to_review", expected_version=expected_version, actor=actor,
+        metadata={"reason": reason, **(metadata or {})}, correlation_id=correlation_id,
+    )
+
+
+def booking_cancel(
+    *,
+    booking: Booking,
+    reason: str = "",
+    expected_version: int | None = None,
+    actor: Actor = SYSTEM,
+    correlation_id: str = "",
+) -> Booking:
+    """Any live state → cancelled; the booking's tables are released in the same transaction."""
+    with transaction.atomic():
+        released = list(
+            TableAllocation.objects.filter(booking_id=booking.pk).values_list("table__label", flat=True)
+        )
+        booking = _transition(
+            booking, "cancel", expected_version=expected_version, actor=actor,
+            metadata={"reason": reason, "released_tables": sorted(released)}, correlation_id=correlation_id,
+        )
+        TableAllocation.objects.filter(booking_id=booking.pk).delete()
+    return booking
+
+
+def booking_record_failure(*, booking: Booking, reason: str, correlation_id: str = "") -> OutboxEvent:
+    """No state change (e.g. the booking was cancelled while we processed it): tell the world it failed."""
+    return outbox_emit(booking=booking, event_type=BOOKING_FAILED, payload={"reason": reason}, correlation_id=correlation_id)

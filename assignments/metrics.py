@@ -1,0 +1,34 @@
+"""Maitre's own Prometheus metrics, in one place so names stay consistent. Exposed at /metrics."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+_MS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+TRANSITION_SECONDS = Histogram(
+    "maitre_booking_transition_seconds", "Time to apply one booking state transition.", ["from_state", "to_state"],
+    buckets=_MS_BUCKETS,
+)
+TRANSITION_CONFLICTS = Counter("maitre_booking_version_conflicts_total", "Transitions refused for a stale version.")
+
+LOCK_ACQUIRE_SECONDS = Histogram(
+    "maitre_lock_acquire_seconds", "Time to acquire (or fail to acquire) a booking lock.", ["backend"],
+    buckets=_MS_BUCKETS,
+)
+LOCK_ACQUIRED = Counter("maitre_lock_acquired_total", "Booking locks acquired.", ["backend"])
+LOCK_CONTENDED = Counter("maitre_lock_contended_total", "Lock requests refused because another owner holds it.", ["backend"])
+LOCK_FAILED = Counter("maitre_lock_failed_total", "Lock operations that failed because the lock store was unreachable.", ["backend", "operation"])
+
+ASSIGNMENT_OUTCOMES = Counter(
+    "maitre_assignment_outcomes_total", "Outcome of each strategy's proposal per attempt.", ["strategy", "result"]
+)
+BOOKINGS_FINISHED = Counter("maitre_bookings_finished_total", "Bookings leaving the pipeline, by final state.", ["state"])
+MANUAL_REVIEW_QUEUE = Gauge("maitre_manual_review_bookings", "Bookings waiting in manual review (sampled).")
+BREAKER_STATE = Gauge("maitre_circuit_breaker_open", "1 when the assignment circuit breaker is open.", ["breaker"])
+QUEUE_LATENCY_SECONDS = Histogram(
+    "maitre_queue_latency_seconds", "From a message being enqueued to a worker starting it.", ["actor"],
+    buckets=_MS_BUCKETS,
+)
+BOOKING_TO_CONFIRMED_SECONDS = Histogram(
+    "maitre_booking_to_confirmed_seconds", "From assignment requested to confirmed.", buckets=_MS_BUCKETS
+)
+ENGINE_DECISION_SECONDS = Histogram("maitre_engine_decision_seconds", "Pure engine decision time.", buckets=_MS_BUCKETS)

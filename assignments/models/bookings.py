@@ -1,0 +1,99 @@
+"""A booking and its state machine. Only assignments.lifecycle moves a booking between states."""
+
+from __future__ import annotations
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django_fsm import FSMField, FSMModelMixin, transition
+
+
+class BookingState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ASSIGNMENT_PENDING = "assignment_pending", "Assignment pending"
+    CONFIRMED = "confirmed", "Confirmed"
+    MANUAL_REVIEW = "manual_review", "Manual review"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+LIVE_STATES = (
+    BookingState.PENDING,
+    BookingState.ASSIGNMENT_PENDING,
+    BookingState.CONFIRMED,
+    BookingState.MANUAL_REVIEW,
+)
+
+LEGACY_STATUS = {BookingState.CONFIRMED: "confirmed", BookingState.CANCELLED: "cancelled"}
+
+
+class Booking(FSMModelMixin, models.Model):
+    restaurant = models.ForeignKey("assignments.Restaurant", on_delete=models.PROTECT, related_name="bookings")
+    external_ref = models.CharField(max_length=100, null=True, blank=True, help_text="The booking platform's id.")
+    guest_name = models.CharField(max_length=200, blank=True)
+    party_size = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField(help_text="End of the seating, without the buffer.")
+    explicit_duration = models.BooleanField(default=False, help_text="False: end_at came from the turn time.")
+    preferred_zone = models.ForeignKey(
+        "assignments.Zone", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    needs_accessible = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    arrival = models.PositiveIntegerField(null=True, blank=True, help_text="Order the request reached us (imports).")
+
+    state = FSMField(default=BookingState.PENDING, choices=BookingState.choices, protected=True, db_index=True)
+    version = models.PositiveIntegerField(default=0, help_text="Counts state changes; every transition checks it.")
+    assignment_attempts = models.PositiveIntegerField(default=0)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    assignment_strategy = models.CharField(max_length=64, blank=True)
+    last_correlation_id = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start_at", "id"]
+        indexes = [models.Index(fields=["restaurant", "start_at"]), models.Index(fields=["state", "start_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["restaurant", "external_ref"], name="booking_unique_external_ref",
+                condition=Q(external_ref__isnull=False),
+            ),
+            models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="booking_end_after_start"),
+            models.CheckConstraint(condition=Q(party_size__gte=1), name="booking_party_positive"),
+        ]
+        permissions = [("assign_booking", "Can assign, retry and cancel bookings from the review queue")]
+
+    def __str__(self) -> str:
+        ref = self.external_ref or f"#{self.pk}"
+        return f"{ref} ({self.party_size}p {self.start_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def legacy_status(self) -> str:
+        return LEGACY_STATUS.get(self.state, "pending")
+
+    # The graph of the state machine. lifecycle.py checks these (can_proceed) and applies them after
+    # its version-checked UPDATE succeeds; nothing else calls them.
+    @transition(
+        field=state,
+        source=[BookingState.PENDING, BookingState.MANUAL_REVIEW, BookingState.CONFIRMED],
+        target=BookingState.ASSIGNMENT_PENDING,
+    )
+    def request_assignment(self) -> None:
+        """Queue for (re)assignment; from confirmed only when the booking was modified."""
+
+    @transition(
+        field=state,
+        source=[BookingState.ASSIGNMENT_PENDING, BookingState.MANUAL_REVIEW],
+        target=BookingState.CONFIRMED,
+    )
+    def confirm(self) -> None:
+        """Seated with tables: by the coordinator, or by staff from review."""
+
+    @transition(field=state, source=BookingState.ASSIGNMENT_PENDING, target=BookingState.MANUAL_REVIEW)
+    def send_to_review(self) -> None:
+        """No plan after the allowed attempts: a person decides."""
+
+    @transition(field=state, source=list(LIVE_STATES), target=BookingState.CANCELLED)
+    def cancel(self) -> None:
+        """Cancelled by the guest, the platform or staff; its tables are released."""

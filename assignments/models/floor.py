@@ -1,0 +1,146 @@
+"""The floor: a restaurant, its zones, its tables and which tables stand next to each other."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from assignments.scenario import turn_minutes_for
+
+
+def default_turn_minutes() -> dict[str, int]:
+    return {"2": 90, "4": 105, "6": 120, "8": 135, "default": 150}
+
+
+def default_service_periods() -> list[dict[str, str]]:
+    return [{"name": "dinner", "start": "17:00", "end": "23:30"}]
+
+
+class Restaurant(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    timezone = models.CharField(max_length=64, default="Europe/London")
+    slot_minutes = models.PositiveSmallIntegerField(default=15, validators=[MinValueValidator(1)])
+    buffer_minutes = models.PositiveSmallIntegerField(default=10)
+    max_combination_tables = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1)])
+    turn_minutes = models.JSONField(default=default_turn_minutes, help_text="Turn time by party size, plus 'default'.")
+    service_periods = models.JSONField(default=default_service_periods)
+    max_assignment_attempts = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1)])
+    scoring_weights = models.JSONField(default=dict, blank=True, help_text="Overrides of the engine's scoring weights.")
+    floor_version = models.PositiveIntegerField(default=1, help_text="Bumped on every floor change; keys the engine's caches.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def clean(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except Exception as exc:
+            raise ValidationError({"timezone": f"Unknown time zone {self.timezone!r}."}) from exc
+        if not isinstance(self.turn_minutes, dict) or "default" not in self.turn_minutes:
+            raise ValidationError({"turn_minutes": "Needs a 'default' entry."})
+
+    def turn_for(self, party_size: int) -> int:
+        return turn_minutes_for(self.turn_minutes, party_size)
+
+    def local_midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(0, 0)).replace(tzinfo=self.tzinfo)
+
+    def service_day_of(self, moment: datetime) -> date:
+        """The service day a moment belongs to: a time before the earliest period start counts to the day before
+        when a period runs past midnight."""
+        local = moment.astimezone(self.tzinfo)
+        crosses = any(p["end"] <= p["start"] for p in self.service_periods)
+        earliest = min(p["start"] for p in self.service_periods) if self.service_periods else "00:00"
+        if crosses and local.strftime("%H:%M") < earliest:
+            return local.date() - timedelta(days=1)
+        return local.date()
+
+    def minute_of_day(self, moment: datetime, day: date) -> int:
+        """Minutes from the local midnight of `day` (the engine's clock)."""
+        return int((moment - self.local_midnight(day)).total_seconds() // 60)
+
+
+class Zone(models.Model):
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="zones")
+    key = models.SlugField(max_length=64, help_text="Stable identifier, e.g. the scenario's zone id.")
+    name = models.CharField(max_length=200)
+    priority = models.IntegerField(default=1, help_text="Lower is offered first.")
+
+    class Meta:
+        ordering = ["restaurant", "priority", "key"]
+        constraints = [models.UniqueConstraint(fields=["restaurant", "key"], name="zone_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.name}"
+
+
+class Table(models.Model):
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="tables")
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="tables")
+    label = models.CharField(max_length=32)
+    min_covers = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    max_covers = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    combinable = models.BooleanField(default=False)
+    accessible = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    position_x = models.IntegerField(null=True, blank=True)
+    position_y = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["restaurant", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["restaurant", "label"], name="table_unique_label"),
+            models.CheckConstraint(condition=Q(min_covers__gte=1), name="table_min_covers_positive"),
+            models.CheckConstraint(condition=Q(max_covers__gte=F("min_covers")), name="table_max_ge_min"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        if self.zone_id and self.restaurant_id and self.zone.restaurant_id != self.restaurant_id:
+            raise ValidationError({"zone": "The zone belongs to another restaurant."})
+        if self.max_covers is not None and self.min_covers is not None and self.max_covers < self.min_covers:
+            raise ValidationError({"max_covers": "Must be at least min covers."})
+
+
+class TableAdjacency(models.Model):
+    """An undirected edge, stored once with table_a.pk < table_b.pk."""
+
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="adjacencies")
+    table_a = models.ForeignKey(Table, on_delete=models.CASCADE, related_name="+")
+    table_b = models.ForeignKey(Table, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name_plural = "table adjacencies"
+        constraints = [
+            models.UniqueConstraint(fields=["table_a", "table_b"], name="adjacency_unique_pair"),
+            models.CheckConstraint(condition=Q(table_a__lt=F("table_b")), name="adjacency_ordered_no_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table_a} – {self.table_b}"
+
+    def clean(self) -> None:
+        if self.table_a_id and self.table_a_id == self.table_b_id:
+            raise ValidationError("A table cannot be adjacent to itself.")
+        for t in (self.table_a, self.table_b):
+            if t.restaurant_id != self.restaurant_id:
+                raise ValidationError(f"Table {t} belongs to another restaurant.")
+        if self.table_a_id and self.table_b_id and self.table_a_id > self.table_b_id:
+            self.table_a, self.table_b = self.table_b, self.table_a

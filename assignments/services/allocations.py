@@ -1,0 +1,88 @@
+"""Allocating tables over a time range to a booking or a hold, never twice.
+
+Postgres: the exclusion constraint `allocation_no_overlap` is the guard; its violation becomes an
+AllocationConflict. SQLite: the transaction is IMMEDIATE (one writer at a time), so the overlap check
+below and the insert cannot interleave with another writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from assignments.models import Booking, Hold, Table, TableAllocation
+
+EXCLUSION_VIOLATION = "23P01"
+
+
+class AllocationConflict(Exception):
+    """Some of the tables are taken over (part of) the window."""
+
+    def __init__(self, tables: Sequence[str], detail: str = ""):
+        self.tables = list(tables)
+        super().__init__(detail or f"Tables {', '.join(self.tables)} are already taken over that time")
+
+
+def _is_exclusion_violation(exc: IntegrityError) -> bool:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) == EXCLUSION_VIOLATION or "allocation_no_overlap" in str(exc)
+
+
+def allocations_purge_expired_holds(*, table_ids: Sequence[int], start_at: datetime, end_at: datetime) -> int:
+    """An expired hold gives way at once: drop its allocations on these tables before anyone allocates."""
+    expired = Hold.objects.filter(expires_at__lte=timezone.now()).values("id")
+    deleted, _ = TableAllocation.objects.filter(
+        table_id__in=list(table_ids), hold_id__in=expired, start_at__lt=end_at, end_at__gt=start_at
+    ).delete()
+    return deleted
+
+
+def allocations_create(
+    *,
+    tables: Sequence[Table],
+    start_at: datetime,
+    end_at: datetime,
+    booking: Booking | None = None,
+    hold: Hold | None = None,
+) -> list[TableAllocation]:
+    """Allocate `tables` over [start_at, end_at) (buffer included) to a booking xor a hold, or raise
+    AllocationConflict and write nothing."""
+    if (booking is None) == (hold is None):
+        raise ValueError("An allocation belongs to exactly one booking or one hold")
+    owner = booking or hold
+    table_ids = [t.pk for t in tables]
+    with transaction.atomic():
+        allocations_purge_expired_holds(table_ids=table_ids, start_at=start_at, end_at=end_at)
+        if connection.vendor != "postgresql":
+            clash = list(
+                TableAllocation.objects.filter(table_id__in=table_ids, start_at__lt=end_at, end_at__gt=start_at)
+                .values_list("table__label", flat=True)
+            )
+            if clash:
+                raise AllocationConflict(sorted(set(clash)))
+        rows = [
+            TableAllocation(
+                restaurant_id=owner.restaurant_id, table=t, booking=booking, hold=hold, start_at=start_at, end_at=end_at
+            )
+            for t in tables
+        ]
+        try:
+            with transaction.atomic():
+                return TableAllocation.objects.bulk_create(rows)
+        except IntegrityError as exc:
+            if _is_exclusion_violation(exc):
+                raise AllocationConflict(sorted(t.label for t in tables)) from exc
+            raise
+
+
+def allocations_release(*, booking: Booking | None = None, hold: Hold | None = None) -> int:
+    if booking is not None:
+        deleted, _ = TableAllocation.objects.filter(booking_id=booking.pk).delete()
+    elif hold is not None:
+        deleted, _ = TableAllocation.objects.filter(hold_id=hold.pk).delete()
+    else:
+        raise ValueError("Release what? Give a booking or a hold")
+    return deleted

@@ -1,0 +1,107 @@
+"""Creating and modifying bookings. State changes themselves go through assignments.lifecycle."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from assignments import lifecycle
+from assignments.lifecycle import SYSTEM, Actor
+from assignments.models import Booking, Restaurant, Zone
+
+
+def booking_window(*, restaurant: Restaurant, start_at: datetime, end_at: datetime) -> tuple[datetime, datetime]:
+    """What a booking occupies: its seating plus the restaurant's buffer."""
+    return start_at, end_at + timedelta(minutes=restaurant.buffer_minutes)
+
+
+def booking_create(
+    *,
+    restaurant: Restaurant,
+    party_size: int,
+    start_at: datetime,
+    duration_minutes: int | None = None,
+    guest_name: str = "",
+    preferred_zone: Zone | None = None,
+    needs_accessible: bool = False,
+    external_ref: str | None = None,
+    notes: str = "",
+    arrival: int | None = None,
+    actor: Actor = SYSTEM,
+    correlation_id: str = "",
+) -> Booking:
+    """A new booking in `pending`, version 1, with its first history row and a booking.created event."""
+    if party_size < 1:
+        raise ValidationError({"party_size": "Must be at least 1."})
+    if start_at.tzinfo is None:
+        raise ValidationError({"start_at": "Must include a time zone."})
+    if preferred_zone is not None and preferred_zone.restaurant_id != restaurant.pk:
+        raise ValidationError({"preferred_zone": "Belongs to another restaurant."})
+    minutes = duration_minutes if duration_minutes is not None else restaurant.turn_for(party_size)
+    if minutes < 1:
+        raise ValidationError({"duration_minutes": "Must be at least 1."})
+    with transaction.atomic():
+        booking = Booking.objects.create(
+            restaurant=restaurant,
+            party_size=party_size,
+            start_at=start_at,
+            end_at=start_at + timedelta(minutes=minutes),
+            explicit_duration=duration_minutes is not None,
+            guest_name=guest_name,
+            preferred_zone=preferred_zone,
+            needs_accessible=needs_accessible,
+            external_ref=external_ref,
+            notes=notes,
+            arrival=arrival,
+        )
+        lifecycle.booking_record_created(booking=booking, actor=actor, correlation_id=correlation_id)
+    return booking
+
+
+def booking_modify(
+    *,
+    booking: Booking,
+    party_size: int | None = None,
+    start_at: datetime | None = None,
+    duration_minutes: int | None = None,
+    expected_version: int | None = None,
+    actor: Actor = SYSTEM,
+    correlation_id: str = "",
+) -> Booking:
+    """Change party size or time. A confirmed booking goes back to assignment_pending (trigger
+    'modification') keeping its tables until the coordinator re-plans it."""
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        version = locked.version if expected_version is None else expected_version
+        if locked.version != version:
+            raise lifecycle.VersionConflict(locked, version)
+        changes = {}
+        if party_size is not None and party_size != locked.party_size:
+            if party_size < 1:
+                raise ValidationError({"party_size": "Must be at least 1."})
+            changes["party_size"] = party_size
+        new_start = start_at or locked.start_at
+        if duration_minutes is not None:
+            minutes = duration_minutes
+            changes["explicit_duration"] = True
+        elif locked.explicit_duration:
+            minutes = int((locked.end_at - locked.start_at).total_seconds() // 60)
+        else:
+            minutes = locked.restaurant.turn_for(changes.get("party_size", locked.party_size))
+        new_end = new_start + timedelta(minutes=minutes)
+        if new_start != locked.start_at:
+            changes["start_at"] = new_start
+        if new_end != locked.end_at:
+            changes["end_at"] = new_end
+        if not changes:
+            return locked
+        Booking.objects.filter(pk=locked.pk).update(**changes)
+        locked.refresh_from_db()
+        if locked.state in ("confirmed", "manual_review", "pending"):
+            lifecycle.booking_request_assignment(
+                booking=locked, trigger="modification", actor=actor, correlation_id=correlation_id,
+                metadata={"changes": {k: str(v) for k, v in changes.items()}},
+            )
+        return locked

@@ -1,0 +1,176 @@
+"""Importing a scenario/v1 file into the database and exporting a restaurant's day back to one."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from assignments.lifecycle import EVENT_FOR_STATE
+from assignments.models import (
+    Booking,
+    BookingState,
+    BookingStateHistory,
+    Hold,
+    OutboxEvent,
+    Restaurant,
+    Table,
+    TableAdjacency,
+    TableAllocation,
+    Zone,
+)
+from assignments.scenario import FORMAT_TAG, Scenario, ScenarioError
+
+
+def restaurant_delete(*, restaurant: Restaurant) -> None:
+    """Remove a restaurant with everything it owns (protected rows first)."""
+    with transaction.atomic():
+        TableAllocation.objects.filter(restaurant=restaurant).delete()
+        Hold.objects.filter(restaurant=restaurant).delete()
+        Booking.objects.filter(restaurant=restaurant).delete()
+        OutboxEvent.objects.filter(restaurant_id=restaurant.pk).delete()
+        TableAdjacency.objects.filter(restaurant=restaurant).delete()
+        Table.objects.filter(restaurant=restaurant).delete()
+        Zone.objects.filter(restaurant=restaurant).delete()
+        restaurant.delete()
+
+
+@transaction.atomic
+def scenario_import(*, scenario: Scenario, replace: bool = False, slug: str | None = None) -> Restaurant:
+    """Create the restaurant, zones, tables, adjacency and the day's bookings (as pending) in one
+    transaction. The scenario's name becomes the restaurant's slug."""
+    slug = slug or slugify(scenario.name)
+    if not slug:
+        raise ScenarioError("name", "must contain letters or digits")
+    existing = Restaurant.objects.filter(slug=slug).first()
+    if existing is not None:
+        if not replace:
+            raise ScenarioError("name", f"restaurant {slug!r} already exists (use --replace)")
+        restaurant_delete(restaurant=existing)
+    r = scenario.restaurant
+    restaurant = Restaurant.objects.create(
+        name=r.name,
+        slug=slug,
+        timezone=r.timezone,
+        slot_minutes=r.slot_minutes,
+        buffer_minutes=r.buffer_minutes,
+        max_combination_tables=r.max_combination_tables,
+        turn_minutes=dict(r.turn_minutes),
+        service_periods=[{"name": p.name, "start": p.start, "end": p.end} for p in r.service_periods],
+    )
+    zones = {
+        z.id: Zone.objects.create(restaurant=restaurant, key=z.id, name=z.name, priority=z.priority)
+        for z in scenario.zones
+    }
+    tables = {
+        t.label: t
+        for t in Table.objects.bulk_create(
+            [
+                Table(
+                    restaurant=restaurant, zone=zones[t.zone], label=t.id, min_covers=t.min_covers,
+                    max_covers=t.max_covers, combinable=t.combinable, accessible=t.accessible, position_x=i,
+                )
+                for i, t in enumerate(scenario.tables)
+            ]
+        )
+    }
+    edges = []
+    for a, b in scenario.adjacency:
+        ta, tb = sorted((tables[a], tables[b]), key=lambda t: t.pk)
+        edges.append(TableAdjacency(restaurant=restaurant, table_a=ta, table_b=tb))
+    TableAdjacency.objects.bulk_create(edges)
+    bookings = Booking.objects.bulk_create(
+        [
+            Booking(
+                restaurant=restaurant,
+                external_ref=b.id,
+                party_size=b.party_size,
+                start_at=scenario.local_datetime(b.start_minute),
+                end_at=scenario.local_datetime(b.start_minute + b.duration_minutes),
+                explicit_duration=b.explicit_duration,
+                preferred_zone=zones[b.preferred_zone] if b.preferred_zone else None,
+                needs_accessible=b.accessible,
+                arrival=b.arrival,
+                version=1,
+            )
+            for b in scenario.bookings
+        ]
+    )
+    BookingStateHistory.objects.bulk_create(
+        [
+            BookingStateHistory(
+                booking=b, from_state="", to_state=BookingState.PENDING, version=1, transition="create",
+                actor_label="import", metadata={"scenario": scenario.name},
+            )
+            for b in bookings
+        ]
+    )
+    OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                aggregate_type="booking", aggregate_id=str(b.pk), restaurant_id=restaurant.pk,
+                event_type=EVENT_FOR_STATE[BookingState.PENDING],
+                payload={"booking_id": b.pk, "restaurant_id": restaurant.pk, "external_ref": b.external_ref,
+                         "party_size": b.party_size, "start_at": b.start_at.isoformat(), "from_state": "",
+                         "to_state": "pending", "version": 1},
+            )
+            for b in bookings
+        ]
+    )
+    return restaurant
+
+
+def scenario_export(*, restaurant: Restaurant, day: date | None = None) -> dict:
+    """The restaurant's floor and one service day's bookings (default: the day of its first booking), as a
+    scenario/v1 document. Cancelled bookings are left out."""
+    zones = list(Zone.objects.filter(restaurant=restaurant).order_by("priority", "id"))
+    tables = list(Table.objects.filter(restaurant=restaurant).select_related("zone").order_by("position_x", "id"))
+    edges = TableAdjacency.objects.filter(restaurant=restaurant).select_related("table_a", "table_b").order_by("id")
+    bookings = Booking.objects.filter(restaurant=restaurant).exclude(state=BookingState.CANCELLED)
+    bookings = list(bookings.select_related("preferred_zone").order_by("id"))
+    if day is None:
+        day = restaurant.service_day_of(min(b.start_at for b in bookings)) if bookings else date.today()
+    midnight = restaurant.local_midnight(day)
+    rows = []
+    for b in bookings:
+        if restaurant.service_day_of(b.start_at) != day:
+            continue
+        local = b.start_at.astimezone(restaurant.tzinfo)
+        minutes = int((b.end_at - b.start_at).total_seconds() // 60)
+        rows.append(
+            {
+                "id": b.external_ref or f"booking-{b.pk}",
+                "party_size": b.party_size,
+                "start": local.strftime("%H:%M"),
+                "duration_minutes": minutes if b.explicit_duration else None,
+                "preferred_zone": b.preferred_zone.key if b.preferred_zone else None,
+                "accessible": b.needs_accessible,
+                "arrival": b.arrival if b.arrival is not None else int((b.created_at - midnight).total_seconds()) % 10**6,
+            }
+        )
+    return {
+        "format": FORMAT_TAG,
+        "name": restaurant.slug,
+        "restaurant": {
+            "name": restaurant.name,
+            "timezone": restaurant.timezone,
+            "date": day.isoformat(),
+            "slot_minutes": restaurant.slot_minutes,
+            "buffer_minutes": restaurant.buffer_minutes,
+            "max_combination_tables": restaurant.max_combination_tables,
+            "turn_minutes": dict(restaurant.turn_minutes),
+            "service_periods": list(restaurant.service_periods),
+        },
+        "zones": [{"id": z.key, "name": z.name, "priority": z.priority} for z in zones],
+        "tables": [
+            {"id": t.label, "zone": t.zone.key, "min_covers": t.min_covers, "max_covers": t.max_covers,
+             "combinable": t.combinable, "accessible": t.accessible}
+            for t in tables
+        ],
+        "adjacency": [[e.table_a.label, e.table_b.label] for e in edges],
+        "bookings": rows,
+    }
+
+
+

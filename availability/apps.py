@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AvailabilityConfig(AppConfig):
+    name = "availability"
+    default_auto_field = "django.db.models.BigAutoField"
