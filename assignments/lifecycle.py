@@ -39,9 +39,9 @@ class LifecycleError(Exception):
 class InvalidTransition(LifecycleError):
     def __init__(self, booking: Booking, transition: str, why: str = ""):
         self.booking_id = booking.pk
-        self.state = booking.state
+        self.state = str(getattr(booking.state, "value", booking.state))
         self.transition = transition
-        msg = f"Booking {booking.pk} cannot {transition.replace('_', ' ')} from state {booking.state!r}"
+        msg = f"Booking {booking.pk} cannot {transition.replace('_', ' ')} from state '{self.state}'"
         super().__init__(f"{msg}: {why}" if why else msg)
 
 

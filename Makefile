@@ -1,0 +1,41 @@
+# Maitre: the two commands for a fresh machine are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+SCENARIO ?= scenarios/sample-medium.json
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-fast run lint migrate bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate --noinput -v0
+
+demo: migrate
+	$(PY) manage.py demo $(SCENARIO)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+run: migrate
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check
+
+bench: $(STAMP)
+	$(PY) manage.py bench_engine scenarios/sample-small.json scenarios/sample-medium.json scenarios/sample-large.json
+
+clean:
+	rm -rf var .pytest_cache .hypothesis

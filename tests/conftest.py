@@ -1,0 +1,62 @@
+"""Shared fixtures. Tests marked `postgres` or `redis` need the real services; on the embedded defaults they
+skip with the reason. With MAITRE_REQUIRE_SERVICES=1 (CI) nothing skips: a missing service fails."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+REQUIRE_SERVICES = os.environ.get("MAITRE_REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = settings.IS_POSTGRES
+    on_redis = bool(settings.REDIS_URL)
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            if REQUIRE_SERVICES:
+                raise pytest.UsageError("MAITRE_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL")
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://..."))
+        if "redis" in item.keywords and not on_redis:
+            if REQUIRE_SERVICES:
+                raise pytest.UsageError("MAITRE_REQUIRE_SERVICES=1 but REDIS_URL is not set")
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://..."))
+
+
+@pytest.fixture
+def redis_client():
+    """The real Redis of REDIS_URL, emptied before and after the test (CI uses a dedicated db number)."""
+    from django_redis import get_redis_connection
+
+    client = get_redis_connection("default")
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    try:
+        cache.clear()
+    except Exception:
+        pass
+    yield
+
+
+@pytest.fixture
+def restaurant(db):
+    from tests.factories import FloorFactory
+
+    return FloorFactory.small()
+
+
+@pytest.fixture
+def sample_restaurant(db):
+    from assignments.scenario import load_scenario
+    from assignments.services.scenarios import scenario_import
+
+    return scenario_import(scenario=load_scenario(settings.BASE_DIR / "scenarios" / "sample-small.json"))

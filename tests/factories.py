@@ -1,0 +1,74 @@
+"""factory_boy factories and a small hand-made floor used across the suite."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import factory
+
+from assignments.models import Booking, Restaurant, Table, TableAdjacency, Zone
+from assignments.services.bookings import booking_create
+
+LONDON = ZoneInfo("Europe/London")
+DAY = datetime(2026, 12, 5, tzinfo=LONDON).date()
+
+
+def at(hhmm: str, day=DAY) -> datetime:
+    h, m = map(int, hhmm.split(":"))
+    return datetime(day.year, day.month, day.day, h, m, tzinfo=LONDON)
+
+
+class RestaurantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Restaurant
+
+    name = factory.Sequence(lambda n: f"Bistro {n}")
+    slug = factory.Sequence(lambda n: f"bistro-{n}")
+    timezone = "Europe/London"
+    buffer_minutes = 10
+
+
+class ZoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Zone
+
+    restaurant = factory.SubFactory(RestaurantFactory)
+    key = factory.Sequence(lambda n: f"zone-{n}")
+    name = factory.LazyAttribute(lambda z: z.key.title())
+    priority = 1
+
+
+class TableFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Table
+
+    restaurant = factory.LazyAttribute(lambda t: t.zone.restaurant)
+    zone = factory.SubFactory(ZoneFactory)
+    label = factory.Sequence(lambda n: f"T{n:02d}")
+    min_covers = 1
+    max_covers = 4
+
+
+def make_booking(restaurant: Restaurant, *, party_size: int = 2, start: str = "19:00", **kwargs) -> Booking:
+    return booking_create(restaurant=restaurant, party_size=party_size, start_at=at(start), **kwargs)
+
+
+class FloorFactory:
+    """A small floor: main room M1 (2), M2 (4, combinable), M3 (4, combinable, accessible), M2-M3 adjacent;
+    terrace T1 (6)."""
+
+    @staticmethod
+    def small() -> Restaurant:
+        r = RestaurantFactory(max_combination_tables=3)
+        main = ZoneFactory(restaurant=r, key="main", name="Main room", priority=1)
+        terrace = ZoneFactory(restaurant=r, key="terrace", name="Terrace", priority=2)
+        TableFactory(zone=main, label="M1", max_covers=2)
+        m2 = TableFactory(zone=main, label="M2", max_covers=4, combinable=True)
+        m3 = TableFactory(zone=main, label="M3", max_covers=4, combinable=True, accessible=True)
+        TableFactory(zone=terrace, label="T1", min_covers=3, max_covers=6)
+        TableAdjacency.objects.create(restaurant=r, table_a=m2, table_b=m3)
+        return r
+
+
+__all__ = ["DAY", "LONDON", "FloorFactory", "RestaurantFactory", "TableFactory", "ZoneFactory", "at", "make_booking"]
