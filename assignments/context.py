@@ -1,0 +1,168 @@
+"""Selectors that build the engine's input for one booking or one day, in a fixed, small number of queries.
+
+The engine's clock is integer minutes from the local midnight of the booking's service day; a window
+includes the restaurant's buffer.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from assignments.engine import DemandProfile, Engine, Floor, Occupancy, Request, TableSpec, Weights
+from assignments.models import Booking, Restaurant, Table, TableAdjacency, TableAllocation
+
+DAY_SPAN = timedelta(hours=30)  # a service day may run past midnight
+
+
+@dataclass
+class FloorState:
+    """The floor as the engine sees it, plus the rows behind its table ids."""
+
+    restaurant: Restaurant
+    floor: Floor
+    tables_by_label: dict[str, Table]
+
+
+@dataclass
+class AssignmentContext:
+    booking: Booking
+    restaurant: Restaurant
+    day: date
+    floor: Floor
+    tables_by_label: dict[str, Table]
+    request: Request
+    occupancy: Occupancy
+    current_tables: tuple[str, ...] = ()  # what the booking holds now (a modification keeps them if they fit)
+    held_tables: tuple[str, ...] = ()  # what its live holds keep for it
+    window: tuple[datetime, datetime] = field(default=(None, None))  # type: ignore[assignment]
+
+
+def floor_state(*, restaurant: Restaurant) -> FloorState:
+    """Two queries: active tables with their zones, and adjacency."""
+    tables = list(Table.objects.filter(restaurant=restaurant, active=True).select_related("zone"))
+    by_pk = {t.pk: t for t in tables}
+    edges = [
+        (by_pk[a].label, by_pk[b].label)
+        for a, b in TableAdjacency.objects.filter(restaurant=restaurant).values_list("table_a_id", "table_b_id")
+        if a in by_pk and b in by_pk
+    ]
+    floor = Floor(
+        tables=tuple(
+            TableSpec(
+                id=t.label, zone=t.zone.key, min_covers=t.min_covers, max_covers=t.max_covers,
+                combinable=t.combinable, accessible=t.accessible,
+            )
+            for t in tables
+        ),
+        adjacency=tuple(edges),
+        zone_priority={t.zone.key: t.zone.priority for t in tables},
+        max_combination_tables=restaurant.max_combination_tables,
+    )
+    return FloorState(restaurant=restaurant, floor=floor, tables_by_label={t.label: t for t in tables})
+
+
+_ENGINES: OrderedDict[tuple, Engine] = OrderedDict()
+_ENGINE_CACHE_SIZE = 64
+
+
+def engine_for(*, restaurant: Restaurant, floor: Floor) -> Engine:
+    """An engine per floor + weights, reused across decisions (its candidate enumeration is the costly part)."""
+    weights = tuple(sorted((restaurant.scoring_weights or {}).items()))
+    key = (restaurant.pk, floor.fingerprint, weights)
+    engine = _ENGINES.get(key)
+    if engine is None:
+        demand_cfg = (restaurant.scoring_weights or {}).get("demand")
+        engine = Engine(
+            floor,
+            weights=Weights.from_mapping({k: v for k, v in (restaurant.scoring_weights or {}).items() if k != "demand"}),
+            demand=DemandProfile.from_mapping(demand_cfg) if isinstance(demand_cfg, dict) else None,
+        )
+        _ENGINES[key] = engine
+        while len(_ENGINES) > _ENGINE_CACHE_SIZE:
+            _ENGINES.popitem(last=False)
+    else:
+        _ENGINES.move_to_end(key)
+    return engine
+
+
+def to_minutes(restaurant: Restaurant, day: date, moment: datetime) -> int:
+    return restaurant.minute_of_day(moment, day)
+
+
+def from_minutes(restaurant: Restaurant, day: date, minute: int) -> datetime:
+    return restaurant.local_midnight(day) + timedelta(minutes=minute)
+
+
+def occupancy_for_day(
+    *,
+    restaurant: Restaurant,
+    day: date,
+    floor: Floor,
+    include_holds: bool = True,
+    exclude_booking_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[Occupancy, list[dict]]:
+    """One query: the day's allocations as per-table intervals. Expired holds are ignored at once;
+    live holds count unless include_holds is False. Returns the occupancy and the rows it was built from."""
+    now = now or timezone.now()
+    midnight = restaurant.local_midnight(day)
+    qs = TableAllocation.objects.filter(
+        restaurant=restaurant, start_at__lt=midnight + DAY_SPAN, end_at__gt=midnight
+    ).filter(Q(booking__isnull=False) | Q(hold__expires_at__gt=now))
+    if not include_holds:
+        qs = qs.filter(hold__isnull=True)
+    rows = list(qs.values("table__label", "booking_id", "hold_id", "hold__booking_id", "start_at", "end_at"))
+    occupancy = Occupancy(floor)
+    known = set(floor.table_ids)
+    for row in rows:
+        if row["table__label"] not in known:
+            continue
+        if exclude_booking_id is not None and exclude_booking_id in (row["booking_id"], row["hold__booking_id"]):
+            continue
+        ref = f"b{row['booking_id']}" if row["booking_id"] else f"h{row['hold_id']}"
+        occupancy.add(
+            [row["table__label"]], to_minutes(restaurant, day, row["start_at"]), to_minutes(restaurant, day, row["end_at"]), ref
+        )
+    return occupancy, rows
+
+
+def request_for(*, booking: Booking, restaurant: Restaurant, day: date) -> Request:
+    buffer = restaurant.buffer_minutes
+    return Request(
+        booking_id=str(booking.pk),
+        party_size=booking.party_size,
+        start=to_minutes(restaurant, day, booking.start_at),
+        end=to_minutes(restaurant, day, booking.end_at) + buffer,
+        preferred_zone=booking.preferred_zone.key if booking.preferred_zone_id else None,
+        accessible=booking.needs_accessible,
+    )
+
+
+def assignment_context(*, booking_id: int, include_holds: bool = True) -> AssignmentContext:
+    """Five queries whatever the floor or the day: booking (+restaurant, zone), tables, adjacency, allocations."""
+    booking = Booking.objects.select_related("restaurant", "preferred_zone").get(pk=booking_id)
+    restaurant = booking.restaurant
+    state = floor_state(restaurant=restaurant)
+    day = restaurant.service_day_of(booking.start_at)
+    occupancy, rows = occupancy_for_day(
+        restaurant=restaurant, day=day, floor=state.floor, include_holds=include_holds, exclude_booking_id=booking.pk
+    )
+    current = tuple(sorted(r["table__label"] for r in rows if r["booking_id"] == booking.pk))
+    held = tuple(sorted(r["table__label"] for r in rows if r["hold__booking_id"] == booking.pk))
+    return AssignmentContext(
+        booking=booking,
+        restaurant=restaurant,
+        day=day,
+        floor=state.floor,
+        tables_by_label=state.tables_by_label,
+        request=request_for(booking=booking, restaurant=restaurant, day=day),
+        occupancy=occupancy,
+        current_tables=current,
+        held_tables=held,
+        window=(booking.start_at, booking.end_at + timedelta(minutes=restaurant.buffer_minutes)),
+    )
