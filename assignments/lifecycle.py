@@ -236,7 +236,9 @@ def booking_cancel(
             booking, "cancel", expected_version=expected_version, actor=actor,
             metadata={"reason": reason, "released_tables": sorted(released)}, correlation_id=correlation_id,
         )
-        TableAllocation.objects.filter(booking_id=booking.pk).delete()
+        from assignments.services.allocations import allocations_release
+
+        allocations_release(booking=booking)
     return booking
 
 
