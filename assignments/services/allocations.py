@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from assignments.models import Booking, Hold, Table, TableAllocation
@@ -37,7 +38,16 @@ def allocations_purge_expired_holds(*, table_ids: Sequence[int], start_at: datet
     deleted, _ = TableAllocation.objects.filter(
         table_id__in=list(table_ids), hold_id__in=expired, start_at__lt=end_at, end_at__gt=start_at
     ).delete()
+    if deleted:
+        for restaurant_id in set(Table.objects.filter(pk__in=list(table_ids)).values_list("restaurant_id", flat=True)):
+            _floor_changed_on_commit(restaurant_id, start_at, end_at)
     return deleted
+
+
+def _floor_changed_on_commit(restaurant_id: int, start_at: datetime, end_at: datetime) -> None:
+    from availability.invalidation import floor_changed
+
+    transaction.on_commit(lambda: floor_changed(restaurant_id=restaurant_id, start_at=start_at, end_at=end_at))
 
 
 def allocations_create(
@@ -71,18 +81,25 @@ def allocations_create(
         ]
         try:
             with transaction.atomic():
-                return TableAllocation.objects.bulk_create(rows)
+                created = TableAllocation.objects.bulk_create(rows)
         except IntegrityError as exc:
             if _is_exclusion_violation(exc):
                 raise AllocationConflict(sorted(t.label for t in tables)) from exc
             raise
+        _floor_changed_on_commit(owner.restaurant_id, start_at, end_at)
+        return created
 
 
 def allocations_release(*, booking: Booking | None = None, hold: Hold | None = None) -> int:
     if booking is not None:
-        deleted, _ = TableAllocation.objects.filter(booking_id=booking.pk).delete()
+        qs = TableAllocation.objects.filter(booking_id=booking.pk)
     elif hold is not None:
-        deleted, _ = TableAllocation.objects.filter(hold_id=hold.pk).delete()
+        qs = TableAllocation.objects.filter(hold_id=hold.pk)
     else:
         raise ValueError("Release what? Give a booking or a hold")
+    span = qs.aggregate(start=Min("start_at"), end=Max("end_at"))
+    if span["start"] is None:
+        return 0
+    deleted, _ = qs.delete()
+    _floor_changed_on_commit((booking or hold).restaurant_id, span["start"], span["end"])
     return deleted

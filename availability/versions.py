@@ -1,0 +1,72 @@
+"""Per restaurant-day versions of the floor's occupancy, kept in the Django cache.
+
+A version only ever grows: it starts from the clock (milliseconds) when the key is missing, so a cache
+that lost the key (restart, eviction) never hands out a version an older snapshot already carries.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.cache import cache
+
+from assignments.context import DAY_SPAN
+
+_TZ_CACHE: dict[int, tuple[float, ZoneInfo]] = {}
+_TZ_CACHE_SECONDS = 300.0
+
+
+def version_key(restaurant_id: int, day: date) -> str:
+    return f"avail:v:{restaurant_id}:{day.isoformat()}"
+
+
+def _seed() -> int:
+    return int(time.time() * 1000)
+
+
+def version_get(*, restaurant_id: int, day: date) -> int:
+    key = version_key(restaurant_id, day)
+    value = cache.get(key)
+    if value is None:
+        cache.add(key, _seed(), timeout=None)
+        value = cache.get(key)
+    return int(value)
+
+
+def version_bump(*, restaurant_id: int, day: date) -> int:
+    key = version_key(restaurant_id, day)
+    try:
+        return int(cache.incr(key))
+    except ValueError:
+        cache.add(key, _seed(), timeout=None)
+        return int(cache.incr(key))
+
+
+def restaurant_tz(restaurant_id: int) -> ZoneInfo:
+    """The restaurant's time zone, remembered in-process for a few minutes (the hook must stay cheap)."""
+    now = time.monotonic()
+    hit = _TZ_CACHE.get(restaurant_id)
+    if hit is not None and now - hit[0] < _TZ_CACHE_SECONDS:
+        return hit[1]
+    from assignments.models import Restaurant
+
+    name = Restaurant.objects.filter(pk=restaurant_id).values_list("timezone", flat=True).first() or "UTC"
+    tz = ZoneInfo(name)
+    _TZ_CACHE[restaurant_id] = (now, tz)
+    return tz
+
+
+def days_touched(*, tz: ZoneInfo, start_at: datetime, end_at: datetime) -> list[date]:
+    """Service days whose occupancy span [local midnight, +DAY_SPAN) overlaps [start_at, end_at)."""
+    first = (start_at - DAY_SPAN).astimezone(tz).date()
+    last = end_at.astimezone(tz).date()
+    out = []
+    day = first
+    while day <= last:
+        midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
+        if midnight < end_at and midnight + DAY_SPAN > start_at:
+            out.append(day)
+        day += timedelta(days=1)
+    return out
