@@ -194,13 +194,17 @@ def booking_confirm(
     actor: Actor = SYSTEM,
     correlation_id: str = "",
     metadata: Mapping[str, Any] | None = None,
+    attempts: int | None = None,
 ) -> Booking:
     """assignment_pending → confirmed (coordinator) or manual_review → confirmed (staff). The caller has
-    written the allocations in the same transaction."""
+    written the allocations in the same transaction. `attempts`: the booking's new attempt count."""
+    fields: dict[str, Any] = {"assigned_at": timezone.now(), "assignment_strategy": strategy}
+    if attempts is not None:
+        fields["assignment_attempts"] = attempts
     return _transition(
         booking, "confirm", expected_version=expected_version, actor=actor,
         metadata={"tables": list(tables), "strategy": strategy, **(metadata or {})}, correlation_id=correlation_id,
-        fields={"assigned_at": timezone.now(), "assignment_strategy": strategy},
+        fields=fields,
     )
 
 
@@ -212,10 +216,12 @@ def booking_send_to_review(
     actor: Actor = SYSTEM,
     correlation_id: str = "",
     metadata: Mapping[str, Any] | None = None,
+    attempts: int | None = None,
 ) -> Booking:
     return _transition(
         booking, "send_to_review", expected_version=expected_version, actor=actor,
         metadata={"reason": reason, **(metadata or {})}, correlation_id=correlation_id,
+        fields={"assignment_attempts": attempts} if attempts is not None else None,
     )
 
 

@@ -30,6 +30,7 @@ class Booking(FSMModelMixin, models.Model):
     restaurant = models.ForeignKey("assignments.Restaurant", on_delete=models.PROTECT, related_name="bookings")
     external_ref = models.CharField(max_length=100, null=True, blank=True, help_text="The booking platform's id.")
     guest_name = models.CharField(max_length=200, blank=True)
+    guest_email = models.EmailField(blank=True)
     party_size = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     start_at = models.DateTimeField()
     end_at = models.DateTimeField(help_text="End of the seating, without the buffer.")

@@ -48,3 +48,25 @@ def booking_submit_for_assignment(
             )
         booking_enqueue(booking_id=booking.pk, trigger=trigger, correlation_id=correlation_id)
     return correlation_id
+
+
+def bookings_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
+    """Safety net for the invariant "never stuck in assignment_pending": re-send bookings that have
+    waited longer than the threshold (their message was lost, e.g. a broker outage). Idempotent."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    threshold = older_than_seconds if older_than_seconds is not None else settings.MAITRE["STUCK_PENDING_SECONDS"]
+    cutoff = timezone.now() - timedelta(seconds=threshold)
+    stuck = list(
+        Booking.objects.filter(state=BookingState.ASSIGNMENT_PENDING, updated_at__lt=cutoff).values_list(
+            "pk", "last_correlation_id"
+        )
+    )
+    from assignments.tasks import process_booking
+
+    for pk, correlation_id in stuck:
+        process_booking.send(booking_id=pk, trigger="retry", correlation_id=correlation_id or new_correlation_id())
+    return len(stuck)

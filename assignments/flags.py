@@ -1,0 +1,41 @@
+"""Rollout controls, as django-waffle switches (global on/off, editable in the admin under Waffle).
+
+Switches rather than per-request flags because the pipeline runs in workers, where there is no request.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from waffle import switch_is_active
+
+PIPELINE_V3 = "assignment_pipeline_v3"
+SHADOW_MODE = "assignment_shadow_mode"
+KILL_SWITCH = "assignment_kill_switch"
+ALL = (PIPELINE_V3, SHADOW_MODE, KILL_SWITCH)
+
+
+class PipelineMode(enum.StrEnum):
+    ENGINE = "engine"  # the new engine assigns
+    SHADOW = "shadow"  # legacy assigns, the engine's choice is recorded beside it
+    LEGACY = "legacy"  # legacy assigns (pipeline gate off, or kill switch on)
+
+
+def pipeline_mode() -> PipelineMode:
+    """Kill switch first (legacy, nothing else runs), then shadow mode, then the pipeline gate."""
+    if switch_is_active(KILL_SWITCH):
+        return PipelineMode.LEGACY
+    if switch_is_active(SHADOW_MODE):
+        return PipelineMode.SHADOW
+    return PipelineMode.ENGINE if switch_is_active(PIPELINE_V3) else PipelineMode.LEGACY
+
+
+def flags_set(**states: bool) -> None:
+    """Set switches by short name (pipeline_v3=, shadow_mode=, kill_switch=); used by commands and tests."""
+    from waffle.models import Switch
+
+    names = {"pipeline_v3": PIPELINE_V3, "shadow_mode": SHADOW_MODE, "kill_switch": KILL_SWITCH}
+    for short, active in states.items():
+        switch, _ = Switch.objects.get_or_create(name=names[short])
+        switch.active = bool(active)
+        switch.save()
