@@ -3,6 +3,7 @@ from .bookings import Booking, BookingState
 from .floor import Restaurant, Table, TableAdjacency, Zone
 from .history import AttemptResult, BookingAssignmentAttempt, BookingStateHistory
 from .outbox import OutboxEvent
+from .review import ReviewBooking
 
 __all__ = [
     "AttemptResult",
@@ -13,6 +14,7 @@ __all__ = [
     "Hold",
     "OutboxEvent",
     "Restaurant",
+    "ReviewBooking",
     "Table",
     "TableAdjacency",
     "TableAllocation",
