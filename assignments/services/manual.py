@@ -1,0 +1,172 @@
+"""Staff seat a booking by hand (from the review queue): one transaction, or nothing at all.
+
+The choice is checked with the engine's own rules: the tables must form one of the floor's plan shapes
+(Floor.candidates: a single table, or combinable tables of one zone connected by adjacency, up to the
+restaurant's limit), the shape must seat the party (covers, accessibility), and every table must be free
+over the booking's window (buffer included). The allocation service, and on Postgres the exclusion
+constraint, remain the final guard against a table taken at the same moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.db.models import Max
+
+from assignments import lifecycle
+from assignments.context import assignment_context, engine_for
+from assignments.engine import Candidate, Floor
+from assignments.lifecycle import Actor, VersionConflict
+from assignments.models import AttemptResult, Booking, BookingAssignmentAttempt, BookingState, TableAllocation
+from assignments.services.allocations import AllocationConflict, allocations_create
+
+MANUAL_STRATEGY = "manual"
+ASSIGNABLE_STATES = (BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING)
+
+
+class ManualAssignmentError(Exception):
+    """A refused manual assignment; nothing was written. `str(exc)` is meant for the person who tried."""
+
+
+class StaleBooking(ManualAssignmentError):
+    pass
+
+
+class NotAssignable(ManualAssignmentError):
+    pass
+
+
+class InvalidTables(ManualAssignmentError):
+    """The tables break a rule: unknown, not combinable, not connected, too many, too small, not accessible."""
+
+
+class TablesTaken(ManualAssignmentError):
+    """Some of the tables are allocated to another booking or a hold over the window."""
+
+    def __init__(self, message: str, tables: Sequence[str]):
+        self.tables = list(tables)
+        super().__init__(message)
+
+
+def _why_not_a_shape(floor: Floor, labels: tuple[str, ...]) -> str:
+    """Explain, in the floor's rules, why these tables are not one plan shape."""
+    specs = [floor.table_by_id[t] for t in labels]
+    if len(labels) > floor.max_combination_tables:
+        return f"at most {floor.max_combination_tables} tables may be joined here, not {len(labels)}"
+    zones = sorted({s.zone for s in specs})
+    if len(zones) > 1:
+        return f"joined tables must stand in one zone; these are in {', '.join(zones)}"
+    lone = sorted(s.id for s in specs if not s.combinable)
+    if lone:
+        return f"{', '.join(lone)} cannot be combined with other tables"
+    return f"{', '.join(labels)} are not connected by adjacency"
+
+
+def manual_plan_check(*, floor: Floor, table_labels: Sequence[str], party_size: int, accessible: bool) -> Candidate:
+    """The floor's plan shape for exactly these tables, if it seats the party; else InvalidTables."""
+    labels = tuple(sorted({str(t).strip() for t in table_labels if str(t).strip()}))
+    if not labels:
+        raise InvalidTables("Choose at least one table.")
+    unknown = [t for t in labels if t not in floor.table_by_id]
+    if unknown:
+        raise InvalidTables(f"Unknown or inactive table(s): {', '.join(unknown)}.")
+    shape = next((c for c in floor.candidates if c.tables == labels), None)
+    if shape is None:
+        raise InvalidTables(f"Tables {', '.join(labels)} cannot seat one party: {_why_not_a_shape(floor, labels)}.")
+    if accessible and not shape.accessible:
+        missing = sorted(t for t in labels if not floor.table_by_id[t].accessible)
+        raise InvalidTables(f"The guest needs an accessible table; {', '.join(missing)} is not accessible.")
+    if not shape.fits(party_size, accessible):
+        if party_size > shape.max_covers:
+            raise InvalidTables(
+                f"Tables {', '.join(labels)} seat at most {shape.max_covers}; the party is {party_size}."
+            )
+        raise InvalidTables(
+            f"Table {labels[0]} takes parties of {shape.min_covers}-{shape.max_covers}; the party is {party_size}."
+        )
+    return shape
+
+
+def booking_assign_manually(
+    *, booking: Booking, table_labels: Sequence[str], actor: Actor, expected_version: int, correlation_id: str = ""
+) -> Booking:
+    """Seat `booking` at `table_labels`: allocations + confirm (history by `actor`) + a 'manual' attempt row, in
+    one transaction. Raises a ManualAssignmentError (StaleBooking, NotAssignable, InvalidTables, TablesTaken)
+    and writes nothing when refused."""
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().select_related("restaurant").get(pk=booking.pk)
+        if locked.version != expected_version:
+            raise StaleBooking(
+                f"Booking {locked} changed while you were looking (it is now '{locked.get_state_display()}', "
+                f"version {locked.version}, not {expected_version}). Reload the page and decide again."
+            )
+        if locked.state not in ASSIGNABLE_STATES:
+            seated = sorted(TableAllocation.objects.filter(booking=locked).values_list("table__label", flat=True))
+            where = f" at {', '.join(seated)}" if seated else ""
+            raise NotAssignable(
+                f"Booking {locked} is '{locked.get_state_display()}'{where}; only bookings in manual review or "
+                "waiting for assignment can be assigned by hand."
+            )
+        ctx = assignment_context(booking_id=locked.pk)
+        shape = manual_plan_check(
+            floor=ctx.floor, table_labels=table_labels, party_size=locked.party_size, accessible=locked.needs_accessible
+        )
+        req, occ = ctx.request, ctx.occupancy
+        busy = {
+            t: sorted({ref for s, e, ref in occ.intervals(t) if s < req.end and e > req.start})
+            for t in shape.tables
+            if not occ.is_free(t, req.start, req.end)
+        }
+        if busy:
+            detail = "; ".join(f"{t} by {', '.join(_ref_label(r) for r in refs)}" for t, refs in busy.items())
+            raise TablesTaken(f"Conflict: tables already taken over {_window_label(ctx)} ({detail}).", sorted(busy))
+
+        # What the booking still holds (tables kept across a modification, its own holds) gives way.
+        TableAllocation.objects.filter(booking=locked).delete()
+        TableAllocation.objects.filter(hold__booking=locked).delete()
+        start_at, end_at = ctx.window
+        try:
+            allocations_create(
+                tables=[ctx.tables_by_label[t] for t in shape.tables], start_at=start_at, end_at=end_at, booking=locked
+            )
+        except AllocationConflict as exc:
+            raise TablesTaken(f"Conflict: {exc}; someone took them a moment ago.", exc.tables) from exc
+
+        score, breakdown = _engine_score(ctx, shape.tables)
+        try:
+            lifecycle.booking_confirm(
+                booking=locked, tables=list(shape.tables), strategy=MANUAL_STRATEGY, expected_version=expected_version,
+                actor=actor, correlation_id=correlation_id,
+                metadata={"manual": True, "score": score},
+            )
+        except VersionConflict as exc:
+            raise StaleBooking(f"Booking {locked} changed while you were looking. Reload the page.") from exc
+        last = BookingAssignmentAttempt.objects.filter(booking=locked).aggregate(n=Max("attempt_no"))["n"] or 0
+        BookingAssignmentAttempt.objects.create(
+            booking=locked, attempt_no=last + 1, strategy=MANUAL_STRATEGY, result=AttemptResult.SUCCESS,
+            reason=f"seated at {', '.join(shape.tables)} by {actor.label}",
+            metadata={"tables": list(shape.tables), "actor": actor.label, "score": score, "breakdown": breakdown},
+            correlation_id=correlation_id,
+        )
+    booking.refresh_from_db()
+    return booking
+
+
+def _engine_score(ctx, tables: tuple[str, ...]) -> tuple[float | None, dict]:
+    """The engine's cost for this choice when it is one of its options (dominated shapes have none)."""
+    options, _ = engine_for(restaurant=ctx.restaurant, floor=ctx.floor).options(ctx.request, ctx.occupancy)
+    for o in options:
+        if o.tables == tables:
+            return o.cost, dict(o.breakdown or {})
+    return None, {}
+
+
+def _ref_label(ref: str) -> str:
+    return f"booking #{ref[1:]}" if ref.startswith("b") else f"hold #{ref[1:]}"
+
+
+def _window_label(ctx) -> str:
+    tz = ctx.restaurant.tzinfo
+    start, end = ctx.window
+    return f"{start.astimezone(tz):%H:%M}-{end.astimezone(tz):%H:%M}"

@@ -1,0 +1,48 @@
+"""The booking state badge, the same in every list, detail page, form and the timeline's legend."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+
+from assignments.models import BookingState
+
+register = template.Library()
+
+# (background, text) per state; the timeline's bars use the same backgrounds.
+STATE_COLOURS: dict[str, tuple[str, str]] = {
+    BookingState.PENDING: ("#78909c", "#ffffff"),
+    BookingState.ASSIGNMENT_PENDING: ("#f9a825", "#1b1b1b"),
+    BookingState.CONFIRMED: ("#2e7d32", "#ffffff"),
+    BookingState.MANUAL_REVIEW: ("#c62828", "#ffffff"),
+    BookingState.CANCELLED: ("#9e9e9e", "#ffffff"),
+}
+HOLD_COLOUR = "#5c6bc0"
+
+
+def state_colour(state: str) -> str:
+    return STATE_COLOURS.get(str(state), ("#546e7a", "#ffffff"))[0]
+
+
+def state_label(state: str) -> str:
+    try:
+        return BookingState(str(state)).label
+    except ValueError:
+        return str(state) or "—"
+
+
+@register.simple_tag
+def state_badge(state: str) -> str:
+    bg, fg = STATE_COLOURS.get(str(state), ("#546e7a", "#ffffff"))
+    return format_html(
+        '<span class="maitre-badge maitre-state-{}" style="background:{};color:{};padding:2px 8px;'
+        'border-radius:10px;font-size:11px;font-weight:600;white-space:nowrap;">{}</span>',
+        state, bg, fg, state_label(state),
+    )
+
+
+@register.filter
+def minutes_label(minutes: int) -> str:
+    """Minutes from local midnight as HH:MM (past midnight wraps)."""
+    minutes = int(minutes)
+    return f"{(minutes // 60) % 24:02d}:{minutes % 60:02d}"
