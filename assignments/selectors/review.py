@@ -82,6 +82,11 @@ class AssignOptions:
         return tuple(t for t in self.tables if t.free)
 
 
+def ref_label(ref: str) -> str:
+    """An occupancy ref ("b12", "h3") in words."""
+    return f"booking #{ref[1:]}" if ref.startswith("b") else f"hold #{ref[1:]}"
+
+
 def _tables_at_time(ctx: AssignmentContext) -> tuple[TableAtTime, ...]:
     floor, req, occ = ctx.floor, ctx.request, ctx.occupancy
     singles = {c.tables[0]: c for c in floor.candidates if c.size == 1}
@@ -91,7 +96,7 @@ def _tables_at_time(ctx: AssignmentContext) -> tuple[TableAtTime, ...]:
         taken = ""
         if not free:
             taken = ", ".join(
-                sorted({ref for s, e, ref in occ.intervals(label) if s < req.end and e > req.start})
+                ref_label(ref) for ref in sorted({r for s, e, r in occ.intervals(label) if s < req.end and e > req.start})
             )
         single = singles.get(label)
         rows.append(

@@ -19,6 +19,7 @@ from assignments.context import assignment_context, engine_for
 from assignments.engine import Candidate, Floor
 from assignments.lifecycle import Actor, VersionConflict
 from assignments.models import AttemptResult, Booking, BookingAssignmentAttempt, BookingState, TableAllocation
+from assignments.selectors.review import ref_label
 from assignments.services.allocations import AllocationConflict, allocations_create
 
 MANUAL_STRATEGY = "manual"
@@ -119,7 +120,7 @@ def booking_assign_manually(
             if not occ.is_free(t, req.start, req.end)
         }
         if busy:
-            detail = "; ".join(f"{t} by {', '.join(_ref_label(r) for r in refs)}" for t, refs in busy.items())
+            detail = "; ".join(f"{t} by {', '.join(ref_label(r) for r in refs)}" for t, refs in busy.items())
             raise TablesTaken(f"Conflict: tables already taken over {_window_label(ctx)} ({detail}).", sorted(busy))
 
         # What the booking still holds (tables kept across a modification, its own holds) gives way.
@@ -160,10 +161,6 @@ def _engine_score(ctx, tables: tuple[str, ...]) -> tuple[float | None, dict]:
         if o.tables == tables:
             return o.cost, dict(o.breakdown or {})
     return None, {}
-
-
-def _ref_label(ref: str) -> str:
-    return f"booking #{ref[1:]}" if ref.startswith("b") else f"hold #{ref[1:]}"
 
 
 def _window_label(ctx) -> str:

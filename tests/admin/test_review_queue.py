@@ -1,0 +1,217 @@
+"""The review queue: what it lists, in which order, with which columns; and who may act on it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from assignments import lifecycle
+from assignments.models import Booking, BookingState, BookingStateHistory, TableAllocation
+from tests.admin.conftest import confirmed_at, in_review
+from tests.factories import make_booking
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = reverse("admin:assignments_reviewbooking_changelist")
+
+
+def assign_url(booking):
+    return reverse("admin:assignments_reviewbooking_assign", args=[booking.pk])
+
+
+def test_lists_review_and_stuck_pending_bookings_soonest_first(restaurant, viewer_client, settings):
+    late = in_review(restaurant, start="21:00", reason="no table after 5 attempts")
+    early = in_review(restaurant, start="18:00", reason="party too large for the floor")
+    stuck = make_booking(restaurant, start="19:30")
+    lifecycle.booking_request_assignment(booking=stuck)
+    BookingStateHistory.objects.filter(booking=stuck, version=stuck.version).update(
+        created_at=timezone.now() - timedelta(seconds=settings.MAITRE["STUCK_PENDING_SECONDS"] + 60)
+    )
+    fresh_pending = make_booking(restaurant, start="19:45")
+    lifecycle.booking_request_assignment(booking=fresh_pending)
+    confirmed = confirmed_at(restaurant, ["M1"], start="18:15")
+    untouched = make_booking(restaurant, start="18:45")
+
+    response = viewer_client.get(QUEUE)
+
+    assert response.status_code == 200
+    rows = list(response.context["cl"].result_list)
+    assert [b.pk for b in rows] == [early.pk, stuck.pk, late.pk]
+    assert not {fresh_pending.pk, confirmed.pk, untouched.pk} & {b.pk for b in rows}
+    html = response.content.decode()
+    assert "party too large for the floor" in html and "stuck waiting for the assigner" in html
+    assert 'class="maitre-badge maitre-state-manual_review"' in html
+    assert 'class="maitre-badge maitre-state-assignment_pending"' in html
+
+
+def test_queue_shows_preferences_and_the_last_attempt(restaurant, viewer_client):
+    from assignments.models import BookingAssignmentAttempt
+
+    zone = restaurant.zones.get(key="terrace")
+    booking = in_review(restaurant, preferred_zone=zone, needs_accessible=True)
+    BookingAssignmentAttempt.objects.create(booking=booking, attempt_no=5, strategy="best_fit", result="no_plan",
+                                            reason="no free table or combination fits the party")
+
+    html = viewer_client.get(QUEUE).content.decode()
+
+    assert "zone: Terrace" in html and "accessible" in html
+    assert "best_fit → no_plan (no free table or combination fits the party)" in html
+
+
+def test_the_same_badge_on_booking_list_and_detail_pages(restaurant, viewer_client):
+    booking = in_review(restaurant)
+    badge = 'class="maitre-badge maitre-state-manual_review"'
+    for url in (
+        reverse("admin:assignments_booking_changelist"),
+        reverse("admin:assignments_booking_change", args=[booking.pk]),
+        reverse("admin:assignments_reviewbooking_change", args=[booking.pk]),
+    ):
+        assert badge in viewer_client.get(url).content.decode(), url
+
+
+# -- permissions -----------------------------------------------------------------------------------------
+def test_a_viewer_can_look_but_not_open_the_assign_form_or_act(restaurant, viewer_client):
+    booking = in_review(restaurant)
+    before = Booking.objects.get(pk=booking.pk).version
+
+    assert viewer_client.get(QUEUE).status_code == 200
+    page = viewer_client.get(reverse("admin:assignments_booking_change", args=[booking.pk]))
+    assert page.status_code == 200 and "Assign manually" not in page.content.decode()
+    assert viewer_client.get(assign_url(booking)).status_code == 403
+    assert viewer_client.post(assign_url(booking), {"plan": "M1", "version": before}).status_code == 403
+    assert viewer_client.post(reverse("admin:assignments_reviewbooking_retry", args=[booking.pk]),
+                              {"version": before}).status_code == 403
+    assert viewer_client.post(reverse("admin:assignments_reviewbooking_cancel", args=[booking.pk]),
+                              {"version": before}).status_code == 403
+    for action in ("retry_selected", "cancel_selected"):
+        response = viewer_client.post(QUEUE, {"action": action, "_selected_action": [booking.pk], "confirm": "yes"})
+        assert response.status_code in (200, 302)
+    assert "retry_selected" not in viewer_client.get(QUEUE).content.decode()
+
+    fresh = Booking.objects.get(pk=booking.pk)
+    assert (fresh.state, fresh.version) == (BookingState.MANUAL_REVIEW, before)
+    assert not TableAllocation.objects.exists()
+
+
+def test_an_assigner_sees_the_form_with_the_engines_ranked_plans(restaurant, assigner_client):
+    from assignments.context import assignment_context, engine_for
+
+    booking = in_review(restaurant, party_size=2)
+    confirmed_at(restaurant, ["M1"], start="19:30")  # the best table is taken: the form must not offer it
+    ctx = assignment_context(booking_id=booking.pk)
+    expected = engine_for(restaurant=ctx.restaurant, floor=ctx.floor).decide(ctx.request, ctx.occupancy).plans
+
+    response = assigner_client.get(assign_url(booking))
+
+    assert response.status_code == 200
+    plans = [p["plan"] for p in response.context["plans"]]
+    assert [p.tables for p in plans] == [p.tables for p in expected] and plans
+    assert ("M1",) not in [p.tables for p in plans]
+    html = response.content.decode()
+    best = plans[0]
+    assert f'name="plan" value="{",".join(best.tables)}"' in html
+    assert f"{best.score:.2f}" in html
+    term, value = next((k, v) for k, v in best.breakdown.items() if v)
+    assert f"{term} {value:.2f}" in html
+    for label in ("M1", "M2", "M3", "T1"):  # the free choice lists every table, M1 marked taken
+        assert f'name="tables" value="{label}"' in html
+    assert f"taken (booking #{Booking.objects.exclude(pk=booking.pk).get().pk})" in html
+
+
+def test_an_assigner_assigns_through_the_form_and_history_carries_the_user(restaurant, assigner, assigner_client):
+    booking = in_review(restaurant, party_size=2)
+
+    response = assigner_client.post(assign_url(booking), {"plan": "M1", "version": booking.version}, follow=True)
+
+    assert response.status_code == 200
+    assert "confirmed at M1" in response.content.decode()
+    fresh = Booking.objects.get(pk=booking.pk)
+    assert fresh.state == BookingState.CONFIRMED
+    last = BookingStateHistory.objects.filter(booking=booking).latest("version")
+    assert last.actor == assigner and last.actor_label == "staff:assigner"
+
+
+def test_free_choice_of_tables_through_the_form(restaurant, assigner_client):
+    booking = in_review(restaurant, party_size=7)
+
+    assigner_client.post(assign_url(booking), {"tables": ["M2", "M3"], "version": booking.version})
+
+    assert sorted(TableAllocation.objects.filter(booking=booking).values_list("table__label", flat=True)) == ["M2", "M3"]
+
+
+def test_a_conflicting_choice_in_the_form_shows_the_conflict_and_writes_nothing(restaurant, assigner_client):
+    other = confirmed_at(restaurant, ["T1"], party_size=4, start="18:45")
+    booking = in_review(restaurant, party_size=4)
+    allocations, history = TableAllocation.objects.count(), BookingStateHistory.objects.count()
+
+    response = assigner_client.post(assign_url(booking), {"tables": ["T1"], "version": booking.version})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Conflict: tables already taken" in html and f"booking #{other.pk}" in html
+    assert (TableAllocation.objects.count(), BookingStateHistory.objects.count()) == (allocations, history)
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.MANUAL_REVIEW
+
+
+def test_a_rule_violation_in_the_form_is_refused_with_its_reason(restaurant, assigner_client):
+    booking = in_review(restaurant, party_size=5)
+
+    response = assigner_client.post(assign_url(booking), {"tables": ["M1", "M2"], "version": booking.version})
+
+    assert "M1 cannot be combined with other tables" in response.content.decode()
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.MANUAL_REVIEW
+    assert not TableAllocation.objects.exists()
+
+
+def test_a_stale_form_is_refused(restaurant, assigner_client):
+    booking = in_review(restaurant)
+    stale_version = booking.version
+    # Meanwhile someone retried it and it came back to review: same state, newer version.
+    lifecycle.booking_request_assignment(booking=booking, trigger="retry")
+    lifecycle.booking_send_to_review(booking=booking, reason="still no table")
+
+    response = assigner_client.post(assign_url(booking), {"plan": "M1", "version": stale_version})
+
+    assert "changed while you were looking" in response.content.decode()
+    fresh = Booking.objects.get(pk=booking.pk)
+    assert fresh.state == BookingState.MANUAL_REVIEW and not TableAllocation.objects.exists()
+    assert response.context["form"].initial["version"] == fresh.version  # the reloaded form carries the new one
+
+
+def test_the_assign_form_of_a_confirmed_booking_redirects_without_writing(restaurant, assigner_client):
+    booking = confirmed_at(restaurant, ["M1"])
+    version = booking.version
+
+    response = assigner_client.post(assign_url(booking), {"plan": "M2", "version": version}, follow=True)
+
+    assert "nothing to assign" in response.content.decode()
+    assert Booking.objects.get(pk=booking.pk).version == version
+    assert list(TableAllocation.objects.values_list("table__label", flat=True)) == ["M1"]
+
+
+def test_cancel_from_the_queue_goes_through_the_lifecycle_as_the_staff_user(restaurant, assigner, assigner_client):
+    booking = in_review(restaurant)
+    url = reverse("admin:assignments_reviewbooking_cancel", args=[booking.pk])
+    assert "Yes, cancel" in assigner_client.get(url).content.decode()
+
+    assigner_client.post(url, {"version": booking.version, "reason": "guest called"})
+
+    fresh = Booking.objects.get(pk=booking.pk)
+    assert fresh.state == BookingState.CANCELLED
+    last = BookingStateHistory.objects.filter(booking=booking).latest("version")
+    assert last.actor == assigner and last.metadata["reason"] == "guest called"
+
+
+def test_bulk_cancel_asks_first_then_cancels(restaurant, assigner_client):
+    a, b = in_review(restaurant, start="18:00"), in_review(restaurant, start="20:00")
+    data = {"action": "cancel_selected", "_selected_action": [a.pk, b.pk]}
+
+    first = assigner_client.post(QUEUE, data)
+    assert "Yes, cancel" in first.content.decode()
+    assert Booking.objects.filter(state=BookingState.CANCELLED).count() == 0
+
+    assigner_client.post(QUEUE, {**data, "confirm": "yes", "reason": "closed"})
+    assert Booking.objects.filter(pk__in=[a.pk, b.pk], state=BookingState.CANCELLED).count() == 2
