@@ -9,13 +9,20 @@ from assignments.models import Booking, Restaurant
 from assignments.services.holds import HOLD_MAX_DURATION_MINUTES, HOLD_TTL_MAX_SECONDS, HOLD_TTL_MIN_SECONDS
 
 
-class RestaurantSlugField(serializers.SlugField):
+class RestaurantSlugField(serializers.Field):
+    """A restaurant by its slug."""
+
     def to_internal_value(self, data) -> Restaurant:
-        slug = super().to_internal_value(data)
+        slug = data if isinstance(data, str) else ""
+        if not slug or len(slug) > 100:
+            raise serializers.ValidationError("Give the restaurant's slug.")
         restaurant = Restaurant.objects.filter(slug=slug).first()
         if restaurant is None:
             raise serializers.ValidationError(f"Unknown restaurant {slug!r}.")
         return restaurant
+
+    def to_representation(self, value) -> str:
+        return value.slug
 
 
 class LocalDateTimeField(serializers.Field):
