@@ -81,7 +81,8 @@ def process_booking(
     schedule: Scheduler | None = None,
 ) -> Outcome:
     """Process one booking. `schedule` sends a delayed retry (default: the Dramatiq actor)."""
-    schedule = schedule or _send_retry
+    if schedule is None:
+        schedule = _send_retry
 
     def retry(reason: str, delay_ms: int | None = None) -> Outcome:
         delay = backoff_ms(retry_no + 1) if delay_ms is None else delay_ms

@@ -1,3 +1,10 @@
 from django.urls import path
 
-urlpatterns: list = []
+from assignments.api import views
+
+urlpatterns = [
+    path("bookings", views.BookingCreateApi.as_view(), name="booking-create"),
+    path("bookings/<int:pk>", views.BookingDetailApi.as_view(), name="booking-detail"),
+    path("bookings/<int:pk>/cancel", views.BookingCancelApi.as_view(), name="booking-cancel"),
+    path("assignments/process", views.ProcessAssignmentApi.as_view(), name="assignment-process"),
+]

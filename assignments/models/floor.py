@@ -70,6 +70,19 @@ class Restaurant(models.Model):
             return local.date() - timedelta(days=1)
         return local.date()
 
+    def is_open_at(self, moment: datetime) -> bool:
+        """Whether a booking may start at this moment (inside one of the service periods)."""
+        local = moment.astimezone(self.tzinfo)
+        minute = local.hour * 60 + local.minute
+        for p in self.service_periods:
+            start = int(p["start"][:2]) * 60 + int(p["start"][3:])
+            end = int(p["end"][:2]) * 60 + int(p["end"][3:])
+            if end <= start:
+                end += 24 * 60
+            if start <= minute < end or start <= minute + 24 * 60 < end:
+                return True
+        return False
+
     def minute_of_day(self, moment: datetime, day: date) -> int:
         """Minutes from the local midnight of `day` (the engine's clock)."""
         return int((moment - self.local_midnight(day)).total_seconds() // 60)

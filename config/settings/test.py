@@ -1,5 +1,7 @@
 """The test suite: the same backends as the environment says (Postgres + Redis in CI), fast hashing."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import MAITRE, SECRET_KEY
 
@@ -8,3 +10,8 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MAITRE = {**MAITRE, "RETRY_BASE_DELAY_MS": 10, "RETRY_MAX_DELAY_MS": 50}
+
+if not IS_POSTGRES:  # noqa: F405
+    # A file (not shared-cache memory) so that worker threads in tests get real SQLite locking.
+    # One file per test process, so that parallel runs on one machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
