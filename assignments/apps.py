@@ -5,3 +5,24 @@ class AssignmentsConfig(AppConfig):
     name = "assignments"
     verbose_name = "Assignments"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        import sys
+
+        from prometheus_client import REGISTRY
+
+        from assignments.metrics import ManualReviewCollector
+
+        if not getattr(REGISTRY, "_maitre_review_collector", False):
+            REGISTRY.register(ManualReviewCollector())
+            REGISTRY._maitre_review_collector = True
+        from django.conf import settings
+
+        if settings.EMBEDDED and "runserver" in sys.argv:
+            # `make run` without Redis: process bookings in this process (the autoreloader's child only).
+            import os
+
+            if os.environ.get("RUN_MAIN") == "true" or "--noreload" in sys.argv:
+                from assignments.embedded import start_inprocess_worker
+
+                start_inprocess_worker()

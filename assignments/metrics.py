@@ -22,7 +22,6 @@ ASSIGNMENT_OUTCOMES = Counter(
     "maitre_assignment_outcomes_total", "Outcome of each strategy's proposal per attempt.", ["strategy", "result"]
 )
 BOOKINGS_FINISHED = Counter("maitre_bookings_finished_total", "Bookings leaving the pipeline, by final state.", ["state"])
-MANUAL_REVIEW_QUEUE = Gauge("maitre_manual_review_bookings", "Bookings waiting in manual review (sampled).")
 BREAKER_STATE = Gauge("maitre_circuit_breaker_open", "1 when the assignment circuit breaker is open.", ["breaker"])
 QUEUE_LATENCY_SECONDS = Histogram(
     "maitre_queue_latency_seconds", "From a message being enqueued to a worker starting it.", ["actor"],
@@ -32,3 +31,19 @@ BOOKING_TO_CONFIRMED_SECONDS = Histogram(
     "maitre_booking_to_confirmed_seconds", "From assignment requested to confirmed.", buckets=_MS_BUCKETS
 )
 ENGINE_DECISION_SECONDS = Histogram("maitre_engine_decision_seconds", "Pure engine decision time.", buckets=_MS_BUCKETS)
+
+
+class ManualReviewCollector:
+    """Bookings waiting in manual review, counted at scrape time (one indexed COUNT)."""
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        from assignments.models import Booking, BookingState
+
+        family = GaugeMetricFamily("maitre_manual_review_bookings", "Bookings waiting in manual review.")
+        try:
+            family.add_metric([], Booking.objects.filter(state=BookingState.MANUAL_REVIEW).count())
+        except Exception:  # a scrape must not fail because the database is away
+            return
+        yield family
