@@ -1,0 +1,50 @@
+"""Real-browser tests: Playwright driving Debian's chromium (never a downloaded browser).
+
+They skip when /usr/bin/chromium is missing, unless MAITRE_REQUIRE_SERVICES=1 (CI), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives a real chromium through Playwright (tests/browser)")
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A fresh headless chromium page. Playwright's sync API runs an event loop in this thread, so the ORM
+    calls the test makes around it need DJANGO_ALLOW_ASYNC_UNSAFE."""
+    if not CHROMIUM.exists():
+        if os.environ.get("MAITRE_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{CHROMIUM} is missing and MAITRE_REQUIRE_SERVICES=1: run .ci/install-extras")
+        pytest.skip(f"needs chromium at {CHROMIUM} (apt-get install chromium, or .ci/install-extras)")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
