@@ -9,6 +9,15 @@ class AssignmentsConfig(AppConfig):
     def ready(self) -> None:
         import sys
 
+        from django.db.models.signals import post_delete, post_save
+
+        from assignments.models import Table, TableAdjacency, Zone
+        from assignments.services.floor import floor_touch_for_instance
+
+        for model in (Table, TableAdjacency, Zone):
+            post_save.connect(floor_touch_for_instance, sender=model, dispatch_uid=f"floor-touch-save-{model.__name__}")
+            post_delete.connect(floor_touch_for_instance, sender=model, dispatch_uid=f"floor-touch-del-{model.__name__}")
+
         from prometheus_client import REGISTRY
 
         from assignments.metrics import ManualReviewCollector

@@ -42,8 +42,22 @@ class AssignmentContext:
     window: tuple[datetime, datetime] = field(default=(None, None))  # type: ignore[assignment]
 
 
+_FLOORS: dict[int, tuple[tuple, FloorState]] = {}
+
+
 def floor_state(*, restaurant: Restaurant) -> FloorState:
-    """Two queries: active tables with their zones, and adjacency."""
+    """The restaurant's floor, cached in the process until its floor_version changes (every save or delete
+    of a table, zone or adjacency bumps it); on a miss, two queries: tables with zones, and adjacency."""
+    key = (restaurant.created_at, restaurant.floor_version, restaurant.max_combination_tables)
+    hit = _FLOORS.get(restaurant.pk)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    state = _load_floor_state(restaurant=restaurant)
+    _FLOORS[restaurant.pk] = (key, state)
+    return state
+
+
+def _load_floor_state(*, restaurant: Restaurant) -> FloorState:
     tables = list(Table.objects.filter(restaurant=restaurant, active=True).select_related("zone"))
     by_pk = {t.pk: t for t in tables}
     edges = [
@@ -119,15 +133,16 @@ def occupancy_for_day(
     rows = list(qs.values("table__label", "booking_id", "hold_id", "hold__booking_id", "start_at", "end_at"))
     occupancy = Occupancy(floor)
     known = set(floor.table_ids)
+    base = midnight.timestamp()
     for row in rows:
         if row["table__label"] not in known:
             continue
         if exclude_booking_id is not None and exclude_booking_id in (row["booking_id"], row["hold__booking_id"]):
             continue
         ref = f"b{row['booking_id']}" if row["booking_id"] else f"h{row['hold_id']}"
-        occupancy.add(
-            [row["table__label"]], to_minutes(restaurant, day, row["start_at"]), to_minutes(restaurant, day, row["end_at"]), ref
-        )
+        start = int((row["start_at"].timestamp() - base) // 60)
+        end = int((row["end_at"].timestamp() - base) // 60)
+        occupancy.add([row["table__label"]], start, end, ref)
     return occupancy, rows
 
 
@@ -144,7 +159,8 @@ def request_for(*, booking: Booking, restaurant: Restaurant, day: date) -> Reque
 
 
 def assignment_context(*, booking_id: int, include_holds: bool = True) -> AssignmentContext:
-    """Five queries whatever the floor or the day: booking (+restaurant, zone), tables, adjacency, allocations."""
+    """Two queries whatever the floor or the day: booking (+restaurant, zone) and the day's allocations
+    (plus two for the floor when it changed since this process last loaded it)."""
     booking = Booking.objects.select_related("restaurant", "preferred_zone").get(pk=booking_id)
     restaurant = booking.restaurant
     state = floor_state(restaurant=restaurant)

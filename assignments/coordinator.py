@@ -185,6 +185,10 @@ def _assign(booking_id: int, trigger: str, correlation_id: str, schedule: Schedu
 
     # No plan could be applied.
     reason = "no free plan" if not plans else f"all {len(plans)} plan(s) taken concurrently"
+    hopeless = not plans and not ctx.floor.candidates_for(ctx.request.party_size, ctx.request.accessible)
+    if hopeless:
+        reason = (f"no table or combination on this floor seats {ctx.request.party_size}"
+                  f"{' with step-free access' if ctx.request.accessible else ''}")
     for o in outcomes:
         rows.append((o.strategy, AttemptResult.NO_PLAN, o.reason, {}))
     if not outcomes:
@@ -193,7 +197,7 @@ def _assign(booking_id: int, trigger: str, correlation_id: str, schedule: Schedu
     conflicted = bool(plans)  # plans existed but were taken: worth an immediate, counted retry
     with transaction.atomic():
         _record(booking, attempt_no, rows, correlation_id)
-        if attempt_no >= max_attempts:
+        if attempt_no >= max_attempts or hopeless:
             lifecycle.booking_send_to_review(
                 booking=booking, reason=f"{reason} after {attempt_no} attempt(s)", actor=COORDINATOR,
                 correlation_id=correlation_id, attempts=attempt_no,

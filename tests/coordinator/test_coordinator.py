@@ -82,10 +82,11 @@ def test_lock_held_elsewhere_means_retry_not_work(restaurant, retries):
 
 
 @pytest.mark.django_db
-def test_no_table_big_enough_retries_then_manual_review(restaurant, retries, django_capture_on_commit_callbacks):
+def test_full_floor_retries_with_backoff_then_manual_review(restaurant, retries, django_capture_on_commit_callbacks):
     restaurant.max_assignment_attempts = 3
     restaurant.save()
-    booking = submitted(restaurant, party_size=40)
+    assert run(submitted(restaurant, party_size=7), retries).status == Status.CONFIRMED  # takes M2+M3
+    booking = submitted(restaurant, party_size=7)  # only M2+M3 seat seven
 
     outcomes = []
     for i in range(3):
@@ -100,6 +101,26 @@ def test_no_table_big_enough_retries_then_manual_review(restaurant, retries, dja
     assert "after 3 attempt" in last.metadata["reason"]
     assert OutboxEvent.objects.filter(aggregate_id=str(booking.pk), event_type="booking.manual_review").exists()
     assert BookingAssignmentAttempt.objects.filter(booking=booking, result=AttemptResult.NO_PLAN).exists()
+
+
+@pytest.mark.django_db
+def test_a_party_no_plan_could_ever_seat_goes_to_review_at_once(restaurant, retries):
+    booking = submitted(restaurant, party_size=40)
+
+    outcome = run(booking, retries)
+
+    assert outcome.status == Status.MANUAL_REVIEW and "seats 40" in outcome.reason
+    assert retries == [] and Booking.objects.get(pk=booking.pk).assignment_attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_table_change_reaches_the_next_decision(restaurant, retries):
+    from assignments.context import assignment_context
+
+    booking = submitted(restaurant, party_size=2)
+    assert "M1" in assignment_context(booking_id=booking.pk).floor.table_by_id  # cached now
+    restaurant.tables.filter(label="M1").get().delete()
+    assert "M1" not in assignment_context(booking_id=booking.pk).floor.table_by_id
 
 
 @pytest.mark.django_db

@@ -1,0 +1,208 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, connections
+
+from assignments import flags
+from assignments.models import Booking, BookingState
+from assignments.reports import percentile
+from assignments.scenario import ScenarioError, load_scenario
+from assignments.services.bookings import booking_create
+from assignments.services.pipeline import booking_submit_for_assignment
+from assignments.services.scenarios import scenario_import
+
+OVERLAPS_SQL = """
+SELECT count(*) FROM assignments_tableallocation a
+JOIN assignments_tableallocation b
+  ON a.table_id = b.table_id AND a.id < b.id
+ AND tstzrange(a.start_at, a.end_at, '[)') && tstzrange(b.start_at, b.end_at, '[)')
+WHERE a.restaurant_id = ANY(%s)
+"""
+
+# Every booking's first decision (confirmed, or a first "no plan" that schedules a retry or sends it to review).
+FIRST_DECISION_SQL = """
+SELECT max(first) FROM (
+  SELECT min(a.created_at) AS first FROM booking_assignment_attempts a
+  JOIN assignments_booking b ON b.id = a.booking_id
+  WHERE b.restaurant_id = ANY(%s) GROUP BY a.booking_id
+) t
+"""
+
+LATENCY_SQL = """
+SELECT EXTRACT(EPOCH FROM (c.created_at - r.created_at)) * 1000
+FROM booking_state_history r
+JOIN booking_state_history c ON c.booking_id = r.booking_id AND c.to_state = 'confirmed'
+JOIN assignments_booking b ON b.id = r.booking_id
+WHERE r.to_state = 'assignment_pending' AND b.restaurant_id = ANY(%s)
+"""
+
+
+class Command(BaseCommand):
+    help = (
+        "Load test on PostgreSQL + Redis: import a scenario (optionally as several restaurants), create all its "
+        "bookings concurrently through the service, let K rundramatiq worker processes seat them, and report "
+        "throughput, booking-to-confirmed latency, outcomes and an SQL overlap check. `seconds` runs until every "
+        "booking had its first decision (throughput_per_s = bookings / seconds); `drain_seconds` until none is "
+        "left in assignment_pending, which includes the retry backoff of bookings the floor cannot take."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--workers", type=int, default=2, help="rundramatiq worker processes.")
+        parser.add_argument("--threads", type=int, default=4, help="Threads per worker process.")
+        parser.add_argument("--concurrency", type=int, default=8, help="Threads creating bookings.")
+        parser.add_argument("--rate", type=float, default=None, help="Bookings per second (default: all at once).")
+        parser.add_argument("--copies", type=int, default=1, help="Import the scenario as this many restaurants.")
+        parser.add_argument("--timeout", type=float, default=300.0)
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args, file, workers, threads, concurrency, rate, copies, timeout, json: bool, **options):
+        if not settings.IS_POSTGRES or not settings.REDIS_URL:
+            raise CommandError("loadtest needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
+        try:
+            scenario = load_scenario(file)
+        except (ScenarioError, FileNotFoundError) as exc:
+            raise CommandError(f"{file}: {exc}") from exc
+        say = (lambda *a: None) if json else (lambda msg: self.stderr.write(msg))
+
+        restaurants = [
+            scenario_import(scenario=scenario, replace=True, slug=f"loadtest-{i}") for i in range(copies)
+        ]
+        restaurant_ids = [r.pk for r in restaurants]
+        # The import creates bookings; the load test creates them itself through the service.
+        Booking.objects.filter(restaurant_id__in=restaurant_ids).delete()
+        flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
+        self._flush_queues()
+
+        say(f"starting {workers} worker process(es) x {threads} threads")
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "rundramatiq", "--processes", str(workers), "--threads", str(threads),
+             "--queues", "assignments", "--skip-logging"],
+            cwd=settings.BASE_DIR, env={**os.environ, "LOG_LEVEL": "ERROR", "MAITRE_LOG_LEVEL": "WARNING"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        try:
+            time.sleep(4.0)  # workers boot (imports, broker connection)
+            if proc.poll() is not None:
+                raise CommandError("the workers exited at start; run `manage.py rundramatiq` to see why")
+            requests = [
+                (r, b) for b in scenario.bookings_by_arrival() for r in restaurants
+            ]
+            say(f"creating {len(requests)} bookings ({'all at once' if not rate else f'{rate}/s'})")
+            started = time.monotonic()
+            wall_started = time.time()
+            self._create_all(scenario, requests, concurrency, rate)
+            created_s = time.monotonic() - started
+            decided_s = self._wait(restaurant_ids, started, timeout, say)
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+        with connection.cursor() as cur:
+            cur.execute(FIRST_DECISION_SQL, [restaurant_ids])
+            last_first_decision = cur.fetchone()[0]
+            cur.execute(OVERLAPS_SQL, [restaurant_ids])
+            overlaps = cur.fetchone()[0]
+            cur.execute(LATENCY_SQL, [restaurant_ids])
+            latencies = [float(row[0]) for row in cur.fetchall()]
+        first_s = (last_first_decision.timestamp() - wall_started) if last_first_decision else decided_s
+        states = Booking.objects.filter(restaurant_id__in=restaurant_ids)
+        count = lambda s: states.filter(state=s).count()  # noqa: E731
+        total = states.count()
+        result = {
+            "scenario": scenario.name,
+            "copies": copies,
+            "workers": workers,
+            "threads": threads,
+            "rate": rate,
+            "bookings": total,
+            "seconds": round(first_s, 3),
+            "create_seconds": round(created_s, 3),
+            "throughput_per_s": round(total / first_s, 1) if first_s else 0.0,
+            "drain_seconds": round(decided_s, 3),
+            "p50_ms": round(percentile(latencies, 50), 1),
+            "p99_ms": round(percentile(latencies, 99), 1),
+            "confirmed": count(BookingState.CONFIRMED),
+            "manual_review": count(BookingState.MANUAL_REVIEW),
+            "stuck": count(BookingState.ASSIGNMENT_PENDING),
+            "overlaps": overlaps,
+        }
+        if json:
+            self.stdout.write(__import__("json").dumps(result))
+            return
+        width = max(len(k) for k in result)
+        for key, value in result.items():
+            self.stdout.write(f"  {key:<{width}}  {value}")
+
+    def _flush_queues(self) -> None:
+        import dramatiq
+
+        broker = dramatiq.get_broker()
+        import assignments.tasks  # noqa: F401
+
+        for queue in list(broker.get_declared_queues()):
+            broker.flush(queue)
+
+    def _create_all(self, scenario, requests, concurrency, rate) -> None:
+        errors: list[BaseException] = []
+        local = threading.local()
+
+        def create(item):
+            r, b = item
+            try:
+                booking = booking_create(
+                    restaurant=r, party_size=b.party_size, start_at=scenario.local_datetime(b.start_minute),
+                    duration_minutes=b.duration_minutes if b.explicit_duration else None,
+                    external_ref=b.id, arrival=b.arrival,
+                    preferred_zone=r.zones.get(key=b.preferred_zone) if b.preferred_zone else None,
+                    needs_accessible=b.accessible,
+                )
+                booking_submit_for_assignment(booking=booking, trigger="creation")
+            except BaseException as exc:  # reported after the run
+                errors.append(exc)
+            finally:
+                local.done = True
+
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="loadtest") as pool:
+            if rate:
+                t0 = time.monotonic()
+                futures = []
+                for i, item in enumerate(requests):
+                    delay = t0 + i / rate - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                    futures.append(pool.submit(create, item))
+                for f in futures:
+                    f.result()
+            else:
+                list(pool.map(create, requests))
+        connections.close_all()
+        if errors:
+            raise CommandError(f"{len(errors)} bookings could not be created; first: {errors[0]!r}")
+
+    def _wait(self, restaurant_ids, started, timeout, say) -> float:
+        while True:
+            pending = Booking.objects.filter(
+                restaurant_id__in=restaurant_ids, state=BookingState.ASSIGNMENT_PENDING
+            ).count()
+            elapsed = time.monotonic() - started
+            if pending == 0:
+                return elapsed
+            if elapsed > timeout:
+                say(f"timeout: {pending} still pending")
+                return elapsed
+            time.sleep(0.05)
+
+
+

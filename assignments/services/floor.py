@@ -1,0 +1,21 @@
+"""Floor versioning: every change to a table, zone or adjacency bumps the restaurant's floor_version, which
+keys the in-process floor and engine caches (assignments.context)."""
+
+from __future__ import annotations
+
+from django.db.models import F
+
+from assignments.models import Restaurant
+
+
+def floor_touch(*, restaurant_id: int) -> None:
+    Restaurant.objects.filter(pk=restaurant_id).update(floor_version=F("floor_version") + 1)
+
+
+def floor_touch_for_instance(sender, instance, **kwargs) -> None:
+    """Connected to post_save/post_delete of Table, Zone and TableAdjacency: a cache key, not business logic."""
+    if kwargs.get("raw"):
+        return
+    restaurant_id = getattr(instance, "restaurant_id", None)
+    if restaurant_id:
+        floor_touch(restaurant_id=restaurant_id)
