@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -48,3 +49,7 @@ def browser_page(monkeypatch):
         finally:
             context.close()
             browser.close()
+            # ORM calls made while Playwright's loop ran may have opened a connection of their own; a
+            # persistent one (CONN_MAX_AGE) would keep the test database from being dropped at the end.
+            connections.close_all()
+    connections.close_all()
