@@ -54,39 +54,42 @@ def snapshot_key(restaurant_id: int, day: date, minute: int, party_size: int, ac
     return f"avail:s:{restaurant_id}:{day.isoformat()}:{minute}:{party_size}:{int(accessible)}:{int(include_holds)}"
 
 
+INFINITY = 10**9
+
+
 @dataclass
 class DayFloor:
-    """What the computation of a day's snapshots reads: the floor and the day's occupancy (3 queries)."""
+    """What the computation of a day's snapshots reads: the floor and the day's occupancy (a query or
+    two, plus the floor when it is not cached in the process)."""
 
     floor: Floor
     occupancy: Occupancy
     valid_until: float | None  # epoch seconds of the first expiry of a counted hold
 
     def __post_init__(self) -> None:
-        self._free: dict[tuple[int, int], frozenset[str]] = {}
-        self._free_shapes: dict[tuple[int, int, bool], list] = {}
+        self._intervals = {t: self.occupancy.intervals(t) for t in self.floor.table_ids}
+        self._until: dict[int, tuple[dict[str, int], list[tuple[int, object]]]] = {}
+        self.turn_groups: dict[int, list[tuple[int, int, int]]] = {}
 
-    def free_tables(self, start: int, end: int) -> frozenset[str]:
-        key = (start, end)
-        hit = self._free.get(key)
-        if hit is None:
-            occ = self.occupancy
-            hit = frozenset(t for t in self.floor.table_ids if occ.is_free(t, start, end))
-            self._free[key] = hit
-        return hit
-
-    def free_shapes(self, start: int, end: int, accessible: bool) -> list:
-        """Every plan shape (not only one party's) whose tables are all free over [start, end)."""
-        key = (start, end, accessible)
-        hit = self._free_shapes.get(key)
-        if hit is None:
-            free = self.free_tables(start, end)
-            hit = [
-                c for c in self.floor.candidates
-                if (c.accessible or not accessible) and all(t in free for t in c.tables)
-            ]
-            self._free_shapes[key] = hit
-        return hit
+    def free_until(self, minute: int) -> tuple[dict[str, int], list[tuple[int, object]]]:
+        """For a slot start: until when each table stays free (the slot itself if it is taken), and every plan
+        shape with the minute its first table is taken. A table or shape is free over [minute, end) exactly
+        when that minute is >= end."""
+        hit = self._until.get(minute)
+        if hit is not None:
+            return hit
+        tables: dict[str, int] = {}
+        for tid, intervals in self._intervals.items():
+            until = INFINITY
+            for start, end, _ref in intervals:  # a handful per table and day, sorted by start
+                if end <= minute:
+                    continue
+                until = minute if start <= minute else start
+                break
+            tables[tid] = until
+        shapes = [(min(tables[t] for t in c.tables), c) for c in self.floor.candidates]
+        self._until[minute] = (tables, shapes)
+        return tables, shapes
 
 
 def day_floor_load(*, restaurant: Restaurant, day: date, include_holds: bool) -> DayFloor:
@@ -129,30 +132,37 @@ def snapshot_compute(
     floor = day_floor.floor
     buffer = restaurant.buffer_minutes
     end = minute + restaurant.turn_for(party_size) + buffer
-    free = day_floor.free_tables(minute, end)
+    tables_until, shapes_until = day_floor.free_until(minute)
     rank = floor.zone_rank
     plans = sorted(
-        (c for c in floor.candidates_for(party_size, accessible) if all(t in free for t in c.tables)),
+        (c for c in floor.candidates_for(party_size, accessible) if all(tables_until[t] >= end for t in c.tables)),
         key=lambda c: (c.max_covers - party_size, c.size, rank[c.zone], c.tables),
     )
-    floor_largest = max((c.max_covers for c in floor.candidates if c.accessible or not accessible), default=0)
+    usable = [(until, c) for until, c in shapes_until if c.accessible or not accessible]
+    floor_largest = max((c.max_covers for _u, c in usable), default=0)
+    groups = day_floor.turn_groups.get(floor_largest)
+    if groups is None:
+        groups = day_floor.turn_groups[floor_largest] = _turn_groups(restaurant, floor_largest)
     largest = 0
-    for lo, hi, turn in _turn_groups(restaurant, floor_largest):
-        for c in day_floor.free_shapes(minute, minute + turn + buffer, accessible):
-            reach = min(c.max_covers, hi)
-            if reach >= lo and (c.size > 1 or reach >= c.min_covers) and reach > largest:
-                largest = reach
-    now = time.time()
+    for lo, hi, turn in reversed(groups):
+        if hi <= largest:
+            break
+        group_end = minute + turn + buffer
+        for until, c in usable:
+            if until >= group_end:
+                reach = min(c.max_covers, hi)
+                if reach >= lo and (c.size > 1 or reach >= c.min_covers) and reach > largest:
+                    largest = reach
     return {
         "minute": minute,
         "start_at": from_minutes(restaurant, day, minute).isoformat(),
         "end_at": from_minutes(restaurant, day, end).isoformat(),
         "plans": [list(c.tables) for c in plans],
-        "free_tables": sorted(free),
+        "free_tables": sorted(t for t, until in tables_until.items() if until >= end),
         "largest_party": largest,
         "floor_largest_party": floor_largest,
         "version": version,
-        "as_of": now,
+        "as_of": time.time(),
         "valid_until": day_floor.valid_until,
     }
 
