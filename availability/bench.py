@@ -19,6 +19,7 @@ from assignments.context import assignment_context, engine_for
 from assignments.models import Booking, BookingState, Restaurant
 from assignments.scenario import Scenario
 from assignments.services.allocations import AllocationConflict, allocations_create
+from assignments.services.bookings import booking_create
 from assignments.services.scenarios import scenario_import
 from availability import events
 from availability.selectors import availability_for_day, availability_for_slot
@@ -207,11 +208,15 @@ def run(*, scenario: Scenario, seat: int, party_size: int, slot: str, iterations
     try:
         # Each remaining booking is confirmed (its tables must vanish from the snapshot), then cancelled
         # (they must come back): two changes, and the floor stays as loaded as it was.
-        for booking in pending[seat:]:
-            if len(staleness.samples) >= changes:
+        templates = [b for b in pending[seat:] if not b.explicit_duration]  # window = the slot's window
+        for attempt in range(changes * 5):
+            if len(staleness.samples) >= changes or not templates:
                 break
-            if booking.explicit_duration:  # its window is not the slot's window for its party size
-                continue
+            template = templates[attempt % len(templates)]
+            booking = booking_create(
+                restaurant=restaurant, party_size=template.party_size, start_at=template.start_at,
+                preferred_zone=template.preferred_zone, needs_accessible=template.needs_accessible,
+            )
             ctx = assignment_context(booking_id=booking.pk)
             best = engine_for(restaurant=restaurant, floor=ctx.floor).decide(ctx.request, ctx.occupancy).best
             if best is None:
