@@ -237,7 +237,7 @@ def run(*, scenario: Scenario, seat: int, party_size: int, slot: str, iterations
             heard.clear()
             committed_at: list[float] = []
             with transaction.atomic():
-                transaction.on_commit(lambda: committed_at.append(time.time()))
+                transaction.on_commit(lambda done=committed_at: done.append(time.time()))
                 lifecycle.booking_cancel(booking=Booking.objects.get(pk=booking.pk), reason="benchmark")
             observe(committed_at[0] if committed_at else None)
     finally:

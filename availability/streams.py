@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import time
@@ -33,10 +34,8 @@ class AvailabilityEventStream:
         self._unsubscribe = events.subscribe(restaurant_id, self._on_change)
 
     def _on_change(self, message: dict[str, Any]) -> None:
-        try:
+        with contextlib.suppress(queue.Full):  # a stalled client loses events, never the publisher's time
             self._queue.put_nowait(message)
-        except queue.Full:  # a stalled client loses events, never the publisher's time
-            pass
 
     def __iter__(self) -> Iterator[bytes]:
         deadline = time.monotonic() + self.max_seconds
