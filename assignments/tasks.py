@@ -6,6 +6,7 @@ import time
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage
+from dramatiq_crontab import cron
 
 from assignments import metrics
 
@@ -26,6 +27,7 @@ def process_booking(booking_id: int, trigger: str = "creation", correlation_id: 
     coordinate(booking_id=booking_id, trigger=trigger, correlation_id=correlation_id, retry_no=retry_no)
 
 
+@cron("* * * * *")  # a safety net; `manage.py relay_outbox --loop` relays continuously
 @dramatiq.actor(queue_name="events", max_retries=10, time_limit=60_000)
 def relay_outbox(batch_size: int = 500) -> None:
     from assignments.services.outbox import outbox_relay
@@ -41,6 +43,7 @@ def notify_booking_event(event_id: int) -> None:
     notification_send_for_event(event_id=event_id)
 
 
+@cron("* * * * *")
 @dramatiq.actor(queue_name="maintenance", max_retries=3)
 def requeue_stuck_bookings() -> None:
     from assignments.services.pipeline import bookings_requeue_stuck

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_fsm",
     "waffle",
     "django_dramatiq",
+    "dramatiq_crontab",
     "assignments",
     "availability",
     "optimization",

@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from assignments.embedded import start_inprocess_worker, stop_inprocess_worker
 from assignments.models import Booking, BookingState
-from assignments.scenario import ScenarioError, load_scenario
 from assignments.reports import pipeline_summary
+from assignments.scenario import ScenarioError, load_scenario
 from assignments.services.outbox import outbox_relay
 from assignments.services.pipeline import booking_submit_for_assignment
 from assignments.services.scenarios import scenario_import

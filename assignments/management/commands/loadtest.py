@@ -1,4 +1,4 @@
-import json
+import json as jsonlib
 import os
 import signal
 import subprocess
@@ -139,7 +139,7 @@ class Command(BaseCommand):
             "overlaps": overlaps,
         }
         if json:
-            self.stdout.write(__import__("json").dumps(result))
+            self.stdout.write(jsonlib.dumps(result))
             return
         width = max(len(k) for k in result)
         for key, value in result.items():

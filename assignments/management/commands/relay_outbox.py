@@ -1,0 +1,28 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from assignments.services.outbox import outbox_relay
+
+
+class Command(BaseCommand):
+    help = "Publish unpublished outbox events to Redis streams (once, or continuously with --loop)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--loop", action="store_true", help="Keep relaying until interrupted.")
+        parser.add_argument("--interval", type=float, default=0.2, help="Seconds between polls when idle.")
+        parser.add_argument("--batch-size", type=int, default=500)
+
+    def handle(self, *args, loop, interval, batch_size, **options):
+        total = 0
+        try:
+            while True:
+                n = outbox_relay(batch_size=batch_size)
+                total += n
+                if not loop and n < batch_size:
+                    break
+                if n == 0:
+                    time.sleep(interval)
+        except KeyboardInterrupt:
+            pass
+        self.stdout.write(f"published {total} event(s)")
