@@ -248,3 +248,122 @@ def replay_first_fit(scenario: Scenario) -> ReplayResult:
 
 def replay_smallest_fit(scenario: Scenario) -> ReplayResult:
     return replay(scenario, "smallest_fit", lambda f: (lambda r, occ: smallest_fit(f, r, occ)))
+
+
+# -- references: the online limit and the offline optimum ---------------------------------------
+@dataclass
+class OnlineLimitResult:
+    assignment: dict[str, tuple[str, ...]]
+    covers_seated: int
+    covers_requested: int
+    accepted: int
+    rejected: int
+    undecided: int  # solves that ran out of time; counted as rejected (so the limit is a lower estimate)
+    solves: int
+    seconds: float
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "covers_requested": self.covers_requested,
+            "covers_seated": self.covers_seated,
+            "seated_ratio": _ratio(self.covers_seated, self.covers_requested),
+            "to_review": self.rejected,
+            "undecided": self.undecided,
+            "solves": self.solves,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def online_limit(
+    scenario: Scenario,
+    *,
+    time_limit: float = 2.0,
+    num_workers: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+) -> OnlineLimitResult:
+    """First come, perfect re-seating: accept a request when some re-arrangement of everything
+    accepted so far plus it fits (benchmarks.md, reference 2).
+
+    Cheapest proof first: (1) the engine finds room without moving anyone; (2) a relaxation that
+    keeps only the bookings overlapping the request is infeasible, so it cannot fit; (3) re-seat
+    only the overlapping bookings, the rest pinned; (4) the exact full solve.
+    """
+    from optimization.model import solve_seat_all
+
+    t0 = time.perf_counter()
+    floor = scenario_floor(scenario)
+    engine = Engine(floor, demand=scenario_demand(scenario))
+    requests = scenario_requests(scenario)
+    accepted: list[Request] = []
+    incumbent: dict[str, tuple[str, ...]] = {}
+    occupancy = Occupancy(floor)
+    rejected = undecided = solves = 0
+
+    def rebuild() -> Occupancy:
+        occ = Occupancy(floor)
+        for a in accepted:
+            occ.add(incumbent[a.booking_id], a.start, a.end, a.booking_id)
+        return occ
+
+    for i, r in enumerate(requests):
+        if progress:
+            progress(i, len(requests))
+        if not floor.candidates_for(r.party_size, r.accessible):
+            rejected += 1
+            continue
+        plan = engine.decide(r, occupancy).best
+        if plan is not None:
+            accepted.append(r)
+            incumbent[r.booking_id] = plan.tables
+            occupancy.add(plan.tables, r.start, r.end, r.booking_id)
+            continue
+        near = [a for a in accepted if a.start < r.end and r.start < a.end]
+        solves += 1
+        relaxed = solve_seat_all(floor, [*near, r], current=incumbent, time_limit=time_limit, num_workers=num_workers)
+        if relaxed.status == "INFEASIBLE":
+            rejected += 1
+            continue
+        near_ids = {a.booking_id for a in near}
+        pinned = {a.booking_id: incumbent[a.booking_id] for a in accepted if a.booking_id not in near_ids}
+        solves += 1
+        local = solve_seat_all(
+            floor, [*accepted, r], fixed=pinned, current=incumbent, time_limit=time_limit, num_workers=num_workers
+        )
+        if not local.solved:
+            solves += 1
+            local = solve_seat_all(
+                floor, [*accepted, r], current=incumbent, time_limit=time_limit, num_workers=num_workers
+            )
+        if local.solved:
+            accepted.append(r)
+            incumbent = dict(local.assignment)
+            occupancy = rebuild()
+        else:
+            rejected += 1
+            if local.status != "INFEASIBLE":
+                undecided += 1
+    return OnlineLimitResult(
+        assignment=incumbent,
+        covers_seated=sum(a.party_size for a in accepted),
+        covers_requested=sum(r.party_size for r in requests),
+        accepted=len(accepted),
+        rejected=rejected,
+        undecided=undecided,
+        solves=solves,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def offline_optimum(scenario: Scenario, *, time_limit: float = 30.0, num_workers: int = 2) -> dict[str, Any]:
+    from optimization.model import solve_max_covers
+
+    sol = solve_max_covers(
+        scenario_floor(scenario), scenario_requests(scenario), time_limit=time_limit, num_workers=num_workers
+    )
+    return {
+        "covers": sol.covers,
+        "status": sol.status,
+        "bound": sol.bound,
+        "seconds": sol.seconds,
+        "assignment": sol.assignment,
+    }

@@ -1,0 +1,247 @@
+"""The exact day model (OR-Tools CP-SAT), pure Python, no Django.
+
+One boolean per (booking, plan shape); shapes come from the engine's own enumeration, so the
+model obeys exactly the plan rules the engine does. Per table, bookings whose windows overlap form
+cliques (found by a sweep over start times, exact for interval graphs); in each clique at most one
+chosen shape may use the table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from assignments.engine import Floor, Request
+
+STATUS = {
+    cp_model.OPTIMAL: "OPTIMAL",
+    cp_model.FEASIBLE: "FEASIBLE",
+    cp_model.INFEASIBLE: "INFEASIBLE",
+    cp_model.MODEL_INVALID: "MODEL_INVALID",
+    cp_model.UNKNOWN: "UNKNOWN",
+}
+
+
+@dataclass(frozen=True)
+class Solution:
+    status: str  # OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN, MODEL_INVALID
+    covers: int  # covers seated by `assignment`
+    bound: float  # best proven upper bound on covers (max mode); covers when solved to optimality
+    seconds: float
+    assignment: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    moved: int | None = None  # bookings whose tables differ from `current` (when given)
+
+    @property
+    def solved(self) -> bool:
+        return self.status in ("OPTIMAL", "FEASIBLE")
+
+
+def _shapes(floor: Floor, r: Request) -> list[tuple[str, ...]]:
+    return [c.tables for c in floor.candidates_for(r.party_size, r.accessible)]
+
+
+def overlap_cliques(intervals: Sequence[tuple[int, int, object]]) -> list[list[object]]:
+    """Maximal sets of pairwise-overlapping half-open intervals (start, end, key).
+
+    A sweep over start times: a clique is emitted whenever the next event is an end (or the sweep is
+    over), i.e. when the set of active intervals is about to shrink. Ends sort before starts at the
+    same minute because [a, b) and [b, c) do not overlap.
+    """
+    events = []
+    for i, (s, e, _key) in enumerate(intervals):
+        events.append((s, 1, i))
+        events.append((e, 0, i))
+    events.sort()
+    active: dict[int, None] = {}
+    cliques: list[list[object]] = []
+    grew = False
+    for time_, kind, i in events:
+        if kind == 1:
+            active[i] = None
+            grew = True
+        else:
+            if grew and len(active) > 1:
+                cliques.append([intervals[j][2] for j in sorted(active)])
+            grew = False
+            active.pop(i, None)
+    return cliques
+
+
+def _build(
+    floor: Floor,
+    requests: Sequence[Request],
+    fixed: Mapping[str, Sequence[str]] | None,
+) -> tuple[cp_model.CpModel, dict[str, list[tuple[tuple[str, ...], cp_model.IntVar]]]]:
+    model = cp_model.CpModel()
+    choices: dict[str, list[tuple[tuple[str, ...], cp_model.IntVar]]] = {}
+    by_table: dict[str, list[tuple[int, int, str]]] = {}
+    uses: dict[tuple[str, str], list[cp_model.IntVar]] = {}
+    fixed = fixed or {}
+    for r in requests:
+        if r.booking_id in fixed:
+            shapes = [tuple(sorted(fixed[r.booking_id]))]  # pinned, even if the floor has changed since
+        else:
+            shapes = _shapes(floor, r)
+        opts = []
+        for tables in shapes:
+            x = model.NewBoolVar(f"x[{r.booking_id},{'+'.join(tables)}]")
+            opts.append((tables, x))
+            for t in tables:
+                uses.setdefault((r.booking_id, t), []).append(x)
+        choices[r.booking_id] = opts
+        if opts:
+            model.AddAtMostOne(x for _t, x in opts)
+        for t in {t for tables in shapes for t in tables}:
+            by_table.setdefault(t, []).append((r.start, r.end, r.booking_id))
+    for t, spans in by_table.items():
+        for clique in overlap_cliques(spans):
+            model.AddAtMostOne(x for bid in clique for x in uses[(bid, t)])
+    for bid in fixed:
+        if bid in choices:
+            model.Add(sum(x for _t, x in choices[bid]) == 1)
+    return model, choices
+
+
+def _solve(model: cp_model.CpModel, time_limit: float, num_workers: int, seed: int = 0) -> tuple[cp_model.CpSolver, int]:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.01, float(time_limit))
+    solver.parameters.num_workers = num_workers
+    solver.parameters.random_seed = seed
+    # Proving that a busy evening cannot take one more party is a pigeonhole argument: the LP
+    # relaxation settles it at once, clause learning alone may not. On few cores make sure a
+    # worker runs with the full linear relaxation.
+    if num_workers == 1:
+        solver.parameters.linearization_level = 2
+    elif num_workers == 2:
+        solver.parameters.subsolvers.extend(["max_lp", "quick_restart"])
+    status = solver.Solve(model)
+    return solver, status
+
+
+def _read(solver, choices) -> dict[str, tuple[str, ...]]:
+    out = {}
+    for bid, opts in choices.items():
+        for tables, x in opts:
+            if solver.Value(x):
+                out[bid] = tables
+                break
+    return out
+
+
+def _hint(model, choices, current: Mapping[str, Sequence[str]] | None) -> None:
+    if not current:
+        return
+    for bid, opts in choices.items():
+        cur = tuple(sorted(current.get(bid, ())))
+        for tables, x in opts:
+            model.AddHint(x, 1 if tables == cur else 0)
+
+
+def solve_max_covers(
+    floor: Floor,
+    requests: Sequence[Request],
+    *,
+    fixed: Mapping[str, Sequence[str]] | None = None,
+    current: Mapping[str, Sequence[str]] | None = None,
+    time_limit: float = 10.0,
+    num_workers: int = 2,
+    secondary: bool = False,
+) -> Solution:
+    """Seat the most covers. `fixed` bookings keep exactly their tables (and are seated);
+    `current` seeds the search. With `secondary`, ties in covers go to fewer empty seats, then
+    fewer joined tables (never at the expense of a cover)."""
+    t0 = time.perf_counter()
+    model, choices = _build(floor, requests, fixed)
+    party = {r.booking_id: r.party_size for r in requests}
+    covers_expr = sum(party[bid] * x for bid, opts in choices.items() for _t, x in opts)
+    slack = 0
+    if secondary:
+        cap = {t.id: t.max_covers for t in floor.tables}
+        terms = []
+        worst = 0
+        for bid, opts in choices.items():
+            costs = [(sum(cap.get(t, 0) for t in tables) - party[bid]) * 4 + (len(tables) - 1) for tables, _x in opts]
+            worst += max(costs, default=0)
+            terms.extend(c * x for c, (_t, x) in zip(costs, opts))
+        slack = worst
+        scale = worst + 1
+        model.Maximize(scale * covers_expr - sum(terms))
+    else:
+        scale = 1
+        model.Maximize(covers_expr)
+    _hint(model, choices, current)
+    solver, status = _solve(model, time_limit, num_workers)
+    name = STATUS.get(status, str(status))
+    assignment = _read(solver, choices) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else {}
+    covers = sum(party[b] for b in assignment)
+    if status == cp_model.OPTIMAL:
+        bound = float(covers)
+    elif status == cp_model.FEASIBLE:
+        bound = float(int((solver.BestObjectiveBound() + slack) // scale))
+    else:
+        bound = float("nan")
+    return Solution(
+        status=name,
+        covers=covers,
+        bound=bound,
+        seconds=round(time.perf_counter() - t0, 3),
+        assignment=assignment,
+        moved=_moved(assignment, current),
+    )
+
+
+def solve_seat_all(
+    floor: Floor,
+    requests: Sequence[Request],
+    *,
+    fixed: Mapping[str, Sequence[str]] | None = None,
+    current: Mapping[str, Sequence[str]] | None = None,
+    minimize_moves: bool = False,
+    time_limit: float = 5.0,
+    num_workers: int = 2,
+) -> Solution:
+    """Feasibility: seat every request (fixed ones on exactly their tables).
+
+    With `current` and `minimize_moves`, among the arrangements that seat everyone prefer the one
+    that changes the fewest bookings' tables; without `minimize_moves`, `current` is only a hint.
+    INFEASIBLE means no arrangement exists; UNKNOWN means the time limit ran out first.
+    """
+    t0 = time.perf_counter()
+    model, choices = _build(floor, requests, fixed)
+    for bid, opts in choices.items():
+        if not opts:
+            return Solution("INFEASIBLE", 0, float("nan"), round(time.perf_counter() - t0, 3), {}, None)
+        model.AddExactlyOne(x for _t, x in opts)
+    if current and minimize_moves:
+        keep = []
+        for bid, opts in choices.items():
+            cur = tuple(sorted(current.get(bid, ())))
+            keep.extend(x for tables, x in opts if tables == cur)
+        model.Maximize(sum(keep))
+    _hint(model, choices, current)
+    solver, status = _solve(model, time_limit, num_workers)
+    name = STATUS.get(status, str(status))
+    assignment = _read(solver, choices) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else {}
+    party = {r.booking_id: r.party_size for r in requests}
+    covers = sum(party[b] for b in assignment)
+    return Solution(
+        status=name,
+        covers=covers,
+        bound=float(covers) if assignment else float("nan"),
+        seconds=round(time.perf_counter() - t0, 3),
+        assignment=assignment,
+        moved=_moved(assignment, current),
+    )
+
+
+def _moved(assignment: Mapping[str, tuple[str, ...]], current: Mapping[str, Sequence[str]] | None) -> int | None:
+    if current is None:
+        return None
+    return sum(1 for bid, tables in current.items() if bid in assignment and assignment[bid] != tuple(sorted(tables)))
+
+
+def requests_overlapping(requests: Iterable[Request], start: int, end: int) -> list[Request]:
+    return [r for r in requests if r.start < end and start < r.end]
