@@ -367,3 +367,92 @@ def offline_optimum(scenario: Scenario, *, time_limit: float = 30.0, num_workers
         "seconds": sol.seconds,
         "assignment": sol.assignment,
     }
+
+
+# -- one scenario, every assigner ---------------------------------------------------------------
+ASSIGNERS = ("engine", "first_fit", "smallest_fit")
+
+
+def bench_scenario(
+    scenario: Scenario,
+    *,
+    time_limit: float = 30.0,
+    with_online_limit: bool = True,
+    online_time_limit: float = 1.0,
+    weights: Weights | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Figures for one scenario (JSON-ready), plus private `_latencies` and `_assignments` keys."""
+    say = progress or (lambda _msg: None)
+    out: dict[str, Any] = {"name": scenario.name, "bookings": len(scenario.bookings), "tables": len(scenario.tables)}
+    runs = {
+        "engine": lambda: replay_engine(scenario, weights=weights),
+        "first_fit": lambda: replay_first_fit(scenario),
+        "smallest_fit": lambda: replay_smallest_fit(scenario),
+    }
+    latencies: dict[str, list[float]] = {}
+    assignments: dict[str, dict[str, tuple[str, ...]]] = {}
+    for name, run in runs.items():
+        say(f"{scenario.name}: replaying {name}")
+        result = run()
+        problems = check_assignment(scenario, result.assignment)
+        if problems:
+            raise AssertionError(f"{name} broke the rules on {scenario.name}: {problems[:5]}")
+        out[name] = result.figures()
+        latencies[name] = result.latencies_ms
+        assignments[name] = result.assignment
+    say(f"{scenario.name}: solving the offline optimum (limit {time_limit:g}s)")
+    opt = offline_optimum(scenario, time_limit=time_limit)
+    if check_assignment(scenario, opt["assignment"]):
+        raise AssertionError(f"optimum broke the rules on {scenario.name}")
+    out["optimum"] = {k: opt[k] for k in ("covers", "status", "bound", "seconds")}
+    if with_online_limit:
+        say(f"{scenario.name}: computing the online limit (one feasibility check per arrival)")
+        limit = online_limit(scenario, time_limit=online_time_limit)
+        if check_assignment(scenario, limit.assignment):
+            raise AssertionError(f"online limit broke the rules on {scenario.name}")
+        out["online_limit"] = limit.figures()
+    else:
+        out["online_limit"] = None
+    for name in ASSIGNERS:
+        seated = out[name]["covers_seated"]
+        out[name]["ratio_to_optimum"] = _ratio(seated, opt["covers"])
+        out[name]["ratio_to_online_limit"] = _ratio(seated, out["online_limit"]["covers_seated"]) if with_online_limit else None
+    if with_online_limit:
+        out["online_limit"]["ratio_to_optimum"] = _ratio(out["online_limit"]["covers_seated"], opt["covers"])
+    out["_latencies"] = latencies
+    out["_assignments"] = assignments
+    return out
+
+
+def bench_overall(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Totals over scenarios; latency percentiles over every decision; ratios averaged per scenario."""
+    overall: dict[str, Any] = {}
+    for name in ASSIGNERS:
+        lat = sorted(x for r in results for x in r["_latencies"][name])
+        requested = sum(r[name]["covers_requested"] for r in results)
+        seated = sum(r[name]["covers_seated"] for r in results)
+        plans = [r[name]["plans_per_s"] for r in results if r[name]["plans_per_s"]]
+        per_opt = [r[name]["ratio_to_optimum"] for r in results if r[name]["ratio_to_optimum"] is not None]
+        per_lim = [r[name]["ratio_to_online_limit"] for r in results if r[name]["ratio_to_online_limit"] is not None]
+        overall[name] = {
+            "covers_requested": requested,
+            "covers_seated": seated,
+            "seated_ratio": _ratio(seated, requested),
+            "to_review": sum(r[name]["to_review"] for r in results),
+            "ratio_to_optimum_mean": round(statistics.fmean(per_opt), 4) if per_opt else None,
+            "ratio_to_online_limit_mean": round(statistics.fmean(per_lim), 4) if per_lim else None,
+            "p50_ms": round(_pct(lat, 50), 4),
+            "p99_ms": round(_pct(lat, 99), 4),
+            "plans_per_s": round(statistics.fmean(plans)) if plans else None,
+        }
+    overall["optimum_covers"] = sum(r["optimum"]["covers"] for r in results)
+    limits = [r["online_limit"] for r in results if r["online_limit"]]
+    overall["online_limit_covers"] = sum(x["covers_seated"] for x in limits) if len(limits) == len(results) else None
+    engine = overall["engine"]
+    overall["p50_ms"], overall["p99_ms"], overall["plans_per_s"] = engine["p50_ms"], engine["p99_ms"], engine["plans_per_s"]
+    return overall
+
+
+def public(result: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if not k.startswith("_")}

@@ -1,0 +1,113 @@
+"""manage.py bench_engine FILE...: replay scenarios through the engine and the baselines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from assignments.benchmarking import ASSIGNERS, bench_overall, bench_scenario, public
+from assignments.scenario import ScenarioError, load_scenario
+
+
+class Command(BaseCommand):
+    help = "Replay scenario files online (engine, first_fit, smallest_fit) against the online limit and the optimum."
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", help="scenario/v1 JSON files")
+        parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+        parser.add_argument("--assignments-out", metavar="DIR", help="write DIR/<scenario>.json with the engine's tables")
+        parser.add_argument("--time-limit", type=float, default=30.0, help="seconds for the offline optimum (default 30)")
+        parser.add_argument(
+            "--online-time-limit", type=float, default=1.0, help="seconds per online-limit feasibility solve (default 1)"
+        )
+        parser.add_argument("--no-online-limit", action="store_true", help="skip the online limit (the slow part)")
+
+    def handle(self, *args, **opts):
+        as_json = opts["json"]
+
+        def progress(msg: str) -> None:
+            # Progress goes to stderr so --json output stays one clean object.
+            sys.stderr.write(f"  .. {msg}\n")
+            sys.stderr.flush()
+
+        results = []
+        for path in opts["files"]:
+            try:
+                scenario = load_scenario(path)
+            except (OSError, ScenarioError) as exc:
+                raise CommandError(f"{path}: {exc}") from exc
+            results.append(
+                bench_scenario(
+                    scenario,
+                    time_limit=opts["time_limit"],
+                    with_online_limit=not opts["no_online_limit"],
+                    online_time_limit=opts["online_time_limit"],
+                    progress=progress,
+                )
+            )
+        overall = bench_overall(results)
+        if opts["assignments_out"]:
+            out_dir = Path(opts["assignments_out"])
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for r in results:
+                seated = {bid: list(tables) for bid, tables in sorted(r["_assignments"]["engine"].items())}
+                (out_dir / f"{r['name']}.json").write_text(json.dumps(seated, indent=1) + "\n", encoding="utf-8")
+        if as_json:
+            self.stdout.write(json.dumps({"scenarios": [public(r) for r in results], "overall": overall}, indent=2))
+            return
+        for r in results:
+            self.stdout.write(self._scenario_table(r))
+        self.stdout.write(self._overall_table(overall))
+
+    @staticmethod
+    def _scenario_table(r) -> str:
+        opt = r["optimum"]
+        lim = r["online_limit"]
+        gap = "" if opt["status"] == "OPTIMAL" else f" bound {opt['bound']:g}"
+        lines = [
+            f"\n{r['name']}  ({r['tables']} tables, {r['bookings']} bookings, "
+            f"{r['engine']['covers_requested']} covers requested)",
+            f"  optimum {opt['covers']} covers ({opt['status']}{gap}, {opt['seconds']:.1f}s)"
+            + (
+                f"; online limit {lim['covers_seated']} covers ({lim['undecided']} undecided, {lim['seconds']:.1f}s)"
+                if lim
+                else ""
+            ),
+            f"  {'assigner':<13}{'seated':>7}{'ratio':>7}{'/opt':>7}{'/limit':>8}{'review':>7}{'zone%':>7}"
+            f"{'p50 ms':>8}{'p99 ms':>8}{'plans/s':>9}",
+        ]
+        for name in ASSIGNERS:
+            f = r[name]
+            lines.append(
+                f"  {name:<13}{f['covers_seated']:>7}{_fmt(f['seated_ratio']):>7}{_fmt(f['ratio_to_optimum']):>7}"
+                f"{_fmt(f['ratio_to_online_limit']):>8}{f['to_review']:>7}{_fmt(f['preferred_zone_honoured_pct'], 1):>7}"
+                f"{f['p50_ms']:>8.3f}{f['p99_ms']:>8.3f}{_fmt(f['plans_per_s'], 0):>9}"
+            )
+        if r["engine"]["wins"]:
+            wins = ", ".join(f"{k} {v}" for k, v in sorted(r["engine"]["wins"].items(), key=lambda kv: -kv[1]))
+            lines.append(f"  engine wins by strategy: {wins}")
+        return "\n".join(lines)
+
+    @staticmethod
+    def _overall_table(o) -> str:
+        lines = [
+            "\nSummary",
+            f"  {'assigner':<13}{'seated':>8}{'requested':>10}{'/opt avg':>9}{'/limit avg':>11}{'p50 ms':>8}{'p99 ms':>8}",
+        ]
+        for name in ASSIGNERS:
+            f = o[name]
+            lines.append(
+                f"  {name:<13}{f['covers_seated']:>8}{f['covers_requested']:>10}{_fmt(f['ratio_to_optimum_mean']):>9}"
+                f"{_fmt(f['ratio_to_online_limit_mean']):>11}{f['p50_ms']:>8.3f}{f['p99_ms']:>8.3f}"
+            )
+        lines.append(f"  optimum covers {o['optimum_covers']}; online limit covers {o['online_limit_covers']}")
+        return "\n".join(lines) + "\n"
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}" if digits else f"{value:.0f}"
