@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
 from assignments.models import Booking, Hold, Table, TableAllocation
 
 EXCLUSION_VIOLATION = "23P01"
+DEADLOCK_DETECTED = "40P01"  # two inserts waiting on each other's exclusion check: one of them lost the race
 
 
 class AllocationConflict(Exception):
@@ -63,6 +64,7 @@ def allocations_create(
     if (booking is None) == (hold is None):
         raise ValueError("An allocation belongs to exactly one booking or one hold")
     owner = booking or hold
+    tables = sorted(tables, key=lambda t: t.pk)  # one insertion order everywhere, against lock-order deadlocks
     table_ids = [t.pk for t in tables]
     with transaction.atomic():
         allocations_purge_expired_holds(table_ids=table_ids, start_at=start_at, end_at=end_at)
@@ -85,6 +87,10 @@ def allocations_create(
         except IntegrityError as exc:
             if _is_exclusion_violation(exc):
                 raise AllocationConflict(sorted(t.label for t in tables)) from exc
+            raise
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_DETECTED:
+                raise AllocationConflict(sorted(t.label for t in tables), "Lost a race for these tables") from exc
             raise
         _floor_changed_on_commit(owner.restaurant_id, start_at, end_at)
         return created

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from assignments.context import engine_for, floor_state, occupancy_for_day, to_minutes
@@ -22,21 +22,6 @@ from assignments.services.allocations import AllocationConflict, allocations_cre
 HOLD_TTL_MIN_SECONDS = 10
 HOLD_TTL_MAX_SECONDS = 900
 HOLD_MAX_DURATION_MINUTES = 12 * 60
-
-
-DEADLOCK_DETECTED = "40P01"
-
-
-def _allocate(*, tables: Sequence[Table], start_at: datetime, end_at: datetime, hold: Hold) -> None:
-    """allocations_create, where a deadlock is a lost race too: two transactions inserting overlapping rows
-    at once each wait on the other's exclusion check, and Postgres aborts one of them."""
-    try:
-        with transaction.atomic():
-            allocations_create(tables=tables, start_at=start_at, end_at=end_at, hold=hold)
-    except OperationalError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_DETECTED:
-            raise AllocationConflict(sorted(t.label for t in tables)) from exc
-        raise
 
 
 class NoPlanAvailable(AllocationConflict):
@@ -115,11 +100,11 @@ def hold_create(
         expires_at=timezone.now() + timedelta(seconds=ttl_seconds), created_by=created_by,
     )
     if tables:
-        _allocate(tables=tables, start_at=start_at, end_at=end_at, hold=hold)
+        allocations_create(tables=tables, start_at=start_at, end_at=end_at, hold=hold)
         return hold
     for plan_tables in _plans_for(restaurant=restaurant, hold=hold, party_size=party_size, booking=booking):
         try:
-            _allocate(tables=plan_tables, start_at=start_at, end_at=end_at, hold=hold)
+            allocations_create(tables=plan_tables, start_at=start_at, end_at=end_at, hold=hold)
             return hold
         except AllocationConflict:
             continue  # taken since we read the floor: the next plan

@@ -122,6 +122,8 @@ DRAMATIQ_BROKER = {
     ],
 }
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
+# One scheduler (`manage.py crontab`) at a time, under a Redis lock.
+DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL or None}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
