@@ -1,0 +1,65 @@
+"""The benchmark harness: the independent checker, the generator, the replays."""
+
+import json
+from pathlib import Path
+
+from assignments.benchmarking import (
+    bench_overall,
+    bench_scenario,
+    check_assignment,
+    online_limit,
+    replay_engine,
+    replay_first_fit,
+)
+from assignments.scenario import load_scenario, parse_scenario
+from assignments.scenario_gen import generate_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def test_checker_finds_each_kind_of_fault():
+    s = load_scenario(SCENARIOS / "sample-small.json")
+    first = s.bookings[0]  # party of 8 at 17:00
+    assert check_assignment(s, {"nope": ["M01"]}) == ["nope: unknown booking"]
+    assert any("outside" in p for p in check_assignment(s, {first.id: ["M01"]}))
+    assert any("not connected" in p for p in check_assignment(s, {first.id: ["M03", "M06", "M09"]}))
+    assert any("not combinable" in p for p in check_assignment(s, {first.id: ["M04", "M03"]}))
+    two = [b for b in s.bookings if b.party_size == 2]
+    a, b = two[0], next(x for x in two[1:] if x.start_minute < two[0].end_minute + s.restaurant.buffer_minutes)
+    assert any("overlap" in p for p in check_assignment(s, {a.id: ["M01"], b.id: ["M01"]}))
+
+
+def test_generator_is_deterministic_and_parses():
+    a = generate_scenario(tables=30, zones=3, load=1.1, seed=5)
+    b = generate_scenario(tables=30, zones=3, load=1.1, seed=5)
+    c = generate_scenario(tables=30, zones=3, load=1.1, seed=6)
+    assert json.dumps(a) == json.dumps(b) != json.dumps(c)
+    s = parse_scenario(a)
+    assert len(s.tables) == 30 and len(s.zones) == 3
+    assert sorted(x.arrival for x in s.bookings) == list(range(len(s.bookings)))
+    assert any(t.accessible for t in s.tables) and s.adjacency
+    assert len(parse_scenario(generate_scenario(tables=60, zones=4, seed=1, bookings=400)).bookings) == 400
+    heavier = parse_scenario(generate_scenario(tables=30, zones=3, load=1.3, seed=5))
+    assert heavier.covers_requested > s.covers_requested
+
+
+def test_replays_are_valid_and_engine_beats_first_fit_under_load():
+    s = parse_scenario(generate_scenario(tables=30, zones=3, load=1.2, seed=11))
+    engine, ff = replay_engine(s), replay_first_fit(s)
+    assert not check_assignment(s, engine.assignment)
+    assert engine.covers_seated >= ff.covers_seated
+    assert sum(engine.wins.values()) == len(engine.assignment)
+
+
+def test_online_limit_and_bench_figures_on_the_small_sample():
+    s = load_scenario(SCENARIOS / "sample-small.json")
+    limit = online_limit(s, time_limit=2)
+    assert not check_assignment(s, limit.assignment) and limit.undecided == 0
+    r = bench_scenario(s, time_limit=5, online_time_limit=2)
+    assert r["online_limit"]["covers_seated"] == limit.covers_seated
+    assert r["optimum"]["covers"] >= limit.covers_seated
+    for key in ("covers_requested", "covers_seated", "seated_ratio", "ratio_to_optimum", "ratio_to_online_limit",
+                "to_review", "preferred_zone_honoured_pct", "p50_ms", "p99_ms", "plans_per_s"):
+        assert key in r["engine"]
+    overall = bench_overall([r])
+    assert {"p50_ms", "p99_ms", "plans_per_s"} <= set(overall)
