@@ -369,6 +369,20 @@ def offline_optimum(scenario: Scenario, *, time_limit: float = 30.0, num_workers
     }
 
 
+def ablation(scenario: Scenario, weights: Weights | None = None) -> dict[str, int]:
+    """Covers the engine seats with each strategy removed (and with it alone), same weights."""
+    from assignments.engine import default_strategies
+
+    everything = default_strategies()
+    out: dict[str, int] = {}
+    for s in everything:
+        rest = [x for x in everything if x.name != s.name]
+        out[f"without_{s.name}"] = replay_engine(scenario, weights=weights, strategies=rest).covers_seated
+    for s in everything:
+        out[f"only_{s.name}"] = replay_engine(scenario, weights=weights, strategies=[s]).covers_seated
+    return out
+
+
 # -- one scenario, every assigner ---------------------------------------------------------------
 ASSIGNERS = ("engine", "first_fit", "smallest_fit")
 
@@ -414,6 +428,8 @@ def bench_scenario(
         out["online_limit"] = limit.figures()
     else:
         out["online_limit"] = None
+    say(f"{scenario.name}: ablation (engine without each strategy)")
+    out["engine"]["ablation"] = ablation(scenario, weights=weights)
     for name in ASSIGNERS:
         seated = out[name]["covers_seated"]
         out[name]["ratio_to_optimum"] = _ratio(seated, opt["covers"])

@@ -12,13 +12,13 @@ from .floor import Candidate
 class Weights:
     """Cost per unit of each term. The defaults are tuned for covers seated (docs/benchmarks/engine.md)."""
 
-    empty_seat: float = 1.0  # per seat left empty at the plan's tables
+    empty_seat: float = 0.5  # per seat left empty at the plan's tables
     extra_table: float = 1.0  # per table beyond the first
-    zone_mismatch: float = 0.5  # the guest asked for another zone
-    zone_priority: float = 0.05  # per rank below the restaurant's favourite zone
-    gap_waste: float = 0.5  # per seat-hour of free time left too short for any later booking
-    lookahead: float = 2.0  # per expected cover of later demand that loses its tables
-    zone_load: float = 0.0  # per unit of the zone's occupancy over the window (load balancing)
+    zone_mismatch: float = 0.2  # the guest asked for another zone (a soft wish)
+    zone_priority: float = 0.0  # per rank below the restaurant's favourite zone
+    gap_waste: float = 0.25  # per seat-hour of free time left too short for any later booking
+    lookahead: float = 4.0  # per expected cover of later demand that loses its tables
+    zone_load: float = -0.5  # per unit of the zone's occupancy over the window; negative packs busy zones
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, float] | None) -> Weights:
