@@ -62,9 +62,11 @@ class Command(BaseCommand):
         parser.add_argument("--rate", type=float, default=None, help="Bookings per second (default: all at once).")
         parser.add_argument("--copies", type=int, default=1, help="Import the scenario as this many restaurants.")
         parser.add_argument("--timeout", type=float, default=300.0)
+        parser.add_argument("--warmup", type=int, default=40,
+                            help="Bookings sent through the workers (on a separate restaurant) before timing starts.")
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args, file, workers, threads, concurrency, rate, copies, timeout, json: bool, **options):
+    def handle(self, *args, file, workers, threads, concurrency, rate, copies, timeout, warmup, json: bool, **options):
         if not settings.IS_POSTGRES or not settings.REDIS_URL:
             raise CommandError("loadtest needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
         try:
@@ -95,6 +97,12 @@ class Command(BaseCommand):
             time.sleep(4.0)  # workers boot (imports, broker connection)
             if proc.poll() is not None:
                 raise CommandError("the workers exited at start; run `manage.py rundramatiq` to see why")
+            if warmup:
+                warm = scenario_import(scenario=scenario, replace=True, slug="loadtest-warmup")
+                Booking.objects.filter(restaurant=warm).delete()
+                say(f"warming up the workers with {warmup} bookings")
+                self._create_all(scenario, [(warm, b) for b in scenario.bookings_by_arrival()[:warmup]], concurrency, None)
+                self._wait([warm.pk], time.monotonic(), timeout, say)
             requests = [
                 (r, b) for b in scenario.bookings_by_arrival() for r in restaurants
             ]
