@@ -36,6 +36,12 @@ ENGINE_DECISION_SECONDS = Histogram("maitre_engine_decision_seconds", "Pure engi
 class ManualReviewCollector:
     """Bookings waiting in manual review, counted at scrape time (one indexed COUNT)."""
 
+    def describe(self):
+        """Names only, so that registering the collector does not query the database."""
+        from prometheus_client.core import GaugeMetricFamily
+
+        yield GaugeMetricFamily("maitre_manual_review_bookings", "Bookings waiting in manual review.")
+
     def collect(self):
         from prometheus_client.core import GaugeMetricFamily
 

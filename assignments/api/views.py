@@ -63,7 +63,7 @@ def _booking_for_output(pk: int) -> Booking:
 
 
 class BookingCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class BookingCreateInputSerializer(serializers.Serializer):
         restaurant = serializers.SlugField()
         party_size = serializers.IntegerField(min_value=1, max_value=100)
         start_at = serializers.DateTimeField(help_text="ISO 8601 with a UTC offset.")
@@ -75,9 +75,9 @@ class BookingCreateApi(APIView):
         external_ref = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
         notes = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer, responses={201: BookingOutput, 200: BookingOutput})
+    @extend_schema(request=BookingCreateInputSerializer, responses={201: BookingOutput, 200: BookingOutput})
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.BookingCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         restaurant = Restaurant.objects.filter(slug=v["restaurant"]).first()
@@ -119,7 +119,7 @@ class BookingCreateApi(APIView):
 
 
 class BookingDetailApi(APIView):
-    class ModifySerializer(serializers.Serializer):
+    class BookingModifySerializer(serializers.Serializer):
         party_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
         start_at = serializers.DateTimeField(required=False)
         duration_minutes = serializers.IntegerField(min_value=15, max_value=600, required=False)
@@ -129,10 +129,10 @@ class BookingDetailApi(APIView):
     def get(self, request, pk: int):
         return Response(BookingOutput(_booking_for_output(pk)).data)
 
-    @extend_schema(request=ModifySerializer, responses={202: BookingOutput})
+    @extend_schema(request=BookingModifySerializer, responses={202: BookingOutput})
     def patch(self, request, pk: int):
         booking = get_object_or_404(Booking, pk=pk)
-        data = self.ModifySerializer(data=request.data)
+        data = self.BookingModifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         if booking.state == BookingState.CANCELLED:
@@ -161,14 +161,14 @@ class BookingDetailApi(APIView):
 
 
 class BookingCancelApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class BookingCancelInputSerializer(serializers.Serializer):
         reason = serializers.CharField(required=False, allow_blank=True, default="")
         version = serializers.IntegerField(min_value=1, required=False)
 
-    @extend_schema(request=InputSerializer, responses={200: BookingOutput})
+    @extend_schema(request=BookingCancelInputSerializer, responses={200: BookingOutput})
     def post(self, request, pk: int):
         booking = get_object_or_404(Booking, pk=pk)
-        data = self.InputSerializer(data=request.data)
+        data = self.BookingCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             lifecycle.booking_cancel(booking=booking, reason=data.validated_data["reason"],
@@ -181,25 +181,25 @@ class BookingCancelApi(APIView):
 
 
 class ProcessAssignmentApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class ProcessInputSerializer(serializers.Serializer):
         bookingId = serializers.IntegerField(min_value=1)  # noqa: N815 (the platforms' field name)
         trigger = serializers.ChoiceField(choices=TRIGGERS)
 
-    class OutputSerializer(serializers.Serializer):
+    class ProcessAcceptedSerializer(serializers.Serializer):
         status = serializers.CharField()
         correlationId = serializers.CharField()  # noqa: N815
 
     @extend_schema(
-        request=InputSerializer,
+        request=ProcessInputSerializer,
         responses={
-            202: OutputSerializer,
+            202: ProcessAcceptedSerializer,
             400: OpenApiResponse(description="Malformed input or a state that cannot be processed"),
             404: OpenApiResponse(description="Unknown booking"),
             409: OpenApiResponse(description="The booking is being processed right now"),
         },
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.ProcessInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         booking = get_object_or_404(Booking, pk=data.validated_data["bookingId"])
         trigger = data.validated_data["trigger"]

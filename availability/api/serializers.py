@@ -3,12 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assignments.models import Booking, Restaurant
 from assignments.services.holds import HOLD_MAX_DURATION_MINUTES, HOLD_TTL_MAX_SECONDS, HOLD_TTL_MIN_SECONDS
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class RestaurantSlugField(serializers.Field):
     """A restaurant by its slug."""
 
@@ -25,6 +28,7 @@ class RestaurantSlugField(serializers.Field):
         return value.slug
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class LocalDateTimeField(serializers.Field):
     """ISO 8601; without an offset it is read in the restaurant's time zone (see HoldInput.validate)."""
 

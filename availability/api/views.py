@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -37,6 +39,7 @@ def _fields(exc: DjangoValidationError) -> dict:
 
 
 class HoldCreateApi(APIView):
+    @extend_schema(request=HoldInput, responses={201: HoldOutput, 409: OpenApiResponse(description="Tables taken")})
     def post(self, request):
         data = HoldInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -56,6 +59,7 @@ class HoldCreateApi(APIView):
 
 
 class HoldDetailApi(APIView):
+    @extend_schema(responses={204: None, 404: OpenApiResponse(description="Unknown hold")})
     def delete(self, request, hold_id: int):
         hold = get_object_or_404(Hold, pk=hold_id)
         hold_release(hold=hold)
@@ -63,6 +67,7 @@ class HoldDetailApi(APIView):
 
 
 class AvailabilityApi(APIView):
+    @extend_schema(parameters=[AvailabilityQuery], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         query = AvailabilityQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
@@ -102,6 +107,7 @@ class AvailabilityStreamApi(APIView):
 
     renderer_classes = [JSONRenderer, EventStreamRenderer]
 
+    @extend_schema(parameters=[StreamQuery], responses={(200, "text/event-stream"): OpenApiTypes.STR})
     def get(self, request):
         query = StreamQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
