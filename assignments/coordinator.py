@@ -57,12 +57,14 @@ class Outcome:
 Scheduler = Callable[..., None]
 
 
-def _send_retry(*, booking_id: int, trigger: str, correlation_id: str, retry_no: int, delay_ms: int) -> None:
+def _send_retry(
+    *, booking_id: int, trigger: str, correlation_id: str, retry_no: int, delay_ms: int, restaurant_id: int | None = None
+) -> None:
     from assignments.tasks import process_booking
 
     process_booking.send_with_options(
         kwargs={"booking_id": booking_id, "trigger": "retry" if trigger != "modification" else trigger,
-                "correlation_id": correlation_id, "retry_no": retry_no},
+                "correlation_id": correlation_id, "retry_no": retry_no, "restaurant_id": restaurant_id},
         delay=delay_ms,
     )
 
@@ -79,21 +81,24 @@ def process_booking(
     correlation_id: str = "",
     retry_no: int = 0,
     schedule: Scheduler | None = None,
+    restaurant_id: int | None = None,
 ) -> Outcome:
-    """Process one booking. `schedule` sends a delayed retry (default: the Dramatiq actor)."""
+    """Process one booking. `schedule` sends a delayed retry (default: the Dramatiq actor); `restaurant_id`
+    (carried by the message) keys the rate limit without a query."""
     if schedule is None:
         schedule = _send_retry
 
     def retry(reason: str, delay_ms: int | None = None) -> Outcome:
         delay = backoff_ms(retry_no + 1) if delay_ms is None else delay_ms
         schedule(booking_id=booking_id, trigger=trigger, correlation_id=correlation_id, retry_no=retry_no + 1,
-                 delay_ms=delay)
+                 delay_ms=delay, restaurant_id=restaurant_id)
         logger.info("booking %s: retry in %sms (%s)", booking_id, delay, reason)
         return Outcome(Status.RETRY_SCHEDULED, booking_id, reason=reason, delay_ms=delay)
 
-    restaurant_id = Booking.objects.filter(pk=booking_id).values_list("restaurant_id", flat=True).first()
     if restaurant_id is None:
-        return Outcome(Status.SKIPPED, booking_id, reason="unknown booking")
+        restaurant_id = Booking.objects.filter(pk=booking_id).values_list("restaurant_id", flat=True).first()
+        if restaurant_id is None:
+            return Outcome(Status.SKIPPED, booking_id, reason="unknown booking")
 
     with restaurant_rate_limiter(restaurant_id).acquire(raise_on_failure=False) as allowed:
         if not allowed:
@@ -210,7 +215,7 @@ def _assign(booking_id: int, trigger: str, correlation_id: str, schedule: Schedu
             delay = settings.MAITRE["RETRY_BASE_DELAY_MS"] // 10 if conflicted else backoff_ms(attempt_no)
             transaction.on_commit(lambda: schedule(
                 booking_id=booking_id, trigger=trigger, correlation_id=correlation_id, retry_no=attempt_no,
-                delay_ms=delay,
+                delay_ms=delay, restaurant_id=ctx.restaurant.pk,
             ))
             outcome = Outcome(Status.RETRY_SCHEDULED, booking_id, reason=reason, delay_ms=delay, plans_tried=tried)
     return outcome

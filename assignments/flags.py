@@ -6,6 +6,7 @@ Switches rather than per-request flags because the pipeline runs in workers, whe
 from __future__ import annotations
 
 import enum
+import time
 
 from waffle import switch_is_active
 
@@ -21,13 +22,30 @@ class PipelineMode(enum.StrEnum):
     LEGACY = "legacy"  # legacy assigns (pipeline gate off, or kill switch on)
 
 
+MODE_CACHE_SECONDS = 1.0
+_cached: tuple[float, PipelineMode] | None = None
+
+
 def pipeline_mode() -> PipelineMode:
-    """Kill switch first (legacy, nothing else runs), then shadow mode, then the pipeline gate."""
+    """Kill switch first (legacy, nothing else runs), then shadow mode, then the pipeline gate. Read at most
+    once a second per process, so a switch flipped in the admin reaches every worker within a second."""
+    global _cached
+    now = time.monotonic()
+    if _cached is not None and now - _cached[0] < MODE_CACHE_SECONDS:
+        return _cached[1]
     if switch_is_active(KILL_SWITCH):
-        return PipelineMode.LEGACY
-    if switch_is_active(SHADOW_MODE):
-        return PipelineMode.SHADOW
-    return PipelineMode.ENGINE if switch_is_active(PIPELINE_V3) else PipelineMode.LEGACY
+        mode = PipelineMode.LEGACY
+    elif switch_is_active(SHADOW_MODE):
+        mode = PipelineMode.SHADOW
+    else:
+        mode = PipelineMode.ENGINE if switch_is_active(PIPELINE_V3) else PipelineMode.LEGACY
+    _cached = (now, mode)
+    return mode
+
+
+def forget_mode() -> None:
+    global _cached
+    _cached = None
 
 
 def flags_set(**states: bool) -> None:
@@ -39,3 +57,4 @@ def flags_set(**states: bool) -> None:
         switch, _ = Switch.objects.get_or_create(name=names[short])
         switch.active = bool(active)
         switch.save()
+    forget_mode()

@@ -135,7 +135,8 @@ def _transition(
     to_state = method._django_fsm.next_state(from_state)
     started = time.perf_counter()
     fields = dict(fields or {})
-    with transaction.atomic():
+    # No savepoint of its own: a VersionConflict ends the caller's transaction too (no caller goes on after one).
+    with transaction.atomic(savepoint=False):
         now = timezone.now()
         updated = Booking.objects.filter(pk=booking.pk, version=version, state=from_state).update(
             state=to_state, version=version + 1, updated_at=now, **fields

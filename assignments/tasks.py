@@ -20,11 +20,15 @@ def _observe_queue_latency(actor: str) -> None:
 
 
 @dramatiq.actor(queue_name="assignments", max_retries=5, min_backoff=200, max_backoff=30_000, time_limit=60_000)
-def process_booking(booking_id: int, trigger: str = "creation", correlation_id: str = "", retry_no: int = 0) -> None:
+def process_booking(
+    booking_id: int, trigger: str = "creation", correlation_id: str = "", retry_no: int = 0,
+    restaurant_id: int | None = None,
+) -> None:
     from assignments.coordinator import process_booking as coordinate
 
     _observe_queue_latency("process_booking")
-    coordinate(booking_id=booking_id, trigger=trigger, correlation_id=correlation_id, retry_no=retry_no)
+    coordinate(booking_id=booking_id, trigger=trigger, correlation_id=correlation_id, retry_no=retry_no,
+               restaurant_id=restaurant_id)
 
 
 @cron("* * * * *")  # a safety net; `manage.py relay_outbox --loop` relays continuously

@@ -40,6 +40,9 @@ def redis_client():
 def _clear_cache():
     from django.core.cache import cache
 
+    from assignments.flags import forget_mode
+
+    forget_mode()
     try:
         cache.clear()
     except Exception:

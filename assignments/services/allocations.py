@@ -66,34 +66,34 @@ def allocations_create(
     owner = booking or hold
     tables = sorted(tables, key=lambda t: t.pk)  # one insertion order everywhere, against lock-order deadlocks
     table_ids = [t.pk for t in tables]
-    with transaction.atomic():
-        allocations_purge_expired_holds(table_ids=table_ids, start_at=start_at, end_at=end_at)
-        if connection.vendor != "postgresql":
-            clash = list(
-                TableAllocation.objects.filter(table_id__in=table_ids, start_at__lt=end_at, end_at__gt=start_at)
-                .values_list("table__label", flat=True)
-            )
-            if clash:
-                raise AllocationConflict(sorted(set(clash)))
-        rows = [
-            TableAllocation(
-                restaurant_id=owner.restaurant_id, table=t, booking=booking, hold=hold, start_at=start_at, end_at=end_at
-            )
-            for t in tables
-        ]
-        try:
-            with transaction.atomic():
-                created = TableAllocation.objects.bulk_create(rows)
-        except IntegrityError as exc:
-            if _is_exclusion_violation(exc):
-                raise AllocationConflict(sorted(t.label for t in tables)) from exc
-            raise
-        except OperationalError as exc:
-            if getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_DETECTED:
-                raise AllocationConflict(sorted(t.label for t in tables), "Lost a race for these tables") from exc
-            raise
-        _floor_changed_on_commit(owner.restaurant_id, start_at, end_at)
-        return created
+    rows = [
+        TableAllocation(
+            restaurant_id=owner.restaurant_id, table=t, booking=booking, hold=hold, start_at=start_at, end_at=end_at
+        )
+        for t in tables
+    ]
+    try:
+        # One savepoint: a refused insert rolls back to it, so a caller may try another plan in its transaction.
+        with transaction.atomic():
+            allocations_purge_expired_holds(table_ids=table_ids, start_at=start_at, end_at=end_at)
+            if connection.vendor != "postgresql":
+                clash = list(
+                    TableAllocation.objects.filter(table_id__in=table_ids, start_at__lt=end_at, end_at__gt=start_at)
+                    .values_list("table__label", flat=True)
+                )
+                if clash:
+                    raise AllocationConflict(sorted(set(clash)))
+            created = TableAllocation.objects.bulk_create(rows)
+    except IntegrityError as exc:
+        if _is_exclusion_violation(exc):
+            raise AllocationConflict(sorted(t.label for t in tables)) from exc
+        raise
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_DETECTED:
+            raise AllocationConflict(sorted(t.label for t in tables), "Lost a race for these tables") from exc
+        raise
+    _floor_changed_on_commit(owner.restaurant_id, start_at, end_at)
+    return created
 
 
 def allocations_release(*, booking: Booking | None = None, hold: Hold | None = None) -> int:

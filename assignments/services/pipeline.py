@@ -17,12 +17,14 @@ def new_correlation_id() -> str:
     return uuid.uuid4().hex
 
 
-def booking_enqueue(*, booking_id: int, trigger: str, correlation_id: str) -> None:
+def booking_enqueue(*, booking_id: int, trigger: str, correlation_id: str, restaurant_id: int | None = None) -> None:
     """Send the process message once the surrounding transaction commits (never for a rolled-back change)."""
     from assignments.tasks import process_booking
 
     transaction.on_commit(
-        lambda: process_booking.send(booking_id=booking_id, trigger=trigger, correlation_id=correlation_id)
+        lambda: process_booking.send(
+            booking_id=booking_id, trigger=trigger, correlation_id=correlation_id, restaurant_id=restaurant_id
+        )
     )
 
 
@@ -46,7 +48,9 @@ def booking_submit_for_assignment(
                 booking=booking, trigger=trigger, actor=actor, correlation_id=correlation_id,
                 expected_version=expected_version,
             )
-        booking_enqueue(booking_id=booking.pk, trigger=trigger, correlation_id=correlation_id)
+        booking_enqueue(
+            booking_id=booking.pk, trigger=trigger, correlation_id=correlation_id, restaurant_id=booking.restaurant_id
+        )
     return correlation_id
 
 
