@@ -128,7 +128,7 @@ def check_assignment(scenario: Scenario, assignment: Mapping[str, Sequence[str]]
             busy.setdefault(t, []).append((b.start_minute, b.start_minute + b.duration_minutes + buffer, bid))
     for t, spans in sorted(busy.items()):
         spans.sort()
-        for (s1, e1, b1), (s2, _e2, b2) in zip(spans, spans[1:]):
+        for (_s1, e1, b1), (s2, _e2, b2) in zip(spans, spans[1:]):
             if s2 < e1:
                 problems.append(f"{t}: {b1} and {b2} overlap")
     return problems

@@ -58,7 +58,7 @@ def overlap_cliques(intervals: Sequence[tuple[int, int, object]]) -> list[list[o
     active: dict[int, None] = {}
     cliques: list[list[object]] = []
     grew = False
-    for time_, kind, i in events:
+    for _minute, kind, i in events:
         if kind == 1:
             active[i] = None
             grew = True
@@ -211,7 +211,7 @@ def solve_seat_all(
     """
     t0 = time.perf_counter()
     model, choices = _build(floor, requests, fixed)
-    for bid, opts in choices.items():
+    for opts in choices.values():
         if not opts:
             return Solution("INFEASIBLE", 0, float("nan"), round(time.perf_counter() - t0, 3), {}, None)
         model.AddExactlyOne(x for _t, x in opts)

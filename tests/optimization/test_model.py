@@ -34,8 +34,8 @@ def tiny_floor() -> Floor:
 
 
 def test_tiny_instance_known_optimum():
-    # 18:00-20:00 the room holds A, B, C. The 4 joins A+B; the two 3s both need C and overlap,
-    # so one 3 stays out; the late 2 fits after the early 4 on A.
+    # Three tables for four overlapping-ish parties: the 4 and one 3 share C and A+B between them,
+    # the two 3s overlap so one stays out, and the late 2 takes A or B after the early party.
     f = tiny_floor()
     reqs = [
         Request("four", 4, 0, 120),
@@ -46,7 +46,7 @@ def test_tiny_instance_known_optimum():
     sol = solve_max_covers(f, reqs, time_limit=5)
     assert sol.status == "OPTIMAL"
     assert sol.covers == 4 + 3 + 2 == sol.bound
-    assert sol.assignment["four"] == ("A", "B")
+    assert {sol.assignment["four"], sol.assignment.get("three-a") or sol.assignment["three-b"]} == {("A", "B"), ("C",)}
     assert "two-late" in sol.assignment
 
 
