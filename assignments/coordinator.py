@@ -60,9 +60,9 @@ Scheduler = Callable[..., None]
 def _send_retry(
     *, booking_id: int, trigger: str, correlation_id: str, retry_no: int, delay_ms: int, restaurant_id: int | None = None
 ) -> None:
-    from assignments.tasks import process_booking
+    from assignments.tasks import retry_booking
 
-    process_booking.send_with_options(
+    retry_booking.send_with_options(
         kwargs={"booking_id": booking_id, "trigger": "retry" if trigger != "modification" else trigger,
                 "correlation_id": correlation_id, "retry_no": retry_no, "restaurant_id": restaurant_id},
         delay=delay_ms,

@@ -32,6 +32,21 @@ def process_booking(
 
 
 @cron("* * * * *")  # a safety net; `manage.py relay_outbox --loop` relays continuously
+@dramatiq.actor(queue_name="assignments-retry", priority=100, max_retries=5, min_backoff=200, max_backoff=30_000,
+                time_limit=60_000)
+def retry_booking(
+    booking_id: int, trigger: str = "retry", correlation_id: str = "", retry_no: int = 0,
+    restaurant_id: int | None = None,
+) -> None:
+    """A scheduled retry: the same work as process_booking, on its own queue and behind fresh bookings
+    (workers run prefetched messages by actor priority)."""
+    from assignments.coordinator import process_booking as coordinate
+
+    _observe_queue_latency("retry_booking")
+    coordinate(booking_id=booking_id, trigger=trigger, correlation_id=correlation_id, retry_no=retry_no,
+               restaurant_id=restaurant_id)
+
+
 @dramatiq.actor(queue_name="events", max_retries=10, time_limit=60_000)
 def relay_outbox(batch_size: int = 500) -> None:
     from assignments.services.outbox import outbox_relay

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 from pathlib import Path
 
@@ -40,10 +41,10 @@ def test_samples_round_trip(path):
 @pytest.mark.django_db
 def test_import_command_and_replace(tmp_path):
     path = str(SAMPLES[0])
-    call_command("import_scenario", path, stdout=open(tmp_path / "out", "w"))
+    call_command("import_scenario", path, stdout=io.StringIO())
     with pytest.raises(CommandError, match="already exists"):
         call_command("import_scenario", path)
-    call_command("import_scenario", path, "--replace", stdout=open(tmp_path / "out", "w"))
+    call_command("import_scenario", path, "--replace", stdout=io.StringIO())
     assert Restaurant.objects.count() == 1
 
 

@@ -87,10 +87,10 @@ class Command(BaseCommand):
         say(f"starting {workers} worker process(es) x {threads} threads")
         proc = subprocess.Popen(
             [sys.executable, "manage.py", "rundramatiq", "--processes", str(workers), "--threads", str(threads),
-             "--queues", "assignments", "--skip-logging"],
+             "--queues", "assignments", "assignments-retry", "--skip-logging"],
             cwd=settings.BASE_DIR, env={**os.environ, "LOG_LEVEL": "ERROR", "MAITRE_LOG_LEVEL": "WARNING",
                  # idle consumers poll Redis at most every 100 ms (dramatiq's default backs off to 1 s)
-                 "dramatiq_worker_timeout": os.environ.get("dramatiq_worker_timeout", "100")},
+                 "dramatiq_worker_timeout": os.environ.get("dramatiq_worker_timeout", "100")},  # noqa: SIM112 (dramatiq's name)
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         try:
