@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from assignments.embedded import start_inprocess_worker, stop_inprocess_worker
-from assignments.models import Booking, BookingState
+from assignments.models import Booking, BookingAssignmentAttempt, BookingState
 from assignments.reports import pipeline_summary
 from assignments.scenario import ScenarioError, load_scenario
 from assignments.services.outbox import outbox_relay
@@ -27,22 +27,26 @@ class Command(BaseCommand):
         self.stdout.write(f"Imported {restaurant.slug}: {len(scenario.tables)} tables, {len(scenario.bookings)} bookings")
         start_inprocess_worker(threads=1)
         started = time.monotonic()
+        bookings = list(Booking.objects.filter(restaurant=restaurant).order_by("arrival", "id"))
+        tty = self.stdout.isatty()
         try:
-            for booking in Booking.objects.filter(restaurant=restaurant).order_by("arrival", "id"):
+            # The day as it happens: each request is submitted once the previous one has had its first
+            # decision, in arrival order (retries of the ones that did not fit run in the background).
+            for i, booking in enumerate(bookings, 1):
                 booking_submit_for_assignment(booking=booking, trigger="creation")
-            while True:
-                pending = Booking.objects.filter(restaurant=restaurant, state=BookingState.ASSIGNMENT_PENDING).count()
-                done = len(scenario.bookings) - pending
-                self.stdout.write(f"\r  processed {done}/{len(scenario.bookings)}", ending="")
-                self.stdout.flush()
-                if pending == 0:
-                    break
-                if time.monotonic() - started > timeout:
-                    raise CommandError(f"{pending} bookings still pending after {timeout}s")
-                time.sleep(0.2)
+                self._wait(lambda b=booking: BookingAssignmentAttempt.objects.filter(booking=b).exists(), timeout, started)
+                if tty or i % 25 == 0 or i == len(bookings):
+                    prefix = "\r" if tty else ""
+                    self.stdout.write(f"{prefix}  submitted {i}/{len(bookings)}", ending="" if tty else "\n")
+            if tty:
+                self.stdout.write("")
+            self.stdout.write("  waiting for retries of the bookings that did not fit ...")
+            self._wait(
+                lambda: not Booking.objects.filter(restaurant=restaurant, state=BookingState.ASSIGNMENT_PENDING).exists(),
+                timeout, started,
+            )
         finally:
             stop_inprocess_worker()
-        self.stdout.write("")
         outbox_relay()
         s = pipeline_summary(restaurant=restaurant)
         rows = [
@@ -61,3 +65,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.MIGRATE_HEADING("Wins per strategy"))
         for strategy, n in s["wins_per_strategy"].items():
             self.stdout.write(f"  {strategy:<{width}}  {n}")
+
+    @staticmethod
+    def _wait(done, timeout: float, started: float) -> None:
+        while not done():
+            if time.monotonic() - started > timeout:
+                raise CommandError(f"the pipeline did not finish within {timeout}s")
+            time.sleep(0.002)
