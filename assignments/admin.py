@@ -60,8 +60,8 @@ def local_time(booking: Booking) -> str:
     return f"{booking.start_at.astimezone(tz):%a %d %b %H:%M}–{booking.end_at.astimezone(tz):%H:%M}"
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit rows: visible, never added, edited or deleted from the admin."""
+class NoWritesMixin:
+    """Visible, never added, edited or deleted from the admin (audit rows)."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -73,7 +73,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyAdmin(NoWritesMixin, admin.ModelAdmin):
+    """Audit rows: visible, never added, edited or deleted from the admin."""
+
+
+class ReadOnlyInline(NoWritesMixin, admin.TabularInline):
     """Shown to whoever may see the booking; never editable."""
 
     extra = 0
@@ -83,15 +87,6 @@ class ReadOnlyInline(admin.TabularInline):
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("assignments.view_booking") or request.user.has_perm(
