@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .demand import DemandProfile
 from .floor import Candidate, Floor
 from .occupancy import Occupancy
-from .scoring import Option, Weights
+from .scoring import Option, Weights, rank_key
 from .strategies import AssignmentStrategy, default_strategies
 from .types import Decision, Plan, Request, StrategyOutcome
 
@@ -104,7 +104,8 @@ class Engine:
         s, e = request.start, request.end
         shortest = demand.shortest_window
         by_id = floor.table_by_id
-        table_gap: dict[str, tuple[float, int]] = {}
+        length = e - s
+        table_gap: dict[str, tuple[float, int, bool]] = {}
         for c in fitting:
             for t in c.tables:
                 if t in table_gap:
@@ -118,7 +119,9 @@ class Engine:
                         waste += after
                 span_start = prev_end if prev_end is not None else min(demand.opens, s)
                 span_end = next_start if next_start is not None else max(demand.closes + shortest, e)
-                table_gap[t] = (waste / 60.0 * by_id[t].max_covers, span_end - span_start)
+                span = span_end - span_start
+                bounded = prev_end is not None or next_start is not None
+                table_gap[t] = (waste / 60.0 * by_id[t].max_covers, span, bounded and span - length < shortest)
         zone_load: dict[str, float] = {}
         for zone, tids in self._zone_tables.items():
             zone_load[zone] = sum(1 for t in tids if t not in free) / len(tids)
@@ -138,6 +141,7 @@ class Engine:
                 gap_span=sum(table_gap[t][1] for t in c.tables),
                 lookahead=sum(look.get(t, 0.0) for t in c.tables),
                 zone_load=zone_load[c.zone],
+                tight=all(table_gap[t][2] and not table_gap[t][0] for t in c.tables),
             )
             o.score(w)
             out.append(o)
@@ -159,7 +163,9 @@ class Engine:
                 continue
             outcomes.append(StrategyOutcome(strategy.name, _plan(o, strategy.name, proposal.reason), proposal.reason))
             proposed.setdefault(o.tables, (o, strategy, proposal.reason))  # strategies run in priority order
-        ranked = sorted(proposed.values(), key=lambda x: (x[0].cost, x[1].priority, x[0].tables))
+        best = min((o.capacity for o, _s, _r in proposed.values()), default=0.0)
+        tol = self.weights.tolerance
+        ranked = sorted(proposed.values(), key=lambda x: rank_key(x[0], best, tol, x[1].priority))
         plans = [_plan(o, s.name, reason) for o, s, reason in ranked]
         if len(plans) < self.max_plans:
             rest = sorted((o for o in opts if o.tables not in proposed), key=lambda o: (o.cost, o.tables))

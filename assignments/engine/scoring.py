@@ -1,4 +1,18 @@
-"""Scoring: one cost per plan (lower is better) with a breakdown, weights configurable per restaurant."""
+"""Scoring: one cost per plan (lower is better) with a breakdown, weights configurable per restaurant.
+
+The cost has two parts, and the breakdown names every term of both (it sums to the cost):
+
+- **capacity** (`empty_seats`, `tables_used`, `gap_waste`, `lookahead`): what the plan costs later
+  guests, in the same currency (roughly: covers that may not find a table later). Covers are what
+  we are measured on, so this part decides.
+- **soft** (`zone_mismatch`, `zone_priority`, `zone_load`): wishes that cost no covers by
+  themselves: the guest's preferred zone, the restaurant's favourite zone, an evenly loaded room.
+
+Plans are ranked lexicographically (see `rank_key`): the plans whose capacity cost is within
+`Weights.tolerance` of the cheapest are "free choices"; among those the soft cost decides (so a
+preferred zone is honoured when it costs nothing else), then capacity, then the proposing
+strategy's priority, then the sorted table ids. Plans outside the band follow by total cost.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +21,9 @@ from dataclasses import dataclass, fields
 
 from .floor import Candidate
 
+CAPACITY_TERMS = ("empty_seats", "tables_used", "gap_waste", "lookahead")
+SOFT_TERMS = ("zone_mismatch", "zone_priority", "zone_load")
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -14,11 +31,12 @@ class Weights:
 
     empty_seat: float = 0.5  # per seat left empty at the plan's tables
     extra_table: float = 1.0  # per table beyond the first
-    zone_mismatch: float = 0.2  # the guest asked for another zone (a soft wish)
-    zone_priority: float = 0.0  # per rank below the restaurant's favourite zone
-    gap_waste: float = 0.25  # per seat-hour of free time left too short for any later booking
-    lookahead: float = 4.0  # per expected cover of later demand that loses its tables
-    zone_load: float = -0.5  # per unit of the zone's occupancy over the window; negative packs busy zones
+    zone_mismatch: float = 1.0  # soft: the guest asked for another zone
+    zone_priority: float = 0.0  # soft: per rank below the restaurant's favourite zone
+    gap_waste: float = 1.0  # per seat-hour of free time left too short for any later booking
+    lookahead: float = 2.0  # per expected cover of later demand that loses its tables
+    zone_load: float = 0.5  # soft: per unit of the zone's occupancy over the window (positive spreads)
+    tolerance: float = 0.5  # capacity-cost slack within which the soft terms decide
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, float] | None) -> Weights:
@@ -49,7 +67,10 @@ class Option:
     lookahead: float
     zone_load: float
     cost: float = 0.0
+    capacity: float = 0.0
+    soft: float = 0.0
     breakdown: dict[str, float] | None = None
+    tight: bool = False  # sits in a free stretch bounded by bookings, with no unusable leftover
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -59,11 +80,21 @@ class Option:
         parts = {
             "empty_seats": w.empty_seat * self.empty_seats,
             "tables_used": w.extra_table * self.extra_tables,
-            "zone_mismatch": w.zone_mismatch * self.zone_mismatch,
-            "zone_priority": w.zone_priority * self.zone_rank,
             "gap_waste": w.gap_waste * self.gap_waste,
             "lookahead": w.lookahead * self.lookahead,
+            "zone_mismatch": w.zone_mismatch * self.zone_mismatch,
+            "zone_priority": w.zone_priority * self.zone_rank,
             "zone_load": w.zone_load * self.zone_load,
         }
         self.breakdown = {k: round(v, 6) for k, v in parts.items()}
-        self.cost = round(sum(parts.values()), 6)  # rounded so float noise never decides a tie
+        # rounded so float noise never decides a tie
+        self.capacity = round(sum(self.breakdown[k] for k in CAPACITY_TERMS), 6)
+        self.soft = round(sum(self.breakdown[k] for k in SOFT_TERMS), 6)
+        self.cost = round(self.capacity + self.soft, 6)
+
+
+def rank_key(o: Option, best_capacity: float, tolerance: float, priority: int) -> tuple:
+    """Sort key: free choices (capacity within `tolerance` of the best) first, by soft cost."""
+    if o.capacity <= best_capacity + tolerance + 1e-9:
+        return (0, o.soft, o.capacity, priority, o.tables)
+    return (1, o.cost, 0.0, priority, o.tables)

@@ -1,7 +1,11 @@
 """Assignment strategies: each proposes at most one plan, with the reason it would pick it.
 
-The engine scores every proposal with the same weighted cost and ranks them; a strategy earns its
-place when its proposal wins on some day (see the ablation in docs/benchmarks/engine.md).
+Four specialists speak only when the situation they exist for arises (a zone wish, a party no
+single free table seats, a tight gap to fill or a short hole to avoid, an unevenly loaded room);
+two generalists (lookahead, best fit) always propose. The engine ranks the proposals with one
+rule (scoring.rank_key): capacity cost first, within a tolerance; then the soft wishes; then
+strategy priority, then sorted table ids. Specialists have the lower priority numbers, so when two
+strategies propose the same tables the plan is credited to the specialist that asked for it.
 """
 
 from __future__ import annotations
@@ -29,29 +33,33 @@ class AssignmentStrategy(Protocol):
     def propose(self, ctx: StrategyContext) -> Proposal: ...
 
 
-def _tie(o: Option) -> tuple:
-    return (o.cost, o.candidate.tables)
+def _cheapest(options) -> Option:
+    return min(options, key=lambda o: (o.capacity, o.cost, o.tables))
 
 
 def _nothing(ctx: StrategyContext) -> Proposal:
     return Proposal(None, "no free table or combination fits the party")
 
 
-class BestFit:
-    """Fewest empty seats, then fewest tables: keeps bigger tables for bigger parties."""
+class ZonePreference:
+    """The guest's preferred zone: its cheapest plan. Wins when it costs nothing else (soft wish)."""
 
-    name = "best_fit"
+    name = "zone_preference"
     priority = 10
 
     def propose(self, ctx: StrategyContext) -> Proposal:
-        if not ctx.options:
-            return _nothing(ctx)
-        o = min(ctx.options, key=lambda o: (o.empty_seats, o.extra_tables, *_tie(o)))
-        return Proposal(o, f"fewest empty seats ({o.empty_seats}) with {len(o.tables)} table(s)")
+        wanted = ctx.request.preferred_zone
+        if wanted is None:
+            return Proposal(None, "the guest has no zone preference")
+        inside = [o for o in ctx.options if o.candidate.zone == wanted]
+        if not inside:
+            return Proposal(None, f"nothing free in the preferred zone {wanted!r}")
+        o = _cheapest(inside)
+        return Proposal(o, f"honours the preferred zone {wanted!r}")
 
 
 class Combination:
-    """For a party no single free table can seat: the join with fewest tables, then fewest empty seats."""
+    """A party no single free table seats: the cheapest join, then the one with fewest tables."""
 
     name = "combination"
     priority = 20
@@ -62,71 +70,77 @@ class Combination:
             return Proposal(None, "no free combination fits the party")
         if any(not o.extra_tables for o in ctx.options):
             return Proposal(None, "a single table seats the party; tables stay unjoined")
-        o = min(combos, key=lambda o: (o.extra_tables, o.empty_seats, *_tie(o)))
-        return Proposal(o, f"joins {len(o.tables)} tables, the fewest that seat {ctx.request.party_size}")
+        o = min(combos, key=lambda o: (o.capacity, o.extra_tables, o.empty_seats, o.tables))
+        return Proposal(o, f"joins {len(o.tables)} tables to seat {ctx.request.party_size}")
+
+
+class GapFit:
+    """A tight gap between bookings: fill it exactly. Else, when some plans would leave a hole too
+    short for anyone, the plan that wastes least."""
+
+    name = "gap_fit"
+    priority = 30
+
+    def propose(self, ctx: StrategyContext) -> Proposal:
+        if not ctx.options:
+            return _nothing(ctx)
+        tight = [o for o in ctx.options if o.tight]
+        if tight:
+            o = min(tight, key=lambda o: (o.capacity, o.gap_span, o.tables))
+            return Proposal(o, f"fills a {o.gap_span}-minute gap between bookings, leaving nothing unusable")
+        least = min(round(o.gap_waste, 6) for o in ctx.options)
+        if least == max(round(o.gap_waste, 6) for o in ctx.options):
+            return Proposal(None, "no tight gap, and every plan leaves the same dead time")
+        o = min(
+            (o for o in ctx.options if round(o.gap_waste, 6) == least),
+            key=lambda o: (o.capacity, o.gap_span, o.tables),
+        )
+        return Proposal(o, f"leaves {o.gap_waste:.2f} seat-hours unusable, the least of any plan")
+
+
+class LoadBalance:
+    """Zones unevenly loaded over the window: the cheapest plan in the least busy zone."""
+
+    name = "load_balance"
+    priority = 40
+    spread = 0.2  # zone occupancy difference below which the room counts as even
+
+    def propose(self, ctx: StrategyContext) -> Proposal:
+        if not ctx.options:
+            return _nothing(ctx)
+        loads = {o.candidate.zone: round(o.zone_load, 6) for o in ctx.options}
+        low, high = min(loads.values()), max(loads.values())
+        if high - low < self.spread:
+            return Proposal(None, "the zones with room are evenly loaded")
+        o = _cheapest(o for o in ctx.options if round(o.zone_load, 6) == low)
+        return Proposal(o, f"zone {o.candidate.zone!r} is the least busy over the window ({o.zone_load:.0%})")
 
 
 class Lookahead:
     """Least expected later demand displaced: keeps tables that typical later parties will need."""
 
     name = "lookahead"
-    priority = 30
-
-    def propose(self, ctx: StrategyContext) -> Proposal:
-        if not ctx.options:
-            return _nothing(ctx)
-        o = min(ctx.options, key=lambda o: (round(o.lookahead, 6), *_tie(o)))
-        return Proposal(o, f"displaces the least expected later demand ({o.lookahead:.3f} covers)")
-
-
-class GapFit:
-    """Sits snugly in a table's timeline: least dead time left, then the tightest free stretch."""
-
-    name = "gap_fit"
-    priority = 40
-
-    def propose(self, ctx: StrategyContext) -> Proposal:
-        if not ctx.options:
-            return _nothing(ctx)
-        o = min(ctx.options, key=lambda o: (round(o.gap_waste, 6), o.gap_span, o.empty_seats, *_tie(o)))
-        return Proposal(
-            o, f"fills a {o.gap_span}-minute free stretch leaving {o.gap_waste:.2f} seat-hours unusable"
-        )
-
-
-class ZonePreference:
-    """The guest's preferred zone, else the restaurant's favourite zone that has room."""
-
-    name = "zone_preference"
     priority = 50
 
     def propose(self, ctx: StrategyContext) -> Proposal:
         if not ctx.options:
             return _nothing(ctx)
-        wanted = ctx.request.preferred_zone
-        if wanted is not None:
-            inside = [o for o in ctx.options if o.candidate.zone == wanted]
-            if not inside:
-                return Proposal(None, f"nothing free in the preferred zone {wanted!r}")
-            o = min(inside, key=_tie)
-            return Proposal(o, f"honours the preferred zone {wanted!r}")
-        best_rank = min(o.zone_rank for o in ctx.options)
-        o = min((o for o in ctx.options if o.zone_rank == best_rank), key=_tie)
-        return Proposal(o, f"the restaurant's most preferred zone with room ({o.candidate.zone!r})")
+        o = min(ctx.options, key=lambda o: (round(o.lookahead, 6), o.capacity, o.tables))
+        return Proposal(o, f"displaces the least expected later demand ({o.lookahead:.3f} covers)")
 
 
-class LoadBalance:
-    """The least occupied zone over the window: spreads the room so no section is swamped."""
+class BestFit:
+    """Fewest empty seats, then fewest tables: keeps bigger tables for bigger parties."""
 
-    name = "load_balance"
+    name = "best_fit"
     priority = 60
 
     def propose(self, ctx: StrategyContext) -> Proposal:
         if not ctx.options:
             return _nothing(ctx)
-        o = min(ctx.options, key=lambda o: (round(o.zone_load, 6), *_tie(o)))
-        return Proposal(o, f"zone {o.candidate.zone!r} is the least busy over the window ({o.zone_load:.0%})")
+        o = min(ctx.options, key=lambda o: (o.empty_seats, o.extra_tables, o.capacity, o.tables))
+        return Proposal(o, f"fewest empty seats ({o.empty_seats}) with {len(o.tables)} table(s)")
 
 
 def default_strategies() -> tuple[AssignmentStrategy, ...]:
-    return (BestFit(), Combination(), Lookahead(), GapFit(), ZonePreference(), LoadBalance())
+    return (ZonePreference(), Combination(), GapFit(), LoadBalance(), Lookahead(), BestFit())
