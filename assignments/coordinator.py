@@ -92,7 +92,7 @@ def process_booking(
         delay = backoff_ms(retry_no + 1) if delay_ms is None else delay_ms
         schedule(booking_id=booking_id, trigger=trigger, correlation_id=correlation_id, retry_no=retry_no + 1,
                  delay_ms=delay, restaurant_id=restaurant_id)
-        logger.info("booking %s: retry in %sms (%s)", booking_id, delay, reason)
+        logger.info("booking %s: retry in %sms (%s)", booking_id, delay, reason, extra={"correlation_id": correlation_id})
         return Outcome(Status.RETRY_SCHEDULED, booking_id, reason=reason, delay_ms=delay)
 
     if restaurant_id is None:
