@@ -1,0 +1,90 @@
+"""Re-seating: when a booking does not fit, move bookings that have not started so that it does.
+
+Pure Python (no Django). The Django coordinator calls `reseat_plan` when the engine finds no plan;
+the benchmark calls it in its `engine_reseat` replay.
+
+The answer uses the fewest moves (bookings whose tables change), never moves a frozen booking
+(one that has started or is about to), and never drops anyone: every accepted booking keeps a
+plan, the new one gets one. Exact model: optimization.model.solve_seat_all with minimize_moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from assignments.engine import Floor, Request
+from optimization.model import solve_seat_all
+
+
+def reseat_plan(
+    floor: Floor,
+    accepted: Mapping[str, Sequence[str]],
+    requests: Mapping[str, Request] | Iterable[Request],
+    new_request: Request,
+    frozen: set[str] | frozenset[str] = frozenset(),
+    time_limit: float = 1.0,
+    num_workers: int = 2,
+) -> dict[str, tuple[str, ...]] | None:
+    """A new arrangement seating `new_request` and every booking in `accepted`, or None.
+
+    - `accepted`: booking id -> its current tables (every booking holding tables that could matter).
+    - `requests`: the Request of every accepted booking (a mapping by id, or any iterable).
+    - `frozen`: booking ids that must keep exactly their tables.
+    Returns booking id -> sorted tables for every accepted booking plus the new one; the bookings
+    whose tables differ from `accepted` are the moves (see `moves`), as few as possible when the
+    solver proves it within `time_limit` (else the fewest it found). None when no arrangement exists
+    or none was found in time: the booking goes to review as before.
+    """
+    by_id = dict(requests) if isinstance(requests, Mapping) else {r.booking_id: r for r in requests}
+    missing = sorted(set(accepted) - set(by_id))
+    if missing:
+        raise ValueError(f"no request for accepted booking(s): {', '.join(missing[:5])}")
+    if new_request.booking_id in accepted:
+        raise ValueError(f"{new_request.booking_id!r} is already seated")
+    if not floor.candidates_for(new_request.party_size, new_request.accessible):
+        return None
+    current = {bid: tuple(sorted(tables)) for bid, tables in accepted.items()}
+    pinned = {bid: current[bid] for bid in frozen if bid in current}
+    everyone = [by_id[bid] for bid in sorted(current)]
+    n = new_request
+    # Cheap proof first: if the bookings overlapping the new one cannot all be seated with it (the
+    # rest ignored), no arrangement of the whole day can.
+    near = [r for r in everyone if r.start < n.end and n.start < r.end]
+    near_ids = {r.booking_id for r in near}
+    near_pinned = {bid: t for bid, t in pinned.items() if bid in near_ids}
+    relaxed = solve_seat_all(
+        floor, [*near, n], fixed=near_pinned, current=current, time_limit=time_limit, num_workers=num_workers
+    )
+    if relaxed.status == "INFEASIBLE" or not relaxed.solved:
+        return None
+    full = solve_seat_all(
+        floor,
+        [*everyone, n],
+        fixed=pinned,
+        current=current,
+        minimize_moves=True,
+        time_limit=time_limit,
+        num_workers=num_workers,
+    )
+    if not full.solved:
+        return None
+    out = {bid: tuple(sorted(t)) for bid, t in full.assignment.items()}
+    if set(out) != set(current) | {n.booking_id}:  # defensive: never drop anyone
+        return None
+    if any(out[bid] != t for bid, t in pinned.items()):
+        return None
+    return out
+
+
+def moves(accepted: Mapping[str, Sequence[str]], plan: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """The bookings of `accepted` whose tables change in `plan`, with their new tables."""
+    return {
+        bid: tuple(sorted(plan[bid]))
+        for bid, tables in accepted.items()
+        if bid in plan and tuple(sorted(plan[bid])) != tuple(sorted(tables))
+    }
+
+
+def frozen_by_clock(requests: Iterable[Request], now: int, freeze_minutes: int = 60) -> set[str]:
+    """Bookings that have started or start within `freeze_minutes` of `now` (same minute clock)."""
+    return {r.booking_id for r in requests if r.start < now + freeze_minutes}

@@ -1,0 +1,85 @@
+"""reseat_plan: the fewest moves that make room, frozen bookings never move, None when impossible."""
+
+import pytest
+
+from assignments.engine import Floor, Request, TableSpec
+from optimization.reseat import frozen_by_clock, moves, reseat_plan
+
+EVENING = 19 * 60
+
+
+def two_tables() -> Floor:
+    # A seats 1-2, B seats 1-4: a party of 4 only fits B.
+    return Floor(
+        tables=(TableSpec("A", "main", 1, 2, False, False), TableSpec("B", "main", 1, 4, False, False)),
+        adjacency=(),
+        zone_priority={"main": 1},
+    )
+
+
+def r(bid, party, start=EVENING, length=100):
+    return Request(bid, party, start, start + length)
+
+
+def test_one_move_makes_room():
+    f = two_tables()
+    accepted = {"two": ("B",)}
+    plan = reseat_plan(f, accepted, [r("two", 2)], r("four", 4))
+    assert plan == {"two": ("A",), "four": ("B",)}
+    assert moves(accepted, plan) == {"two": ("A",)}
+
+
+def test_frozen_bookings_never_move():
+    f = two_tables()
+    assert reseat_plan(f, {"two": ("B",)}, [r("two", 2)], r("four", 4), frozen={"two"}) is None
+
+
+def test_no_room_anywhere_is_none_and_nobody_is_dropped():
+    f = two_tables()
+    accepted = {"x": ("A",), "y": ("B",)}
+    assert reseat_plan(f, accepted, [r("x", 2), r("y", 2)], r("z", 2)) is None
+    assert reseat_plan(f, {}, [], r("huge", 9)) is None  # no shape seats it at all
+
+
+def test_minimum_moves():
+    # Four 2-4 tables; three bookings of 2 sit on the 4-tops X, Y, Z, the 2-top W is free.
+    # A party of 4 arrives: moving just one of them onto W frees a 4-top.
+    f = Floor(
+        tables=(
+            TableSpec("W", "main", 1, 2, False, False),
+            TableSpec("X", "main", 1, 4, False, False),
+            TableSpec("Y", "main", 1, 4, False, False),
+            TableSpec("Z", "main", 1, 4, False, False),
+        ),
+        adjacency=(),
+        zone_priority={"main": 1},
+    )
+    accepted = {"a": ("X",), "b": ("Y",), "c": ("Z",)}
+    reqs = {bid: r(bid, 2) for bid in accepted}
+    plan = reseat_plan(f, accepted, reqs, r("four", 4))
+    assert plan is not None and len(moves(accepted, plan)) == 1
+    assert sorted(t for ts in plan.values() for t in ts) == ["W", "X", "Y", "Z"]
+    # With two of them frozen, the third is the one that moves.
+    plan = reseat_plan(f, accepted, reqs, r("four", 4), frozen={"a", "b"})
+    assert moves(accepted, plan) == {"c": ("W",)} and plan["four"] == ("Z",)
+
+
+def test_bookings_that_do_not_overlap_stay_put():
+    f = two_tables()
+    accepted = {"early": ("B",), "two": ("B",)}
+    reqs = [r("early", 4, EVENING - 200), r("two", 2)]
+    plan = reseat_plan(f, accepted, reqs, r("four", 4))
+    assert plan == {"early": ("B",), "two": ("A",), "four": ("B",)}
+
+
+def test_rejects_inconsistent_input():
+    f = two_tables()
+    with pytest.raises(ValueError, match="no request"):
+        reseat_plan(f, {"ghost": ("A",)}, [], r("four", 4))
+    with pytest.raises(ValueError, match="already seated"):
+        reseat_plan(f, {"two": ("A",)}, [r("two", 2)], r("two", 2))
+
+
+def test_frozen_by_clock():
+    reqs = [r("now", 2, EVENING), r("soon", 2, EVENING + 59), r("later", 2, EVENING + 60)]
+    assert frozen_by_clock(reqs, EVENING, 60) == {"now", "soon"}
