@@ -147,6 +147,8 @@ class ReplayResult:
     latencies_ms: list[float]
     candidates_evaluated: int = 0
     wins: Counter = field(default_factory=Counter)
+    reseats: int = 0  # bookings seated only thanks to re-seating others (engine_reseat)
+    moves: int = 0  # bookings moved to make those room
 
     def figures(self) -> dict[str, Any]:
         lat = sorted(self.latencies_ms)
@@ -164,6 +166,8 @@ class ReplayResult:
             "plans_per_s": round(self.candidates_evaluated / total_s) if total_s and self.candidates_evaluated else None,
             "decisions_per_s": round(len(lat) / total_s) if total_s else None,
             "wins": dict(sorted(self.wins.items())),
+            "reseats": self.reseats,
+            "moves": self.moves,
         }
 
 
@@ -240,6 +244,77 @@ def replay_engine(
     result.wins = wins
     result.candidates_evaluated = counter[0]
     return result
+
+
+def replay_engine_reseat(
+    scenario: Scenario,
+    weights: Weights | None = None,
+    *,
+    time_limit: float = 0.5,
+    freeze_minutes: int = 60,
+    num_workers: int = 2,
+) -> ReplayResult:
+    """The engine, and when it finds no plan, `optimization.reseat.reseat_plan` (benchmarks.md:
+    re-seat bookings that have not started so that the new one fits, fewest moves).
+
+    A replay has no clock (every request arrives before service), so "about to start" is read as:
+    the accepted bookings that start within `freeze_minutes` of the earliest start among them are
+    frozen; everything else may move. A re-seat solve that runs out of `time_limit` counts as no.
+    """
+    from optimization.reseat import moves as moved_of
+    from optimization.reseat import reseat_plan
+
+    floor = scenario_floor(scenario)
+    engine = Engine(floor, weights=weights, demand=scenario_demand(scenario))
+    requests = scenario_requests(scenario)
+    by_id = {r.booking_id: r for r in requests}
+    occupancy = Occupancy(floor)
+    assignment: dict[str, tuple[str, ...]] = {}
+    latencies: list[float] = []
+    wins: Counter = Counter()
+    seated = pref_total = pref_ok = reseats = n_moves = evaluated = 0
+    for r in requests:
+        t0 = time.perf_counter()
+        decision = engine.decide(r, occupancy)
+        evaluated += decision.candidates_evaluated
+        plan = decision.best
+        if plan is not None:
+            wins[plan.strategy] += 1
+            occupancy.add(plan.tables, r.start, r.end, r.booking_id)
+            assignment[r.booking_id] = plan.tables
+        elif assignment and floor.candidates_for(r.party_size, r.accessible):
+            first = min(by_id[b].start for b in assignment)
+            frozen = {b for b in assignment if by_id[b].start < first + freeze_minutes}
+            new = reseat_plan(floor, assignment, by_id, r, frozen, time_limit=time_limit, num_workers=num_workers)
+            if new is not None:
+                reseats += 1
+                n_moves += len(moved_of(assignment, new))
+                assignment = dict(new)
+                occupancy = Occupancy(floor)
+                for bid, tables in assignment.items():
+                    occupancy.add(tables, by_id[bid].start, by_id[bid].end, bid)
+        latencies.append((time.perf_counter() - t0) * 1000.0)
+        if r.preferred_zone is not None:
+            pref_total += 1
+        if r.booking_id in assignment:
+            seated += r.party_size
+    for bid, tables in assignment.items():
+        if by_id[bid].preferred_zone is not None and floor.table_by_id[tables[0]].zone == by_id[bid].preferred_zone:
+            pref_ok += 1
+    return ReplayResult(
+        name="engine_reseat",
+        assignment=assignment,
+        covers_requested=sum(r.party_size for r in requests),
+        covers_seated=seated,
+        to_review=len(requests) - len(assignment),
+        preferred_total=pref_total,
+        preferred_honoured=pref_ok,
+        latencies_ms=latencies,
+        candidates_evaluated=evaluated,
+        wins=wins,
+        reseats=reseats,
+        moves=n_moves,
+    )
 
 
 def replay_first_fit(scenario: Scenario) -> ReplayResult:
@@ -369,22 +444,34 @@ def offline_optimum(scenario: Scenario, *, time_limit: float = 30.0, num_workers
     }
 
 
-def ablation(scenario: Scenario, weights: Weights | None = None) -> dict[str, int]:
-    """Covers the engine seats with each strategy removed (and with it alone), same weights."""
+def ablation(scenario: Scenario, weights: Weights | None = None) -> dict[str, Any]:
+    """The engine with each strategy removed (and with it alone), same weights: covers seated
+    (`without_X`, `only_X`), and for removals also the preferred-zone honoured % and the number
+    of bookings whose tables differ from the full engine's (`changed`)."""
     from assignments.engine import default_strategies
 
     everything = default_strategies()
-    out: dict[str, int] = {}
+    full = replay_engine(scenario, weights=weights)
+    out: dict[str, Any] = {"all": full.covers_seated}
+    zone: dict[str, float | None] = {"all": full.figures()["preferred_zone_honoured_pct"]}
+    changed: dict[str, int] = {}
     for s in everything:
         rest = [x for x in everything if x.name != s.name]
-        out[f"without_{s.name}"] = replay_engine(scenario, weights=weights, strategies=rest).covers_seated
+        r = replay_engine(scenario, weights=weights, strategies=rest)
+        out[f"without_{s.name}"] = r.covers_seated
+        zone[f"without_{s.name}"] = r.figures()["preferred_zone_honoured_pct"]
+        changed[s.name] = sum(
+            1 for b in set(full.assignment) | set(r.assignment) if full.assignment.get(b) != r.assignment.get(b)
+        )
     for s in everything:
         out[f"only_{s.name}"] = replay_engine(scenario, weights=weights, strategies=[s]).covers_seated
+    out["zone_pct"] = zone
+    out["changed"] = changed
     return out
 
 
 # -- one scenario, every assigner ---------------------------------------------------------------
-ASSIGNERS = ("engine", "first_fit", "smallest_fit")
+ASSIGNERS = ("engine", "engine_reseat", "first_fit", "smallest_fit")
 
 
 def bench_scenario(
@@ -394,6 +481,8 @@ def bench_scenario(
     with_online_limit: bool = True,
     online_time_limit: float = 1.0,
     weights: Weights | None = None,
+    reseat_time_limit: float = 0.5,
+    freeze_minutes: int = 60,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Figures for one scenario (JSON-ready), plus private `_latencies` and `_assignments` keys."""
@@ -401,6 +490,9 @@ def bench_scenario(
     out: dict[str, Any] = {"name": scenario.name, "bookings": len(scenario.bookings), "tables": len(scenario.tables)}
     runs = {
         "engine": lambda: replay_engine(scenario, weights=weights),
+        "engine_reseat": lambda: replay_engine_reseat(
+            scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes
+        ),
         "first_fit": lambda: replay_first_fit(scenario),
         "smallest_fit": lambda: replay_smallest_fit(scenario),
     }
@@ -461,6 +553,8 @@ def bench_overall(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "p50_ms": round(_pct(lat, 50), 4),
             "p99_ms": round(_pct(lat, 99), 4),
             "plans_per_s": round(statistics.fmean(plans)) if plans else None,
+            "moves": sum(r[name].get("moves", 0) for r in results),
+            "wins": dict(sorted(sum((Counter(r[name]["wins"]) for r in results), Counter()).items())),
         }
     overall["optimum_covers"] = sum(r["optimum"]["covers"] for r in results)
     limits = [r["online_limit"] for r in results if r["online_limit"]]

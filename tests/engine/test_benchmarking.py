@@ -63,3 +63,27 @@ def test_online_limit_and_bench_figures_on_the_small_sample():
         assert key in r["engine"]
     overall = bench_overall([r])
     assert {"p50_ms", "p99_ms", "plans_per_s"} <= set(overall)
+
+
+def test_engine_reseat_replay_is_valid_and_seats_at_least_the_engine():
+    from assignments.benchmarking import replay_engine, replay_engine_reseat
+
+    s = load_scenario(SCENARIOS / "sample-small.json")
+    plain = replay_engine(s)
+    both = replay_engine_reseat(s, time_limit=2.0)
+    assert not check_assignment(s, both.assignment)
+    assert both.covers_seated >= plain.covers_seated
+    assert both.reseats > 0 and both.moves >= both.reseats
+    f = both.figures()
+    assert f["reseats"] == both.reseats and f["moves"] == both.moves
+
+
+def test_ablation_reports_every_strategy():
+    from assignments.benchmarking import ablation
+    from assignments.engine import default_strategies
+
+    s = load_scenario(SCENARIOS / "sample-small.json")
+    ab = ablation(s)
+    names = [x.name for x in default_strategies()]
+    assert set(ab["changed"]) == set(names)
+    assert all(f"without_{n}" in ab and f"only_{n}" in ab for n in names)

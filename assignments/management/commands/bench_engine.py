@@ -13,7 +13,7 @@ from assignments.scenario import ScenarioError, load_scenario
 
 
 class Command(BaseCommand):
-    help = "Replay scenario files online (engine, first_fit, smallest_fit) against the online limit and the optimum."
+    help = "Replay scenario files online (engine, engine_reseat, first_fit, smallest_fit) against the online limit and the optimum."
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", help="scenario/v1 JSON files")
@@ -22,6 +22,15 @@ class Command(BaseCommand):
         parser.add_argument("--time-limit", type=float, default=30.0, help="seconds for the offline optimum (default 30)")
         parser.add_argument(
             "--online-time-limit", type=float, default=1.0, help="seconds per online-limit feasibility solve (default 1)"
+        )
+        parser.add_argument(
+            "--reseat-time-limit", type=float, default=0.5, help="seconds per engine_reseat re-seat solve (default 0.5)"
+        )
+        parser.add_argument(
+            "--freeze-minutes",
+            type=int,
+            default=60,
+            help="engine_reseat: bookings starting within this of the earliest accepted start never move (default 60)",
         )
         parser.add_argument("--no-online-limit", action="store_true", help="skip the online limit (the slow part)")
 
@@ -45,6 +54,8 @@ class Command(BaseCommand):
                     time_limit=opts["time_limit"],
                     with_online_limit=not opts["no_online_limit"],
                     online_time_limit=opts["online_time_limit"],
+                    reseat_time_limit=opts["reseat_time_limit"],
+                    freeze_minutes=opts["freeze_minutes"],
                     progress=progress,
                 )
             )
@@ -89,6 +100,16 @@ class Command(BaseCommand):
         if r["engine"]["wins"]:
             wins = ", ".join(f"{k} {v}" for k, v in sorted(r["engine"]["wins"].items(), key=lambda kv: -kv[1]))
             lines.append(f"  engine wins by strategy: {wins}")
+        rs = r["engine_reseat"]
+        lines.append(f"  engine_reseat: {rs['reseats']} bookings seated by re-seating, {rs['moves']} moves")
+        ab = r["engine"].get("ablation")
+        if ab:
+            without = ", ".join(
+                f"{k[len('without_'):]} {v} ({ab['changed'][k[len('without_'):]]} changed, zone {_fmt(ab['zone_pct'][k], 1)}%)"
+                for k, v in ab.items()
+                if k.startswith("without_")
+            )
+            lines.append(f"  ablation, covers without each strategy (all {ab['all']}): {without}")
         return "\n".join(lines)
 
     @staticmethod
@@ -104,6 +125,8 @@ class Command(BaseCommand):
                 f"{_fmt(f['ratio_to_online_limit_mean']):>11}{f['p50_ms']:>8.3f}{f['p99_ms']:>8.3f}"
             )
         lines.append(f"  optimum covers {o['optimum_covers']}; online limit covers {o['online_limit_covers']}")
+        wins = ", ".join(f"{k} {v}" for k, v in sorted(o["engine"]["wins"].items(), key=lambda kv: -kv[1]))
+        lines.append(f"  engine wins by strategy: {wins}; engine_reseat moves {o['engine_reseat']['moves']}")
         return "\n".join(lines) + "\n"
 
 
