@@ -245,3 +245,111 @@ def _moved(assignment: Mapping[str, tuple[str, ...]], current: Mapping[str, Sequ
 
 def requests_overlapping(requests: Iterable[Request], start: int, end: int) -> list[Request]:
     return [r for r in requests if r.start < end and start < r.end]
+
+
+def plan_cost(floor: Floor, request: Request, tables: Sequence[str], weights) -> float:
+    """The engine's time-independent plan terms for one booking on `tables`, with its weights: empty
+    seats, tables beyond the first, the guest's zone wish, the restaurant's zone ranking. (The engine's
+    other terms, gap waste, lookahead and zone load, depend on the order bookings arrive in, which a
+    whole-day plan does not have.)"""
+    specs = [floor.table_by_id[t] for t in tables if t in floor.table_by_id]
+    if not specs:
+        return 0.0
+    zone = specs[0].zone
+    empty = max(0, sum(s.max_covers for s in specs) - request.party_size)
+    mismatch = int(request.preferred_zone is not None and zone != request.preferred_zone)
+    return (
+        weights.empty_seat * empty
+        + weights.extra_table * (len(specs) - 1)
+        + weights.zone_mismatch * mismatch
+        + weights.zone_priority * floor.zone_rank.get(zone, 0)
+    )
+
+
+COST_SCALE = 100  # plan costs enter the model as integers in hundredths
+
+
+def solve_day_plan(
+    floor: Floor,
+    requests: Sequence[Request],
+    *,
+    fixed: Mapping[str, Sequence[str]] | None = None,
+    current: Mapping[str, Sequence[str]] | None = None,
+    optional: Iterable[str] = (),
+    cost=None,
+    time_limit: float = 10.0,
+    num_workers: int = 1,
+) -> Solution:
+    """A whole day's plan, lexicographically: the most covers, then the lowest plan cost, then the
+    fewest moves.
+
+    Every request not in `optional` must be seated (fixed ones on exactly their tables); an optional
+    one may stay unseated. `cost(request, tables) -> float` is the plan cost of one choice (default 0).
+    A move is a request of `current` whose tables change. Two solves: covers first (seeded with
+    `current`), then, with covers held at least at that value, cost x (moves + 1) + moves. With
+    `num_workers=1` (the default) the same input gives the same plan unless the time limit cuts a
+    search short. `bound` is the proven upper bound on covers from the first solve.
+    """
+    t0 = time.perf_counter()
+    optional = set(optional)
+    current = {bid: tuple(sorted(t)) for bid, t in (current or {}).items()}
+    model, choices = _build(floor, requests, fixed)
+    party = {r.booking_id: r.party_size for r in requests}
+    for bid, opts in choices.items():
+        if bid in optional:
+            continue
+        if not opts:
+            return Solution("INFEASIBLE", 0, float("nan"), round(time.perf_counter() - t0, 3), {}, None)
+        model.AddExactlyOne(x for _t, x in opts)
+    covers_expr = sum(party[bid] * x for bid, opts in choices.items() for _t, x in opts)
+    model.Maximize(covers_expr)
+    _hint(model, choices, current)
+    first_limit = max(0.05, time_limit * 0.6)
+    solver, status = _solve(model, first_limit, num_workers)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Solution(STATUS.get(status, str(status)), 0, float("nan"), round(time.perf_counter() - t0, 3), {}, None)
+    best_covers = int(round(solver.ObjectiveValue()))
+    bound = float(best_covers) if status == cp_model.OPTIMAL else float(int(solver.BestObjectiveBound()))
+    first = _read(solver, choices)
+    first_optimal = status == cp_model.OPTIMAL
+
+    # Second solve: covers held, cost then moves.
+    by_id = {r.booking_id: r for r in requests}
+    model.ClearObjective()
+    model.ClearHints()
+    model.Add(covers_expr >= best_covers)
+    movable = [bid for bid in current if bid in choices and bid not in (fixed or {})]
+    factor = len(movable) + 1
+    terms = []
+    for bid, opts in choices.items():
+        for tables, x in opts:
+            c = int(round(COST_SCALE * cost(by_id[bid], tables))) if cost is not None and bid not in (fixed or {}) else 0
+            moved = int(bid in current and bid not in (fixed or {}) and tables != current[bid])
+            if c * factor + moved:
+                terms.append((c * factor + moved) * x)
+    # An unseated booking of `current` (optional ones only) counts as moved too.
+    for bid in movable:
+        if bid in optional:
+            terms.append(1 - sum(x for _t, x in choices[bid]))
+    model.Minimize(sum(terms))
+    for bid, opts in choices.items():
+        chosen = first.get(bid)
+        for tables, x in opts:
+            model.AddHint(x, 1 if tables == chosen else 0)
+    remaining = max(0.05, time_limit - (time.perf_counter() - t0))
+    solver2, status2 = _solve(model, remaining, num_workers)
+    if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        assignment = _read(solver2, choices)
+        name = "OPTIMAL" if status2 == cp_model.OPTIMAL and first_optimal else "FEASIBLE"
+    else:
+        assignment = first
+        name = "FEASIBLE"
+    covers = sum(party[b] for b in assignment)
+    return Solution(
+        status=name,
+        covers=covers,
+        bound=bound,
+        seconds=round(time.perf_counter() - t0, 3),
+        assignment=assignment,
+        moved=_moved(assignment, current) if current else 0,
+    )
