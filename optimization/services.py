@@ -194,6 +194,7 @@ class DayPlan:
     frozen: set[str]
     solver_status: str
     seconds: float
+    covers_bound: float  # no plan seats more covers than this (proven by the solver)
     assignment: dict[str, tuple[str, ...]]
     moves: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # booking -> (from, to)
     seated: dict[str, tuple[str, ...]]  # optional booking -> its new tables
@@ -227,6 +228,7 @@ class OptimizationResult:
     optional: int
     seconds: float  # solver
     total_seconds: float
+    covers_bound: float = float("nan")
     correlation_id: str = ""
     moves: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
     seated: dict[int, tuple[str, ...]] = field(default_factory=dict)
@@ -279,7 +281,8 @@ def day_plan_compute(
     seated = {bid: assignment[bid] for bid in state.optional if bid in assignment}
     return DayPlan(
         state=state, now=now, frozen=frozen, solver_status=solution.status, seconds=solution.seconds,
-        assignment=assignment, moves=moves, seated=seated, covers_before=covers_before, covers_after=covers_after,
+        covers_bound=solution.bound, assignment=assignment, moves=moves, seated=seated,
+        covers_before=covers_before, covers_after=covers_after,
         score_before=score_before, score_after=score_after,
     )
 
@@ -353,7 +356,7 @@ def day_optimize(
         score_after=plan.score_after, improvement=plan.improvement, moved=len(plan.moves),
         newly_seated=len(plan.seated), frozen=len(plan.frozen), bookings=len(plan.state.current),
         optional=len(plan.state.optional), seconds=plan.seconds,
-        total_seconds=round(time.perf_counter() - started, 3), correlation_id=correlation_id,
+        total_seconds=round(time.perf_counter() - started, 3), covers_bound=plan.covers_bound, correlation_id=correlation_id,
         moves={int(b): m for b, m in plan.moves.items()}, seated={int(b): t for b, t in plan.seated.items()},
     )
     logger.info(

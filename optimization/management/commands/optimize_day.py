@@ -62,7 +62,7 @@ class Command(BaseCommand):
             ("confirmed bookings", result.bookings),
             ("optional (review/pending)", result.optional),
             ("frozen", result.frozen),
-            ("covers", f"{result.covers_before} -> {result.covers_after}"),
+            ("covers", f"{result.covers_before} -> {result.covers_after} (proven at most {result.covers_bound:.0f})"),
             ("score", f"{result.score_before:.1f} -> {result.score_after:.1f}"),
             ("improvement", improvement),
             ("moved", result.moved),
