@@ -8,10 +8,10 @@ import dramatiq
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=1, time_limit=300_000)
-def optimize_day_actor(restaurant_id: int, day_iso: str) -> None:
+def optimize_day_actor(restaurant_id: int, day_iso: str, time_limit: float = 30.0) -> None:
     """Re-plan one restaurant's service day and apply the plan when it is enough better (scheduled runs)."""
     from assignments.models import Restaurant
     from optimization.services import day_optimize
 
     restaurant = Restaurant.objects.get(pk=restaurant_id)
-    day_optimize(restaurant=restaurant, day=date.fromisoformat(day_iso))
+    day_optimize(restaurant=restaurant, day=date.fromisoformat(day_iso), time_limit=time_limit)
