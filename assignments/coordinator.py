@@ -32,6 +32,7 @@ logger = logging.getLogger("maitre.coordinator")
 COORDINATOR = Actor("coordinator")
 LEGACY = "legacy_first_fit"
 KEEP = "keep_current"
+RESEAT = "reseat"
 
 
 class Status:
@@ -200,6 +201,10 @@ def _assign(booking_id: int, trigger: str, correlation_id: str, schedule: Schedu
         rows.append((LEGACY if mode is not flags.PipelineMode.ENGINE else "engine", AttemptResult.NO_PLAN, reason, {}))
     max_attempts = ctx.restaurant.max_assignment_attempts
     conflicted = bool(plans)  # plans existed but were taken: worth an immediate, counted retry
+    if attempt_no >= max_attempts and not hopeless and mode is flags.PipelineMode.ENGINE and settings.MAITRE["RESEAT"]:
+        reseated = _try_reseat(ctx, attempt_no, rows, correlation_id)
+        if reseated is not None:
+            return reseated
     with transaction.atomic():
         _record(booking, attempt_no, rows, correlation_id)
         if attempt_no >= max_attempts or hopeless:
@@ -219,6 +224,28 @@ def _assign(booking_id: int, trigger: str, correlation_id: str, schedule: Schedu
             ))
             outcome = Outcome(Status.RETRY_SCHEDULED, booking_id, reason=reason, delay_ms=delay, plans_tried=tried)
     return outcome
+
+
+def _try_reseat(ctx: AssignmentContext, attempt_no: int, rows: list, correlation_id: str) -> Outcome | None:
+    """Last resort before manual review: move not-yet-started bookings (fewest moves, none about to start)
+    so that this one fits, in one transaction with its confirmation."""
+    from optimization.services import PlanStale, reseat_apply, reseat_compute
+
+    plan = reseat_compute(booking=ctx.booking, time_limit=settings.MAITRE["RESEAT_TIME_LIMIT_SECONDS"])
+    if plan is None:
+        rows.append((RESEAT, AttemptResult.NO_PLAN, "no re-arrangement of later bookings seats it", {}))
+        return None
+    seat = Plan(tuple(sorted(plan.tables)), RESEAT, 0.0, {}, f"re-seated {len(plan.moves)} other booking(s)")
+    try:
+        with transaction.atomic():
+            reseat_apply(plan=plan, actor=COORDINATOR, correlation_id=correlation_id)
+            _confirm_plan(ctx, seat, attempt_no, (), rows, correlation_id)
+    except (PlanStale, AllocationConflict, lifecycle.VersionConflict) as exc:
+        rows.append((RESEAT, AttemptResult.CONFLICT, f"re-seat went stale: {exc}", {}))
+        return None
+    metrics.BOOKINGS_FINISHED.labels(BookingState.CONFIRMED).inc()
+    return Outcome(Status.CONFIRMED, ctx.booking.pk, tables=seat.tables, strategy=RESEAT,
+                   extra={"moved": sorted(plan.moves)})
 
 
 def _preferred_first(ctx: AssignmentContext, plans: list[Plan]) -> list[Plan]:
@@ -262,7 +289,7 @@ def _confirm_plan(ctx: AssignmentContext, plan: Plan, attempt_no: int, outcomes:
             o.reason,
             {"tables": list(o.plan.tables), "score": o.plan.score, "breakdown": dict(o.plan.breakdown)} if o.plan else {},
         ))
-    if not outcomes or plan.strategy in (KEEP, LEGACY):
+    if not outcomes or plan.strategy in (KEEP, LEGACY, RESEAT):
         final.append((plan.strategy, AttemptResult.SUCCESS, plan.reason, {"tables": list(plan.tables)}))
     _record(booking, attempt_no, final, correlation_id)
 

@@ -183,6 +183,9 @@ MAITRE = {
     "AVAILABILITY_MAX_AGE_SECONDS": env.float("MAITRE_AVAILABILITY_MAX_AGE_SECONDS", default=1.0),
     "OPTIMIZATION_FREEZE_MINUTES": env.int("MAITRE_OPTIMIZATION_FREEZE_MINUTES", default=60),
     "OPTIMIZATION_MIN_IMPROVEMENT": env.float("MAITRE_OPTIMIZATION_MIN_IMPROVEMENT", default=0.10),
+    # Before sending a booking to review, try once to make room by moving later bookings (fewest moves).
+    "RESEAT": env.bool("MAITRE_RESEAT", default=True),
+    "RESEAT_TIME_LIMIT_SECONDS": env.float("MAITRE_RESEAT_TIME_LIMIT_SECONDS", default=0.5),
 }
 
 LOGGING = {

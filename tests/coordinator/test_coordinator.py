@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import redis
@@ -353,3 +354,44 @@ def test_many_bookings_many_threads_never_double_book(restaurant):
     confirmed = Booking.objects.filter(state=BookingState.CONFIRMED).count()
     assert confirmed == 3
     assert confirmed + len({s["booking_id"] for s in scheduled}) == 12
+
+
+@pytest.mark.django_db
+def test_last_attempt_reseats_a_later_booking_to_make_room(restaurant, retries):
+    """A pair sits at M2; a party of seven fits only at M2+M3. Before review, the coordinator moves the
+    pair to M1 (one move) and seats the seven, all in one transaction."""
+    from assignments import lifecycle
+    from assignments.services.allocations import allocations_create
+
+    restaurant.max_assignment_attempts = 1
+    restaurant.save()
+    pair = submitted(restaurant, party_size=2)
+    allocations_create(tables=[restaurant.tables.get(label="M2")], start_at=pair.start_at,
+                       end_at=pair.end_at + timedelta(minutes=restaurant.buffer_minutes), booking=pair)
+    lifecycle.booking_confirm(booking=pair, tables=["M2"], strategy="test")
+    seven = submitted(restaurant, party_size=7)
+
+    outcome = run(seven, retries)
+
+    assert outcome.status == Status.CONFIRMED and outcome.strategy == coordinator.RESEAT
+    assert outcome.tables == ("M2", "M3") and outcome.extra["moved"] == [str(pair.pk)]
+    assert list(TableAllocation.objects.filter(booking=pair).values_list("table__label", flat=True)) == ["M1"]
+    assert Booking.objects.get(pk=pair.pk).state == BookingState.CONFIRMED
+    assert OutboxEvent.objects.filter(aggregate_id=str(pair.pk), event_type="booking.tables_changed").exists()
+    assert retries == []
+
+
+@pytest.mark.django_db
+def test_reseat_can_be_switched_off(restaurant, retries, settings):
+    settings.MAITRE = {**settings.MAITRE, "RESEAT": False}
+    from assignments import lifecycle
+    from assignments.services.allocations import allocations_create
+
+    restaurant.max_assignment_attempts = 1
+    restaurant.save()
+    pair = submitted(restaurant, party_size=2)
+    allocations_create(tables=[restaurant.tables.get(label="M2")], start_at=pair.start_at,
+                       end_at=pair.end_at + timedelta(minutes=restaurant.buffer_minutes), booking=pair)
+    lifecycle.booking_confirm(booking=pair, tables=["M2"], strategy="test")
+
+    assert run(submitted(restaurant, party_size=7), retries).status == Status.MANUAL_REVIEW
