@@ -30,6 +30,7 @@ EVENT_FOR_STATE = {
     BookingState.CANCELLED: "booking.cancelled",
 }
 BOOKING_FAILED = "booking.failed"
+BOOKING_MODIFIED = "booking.modified"
 
 
 class LifecycleError(Exception):
@@ -246,6 +247,27 @@ def booking_cancel(
         from assignments.services.allocations import allocations_release
 
         allocations_release(booking=booking)
+    return booking
+
+
+def booking_record_modification(
+    *, booking: Booking, changes: Mapping[str, Any], actor: Actor = SYSTEM, correlation_id: str = ""
+) -> Booking:
+    """A change of party size or time, in the caller's transaction: one history row (the state stays), a
+    version bump (so a plan computed before the change can no longer be confirmed) and a booking.modified
+    event. The row is already locked by the caller."""
+    state = str(getattr(booking.state, "value", booking.state))
+    version = booking.version
+    updated = Booking.objects.filter(pk=booking.pk, version=version).update(version=version + 1, updated_at=timezone.now())
+    if updated != 1:
+        raise VersionConflict(booking, version)
+    booking.version = version + 1
+    BookingStateHistory.objects.create(
+        booking=booking, from_state=state, to_state=state, version=booking.version, transition="modify",
+        actor=actor.user, actor_label=actor.label, metadata={"changes": dict(changes)}, correlation_id=correlation_id,
+    )
+    outbox_emit(booking=booking, event_type=BOOKING_MODIFIED, payload={"changes": dict(changes)},
+                correlation_id=correlation_id)
     return booking
 
 

@@ -99,9 +99,11 @@ def booking_modify(
             return locked
         Booking.objects.filter(pk=locked.pk).update(**changes)
         locked.refresh_from_db()
+        described = {k: str(v) for k, v in changes.items()}
+        lifecycle.booking_record_modification(booking=locked, changes=described, actor=actor, correlation_id=correlation_id)
         if locked.state in ("confirmed", "manual_review", "pending"):
             lifecycle.booking_request_assignment(
                 booking=locked, trigger="modification", actor=actor, correlation_id=correlation_id,
-                metadata={"changes": {k: str(v) for k, v in changes.items()}},
+                metadata={"changes": described},
             )
         return locked

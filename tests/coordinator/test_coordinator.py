@@ -395,3 +395,42 @@ def test_reseat_can_be_switched_off(restaurant, retries, settings):
     lifecycle.booking_confirm(booking=pair, tables=["M2"], strategy="test")
 
     assert run(submitted(restaurant, party_size=7), retries).status == Status.MANUAL_REVIEW
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_modification_while_a_plan_is_in_flight_wins(restaurant, retries, monkeypatch):
+    """The party grows from 2 to 6 (from another connection) between the engine's decision and the write:
+    the stale plan (a table for two) must not be confirmed; the next pass seats six."""
+    from assignments.services.bookings import booking_modify
+
+    booking = submitted(restaurant, party_size=2)
+    real_confirm = coordinator.lifecycle.booking_confirm
+    changed = {}
+
+    def modify_then_confirm(**kwargs):
+        if not changed:
+            def modify():
+                booking_modify(booking=Booking.objects.get(pk=booking.pk), party_size=6)
+                connection.close()
+
+            t = threading.Thread(target=modify)
+            t.start()
+            t.join()
+            changed["done"] = True
+        return real_confirm(**kwargs)
+
+    monkeypatch.setattr(coordinator.lifecycle, "booking_confirm", modify_then_confirm)
+    first = run(booking, retries)
+
+    assert first.status == Status.SKIPPED
+    fresh = Booking.objects.get(pk=booking.pk)
+    assert fresh.state == BookingState.ASSIGNMENT_PENDING and fresh.party_size == 6
+    assert not TableAllocation.objects.filter(booking=booking).exists()
+    history = list(BookingStateHistory.objects.filter(booking=booking).values_list("transition", flat=True))
+    assert history == ["create", "request_assignment", "modify"] and fresh.version == 3
+
+    second = coordinator.process_booking(booking_id=booking.pk, trigger="modification", schedule=retries)
+    assert second.status == Status.CONFIRMED
+    seats = sum(t.max_covers for t in restaurant.tables.filter(label__in=second.tables))
+    assert seats >= 6
