@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from assignments.embedded import start_inprocess_worker, stop_inprocess_worker
+from assignments.management.summary import write_summary
 from assignments.models import Booking, BookingAssignmentAttempt, BookingState
 from assignments.reports import pipeline_summary
 from assignments.scenario import ScenarioError, load_scenario
@@ -58,13 +59,8 @@ class Command(BaseCommand):
             ("booking→confirmed p99", f"{s['p99_ms']:.1f} ms"),
             ("wall time", f"{time.monotonic() - started:.1f} s"),
         ]
-        width = max(len(k) for k, _ in rows)
-        self.stdout.write(self.style.MIGRATE_HEADING("Summary"))
-        for k, v in rows:
-            self.stdout.write(f"  {k:<{width}}  {v}")
-        self.stdout.write(self.style.MIGRATE_HEADING("Wins per strategy"))
-        for strategy, n in s["wins_per_strategy"].items():
-            self.stdout.write(f"  {strategy:<{width}}  {n}")
+        write_summary(self, "Summary", rows)
+        write_summary(self, "Wins per strategy", s["wins_per_strategy"].items())
 
     @staticmethod
     def _wait(done, timeout: float, started: float) -> None:

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
 
 from assignments import flags
+from assignments.management.summary import write_summary
 from assignments.models import Booking, BookingState
 from assignments.reports import percentile
 from assignments.scenario import ScenarioError, load_scenario
@@ -151,9 +152,7 @@ class Command(BaseCommand):
         if json:
             self.stdout.write(jsonlib.dumps(result))
             return
-        width = max(len(k) for k in result)
-        for key, value in result.items():
-            self.stdout.write(f"  {key:<{width}}  {value}")
+        write_summary(self, "Load test", result.items())
 
     def _flush_queues(self) -> None:
         import dramatiq

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from assignments.management.summary import write_summary
 from assignments.models import AttemptResult, BookingAssignmentAttempt, BookingState, Restaurant
 
 
@@ -42,9 +43,5 @@ class Command(BaseCommand):
             ("legacy seats, engine cannot", f"{legacy_only} bookings, {legacy_only_covers} covers"),
             ("confirmed (by legacy)", confirmed),
         ]
-        width = max(len(k) for k, _ in rows)
-        self.stdout.write(self.style.MIGRATE_HEADING("Shadow mode"))
-        for k, v in rows:
-            self.stdout.write(f"  {k:<{width}}  {v}")
         verdict = "engine" if engine_only_covers > legacy_only_covers else "legacy" if legacy_only_covers > engine_only_covers else "neither"
-        self.stdout.write(f"  {'seats more':<{width}}  {verdict}")
+        write_summary(self, "Shadow mode", [*rows, ("seats more", verdict)])

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from assignments.lifecycle import Actor
+from assignments.management.summary import write_summary
 from assignments.models import Restaurant
 from optimization.services import day_optimize
 
@@ -71,9 +72,6 @@ class Command(BaseCommand):
             ("applied", f"{'yes' if result.applied else 'no'} ({result.reason})"),
             ("total time", f"{result.total_seconds:.2f}s"),
         ]
-        width = max(len(k) for k, _ in rows)
-        self.stdout.write(self.style.MIGRATE_HEADING("Summary"))
-        for k, v in rows:
-            self.stdout.write(f"  {k:<{width}}  {v}")
+        write_summary(self, "Summary", rows)
         if result.status == "aborted":
             self.stderr.write(self.style.WARNING(f"not applied: {result.reason}"))
