@@ -50,8 +50,14 @@ def slots_for_day(*, restaurant: Restaurant) -> list[int]:
     return sorted(out)
 
 
-def snapshot_key(restaurant_id: int, day: date, minute: int, party_size: int, accessible: bool, include_holds: bool) -> str:
-    return f"avail:s:{restaurant_id}:{day.isoformat()}:{minute}:{party_size}:{int(accessible)}:{int(include_holds)}"
+def snapshot_key(
+    restaurant_id: int, floor_version: int, day: date, minute: int, party_size: int, accessible: bool, include_holds: bool
+) -> str:
+    """The floor version is part of the key: a table or zone edit makes every snapshot of the restaurant miss."""
+    return (
+        f"avail:s:{restaurant_id}:{floor_version}:{day.isoformat()}:{minute}:{party_size}:{int(accessible)}:"
+        f"{int(include_holds)}"
+    )
 
 
 INFINITY = 10**9
@@ -186,7 +192,10 @@ def snapshots_for_slots(
     """(version, snapshots in slot order). Warm: one cache round trip. Cold: three or four queries for the
     whole day, then one cache write."""
     vkey = version_key(restaurant.pk, day)
-    keys = {m: snapshot_key(restaurant.pk, day, m, party_size, accessible, include_holds) for m in minutes}
+    keys = {
+        m: snapshot_key(restaurant.pk, restaurant.floor_version, day, m, party_size, accessible, include_holds)
+        for m in minutes
+    }
     got = cache.get_many([vkey, *keys.values()])
     version = got.get(vkey)
     version = int(version) if version is not None else version_get(restaurant_id=restaurant.pk, day=day)

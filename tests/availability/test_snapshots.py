@@ -159,3 +159,23 @@ def test_versions_bump_only_the_days_a_window_touches(restaurant):
 
     availability_invalidate(restaurant_id=restaurant.pk, start_at=at("19:00"), end_at=at("21:00"))
     assert version_get(restaurant_id=restaurant.pk, day=DAY) == before + 1
+
+
+@pytest.mark.django_db
+def test_a_table_taken_out_of_service_disappears_from_warm_snapshots(restaurant):
+    """A floor edit (not an allocation) must not leave a warm snapshot offering the table."""
+    from datetime import date
+
+    from availability.selectors import availability_for_day
+
+    day = date(2026, 12, 5)
+    before = availability_for_day(restaurant=restaurant, day=day, party_size=2)
+    assert any("M1" in plan for slot in before["slots"] for plan in slot["plans"])
+    table = restaurant.tables.get(label="M1")
+    table.active = False
+    table.save()  # bumps the restaurant's floor_version
+    restaurant.refresh_from_db()
+
+    after = availability_for_day(restaurant=restaurant, day=day, party_size=2)
+
+    assert not any("M1" in plan for slot in after["slots"] for plan in slot["plans"])
