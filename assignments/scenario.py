@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -331,12 +331,25 @@ def parse_scenario(data: Any) -> Scenario:
     )
 
 
-def _start_in_periods(start: str, periods: tuple[ServicePeriod, ...], where: str) -> int:
-    minute = _minutes(start)
+def minute_in_periods(minute: int, periods: Sequence[ServicePeriod]) -> int | None:
+    """A wall-clock minute (0..1439) as a minute of the service day (past midnight: > 1440) when a booking may
+    start then, else None."""
     for p in periods:
         for m in (minute, minute + 24 * 60):
             if p.start_minute <= m < p.end_minute:
                 return m
+    return None
+
+
+def periods_from(rows: Sequence[Mapping[str, str]]) -> tuple[ServicePeriod, ...]:
+    """Stored service periods (a restaurant's JSON) as ServicePeriod values."""
+    return tuple(ServicePeriod(name=r.get("name", ""), start=r["start"], end=r["end"]) for r in rows)
+
+
+def _start_in_periods(start: str, periods: tuple[ServicePeriod, ...], where: str) -> int:
+    found = minute_in_periods(_minutes(start), periods)
+    if found is not None:
+        return found
     spans = ", ".join(f"{p.name} {p.start}-{p.end}" for p in periods)
     raise ScenarioError(where, f"{start} is outside the service periods ({spans})")
 

@@ -32,21 +32,13 @@ def max_age_seconds() -> float:
     return float(settings.MAITRE["AVAILABILITY_MAX_AGE_SECONDS"])
 
 
-def _hhmm_minutes(hhmm: str) -> int:
-    h, m = hhmm.split(":")
-    return int(h) * 60 + int(m)
-
-
 def slots_for_day(*, restaurant: Restaurant) -> list[int]:
     """Slot starts in engine minutes (from local midnight): every slot_minutes step inside each service
     period, start included and end excluded; a period ending at or before its start runs past midnight."""
     out: set[int] = set()
     step = max(1, int(restaurant.slot_minutes))
-    for period in restaurant.service_periods or ():
-        start, end = _hhmm_minutes(period["start"]), _hhmm_minutes(period["end"])
-        if end <= start:
-            end += 24 * 60
-        out.update(range(start, end, step))
+    for period in restaurant.periods:
+        out.update(range(period.start_minute, period.end_minute, step))
     return sorted(out)
 
 

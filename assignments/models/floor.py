@@ -10,7 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from assignments.scenario import turn_minutes_for
+from assignments.scenario import ServicePeriod, minute_in_periods, periods_from, turn_minutes_for
 
 
 def default_turn_minutes() -> dict[str, int]:
@@ -60,28 +60,24 @@ class Restaurant(models.Model):
     def local_midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(0, 0)).replace(tzinfo=self.tzinfo)
 
+    @property
+    def periods(self) -> tuple[ServicePeriod, ...]:
+        return periods_from(self.service_periods or ())
+
     def service_day_of(self, moment: datetime) -> date:
         """The service day a moment belongs to: a time before the earliest period start counts to the day before
         when a period runs past midnight."""
         local = moment.astimezone(self.tzinfo)
-        crosses = any(p["end"] <= p["start"] for p in self.service_periods)
-        earliest = min(p["start"] for p in self.service_periods) if self.service_periods else "00:00"
-        if crosses and local.strftime("%H:%M") < earliest:
+        periods = self.periods
+        crosses = any(p.end_minute > 24 * 60 for p in periods)
+        if crosses and local.hour * 60 + local.minute < min(p.start_minute for p in periods):
             return local.date() - timedelta(days=1)
         return local.date()
 
     def is_open_at(self, moment: datetime) -> bool:
         """Whether a booking may start at this moment (inside one of the service periods)."""
         local = moment.astimezone(self.tzinfo)
-        minute = local.hour * 60 + local.minute
-        for p in self.service_periods:
-            start = int(p["start"][:2]) * 60 + int(p["start"][3:])
-            end = int(p["end"][:2]) * 60 + int(p["end"][3:])
-            if end <= start:
-                end += 24 * 60
-            if start <= minute < end or start <= minute + 24 * 60 < end:
-                return True
-        return False
+        return minute_in_periods(local.hour * 60 + local.minute, self.periods) is not None
 
     def minute_of_day(self, moment: datetime, day: date) -> int:
         """Minutes from the local midnight of `day` (the engine's clock)."""
