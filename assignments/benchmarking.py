@@ -25,6 +25,7 @@ from assignments.engine import (
     smallest_fit,
 )
 from assignments.scenario import Scenario
+from assignments.stats import percentile
 
 Assigner = Callable[[Request, Occupancy], Plan | None]
 
@@ -161,8 +162,8 @@ class ReplayResult:
             "preferred_zone_honoured_pct": round(100.0 * self.preferred_honoured / self.preferred_total, 1)
             if self.preferred_total
             else None,
-            "p50_ms": round(_pct(lat, 50), 4),
-            "p99_ms": round(_pct(lat, 99), 4),
+            "p50_ms": round(percentile(lat, 50), 4),
+            "p99_ms": round(percentile(lat, 99), 4),
             "plans_per_s": round(self.candidates_evaluated / total_s) if total_s and self.candidates_evaluated else None,
             "decisions_per_s": round(len(lat) / total_s) if total_s else None,
             "wins": dict(sorted(self.wins.items())),
@@ -175,11 +176,18 @@ def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 4) if b else None
 
 
-def _pct(sorted_values: Sequence[float], pct: float) -> float:
-    if not sorted_values:
-        return 0.0
-    k = max(0, min(len(sorted_values) - 1, int(round(pct / 100.0 * len(sorted_values) + 0.5)) - 1))
-    return sorted_values[k]
+def _seated_and_zones(
+    floor: Floor, requests: Sequence[Request], assignment: Mapping[str, Sequence[str]]
+) -> tuple[int, int, int]:
+    """Covers seated, bookings that named a zone, and those seated in it."""
+    seated = named = honoured = 0
+    for r in requests:
+        named += r.preferred_zone is not None
+        tables = assignment.get(r.booking_id)
+        if tables:
+            seated += r.party_size
+            honoured += r.preferred_zone is not None and floor.table_by_id[tables[0]].zone == r.preferred_zone
+    return seated, named, honoured
 
 
 def engine_assigner(engine: Engine, wins: Counter | None = None, counter: list[int] | None = None) -> Assigner:
@@ -203,20 +211,15 @@ def replay(scenario: Scenario, name: str, make: Callable[[Floor], Assigner], flo
     occupancy = Occupancy(floor)
     assignment: dict[str, tuple[str, ...]] = {}
     latencies: list[float] = []
-    seated = pref_total = pref_ok = 0
     for r in requests:
         t0 = time.perf_counter()
         plan = assign(r, occupancy)
         latencies.append((time.perf_counter() - t0) * 1000.0)
-        if r.preferred_zone is not None:
-            pref_total += 1
         if plan is None:
             continue
         occupancy.add(plan.tables, r.start, r.end, r.booking_id)
         assignment[r.booking_id] = plan.tables
-        seated += r.party_size
-        if r.preferred_zone is not None and floor.table_by_id[plan.tables[0]].zone == r.preferred_zone:
-            pref_ok += 1
+    seated, pref_total, pref_ok = _seated_and_zones(floor, requests, assignment)
     return ReplayResult(
         name=name,
         assignment=assignment,
@@ -272,7 +275,7 @@ def replay_engine_reseat(
     assignment: dict[str, tuple[str, ...]] = {}
     latencies: list[float] = []
     wins: Counter = Counter()
-    seated = pref_total = pref_ok = reseats = n_moves = evaluated = 0
+    reseats = n_moves = evaluated = 0
     for r in requests:
         t0 = time.perf_counter()
         decision = engine.decide(r, occupancy)
@@ -294,13 +297,7 @@ def replay_engine_reseat(
                 for bid, tables in assignment.items():
                     occupancy.add(tables, by_id[bid].start, by_id[bid].end, bid)
         latencies.append((time.perf_counter() - t0) * 1000.0)
-        if r.preferred_zone is not None:
-            pref_total += 1
-        if r.booking_id in assignment:
-            seated += r.party_size
-    for bid, tables in assignment.items():
-        if by_id[bid].preferred_zone is not None and floor.table_by_id[tables[0]].zone == by_id[bid].preferred_zone:
-            pref_ok += 1
+    seated, pref_total, pref_ok = _seated_and_zones(floor, requests, assignment)
     return ReplayResult(
         name="engine_reseat",
         assignment=assignment,
@@ -550,8 +547,8 @@ def bench_overall(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "to_review": sum(r[name]["to_review"] for r in results),
             "ratio_to_optimum_mean": round(statistics.fmean(per_opt), 4) if per_opt else None,
             "ratio_to_online_limit_mean": round(statistics.fmean(per_lim), 4) if per_lim else None,
-            "p50_ms": round(_pct(lat, 50), 4),
-            "p99_ms": round(_pct(lat, 99), 4),
+            "p50_ms": round(percentile(lat, 50), 4),
+            "p99_ms": round(percentile(lat, 99), 4),
             "plans_per_s": round(statistics.fmean(plans)) if plans else None,
             "moves": sum(r[name].get("moves", 0) for r in results),
             "wins": dict(sorted(sum((Counter(r[name]["wins"]) for r in results), Counter()).items())),

@@ -7,14 +7,7 @@ from collections import Counter
 from django.db.models import Count, Sum
 
 from assignments.models import Booking, BookingState, BookingStateHistory, Restaurant
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
+from assignments.stats import percentile
 
 
 def pipeline_summary(*, restaurant: Restaurant) -> dict:

@@ -21,6 +21,7 @@ from assignments.scenario import Scenario
 from assignments.services.allocations import AllocationConflict, allocations_create
 from assignments.services.bookings import booking_create
 from assignments.services.scenarios import scenario_import
+from assignments.stats import percentile
 from availability import events
 from availability.selectors import availability_for_day, availability_for_slot
 from availability.services import availability_invalidate
@@ -31,18 +32,14 @@ class Series:
     samples: list[float] = field(default_factory=list)  # seconds
 
     def summary(self) -> dict[str, float]:
-        s = sorted(self.samples)
+        s = self.samples
         if not s:
             return {"n": 0}
-
-        def pct(p: float) -> float:
-            return s[min(len(s) - 1, max(0, round(p / 100 * len(s) + 0.5) - 1))]
-
         return {
             "n": len(s),
-            "p50_ms": round(pct(50) * 1000, 3),
-            "p99_ms": round(pct(99) * 1000, 3),
-            "max_ms": round(s[-1] * 1000, 3),
+            "p50_ms": round(percentile(s, 50) * 1000, 3),
+            "p99_ms": round(percentile(s, 99) * 1000, 3),
+            "max_ms": round(max(s) * 1000, 3),
             "mean_ms": round(statistics.fmean(s) * 1000, 3),
         }
 

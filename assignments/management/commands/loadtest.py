@@ -3,7 +3,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,11 +13,11 @@ from django.db import connection, connections
 from assignments import flags
 from assignments.management.summary import write_summary
 from assignments.models import Booking, BookingState
-from assignments.reports import percentile
 from assignments.scenario import ScenarioError, load_scenario
 from assignments.services.bookings import booking_create
 from assignments.services.pipeline import booking_submit_for_assignment
 from assignments.services.scenarios import scenario_import
+from assignments.stats import percentile
 
 OVERLAPS_SQL = """
 SELECT count(*) FROM assignments_tableallocation a
@@ -165,7 +164,6 @@ class Command(BaseCommand):
 
     def _create_all(self, scenario, requests, concurrency, rate) -> None:
         errors: list[BaseException] = []
-        local = threading.local()
 
         def create(item):
             r, b = item
@@ -180,8 +178,6 @@ class Command(BaseCommand):
                 booking_submit_for_assignment(booking=booking, trigger="creation")
             except BaseException as exc:  # reported after the run
                 errors.append(exc)
-            finally:
-                local.done = True
 
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="loadtest") as pool:
             if rate:
