@@ -20,7 +20,8 @@ from assignments.engine import Candidate, Floor
 from assignments.lifecycle import Actor, VersionConflict
 from assignments.models import AttemptResult, Booking, BookingAssignmentAttempt, BookingState, TableAllocation
 from assignments.selectors.review import ref_label
-from assignments.services.allocations import AllocationConflict, allocations_create
+from assignments.services.allocations import AllocationConflict, allocations_create, allocations_release
+from assignments.services.holds import holds_release_for_booking
 
 MANUAL_STRATEGY = "manual"
 ASSIGNABLE_STATES = (BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING)
@@ -124,8 +125,8 @@ def booking_assign_manually(
             raise TablesTaken(f"Conflict: tables already taken over {_window_label(ctx)} ({detail}).", sorted(busy))
 
         # What the booking still holds (tables kept across a modification, its own holds) gives way.
-        TableAllocation.objects.filter(booking=locked).delete()
-        TableAllocation.objects.filter(hold__booking=locked).delete()
+        allocations_release(booking=locked)
+        holds_release_for_booking(booking=locked)
         start_at, end_at = ctx.window
         try:
             allocations_create(
