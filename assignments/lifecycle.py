@@ -70,7 +70,7 @@ class Actor:
 SYSTEM = Actor("system")
 
 
-def _event_payload(booking: Booking, from_state: str, to_state: str, extra: Mapping[str, Any] | None) -> dict:
+def event_payload(booking: Booking, from_state: str, to_state: str, extra: Mapping[str, Any] | None) -> dict:
     payload = {
         "booking_id": booking.pk,
         "restaurant_id": booking.restaurant_id,
@@ -94,7 +94,7 @@ def outbox_emit(
         aggregate_id=str(booking.pk),
         restaurant_id=booking.restaurant_id,
         event_type=event_type,
-        payload=_event_payload(booking, booking.state, booking.state, payload),
+        payload=event_payload(booking, booking.state, booking.state, payload),
         correlation_id=correlation_id,
     )
 
@@ -113,7 +113,7 @@ def booking_record_created(*, booking: Booking, actor: Actor = SYSTEM, correlati
         OutboxEvent.objects.create(
             aggregate_type="booking", aggregate_id=str(booking.pk), restaurant_id=booking.restaurant_id,
             event_type=EVENT_FOR_STATE[BookingState.PENDING],
-            payload=_event_payload(booking, "", booking.state, None), correlation_id=correlation_id,
+            payload=event_payload(booking, "", booking.state, None), correlation_id=correlation_id,
         )
 
 
@@ -157,7 +157,7 @@ def _transition(
         OutboxEvent.objects.create(
             aggregate_type="booking", aggregate_id=str(booking.pk), restaurant_id=booking.restaurant_id,
             event_type=EVENT_FOR_STATE[to_state],
-            payload=_event_payload(booking, from_state, to_state, {**(event_extra or {}), **(metadata or {})}),
+            payload=event_payload(booking, from_state, to_state, {**(event_extra or {}), **(metadata or {})}),
             correlation_id=correlation_id,
         )
     metrics.TRANSITION_SECONDS.labels(from_state, to_state).observe(time.perf_counter() - started)

@@ -7,7 +7,7 @@ from datetime import date
 from django.db import transaction
 from django.utils.text import slugify
 
-from assignments.lifecycle import EVENT_FOR_STATE
+from assignments.lifecycle import EVENT_FOR_STATE, event_payload
 from assignments.models import (
     Booking,
     BookingState,
@@ -111,9 +111,7 @@ def scenario_import(*, scenario: Scenario, replace: bool = False, slug: str | No
             OutboxEvent(
                 aggregate_type="booking", aggregate_id=str(b.pk), restaurant_id=restaurant.pk,
                 event_type=EVENT_FOR_STATE[BookingState.PENDING],
-                payload={"booking_id": b.pk, "restaurant_id": restaurant.pk, "external_ref": b.external_ref,
-                         "party_size": b.party_size, "start_at": b.start_at.isoformat(), "from_state": "",
-                         "to_state": "pending", "version": 1},
+                payload=event_payload(b, "", BookingState.PENDING, None),
             )
             for b in bookings
         ]
