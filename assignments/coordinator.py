@@ -253,10 +253,7 @@ def _preferred_first(ctx: AssignmentContext, plans: list[Plan]) -> list[Plan]:
     for keep, why in ((ctx.current_tables, "keeps its current tables"), (ctx.held_tables, "takes its held tables")):
         if not keep:
             continue
-        valid = any(
-            c.tables == keep and c.fits(ctx.request.party_size, ctx.request.accessible)
-            for c in ctx.floor.candidates_for(ctx.request.party_size, ctx.request.accessible)
-        )
+        valid = any(c.tables == keep for c in ctx.floor.candidates_for(ctx.request.party_size, ctx.request.accessible))
         if valid and all(ctx.occupancy.is_free(t, ctx.request.start, ctx.request.end) for t in keep):
             same = [p for p in plans if p.tables == keep]
             kept = same[0] if same else Plan(keep, KEEP, 0.0, {}, why)
