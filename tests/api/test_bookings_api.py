@@ -143,9 +143,13 @@ def test_schema_and_docs_are_served(client):
     assert client.get("/api/docs/").status_code == 200
 
 
-def test_health_reports_every_dependency(client):
+def test_health_reports_every_dependency(client, settings):
     r = client.get("/health/")
-    assert r.status_code == 200 and set(r.json()["checks"]) == {"database", "redis", "broker"}
+    checks = r.json()["checks"]
+    assert r.status_code == 200 and r.json()["status"] == "ok" and set(checks) == {"database", "redis", "broker"}
+    assert checks["database"] == "ok"
+    expected = "ok" if settings.REDIS_URL else "embedded"
+    assert checks["redis"] == checks["broker"] == expected
 
 
 def test_metrics_expose_our_series(client, restaurant):
