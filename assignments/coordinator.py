@@ -125,7 +125,8 @@ def due_restaurant_days(*, limit: int = 100) -> list[tuple[int, date | None]]:
 
 
 def _pass(restaurant_id: int, service_date: date | None) -> list[Outcome] | None:
-    handle = restaurant_day_lock(restaurant_id, service_date) if redis_usable() else None
+    # The lock store is Redis (or in-process when embedded); while Redis is away the database lock alone serves.
+    handle = restaurant_day_lock(restaurant_id, service_date) if redis_usable() or not settings.REDIS_URL else None
     if handle is not None and handle.status is LockStatus.CONTENDED:
         return None
     if handle is not None and handle.status is LockStatus.UNAVAILABLE:
