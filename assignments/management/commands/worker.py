@@ -23,8 +23,11 @@ class Command(BaseCommand):
             "--queues", nargs="*", default=None, help="Queues to consume (default: all declared queues)."
         )
         parser.add_argument("--no-sweep", action="store_true", help="Consume messages only; do not sweep Postgres.")
+        parser.add_argument("--poll-ms", type=int, default=50,
+                            help="How long an idle consumer waits on the broker before polling again, which bounds "
+                                 "a wake-up's delay (default: %(default)s).")
 
-    def handle(self, *args, threads: int, queues, no_sweep: bool, **options):
+    def handle(self, *args, threads: int, queues, no_sweep: bool, poll_ms: int, **options):
         import dramatiq
 
         from assignments.sweeper import Sweeper
@@ -34,7 +37,7 @@ class Command(BaseCommand):
         broker.emit_after("process_boot")
         _process_started()
         worker = dramatiq.Worker(broker, queues=set(queues) if queues else None, worker_threads=threads,
-                                 worker_timeout=1000)
+                                 worker_timeout=poll_ms)
         worker.start()
         sweeper = None if no_sweep else Sweeper()
         if sweeper is not None:
