@@ -150,6 +150,7 @@ class ReplayResult:
     wins: Counter = field(default_factory=Counter)
     reseats: int = 0  # bookings seated only thanks to re-seating others (engine_reseat)
     moves: int = 0  # bookings moved to make those room
+    declined: int = 0  # re-seats found but not applied: the expected later covers lost outweighed the party
 
     def figures(self) -> dict[str, Any]:
         lat = sorted(self.latencies_ms)
@@ -169,6 +170,7 @@ class ReplayResult:
             "wins": dict(sorted(self.wins.items())),
             "reseats": self.reseats,
             "moves": self.moves,
+            "declined": self.declined,
         }
 
 
@@ -256,16 +258,18 @@ def replay_engine_reseat(
     time_limit: float = 0.5,
     freeze_minutes: int = 60,
     num_workers: int = 2,
+    payoff_margin: float | None = 1.0,
 ) -> ReplayResult:
     """The engine, and when it finds no plan, `optimization.reseat.reseat_plan` (benchmarks.md:
-    re-seat bookings that have not started so that the new one fits, fewest moves).
+    re-seat bookings that have not started so that the new one fits, fewest moves), applied only
+    when it pays off (`reseat_pays_off` with `payoff_margin`; None re-seats whenever it can).
 
     A replay has no clock (every request arrives before service), so "about to start" is read as:
     the accepted bookings that start within `freeze_minutes` of the earliest start among them are
     frozen; everything else may move. A re-seat solve that runs out of `time_limit` counts as no.
     """
     from optimization.reseat import moves as moved_of
-    from optimization.reseat import reseat_plan
+    from optimization.reseat import reseat_pays_off, reseat_plan
 
     floor = scenario_floor(scenario)
     engine = Engine(floor, weights=weights, demand=scenario_demand(scenario))
@@ -275,7 +279,7 @@ def replay_engine_reseat(
     assignment: dict[str, tuple[str, ...]] = {}
     latencies: list[float] = []
     wins: Counter = Counter()
-    reseats = n_moves = evaluated = 0
+    reseats = n_moves = evaluated = declined = 0
     for r in requests:
         t0 = time.perf_counter()
         decision = engine.decide(r, occupancy)
@@ -289,6 +293,13 @@ def replay_engine_reseat(
             first = min(by_id[b].start for b in assignment)
             frozen = {b for b in assignment if by_id[b].start < first + freeze_minutes}
             new = reseat_plan(floor, assignment, by_id, r, frozen, time_limit=time_limit, num_workers=num_workers)
+            if (
+                new is not None
+                and payoff_margin is not None
+                and not reseat_pays_off(engine, assignment, by_id, r, new, margin=payoff_margin)
+            ):
+                declined += 1
+                new = None
             if new is not None:
                 reseats += 1
                 n_moves += len(moved_of(assignment, new))
@@ -311,6 +322,7 @@ def replay_engine_reseat(
         wins=wins,
         reseats=reseats,
         moves=n_moves,
+        declined=declined,
     )
 
 
