@@ -259,6 +259,7 @@ def replay_engine_reseat(
     freeze_minutes: int = 60,
     num_workers: int = 2,
     payoff_margin: float | None = 1.0,
+    name: str = "engine_reseat",
 ) -> ReplayResult:
     """The engine, and when it finds no plan, `optimization.reseat.reseat_plan` (benchmarks.md:
     re-seat bookings that have not started so that the new one fits, fewest moves), applied only
@@ -310,7 +311,7 @@ def replay_engine_reseat(
         latencies.append((time.perf_counter() - t0) * 1000.0)
     seated, pref_total, pref_ok = _seated_and_zones(floor, requests, assignment)
     return ReplayResult(
-        name="engine_reseat",
+        name=name,
         assignment=assignment,
         covers_requested=sum(r.party_size for r in requests),
         covers_seated=seated,
@@ -480,7 +481,27 @@ def ablation(scenario: Scenario, weights: Weights | None = None) -> dict[str, An
 
 
 # -- one scenario, every assigner ---------------------------------------------------------------
-ASSIGNERS = ("engine", "engine_reseat", "first_fit", "smallest_fit")
+ASSIGNERS = ("engine", "engine_reseat", "engine_reseat_ungated", "engine_policy", "first_fit", "smallest_fit")
+BASELINES = ("first_fit", "smallest_fit")
+# The capacity-protection settings the benchmark measures as `engine_policy` (opt-in in production;
+# chosen on the tuning set, docs/benchmarks/engine.md).
+POLICY_WEIGHTS = {"protection_load": 0.8, "protection_margin": 2.0}
+
+
+def day_flags(result: Mapping[str, Any], slack: float = 0.01) -> list[str]:
+    """Every way the engine falls short on one day: below a baseline at all (and by more than
+    `slack`), and engine + re-seating below the engine alone."""
+    flags = []
+    engine = result["engine"]["covers_seated"]
+    for name in BASELINES:
+        other = result[name]["covers_seated"]
+        if engine < other:
+            worse = " by more than 1%" if engine < (1 - slack) * other else ""
+            flags.append(f"engine {engine} < {name} {other} ({engine / other - 1:+.1%}){worse}")
+    reseat = result["engine_reseat"]["covers_seated"]
+    if reseat < engine:
+        flags.append(f"engine_reseat {reseat} < engine {engine} ({reseat / engine - 1:+.1%})")
+    return flags
 
 
 def bench_scenario(
@@ -492,6 +513,8 @@ def bench_scenario(
     weights: Weights | None = None,
     reseat_time_limit: float = 0.5,
     freeze_minutes: int = 60,
+    policy_weights: Weights | None = None,
+    with_ablation: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Figures for one scenario (JSON-ready), plus private `_latencies` and `_assignments` keys."""
@@ -501,6 +524,14 @@ def bench_scenario(
         "engine": lambda: replay_engine(scenario, weights=weights),
         "engine_reseat": lambda: replay_engine_reseat(
             scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes
+        ),
+        "engine_reseat_ungated": lambda: replay_engine_reseat(
+            scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes, payoff_margin=None,
+            name="engine_reseat_ungated",
+        ),
+        "engine_policy": lambda: replay_engine(
+            scenario, weights=policy_weights or Weights(**{**(weights or Weights()).as_dict(), **POLICY_WEIGHTS}),
+            name="engine_policy",
         ),
         "first_fit": lambda: replay_first_fit(scenario),
         "smallest_fit": lambda: replay_smallest_fit(scenario),
@@ -529,14 +560,16 @@ def bench_scenario(
         out["online_limit"] = limit.figures()
     else:
         out["online_limit"] = None
-    say(f"{scenario.name}: ablation (engine without each strategy)")
-    out["engine"]["ablation"] = ablation(scenario, weights=weights)
+    if with_ablation:
+        say(f"{scenario.name}: ablation (engine without each strategy)")
+        out["engine"]["ablation"] = ablation(scenario, weights=weights)
     for name in ASSIGNERS:
         seated = out[name]["covers_seated"]
         out[name]["ratio_to_optimum"] = _ratio(seated, opt["covers"])
         out[name]["ratio_to_online_limit"] = _ratio(seated, out["online_limit"]["covers_seated"]) if with_online_limit else None
     if with_online_limit:
         out["online_limit"]["ratio_to_optimum"] = _ratio(out["online_limit"]["covers_seated"], opt["covers"])
+    out["flags"] = day_flags(out)
     out["_latencies"] = latencies
     out["_assignments"] = assignments
     return out
@@ -568,6 +601,13 @@ def bench_overall(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     overall["optimum_covers"] = sum(r["optimum"]["covers"] for r in results)
     limits = [r["online_limit"] for r in results if r["online_limit"]]
     overall["online_limit_covers"] = sum(x["covers_seated"] for x in limits) if len(limits) == len(results) else None
+    overall["flagged_days"] = {r["name"]: r["flags"] for r in results if r.get("flags")}
+    for name in BASELINES:
+        worst = min(results, key=lambda r: _ratio(r["engine"]["covers_seated"], r[name]["covers_seated"]) or 1.0)
+        overall[f"worst_day_vs_{name}"] = {
+            "name": worst["name"],
+            "ratio": _ratio(worst["engine"]["covers_seated"], worst[name]["covers_seated"]),
+        }
     engine = overall["engine"]
     overall["p50_ms"], overall["p99_ms"], overall["plans_per_s"] = engine["p50_ms"], engine["p99_ms"], engine["plans_per_s"]
     return overall
