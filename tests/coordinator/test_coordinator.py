@@ -547,3 +547,21 @@ def test_reseat_can_be_switched_off(restaurant, settings):
     lifecycle.booking_confirm(booking=pair, tables=["M2"], strategy="test")
 
     assert run(submitted(restaurant, party_size=7)).status == Status.MANUAL_REVIEW
+
+
+@pytest.mark.django_db
+def test_capacity_protection_sends_to_review_at_once_with_its_reason(restaurant):
+    first = submitted(restaurant, party_size=2)
+    assert run(first).status == Status.CONFIRMED  # protection off (the default): M1
+    restaurant.scoring_weights = {"protection_load": 0.1, "protection_margin": 0.1, "protection_peak": 0.5}
+    restaurant.save(update_fields=["scoring_weights"])
+    booking = submitted(restaurant, party_size=1)
+
+    outcome = run(booking)
+
+    booking.refresh_from_db()
+    assert outcome.status == Status.MANUAL_REVIEW and booking.state == BookingState.MANUAL_REVIEW
+    assert outcome.reason.startswith("capacity protection: seating 1 on ")
+    assert booking.assignment_attempts == 1 and not TableAllocation.objects.filter(booking=booking).exists()
+    last = BookingStateHistory.objects.filter(booking=booking).order_by("-pk").first()
+    assert last.metadata["reason"] == outcome.reason
