@@ -615,3 +615,66 @@ def bench_overall(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def public(result: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in result.items() if not k.startswith("_")}
+
+
+# -- why a day is lost: single-decision counterfactuals -------------------------------------------
+def decision_swaps(scenario: Scenario, baseline: str = "smallest_fit", weights: Weights | None = None) -> list[dict[str, Any]]:
+    """For every engine decision where `baseline` (first_fit or smallest_fit) would have chosen other
+    tables, replay the day with that one decision swapped to the baseline's choice (the engine
+    deciding everything else) and record the covers gained (negative: the engine's own choice was
+    better). If a kind of decision (a strategy, a join, a party size) loses systematically, swapping
+    it gains on average; if gains and losses cancel, the day's result is the chaos of one
+    trajectory, not a biased rule."""
+    pick = {"smallest_fit": smallest_fit, "first_fit": first_fit}[baseline]
+    floor = scenario_floor(scenario)
+    engine = Engine(floor, weights=weights, demand=scenario_demand(scenario))
+    requests = scenario_requests(scenario)
+
+    def play(swap: int | None = None, alt: Plan | None = None) -> tuple[int, list[tuple[Plan | None, Plan | None]]]:
+        occ = Occupancy(floor)
+        seated = 0
+        log: list[tuple[Plan | None, Plan | None]] = []
+        for i, r in enumerate(requests):
+            plan = engine.decide(r, occ).best
+            other = pick(floor, r, occ) if swap is None else None
+            if i == swap:
+                plan = alt
+            if plan is not None:
+                occ.add(plan.tables, r.start, r.end, r.booking_id)
+                seated += r.party_size
+            log.append((plan, other))
+        return seated, log
+
+    base, log = play()
+    out = []
+    for i, (plan, other) in enumerate(log):
+        if plan is None or other is None or plan.tables == other.tables:
+            continue
+        seated, _ = play(i, other)
+        out.append(
+            {
+                "index": i,
+                "booking": requests[i].booking_id,
+                "party_size": requests[i].party_size,
+                "strategy": plan.strategy,
+                "engine_joins": len(plan.tables) > 1,
+                "baseline_joins": len(other.tables) > 1,
+                "gain": seated - base,
+            }
+        )
+    return out
+
+
+def swap_summary(swaps: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """Mean gain of swapping, and how many swaps gain or lose, by kind of decision."""
+    groups: dict[str, list[int]] = {}
+    for s in swaps:
+        keys = ["all", f"strategy={s['strategy']}", f"engine_joins={s['engine_joins']}",
+                f"party={min(s['party_size'], 6)}{'+' if s['party_size'] >= 6 else ''}"]
+        for k in keys:
+            groups.setdefault(k, []).append(s["gain"])
+    return {
+        k: {"swaps": len(v), "mean_gain": round(statistics.fmean(v), 3), "gain": sum(1 for g in v if g > 0),
+            "loss": sum(1 for g in v if g < 0)}
+        for k, v in sorted(groups.items())
+    }
