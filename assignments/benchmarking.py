@@ -481,7 +481,8 @@ def ablation(scenario: Scenario, weights: Weights | None = None) -> dict[str, An
 
 
 # -- one scenario, every assigner ---------------------------------------------------------------
-ASSIGNERS = ("engine", "engine_reseat", "engine_reseat_ungated", "engine_policy", "first_fit", "smallest_fit")
+ASSIGNERS = ("engine", "engine_reseat", "engine_policy", "first_fit", "smallest_fit")
+UNGATED = "engine_reseat_ungated"  # re-seating whenever it can, without the pay-off rule (on request)
 BASELINES = ("first_fit", "smallest_fit")
 # The capacity-protection settings the benchmark measures as `engine_policy` (opt-in in production;
 # chosen on the tuning set, docs/benchmarks/engine.md).
@@ -515,6 +516,7 @@ def bench_scenario(
     freeze_minutes: int = 60,
     policy_weights: Weights | None = None,
     with_ablation: bool = True,
+    with_ungated: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Figures for one scenario (JSON-ready), plus private `_latencies` and `_assignments` keys."""
@@ -525,10 +527,6 @@ def bench_scenario(
         "engine_reseat": lambda: replay_engine_reseat(
             scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes
         ),
-        "engine_reseat_ungated": lambda: replay_engine_reseat(
-            scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes, payoff_margin=None,
-            name="engine_reseat_ungated",
-        ),
         "engine_policy": lambda: replay_engine(
             scenario, weights=policy_weights or Weights(**{**(weights or Weights()).as_dict(), **POLICY_WEIGHTS}),
             name="engine_policy",
@@ -536,6 +534,11 @@ def bench_scenario(
         "first_fit": lambda: replay_first_fit(scenario),
         "smallest_fit": lambda: replay_smallest_fit(scenario),
     }
+    if with_ungated:
+        runs[UNGATED] = lambda: replay_engine_reseat(
+            scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes, payoff_margin=None,
+            name=UNGATED,
+        )
     latencies: dict[str, list[float]] = {}
     assignments: dict[str, dict[str, tuple[str, ...]]] = {}
     for name, run in runs.items():
@@ -563,7 +566,7 @@ def bench_scenario(
     if with_ablation:
         say(f"{scenario.name}: ablation (engine without each strategy)")
         out["engine"]["ablation"] = ablation(scenario, weights=weights)
-    for name in ASSIGNERS:
+    for name in (*ASSIGNERS, UNGATED) if with_ungated else ASSIGNERS:
         seated = out[name]["covers_seated"]
         out[name]["ratio_to_optimum"] = _ratio(seated, opt["covers"])
         out[name]["ratio_to_online_limit"] = _ratio(seated, out["online_limit"]["covers_seated"]) if with_online_limit else None
@@ -578,7 +581,7 @@ def bench_scenario(
 def bench_overall(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Totals over scenarios; latency percentiles over every decision; ratios averaged per scenario."""
     overall: dict[str, Any] = {}
-    for name in ASSIGNERS:
+    for name in [n for n in (*ASSIGNERS, UNGATED) if all(n in r for r in results)]:
         lat = sorted(x for r in results for x in r["_latencies"][name])
         requested = sum(r[name]["covers_requested"] for r in results)
         seated = sum(r[name]["covers_seated"] for r in results)

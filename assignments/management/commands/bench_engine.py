@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assignments.benchmarking import ASSIGNERS, bench_overall, bench_scenario, public
+from assignments.benchmarking import ASSIGNERS, UNGATED, bench_overall, bench_scenario, public
 from assignments.scenario import ScenarioError, load_scenario
 
 
@@ -34,6 +34,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-online-limit", action="store_true", help="skip the online limit (the slow part)")
         parser.add_argument("--no-ablation", action="store_true", help="skip the per-strategy ablation")
+        parser.add_argument(
+            "--compare-ungated", action="store_true", help="also replay re-seating without its pay-off rule (slow)"
+        )
 
     def handle(self, *args, **opts):
         as_json = opts["json"]
@@ -58,6 +61,7 @@ class Command(BaseCommand):
                     reseat_time_limit=opts["reseat_time_limit"],
                     freeze_minutes=opts["freeze_minutes"],
                     with_ablation=not opts["no_ablation"],
+                    with_ungated=opts["compare_ungated"],
                     progress=progress,
                 )
             )
@@ -92,7 +96,7 @@ class Command(BaseCommand):
             f"  {'assigner':<22}{'seated':>7}{'ratio':>7}{'/opt':>7}{'/limit':>8}{'review':>7}{'zone%':>7}"
             f"{'p50 ms':>8}{'p99 ms':>8}{'plans/s':>9}",
         ]
-        for name in ASSIGNERS:
+        for name in [n for n in (*ASSIGNERS, UNGATED) if n in r]:
             f = r[name]
             lines.append(
                 f"  {name:<22}{f['covers_seated']:>7}{_fmt(f['seated_ratio']):>7}{_fmt(f['ratio_to_optimum']):>7}"
@@ -125,7 +129,7 @@ class Command(BaseCommand):
             "\nSummary",
             f"  {'assigner':<22}{'seated':>8}{'requested':>10}{'/opt avg':>9}{'/limit avg':>11}{'p50 ms':>8}{'p99 ms':>8}",
         ]
-        for name in ASSIGNERS:
+        for name in [n for n in (*ASSIGNERS, UNGATED) if n in o]:
             f = o[name]
             lines.append(
                 f"  {name:<22}{f['covers_seated']:>8}{f['covers_requested']:>10}{_fmt(f['ratio_to_optimum_mean']):>9}"
