@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assignments.benchmarking import ASSIGNERS, bench_overall, bench_scenario, public
+from assignments.benchmarking import ASSIGNERS, UNGATED, bench_overall, bench_scenario, public
 from assignments.scenario import ScenarioError, load_scenario
 
 
@@ -33,6 +33,10 @@ class Command(BaseCommand):
             help="engine_reseat: bookings starting within this of the earliest accepted start never move (default 60)",
         )
         parser.add_argument("--no-online-limit", action="store_true", help="skip the online limit (the slow part)")
+        parser.add_argument("--no-ablation", action="store_true", help="skip the per-strategy ablation")
+        parser.add_argument(
+            "--compare-ungated", action="store_true", help="also replay re-seating without its pay-off rule (slow)"
+        )
 
     def handle(self, *args, **opts):
         as_json = opts["json"]
@@ -56,6 +60,8 @@ class Command(BaseCommand):
                     online_time_limit=opts["online_time_limit"],
                     reseat_time_limit=opts["reseat_time_limit"],
                     freeze_minutes=opts["freeze_minutes"],
+                    with_ablation=not opts["no_ablation"],
+                    with_ungated=opts["compare_ungated"],
                     progress=progress,
                 )
             )
@@ -87,13 +93,13 @@ class Command(BaseCommand):
                 if lim
                 else ""
             ),
-            f"  {'assigner':<13}{'seated':>7}{'ratio':>7}{'/opt':>7}{'/limit':>8}{'review':>7}{'zone%':>7}"
+            f"  {'assigner':<22}{'seated':>7}{'ratio':>7}{'/opt':>7}{'/limit':>8}{'review':>7}{'zone%':>7}"
             f"{'p50 ms':>8}{'p99 ms':>8}{'plans/s':>9}",
         ]
-        for name in ASSIGNERS:
+        for name in [n for n in (*ASSIGNERS, UNGATED) if n in r]:
             f = r[name]
             lines.append(
-                f"  {name:<13}{f['covers_seated']:>7}{_fmt(f['seated_ratio']):>7}{_fmt(f['ratio_to_optimum']):>7}"
+                f"  {name:<22}{f['covers_seated']:>7}{_fmt(f['seated_ratio']):>7}{_fmt(f['ratio_to_optimum']):>7}"
                 f"{_fmt(f['ratio_to_online_limit']):>8}{f['to_review']:>7}{_fmt(f['preferred_zone_honoured_pct'], 1):>7}"
                 f"{f['p50_ms']:>8.3f}{f['p99_ms']:>8.3f}{_fmt(f['plans_per_s'], 0):>9}"
             )
@@ -101,7 +107,12 @@ class Command(BaseCommand):
             wins = ", ".join(f"{k} {v}" for k, v in sorted(r["engine"]["wins"].items(), key=lambda kv: -kv[1]))
             lines.append(f"  engine wins by strategy: {wins}")
         rs = r["engine_reseat"]
-        lines.append(f"  engine_reseat: {rs['reseats']} bookings seated by re-seating, {rs['moves']} moves")
+        lines.append(
+            f"  engine_reseat: {rs['reseats']} bookings seated by re-seating, {rs['moves']} moves, "
+            f"{rs['declined']} re-seats declined (would cost more later covers than they seat)"
+        )
+        for flag in r["flags"]:
+            lines.append(f"  FLAG {flag}")
         ab = r["engine"].get("ablation")
         if ab:
             without = ", ".join(
@@ -116,17 +127,22 @@ class Command(BaseCommand):
     def _overall_table(o) -> str:
         lines = [
             "\nSummary",
-            f"  {'assigner':<13}{'seated':>8}{'requested':>10}{'/opt avg':>9}{'/limit avg':>11}{'p50 ms':>8}{'p99 ms':>8}",
+            f"  {'assigner':<22}{'seated':>8}{'requested':>10}{'/opt avg':>9}{'/limit avg':>11}{'p50 ms':>8}{'p99 ms':>8}",
         ]
-        for name in ASSIGNERS:
+        for name in [n for n in (*ASSIGNERS, UNGATED) if n in o]:
             f = o[name]
             lines.append(
-                f"  {name:<13}{f['covers_seated']:>8}{f['covers_requested']:>10}{_fmt(f['ratio_to_optimum_mean']):>9}"
+                f"  {name:<22}{f['covers_seated']:>8}{f['covers_requested']:>10}{_fmt(f['ratio_to_optimum_mean']):>9}"
                 f"{_fmt(f['ratio_to_online_limit_mean']):>11}{f['p50_ms']:>8.3f}{f['p99_ms']:>8.3f}"
             )
         lines.append(f"  optimum covers {o['optimum_covers']}; online limit covers {o['online_limit_covers']}")
         wins = ", ".join(f"{k} {v}" for k, v in sorted(o["engine"]["wins"].items(), key=lambda kv: -kv[1]))
         lines.append(f"  engine wins by strategy: {wins}; engine_reseat moves {o['engine_reseat']['moves']}")
+        for name in ("first_fit", "smallest_fit"):
+            w = o[f"worst_day_vs_{name}"]
+            lines.append(f"  engine's worst day against {name}: {w['name']} ({_fmt(w['ratio'])})")
+        lines.append(f"  flagged days: {len(o['flagged_days'])}" + "".join(
+            f"\n    {day}: {'; '.join(flags)}" for day, flags in o["flagged_days"].items()))
         return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,15 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--bookings", type=int, help="exact number of bookings (overrides --load)")
         parser.add_argument("--name", help="scenario name (default: derived from the options)")
+        parser.add_argument(
+            "--adjacency", choices=("rows", "grid", "pairs"), default="rows", help="how tables touch (default rows)"
+        )
+        parser.add_argument(
+            "--accessible-share", type=float, default=0.03, help="share of bookings needing accessible tables"
+        )
+        parser.add_argument(
+            "--big-party-factor", type=float, default=1.0, help="how much likelier parties of 6+ are (default 1)"
+        )
         parser.add_argument("--out", help="output file (default: stdout)")
 
     def handle(self, *args, **opts):
@@ -32,6 +41,9 @@ class Command(BaseCommand):
                 seed=opts["seed"],
                 bookings=opts["bookings"],
                 name=opts["name"],
+                adjacency=opts["adjacency"],
+                accessible_share=opts["accessible_share"],
+                big_party_factor=opts["big_party_factor"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
