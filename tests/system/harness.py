@@ -13,7 +13,8 @@ the test fails.
         system.sql("SELECT count(*) FROM assignments_booking")
 
 The API, in full:
-- `System(formation=..., private_postgres=False, env=None, procfile=None, template=None)`; `start()` /
+- `System(formation=..., private_postgres=False, env=None, procfile=None, template=None,
+  keep_logs=None)`; `start()` /
   `stop()` or a `with` block.
 - `system.redis`: `url`, `port`, `start()`, `stop()`, `freeze()` (SIGSTOP), `thaw()` (SIGCONT).
 - `system.postgres`: `url`, `restart(down_seconds)`, and `stop()` / `start()` on a private cluster.
@@ -22,7 +23,8 @@ The API, in full:
 - `system.manage(*args)`: `manage.py` in a subprocess with the processes' environment.
 - `system.import_floor(path, slug=...)`: the scenario's floor only (its bookings are the load's to make).
 - `system.sql(query, params)`: rows, on a fresh autocommit connection.
-- `system.logs(tail=40)`: the end of every process's output, for a failure message.
+- `system.logs(tail=12)`: the end of every process's output, for a failure message; `keep_logs=DIR` copies
+  the whole logs (one file per process, and Redis's) to DIR/<run> at stop.
 
 Ports: web 8161-8179, Redis 6391-6399, PostgreSQL 5491-5499, all on 127.0.0.1.
 """
@@ -254,7 +256,7 @@ class PostgresCluster:
 
     def _pg_ctl(self, action: str, *extra: str) -> None:
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB")
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "server.log"), "-o", options,
                   "-w", "-t", "60", *extra, action)
 
@@ -383,6 +385,7 @@ class System:
         procfile: Path | None = None,
         template: str | None = None,
         server_url: str | None = None,
+        keep_logs: Path | None = None,
     ):
         self.formation = dict(DEFAULT_FORMATION if formation is None else formation)
         self.private_postgres = private_postgres
@@ -390,6 +393,7 @@ class System:
         self.procfile = procfile or ROOT / "Procfile"
         self.template = template
         self.server_url = server_url
+        self.keep_logs = keep_logs
         self.workdir = Path(tempfile.mkdtemp(prefix="maitre-system-"))
         self.redis: RedisServer | None = None
         self.postgres: SharedPostgres | PostgresCluster | None = None
@@ -471,6 +475,11 @@ class System:
                     sys.stderr.write(f"harness teardown: {piece.__class__.__name__}: {exc}\n")
         self.redis = self.postgres = None
         self.processes = []
+        if self.keep_logs is not None:
+            target = Path(self.keep_logs) / self.workdir.name
+            target.mkdir(parents=True, exist_ok=True)
+            for log in self.workdir.glob("*.log"):
+                shutil.copy(log, target / log.name)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # what tests use
