@@ -56,6 +56,7 @@ class Answer:
     booking_id: int | None
     tries: int
     statuses: list[int]
+    seconds: list[float]  # how long each try took
 
 
 @dataclass
@@ -104,11 +105,14 @@ class LoadDriver:
 
     def _send(self, request: BookingRequest) -> None:
         statuses: list[int] = []
+        seconds: list[float] = []
         deadline = time.monotonic() + self.give_up_after
         booking_id = None
         pause = 0.1
         while True:
+            t0 = time.monotonic()
             status, body = self._post(request.body)
+            seconds.append(time.monotonic() - t0)
             statuses.append(status)
             if status in (200, 201):
                 booking_id = body.get("id")
@@ -118,7 +122,7 @@ class LoadDriver:
             time.sleep(pause)
             pause = min(1.0, pause * 2)
         with self._lock:
-            self.answers[(request.restaurant, request.external_ref)] = Answer(status, booking_id, len(statuses), statuses)
+            self.answers[(request.restaurant, request.external_ref)] = Answer(status, booking_id, len(statuses), statuses, seconds)
 
     def _post(self, body: dict) -> tuple[int, dict]:
         req = urllib.request.Request(
@@ -140,6 +144,10 @@ class LoadDriver:
     def status_counts(self) -> Counter:
         """Every answer the driver got, retries included (0: no answer)."""
         return Counter(s for a in self.answers.values() for s in a.statuses)
+
+    def slowest(self) -> float:
+        """The longest wait for one answer (a try that timed out counts as `timeout`)."""
+        return max((t for a in self.answers.values() for t in a.seconds), default=0.0)
 
     def unanswered(self) -> list[tuple[str, str]]:
         return sorted(k for k, a in self.answers.items() if a.status not in (200, 201))
@@ -216,14 +224,15 @@ def not_final(system, slugs: list[str]) -> int:
 def wait_until_final(system, slugs: list[str], *, timeout: float) -> float | None:
     """Seconds until no booking of `slugs` is outside confirmed / manual_review; None after `timeout`."""
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
+    while True:  # looks at least once, also with no time left
         try:
             if not_final(system, slugs) == 0:
                 return time.monotonic() - started
         except Exception:  # the database may be coming back
             pass
+        if time.monotonic() - started >= timeout:
+            return None
         time.sleep(0.25)
-    return None
 
 
 def pipeline_report(system, slugs: list[str], driver: LoadDriver | None = None) -> dict:
