@@ -72,3 +72,12 @@ class FloorFactory:
 
 
 __all__ = ["DAY", "LONDON", "FloorFactory", "RestaurantFactory", "TableFactory", "ZoneFactory", "at", "make_booking"]
+
+
+def grant(user, *restaurants, role: str = "platform"):
+    """Make the user a member of the restaurants (tenancy): API clients and staff see only those."""
+    from tenancy.models import Membership
+
+    for restaurant in restaurants:
+        Membership.objects.get_or_create(user=user, restaurant=restaurant, defaults={"role": role})
+    return user
