@@ -19,7 +19,6 @@ from assignments import lifecycle
 from assignments.api.errors import error_responses
 from assignments.api.fields import ApiDateTimeField, RestaurantSlugField, localize
 from assignments.lifecycle import Actor
-from assignments.locks import booking_is_locked
 from assignments.models import Booking, BookingState, Zone
 from assignments.services.booking_requests import (
     booking_cancel_for_client,
@@ -27,7 +26,12 @@ from assignments.services.booking_requests import (
     booking_matches_request,
 )
 from assignments.services.bookings import booking_create, booking_modify
-from assignments.services.pipeline import TRIGGERS, booking_submit_for_assignment, new_correlation_id
+from assignments.services.pipeline import (
+    TRIGGERS,
+    booking_being_processed,
+    booking_submit_for_assignment,
+    new_correlation_id,
+)
 from tenancy.selectors import restaurant_ids_for_user
 
 
@@ -285,7 +289,7 @@ class ProcessAssignmentApi(APIView):
         data.is_valid(raise_exception=True)
         booking = get_object_or_404(bookings_for(request), pk=data.validated_data["bookingId"])
         trigger = data.validated_data["trigger"]
-        if booking_is_locked(booking.pk):
+        if booking_being_processed(booking_id=booking.pk):
             return _error("locked", "The booking is being processed right now; try again shortly.", 409)
         if booking.state == BookingState.CANCELLED:
             return _error("invalid_state", "A cancelled booking cannot be assigned.", 400, state=booking.state)
