@@ -75,11 +75,12 @@ def error_responses(*codes: int) -> dict:
         401: "No or bad token",
         404: "Unknown, or not one of your restaurants",
         405: "Method not allowed",
+        406: "The Accept header asks for a type we do not serve",
         409: "Conflict",
         413: "Body too large",
         415: "Body is not JSON",
         429: "Throttled: wait Retry-After seconds",
         500: "Server error, with a correlation id",
     }
-    wanted = sorted({*codes, 401, 405, 429, 500})
+    wanted = sorted({*codes, 401, 405, 406, 429, 500})
     return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in wanted}

@@ -9,7 +9,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -129,6 +129,16 @@ class EventStreamRenderer(BaseRenderer):
         return data if isinstance(data, bytes) else str(data).encode()
 
 
+class SseEvent(serializers.Serializer):
+    """One Server-Sent Event: `ready` first, then `availability` per change (data: JSON with the restaurant-day
+    versions), heartbeats as comments, and `end` after max_seconds."""
+
+    event = serializers.ChoiceField(choices=["ready", "availability", "end"], required=False)
+    data = serializers.CharField(required=False, help_text="JSON.")
+    id = serializers.CharField(required=False)
+    retry = serializers.IntegerField(required=False)
+
+
 class AvailabilityStreamApi(APIView):
     """Server-Sent Events: one `availability` event per change of the restaurant's floor (with the new
     restaurant-day versions), heartbeats, and an end after max_seconds."""
@@ -137,7 +147,7 @@ class AvailabilityStreamApi(APIView):
     throttle_scope = "stream"
 
     @extend_schema(parameters=[StreamQuery],
-                   responses={(200, "text/event-stream"): OpenApiTypes.STR,
+                   responses={(200, "text/event-stream"): SseEvent,
                               **{(code, "application/json"): r for code, r in error_responses(400).items()}},
                    description="At most MAITRE_STREAMS_MAX_PER_CLIENT open streams per client (429 beyond).")
     def get(self, request):

@@ -244,6 +244,8 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     **env.dict("MAITRE_THROTTLE_RATES", default={}),
 }
 REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
+# ?format=... is not part of the API: an unknown one would answer an undocumented 404.
+REST_FRAMEWORK["URL_FORMAT_OVERRIDE"] = None
 
 SPECTACULAR_SETTINGS.update({
     "SWAGGER_UI_DIST": "SIDECAR",

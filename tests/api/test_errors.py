@@ -109,3 +109,9 @@ def test_health_shows_error_detail_only_to_staff(monkeypatch):
     staff = Client()
     staff.force_login(get_user_model().objects.create_user("ops", is_staff=True))
     assert "6379" in staff.get("/health/").json()["checks"]["redis"]
+
+
+def test_an_unknown_format_parameter_is_ignored_and_an_unknown_accept_is_a_json_406(api_a, restaurant):
+    r = api_a.get(f"/api/availability?restaurant={restaurant.slug}&date=2026-12-05&party_size=2&format=AAA")
+    assert r.status_code == 200
+    assert_error(api_a.get("/api/bookings/1", HTTP_ACCEPT="text/csv"), 406, "not_acceptable")
