@@ -41,6 +41,14 @@ class TooManyStreams(exceptions.Throttled):
     default_detail = "Too many open streams; close one first."
 
 
+def single_valued(query_params) -> dict:
+    """The query as one value per name; a name given twice is a 400 rather than silently the last one."""
+    repeated = {name: ["Give this parameter once."] for name, values in query_params.lists() if len(values) > 1}
+    if repeated:
+        raise exceptions.ValidationError(repeated)
+    return query_params.dict()
+
+
 def holds_for(request):
     """The holds the caller may release: its own, at its restaurants (every hold for a superuser)."""
     holds = Hold.objects.filter(restaurant_id__in=restaurant_ids_for_user(request.user))
@@ -97,7 +105,7 @@ class AvailabilityApi(APIView):
 
     @extend_schema(parameters=[AvailabilityQuery], responses={200: OpenApiTypes.OBJECT, **error_responses(400)})
     def get(self, request):
-        query = AvailabilityQuery(data=request.query_params.dict(), context={"request": request})
+        query = AvailabilityQuery(data=single_valued(request.query_params), context={"request": request})
         query.is_valid(raise_exception=True)
         q = query.validated_data
         answer = availability_for_day(
@@ -151,7 +159,7 @@ class AvailabilityStreamApi(APIView):
                               **{(code, "application/json"): r for code, r in error_responses(400).items()}},
                    description="At most MAITRE_STREAMS_MAX_PER_CLIENT open streams per client (429 beyond).")
     def get(self, request):
-        query = StreamQuery(data=request.query_params.dict(), context={"request": request})
+        query = StreamQuery(data=single_valued(request.query_params), context={"request": request})
         query.is_valid(raise_exception=True)
         q = query.validated_data
         restaurant = q["restaurant"]

@@ -179,3 +179,10 @@ def test_availability_refuses_bad_queries(api_a, restaurant, query):
     assert r.status_code == 400 and r.json()["error"] == "invalid", r.content
     assert DAY  # the fixtures' day is inside the horizon
     assert json.loads(r.content)["fields"]
+
+
+def test_a_query_parameter_given_twice_is_a_400(api_a, restaurant):
+    r = api_a.get(f"/api/availability?restaurant={restaurant.slug}&date=2026-12-05&party_size=2&party_size=4")
+    assert r.status_code == 400 and r.json()["fields"] == {"party_size": ["Give this parameter once."]}
+    s = api_a.get(f"/api/availability/stream?restaurant={restaurant.slug}&max_seconds=1&max_seconds=2")
+    assert s.status_code == 400 and "max_seconds" in s.json()["fields"]
