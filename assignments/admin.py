@@ -46,6 +46,7 @@ from assignments.selectors.timeline import restaurant_day_timeline
 from assignments.services.manual import ManualAssignmentError, booking_assign_manually
 from assignments.services.pipeline import booking_submit_for_assignment
 from assignments.templatetags.maitre_admin import state_badge
+from tenancy.admin import RestaurantScopedAdminMixin, scope_queryset
 
 ASSIGN_PERMISSION = "assignments.assign_booking"
 WAITING_STATES = (BookingState.PENDING, BookingState.ASSIGNMENT_PENDING, BookingState.MANUAL_REVIEW)
@@ -158,7 +159,7 @@ class CancelForm(forms.Form):
 
 
 # -- bookings -----------------------------------------------------------------------------------------
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     """Bookings are created and changed through the API and services; here they are read, and moved along
     only through the lifecycle (assign, retry, cancel)."""
 
@@ -258,7 +259,8 @@ class BookingAdmin(admin.ModelAdmin):
     def _get_booking(self, request, object_id) -> Booking:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return get_object_or_404(Booking.objects.select_related("restaurant", "preferred_zone"), pk=object_id)
+        bookings = scope_queryset(Booking.objects.select_related("restaurant", "preferred_zone"), request.user)
+        return get_object_or_404(bookings, pk=object_id)
 
     def _require_assign(self, request):
         if not self.has_assign_permission(request):
@@ -268,7 +270,7 @@ class BookingAdmin(admin.ModelAdmin):
     # ---- the detail page
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = dict(extra_context or {})
-        booking = Booking.objects.filter(pk=object_id).select_related("restaurant").first()
+        booking = scope_queryset(Booking.objects.filter(pk=object_id), request.user).select_related("restaurant").first()
         if booking is not None:
             extra.update(self._booking_tools(request, booking))
         return super().change_view(request, object_id, form_url, extra_context=extra)
@@ -402,7 +404,9 @@ class BookingAdmin(admin.ModelAdmin):
     def retry_selected(self, request, queryset):
         actor = Actor.staff(request.user)
         done, refused = [], []
-        for booking in Booking.objects.filter(pk__in=queryset.values("pk")).order_by("start_at", "id"):
+        for booking in scope_queryset(Booking.objects.filter(pk__in=queryset.values("pk")), request.user).order_by(
+            "start_at", "id"
+        ):
             try:
                 booking_submit_for_assignment(booking=booking, trigger="retry", actor=actor)
             except LifecycleError as exc:
@@ -416,7 +420,8 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel the selected bookings…", permissions=["assign"])
     def cancel_selected(self, request, queryset):
-        bookings = list(Booking.objects.filter(pk__in=queryset.values("pk")).select_related("restaurant"))
+        bookings = list(scope_queryset(Booking.objects.filter(pk__in=queryset.values("pk")), request.user)
+                        .select_related("restaurant"))
         if request.POST.get("confirm") == "yes":
             form = CancelForm(request.POST)
             reason = (form.cleaned_data["reason"] if form.is_valid() else "") or "cancelled by staff"
@@ -459,7 +464,7 @@ class ReviewQueueAdmin(BookingAdmin):
     list_per_page = 100
 
     def get_queryset(self, request):
-        return review_queue(qs=Booking.objects.all())
+        return self.scope(request, review_queue(qs=Booking.objects.all()))
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("assignments.view_booking") or super().has_view_permission(request, obj)
@@ -468,7 +473,8 @@ class ReviewQueueAdmin(BookingAdmin):
         return False  # the queue is worked through its actions, never by editing rows
 
     def get_object(self, request, object_id, from_field=None):
-        return Booking.objects.filter(pk=object_id).select_related("restaurant", "preferred_zone").first()
+        bookings = scope_queryset(Booking.objects.filter(pk=object_id), request.user)
+        return bookings.select_related("restaurant", "preferred_zone").first()
 
     @admin.display(description="why it is here")
     def reason(self, obj):
@@ -512,7 +518,8 @@ class ZoneInline(admin.TabularInline):
 
 
 @admin.register(Restaurant)
-class RestaurantAdmin(admin.ModelAdmin):
+class RestaurantAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
+    restaurant_field = ""
     list_display = ("name", "slug", "timezone", "slot_minutes", "buffer_minutes", "max_combination_tables",
                     "floor_version", "timeline_link")
     search_fields = ("name", "slug")
@@ -534,7 +541,7 @@ class RestaurantAdmin(admin.ModelAdmin):
     def timeline_view(self, request, object_id):
         if not (self.has_view_permission(request) or request.user.has_perm("assignments.view_booking")):
             raise PermissionDenied
-        restaurant = get_object_or_404(Restaurant, pk=object_id)
+        restaurant = get_object_or_404(scope_queryset(Restaurant.objects.all(), request.user, ""), pk=object_id)
         try:
             day = date.fromisoformat(request.GET["date"]) if request.GET.get("date") else None
         except ValueError:
@@ -563,14 +570,14 @@ class RestaurantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Zone)
-class ZoneAdmin(admin.ModelAdmin):
+class ZoneAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "key", "restaurant", "priority")
     list_filter = ("restaurant",)
     search_fields = ("name", "key")
 
 
 @admin.register(Table)
-class TableAdmin(admin.ModelAdmin):
+class TableAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     list_display = ("label", "restaurant", "zone", "min_covers", "max_covers", "combinable", "accessible", "active")
     list_filter = ("restaurant", "zone", "combinable", "accessible", "active")
     search_fields = ("label",)
@@ -578,7 +585,7 @@ class TableAdmin(admin.ModelAdmin):
 
 
 @admin.register(TableAdjacency)
-class TableAdjacencyAdmin(admin.ModelAdmin):
+class TableAdjacencyAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     list_display = ("table_a", "table_b", "restaurant")
     list_filter = ("restaurant",)
     search_fields = ("table_a__label", "table_b__label")
@@ -587,7 +594,8 @@ class TableAdjacencyAdmin(admin.ModelAdmin):
 
 # -- audit and plumbing -------------------------------------------------------------------------------
 @admin.register(BookingStateHistory)
-class BookingStateHistoryAdmin(ReadOnlyAdmin):
+class BookingStateHistoryAdmin(RestaurantScopedAdminMixin, ReadOnlyAdmin):
+    restaurant_field = "booking__restaurant"
     list_display = ("booking", "version", "from_badge", "to_badge", "transition", "actor_label", "created_at")
     list_filter = ("to_state", "transition")
     search_fields = ("booking__external_ref", "correlation_id", "actor_label")
@@ -603,7 +611,8 @@ class BookingStateHistoryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BookingAssignmentAttempt)
-class BookingAssignmentAttemptAdmin(ReadOnlyAdmin):
+class BookingAssignmentAttemptAdmin(RestaurantScopedAdminMixin, ReadOnlyAdmin):
+    restaurant_field = "booking__restaurant"
     list_display = ("booking", "attempt_no", "strategy", "result", "reason", "created_at")
     list_filter = ("result", "strategy")
     search_fields = ("booking__external_ref", "correlation_id")
@@ -611,7 +620,7 @@ class BookingAssignmentAttemptAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TableAllocation)
-class TableAllocationAdmin(ReadOnlyAdmin):
+class TableAllocationAdmin(RestaurantScopedAdminMixin, ReadOnlyAdmin):
     list_display = ("table", "booking", "hold", "start_at", "end_at", "restaurant")
     list_filter = ("restaurant",)
     search_fields = ("table__label", "booking__external_ref")
@@ -619,14 +628,15 @@ class TableAllocationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Hold)
-class HoldAdmin(ReadOnlyAdmin):
+class HoldAdmin(RestaurantScopedAdminMixin, ReadOnlyAdmin):
     list_display = ("id", "restaurant", "party_size", "start_at", "end_at", "expires_at", "booking")
     list_filter = ("restaurant",)
     list_select_related = ("restaurant", "booking")
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(ReadOnlyAdmin):
+class OutboxEventAdmin(RestaurantScopedAdminMixin, ReadOnlyAdmin):
+    restaurant_field = "restaurant_id"
     list_display = ("id", "event_type", "aggregate_id", "restaurant_id", "created_at", "published_at")
     list_filter = ("event_type",)
     search_fields = ("aggregate_id", "correlation_id")
