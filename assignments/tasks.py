@@ -31,7 +31,6 @@ def process_booking(
                restaurant_id=restaurant_id)
 
 
-@cron("* * * * *")  # a safety net; `manage.py relay_outbox --loop` relays continuously
 @dramatiq.actor(queue_name="assignments-retry", priority=100, max_retries=5, min_backoff=200, max_backoff=30_000,
                 time_limit=60_000)
 def retry_booking(
@@ -57,9 +56,12 @@ def relay_outbox(batch_size: int = 500) -> None:
 
 @dramatiq.actor(queue_name="events", max_retries=5)
 def notify_booking_event(event_id: int) -> None:
-    from assignments.services.notifications import notification_send_for_event
+    """Kept for messages queued before e-mails had their own delivery rows: sends that delivery, once."""
+    from assignments.models import EmailDelivery
+    from assignments.services.outbox import email_delivery_send
 
-    notification_send_for_event(event_id=event_id)
+    for pk in EmailDelivery.objects.filter(event_id=event_id).values_list("pk", flat=True):
+        email_delivery_send(delivery_id=pk)
 
 
 @cron("* * * * *")

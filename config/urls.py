@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from assignments.api import urls as assignment_api_urls
 from config import health
+from config.metrics import metrics_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,7 +13,8 @@ urlpatterns = [
     path("api/", include(assignment_api_urls)),
     path("api/", include("availability.urls")),
     path("health/", health.health, name="health"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics_view, name="prometheus-django-metrics"),
+    path("api/webhooks/", include("webhooks.api.urls")),
 ]
 
 handler404 = "assignments.api.errors.json_404"
