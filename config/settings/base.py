@@ -219,6 +219,8 @@ MAITRE_EVENTS = {
     # The scheduler's Redis lock: one scheduler runs the jobs; another takes over within LOCK_TTL.
     "SCHEDULER_LOCK_TTL_SECONDS": env.float("MAITRE_SCHEDULER_LOCK_TTL_SECONDS", default=10.0),
 }
+# EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend writes each message under this folder.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 # prometheus_client multiprocess mode: every process (gunicorn workers, dramatiq workers, the scheduler)
 # writes its samples under this directory and the web's /metrics adds them up. Empty: one process only.
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
