@@ -1,8 +1,8 @@
 """The deployed topology as real processes (a `manage.py scheduler`, a worker, sharing one metrics folder)
 on the test database and Redis: bookings reach `confirmed` and `manual_review`, and then, with nobody
 calling anything by hand, the schedule relays every event to the stream, the webhooks reach a verifying
-receiver (through failures) exactly once per event, the e-mails go out, expired holds are swept, and
-the web's /metrics adds up the worker's samples. The scheduler survives losing its lock."""
+receiver (through failures) exactly once per event, the e-mails go out, expired holds are swept, the
+scheduled optimizer runs, and the web's /metrics adds up the worker's samples. The scheduler survives losing its lock."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from assignments.models import Booking, EmailDelivery, Hold, OutboxEvent
 from assignments.services.holds import hold_create
 from assignments.services.outbox import stream_name
 from assignments.services.pipeline import booking_submit_for_assignment
+from optimization.models import OptimizerRun, OptimizerSchedule
 from tests.deploy.processes import Process, topology_env, wait_until
 from tests.factories import at, make_booking
 from tests.webhooks.receiver import Receiver
@@ -31,6 +32,7 @@ FAST_SCHEDULE = {
     "MAITRE_SCHEDULE_RELAY_SECONDS": "0.5",
     "MAITRE_SCHEDULE_DELIVERIES_SECONDS": "0.5",
     "MAITRE_SCHEDULE_SWEEP_HOLDS_SECONDS": "1",
+    "MAITRE_SCHEDULE_OPTIMIZER_SECONDS": "1",
     "MAITRE_DELIVERY_BASE_DELAY_SECONDS": "0.3",
     "MAITRE_SCHEDULER_LOCK_TTL_SECONDS": "2",
     "OPS_NOTIFICATION_EMAILS": "ops@example.com",
@@ -81,6 +83,9 @@ def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processe
         too_big = make_booking(restaurant, party_size=20, start="19:00")
         for b in (seated, too_big):
             booking_submit_for_assignment(booking=b)
+        here = timezone.now().astimezone(restaurant.tzinfo)
+        OptimizerSchedule.objects.create(restaurant=restaurant, run_at=here.time().replace(second=0, microsecond=0),
+                                         time_limit_seconds=2)
         hold = hold_create(restaurant=restaurant, start_at=at("21:00"), table_labels=["M1"], ttl_seconds=60)
         Hold.objects.filter(pk=hold.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
 
@@ -96,6 +101,7 @@ def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processe
                 and set(receiver.snapshot()["accepted"]) == {f"evt_{pk}" for pk in events}
                 and EmailDelivery.objects.filter(status="delivered").count() == 2
                 and not Hold.objects.exists()
+                and OptimizerRun.objects.filter(finished_at__isnull=False).exists()
             )
 
         assert wait_until(all_out, 60), (receiver.snapshot(), scheduler.output()[-3000:], worker.output()[-3000:])
@@ -129,6 +135,9 @@ def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processe
     assert total(m, "maitre_scheduler_job_runs_total", job="relay_outbox_periodic") >= 1
     assert total(m, "maitre_process_up", role="worker") == 1 and total(m, "maitre_process_up", role="scheduler") == 1
     assert total(m, "maitre_scheduler_leader") == 1
+    assert total(m, "maitre_optimizer_runs_total") == 1  # the scheduled run, recorded by the worker
+    run = OptimizerRun.objects.get()
+    assert run.schedule is not None and run.status != "running"
     assert total(m, "maitre_outbox_unpublished_events") == 0 and total(m, "maitre_manual_review_bookings") == 1
     assert total(m, "maitre_event_deliveries_pending", consumer="webhook") == 0
 
