@@ -72,8 +72,8 @@ WEBHOOK_DELIVERY_SECONDS = Histogram(
 )
 SCHEDULER_RUNS = Counter("maitre_scheduler_job_runs_total", "Periodic jobs sent by the scheduler.", ["job"])
 SCHEDULER_LEADER = Gauge(
-    "maitre_scheduler_leader", "1 while this scheduler holds the scheduler lock and runs the jobs.",
-    multiprocess_mode="liveall",
+    "maitre_scheduler_leader", "1 while a live scheduler holds the scheduler lock and runs the jobs.",
+    multiprocess_mode="livemax",
 )
 OPTIMIZER_RUNS = Counter("maitre_optimizer_runs_total", "Scheduled optimizer runs by outcome.", ["outcome"])
 OPTIMIZER_GAIN = Gauge(

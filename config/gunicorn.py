@@ -15,6 +15,10 @@ def post_worker_init(worker):
 
 
 def child_exit(server, worker):
-    from config.metrics import process_exited
+    """In the arbiter, where Django is not set up: drop the dead worker's live gauges."""
+    import os
 
-    process_exited(worker.pid)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
