@@ -220,6 +220,9 @@ MAITRE_EVENTS = {
     # The scheduler's Redis lock: one scheduler runs the jobs; another takes over within LOCK_TTL.
     "SCHEDULER_LOCK_TTL_SECONDS": env.float("MAITRE_SCHEDULER_LOCK_TTL_SECONDS", default=10.0),
 }
+# The rollout state a fresh install starts in (assignments migration 0003; docs/operations/rollout.md):
+# shadow (legacy confirms, the engine is recorded beside it), engine, or legacy. dev/test settings: engine.
+MAITRE_ROLLOUT_INITIAL_MODE = env.str("MAITRE_ROLLOUT_INITIAL_MODE", default="shadow")
 # EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend writes each message under this folder.
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 # prometheus_client multiprocess mode: every process (gunicorn workers, dramatiq workers, the scheduler)

@@ -5,3 +5,4 @@ from .base import SECRET_KEY, env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = SECRET_KEY or "dev-insecure-key-not-for-production-use-0123456789abcdef"
+MAITRE_ROLLOUT_INITIAL_MODE = env.str("MAITRE_ROLLOUT_INITIAL_MODE", default="engine")  # the demo and development run the engine
