@@ -32,6 +32,15 @@ QUEUE_LATENCY_SECONDS = Histogram(
 BOOKING_TO_CONFIRMED_SECONDS = Histogram(
     "maitre_booking_to_confirmed_seconds", "From assignment requested to confirmed.", buckets=_MS_BUCKETS
 )
+BATCH_SIZE = Histogram(
+    "maitre_pipeline_batch_bookings", "Bookings claimed per pipeline transaction.",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200),
+)
+WAKEUPS = Counter("maitre_pipeline_wakeups_total", "Wake-up messages, by outcome (sent, failed).", ["outcome"])
+SWEEPS = Counter("maitre_pipeline_sweeps_total", "Restaurant days found due by a worker's sweep.")
+REDIS_DEGRADED = Counter(
+    "maitre_redis_degraded_total", "Times a process found Redis away and went on without it for a while."
+)
 ENGINE_DECISION_SECONDS = Histogram("maitre_engine_decision_seconds", "Pure engine decision time.", buckets=_MS_BUCKETS)
 
 
@@ -43,18 +52,32 @@ class ManualReviewCollector:
         from prometheus_client.core import GaugeMetricFamily
 
         yield GaugeMetricFamily("maitre_manual_review_bookings", "Bookings waiting in manual review.")
+        yield GaugeMetricFamily("maitre_due_bookings", "Bookings due for the pipeline now (the backlog).")
+        yield GaugeMetricFamily("maitre_oldest_due_age_seconds", "How long the most overdue booking has waited.")
 
     def collect(self):
+        from django.db.models import Count, Min
+        from django.utils import timezone
         from prometheus_client.core import GaugeMetricFamily
 
         from assignments.models import Booking, BookingState
 
         family = GaugeMetricFamily("maitre_manual_review_bookings", "Bookings waiting in manual review.")
+        due = GaugeMetricFamily("maitre_due_bookings", "Bookings due for the pipeline now (the backlog).")
+        oldest = GaugeMetricFamily("maitre_oldest_due_age_seconds", "How long the most overdue booking has waited.")
         try:
             family.add_metric([], Booking.objects.filter(state=BookingState.MANUAL_REVIEW).count())
+            now = timezone.now()
+            agg = Booking.objects.filter(state=BookingState.ASSIGNMENT_PENDING, due_at__lte=now).aggregate(
+                n=Count("id"), first=Min("due_at")
+            )
         except Exception:  # a scrape must not fail because the database is away
             return
+        due.add_metric([], agg["n"] or 0)
+        oldest.add_metric([], (now - agg["first"]).total_seconds() if agg["first"] else 0.0)
         yield family
+        yield due
+        yield oldest
 
 
 # Events out: the outbox relay and its consumers (e-mail, webhooks). ------------------------------------
@@ -83,12 +106,10 @@ OPTIMIZER_GAIN = Gauge(
 
 
 class BacklogCollector:
-    """Work waiting, counted at scrape time from Postgres (the queue of record): due bookings and the age
-    of the oldest, unpublished outbox events, and pending / given-up deliveries per consumer."""
+    """Events waiting, counted at scrape time from Postgres: unpublished outbox events and the age of the
+    oldest, and pending / given-up deliveries per consumer. (Due bookings: ManualReviewCollector.)"""
 
     NAMES = (
-        ("maitre_assignment_due_bookings", "Bookings waiting in assignment_pending."),
-        ("maitre_assignment_oldest_due_age_seconds", "Age of the oldest booking waiting in assignment_pending."),
         ("maitre_outbox_unpublished_events", "Outbox events not relayed yet."),
         ("maitre_outbox_oldest_unpublished_age_seconds", "Age of the oldest outbox event not relayed yet."),
     )
@@ -118,17 +139,15 @@ class BacklogCollector:
         from django.utils import timezone
         from prometheus_client.core import GaugeMetricFamily
 
-        from assignments.models import Booking, BookingState, DeliveryStatus, EmailDelivery, OutboxEvent
+        from assignments.models import DeliveryStatus, EmailDelivery, OutboxEvent
 
         now = timezone.now()
 
         def age(oldest):
             return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
 
-        due_field = "due_at" if any(f.name == "due_at" for f in Booking._meta.get_fields()) else "updated_at"
-        due = Booking.objects.filter(state=BookingState.ASSIGNMENT_PENDING).aggregate(n=Count("pk"), oldest=Min(due_field))
         outbox = OutboxEvent.objects.filter(published_at__isnull=True).aggregate(n=Count("pk"), oldest=Min("created_at"))
-        values = [due["n"], age(due["oldest"]), outbox["n"], age(outbox["oldest"])]
+        values = [outbox["n"], age(outbox["oldest"])]
         families = []
         for (name, doc), value in zip(self.NAMES, values):
             family = GaugeMetricFamily(name, doc)

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('assignments', '0006_emaildelivery'),
+        ('assignments', '0007_emaildelivery'),
     ]
 
     operations = [

@@ -17,7 +17,7 @@ from tests.factories import make_booking
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-BACK = [("webhooks", "zero"), ("optimization", "zero"), ("assignments", "0005_review_queue")]
+BACK = [("webhooks", "zero"), ("optimization", "zero"), ("assignments", "0006_queue_of_record")]
 
 
 def _tables() -> set[str]:

@@ -51,7 +51,7 @@ def test_the_dashboard_covers_the_seeds_four_and_the_deployment(exported):
     exprs = " ".join(dashboard_exprs())
     for needed in ("maitre_lock_contended_total", "maitre_booking_transition_seconds_bucket",
                    "maitre_assignment_outcomes_total", 'maitre_bookings_finished_total{state="manual_review"}',
-                   "maitre_assignment_oldest_due_age_seconds", "maitre_circuit_breaker_open",
+                   "maitre_oldest_due_age_seconds", "maitre_circuit_breaker_open",
                    "maitre_outbox_oldest_unpublished_age_seconds", 'consumer="webhook"'):
         assert needed in exprs, needed
     alerts = {r["alert"] for g in yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())["groups"]

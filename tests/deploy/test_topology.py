@@ -74,7 +74,7 @@ def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processe
     with Receiver(fail_first=1) as receiver:
         sub = webhook_subscription_create(owner=platform, url=receiver.url, event_types=[])
         receiver.secret = sub.secret
-        worker = start("worker", "rundramatiq", "--processes", "1", "--threads", "2", "--skip-logging")
+        worker = start("worker", "worker", "--threads", "2")
         scheduler = start("scheduler", "scheduler")
 
         seated = make_booking(restaurant, party_size=2, start="19:00")
@@ -144,7 +144,7 @@ def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processe
 
 def test_the_scheduler_takes_its_lock_back_after_losing_it_and_a_second_one_stands_by(topology, redis_client):
     start, tmp = topology
-    start("worker", "rundramatiq", "--processes", "1", "--threads", "1", "--skip-logging", "--queues", "events")
+    start("worker", "worker", "--threads", "1", "--queues", "events", "maintenance")
     first = start("scheduler-1", "scheduler")
     assert wait_until(lambda: "lock held" in first.output(), 30), first.output()
     second = start("scheduler-2", "scheduler")

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('assignments', '0006_emaildelivery'),
+        ('assignments', '0007_emaildelivery'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
