@@ -214,8 +214,10 @@ def bookings_apply_batch(
         )
         for r in reviews
     ])
-    for retry in [*retries, *[Retry(s.booking, _now(), s.attempt_no, [], s.correlation_id) for s in conflicted]]:
-        Booking.objects.filter(pk=retry.booking.pk).update(assignment_attempts=retry.attempt_no, due_at=retry.due_at)
+    later = [*retries, *[Retry(s.booking, _now(), s.attempt_no, [], s.correlation_id) for s in conflicted]]
+    for retry in later:  # no state change: a later due time and the attempt count, one UPDATE for all
+        retry.booking.assignment_attempts, retry.booking.due_at = retry.attempt_no, retry.due_at
+    Booking.objects.bulk_update([r.booking for r in later], ["assignment_attempts", "due_at"])
     objs = []
     for item in [*seated, *reviews, *retries, *conflicted]:
         rows = item.rows

@@ -107,6 +107,9 @@ if REDIS_URL:
             "KEY_PREFIX": "maitre",
         }
     }
+    # Redis is for speed: while it is away the cache answers "miss" (and logs) instead of failing requests.
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "maitre"}}
 
