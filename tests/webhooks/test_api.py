@@ -53,6 +53,14 @@ def test_bad_input_is_a_json_400_naming_the_field_and_writes_nothing(client, pay
     assert not WebhookSubscription.objects.exists()
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/h", "http://localhost/h", "http://10.1.2.3/h",
+                                 "http://[::1]/h", "http://169.254.169.254/latest/meta-data"])
+def test_private_addresses_are_refused(client, url):
+    r = client.post("/api/webhooks/subscriptions", {"url": url}, format="json")
+    assert r.status_code == 400 and "public addresses only" in str(r.json()["fields"]["url"])
+    assert not WebhookSubscription.objects.exists()
+
+
 def test_update_pause_and_delete_ones_own(client):
     sub = webhook_subscription_create(owner=client.user, url="https://platform.example/h", event_types=[])
     r = client.patch(f"/api/webhooks/subscriptions/{sub.pk}", {"is_active": False, "event_types": ["booking.cancelled"]},

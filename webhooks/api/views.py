@@ -6,6 +6,10 @@ Standard Webhooks library.
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -42,7 +46,21 @@ class SubscriptionInput(serializers.Serializer):
     def validate_url(self, value: str) -> str:
         if not value.lower().startswith(("http://", "https://")):
             raise serializers.ValidationError("Only http and https URLs can receive webhooks.")
+        if not settings.MAITRE_EVENTS["WEBHOOK_ALLOW_PRIVATE_HOSTS"] and _private_host(urlsplit(value).hostname or ""):
+            raise serializers.ValidationError("Webhooks go to public addresses only, not to this network.")
         return value
+
+
+def _private_host(host: str) -> bool:
+    """A literal loopback, private, link-local or reserved address, or localhost (checked when a client
+    subscribes; the staff in the admin may point a subscription anywhere)."""
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 class DeliveryOutput(serializers.ModelSerializer):
