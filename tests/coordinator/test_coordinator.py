@@ -556,6 +556,7 @@ def test_reseat_solves_run_after_the_day_is_let_go_with_the_booking_leased(resta
     once the restaurant day's locks are released, while the booking is leased by a later due time."""
     import optimization.services as optimizer
 
+    flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)  # an earlier transactional test's flush empties the switches
     restaurant.max_assignment_attempts = 1
     restaurant.save()
     assert run(submitted(restaurant, party_size=7)).status == Status.CONFIRMED  # M2+M3, nothing can move
