@@ -10,7 +10,6 @@ import hmac
 
 from django.conf import settings
 from django.http import JsonResponse
-from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import BasePermission
 
@@ -29,7 +28,9 @@ def _metrics_allowed(request) -> bool:
 def metrics(request):
     if not _metrics_allowed(request):
         return JsonResponse({"error": "not_found", "detail": "No such page."}, status=404)
-    return ExportToDjangoView(request)
+    from config.metrics import metrics_view  # every process's samples (multiprocess mode) or this one's
+
+    return metrics_view(request)
 
 
 class DocsPermission(BasePermission):

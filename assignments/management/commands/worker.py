@@ -8,6 +8,7 @@ import logging
 import signal
 import threading
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.module_loading import autodiscover_modules
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
 
         from assignments.sweeper import Sweeper
 
-        autodiscover_modules("tasks")
+        autodiscover_modules(*settings.DRAMATIQ_AUTODISCOVER_MODULES)  # tasks, and the periodic jobs modules
         broker = dramatiq.get_broker()
         broker.emit_after("process_boot")
         _process_started()
