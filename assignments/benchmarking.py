@@ -256,6 +256,7 @@ def replay_engine_reseat(
     time_limit: float = 0.5,
     freeze_minutes: int = 60,
     num_workers: int = 2,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ReplayResult:
     """The engine, and when it finds no plan, `optimization.reseat.reseat_plan` (benchmarks.md:
     re-seat bookings that have not started so that the new one fits, fewest moves).
@@ -276,7 +277,9 @@ def replay_engine_reseat(
     latencies: list[float] = []
     wins: Counter = Counter()
     reseats = n_moves = evaluated = 0
-    for r in requests:
+    for i, r in enumerate(requests):
+        if progress:
+            progress(i, len(requests))
         t0 = time.perf_counter()
         decision = engine.decide(r, occupancy)
         evaluated += decision.candidates_evaluated
@@ -481,14 +484,16 @@ def bench_scenario(
     reseat_time_limit: float = 0.5,
     freeze_minutes: int = 60,
     progress: Callable[[str], None] | None = None,
+    step: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Figures for one scenario (JSON-ready), plus private `_latencies` and `_assignments` keys."""
+    """Figures for one scenario (JSON-ready), plus private `_latencies` and `_assignments` keys. `progress`
+    is told each phase as it starts; `step(done, total)` counts arrivals in the slow phases."""
     say = progress or (lambda _msg: None)
     out: dict[str, Any] = {"name": scenario.name, "bookings": len(scenario.bookings), "tables": len(scenario.tables)}
     runs = {
         "engine": lambda: replay_engine(scenario, weights=weights),
         "engine_reseat": lambda: replay_engine_reseat(
-            scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes
+            scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes, progress=step
         ),
         "first_fit": lambda: replay_first_fit(scenario),
         "smallest_fit": lambda: replay_smallest_fit(scenario),
@@ -511,7 +516,7 @@ def bench_scenario(
     out["optimum"] = {k: opt[k] for k in ("covers", "status", "bound", "seconds")}
     if with_online_limit:
         say(f"{scenario.name}: computing the online limit (one feasibility check per arrival)")
-        limit = online_limit(scenario, time_limit=online_time_limit)
+        limit = online_limit(scenario, time_limit=online_time_limit, progress=step)
         if check_assignment(scenario, limit.assignment):
             raise AssertionError(f"online limit broke the rules on {scenario.name}")
         out["online_limit"] = limit.figures()

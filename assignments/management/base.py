@@ -25,8 +25,12 @@ class HelpWithDefaultsFormatter(DjangoHelpFormatter):
             or not (action.option_strings or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE))
         ):
             return text
-        shown = " ".join(map(str, default)) if isinstance(default, list | tuple) else default
+        shown = " ".join(map(str, default)) if isinstance(default, list | tuple) else _plain(default)
         return f"{text} (default: {shown})".strip()
+
+
+def _plain(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 class MaitreCommand(BaseCommand):
@@ -100,6 +104,20 @@ def scenario_from_file(path: str | Path) -> Scenario:
         raise CommandError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from exc
     except (OSError, json.JSONDecodeError) as exc:
         raise CommandError(f"{path}: cannot be read ({exc})") from exc
+
+
+def restaurant_from_ref(ref: str):
+    """A restaurant by slug (or id); else a CommandError that lists the restaurants there are."""
+    from assignments.models import Restaurant
+
+    restaurant = Restaurant.objects.filter(slug=ref).first()
+    if restaurant is None and ref.isdigit():
+        restaurant = Restaurant.objects.filter(pk=int(ref)).first()
+    if restaurant is None:
+        slugs = list(Restaurant.objects.order_by("slug").values_list("slug", flat=True)[:10])
+        known = f"restaurants here: {', '.join(slugs)}" if slugs else "there is no restaurant yet (run `make demo`)"
+        raise CommandError(f"no restaurant {ref!r}; {known}")
+    return restaurant
 
 
 def writable_path(path: str | Path) -> Path:

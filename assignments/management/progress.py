@@ -17,22 +17,26 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column
 
 
 class CommandProgress:
-    """Use as a context manager: `phase()` starts a bar (finishing the previous one), `update()` moves it,
-    `note()` prints a line above the bars. Every method is a no-op when progress is off."""
+    """Use as a context manager. `overall()` is the top bar (scenarios, bookings); `phase()` starts the bar of
+    the current step, replacing the previous one, which leaves a "done in N s" line above the bars; `update()`
+    moves the current step. Every method is a no-op when progress is off."""
 
     def __init__(self, command, *, json: bool = False):
+        self._command = command
         stream = getattr(command.stderr, "_out", command.stderr)
         self.enabled = not json and command.stderr.isatty()
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        self._overall: TaskID | None = None
         if self.enabled:
             console = Console(file=stream, force_terminal=True, highlight=False)
             self._progress = Progress(
                 SpinnerColumn(finished_text="[green]✓"),
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", table_column=Column(width=58, no_wrap=True, overflow="ellipsis")),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("elapsed"),
@@ -50,7 +54,17 @@ class CommandProgress:
     def __exit__(self, *exc) -> None:
         self.finish()
         if self._progress is not None:
+            if self._overall is not None:
+                self._progress.remove_task(self._overall)
             self._progress.stop()
+
+    def overall(self, description: str, total: int | None = None) -> None:
+        if self._progress is not None:
+            self._overall = self._progress.add_task(description, total=total)
+
+    def advance_overall(self, by: int = 1) -> None:
+        if self._progress is not None and self._overall is not None:
+            self._progress.advance(self._overall, by)
 
     def phase(self, description: str, total: int | None = None) -> None:
         if self._progress is None:
@@ -67,15 +81,23 @@ class CommandProgress:
             self._progress.update(self._task, completed=completed)
 
     def finish(self) -> None:
-        """Mark the current phase done (its bar full, even when its total was never known)."""
+        """End the current step: its bar goes, a line with its time stays."""
         if self._progress is None or self._task is None:
             return
-        task = self._progress.tasks[self._task]
-        total = task.total if task.total is not None else max(task.completed, 1)
-        self._progress.update(self._task, total=total, completed=total)
-        self._progress.stop_task(self._task)
+        task = next(t for t in self._progress.tasks if t.id == self._task)
+        counted = f" ({task.total:g})" if task.total else ""
+        self.note(f"  done: {task.description}{counted} in {task.elapsed or 0:.1f} s")
+        self._progress.remove_task(self._task)
         self._task = None
 
     def note(self, message: str) -> None:
+        """A line on the terminal above the bars (nothing when progress is off)."""
         if self._progress is not None:
-            self._progress.console.print(message)
+            self._progress.console.print(message, markup=False)
+
+    def write(self, text: str) -> None:
+        """Results for stdout while the bars run: above the bars when both go to the same terminal."""
+        if self._progress is not None and self._command.stdout.isatty():
+            self._progress.console.print(text, markup=False)
+        else:
+            self._command.stdout.write(text)

@@ -7,13 +7,20 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, connections
 
 from assignments import flags
+from assignments.management.base import (
+    MaitreCommand,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    scenario_from_file,
+)
+from assignments.management.progress import CommandProgress
 from assignments.management.summary import write_summary
 from assignments.models import Booking, BookingState
-from assignments.scenario import ScenarioError, load_scenario
 from assignments.services.bookings import booking_create
 from assignments.services.pipeline import booking_submit_for_assignment
 from assignments.services.scenarios import scenario_import
@@ -45,7 +52,7 @@ WHERE r.to_state = 'assignment_pending' AND b.restaurant_id = ANY(%s)
 """
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = (
         "Load test on PostgreSQL + Redis: import a scenario (optionally as several restaurants), create all its "
         "bookings concurrently through the service, let K rundramatiq worker processes seat them, and report "
@@ -55,25 +62,32 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file")
-        parser.add_argument("--workers", type=int, default=2, help="rundramatiq worker processes.")
-        parser.add_argument("--threads", type=int, default=4, help="Threads per worker process.")
-        parser.add_argument("--concurrency", type=int, default=8, help="Threads creating bookings.")
-        parser.add_argument("--rate", type=float, default=None, help="Bookings per second (default: all at once).")
-        parser.add_argument("--copies", type=int, default=1, help="Import the scenario as this many restaurants.")
-        parser.add_argument("--timeout", type=float, default=300.0)
-        parser.add_argument("--warmup", type=int, default=40,
+        parser.add_argument("file", help="scenario/v1 JSON file whose bookings are created")
+        parser.add_argument("--workers", type=positive_int, default=2, help="rundramatiq worker processes.")
+        parser.add_argument("--threads", type=positive_int, default=4, help="Threads per worker process.")
+        parser.add_argument("--concurrency", type=positive_int, default=8, help="Threads creating bookings.")
+        parser.add_argument("--rate", type=positive_float, default=None,
+                            help="Bookings per second (default: all at once).")
+        parser.add_argument("--copies", type=positive_int, default=1, help="Import the scenario as this many restaurants.")
+        parser.add_argument("--timeout", type=positive_float, default=300.0,
+                            help="Seconds to wait for every booking's decision.")
+        parser.add_argument("--warmup", type=non_negative_int, default=40,
                             help="Bookings sent through the workers (on a separate restaurant) before timing starts.")
-        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object instead of the summary.")
 
     def handle(self, *args, file, workers, threads, concurrency, rate, copies, timeout, warmup, json: bool, **options):
         if not settings.IS_POSTGRES or not settings.REDIS_URL:
             raise CommandError("loadtest needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
-        try:
-            scenario = load_scenario(file)
-        except (ScenarioError, FileNotFoundError) as exc:
-            raise CommandError(f"{file}: {exc}") from exc
-        say = (lambda *a: None) if json else (lambda msg: self.stderr.write(msg))
+        scenario = scenario_from_file(file)
+        with CommandProgress(self, json=json) as progress:
+            result = self._run(scenario, workers, threads, concurrency, rate, copies, timeout, warmup, progress)
+        if json:
+            self.stdout.write(jsonlib.dumps(result))
+            return
+        write_summary(self, "Load test", result.items())
+
+    def _run(self, scenario, workers, threads, concurrency, rate, copies, timeout, warmup, progress) -> dict:
+        say = progress.phase
 
         restaurants = [
             scenario_import(scenario=scenario, replace=True, slug=f"loadtest-{i}") for i in range(copies)
@@ -102,16 +116,18 @@ class Command(BaseCommand):
                 Booking.objects.filter(restaurant=warm).delete()
                 say(f"warming up the workers with {warmup} bookings")
                 self._create_all(scenario, [(warm, b) for b in scenario.bookings_by_arrival()[:warmup]], concurrency, None)
-                self._wait([warm.pk], time.monotonic(), timeout, say)
+                self._wait([warm.pk], time.monotonic(), timeout, progress)
             requests = [
                 (r, b) for b in scenario.bookings_by_arrival() for r in restaurants
             ]
-            say(f"creating {len(requests)} bookings ({'all at once' if not rate else f'{rate}/s'})")
+            progress.phase(f"creating {len(requests)} bookings ({'all at once' if not rate else f'{rate:g}/s'})",
+                           total=len(requests))
             started = time.monotonic()
             wall_started = time.time()
-            self._create_all(scenario, requests, concurrency, rate)
+            self._create_all(scenario, requests, concurrency, rate, progress)
             created_s = time.monotonic() - started
-            decided_s = self._wait(restaurant_ids, started, timeout, say)
+            progress.phase("waiting for every booking's decision", total=len(requests))
+            decided_s = self._wait(restaurant_ids, started, timeout, progress)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -148,10 +164,7 @@ class Command(BaseCommand):
             "stuck": count(BookingState.ASSIGNMENT_PENDING),
             "overlaps": overlaps,
         }
-        if json:
-            self.stdout.write(jsonlib.dumps(result))
-            return
-        write_summary(self, "Load test", result.items())
+        return result
 
     def _flush_queues(self) -> None:
         import dramatiq
@@ -162,8 +175,9 @@ class Command(BaseCommand):
         for queue in list(broker.get_declared_queues()):
             broker.flush(queue)
 
-    def _create_all(self, scenario, requests, concurrency, rate) -> None:
+    def _create_all(self, scenario, requests, concurrency, rate, progress=None) -> None:
         errors: list[BaseException] = []
+        done = [0]
 
         def create(item):
             r, b = item
@@ -178,6 +192,9 @@ class Command(BaseCommand):
                 booking_submit_for_assignment(booking=booking, trigger="creation")
             except BaseException as exc:  # reported after the run
                 errors.append(exc)
+            done[0] += 1
+            if progress is not None:
+                progress.update(done[0])
 
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="loadtest") as pool:
             if rate:
@@ -196,16 +213,17 @@ class Command(BaseCommand):
         if errors:
             raise CommandError(f"{len(errors)} bookings could not be created; first: {errors[0]!r}")
 
-    def _wait(self, restaurant_ids, started, timeout, say) -> float:
+    def _wait(self, restaurant_ids, started, timeout, progress) -> float:
+        bookings = Booking.objects.filter(restaurant_id__in=restaurant_ids)
         while True:
-            pending = Booking.objects.filter(
-                restaurant_id__in=restaurant_ids, state=BookingState.ASSIGNMENT_PENDING
-            ).count()
+            pending = bookings.filter(state=BookingState.ASSIGNMENT_PENDING).count()
+            progress.update(bookings.count() - pending)
             elapsed = time.monotonic() - started
             if pending == 0:
                 return elapsed
             if elapsed > timeout:
-                say(f"timeout: {pending} still pending")
+                progress.note(f"timeout: {pending} still pending")
+                self.stderr.write(f"timeout after {timeout:g}s: {pending} bookings still pending")
                 return elapsed
             time.sleep(0.05)
 
