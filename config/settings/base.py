@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, not a CDN (issue 16)
     "django_fsm",
     "waffle",
     "django_dramatiq",
@@ -166,6 +167,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Seats restaurant bookings: bookings, assignment processing, holds and availability.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 EMAIL_BACKEND = env.str(

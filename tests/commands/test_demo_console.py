@@ -81,6 +81,8 @@ def test_the_demo_lands_on_tonight_and_its_links_open_for_the_printed_login(smal
     for name, url in links.items():
         response = staff.get(url.removeprefix("http://127.0.0.1:8123"))
         assert response.status_code == 200, (name, url, response.status_code)
+    docs = staff.get(links["API docs"].removeprefix("http://127.0.0.1:8123")).content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs and "https://" not in docs  # works offline
     queue = staff.get(links["review queue"].removeprefix("http://127.0.0.1:8123")).content.decode()
     in_review = bookings.filter(state=BookingState.MANUAL_REVIEW)
     assert in_review.exists() and all(b.external_ref in queue for b in in_review)

@@ -84,6 +84,9 @@ def test_a_production_server_serves_the_admin_css(production_env, tmp_path):
         status, headers, _ = get(base + hashed.group(1).decode())
         assert status == 200 and "immutable" in headers.get("Cache-Control", "")
 
+        status, headers, _ = get(f"{base}/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+        assert status == 200 and "javascript" in headers["Content-Type"]  # the API docs need no CDN
+
         status, _, _ = get(f"{base}/static/admin/css/no-such-file.css")
         assert status == 404
     finally:
