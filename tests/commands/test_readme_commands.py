@@ -167,7 +167,11 @@ def test_bench_availability_measures_a_small_day():
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_loadtest_seats_a_small_day_with_real_workers(redis_client):
+def test_loadtest_seats_a_small_day_with_real_workers(redis_client, monkeypatch):
+    from django.db import connection
+
+    db = connection.settings_dict  # the worker processes read DATABASE_URL: point them at the test database
+    monkeypatch.setenv("DATABASE_URL", f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
     out = io.StringIO()
     call_command("loadtest", SMALL, "--workers", "1", "--threads", "2", "--warmup", "0", "--timeout", "120",
                  "--json", stdout=out, stderr=io.StringIO())
