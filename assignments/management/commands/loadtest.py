@@ -178,9 +178,11 @@ class Command(MaitreCommand):
     def _create_all(self, scenario, requests, concurrency, rate, progress=None) -> None:
         errors: list[BaseException] = []
         done = [0]
+        opened = set()  # each creating thread's database connection, closed once the pool is done
 
         def create(item):
             r, b = item
+            opened.add(connections["default"])
             try:
                 booking = booking_create(
                     restaurant=r, party_size=b.party_size, start_at=scenario.local_datetime(b.start_minute),
@@ -210,6 +212,9 @@ class Command(MaitreCommand):
             else:
                 list(pool.map(create, requests))
         connections.close_all()
+        for conn in opened:
+            conn.inc_thread_sharing()  # its thread has ended; close it from here
+            conn.close()
         if errors:
             raise CommandError(f"{len(errors)} bookings could not be created; first: {errors[0]!r}")
 
