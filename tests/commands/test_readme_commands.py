@@ -40,6 +40,8 @@ RUN_BY = {
     "bench_availability": ["tests/commands/test_readme_commands.py::test_bench_availability_measures_a_small_day"],
     "loadtest": ["tests/commands/test_readme_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
     "rundramatiq": ["tests/commands/test_readme_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
+    "worker": ["tests/coordinator/test_worker_process.py::test_the_worker_process_seats_woken_bookings_and_stops_cleanly_on_sigterm",
+               "tests/commands/test_readme_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
     "optimize_day": ["tests/commands/test_command_output.py::test_the_dry_run_lists_the_moves_it_would_make",
                      "tests/optimization/test_day_optimizer.py::test_command_applies_and_summarises"],
     "shadow_report": ["tests/coordinator/test_rollout_commands.py::test_shadow_report_counts_agreement"],
@@ -173,7 +175,7 @@ def test_loadtest_seats_a_small_day_with_real_workers(redis_client, monkeypatch)
     db = connection.settings_dict  # the worker processes read DATABASE_URL: point them at the test database
     monkeypatch.setenv("DATABASE_URL", f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
     out = io.StringIO()
-    call_command("loadtest", SMALL, "--workers", "1", "--threads", "2", "--warmup", "0", "--timeout", "120",
+    call_command("loadtest", SMALL, "--workers", "1", "--threads", "2", "--warmup", "0", "--timeout", "120", "--ceiling-seconds", "0",
                  "--json", stdout=out, stderr=io.StringIO())
     result = json.loads(out.getvalue())
     assert result["bookings"] == 39 and result["stuck"] == 0 and result["overlaps"] == 0

@@ -1,5 +1,5 @@
-"""Production serves its own static files: collectstatic, then a server on the production settings answers
-the admin's CSS (WhiteNoise), under its plain and its hashed name."""
+"""Production serves its own static files: collectstatic, then the Procfile's web server (gunicorn) on the
+production settings answers the admin's CSS (WhiteNoise), under its plain and its hashed name."""
 
 from __future__ import annotations
 
@@ -12,17 +12,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from django.conf import settings
-
-SERVE = (
-    "import sys; from wsgiref.simple_server import make_server, WSGIRequestHandler\n"
-    "class Quiet(WSGIRequestHandler):\n"
-    "    def log_message(self, *a): pass\n"
-    "from config.wsgi import application\n"
-    "make_server('127.0.0.1', int(sys.argv[1]), application, handler_class=Quiet).serve_forever()\n"
-)
 
 
 def free_port() -> int:
@@ -64,7 +57,13 @@ def test_a_production_server_serves_the_admin_css(production_env, tmp_path):
     assert (tmp_path / "static" / "admin" / "css" / "base.css").exists()
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVE, str(port)], env=production_env, cwd=settings.BASE_DIR)
+    # The Procfile's web process, on this port.
+    web = (settings.BASE_DIR / "Procfile").read_text().split("web:", 1)[1].splitlines()[0].split()
+    assert web[:2] == ["gunicorn", "config.wsgi:application"]
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    server = subprocess.Popen([gunicorn, "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+                              env=production_env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
