@@ -115,6 +115,7 @@ def test_a_second_demo_keeps_a_booking_made_through_the_api(small_day):
     second = run_demo(small_day)  # no terminal: keeps it, as --existing keep would
 
     assert "kept 1 bookings made outside the scenario" in second
+    assert LINK.findall(second) == LINK.findall(first)  # same restaurant, same links
     kept = Booking.objects.get(pk=made.json()["id"])
     assert kept.restaurant_id == restaurant.pk and kept.external_ref == "platform-1"
     assert Booking.objects.filter(restaurant=restaurant).count() == 13
@@ -124,6 +125,15 @@ def test_a_second_demo_keeps_a_booking_made_through_the_api(small_day):
     run_demo(small_day, "--existing", "replace")
     assert not Booking.objects.filter(external_ref="platform-1").exists()
     assert Booking.objects.filter(restaurant__slug=scenario.name).count() == 12
+
+
+def test_a_second_demo_keeps_the_restaurant_and_its_links(small_day):
+    first = run_demo(small_day)
+    restaurant = Restaurant.objects.get(slug="sample-small")
+    second = run_demo(small_day)
+    assert Restaurant.objects.get(slug="sample-small").pk == restaurant.pk
+    assert LINK.findall(second) == LINK.findall(first)
+    assert Booking.objects.filter(restaurant=restaurant).count() == 12
 
 
 def test_kept_bookings_need_the_same_floor(small_day, tmp_path):
@@ -139,4 +149,17 @@ def test_kept_bookings_need_the_same_floor(small_day, tmp_path):
     other.write_text(json.dumps(doc))
     with pytest.raises(CommandError, match="another floor than the file.*--existing replace"):
         run_demo(other, "--existing", "keep")
+    assert Booking.objects.filter(restaurant=restaurant).count() == 12
+
+
+def test_a_changed_floor_without_other_bookings_replaces_the_restaurant(small_day, tmp_path):
+    run_demo(small_day)
+    doc = json.loads(small_day.read_text())
+    doc["tables"][0]["max_covers"] += 1
+    other = tmp_path / "other-floor.json"
+    other.write_text(json.dumps(doc))
+    run_demo(other)
+    restaurant = Restaurant.objects.get(slug="sample-small")
+    label = doc["tables"][0]["id"]
+    assert restaurant.tables.get(label=label).max_covers == doc["tables"][0]["max_covers"]
     assert Booking.objects.filter(restaurant=restaurant).count() == 12

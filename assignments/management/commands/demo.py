@@ -58,9 +58,12 @@ class Command(MaitreCommand):
         day = scenario.restaurant.date if keep_date else scenario_tonight(scenario=scenario)
         keep = self._keep_other_bookings(scenario.name, existing)
         try:
-            restaurant = scenario_import(scenario=scenario, replace=True, day=day, keep_other_bookings=keep)
+            # Kept, the restaurant keeps its id (and the links printed last time) when its floor is the file's.
+            restaurant = scenario_import(scenario=scenario, replace=True, day=day, keep_other_bookings=keep is not False)
         except ScenarioError as exc:
-            raise CommandError(f"{file}: {exc.field}: {exc.reason} (use --existing replace to start afresh)") from exc
+            if keep is not None:
+                raise CommandError(f"{file}: {exc.field}: {exc.reason} (use --existing replace to start afresh)") from exc
+            restaurant = scenario_import(scenario=scenario, replace=True, day=day)
         kept = restaurant_bookings_not_imported(restaurant=restaurant)
         self.stdout.write(
             f"Imported {restaurant.slug}: {len(scenario.tables)} tables, {len(scenario.bookings)} bookings on "
@@ -111,14 +114,17 @@ class Command(MaitreCommand):
         write_summary(self, "Wins per strategy", s["wins_per_strategy"].items())
         self._open_the_console(restaurant=restaurant, day=day, username=user, base=f"http://{host}:{port}")
 
-    def _keep_other_bookings(self, name: str, existing: str) -> bool:
-        """Whether to keep the bookings no import created; asks on a terminal when there are some."""
+    def _keep_other_bookings(self, name: str, existing: str) -> bool | None:
+        """Whether to keep the bookings no import created (asks on a terminal when there are some); None when
+        there are none to keep, so the restaurant is kept if it can be and replaced otherwise."""
         restaurant = Restaurant.objects.filter(slug=slugify(name)).first()
         if restaurant is None or existing == "replace":
             return False
         others = restaurant_bookings_not_imported(restaurant=restaurant).count()
-        if not others or existing == "keep":
-            return bool(others)
+        if not others:
+            return None
+        if existing == "keep":
+            return True
         if not sys.stdin.isatty():
             self.stderr.write(
                 f"{restaurant.slug} has {others} bookings the scenario did not create: keeping them "
