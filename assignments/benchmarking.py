@@ -260,6 +260,7 @@ def replay_engine_reseat(
     num_workers: int = 2,
     payoff_margin: float | None = 1.0,
     name: str = "engine_reseat",
+    progress: Callable[[int, int], None] | None = None,
 ) -> ReplayResult:
     """The engine, and when it finds no plan, `optimization.reseat.reseat_plan` (benchmarks.md:
     re-seat bookings that have not started so that the new one fits, fewest moves), applied only
@@ -281,7 +282,9 @@ def replay_engine_reseat(
     latencies: list[float] = []
     wins: Counter = Counter()
     reseats = n_moves = evaluated = declined = 0
-    for r in requests:
+    for i, r in enumerate(requests):
+        if progress:
+            progress(i, len(requests))
         t0 = time.perf_counter()
         decision = engine.decide(r, occupancy)
         evaluated += decision.candidates_evaluated
@@ -518,14 +521,16 @@ def bench_scenario(
     with_ablation: bool = True,
     with_ungated: bool = False,
     progress: Callable[[str], None] | None = None,
+    step: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Figures for one scenario (JSON-ready), plus private `_latencies` and `_assignments` keys."""
+    """Figures for one scenario (JSON-ready), plus private `_latencies` and `_assignments` keys. `progress`
+    is told each phase as it starts; `step(done, total)` counts arrivals in the slow phases."""
     say = progress or (lambda _msg: None)
     out: dict[str, Any] = {"name": scenario.name, "bookings": len(scenario.bookings), "tables": len(scenario.tables)}
     runs = {
         "engine": lambda: replay_engine(scenario, weights=weights),
         "engine_reseat": lambda: replay_engine_reseat(
-            scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes
+            scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes, progress=step
         ),
         "engine_policy": lambda: replay_engine(
             scenario, weights=policy_weights or Weights(**{**(weights or Weights()).as_dict(), **POLICY_WEIGHTS}),
@@ -557,7 +562,7 @@ def bench_scenario(
     out["optimum"] = {k: opt[k] for k in ("covers", "status", "bound", "seconds")}
     if with_online_limit:
         say(f"{scenario.name}: computing the online limit (one feasibility check per arrival)")
-        limit = online_limit(scenario, time_limit=online_time_limit)
+        limit = online_limit(scenario, time_limit=online_time_limit, progress=step)
         if check_assignment(scenario, limit.assignment):
             raise AssertionError(f"online limit broke the rules on {scenario.name}")
         out["online_limit"] = limit.figures()

@@ -3,32 +3,32 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from assignments.benchmarking import ASSIGNERS, UNGATED, bench_overall, bench_scenario, public
-from assignments.scenario import ScenarioError, load_scenario
+from assignments.management.base import MaitreCommand, non_negative_int, positive_float, scenario_from_file
+from assignments.management.progress import CommandProgress
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = "Replay scenario files online (engine, engine_reseat, first_fit, smallest_fit) against the online limit and the optimum."
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", help="scenario/v1 JSON files")
+        parser.add_argument("files", nargs="+", metavar="FILE", help="scenario/v1 JSON files to replay")
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
         parser.add_argument("--assignments-out", metavar="DIR", help="write DIR/<scenario>.json with the engine's tables")
-        parser.add_argument("--time-limit", type=float, default=30.0, help="seconds for the offline optimum (default 30)")
+        parser.add_argument("--time-limit", type=positive_float, default=30.0, help="seconds for the offline optimum (default 30)")
         parser.add_argument(
-            "--online-time-limit", type=float, default=1.0, help="seconds per online-limit feasibility solve (default 1)"
+            "--online-time-limit", type=positive_float, default=1.0, help="seconds per online-limit feasibility solve (default 1)"
         )
         parser.add_argument(
-            "--reseat-time-limit", type=float, default=0.5, help="seconds per engine_reseat re-seat solve (default 0.5)"
+            "--reseat-time-limit", type=positive_float, default=0.5, help="seconds per engine_reseat re-seat solve (default 0.5)"
         )
         parser.add_argument(
             "--freeze-minutes",
-            type=int,
+            type=non_negative_int,
             default=60,
             help="engine_reseat: bookings starting within this of the earliest accepted start never move (default 60)",
         )
@@ -40,31 +40,33 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         as_json = opts["json"]
-
-        def progress(msg: str) -> None:
-            # Progress goes to stderr so --json output stays one clean object.
-            sys.stderr.write(f"  .. {msg}\n")
-            sys.stderr.flush()
-
+        # Every file is read before the first (long) replay starts, so a typo fails at once.
+        scenarios = [scenario_from_file(path) for path in opts["files"]]
+        if opts["assignments_out"] and Path(opts["assignments_out"]).is_file():
+            raise CommandError(f"--assignments-out: {opts['assignments_out']} is a file, not a folder")
         results = []
-        for path in opts["files"]:
-            try:
-                scenario = load_scenario(path)
-            except (OSError, ScenarioError) as exc:
-                raise CommandError(f"{path}: {exc}") from exc
-            results.append(
-                bench_scenario(
-                    scenario,
-                    time_limit=opts["time_limit"],
-                    with_online_limit=not opts["no_online_limit"],
-                    online_time_limit=opts["online_time_limit"],
-                    reseat_time_limit=opts["reseat_time_limit"],
-                    freeze_minutes=opts["freeze_minutes"],
-                    with_ablation=not opts["no_ablation"],
-                    with_ungated=opts["compare_ungated"],
-                    progress=progress,
+        with CommandProgress(self, json=as_json) as progress:
+            progress.overall("scenarios", total=len(scenarios))
+            for n, scenario in enumerate(scenarios, 1):
+                prefix = f"[{n}/{len(scenarios)}] "
+                results.append(
+                    bench_scenario(
+                        scenario,
+                        time_limit=opts["time_limit"],
+                        with_online_limit=not opts["no_online_limit"],
+                        online_time_limit=opts["online_time_limit"],
+                        reseat_time_limit=opts["reseat_time_limit"],
+                        freeze_minutes=opts["freeze_minutes"],
+                        with_ablation=not opts["no_ablation"],
+                        with_ungated=opts["compare_ungated"],
+                        progress=lambda msg, prefix=prefix: progress.phase(prefix + msg),
+                        step=progress.update,
+                    )
                 )
-            )
+                progress.finish()
+                progress.advance_overall()
+                if not as_json:
+                    progress.write(self._scenario_table(results[-1]))
         overall = bench_overall(results)
         if opts["assignments_out"]:
             out_dir = Path(opts["assignments_out"])
@@ -75,8 +77,6 @@ class Command(BaseCommand):
         if as_json:
             self.stdout.write(json.dumps({"scenarios": [public(r) for r in results], "overall": overall}, indent=2))
             return
-        for r in results:
-            self.stdout.write(self._scenario_table(r))
         self.stdout.write(self._overall_table(overall))
 
     @staticmethod

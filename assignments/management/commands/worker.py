@@ -9,17 +9,18 @@ import signal
 import threading
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 from django.utils.module_loading import autodiscover_modules
+
+from assignments.management.base import MaitreCommand, positive_int
 
 logger = logging.getLogger("maitre.worker")
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = "Run one worker process: dramatiq consumer threads plus the due-work sweep (the Procfile's `worker`)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--threads", type=int, default=2, help="Consumer threads (default: %(default)s).")
+        parser.add_argument("--threads", type=positive_int, default=2, help="Consumer threads (default: %(default)s).")
         parser.add_argument(
             "--queues", nargs="*", default=None, help="Queues to consume (default: all declared queues)."
         )
