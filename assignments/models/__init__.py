@@ -1,4 +1,4 @@
-from .allocations import Hold, TableAllocation
+from .allocations import Hold, TableAllocation, TableBlock
 from .bookings import Booking, BookingState
 from .floor import Restaurant, Table, TableAdjacency, Zone
 from .history import AttemptResult, BookingAssignmentAttempt, BookingStateHistory
@@ -18,5 +18,6 @@ __all__ = [
     "Table",
     "TableAdjacency",
     "TableAllocation",
+    "TableBlock",
     "Zone",
 ]
