@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -223,7 +223,7 @@ class TimeOption:
 
 
 def booking_nearest_times(
-    *, ctx: AssignmentContext, span_minutes: int = 120, limit: int = 4
+    *, ctx: AssignmentContext, span_minutes: int = 120, limit: int = 4, now: datetime | None = None
 ) -> tuple[TimeOption, ...]:
     """The nearest start times within +-span (on the restaurant's slot grid, inside its service periods) at
     which the engine has a plan for the party, nearest first (earlier first on a tie). No writes."""
@@ -231,11 +231,12 @@ def booking_nearest_times(
     engine = engine_for(restaurant=restaurant, floor=ctx.floor)
     step = max(restaurant.slot_minutes, 5)
     base = ctx.booking.start_at
+    now = now or timezone.now()
     found: list[TimeOption] = []
     for k in range(1, span_minutes // step + 1):
         for delta in (-k * step, k * step):
             start_at = base + timedelta(minutes=delta)
-            if start_at <= timezone.now() or not restaurant.is_open_at(start_at):
+            if start_at <= now or not restaurant.is_open_at(start_at):
                 continue
             shifted = Request(req.booking_id, req.party_size, req.start + delta, req.end + delta, req.preferred_zone,
                               req.accessible)
@@ -245,3 +246,64 @@ def booking_nearest_times(
         if len(found) >= limit:
             break
     return tuple(found[:limit])
+
+
+# -- the queue: services, day windows, reasons for a page of rows ----------------------------------------
+def service_label(booking: Booking) -> tuple[tuple, str]:
+    """(sort key, "Sat 05 Dec · dinner") of the service a booking belongs to, in its restaurant's time."""
+    from assignments.scenario import minute_in_periods
+
+    restaurant = booking.restaurant
+    day = restaurant.service_day_of(booking.start_at)
+    minute = restaurant.minute_of_day(booking.start_at, day)
+    name = ""
+    for p in restaurant.periods:
+        if minute_in_periods(minute % (24 * 60), (p,)) is not None:
+            name = p.name
+            break
+    return (day, restaurant.name, name), f"{day:%a %d %b} · {name or 'outside service hours'}"
+
+
+def service_day_bounds(*, restaurant: Restaurant, first: date, days: int) -> tuple[datetime, datetime]:
+    """[start, end) of `days` service days from `first`: a service day runs from its earliest period's
+    start to the same time the next day (so a period past midnight stays with its evening)."""
+    opens = min((p.start_minute for p in restaurant.periods), default=0)
+    start = restaurant.local_midnight(first) + timedelta(minutes=opens)
+    end = restaurant.local_midnight(first + timedelta(days=days)) + timedelta(minutes=opens)
+    return start, end
+
+
+def review_reasons(*, bookings) -> dict[int, str]:
+    """The live one-line reason for each booking: one allocations query per restaurant and service day."""
+    from assignments.context import floor_state, occupancy_for_day, request_for
+
+    groups: dict[tuple[int, date], list[Booking]] = {}
+    for b in bookings:
+        groups.setdefault((b.restaurant_id, b.restaurant.service_day_of(b.start_at)), []).append(b)
+    out: dict[int, str] = {}
+    for (_rid, day), rows in groups.items():
+        restaurant = rows[0].restaurant
+        fs = floor_state(restaurant=restaurant)
+        occupancy, _rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fs.floor)
+        for b in rows:
+            occ = occupancy
+            own = [r for r in occ.refs() if r == f"b{b.pk}"]
+            if own:
+                occ = occ.copy()
+                occ.remove(own[0])
+            request = request_for(booking=b, restaurant=restaurant, day=day)
+            out[b.pk] = explain_no_plan(fs.floor, request, occ)
+    return out
+
+
+def booking_attempts_by_try(*, booking: Booking) -> list[dict]:
+    """The booking's attempts grouped by try (attempt_no), newest first: each with its result and rows."""
+    tries: dict[int, list[BookingAssignmentAttempt]] = {}
+    for a in BookingAssignmentAttempt.objects.filter(booking=booking).order_by("-attempt_no", "id"):
+        tries.setdefault(a.attempt_no, []).append(a)
+    out = []
+    for no, rows in tries.items():
+        won = next((a for a in rows if a.result == "success"), None)
+        out.append({"no": no, "rows": rows, "at": rows[0].created_at, "success": won,
+                    "summary": won.reason if won else (rows[-1].reason or rows[-1].result)})
+    return out

@@ -18,6 +18,7 @@ STATE_COLOURS: dict[str, tuple[str, str]] = {
     BookingState.CANCELLED: ("#9e9e9e", "#ffffff"),
 }
 HOLD_COLOUR = "#5c6bc0"
+BLOCK_COLOUR = "#455a64"
 
 
 def state_colour(state: str) -> str:
@@ -68,3 +69,9 @@ def booking_when(booking) -> str:
     """`Fri 24 Jul 18:45–20:15` in the restaurant's time zone."""
     tz = booking.restaurant.tzinfo
     return f"{booking.start_at.astimezone(tz):%a %d %b %H:%M}–{booking.end_at.astimezone(tz):%H:%M}"
+
+
+@register.filter
+def paired(objects, rows):
+    """The changelist's objects beside their rendered rows (the queue's group headers need the object)."""
+    return list(zip(objects, rows, strict=False))
