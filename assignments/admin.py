@@ -364,7 +364,8 @@ class BookingAdmin(admin.ModelAdmin):
 
     # ---- manual assignment and the one-click fixes
     def _changelist_url(self) -> str:
-        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        """After a fix, back to the queue: the next booking that needs a person."""
+        return reverse("admin:assignments_reviewbooking_changelist")
 
     def assign_view(self, request, object_id):
         booking = self._get_booking(request, object_id)
@@ -827,7 +828,7 @@ class RestaurantAdmin(admin.ModelAdmin):
         whole_day = request.GET.get("span") == "day"
         timeline = restaurant_day_timeline(
             restaurant=restaurant, day=day, focus_booking_id=int(focus) if focus and focus.isdigit() else None,
-            now_line=now, whole_day=whole_day,
+            now_line=now, whole_day=whole_day, all_waiting=request.GET.get("waiting") == "all",
         )
         base = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
         span = "&span=day" if whole_day else ""
@@ -844,6 +845,7 @@ class RestaurantAdmin(admin.ModelAdmin):
             "day": day,
             "whole_day": whole_day,
             "zoom_url": f"{base}?date={day.isoformat()}" + ("" if whole_day else "&span=day"),
+            "all_waiting_url": f"{base}?date={day.isoformat()}{span}&waiting=all" + (f"&booking={focus}" if focus else ""),
             "prev_url": f"{base}?date={date.fromordinal(day.toordinal() - 1).isoformat()}{span}",
             "next_url": f"{base}?date={date.fromordinal(day.toordinal() + 1).isoformat()}{span}",
             "states": list(layout.states),

@@ -91,6 +91,10 @@ def explain_no_plan(floor: Floor, request: Request, occupancy: Occupancy) -> str
         taken = f"every {_sizes({c.max_covers for c in singles})} is taken {window}"
         if any(c.size > 1 for c in fitting):
             taken += f" and no free combination seats {party}"
+        other = [c for c in free_any if c.size == 1]
+        if other:  # free, but not for this party: what a host may override onto
+            listed = ", ".join(f"{c.tables[0]} takes {c.min_covers}-{c.max_covers}" for c in other[:3])
+            taken += f" (free: {listed}{', ...' if len(other) > 3 else ''})"
         return taken
     combos_free = [c for c in free_any if c.size > 1] or free_any
     best = _largest(combos_free)

@@ -123,6 +123,7 @@ class TimelineLayout:
     covers: tuple[tuple[float, int], ...] = ()  # (x of the slot's middle, covers seated then), per 30 minutes
     states: tuple[str, ...] = ()  # the booking states drawn (the legend shows only those)
     waiting_lanes: int = 0
+    waiting_hidden: int = 0  # waiting bookings past the lane limit (the page offers to draw them all)
 
 
 def _hhmm(minutes: int) -> str:
@@ -166,6 +167,7 @@ def timeline_layout(
     free_for_focus: frozenset[str] = frozenset(),
     now_minute: int | None = None,
     waiting: Sequence[TimelineEntry] = (),
+    max_waiting_lanes: int | None = 6,
     minute_width: float = 2.4,
     row_height: float = 26.0,
     zone_height: float = 22.0,
@@ -189,10 +191,15 @@ def timeline_layout(
     # The waiting lane: bookings without tables at their time, packed into as few lines as do not overlap.
     lanes: list[int] = []  # end minute of the last bar in each lane
     lane_of: dict[str, int] = {}
-    for en in sorted(waiting, key=lambda e: (e.start, e.ref)):
+    hidden = 0
+    # The focus booking first, so it always has a place; then by time.
+    for en in sorted(waiting, key=lambda e: (e.ref != focus_ref, e.start, e.ref)):
         if en.end <= start or en.start >= end:
             continue
         lane = next((i for i, last in enumerate(lanes) if last <= en.start), None)
+        if lane is None and max_waiting_lanes is not None and len(lanes) >= max_waiting_lanes:
+            hidden += 1
+            continue
         if lane is None:
             lanes.append(en.end)
             lane = len(lanes) - 1
@@ -200,7 +207,8 @@ def timeline_layout(
             lanes[lane] = en.end
         lane_of[en.ref] = lane
     if lanes:
-        zones.append(ZoneBand(y=y, height=zone_height, name=f"Waiting for a table ({len(lane_of)})"))
+        more = f", {hidden} more not drawn" if hidden else ""
+        zones.append(ZoneBand(y=y, height=zone_height, name=f"Waiting for a table ({len(lane_of)}{more})"))
         y += zone_height
         for i in range(len(lanes)):
             rows.append(Row(y=y, height=row_height, label="", caption="", zone="", free_for_focus=False, stripe=True))
@@ -255,9 +263,10 @@ def timeline_layout(
                     label=f"{_hhmm(focus[0])}–{_hhmm(focus[1])}")
     now_x = x_of(now_minute) if now_minute is not None and start <= now_minute <= end else None
     return TimelineLayout(
-        width=label_width + (end - start) * minute_width + 10, height=y + 8, label_width=label_width,
+        width=label_width + (end - start) * minute_width + 24, height=y + 8, label_width=label_width,
         header_height=header_height, rows=tuple(rows), zones=tuple(zones), bars=tuple(bars), ticks=tuple(ticks),
         focus=band, start=start, end=end, now_x=now_x, covers=covers, states=states, waiting_lanes=len(lanes),
+        waiting_hidden=hidden,
     )
 
 
@@ -286,7 +295,7 @@ def _booking_ref(b_id: int, external_ref: str | None) -> str:
 
 def restaurant_day_timeline(
     *, restaurant: Restaurant, day: date, focus_booking_id: int | None = None, now: datetime | None = None,
-    whole_day: bool = False, now_line: datetime | None = None,
+    whole_day: bool = False, now_line: datetime | None = None, all_waiting: bool = False,
 ) -> DayTimeline:
     """Tables, the day's allocations (bookings, table blocks and live holds) and the bookings still without
     tables (drawn in the waiting lane at their time), in four queries; plus, for a focus booking still waiting,
@@ -398,7 +407,7 @@ def restaurant_day_timeline(
     layout = timeline_layout(
         tables=tables, entries=entries, start=lo, end=hi, zone_order=zone_order, focus=focus,
         focus_ref=f"b{focus_booking.pk}" if focus_booking else "", free_for_focus=frozenset(free),
-        now_minute=now_minute, waiting=lane,
+        now_minute=now_minute, waiting=lane, max_waiting_lanes=None if all_waiting else 6,
     )
     return DayTimeline(
         restaurant=restaurant, day=day, layout=layout, waiting=waiting, focus_booking=focus_booking,

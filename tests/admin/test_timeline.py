@@ -53,7 +53,7 @@ def test_layout_groups_tables_by_zone_in_priority_order_and_places_bars_on_the_t
     assert booking.fill == STATE_COLOURS["confirmed"][0] and not booking.hatched
     assert hold.hatched and hold.fill == HOLD_COLOUR and hold.y == layout.rows[2].y + 3
     assert [t.label for t in layout.ticks if t.major] == [f"{h:02d}:00" for h in range(17, 24)] + ["00:00"]
-    assert layout.width == 100 + 7 * 60 * 2.0 + 10
+    assert layout.width == 100 + 7 * 60 * 2.0 + 24
 
 
 def test_layout_clips_bars_to_the_range_and_marks_the_focus_booking_and_its_free_tables():

@@ -61,7 +61,9 @@ def test_every_table_of_the_size_taken():
     occ = Occupancy(f)
     occ.add(["B1"], 18 * H + 45, 20 * H, "b4")
     occ.add(["B2"], 20 * H + 30, 22 * H, "b5")
-    assert explain_no_plan(f, req(6), occ) == "every 6-top is taken 19:00-21:00"
+    assert explain_no_plan(f, req(6), occ) == (
+        "every 6-top is taken 19:00-21:00 (free: S1 takes 1-2, S2 takes 1-2)"
+    )
 
 
 def test_every_table_taken_and_a_free_plan_named_when_the_floor_changed():
