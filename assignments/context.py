@@ -106,7 +106,7 @@ def engine_for(*, restaurant: Restaurant, floor: Floor) -> Engine:
         engine = Engine(
             floor,
             weights=Weights.from_mapping({k: v for k, v in (restaurant.scoring_weights or {}).items() if k != "demand"}),
-            demand=DemandProfile.from_mapping(demand_cfg) if isinstance(demand_cfg, dict) else None,
+            demand=DemandProfile.from_mapping(demand_cfg) if isinstance(demand_cfg, dict) else demand_prior(restaurant),
         )
         _ENGINES[key] = engine
         while len(_ENGINES) > _ENGINE_CACHE_SIZE:
@@ -114,6 +114,21 @@ def engine_for(*, restaurant: Restaurant, floor: Floor) -> Engine:
     else:
         _ENGINES.move_to_end(key)
     return engine
+
+
+def demand_prior(restaurant: Restaurant) -> DemandProfile:
+    """The generic demand prior told this restaurant's opening hours and shortest turn (never its bookings):
+    the same prior the benchmark's engine replay uses, so the pipeline decides as the replay does."""
+    base = DemandProfile()
+    periods = restaurant.periods
+    turns = restaurant.turn_minutes or {}
+    if not periods or not turns:
+        return base
+    return DemandProfile(
+        party_mix=base.party_mix, hourly_mix=base.hourly_mix, intensity=base.intensity,
+        shortest_window=min(int(v) for v in turns.values()) + restaurant.buffer_minutes,
+        opens=min(p.start_minute for p in periods), closes=max(p.end_minute for p in periods),
+    )
 
 
 def to_minutes(restaurant: Restaurant, day: date, moment: datetime) -> int:

@@ -1,32 +1,46 @@
-"""The assignment coordinator: takes one booking from assignment_pending to confirmed or manual_review.
+"""The assignment coordinator: decides the due bookings of one restaurant service day, in arrival order.
 
-rate limit (per restaurant) → circuit breaker → lock(booking) → reload and re-check the state →
-context → engine (or the legacy assigner) → for each ranked plan, one transaction: allocations under the
-exclusion constraint + confirm with the version check + attempt rows + outbox event; a conflict moves
-to the next plan → no plan left: retry with backoff, and after the restaurant's maximum, manual review.
-Every path ends in confirmed, manual_review, cancelled/failed, or a scheduled retry; the lock is always
-released.
+Postgres is the queue of record: a booking in assignment_pending whose `due_at` has passed is work. A
+worker that is woken (a message is only a hint) or that sweeps takes the restaurant day:
+
+  Redis lock (efficiency; skipped while Redis is away) -> Postgres advisory lock (correctness) ->
+  rate limit -> circuit breaker -> claim up to BATCH_SIZE due bookings (FOR UPDATE SKIP LOCKED) ->
+  one in-memory occupancy, the engine booking by booking, each seat added before the next decision ->
+  one transaction through the seating service: allocations under the exclusion constraint, version-checked
+  confirms, history, attempts, outbox -> next batch, until nothing is due.
+
+A booking with no free plan is due again after a backoff; after the restaurant's maximum attempts (or at
+once when no plan on the floor could ever seat it) it goes to manual review, after one try at re-seating
+later bookings to make room. Every path ends in confirmed, manual_review, cancelled or a later due time.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import pybreaker
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
 
-from assignments import flags, lifecycle, metrics
-from assignments.context import AssignmentContext, assignment_context, engine_for
-from assignments.engine import Decision, Plan, first_fit
-from assignments.lifecycle import Actor
-from assignments.locks import LockStatus, booking_lock
-from assignments.models import AttemptResult, Booking, BookingAssignmentAttempt, BookingState
-from assignments.resilience import InfrastructureFailure, assignment_breaker, restaurant_rate_limiter
-from assignments.services.allocations import AllocationConflict, allocations_create, allocations_release
+from assignments import flags, metrics
+from assignments.context import engine_for, floor_state, occupancy_for_day, request_for
+from assignments.engine import Plan, first_fit
+from assignments.lifecycle import Actor, VersionConflict
+from assignments.locks import LockStatus, restaurant_day_lock
+from assignments.models import AttemptResult, Booking, BookingState, Restaurant
+from assignments.resilience import (
+    InfrastructureFailure,
+    assignment_breaker,
+    redis_failed,
+    redis_usable,
+    restaurant_rate_limiter,
+)
+from assignments.services.seating import AttemptRow, Retry, Review, Seat, bookings_apply_batch
 
 logger = logging.getLogger("maitre.coordinator")
 COORDINATOR = Actor("coordinator")
@@ -39,8 +53,8 @@ class Status:
     CONFIRMED = "confirmed"
     MANUAL_REVIEW = "manual_review"
     RETRY_SCHEDULED = "retry_scheduled"
-    SKIPPED = "skipped"  # nothing to do (already done, not ours to do)
-    FAILED = "failed"  # cancelled while we processed it
+    SKIPPED = "skipped"  # nothing to do (not due, already done, not ours to do)
+    BUSY = "busy"  # another worker has this restaurant day right now
 
 
 @dataclass
@@ -51,23 +65,7 @@ class Outcome:
     tables: tuple[str, ...] = ()
     strategy: str = ""
     delay_ms: int | None = None
-    plans_tried: int = 0
     extra: dict = field(default_factory=dict)
-
-
-Scheduler = Callable[..., None]
-
-
-def _send_retry(
-    *, booking_id: int, trigger: str, correlation_id: str, retry_no: int, delay_ms: int, restaurant_id: int | None = None
-) -> None:
-    from assignments.tasks import retry_booking
-
-    retry_booking.send_with_options(
-        kwargs={"booking_id": booking_id, "trigger": "retry" if trigger != "modification" else trigger,
-                "correlation_id": correlation_id, "retry_no": retry_no, "restaurant_id": restaurant_id},
-        delay=delay_ms,
-    )
 
 
 def backoff_ms(retry_no: int) -> int:
@@ -75,87 +73,265 @@ def backoff_ms(retry_no: int) -> int:
     return int(min(cfg["RETRY_MAX_DELAY_MS"], cfg["RETRY_BASE_DELAY_MS"] * (2 ** max(0, retry_no - 1))))
 
 
-def process_booking(
-    *,
-    booking_id: int,
-    trigger: str = "creation",
-    correlation_id: str = "",
-    retry_no: int = 0,
-    schedule: Scheduler | None = None,
-    restaurant_id: int | None = None,
-) -> Outcome:
-    """Process one booking. `schedule` sends a delayed retry (default: the Dramatiq actor); `restaurant_id`
-    (carried by the message) keys the rate limit without a query."""
-    if schedule is None:
-        schedule = _send_retry
+def process_booking(*, booking_id: int, **_ignored) -> Outcome:
+    """Decide the restaurant day that `booking_id` belongs to now, and say what became of this booking."""
+    row = Booking.objects.filter(pk=booking_id).values("restaurant_id", "service_date").first()
+    if row is None:
+        return Outcome(Status.SKIPPED, booking_id, reason="unknown booking")
+    outcomes = assign_due(restaurant_id=row["restaurant_id"], service_date=row["service_date"])
+    if outcomes is None:
+        return Outcome(Status.BUSY, booking_id, reason="another worker has this restaurant day")
+    for outcome in outcomes:
+        if outcome.booking_id == booking_id:
+            return outcome
+    state = Booking.objects.filter(pk=booking_id).values_list("state", flat=True).first()
+    return Outcome(Status.SKIPPED, booking_id, reason=f"not due; state is {state}")
 
-    def retry(reason: str, delay_ms: int | None = None) -> Outcome:
-        delay = backoff_ms(retry_no + 1) if delay_ms is None else delay_ms
-        schedule(booking_id=booking_id, trigger=trigger, correlation_id=correlation_id, retry_no=retry_no + 1,
-                 delay_ms=delay, restaurant_id=restaurant_id)
-        logger.info("booking %s: retry in %sms (%s)", booking_id, delay, reason, extra={"correlation_id": correlation_id})
-        return Outcome(Status.RETRY_SCHEDULED, booking_id, reason=reason, delay_ms=delay)
 
-    if restaurant_id is None:
-        restaurant_id = Booking.objects.filter(pk=booking_id).values_list("restaurant_id", flat=True).first()
-        if restaurant_id is None:
-            return Outcome(Status.SKIPPED, booking_id, reason="unknown booking")
+def assign_due(*, restaurant_id: int, service_date: date | None) -> list[Outcome] | None:
+    """Decide every due booking of one restaurant service day. None when another worker holds it (it goes on
+    until nothing is due, and looks once more after letting go, so a wake-up that met it is never lost)."""
+    outcomes: list[Outcome] = []
+    for _ in range(50):  # bounded: a day that stays due without progress is left to the next sweep
+        got = _pass(restaurant_id, service_date)
+        if got is None:
+            return outcomes or None
+        outcomes.extend(got)
+        if not got or not due_exists(restaurant_id=restaurant_id, service_date=service_date):
+            break
+    return outcomes
 
-    with restaurant_rate_limiter(restaurant_id).acquire(raise_on_failure=False) as allowed:
-        if not allowed:
-            return retry("rate limited", settings.MAITRE["RATE_LIMIT_WINDOW_MS"])
 
-    breaker = assignment_breaker()
+def due_exists(*, restaurant_id: int, service_date: date | None) -> bool:
+    return Booking.objects.filter(
+        restaurant_id=restaurant_id, service_date=service_date, state=BookingState.ASSIGNMENT_PENDING,
+        due_at__lte=timezone.now(),
+    ).exists()
+
+
+def due_restaurant_days(*, limit: int = 100) -> list[tuple[int, date | None]]:
+    """The restaurant days with due work, most overdue first (the sweeper's list)."""
+    rows = (
+        Booking.objects.filter(state=BookingState.ASSIGNMENT_PENDING, due_at__lte=timezone.now())
+        .values_list("restaurant_id", "service_date")
+        .order_by("due_at")[: limit * 20]
+    )
+    seen: dict[tuple[int, date | None], None] = {}
+    for key in rows:
+        seen.setdefault(key, None)
+        if len(seen) >= limit:
+            break
+    return list(seen)
+
+
+def _pass(restaurant_id: int, service_date: date | None) -> list[Outcome] | None:
+    # The lock store is Redis (or in-process when embedded); while Redis is away the database lock alone serves.
+    handle = restaurant_day_lock(restaurant_id, service_date) if redis_usable() or not settings.REDIS_URL else None
+    if handle is not None and handle.status is LockStatus.CONTENDED:
+        return None
+    if handle is not None and handle.status is LockStatus.UNAVAILABLE:
+        redis_failed()
+        handle = None
     try:
-        return breaker.call(_process_locked, booking_id, trigger, correlation_id, retry, schedule)
-    except pybreaker.CircuitBreakerError:
-        return retry("circuit breaker open", int(settings.MAITRE["BREAKER_RESET_SECONDS"] * 1000))
-    except InfrastructureFailure as exc:
-        return retry(str(exc))
-
-
-def _process_locked(booking_id, trigger, correlation_id, retry, schedule) -> Outcome:
-    handle = booking_lock(booking_id)
-    if handle.status is LockStatus.UNAVAILABLE:
-        raise InfrastructureFailure("lock store unavailable")
-    if handle.status is LockStatus.CONTENDED:
-        # Another worker has it now; come back shortly: the state re-check then makes a duplicate a no-op.
-        return retry("lock held by another worker", settings.MAITRE["RETRY_BASE_DELAY_MS"])
-    with handle:
+        if not _rate_allowed(restaurant_id):
+            return None
         try:
-            return _assign(booking_id, trigger, correlation_id, schedule)
-        except DatabaseError as exc:
-            raise InfrastructureFailure(f"database error: {exc.__class__.__name__}") from exc
+            return assignment_breaker().call(_pass_locked, restaurant_id, service_date, handle)
+        except pybreaker.CircuitBreakerError:
+            logger.warning("breaker open: restaurant %s day %s left due", restaurant_id, service_date)
+            return None
+        except InfrastructureFailure as exc:
+            logger.warning("restaurant %s day %s left due: %s", restaurant_id, service_date, exc)
+            return None
+    finally:
+        if handle is not None:
+            handle.release()
 
 
-def _assign(booking_id: int, trigger: str, correlation_id: str, schedule: Scheduler) -> Outcome:
+def _rate_allowed(restaurant_id: int) -> bool:
+    if not redis_usable():
+        return True  # the limiter lives in Redis; without it the database still guards everything
+    try:
+        with restaurant_rate_limiter(restaurant_id).acquire(raise_on_failure=False) as allowed:
+            return bool(allowed)
+    except Exception as exc:  # Redis away: let the work through, note it
+        logger.warning("rate limiter unavailable: %s", exc)
+        redis_failed()
+        return True
+
+
+def _pass_locked(restaurant_id: int, service_date: date | None, handle) -> list[Outcome] | None:
+    try:
+        if not _db_lock(restaurant_id, service_date):
+            return None
+        try:
+            outcomes: list[Outcome] = []
+            batch = settings.MAITRE["BATCH_SIZE"]
+            while True:
+                got, claimed, reseats = _batch(restaurant_id, service_date, batch)
+                outcomes.extend(got)
+                for booking_id, attempt_no, rows, correlation_id in reseats:
+                    outcomes.append(_reseat_or_review(booking_id, attempt_no, rows, correlation_id))
+                if handle is not None:
+                    handle.extend(settings.MAITRE["LOCK_TTL_SECONDS"])
+                if claimed < batch:
+                    return outcomes
+        finally:
+            _db_unlock(restaurant_id, service_date)
+    except DatabaseError as exc:
+        raise InfrastructureFailure(f"database error: {exc.__class__.__name__}: {exc}") from exc
+
+
+def _lock_key(restaurant_id: int, service_date: date | None) -> tuple[int, int]:
+    return int(restaurant_id) & 0x7FFFFFFF, service_date.toordinal() if service_date else 0
+
+
+def _db_lock(restaurant_id: int, service_date: date | None) -> bool:
+    """Postgres: a session advisory lock on the restaurant day, so two workers never decide one floor at once
+    even without Redis. SQLite (embedded): one writer at a time anyway."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s, %s)", _lock_key(restaurant_id, service_date))
+        return bool(cur.fetchone()[0])
+
+
+def _db_unlock(restaurant_id: int, service_date: date | None) -> None:
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s, %s)", _lock_key(restaurant_id, service_date))
+    except DatabaseError:
+        connection.close()  # the session and its lock go with it
+
+
+@dataclass
+class _Decided:
+    kind: str  # "seat", "retry", "review", "reseat"
+    plan: Plan | None = None
+    reason: str = ""
+    rows: list[AttemptRow] = field(default_factory=list)
+
+
+def _batch(restaurant_id: int, service_date: date | None, size: int):
+    """Claim, decide and write one batch in one transaction. Returns (outcomes, claimed, reseat candidates)."""
     started = time.perf_counter()
-    ctx = assignment_context(booking_id=booking_id)
-    booking = ctx.booking
-    if booking.state == BookingState.CANCELLED:
-        _record(booking, booking.assignment_attempts, [("coordinator", AttemptResult.SKIPPED, "cancelled while queued", {})],
-                correlation_id)
-        lifecycle.booking_record_failure(booking=booking, reason="cancelled before assignment", correlation_id=correlation_id)
-        return Outcome(Status.FAILED, booking_id, reason="cancelled")
-    if booking.state != BookingState.ASSIGNMENT_PENDING:
-        # Already confirmed (a duplicate message), in review (staff has it) or not submitted: nothing to do.
-        return Outcome(Status.SKIPPED, booking_id, reason=f"state is {booking.state}")
+    outcomes: list[Outcome] = []
+    reseats = []
+    with transaction.atomic():
+        now = timezone.now()
+        claimed = list(
+            Booking.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("preferred_zone")
+            .filter(restaurant_id=restaurant_id, service_date=service_date, state=BookingState.ASSIGNMENT_PENDING,
+                    due_at__lte=now)
+            .order_by(F("arrival").asc(nulls_last=True), "id")[:size]
+        )
+        if not claimed:
+            return [], 0, []
+        restaurant = Restaurant.objects.get(pk=restaurant_id)
+        for b in claimed:
+            b.restaurant = restaurant
+        fstate = floor_state(restaurant=restaurant)
+        day = service_date or restaurant.service_day_of(claimed[0].start_at)
+        occupancy, alloc_rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fstate.floor, now=now)
+        mine = {b.pk for b in claimed}
+        current: dict[int, tuple[str, ...]] = {}
+        held: dict[int, tuple[str, ...]] = {}
+        hold_refs: dict[int, set[str]] = {}
+        for r in alloc_rows:
+            if r["booking_id"] in mine:
+                current[r["booking_id"]] = (*current.get(r["booking_id"], ()), r["table__label"])
+            if r["hold__booking_id"] in mine:
+                held[r["hold__booking_id"]] = (*held.get(r["hold__booking_id"], ()), r["table__label"])
+                hold_refs.setdefault(r["hold__booking_id"], set()).add(f"h{r['hold_id']}")
+        mode = flags.pipeline_mode()
+        engine = engine_for(restaurant=restaurant, floor=fstate.floor) if mode is not flags.PipelineMode.LEGACY else None
+        buffer = timedelta(minutes=restaurant.buffer_minutes)
+        seats: list[Seat] = []
+        reviews: list[Review] = []
+        retries: list[Retry] = []
+        for booking in claimed:
+            attempt_no = booking.assignment_attempts + 1
+            request = request_for(booking=booking, restaurant=restaurant, day=day)
+            own = [f"b{booking.pk}", *sorted(hold_refs.get(booking.pk, ()))]
+            saved = [(ref, occupancy.tables_of(ref), _span(occupancy, ref)) for ref in own if ref in occupancy]
+            for ref, _, _ in saved:
+                occupancy.remove(ref)
+            cur = tuple(sorted(current.get(booking.pk, ())))
+            hld = tuple(sorted(held.get(booking.pk, ())))
+            decided = _decide(engine, mode, fstate.floor, request, occupancy, cur, hld)
+            correlation_id = booking.last_correlation_id
+            if decided.kind == "seat":
+                plan = decided.plan
+                occupancy.add(plan.tables, request.start, request.end, f"b{booking.pk}")
+                seats.append(Seat(
+                    booking=booking, tables=tuple(fstate.tables_by_label[t] for t in plan.tables),
+                    window=(booking.start_at, booking.end_at + buffer), strategy=plan.strategy, attempt_no=attempt_no,
+                    rows=decided.rows, correlation_id=correlation_id, metadata={"score": plan.score},
+                    releases=bool(saved),
+                ))
+                outcomes.append(Outcome(Status.CONFIRMED, booking.pk, tables=plan.tables, strategy=plan.strategy))
+                continue
+            for ref, tables, (start, end) in saved:  # not seated: it keeps what it had for now
+                occupancy.add(tables, start, end, ref)
+            last = attempt_no >= restaurant.max_assignment_attempts
+            if decided.kind == "review" or last:
+                if decided.kind != "review" and mode is flags.PipelineMode.ENGINE and settings.MAITRE["RESEAT"]:
+                    reseats.append((booking.pk, attempt_no, decided.rows, correlation_id))
+                    continue
+                reason = f"{decided.reason} after {attempt_no} attempt(s)" if decided.kind != "review" else decided.reason
+                reviews.append(Review(booking, reason, attempt_no, decided.rows, correlation_id))
+                outcomes.append(Outcome(Status.MANUAL_REVIEW, booking.pk, reason=reason))
+            else:
+                delay = backoff_ms(attempt_no)
+                retries.append(Retry(booking, now + timedelta(milliseconds=delay), attempt_no, decided.rows, correlation_id))
+                outcomes.append(Outcome(Status.RETRY_SCHEDULED, booking.pk, reason=decided.reason, delay_ms=delay))
+        result = bookings_apply_batch(seats=seats, reviews=reviews, retries=retries, actor=COORDINATOR)
+    lost = {s.booking.pk for s in result.conflicted}
+    if lost:
+        outcomes = [
+            Outcome(Status.RETRY_SCHEDULED, o.booking_id, reason="tables taken meanwhile", delay_ms=0)
+            if o.booking_id in lost else o
+            for o in outcomes
+        ]
+    elapsed = time.perf_counter() - started
+    for o in outcomes:
+        if o.status == Status.CONFIRMED:
+            metrics.BOOKINGS_FINISHED.labels(BookingState.CONFIRMED).inc()
+        elif o.status == Status.MANUAL_REVIEW:
+            metrics.BOOKINGS_FINISHED.labels(BookingState.MANUAL_REVIEW).inc()
+    for s in result.seated:
+        if s.booking.assignment_attempts <= 1:
+            metrics.BOOKING_TO_CONFIRMED_SECONDS.observe(max(0.0, (timezone.now() - s.booking.due_at).total_seconds())
+                                                         if s.booking.due_at else elapsed)
+    metrics.BATCH_SIZE.observe(len(claimed))
+    logger.info("restaurant %s day %s: %s booking(s) decided in %.1f ms", restaurant_id, service_date, len(claimed),
+                elapsed * 1000)
+    return outcomes, len(claimed), reseats
 
-    mode = flags.pipeline_mode()
-    attempt_no = booking.assignment_attempts + 1
-    rows: list[tuple[str, str, str, dict]] = []
-    decision: Decision | None = None
-    if mode is flags.PipelineMode.ENGINE or mode is flags.PipelineMode.SHADOW:
-        engine = engine_for(restaurant=ctx.restaurant, floor=ctx.floor)
+
+def _span(occupancy, ref: str) -> tuple[int, int]:
+    table = occupancy.tables_of(ref)[0]
+    for start, end, r in occupancy.intervals(table):
+        if r == ref:
+            return start, end
+    raise KeyError(ref)
+
+
+def _decide(engine, mode, floor, request, occupancy, current, held) -> _Decided:
+    rows: list[AttemptRow] = []
+    decision = None
+    if engine is not None:
         t0 = time.perf_counter()
-        decision = engine.decide(ctx.request, ctx.occupancy)
+        decision = engine.decide(request, occupancy)
         metrics.ENGINE_DECISION_SECONDS.observe(time.perf_counter() - t0)
-
     if mode is flags.PipelineMode.ENGINE:
-        plans = _preferred_first(ctx, list(decision.plans))
+        plans = _preferred_first(floor, request, occupancy, list(decision.plans), current, held)
         outcomes = decision.outcomes
     else:
-        legacy = first_fit(ctx.floor, ctx.request, ctx.occupancy)
+        legacy = first_fit(floor, request, occupancy)
         plans = [Plan(legacy.tables, LEGACY, legacy.score, legacy.breakdown, legacy.reason)] if legacy else []
         outcomes = ()
         if decision is not None:  # shadow: what the engine would have done, beside what legacy does
@@ -165,137 +341,92 @@ def _assign(booking_id: int, trigger: str, correlation_id: str, schedule: Schedu
                          {"tables": list(best.tables) if best else [], "strategy": best.strategy if best else "",
                           "legacy_tables": list(plans[0].tables) if plans else [],
                           "agrees": bool(best and plans and best.tables == plans[0].tables)}))
-
-    tried = 0
-    for plan in plans:
-        tried += 1
-        try:
-            with transaction.atomic():
-                _confirm_plan(ctx, plan, attempt_no, outcomes, rows, correlation_id)
-        except AllocationConflict as exc:
-            rows.append((plan.strategy, AttemptResult.CONFLICT, str(exc), {"tables": list(plan.tables)}))
-            metrics.ASSIGNMENT_OUTCOMES.labels(plan.strategy, AttemptResult.CONFLICT).inc()
-            continue
-        except lifecycle.VersionConflict:
-            booking.refresh_from_db()
-            if booking.state == BookingState.CANCELLED:
-                rows.append((plan.strategy, AttemptResult.FAILURE, "cancelled mid-process", {"tables": list(plan.tables)}))
-                _record(booking, attempt_no, rows, correlation_id)
-                lifecycle.booking_record_failure(booking=booking, reason="cancelled mid-process",
-                                                 correlation_id=correlation_id)
-                return Outcome(Status.FAILED, booking_id, reason="cancelled mid-process", plans_tried=tried)
-            return Outcome(Status.SKIPPED, booking_id, reason=f"changed concurrently; now {booking.state}", plans_tried=tried)
-        metrics.BOOKINGS_FINISHED.labels(BookingState.CONFIRMED).inc()
-        metrics.BOOKING_TO_CONFIRMED_SECONDS.observe(time.perf_counter() - started)
-        return Outcome(Status.CONFIRMED, booking_id, tables=plan.tables, strategy=plan.strategy, plans_tried=tried)
-
-    # No plan could be applied.
-    reason = "no free plan" if not plans else f"all {len(plans)} plan(s) taken concurrently"
-    hopeless = not plans and not ctx.floor.candidates_for(ctx.request.party_size, ctx.request.accessible)
+    if plans:
+        plan = plans[0]
+        for o in outcomes:
+            chosen = o.plan is not None and o.plan.tables == plan.tables
+            rows.append((
+                o.strategy,
+                AttemptResult.SUCCESS if chosen else (AttemptResult.FAILURE if o.plan else AttemptResult.NO_PLAN),
+                o.reason,
+                {"tables": list(o.plan.tables), "score": o.plan.score, "breakdown": dict(o.plan.breakdown)} if o.plan else {},
+            ))
+        if not outcomes or plan.strategy in (KEEP, LEGACY):
+            rows.append((plan.strategy, AttemptResult.SUCCESS, plan.reason, {"tables": list(plan.tables)}))
+        return _Decided("seat", plan=plan, rows=rows)
+    hopeless = not floor.candidates_for(request.party_size, request.accessible)
     if hopeless:
-        reason = (f"no table or combination on this floor seats {ctx.request.party_size}"
-                  f"{' with step-free access' if ctx.request.accessible else ''}")
+        reason = (f"no table or combination on this floor seats {request.party_size}"
+                  f"{' with step-free access' if request.accessible else ''}")
+    else:
+        reason = _why_no_plan(floor, request, occupancy)
     for o in outcomes:
         rows.append((o.strategy, AttemptResult.NO_PLAN, o.reason, {}))
     if not outcomes:
         rows.append((LEGACY if mode is not flags.PipelineMode.ENGINE else "engine", AttemptResult.NO_PLAN, reason, {}))
-    max_attempts = ctx.restaurant.max_assignment_attempts
-    conflicted = bool(plans)  # plans existed but were taken: worth an immediate, counted retry
-    if attempt_no >= max_attempts and not hopeless and mode is flags.PipelineMode.ENGINE and settings.MAITRE["RESEAT"]:
-        reseated = _try_reseat(ctx, attempt_no, rows, correlation_id)
-        if reseated is not None:
-            return reseated
-    with transaction.atomic():
-        _record(booking, attempt_no, rows, correlation_id)
-        if attempt_no >= max_attempts or hopeless:
-            lifecycle.booking_send_to_review(
-                booking=booking, reason=f"{reason} after {attempt_no} attempt(s)", actor=COORDINATOR,
-                correlation_id=correlation_id, attempts=attempt_no,
-                metadata={"party_size": booking.party_size, "attempts": attempt_no},
-            )
-            metrics.BOOKINGS_FINISHED.labels(BookingState.MANUAL_REVIEW).inc()
-            outcome = Outcome(Status.MANUAL_REVIEW, booking_id, reason=reason, plans_tried=tried)
-        else:
-            Booking.objects.filter(pk=booking.pk).update(assignment_attempts=attempt_no)
-            delay = settings.MAITRE["RETRY_BASE_DELAY_MS"] // 10 if conflicted else backoff_ms(attempt_no)
-            transaction.on_commit(lambda: schedule(
-                booking_id=booking_id, trigger=trigger, correlation_id=correlation_id, retry_no=attempt_no,
-                delay_ms=delay, restaurant_id=ctx.restaurant.pk,
-            ))
-            outcome = Outcome(Status.RETRY_SCHEDULED, booking_id, reason=reason, delay_ms=delay, plans_tried=tried)
-    return outcome
+    return _Decided("review" if hopeless else "retry", reason=reason, rows=rows)
 
 
-def _try_reseat(ctx: AssignmentContext, attempt_no: int, rows: list, correlation_id: str) -> Outcome | None:
-    """Last resort before manual review: move not-yet-started bookings (fewest moves, none about to start)
-    so that this one fits, in one transaction with its confirmation."""
-    from optimization.services import PlanStale, reseat_apply, reseat_compute
-
-    plan = reseat_compute(booking=ctx.booking, time_limit=settings.MAITRE["RESEAT_TIME_LIMIT_SECONDS"])
-    if plan is None:
-        rows.append((RESEAT, AttemptResult.NO_PLAN, "no re-arrangement of later bookings seats it", {}))
-        return None
-    seat = Plan(tuple(sorted(plan.tables)), RESEAT, 0.0, {}, f"re-seated {len(plan.moves)} other booking(s)")
+def _why_no_plan(floor, request, occupancy) -> str:
     try:
-        with transaction.atomic():
-            reseat_apply(plan=plan, actor=COORDINATOR, correlation_id=correlation_id)
-            _confirm_plan(ctx, seat, attempt_no, (), rows, correlation_id)
-    except (PlanStale, AllocationConflict, lifecycle.VersionConflict) as exc:
-        rows.append((RESEAT, AttemptResult.CONFLICT, f"re-seat went stale: {exc}", {}))
-        return None
-    metrics.BOOKINGS_FINISHED.labels(BookingState.CONFIRMED).inc()
-    return Outcome(Status.CONFIRMED, ctx.booking.pk, tables=seat.tables, strategy=RESEAT,
-                   extra={"moved": sorted(plan.moves)})
+        from assignments.engine.reasons import explain_no_plan
+    except ImportError:
+        return "no free plan"
+    return explain_no_plan(floor, request, occupancy)
 
 
-def _preferred_first(ctx: AssignmentContext, plans: list[Plan]) -> list[Plan]:
+def _preferred_first(floor, request, occupancy, plans: list[Plan], current, held) -> list[Plan]:
     """A modified booking keeps its tables, and a held booking takes its held tables, when they still fit."""
-    for keep, why in ((ctx.current_tables, "keeps its current tables"), (ctx.held_tables, "takes its held tables")):
+    for keep, why in ((current, "keeps its current tables"), (held, "takes its held tables")):
         if not keep:
             continue
-        valid = any(c.tables == keep for c in ctx.floor.candidates_for(ctx.request.party_size, ctx.request.accessible))
-        if valid and all(ctx.occupancy.is_free(t, ctx.request.start, ctx.request.end) for t in keep):
+        valid = any(c.tables == keep for c in floor.candidates_for(request.party_size, request.accessible))
+        if valid and all(occupancy.is_free(t, request.start, request.end) for t in keep):
             same = [p for p in plans if p.tables == keep]
             kept = same[0] if same else Plan(keep, KEEP, 0.0, {}, why)
             return [kept, *[p for p in plans if p.tables != keep]]
     return plans
 
 
-def _confirm_plan(ctx: AssignmentContext, plan: Plan, attempt_no: int, outcomes: Sequence, rows: list, correlation_id: str):
-    booking = ctx.booking
-    start_at, end_at = ctx.window
-    if ctx.held_tables:
-        from assignments.services.holds import holds_release_for_booking
+def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], correlation_id: str) -> Outcome:
+    """Last resort before manual review, still under the restaurant day's lock: move not-yet-started
+    bookings (fewest moves, none about to start) so that this one fits, in one transaction with its seat."""
+    from assignments.services.allocations import AllocationConflict
+    from assignments.services.seating import booking_seat, booking_send_to_review
+    from optimization.services import PlanStale, reseat_apply, reseat_compute
 
-        holds_release_for_booking(booking=booking)
-    if ctx.current_tables:
-        allocations_release(booking=booking)
-    allocations_create(tables=[ctx.tables_by_label[t] for t in plan.tables], start_at=start_at, end_at=end_at,
-                       booking=booking)
-    lifecycle.booking_confirm(
-        booking=booking, tables=list(plan.tables), strategy=plan.strategy, expected_version=booking.version,
-        actor=COORDINATOR, correlation_id=correlation_id, attempts=attempt_no,
-        metadata={"score": plan.score, "attempt_no": attempt_no},
-    )
-    final = list(rows)
-    for o in outcomes:
-        chosen = o.plan is not None and o.plan.tables == plan.tables
-        final.append((
-            o.strategy,
-            AttemptResult.SUCCESS if chosen else (AttemptResult.FAILURE if o.plan else AttemptResult.NO_PLAN),
-            o.reason,
-            {"tables": list(o.plan.tables), "score": o.plan.score, "breakdown": dict(o.plan.breakdown)} if o.plan else {},
-        ))
-    if not outcomes or plan.strategy in (KEEP, LEGACY, RESEAT):
-        final.append((plan.strategy, AttemptResult.SUCCESS, plan.reason, {"tables": list(plan.tables)}))
-    _record(booking, attempt_no, final, correlation_id)
-
-
-def _record(booking: Booking, attempt_no: int, rows: Sequence[tuple[str, str, str, dict]], correlation_id: str) -> None:
-    BookingAssignmentAttempt.objects.bulk_create([
-        BookingAssignmentAttempt(booking_id=booking.pk, attempt_no=attempt_no, strategy=s, result=r, reason=why[:2000],
-                                 metadata=m, correlation_id=correlation_id)
-        for s, r, why, m in rows
-    ])
-    for s, r, _, _ in rows:
-        metrics.ASSIGNMENT_OUTCOMES.labels(s, r).inc()
+    booking = Booking.objects.select_related("restaurant").get(pk=booking_id)
+    if booking.state != BookingState.ASSIGNMENT_PENDING:
+        return Outcome(Status.SKIPPED, booking_id, reason=f"state is {booking.state}")
+    rows = list(rows)
+    plan = reseat_compute(booking=booking, time_limit=settings.MAITRE["RESEAT_TIME_LIMIT_SECONDS"])
+    if plan is not None:
+        try:
+            with transaction.atomic():
+                tables = reseat_apply(plan=plan, actor=COORDINATOR, correlation_id=correlation_id)
+                state = plan.state
+                buffer = timedelta(minutes=booking.restaurant.buffer_minutes)
+                booking_seat(
+                    booking=booking, tables=[state.tables_by_label[t] for t in tables],
+                    window=(booking.start_at, booking.end_at + buffer), strategy=RESEAT, actor=COORDINATOR,
+                    correlation_id=correlation_id, attempt_no=attempt_no,
+                    attempt_rows=[*rows, (RESEAT, AttemptResult.SUCCESS,
+                                          f"re-seated {len(plan.moves)} other booking(s)", {"tables": list(tables)})],
+                    expected_version=booking.version,
+                )
+            metrics.BOOKINGS_FINISHED.labels(BookingState.CONFIRMED).inc()
+            return Outcome(Status.CONFIRMED, booking_id, tables=tuple(sorted(tables)), strategy=RESEAT,
+                           extra={"moved": sorted(plan.moves)})
+        except (PlanStale, AllocationConflict, VersionConflict) as exc:
+            rows.append((RESEAT, AttemptResult.CONFLICT, f"re-seat went stale: {exc}", {}))
+    else:
+        rows.append((RESEAT, AttemptResult.NO_PLAN, "no re-arrangement of later bookings seats it", {}))
+    reason = next((r[2] for r in rows if r[1] == AttemptResult.NO_PLAN and r[0] not in (RESEAT,)), "no free plan")
+    reason = f"{reason} after {attempt_no} attempt(s)"
+    try:
+        booking_send_to_review(booking=booking, reason=reason, actor=COORDINATOR, correlation_id=correlation_id,
+                               attempt_no=attempt_no, attempt_rows=rows, expected_version=booking.version)
+    except VersionConflict:
+        return Outcome(Status.SKIPPED, booking_id, reason="changed concurrently")
+    metrics.BOOKINGS_FINISHED.labels(BookingState.MANUAL_REVIEW).inc()
+    return Outcome(Status.MANUAL_REVIEW, booking_id, reason=reason)

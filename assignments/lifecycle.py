@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -180,10 +183,12 @@ def booking_request_assignment(
     """pending / manual_review → assignment_pending; confirmed → assignment_pending only for a modification."""
     if booking.state == BookingState.CONFIRMED and trigger != "modification":
         raise InvalidTransition(booking, "request_assignment", "a confirmed booking is re-planned only when modified")
+    fields: dict[str, Any] = {"due_at": timezone.now(), "assignment_attempts": 0}
+    if correlation_id:
+        fields["last_correlation_id"] = correlation_id
     return _transition(
         booking, "request_assignment", expected_version=expected_version, actor=actor,
-        metadata={"trigger": trigger, **(metadata or {})}, correlation_id=correlation_id,
-        fields={"last_correlation_id": correlation_id} if correlation_id else None,
+        metadata={"trigger": trigger, **(metadata or {})}, correlation_id=correlation_id, fields=fields,
     )
 
 
@@ -200,7 +205,7 @@ def booking_confirm(
 ) -> Booking:
     """assignment_pending → confirmed (coordinator) or manual_review → confirmed (staff). The caller has
     written the allocations in the same transaction. `attempts`: the booking's new attempt count."""
-    fields: dict[str, Any] = {"assigned_at": timezone.now(), "assignment_strategy": strategy}
+    fields: dict[str, Any] = {"assigned_at": timezone.now(), "assignment_strategy": strategy, "due_at": None}
     if attempts is not None:
         fields["assignment_attempts"] = attempts
     return _transition(
@@ -223,7 +228,7 @@ def booking_send_to_review(
     return _transition(
         booking, "send_to_review", expected_version=expected_version, actor=actor,
         metadata={"reason": reason, **(metadata or {})}, correlation_id=correlation_id,
-        fields={"assignment_attempts": attempts} if attempts is not None else None,
+        fields={"due_at": None, **({"assignment_attempts": attempts} if attempts is not None else {})},
     )
 
 
@@ -236,6 +241,7 @@ def booking_cancel(
     correlation_id: str = "",
 ) -> Booking:
     """Any live state → cancelled; the booking's tables are released in the same transaction."""
+    from_state = booking.state
     with transaction.atomic():
         released = list(
             TableAllocation.objects.filter(booking_id=booking.pk).values_list("table__label", flat=True)
@@ -243,10 +249,15 @@ def booking_cancel(
         booking = _transition(
             booking, "cancel", expected_version=expected_version, actor=actor,
             metadata={"reason": reason, "released_tables": sorted(released)}, correlation_id=correlation_id,
+            fields={"due_at": None},
         )
         from assignments.services.allocations import allocations_release
 
         allocations_release(booking=booking)
+        if from_state == BookingState.ASSIGNMENT_PENDING:
+            # Cancelled while the pipeline had it: its assignment failed, and the platform hears so.
+            outbox_emit(booking=booking, event_type=BOOKING_FAILED, payload={"reason": "cancelled before assignment"},
+                        correlation_id=correlation_id)
     return booking
 
 
@@ -274,3 +285,78 @@ def booking_record_modification(
 def booking_record_failure(*, booking: Booking, reason: str, correlation_id: str = "") -> OutboxEvent:
     """No state change (e.g. the booking was cancelled while we processed it): tell the world it failed."""
     return outbox_emit(booking=booking, event_type=BOOKING_FAILED, payload={"reason": reason}, correlation_id=correlation_id)
+
+
+@dataclass
+class Change:
+    """One booking's part in a batch transition: its row fields and what its history and event carry."""
+
+    booking: Booking
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    correlation_id: str = ""
+
+
+def bookings_transition(*, name: str, changes: Sequence[Change], actor: Actor = SYSTEM) -> None:
+    """The same transition for many bookings at once (the pipeline's batches): one UPDATE checked on every
+    row's (id, version, state), one bulk insert of history rows and one of events, in the caller's
+    transaction. All or nothing: if any row moved meanwhile, VersionConflict and nothing is kept (the caller
+    holds the rows locked, so that is a bug, not a race)."""
+    if not changes:
+        return
+    started = time.perf_counter()
+    plan = []
+    for change in changes:
+        booking = change.booking
+        method = getattr(booking, name)
+        if not can_proceed(method):
+            raise InvalidTransition(booking, name)
+        plan.append((change, booking.state, method._django_fsm.next_state(booking.state)))
+    targets = {to for _, _, to in plan}
+    if len(targets) != 1:
+        raise ValueError("bookings_transition applies one transition with one target state")
+    to_state = targets.pop()
+    now = timezone.now()
+    per_row: dict[str, Any] = {}
+    for key in {k for c in changes for k in c.fields}:
+        values = [c.fields.get(key) for c in changes]
+        if all(v == values[0] for v in values) and all(key in c.fields for c in changes):
+            per_row[key] = values[0]
+        else:
+            out = Booking._meta.get_field(key)
+            per_row[key] = Case(
+                *[When(pk=c.booking.pk, then=Value(c.fields[key], output_field=out)) for c in changes if key in c.fields],
+                default=F(key), output_field=out,
+            )
+    with transaction.atomic(savepoint=False):
+        match = reduce(or_, (Q(pk=c.booking.pk, version=c.booking.version, state=frm) for c, frm, _ in plan))
+        updated = Booking.objects.filter(match).update(
+            state=to_state, version=F("version") + 1, updated_at=now, **per_row
+        )
+        if updated != len(plan):
+            metrics.TRANSITION_CONFLICTS.inc()
+            raise VersionConflict(changes[0].booking, changes[0].booking.version)
+        history, events = [], []
+        for change, from_state, _ in plan:
+            booking = change.booking
+            getattr(booking, name)()
+            booking.version += 1
+            booking.updated_at = now
+            for key, value in change.fields.items():
+                setattr(booking, key, value)
+            history.append(BookingStateHistory(
+                booking=booking, from_state=from_state, to_state=to_state, version=booking.version, transition=name,
+                actor=actor.user, actor_label=actor.label, metadata=dict(change.metadata),
+                correlation_id=change.correlation_id,
+            ))
+            events.append(OutboxEvent(
+                aggregate_type="booking", aggregate_id=str(booking.pk), restaurant_id=booking.restaurant_id,
+                event_type=EVENT_FOR_STATE[to_state],
+                payload=event_payload(booking, from_state, to_state, change.metadata),
+                correlation_id=change.correlation_id,
+            ))
+        BookingStateHistory.objects.bulk_create(history)
+        OutboxEvent.objects.bulk_create(events)
+    elapsed = (time.perf_counter() - started) / len(plan)
+    for _, from_state, _ in plan:
+        metrics.TRANSITION_SECONDS.labels(from_state, to_state).observe(elapsed)

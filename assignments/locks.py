@@ -218,5 +218,10 @@ def booking_lock(booking_id: int, *, ttl: float | None = None, wait: float | Non
     return lock_manager().acquire(lock_key(booking_id), ttl=ttl, wait=wait)
 
 
+def restaurant_day_lock(restaurant_id: int, service_date, *, ttl: float | None = None) -> LockHandle:
+    """The pipeline's lock on one restaurant service day (never waits: a holder decides the whole day)."""
+    return lock_manager().acquire(f"maitre:lock:day:{restaurant_id}:{service_date}", ttl=ttl, wait=0)
+
+
 def booking_is_locked(booking_id: int) -> bool | None:
     return lock_manager().is_locked(lock_key(booking_id))

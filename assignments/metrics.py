@@ -30,6 +30,15 @@ QUEUE_LATENCY_SECONDS = Histogram(
 BOOKING_TO_CONFIRMED_SECONDS = Histogram(
     "maitre_booking_to_confirmed_seconds", "From assignment requested to confirmed.", buckets=_MS_BUCKETS
 )
+BATCH_SIZE = Histogram(
+    "maitre_pipeline_batch_bookings", "Bookings claimed per pipeline transaction.",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200),
+)
+WAKEUPS = Counter("maitre_pipeline_wakeups_total", "Wake-up messages, by outcome (sent, failed).", ["outcome"])
+SWEEPS = Counter("maitre_pipeline_sweeps_total", "Restaurant days found due by a worker's sweep.")
+REDIS_DEGRADED = Counter(
+    "maitre_redis_degraded_total", "Times a process found Redis away and went on without it for a while."
+)
 ENGINE_DECISION_SECONDS = Histogram("maitre_engine_decision_seconds", "Pure engine decision time.", buckets=_MS_BUCKETS)
 
 
@@ -41,15 +50,29 @@ class ManualReviewCollector:
         from prometheus_client.core import GaugeMetricFamily
 
         yield GaugeMetricFamily("maitre_manual_review_bookings", "Bookings waiting in manual review.")
+        yield GaugeMetricFamily("maitre_due_bookings", "Bookings due for the pipeline now (the backlog).")
+        yield GaugeMetricFamily("maitre_oldest_due_age_seconds", "How long the most overdue booking has waited.")
 
     def collect(self):
+        from django.db.models import Count, Min
+        from django.utils import timezone
         from prometheus_client.core import GaugeMetricFamily
 
         from assignments.models import Booking, BookingState
 
         family = GaugeMetricFamily("maitre_manual_review_bookings", "Bookings waiting in manual review.")
+        due = GaugeMetricFamily("maitre_due_bookings", "Bookings due for the pipeline now (the backlog).")
+        oldest = GaugeMetricFamily("maitre_oldest_due_age_seconds", "How long the most overdue booking has waited.")
         try:
             family.add_metric([], Booking.objects.filter(state=BookingState.MANUAL_REVIEW).count())
+            now = timezone.now()
+            agg = Booking.objects.filter(state=BookingState.ASSIGNMENT_PENDING, due_at__lte=now).aggregate(
+                n=Count("id"), first=Min("due_at")
+            )
         except Exception:  # a scrape must not fail because the database is away
             return
+        due.add_metric([], agg["n"] or 0)
+        oldest.add_metric([], (now - agg["first"]).total_seconds() if agg["first"] else 0.0)
         yield family
+        yield due
+        yield oldest

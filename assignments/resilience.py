@@ -4,6 +4,7 @@ assignment work. Both share their state across workers through Redis; in embedde
 from __future__ import annotations
 
 import threading
+import time
 
 import pybreaker
 from django.conf import settings
@@ -15,6 +16,22 @@ from assignments import metrics
 _lock = threading.Lock()
 _backend = None
 _breaker: pybreaker.CircuitBreaker | None = None
+
+
+_redis_down_until = 0.0
+
+
+def redis_usable() -> bool:
+    """False while this process believes Redis is away (a failure in the last REDIS_BACKOFF_SECONDS): the
+    pipeline then skips what lives in Redis (locks, rate limits, the shared breaker state) instead of paying
+    a socket timeout on every call; Postgres still guards every write."""
+    return bool(settings.REDIS_URL) and time.monotonic() >= _redis_down_until
+
+
+def redis_failed() -> None:
+    global _redis_down_until
+    _redis_down_until = time.monotonic() + settings.MAITRE["REDIS_BACKOFF_SECONDS"]
+    metrics.REDIS_DEGRADED.inc()
 
 
 class InfrastructureFailure(Exception):
@@ -54,31 +71,46 @@ class _GaugeListener(pybreaker.CircuitBreakerListener):
         metrics.BREAKER_STATE.labels(cb.name).set(1 if new_state.name == pybreaker.STATE_OPEN else 0)
 
 
+_memory_breaker: pybreaker.CircuitBreaker | None = None
+
+
 def assignment_breaker() -> pybreaker.CircuitBreaker:
-    global _breaker
+    """The breaker shared by all workers through Redis; while Redis is away, this process's own."""
+    global _breaker, _memory_breaker
+    if settings.REDIS_URL and not redis_usable():
+        with _lock:
+            if _memory_breaker is None:
+                _memory_breaker = _new_breaker(pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED))
+            return _memory_breaker
     with _lock:
         if _breaker is None:
-            cfg = settings.MAITRE
             storage = (
                 pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, _redis(), namespace="maitre:breaker:assignment")
                 if settings.REDIS_URL
                 else pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
             )
-            _breaker = pybreaker.CircuitBreaker(
-                fail_max=cfg["BREAKER_FAIL_MAX"],
-                reset_timeout=cfg["BREAKER_RESET_SECONDS"],
-                state_storage=storage,
-                name="assignment",
-                listeners=[_GaugeListener()],
-                # Only infrastructure trips it: business outcomes (no plan, conflicts) are not failures.
-                exclude=[lambda exc: not isinstance(exc, InfrastructureFailure)],
-            )
+            _breaker = _new_breaker(storage)
         return _breaker
+
+
+def _new_breaker(storage) -> pybreaker.CircuitBreaker:
+    cfg = settings.MAITRE
+    return pybreaker.CircuitBreaker(
+        fail_max=cfg["BREAKER_FAIL_MAX"],
+        reset_timeout=cfg["BREAKER_RESET_SECONDS"],
+        state_storage=storage,
+        name="assignment",
+        listeners=[_GaugeListener()],
+        # Only infrastructure trips it: business outcomes (no plan, conflicts) are not failures.
+        exclude=[lambda exc: not isinstance(exc, InfrastructureFailure)],
+    )
 
 
 def reset_resilience() -> None:
     """Forget the process-wide limiter backend and breaker (tests, settings changes)."""
-    global _backend, _breaker
+    global _backend, _breaker, _memory_breaker, _redis_down_until
     with _lock:
         _backend = None
         _breaker = None
+        _memory_breaker = None
+        _redis_down_until = 0.0

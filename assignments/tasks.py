@@ -1,8 +1,10 @@
-"""Dramatiq actors: thin, they load ids and call a service."""
+"""Dramatiq actors: thin, they load ids and call a service. Assignment messages are wake-ups only: the due
+bookings in Postgres are the work, so a message may be lost, duplicated or late at no cost but time."""
 
 from __future__ import annotations
 
 import time
+from datetime import date
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage
@@ -19,34 +21,16 @@ def _observe_queue_latency(actor: str) -> None:
         metrics.QUEUE_LATENCY_SECONDS.labels(actor).observe(max(0.0, time.time() - enqueued_ms / 1000))
 
 
-@dramatiq.actor(queue_name="assignments", max_retries=5, min_backoff=200, max_backoff=30_000, time_limit=60_000)
-def process_booking(
-    booking_id: int, trigger: str = "creation", correlation_id: str = "", retry_no: int = 0,
-    restaurant_id: int | None = None,
-) -> None:
-    from assignments.coordinator import process_booking as coordinate
+@dramatiq.actor(queue_name="assignments", max_retries=0, time_limit=120_000)
+def assign_due(restaurant_id: int, service_date: str | None = None) -> None:
+    """Decide the due bookings of one restaurant service day (nothing, if another worker has it)."""
+    from assignments.coordinator import assign_due as decide
 
-    _observe_queue_latency("process_booking")
-    coordinate(booking_id=booking_id, trigger=trigger, correlation_id=correlation_id, retry_no=retry_no,
-               restaurant_id=restaurant_id)
+    _observe_queue_latency("assign_due")
+    decide(restaurant_id=restaurant_id, service_date=date.fromisoformat(service_date) if service_date else None)
 
 
 @cron("* * * * *")  # a safety net; `manage.py relay_outbox --loop` relays continuously
-@dramatiq.actor(queue_name="assignments-retry", priority=100, max_retries=5, min_backoff=200, max_backoff=30_000,
-                time_limit=60_000)
-def retry_booking(
-    booking_id: int, trigger: str = "retry", correlation_id: str = "", retry_no: int = 0,
-    restaurant_id: int | None = None,
-) -> None:
-    """A scheduled retry: the same work as process_booking, on its own queue and behind fresh bookings
-    (workers run prefetched messages by actor priority)."""
-    from assignments.coordinator import process_booking as coordinate
-
-    _observe_queue_latency("retry_booking")
-    coordinate(booking_id=booking_id, trigger=trigger, correlation_id=correlation_id, retry_no=retry_no,
-               restaurant_id=restaurant_id)
-
-
 @dramatiq.actor(queue_name="events", max_retries=10, time_limit=60_000)
 def relay_outbox(batch_size: int = 500) -> None:
     from assignments.services.outbox import outbox_relay
@@ -65,6 +49,7 @@ def notify_booking_event(event_id: int) -> None:
 @cron("* * * * *")
 @dramatiq.actor(queue_name="maintenance", max_retries=3)
 def requeue_stuck_bookings() -> None:
+    """Wake workers for every restaurant day with due work (each worker also sweeps every second)."""
     from assignments.services.pipeline import bookings_requeue_stuck
 
     bookings_requeue_stuck()

@@ -34,7 +34,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from assignments import lifecycle
@@ -45,13 +45,14 @@ from assignments.locks import booking_lock
 from assignments.models import (
     AttemptResult,
     Booking,
-    BookingAssignmentAttempt,
     BookingState,
     Restaurant,
     Table,
     TableAllocation,
 )
-from assignments.services.allocations import AllocationConflict, allocations_create, allocations_release
+from assignments.services import seating
+from assignments.services.allocations import AllocationConflict, allocations_release
+from assignments.services.seating import booking_seat
 from optimization.model import plan_cost, solve_day_plan
 from optimization.reseat import moves as plan_moves
 from optimization.reseat import reseat_plan
@@ -60,7 +61,7 @@ logger = logging.getLogger("maitre.optimization")
 
 DAY_OPTIMIZER = "day_optimizer"
 RESEAT = "reseat"
-TABLES_CHANGED = "booking.tables_changed"
+TABLES_CHANGED = seating.TABLES_CHANGED
 QUALITY_WEIGHT = 0.1
 OPTIMIZER = Actor(DAY_OPTIMIZER)
 RESEATER = Actor(RESEAT)
@@ -398,48 +399,28 @@ def _apply_changes(
     for bid in seat:
         if held.get(int(bid)):
             raise PlanStale(f"booking {bid} holds tables since the plan was made")
-    for pk in sorted(int(b) for b in moves):
+    for pk in sorted(int(b) for b in moves):  # all movers let go first, so that two may swap tables
         allocations_release(booking=locked[pk])
     buffer = timedelta(minutes=state.restaurant.buffer_minutes)
     targets = {**{b: new for b, (_old, new) in moves.items()}, **dict(seat)}
+    by = strategy.replace("_", " ")
     for pk in sorted(int(b) for b in targets):
-        b = locked[pk]
-        allocations_create(
-            tables=[state.tables_by_label[t] for t in targets[str(pk)]], start_at=b.start_at, end_at=b.end_at + buffer,
-            booking=b,
-        )
-    if confirm:
-        for pk in sorted(int(b) for b in seat):
-            lifecycle.booking_confirm(
-                booking=locked[pk], tables=list(seat[str(pk)]), strategy=strategy,
-                expected_version=planned[str(pk)].version, actor=actor, correlation_id=correlation_id,
-                metadata={"by": strategy},
-            )
-    last = dict(
-        BookingAssignmentAttempt.objects.filter(booking_id__in=[int(b) for b in targets])
-        .values("booking_id").annotate(n=Max("attempt_no")).values_list("booking_id", "n")
-    )
-    rows = []
-    for pk in sorted(int(b) for b in targets):
-        bid = str(pk)
+        b, bid = locked[pk], str(pk)
         if bid in moves:
             old, new = moves[bid]
-            why = f"moved from {', '.join(old)} to {', '.join(new)} by the {strategy.replace('_', ' ')}"
-            meta = {"from_tables": list(old), "tables": list(new), "move": True}
+            row = (strategy, AttemptResult.SUCCESS, f"moved from {', '.join(old)} to {', '.join(new)} by the {by}",
+                   {"from_tables": list(old), "tables": list(new), "move": True})
         else:
             new = seat[bid]
-            why = f"seated at {', '.join(new)} by the {strategy.replace('_', ' ')}"
-            meta = {"tables": list(new), "move": False}
-        rows.append(BookingAssignmentAttempt(
-            booking_id=pk, attempt_no=(last.get(pk) or 0) + 1, strategy=strategy, result=AttemptResult.SUCCESS,
-            reason=why, metadata=meta, correlation_id=correlation_id,
-        ))
-    BookingAssignmentAttempt.objects.bulk_create(rows)
-    for pk in sorted(int(b) for b in moves):
-        old, new = moves[str(pk)]
-        lifecycle.outbox_emit(
-            booking=locked[pk], event_type=TABLES_CHANGED,
-            payload={"from_tables": list(old), "tables": list(new), "strategy": strategy}, correlation_id=correlation_id,
+            if not confirm:  # the caller seats it (re-seating) in the same transaction
+                continue
+            row = (strategy, AttemptResult.SUCCESS, f"seated at {', '.join(new)} by the {by}",
+                   {"tables": list(new), "move": False})
+        booking_seat(
+            booking=b, tables=[state.tables_by_label[t] for t in new], window=(b.start_at, b.end_at + buffer),
+            strategy=strategy, actor=actor, correlation_id=correlation_id, attempt_rows=[row],
+            expected_version=planned[bid].version,
+            metadata={"from_tables": list(moves[bid][0]), "strategy": strategy} if bid in moves else {"by": strategy},
         )
     return locked
 

@@ -15,10 +15,14 @@ from rest_framework.views import APIView
 
 from assignments import lifecycle
 from assignments.lifecycle import Actor
-from assignments.locks import booking_is_locked
 from assignments.models import Booking, BookingState, Restaurant, Zone
 from assignments.services.bookings import booking_create, booking_modify
-from assignments.services.pipeline import TRIGGERS, booking_submit_for_assignment, new_correlation_id
+from assignments.services.pipeline import (
+    TRIGGERS,
+    booking_being_processed,
+    booking_submit_for_assignment,
+    new_correlation_id,
+)
 
 
 def _actor(request) -> Actor:
@@ -203,7 +207,7 @@ class ProcessAssignmentApi(APIView):
         data.is_valid(raise_exception=True)
         booking = get_object_or_404(Booking, pk=data.validated_data["bookingId"])
         trigger = data.validated_data["trigger"]
-        if booking_is_locked(booking.pk):
+        if booking_being_processed(booking_id=booking.pk):
             return _error("locked", "The booking is being processed right now; try again shortly.", 409)
         if booking.state == BookingState.CANCELLED:
             return _error("invalid_state", "A cancelled booking cannot be assigned.", 400, state=booking.state)

@@ -48,13 +48,24 @@ class Booking(FSMModelMixin, models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     assignment_strategy = models.CharField(max_length=64, blank=True)
     last_correlation_id = models.CharField(max_length=64, blank=True)
+    # The queue of record: a booking in assignment_pending whose due_at has passed is work for the pipeline
+    # (first try, or the next retry after a backoff). Wake-up messages only make workers look sooner.
+    due_at = models.DateTimeField(null=True, blank=True, help_text="When the pipeline should next try it.")
+    service_date = models.DateField(null=True, blank=True, help_text="The restaurant's service day it belongs to.")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["start_at", "id"]
-        indexes = [models.Index(fields=["restaurant", "start_at"]), models.Index(fields=["state", "start_at"])]
+        indexes = [
+            models.Index(fields=["restaurant", "start_at"]),
+            models.Index(fields=["state", "start_at"]),
+            models.Index(
+                fields=["due_at", "restaurant", "service_date"], name="booking_due_work",
+                condition=Q(state="assignment_pending"),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["restaurant", "external_ref"], name="booking_unique_external_ref",

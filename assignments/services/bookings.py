@@ -48,6 +48,7 @@ def booking_create(
             party_size=party_size,
             start_at=start_at,
             end_at=start_at + timedelta(minutes=minutes),
+            service_date=restaurant.service_day_of(start_at),
             explicit_duration=duration_minutes is not None,
             guest_name=guest_name,
             preferred_zone=preferred_zone,
@@ -93,13 +94,14 @@ def booking_modify(
         new_end = new_start + timedelta(minutes=minutes)
         if new_start != locked.start_at:
             changes["start_at"] = new_start
+            changes["service_date"] = locked.restaurant.service_day_of(new_start)
         if new_end != locked.end_at:
             changes["end_at"] = new_end
         if not changes:
             return locked
         Booking.objects.filter(pk=locked.pk).update(**changes)
         locked.refresh_from_db()
-        described = {k: str(v) for k, v in changes.items()}
+        described = {k: str(v) for k, v in changes.items() if k != "service_date"}
         lifecycle.booking_record_modification(booking=locked, changes=described, actor=actor, correlation_id=correlation_id)
         if locked.state in ("confirmed", "manual_review", "pending"):
             lifecycle.booking_request_assignment(

@@ -1,4 +1,5 @@
-"""Staff seat a booking by hand (from the review queue): one transaction, or nothing at all.
+"""Staff seat, move and re-time bookings by hand (the review queue, the timeline): one transaction each, through
+the one door for seating (services.seating.booking_seat) with the staff user as actor, or nothing at all.
 
 The choice is checked with the engine's own rules: the tables must form one of the floor's plan shapes
 (Floor.candidates: a single table, or combinable tables of one zone connected by adjacency, up to the
@@ -12,17 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import Max
 
-from assignments import lifecycle
 from assignments.context import assignment_context, engine_for
 from assignments.engine import Candidate, Floor
 from assignments.lifecycle import Actor, VersionConflict
-from assignments.models import AttemptResult, Booking, BookingAssignmentAttempt, BookingState, TableAllocation
+from assignments.models import AttemptResult, Booking, BookingState, TableAllocation
 from assignments.selectors.review import Clash, clashes_for, clashes_over, clashes_text
-from assignments.services.allocations import AllocationConflict, allocations_create, allocations_release
+from assignments.services.allocations import AllocationConflict
 from assignments.services.bookings import booking_modify
-from assignments.services.holds import holds_release_for_booking
+from assignments.services.seating import booking_seat
 
 MANUAL_STRATEGY = "manual"
 ASSIGNABLE_STATES = (BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING)
@@ -129,29 +128,34 @@ def booking_assign_manually(
                 f"Not seated: {clashes_text(clashes)}, over {_window_label(ctx)}.", sorted(busy), clashes
             )
 
-        # What the booking still holds (tables kept across a modification, its own holds) gives way.
-        allocations_release(booking=locked)
-        holds_release_for_booking(booking=locked)
-        _allocate(ctx, locked, shape.tables)
-
+        # Through the one door: what the booking still holds (tables kept across a modification, its own
+        # holds) gives way, the tables are allocated, the booking confirmed and the attempt recorded.
         score, breakdown = _engine_score(ctx, shape.tables)
-        try:
-            lifecycle.booking_confirm(
-                booking=locked, tables=list(shape.tables), strategy=MANUAL_STRATEGY, expected_version=expected_version,
-                actor=actor, correlation_id=correlation_id,
-                metadata={"manual": True, "score": score},
-            )
-        except VersionConflict as exc:
-            raise StaleBooking(f"Booking {locked} changed while you were looking. Reload the page.") from exc
-        last = BookingAssignmentAttempt.objects.filter(booking=locked).aggregate(n=Max("attempt_no"))["n"] or 0
-        BookingAssignmentAttempt.objects.create(
-            booking=locked, attempt_no=last + 1, strategy=MANUAL_STRATEGY, result=AttemptResult.SUCCESS,
-            reason=f"seated at {', '.join(shape.tables)} by {actor.label}",
-            metadata={"tables": list(shape.tables), "actor": actor.label, "score": score, "breakdown": breakdown},
-            correlation_id=correlation_id,
-        )
+        row = (MANUAL_STRATEGY, AttemptResult.SUCCESS, f"seated at {', '.join(shape.tables)} by {actor.label}",
+               {"tables": list(shape.tables), "actor": actor.label, "score": score, "breakdown": breakdown})
+        _seat(ctx, locked, shape.tables, actor=actor, expected_version=expected_version, row=row,
+              metadata={"manual": True, "score": score}, correlation_id=correlation_id)
     booking.refresh_from_db()
     return booking
+
+
+def _seat(ctx, booking: Booking, tables: Sequence[str], *, actor: Actor, expected_version: int, row, metadata: dict,
+          correlation_id: str) -> None:
+    """booking_seat over the booking's window; a table taken a moment ago is named with what took it."""
+    start_at, end_at = ctx.window
+    try:
+        booking_seat(
+            booking=booking, tables=[ctx.tables_by_label[t] for t in tables], window=(start_at, end_at),
+            strategy=MANUAL_STRATEGY, actor=actor, correlation_id=correlation_id, attempt_rows=[row],
+            metadata=metadata, expected_version=expected_version,
+        )
+    except AllocationConflict as exc:
+        clashes = clashes_over(restaurant=ctx.restaurant, table_labels=exc.tables, start_at=start_at, end_at=end_at,
+                               exclude_booking_id=booking.pk)
+        detail = clashes_text(clashes) or str(exc)
+        raise TablesTaken(f"Not seated: {detail} (taken a moment ago).", exc.tables, clashes) from exc
+    except VersionConflict as exc:
+        raise StaleBooking(f"Booking {booking} changed while you were looking. Reload the page.") from exc
 
 
 def _engine_score(ctx, tables: tuple[str, ...]) -> tuple[float | None, dict]:
@@ -169,26 +173,11 @@ def _window_label(ctx) -> str:
     return f"{start.astimezone(tz):%H:%M}-{end.astimezone(tz):%H:%M}"
 
 
-def _allocate(ctx, booking: Booking, tables: Sequence[str]) -> None:
-    """Allocate over the booking's window; a table taken a moment ago is named with what took it."""
-    start_at, end_at = ctx.window
-    try:
-        allocations_create(tables=[ctx.tables_by_label[t] for t in tables], start_at=start_at, end_at=end_at,
-                           booking=booking)
-    except AllocationConflict as exc:
-        clashes = clashes_over(restaurant=ctx.restaurant, table_labels=exc.tables, start_at=start_at, end_at=end_at,
-                               exclude_booking_id=booking.pk)
-        detail = clashes_text(clashes) or str(exc)
-        raise TablesTaken(f"Not seated: {detail} (taken a moment ago).", exc.tables, clashes) from exc
-
-
 def booking_move_tables(
     *, booking: Booking, table_labels: Sequence[str], actor: Actor, expected_version: int, correlation_id: str = ""
 ) -> Booking:
     """Move a confirmed booking to other tables at the same time: release, allocate, record (an attempt row
     and a booking.tables_changed event; its state and version stay). Refused with the clash named."""
-    from optimization.services import TABLES_CHANGED
-
     with transaction.atomic():
         locked = Booking.objects.select_for_update().select_related("restaurant").get(pk=booking.pk)
         if locked.version != expected_version:
@@ -211,20 +200,11 @@ def booking_move_tables(
         if busy:
             clashes = clashes_for(restaurant=ctx.restaurant, refs_by_table=busy)
             raise TablesTaken(f"Not moved: {clashes_text(clashes)}, over {_window_label(ctx)}.", sorted(busy), clashes)
-        allocations_release(booking=locked)
-        _allocate(ctx, locked, shape.tables)
-        last = BookingAssignmentAttempt.objects.filter(booking=locked).aggregate(n=Max("attempt_no"))["n"] or 0
-        BookingAssignmentAttempt.objects.create(
-            booking=locked, attempt_no=last + 1, strategy=MANUAL_STRATEGY, result=AttemptResult.SUCCESS,
-            reason=f"moved from {', '.join(old) or 'no table'} to {', '.join(shape.tables)} by {actor.label}",
-            metadata={"from_tables": list(old), "tables": list(shape.tables), "move": True, "actor": actor.label},
-            correlation_id=correlation_id,
-        )
-        lifecycle.outbox_emit(
-            booking=locked, event_type=TABLES_CHANGED,
-            payload={"from_tables": list(old), "tables": list(shape.tables), "strategy": MANUAL_STRATEGY},
-            correlation_id=correlation_id,
-        )
+        row = (MANUAL_STRATEGY, AttemptResult.SUCCESS,
+               f"moved from {', '.join(old) or 'no table'} to {', '.join(shape.tables)} by {actor.label}",
+               {"from_tables": list(old), "tables": list(shape.tables), "move": True, "actor": actor.label})
+        _seat(ctx, locked, shape.tables, actor=actor, expected_version=expected_version, row=row,
+              metadata={"manual": True}, correlation_id=correlation_id)
     booking.refresh_from_db()
     return booking
 

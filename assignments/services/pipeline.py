@@ -1,15 +1,21 @@
-"""Putting a booking into the assignment pipeline: transition to assignment_pending and enqueue, on commit."""
+"""Putting a booking into the assignment pipeline: it becomes due in Postgres (the queue of record), and a
+wake-up goes to the workers on commit. The wake-up is a hint: if it cannot be sent, or is lost, a worker's
+sweep finds the due booking within a second or so."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from datetime import date
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
 
-from assignments import lifecycle
+from assignments import lifecycle, metrics
 from assignments.lifecycle import SYSTEM, Actor
 from assignments.models import Booking, BookingState
 
+logger = logging.getLogger("maitre.pipeline")
 TRIGGERS = ("creation", "modification", "retry")
 
 
@@ -17,15 +23,22 @@ def new_correlation_id() -> str:
     return uuid.uuid4().hex
 
 
-def booking_enqueue(*, booking_id: int, trigger: str, correlation_id: str, restaurant_id: int | None = None) -> None:
-    """Send the process message once the surrounding transaction commits (never for a rolled-back change)."""
-    from assignments.tasks import process_booking
+def pipeline_wake(*, restaurant_id: int, service_date: date | None) -> None:
+    """On commit of the surrounding transaction, ask a worker to look at this restaurant day now. Never
+    raises: a broker that cannot be reached costs a short delay (the sweep), never the booking."""
 
-    transaction.on_commit(
-        lambda: process_booking.send(
-            booking_id=booking_id, trigger=trigger, correlation_id=correlation_id, restaurant_id=restaurant_id
-        )
-    )
+    def send() -> None:
+        from assignments.tasks import assign_due
+
+        try:
+            assign_due.send(restaurant_id, service_date.isoformat() if service_date else None)
+        except Exception as exc:  # the broker is away: the booking is due in Postgres all the same
+            metrics.WAKEUPS.labels("failed").inc()
+            logger.warning("wake-up for restaurant %s day %s not sent: %s", restaurant_id, service_date, exc)
+        else:
+            metrics.WAKEUPS.labels("sent").inc()
+
+    transaction.on_commit(send)
 
 
 def booking_submit_for_assignment(
@@ -36,9 +49,9 @@ def booking_submit_for_assignment(
     correlation_id: str | None = None,
     expected_version: int | None = None,
 ) -> str:
-    """pending / manual_review (/ confirmed on modification) → assignment_pending, then enqueue. A booking
-    already in assignment_pending is just enqueued again (the coordinator is idempotent). Returns the
-    correlation id that follows the booking through logs, attempts and events."""
+    """pending / manual_review (/ confirmed on modification) -> assignment_pending, due now, then a wake-up
+    on commit. A booking already in assignment_pending is made due now. Returns the correlation id that
+    follows the booking through logs, attempts and events."""
     if trigger not in TRIGGERS:
         raise ValueError(f"Unknown trigger {trigger!r}; expected one of {', '.join(TRIGGERS)}")
     correlation_id = correlation_id or new_correlation_id()
@@ -48,29 +61,37 @@ def booking_submit_for_assignment(
                 booking=booking, trigger=trigger, actor=actor, correlation_id=correlation_id,
                 expected_version=expected_version,
             )
-        booking_enqueue(
-            booking_id=booking.pk, trigger=trigger, correlation_id=correlation_id, restaurant_id=booking.restaurant_id
-        )
+        else:
+            Booking.objects.filter(pk=booking.pk, state=BookingState.ASSIGNMENT_PENDING).update(due_at=timezone.now())
+        pipeline_wake(restaurant_id=booking.restaurant_id, service_date=booking.service_date)
     return correlation_id
 
 
+def booking_being_processed(*, booking_id: int) -> bool:
+    """True while a worker holds the booking (its batch has the row locked) or its per-booking lock is held
+    (staff or the optimizer are moving it)."""
+    from assignments.locks import booking_is_locked
+
+    if booking_is_locked(booking_id):
+        return True
+    if connection.vendor != "postgresql":
+        return False
+    try:
+        with transaction.atomic():
+            list(Booking.objects.select_for_update(nowait=True).filter(pk=booking_id).values_list("pk", flat=True))
+    except OperationalError:
+        return True
+    return False
+
+
 def bookings_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
-    """Safety net for the invariant "never stuck in assignment_pending": re-send bookings that have
-    waited longer than the threshold (their message was lost, e.g. a broker outage). Idempotent."""
-    from datetime import timedelta
+    """Safety net for "never stuck in assignment_pending": wake a worker for every restaurant day with due
+    work (each worker's sweep does the same every second; this also reaches workers that sweep nothing,
+    e.g. a deployment that turned the sweep off). Returns how many restaurant days were woken."""
+    from assignments.coordinator import due_restaurant_days
 
-    from django.conf import settings
-    from django.utils import timezone
-
-    threshold = older_than_seconds if older_than_seconds is not None else settings.MAITRE["STUCK_PENDING_SECONDS"]
-    cutoff = timezone.now() - timedelta(seconds=threshold)
-    stuck = list(
-        Booking.objects.filter(state=BookingState.ASSIGNMENT_PENDING, updated_at__lt=cutoff).values_list(
-            "pk", "last_correlation_id"
-        )
-    )
-    from assignments.tasks import process_booking
-
-    for pk, correlation_id in stuck:
-        process_booking.send(booking_id=pk, trigger="retry", correlation_id=correlation_id or new_correlation_id())
-    return len(stuck)
+    days = due_restaurant_days()
+    with transaction.atomic():
+        for restaurant_id, service_date in days:
+            pipeline_wake(restaurant_id=restaurant_id, service_date=service_date)
+    return len(days)

@@ -87,6 +87,7 @@ def scenario_import(*, scenario: Scenario, replace: bool = False, slug: str | No
                 external_ref=b.id,
                 party_size=b.party_size,
                 start_at=scenario.local_datetime(b.start_minute),
+                service_date=restaurant.service_day_of(scenario.local_datetime(b.start_minute)),
                 end_at=scenario.local_datetime(b.start_minute + b.duration_minutes),
                 explicit_duration=b.explicit_duration,
                 preferred_zone=zones[b.preferred_zone] if b.preferred_zone else None,

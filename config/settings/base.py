@@ -106,12 +106,16 @@ if REDIS_URL:
             "KEY_PREFIX": "maitre",
         }
     }
+    # Redis is for speed: while it is away the cache answers "miss" (and logs) instead of failing requests.
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "maitre"}}
 
 DRAMATIQ_BROKER = {
     "BROKER": "dramatiq.brokers.redis.RedisBroker" if REDIS_URL else "dramatiq.brokers.stub.StubBroker",
-    "OPTIONS": {"url": REDIS_URL} if REDIS_URL else {},
+    # Timeouts: a wake-up that cannot be sent must fail fast (the booking is due in Postgres anyway).
+    "OPTIONS": {"url": REDIS_URL, "socket_timeout": 2, "socket_connect_timeout": 1} if REDIS_URL else {},
     "MIDDLEWARE": [
         "dramatiq.middleware.AgeLimit",
         "dramatiq.middleware.TimeLimit",
@@ -186,6 +190,12 @@ MAITRE = {
     # Before sending a booking to review, try once to make room by moving later bookings (fewest moves).
     "RESEAT": env.bool("MAITRE_RESEAT", default=True),
     "RESEAT_TIME_LIMIT_SECONDS": env.float("MAITRE_RESEAT_TIME_LIMIT_SECONDS", default=0.5),
+    # The pipeline's queue of record: due bookings claimed per restaurant day, this many per transaction;
+    # every worker sweeps Postgres for due work this often, so a lost wake-up costs at most that much.
+    "BATCH_SIZE": env.int("MAITRE_BATCH_SIZE", default=50),
+    "SWEEP_INTERVAL_SECONDS": env.float("MAITRE_SWEEP_INTERVAL_SECONDS", default=1.0),
+    # After a Redis failure a process leaves Redis alone (locks, rate limits, breaker state) for this long.
+    "REDIS_BACKOFF_SECONDS": env.float("MAITRE_REDIS_BACKOFF_SECONDS", default=3.0),
 }
 
 LOGGING = {

@@ -34,12 +34,12 @@ def test_bulk_retry_enqueues_each_booking_once_as_the_staff_user(
     html = response.content.decode()
     for b in bookings:  # one message per booking, saying what happened to it
         assert f"{Booking.objects.get(pk=b.pk)}: sent to automatic assignment (a plan is free now: M1" in html
-    sent = Counter(m.kwargs["booking_id"] for m in enqueued if m.actor_name == "process_booking")
-    assert sent == Counter({b.pk: 1 for b in bookings})
-    assert all(m.kwargs["trigger"] == "retry" for m in enqueued)
+    day = Booking.objects.get(pk=bookings[0].pk).service_date.isoformat()
+    wakeups = Counter(m.args for m in enqueued if m.actor_name == "assign_due")
+    assert set(wakeups) == {(restaurant.pk, day)}  # one restaurant day to look at
     for b in bookings:
         fresh = Booking.objects.get(pk=b.pk)
-        assert fresh.state == BookingState.ASSIGNMENT_PENDING
+        assert fresh.state == BookingState.ASSIGNMENT_PENDING and fresh.due_at is not None  # due once, now
         last = BookingStateHistory.objects.filter(booking=b).latest("version")
         assert (last.transition, last.actor, last.metadata["trigger"]) == ("request_assignment", assigner, "retry")
     assert Booking.objects.get(pk=ignored.pk).state == BookingState.MANUAL_REVIEW
@@ -53,8 +53,9 @@ def test_retry_of_one_booking_from_its_page(restaurant, assigner_client, enqueue
     with django_capture_on_commit_callbacks(execute=True):
         assigner_client.post(url, {"version": booking.version})
 
-    assert Booking.objects.get(pk=booking.pk).state == BookingState.ASSIGNMENT_PENDING
-    assert [m.kwargs["booking_id"] for m in enqueued] == [booking.pk]
+    fresh = Booking.objects.get(pk=booking.pk)
+    assert fresh.state == BookingState.ASSIGNMENT_PENDING and fresh.due_at is not None
+    assert [m.args for m in enqueued] == [(restaurant.pk, fresh.service_date.isoformat())]
 
 
 def test_retry_with_a_stale_version_is_refused_and_nothing_enqueued(

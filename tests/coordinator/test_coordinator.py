@@ -1,4 +1,5 @@
-"""The coordinator on the real backends: every path ends confirmed, manual_review, failed or a scheduled retry."""
+"""The coordinator on the real backends: due bookings of a restaurant day are decided in arrival order, in
+batches; every path ends confirmed, manual_review, cancelled or a later due time."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from datetime import timedelta
 import pytest
 import redis
 from django.db import connection
+from django.utils import timezone
 
 from assignments import coordinator, flags
 from assignments.coordinator import Status
-from assignments.locks import RedisLockManager, booking_lock, set_lock_manager
+from assignments.locks import RedisLockManager, restaurant_day_lock, set_lock_manager
 from assignments.models import (
     AttemptResult,
     Booking,
@@ -22,19 +24,32 @@ from assignments.models import (
     OutboxEvent,
     TableAllocation,
 )
-from assignments.services.pipeline import booking_submit_for_assignment
+from assignments.services.pipeline import booking_being_processed, booking_submit_for_assignment
 from tests.coordinator.conftest import wait_until
 from tests.factories import make_booking
+
+
+@pytest.fixture(autouse=True)
+def _slow_retries(settings):
+    """Retries a minute apart, so that a pass never sees its own retries come due (tests make them due)."""
+    settings.MAITRE = {**settings.MAITRE, "RETRY_BASE_DELAY_MS": 60_000, "RETRY_MAX_DELAY_MS": 600_000}
 
 
 def submitted(restaurant, **kwargs) -> Booking:
     booking = make_booking(restaurant, **kwargs)
     booking_submit_for_assignment(booking=booking, trigger="creation", correlation_id=f"corr-{booking.pk}")
+    booking.refresh_from_db()
     return booking
 
 
-def run(booking, retries, **kwargs):
-    return coordinator.process_booking(booking_id=booking.pk, correlation_id=f"corr-{booking.pk}", schedule=retries, **kwargs)
+def run(booking):
+    return coordinator.process_booking(booking_id=booking.pk)
+
+
+def make_due(*bookings) -> None:
+    Booking.objects.filter(pk__in=[b.pk for b in bookings], state=BookingState.ASSIGNMENT_PENDING).update(
+        due_at=timezone.now()
+    )
 
 
 def dead_redis_lock_manager() -> RedisLockManager:
@@ -42,13 +57,15 @@ def dead_redis_lock_manager() -> RedisLockManager:
 
 
 @pytest.mark.django_db
-def test_confirms_with_tables_history_attempts_and_event(restaurant, retries):
+def test_confirms_with_tables_history_attempts_and_event(restaurant):
     booking = submitted(restaurant, party_size=2)
+    assert booking.due_at is not None and booking.service_date is not None
 
-    outcome = run(booking, retries)
+    outcome = run(booking)
 
     booking.refresh_from_db()
     assert outcome.status == Status.CONFIRMED and booking.state == BookingState.CONFIRMED
+    assert booking.due_at is None
     assert sorted(TableAllocation.objects.filter(booking=booking).values_list("table__label", flat=True)) == list(outcome.tables)
     assert booking.assignment_attempts == 1 and booking.assigned_at and booking.assignment_strategy == outcome.strategy
     attempts = BookingAssignmentAttempt.objects.filter(booking=booking)
@@ -57,14 +74,29 @@ def test_confirms_with_tables_history_attempts_and_event(restaurant, retries):
     assert all(a.correlation_id == f"corr-{booking.pk}" for a in attempts)
     event = OutboxEvent.objects.filter(aggregate_id=str(booking.pk), event_type="booking.confirmed").get()
     assert event.payload["tables"] == list(outcome.tables) and event.correlation_id == f"corr-{booking.pk}"
-    assert retries == []
+    assert booking.version == BookingStateHistory.objects.filter(booking=booking).count() == 3
 
 
 @pytest.mark.django_db
-def test_duplicate_processing_gives_one_confirmation(restaurant, retries):
+def test_one_batch_decides_a_day_in_arrival_order_against_one_occupancy(restaurant):
+    """Seven parties of two for three two-seat tables at 19:00: the first three (by arrival) get them, in
+    one pass, and no table is given twice."""
+    bookings = [submitted(restaurant, party_size=2) for _ in range(7)]
+
+    outcomes = coordinator.assign_due(restaurant_id=restaurant.pk, service_date=bookings[0].service_date)
+
+    assert [o.booking_id for o in outcomes] == [b.pk for b in bookings]
+    assert [o.status for o in outcomes][:3] == [Status.CONFIRMED] * 3
+    assert {o.status for o in outcomes[3:]} == {Status.RETRY_SCHEDULED}
+    tables = [t for o in outcomes[:3] for t in o.tables]
+    assert len(tables) == len(set(tables))
+
+
+@pytest.mark.django_db
+def test_duplicate_processing_gives_one_confirmation(restaurant):
     booking = submitted(restaurant)
 
-    first, second = run(booking, retries), run(booking, retries)
+    first, second = run(booking), run(booking)
 
     assert (first.status, second.status) == (Status.CONFIRMED, Status.SKIPPED)
     assert BookingStateHistory.objects.filter(booking=booking, to_state=BookingState.CONFIRMED).count() == 1
@@ -72,32 +104,68 @@ def test_duplicate_processing_gives_one_confirmation(restaurant, retries):
 
 
 @pytest.mark.django_db
-def test_lock_held_elsewhere_means_retry_not_work(restaurant, retries):
+def test_restaurant_day_held_by_another_worker_means_busy_and_still_due(restaurant):
     booking = submitted(restaurant)
-    with booking_lock(booking.pk) as held:
+    with restaurant_day_lock(restaurant.pk, booking.service_date) as held:
         assert held.acquired
-        outcome = run(booking, retries)
-    assert outcome.status == Status.RETRY_SCHEDULED and "lock held" in outcome.reason
-    assert Booking.objects.get(pk=booking.pk).state == BookingState.ASSIGNMENT_PENDING
-    assert len(retries) == 1 and retries[0]["booking_id"] == booking.pk
+        outcome = run(booking)
+    assert outcome.status == Status.BUSY
+    fresh = Booking.objects.get(pk=booking.pk)
+    assert fresh.state == BookingState.ASSIGNMENT_PENDING and fresh.due_at <= timezone.now()
+    assert run(booking).status == Status.CONFIRMED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_database_lock_alone_keeps_a_second_worker_out(restaurant):
+    """Without Redis, the Postgres advisory lock on the restaurant day is what keeps two workers apart."""
+    booking = submitted(restaurant)
+    set_lock_manager(dead_redis_lock_manager())
+    key = coordinator._lock_key(restaurant.pk, booking.service_date)
+    held, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s, %s)", key)
+            held.set()
+            release.wait(10)
+            cur.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+        connection.close()
+
+    t = threading.Thread(target=other_worker)
+    t.start()
+    assert held.wait(5)
+    try:
+        assert run(booking).status == Status.BUSY
+    finally:
+        release.set()
+        t.join()
+    assert run(booking).status == Status.CONFIRMED
 
 
 @pytest.mark.django_db
-def test_full_floor_retries_with_backoff_then_manual_review(restaurant, retries, django_capture_on_commit_callbacks):
+def test_full_floor_retries_with_backoff_then_manual_review(restaurant, settings):
+    settings.MAITRE = {**settings.MAITRE, "RESEAT": False}
     restaurant.max_assignment_attempts = 3
     restaurant.save()
-    assert run(submitted(restaurant, party_size=7), retries).status == Status.CONFIRMED  # takes M2+M3
+    assert run(submitted(restaurant, party_size=7)).status == Status.CONFIRMED  # takes M2+M3
     booking = submitted(restaurant, party_size=7)  # only M2+M3 seat seven
 
-    outcomes = []
-    for i in range(3):
-        with django_capture_on_commit_callbacks(execute=True):
-            outcomes.append(run(booking, retries, retry_no=i))
+    outcomes, delays = [], []
+    for _ in range(3):
+        before = timezone.now()
+        outcomes.append(run(booking))
+        due = Booking.objects.get(pk=booking.pk).due_at
+        if due is not None:
+            delays.append((due - before).total_seconds() * 1000)
+        assert run(booking).status == Status.SKIPPED  # not due yet: nothing happens early
+        make_due(booking)
 
     assert [o.status for o in outcomes] == [Status.RETRY_SCHEDULED, Status.RETRY_SCHEDULED, Status.MANUAL_REVIEW]
-    assert [r["delay_ms"] for r in retries] == [coordinator.backoff_ms(1), coordinator.backoff_ms(2)]
+    assert [o.delay_ms for o in outcomes[:2]] == [coordinator.backoff_ms(1), coordinator.backoff_ms(2)]
+    assert all(d >= coordinator.backoff_ms(1) - 50 for d in delays)
     booking.refresh_from_db()
-    assert booking.state == BookingState.MANUAL_REVIEW and booking.assignment_attempts == 3
+    assert booking.state == BookingState.MANUAL_REVIEW and booking.assignment_attempts == 3 and booking.due_at is None
     last = BookingStateHistory.objects.filter(booking=booking).latest("version")
     assert "after 3 attempt" in last.metadata["reason"]
     assert OutboxEvent.objects.filter(aggregate_id=str(booking.pk), event_type="booking.manual_review").exists()
@@ -105,17 +173,17 @@ def test_full_floor_retries_with_backoff_then_manual_review(restaurant, retries,
 
 
 @pytest.mark.django_db
-def test_a_party_no_plan_could_ever_seat_goes_to_review_at_once(restaurant, retries):
+def test_a_party_no_plan_could_ever_seat_goes_to_review_at_once(restaurant):
     booking = submitted(restaurant, party_size=40)
 
-    outcome = run(booking, retries)
+    outcome = run(booking)
 
     assert outcome.status == Status.MANUAL_REVIEW and "seats 40" in outcome.reason
-    assert retries == [] and Booking.objects.get(pk=booking.pk).assignment_attempts == 1
+    assert Booking.objects.get(pk=booking.pk).assignment_attempts == 1
 
 
 @pytest.mark.django_db
-def test_a_table_change_reaches_the_next_decision(restaurant, retries):
+def test_a_table_change_reaches_the_next_decision(restaurant):
     from assignments.context import assignment_context
 
     booking = submitted(restaurant, party_size=2)
@@ -125,196 +193,258 @@ def test_a_table_change_reaches_the_next_decision(restaurant, retries):
 
 
 @pytest.mark.django_db
-def test_cancelled_while_queued_emits_booking_failed(restaurant, retries):
+def test_cancelled_while_queued_emits_booking_failed_and_is_never_seated(restaurant):
     from assignments import lifecycle
 
     booking = submitted(restaurant)
     lifecycle.booking_cancel(booking=booking, reason="guest called")
 
-    outcome = run(booking, retries)
+    outcome = run(booking)
 
-    assert outcome.status == Status.FAILED
+    assert outcome.status == Status.SKIPPED
     assert OutboxEvent.objects.filter(aggregate_id=str(booking.pk), event_type="booking.failed").count() == 1
     assert not TableAllocation.objects.filter(booking=booking).exists()
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_cancelled_mid_process_emits_booking_failed_and_keeps_no_tables(restaurant, retries, monkeypatch):
+def test_a_cancel_during_the_batch_waits_for_it_then_wins(restaurant, monkeypatch):
+    """The batch holds the booking's row; a cancel from another connection waits for the commit, then
+    cancels the confirmed booking and releases its tables: nothing is left half done."""
     from assignments import lifecycle
-    from assignments.services import allocations
 
     booking = submitted(restaurant)
-    real_create = allocations.allocations_create
+    real_apply = coordinator.bookings_apply_batch
+    started, done = threading.Event(), threading.Event()
 
-    def cancel_from_another_connection_first(**kwargs):
-        def cancel():
-            lifecycle.booking_cancel(booking=Booking.objects.get(pk=booking.pk), reason="guest called")
-            connection.close()
+    def cancel():
+        from django.db import transaction
 
+        started.set()
+        with transaction.atomic():  # what a caller without a version does: lock, then read the version
+            locked = Booking.objects.select_for_update().get(pk=booking.pk)
+            lifecycle.booking_cancel(booking=locked, reason="guest called")
+        done.set()
+        connection.close()
+
+    def apply_while_cancel_waits(**kwargs):
         t = threading.Thread(target=cancel)
         t.start()
-        t.join()
-        return real_create(**kwargs)
+        assert started.wait(5)
+        time.sleep(0.2)
+        assert not done.is_set()  # blocked on our row lock
+        return real_apply(**kwargs)
 
-    monkeypatch.setattr(coordinator, "allocations_create", cancel_from_another_connection_first)
+    monkeypatch.setattr(coordinator, "bookings_apply_batch", apply_while_cancel_waits)
+    outcome = run(booking)
 
-    outcome = run(booking, retries)
-
-    assert outcome.status == Status.FAILED and outcome.reason == "cancelled mid-process"
-    assert Booking.objects.get(pk=booking.pk).state == BookingState.CANCELLED
+    assert outcome.status == Status.CONFIRMED
+    assert done.wait(10)
+    fresh = Booking.objects.get(pk=booking.pk)
+    assert fresh.state == BookingState.CANCELLED
     assert not TableAllocation.objects.filter(booking=booking).exists()
-    assert OutboxEvent.objects.filter(aggregate_id=str(booking.pk), event_type="booking.failed").count() == 1
+    assert fresh.version == BookingStateHistory.objects.filter(booking=booking).count()
 
 
 @pytest.mark.django_db
-def test_redis_unreachable_means_no_lock_and_a_scheduled_retry(restaurant, retries):
+def test_redis_unreachable_the_database_still_decides(restaurant):
     booking = submitted(restaurant)
     set_lock_manager(dead_redis_lock_manager())
 
-    outcome = run(booking, retries)
+    outcome = run(booking)
 
-    assert outcome.status == Status.RETRY_SCHEDULED and "lock store unavailable" in outcome.reason
-    assert Booking.objects.get(pk=booking.pk).state == BookingState.ASSIGNMENT_PENDING  # nothing lost
-    assert len(retries) == 1
-
-    set_lock_manager(None)  # Redis is back
-    assert run(booking, retries, retry_no=1).status == Status.CONFIRMED
+    assert outcome.status == Status.CONFIRMED
+    assert BookingStateHistory.objects.filter(booking=booking, to_state=BookingState.CONFIRMED).count() == 1
 
 
 @pytest.mark.django_db
-def test_breaker_opens_after_repeated_failures_and_closes_after_recovery(restaurant, retries, settings):
+def test_breaker_opens_after_repeated_failures_and_closes_after_recovery(restaurant, settings, monkeypatch):
+    from django.db import OperationalError
+
     settings.MAITRE = {**settings.MAITRE, "BREAKER_FAIL_MAX": 3, "BREAKER_RESET_SECONDS": 1.0}
     from assignments.resilience import assignment_breaker, reset_resilience
 
     reset_resilience()
     booking = submitted(restaurant)
-    dead = dead_redis_lock_manager()
-    set_lock_manager(dead)
+    real_lock = coordinator._db_lock
 
-    reasons = [run(booking, retries).reason for _ in range(4)]
+    def database_away(*args):
+        raise OperationalError("connection refused")
 
-    # pybreaker raises CircuitBreakerError on the call that trips it (the third failure)
-    assert reasons == ["lock store unavailable"] * 2 + ["circuit breaker open"] * 2
+    monkeypatch.setattr(coordinator, "_db_lock", database_away)
+    statuses = [run(booking).status for _ in range(4)]
+
+    assert statuses == [Status.BUSY] * 4  # left due every time; nothing lost
     assert assignment_breaker().current_state == "open"
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.ASSIGNMENT_PENDING
 
-    set_lock_manager(None)
+    monkeypatch.setattr(coordinator, "_db_lock", real_lock)
     time.sleep(1.1)
-    assert run(booking, retries).status == Status.CONFIRMED
+    assert run(booking).status == Status.CONFIRMED
     assert assignment_breaker().current_state == "closed"
 
 
+@pytest.mark.redis
 @pytest.mark.django_db
-def test_rate_limit_per_restaurant_defers_the_excess(restaurant, retries, settings):
-    settings.MAITRE = {**settings.MAITRE, "RATE_LIMIT_PER_RESTAURANT": 1, "RATE_LIMIT_WINDOW_MS": 1000}
-    first, second = submitted(restaurant), submitted(restaurant, start="20:30")
+def test_rate_limit_per_restaurant_defers_the_excess(restaurant, settings):
+    from assignments.resilience import restaurant_rate_limiter
 
-    assert run(first, retries).status == Status.CONFIRMED
-    outcome = run(second, retries)
+    # two passes in any two-second window (sliding, so a second's boundary cannot let a third through)
+    settings.MAITRE = {**settings.MAITRE, "RATE_LIMIT_PER_RESTAURANT": 1, "RATE_LIMIT_WINDOW_MS": 2000}
+    first = submitted(restaurant)
+    assert run(first).status == Status.CONFIRMED
+    with restaurant_rate_limiter(restaurant.pk).acquire(raise_on_failure=False) as allowed:
+        assert allowed  # someone else's pass takes the second
+    second = submitted(restaurant, start="20:30")
 
-    assert outcome.status == Status.RETRY_SCHEDULED and outcome.reason == "rate limited"
+    assert run(second).status == Status.BUSY
     assert Booking.objects.get(pk=second.pk).state == BookingState.ASSIGNMENT_PENDING
+    time.sleep(2.1)
+    assert run(second).status == Status.CONFIRMED
 
 
 @pytest.mark.django_db
-def test_bookings_competing_for_the_last_table(restaurant, retries, django_capture_on_commit_callbacks):
-    """Both parties of seven can only sit at M2+M3; the first gets it, the second has no plan and retries."""
+def test_bookings_competing_for_the_last_table(restaurant):
+    """Both parties of seven can only sit at M2+M3; the first gets it, the second is due again later."""
     a, b = submitted(restaurant, party_size=7), submitted(restaurant, party_size=7)
-    assert run(a, retries).status == Status.CONFIRMED
-    with django_capture_on_commit_callbacks(execute=True):
-        outcome = run(b, retries)
-    assert outcome.status == Status.RETRY_SCHEDULED and [r["booking_id"] for r in retries] == [b.pk]
-    assert Booking.objects.get(pk=b.pk).state == BookingState.ASSIGNMENT_PENDING
+    outcomes = {o.booking_id: o for o in coordinator.assign_due(restaurant_id=restaurant.pk, service_date=a.service_date)}
+    assert outcomes[a.pk].status == Status.CONFIRMED and outcomes[b.pk].status == Status.RETRY_SCHEDULED
+    fresh = Booking.objects.get(pk=b.pk)
+    assert fresh.state == BookingState.ASSIGNMENT_PENDING and fresh.due_at > timezone.now()
 
 
 @pytest.mark.django_db
-def test_conflict_on_a_plan_moves_to_the_next_plan(restaurant, retries, monkeypatch):
-    """Someone else takes the engine's first choice between the decision and the write."""
-    from assignments.services.allocations import allocations_create as real_create
+def test_a_table_taken_by_an_outside_writer_costs_only_that_booking_a_retry(restaurant, monkeypatch):
+    """Someone outside the batch (staff, a hold) takes the engine's choice between decision and write."""
+    from assignments.services.allocations import allocations_create
 
-    booking = submitted(restaurant, party_size=2)
+    a = submitted(restaurant, party_size=2)
+    b = submitted(restaurant, party_size=2, start="21:30")
     rival = make_booking(restaurant, party_size=2)
+    real_apply = coordinator.bookings_apply_batch
     taken = {}
 
-    def rival_takes_it_first(*, tables, start_at, end_at, booking=None, hold=None):
-        if not taken:
-            taken["tables"] = [t.label for t in tables]
-            real_create(tables=tables, start_at=start_at, end_at=end_at, booking=rival)
-        return real_create(tables=tables, start_at=start_at, end_at=end_at, booking=booking, hold=hold)
+    def rival_first(*, seats, **kwargs):
+        if taken or not seats:
+            return real_apply(seats=seats, **kwargs)
+        first = seats[0]
+        taken["tables"] = [t.label for t in first.tables]
+        allocations_create(tables=list(first.tables), start_at=first.window[0], end_at=first.window[1], booking=rival)
+        return real_apply(seats=seats, **kwargs)
 
-    monkeypatch.setattr(coordinator, "allocations_create", rival_takes_it_first)
-    outcome = run(booking, retries)
+    monkeypatch.setattr(coordinator, "bookings_apply_batch", rival_first)
+    outcomes = coordinator.assign_due(restaurant_id=restaurant.pk, service_date=a.service_date)
 
-    assert outcome.status == Status.CONFIRMED and outcome.plans_tried == 2
-    assert list(outcome.tables) != taken["tables"]
-    assert BookingAssignmentAttempt.objects.filter(booking=booking, result=AttemptResult.CONFLICT).count() == 1
+    # a lost its tables and was due again at once; the same pass came back for it with other tables
+    assert [o.status for o in outcomes if o.booking_id == a.pk] == [Status.RETRY_SCHEDULED, Status.CONFIRMED]
+    assert [o.status for o in outcomes if o.booking_id == b.pk] == [Status.CONFIRMED]
+    final = sorted(TableAllocation.objects.filter(booking=a).values_list("table__label", flat=True))
+    assert final and final != sorted(taken["tables"])
+    assert BookingAssignmentAttempt.objects.filter(booking=a, result=AttemptResult.CONFLICT).count() == 1
+    assert Booking.objects.get(pk=a.pk).state == BookingState.CONFIRMED
 
 
 @pytest.mark.django_db
-def test_modification_keeps_its_tables_when_they_still_fit(restaurant, retries):
+def test_modification_keeps_its_tables_when_they_still_fit(restaurant):
     from assignments.services.bookings import booking_modify
 
     booking = submitted(restaurant, party_size=2)
-    first = run(booking, retries)
+    first = run(booking)
     booking.refresh_from_db()
     booking_modify(booking=booking, party_size=1)
     booking.refresh_from_db()
-    assert booking.state == BookingState.ASSIGNMENT_PENDING
+    assert booking.state == BookingState.ASSIGNMENT_PENDING and booking.due_at is not None
 
-    second = coordinator.process_booking(booking_id=booking.pk, trigger="modification", schedule=retries)
+    second = run(booking)
 
     assert second.status == Status.CONFIRMED and second.tables == first.tables
+    assert TableAllocation.objects.filter(booking=booking).count() == len(first.tables)
 
 
 @pytest.mark.django_db
-def test_gate_off_uses_the_legacy_assigner_through_the_state_machine(restaurant, retries):
+def test_a_modification_that_no_longer_fits_its_tables_moves_and_releases_them(restaurant):
+    from assignments.services.bookings import booking_modify
+
+    booking = submitted(restaurant, party_size=2)
+    first = run(booking)
+    booking.refresh_from_db()
+    booking_modify(booking=booking, party_size=6)
+    booking.refresh_from_db()
+
+    second = run(booking)
+
+    assert second.status == Status.CONFIRMED and second.tables != first.tables
+    seats = sum(t.max_covers for t in restaurant.tables.filter(label__in=second.tables))
+    labels = sorted(TableAllocation.objects.filter(booking=booking).values_list("table__label", flat=True))
+    assert seats >= 6 and labels == sorted(second.tables)
+
+
+@pytest.mark.django_db
+def test_gate_off_uses_the_legacy_assigner_through_the_state_machine(restaurant):
     flags.flags_set(pipeline_v3=False)
     booking = submitted(restaurant)
-    outcome = run(booking, retries)
+    outcome = run(booking)
     assert outcome.status == Status.CONFIRMED and outcome.strategy == coordinator.LEGACY
     assert BookingStateHistory.objects.filter(booking=booking, to_state=BookingState.CONFIRMED).count() == 1
 
 
 @pytest.mark.django_db
-def test_kill_switch_wins_over_the_pipeline_gate(restaurant, retries):
+def test_kill_switch_wins_over_the_pipeline_gate(restaurant):
     flags.flags_set(pipeline_v3=True, kill_switch=True)
-    outcome = run(submitted(restaurant), retries)
+    outcome = run(submitted(restaurant))
     assert outcome.strategy == coordinator.LEGACY
 
 
 @pytest.mark.django_db
-def test_shadow_mode_records_the_engine_while_legacy_confirms(restaurant, retries):
+def test_shadow_mode_records_the_engine_while_legacy_confirms(restaurant):
     flags.flags_set(pipeline_v3=True, shadow_mode=True)
     booking = submitted(restaurant)
-    outcome = run(booking, retries)
+    outcome = run(booking)
     assert outcome.strategy == coordinator.LEGACY
     shadow = BookingAssignmentAttempt.objects.get(booking=booking, result=AttemptResult.SHADOW)
     assert shadow.metadata["tables"] and shadow.metadata["legacy_tables"] == list(outcome.tables)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_duplicate_messages_through_a_real_worker_give_one_confirmation(restaurant, worker):
-    from assignments.tasks import process_booking
+def test_duplicate_wakeups_through_a_real_worker_give_one_confirmation(restaurant, worker):
+    from assignments.tasks import assign_due
 
-    booking = submitted(restaurant)  # on commit: one message
+    booking = submitted(restaurant)  # on commit: one wake-up
     for _ in range(3):
-        process_booking.send(booking_id=booking.pk, trigger="creation", correlation_id="dup")
+        assign_due.send(restaurant.pk, booking.service_date.isoformat())
 
     assert wait_until(lambda: Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED)
     time.sleep(0.5)  # let the duplicates run too
     assert BookingStateHistory.objects.filter(booking=booking, to_state=BookingState.CONFIRMED).count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_wakeup_that_cannot_be_sent_costs_a_sweep_never_the_booking(restaurant, monkeypatch):
+    from assignments import tasks
+    from assignments.sweeper import sweep_once
+
+    def broker_away(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.assign_due, "send", broker_away)
+    booking = submitted(restaurant)  # no exception reaches the caller
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.ASSIGNMENT_PENDING
+
+    assert sweep_once() == 1
+
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_racing_on_one_booking_one_works_the_other_sees_the_lock(restaurant):
+def test_two_workers_racing_on_one_day_one_works_the_other_is_busy_or_finds_nothing(restaurant):
     booking = submitted(restaurant)
     barrier = threading.Barrier(2)
-    outcomes, scheduled = [], []
+    outcomes = []
 
     def work():
         barrier.wait()
-        outcomes.append(coordinator.process_booking(booking_id=booking.pk, schedule=lambda **kw: scheduled.append(kw)))
+        outcomes.append(coordinator.process_booking(booking_id=booking.pk))
         connection.close()
 
     threads = [threading.Thread(target=work) for _ in range(2)]
@@ -324,21 +454,19 @@ def test_two_workers_racing_on_one_booking_one_works_the_other_sees_the_lock(res
         t.join()
 
     statuses = sorted(o.status for o in outcomes)
-    # Either the loser found the lock held (retry), or it came after the winner released it (skipped).
-    assert statuses in (sorted([Status.CONFIRMED, Status.RETRY_SCHEDULED]), sorted([Status.CONFIRMED, Status.SKIPPED]))
+    assert statuses in (sorted([Status.CONFIRMED, Status.BUSY]), sorted([Status.CONFIRMED, Status.SKIPPED]))
     assert BookingStateHistory.objects.filter(booking=booking, to_state=BookingState.CONFIRMED).count() == 1
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_many_bookings_many_threads_never_double_book(restaurant):
-    """Twelve parties of two at 19:00, three tables that seat a pair (T1 needs three): no table is ever
-    given twice, each of the three is taken, and everyone else has a retry scheduled."""
+    """Twelve parties of two at 19:00, three tables that seat a pair: no table is ever given twice, each of
+    the three is taken, and everyone else is due again later."""
     bookings = [submitted(restaurant, party_size=2) for _ in range(12)]
-    scheduled = []
 
     def work(b):
-        coordinator.process_booking(booking_id=b.pk, schedule=lambda **kw: scheduled.append(kw))
+        coordinator.process_booking(booking_id=b.pk)
         connection.close()
 
     threads = [threading.Thread(target=work, args=(b,)) for b in bookings]
@@ -351,13 +479,36 @@ def test_many_bookings_many_threads_never_double_book(restaurant):
     for i, (t1, s1, e1) in enumerate(rows):
         for t2, s2, e2 in rows[i + 1:]:
             assert not (t1 == t2 and s1 < e2 and s2 < e1)
-    confirmed = Booking.objects.filter(state=BookingState.CONFIRMED).count()
-    assert confirmed == 3
-    assert confirmed + len({s["booking_id"] for s in scheduled}) == 12
+    assert Booking.objects.filter(state=BookingState.CONFIRMED).count() == 3
+    waiting = Booking.objects.filter(state=BookingState.ASSIGNMENT_PENDING)
+    assert waiting.count() == 9 and all(b.assignment_attempts == 1 for b in waiting)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_in_a_running_batch_reads_as_being_processed(restaurant, monkeypatch):
+    booking = submitted(restaurant)
+    real_apply = coordinator.bookings_apply_batch
+    seen = {}
+
+    def look_from_another_connection(**kwargs):
+        def look():
+            seen["busy"] = booking_being_processed(booking_id=booking.pk)
+            connection.close()
+
+        t = threading.Thread(target=look)
+        t.start()
+        t.join()
+        return real_apply(**kwargs)
+
+    monkeypatch.setattr(coordinator, "bookings_apply_batch", look_from_another_connection)
+    run(booking)
+    assert seen == {"busy": True}
+    assert booking_being_processed(booking_id=booking.pk) is False
 
 
 @pytest.mark.django_db
-def test_last_attempt_reseats_a_later_booking_to_make_room(restaurant, retries):
+def test_last_attempt_reseats_a_later_booking_to_make_room(restaurant):
     """A pair sits at M2; a party of seven fits only at M2+M3. Before review, the coordinator moves the
     pair to M1 (one move) and seats the seven, all in one transaction."""
     from assignments import lifecycle
@@ -365,72 +516,34 @@ def test_last_attempt_reseats_a_later_booking_to_make_room(restaurant, retries):
 
     restaurant.max_assignment_attempts = 1
     restaurant.save()
-    pair = submitted(restaurant, party_size=2)
+    pair = make_booking(restaurant, party_size=2)
+    lifecycle.booking_request_assignment(booking=pair)
     allocations_create(tables=[restaurant.tables.get(label="M2")], start_at=pair.start_at,
                        end_at=pair.end_at + timedelta(minutes=restaurant.buffer_minutes), booking=pair)
     lifecycle.booking_confirm(booking=pair, tables=["M2"], strategy="test")
     seven = submitted(restaurant, party_size=7)
 
-    outcome = run(seven, retries)
+    outcome = run(seven)
 
     assert outcome.status == Status.CONFIRMED and outcome.strategy == coordinator.RESEAT
     assert outcome.tables == ("M2", "M3") and outcome.extra["moved"] == [str(pair.pk)]
     assert list(TableAllocation.objects.filter(booking=pair).values_list("table__label", flat=True)) == ["M1"]
     assert Booking.objects.get(pk=pair.pk).state == BookingState.CONFIRMED
     assert OutboxEvent.objects.filter(aggregate_id=str(pair.pk), event_type="booking.tables_changed").exists()
-    assert retries == []
 
 
 @pytest.mark.django_db
-def test_reseat_can_be_switched_off(restaurant, retries, settings):
+def test_reseat_can_be_switched_off(restaurant, settings):
     settings.MAITRE = {**settings.MAITRE, "RESEAT": False}
     from assignments import lifecycle
     from assignments.services.allocations import allocations_create
 
     restaurant.max_assignment_attempts = 1
     restaurant.save()
-    pair = submitted(restaurant, party_size=2)
+    pair = make_booking(restaurant, party_size=2)
+    lifecycle.booking_request_assignment(booking=pair)
     allocations_create(tables=[restaurant.tables.get(label="M2")], start_at=pair.start_at,
                        end_at=pair.end_at + timedelta(minutes=restaurant.buffer_minutes), booking=pair)
     lifecycle.booking_confirm(booking=pair, tables=["M2"], strategy="test")
 
-    assert run(submitted(restaurant, party_size=7), retries).status == Status.MANUAL_REVIEW
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_modification_while_a_plan_is_in_flight_wins(restaurant, retries, monkeypatch):
-    """The party grows from 2 to 6 (from another connection) between the engine's decision and the write:
-    the stale plan (a table for two) must not be confirmed; the next pass seats six."""
-    from assignments.services.bookings import booking_modify
-
-    booking = submitted(restaurant, party_size=2)
-    real_confirm = coordinator.lifecycle.booking_confirm
-    changed = {}
-
-    def modify_then_confirm(**kwargs):
-        if not changed:
-            def modify():
-                booking_modify(booking=Booking.objects.get(pk=booking.pk), party_size=6)
-                connection.close()
-
-            t = threading.Thread(target=modify)
-            t.start()
-            t.join()
-            changed["done"] = True
-        return real_confirm(**kwargs)
-
-    monkeypatch.setattr(coordinator.lifecycle, "booking_confirm", modify_then_confirm)
-    first = run(booking, retries)
-
-    assert first.status == Status.SKIPPED
-    fresh = Booking.objects.get(pk=booking.pk)
-    assert fresh.state == BookingState.ASSIGNMENT_PENDING and fresh.party_size == 6
-    assert not TableAllocation.objects.filter(booking=booking).exists()
-    history = list(BookingStateHistory.objects.filter(booking=booking).values_list("transition", flat=True))
-    assert history == ["create", "request_assignment", "modify"] and fresh.version == 3
-
-    second = coordinator.process_booking(booking_id=booking.pk, trigger="modification", schedule=retries)
-    assert second.status == Status.CONFIRMED
-    seats = sum(t.max_covers for t in restaurant.tables.filter(label__in=second.tables))
-    assert seats >= 6
+    assert run(submitted(restaurant, party_size=7)).status == Status.MANUAL_REVIEW

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assignments', '0005_review_queue'),
+        ('assignments', '0006_queue_of_record'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,67 @@
+"""One worker process: Dramatiq consumer threads for wake-ups and events, plus the sweep that claims due
+bookings from Postgres every second. Run several (the Procfile's `worker`), each under a supervisor that
+restarts it: a killed worker loses nothing, its uncommitted batch rolls back and is due again."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+from django.utils.module_loading import autodiscover_modules
+
+logger = logging.getLogger("maitre.worker")
+
+
+class Command(BaseCommand):
+    help = "Run one worker process: dramatiq consumer threads plus the due-work sweep (the Procfile's `worker`)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--threads", type=int, default=2, help="Consumer threads (default: %(default)s).")
+        parser.add_argument(
+            "--queues", nargs="*", default=None, help="Queues to consume (default: all declared queues)."
+        )
+        parser.add_argument("--no-sweep", action="store_true", help="Consume messages only; do not sweep Postgres.")
+
+    def handle(self, *args, threads: int, queues, no_sweep: bool, **options):
+        import dramatiq
+
+        from assignments.sweeper import Sweeper
+
+        autodiscover_modules("tasks")
+        broker = dramatiq.get_broker()
+        broker.emit_after("process_boot")
+        _process_started()
+        worker = dramatiq.Worker(broker, queues=set(queues) if queues else None, worker_threads=threads,
+                                 worker_timeout=1000)
+        worker.start()
+        sweeper = None if no_sweep else Sweeper()
+        if sweeper is not None:
+            sweeper.start()
+        stopping = threading.Event()
+
+        def stop(signum, frame):
+            stopping.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.stdout.write(f"worker ready: {threads} consumer thread(s), sweep {'off' if no_sweep else 'on'}")
+        self.stdout.flush()
+        while not stopping.wait(1.0):
+            pass
+        logger.warning("worker stopping")
+        if sweeper is not None:
+            sweeper.stop()
+        worker.stop(timeout=10_000)
+        broker.emit_before("process_stop")
+        broker.close()
+
+
+def _process_started() -> None:
+    """Per-process metrics set-up, when the deployment provides one (config.metrics.process_started)."""
+    try:
+        from config.metrics import process_started
+    except ImportError:
+        return
+    process_started("worker")

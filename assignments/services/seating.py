@@ -1,0 +1,282 @@
+"""The one door for putting bookings on tables, and for sending them to review.
+
+Every writer that seats a booking (the pipeline's batches, manual assignment, the day optimizer,
+re-seating) comes through here, so that releasing holds and old tables, allocating under the exclusion
+constraint, the lifecycle transition and the attempt rows can never be half done or done differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Min
+
+from assignments import lifecycle, metrics
+from assignments.lifecycle import SYSTEM, Actor, Change
+from assignments.models import (
+    AttemptResult,
+    Booking,
+    BookingAssignmentAttempt,
+    BookingState,
+    Table,
+    TableAllocation,
+)
+from assignments.services.allocations import (
+    AllocationConflict,
+    _floor_changed_on_commit,
+    _is_exclusion_violation,
+    allocations_create,
+    allocations_release,
+)
+
+TABLES_CHANGED = "booking.tables_changed"
+
+# strategy, result, reason, metadata: what one strategy (or person) proposed in one attempt.
+AttemptRow = tuple[str, str, str, Mapping]
+
+
+def attempts_record(
+    *, booking_id: int, attempt_no: int, rows: Iterable[AttemptRow], correlation_id: str = ""
+) -> list[BookingAssignmentAttempt]:
+    """The one constructor of attempt rows (bulk, one query), with their outcome metrics."""
+    objs = [
+        BookingAssignmentAttempt(booking_id=booking_id, attempt_no=attempt_no, strategy=s, result=r, reason=why[:2000],
+                                 metadata=dict(m), correlation_id=correlation_id)
+        for s, r, why, m in rows
+    ]
+    return _attempts_save(objs)
+
+
+def _attempts_save(objs: list[BookingAssignmentAttempt]) -> list[BookingAssignmentAttempt]:
+    created = BookingAssignmentAttempt.objects.bulk_create(objs)
+    for a in objs:
+        metrics.ASSIGNMENT_OUTCOMES.labels(a.strategy, a.result).inc()
+    return created
+
+
+def next_attempt_no(*, booking_id: int) -> int:
+    last = BookingAssignmentAttempt.objects.filter(booking_id=booking_id).aggregate(n=Max("attempt_no"))["n"]
+    return (last or 0) + 1
+
+
+def booking_seat(
+    *,
+    booking: Booking,
+    tables: Sequence[Table],
+    window: tuple[datetime, datetime],
+    strategy: str,
+    actor: Actor = SYSTEM,
+    correlation_id: str = "",
+    attempt_no: int | None = None,
+    attempt_rows: Sequence[AttemptRow] = (),
+    metadata: Mapping | None = None,
+    expected_version: int | None = None,
+) -> Booking:
+    """Seat one booking on `tables` over `window` (buffer included). Its live holds and current tables give
+    way; the new allocations go in under the exclusion constraint; a booking waiting (assignment_pending or
+    manual_review) is confirmed through the lifecycle, a confirmed one is moved (a `booking.tables_changed`
+    event). `attempt_rows` are recorded as attempt `attempt_no` (default: the next one), plus a success row
+    for `strategy` when none of them is one. Atomic: AllocationConflict or VersionConflict write nothing."""
+    from assignments.services.holds import holds_release_for_booking
+
+    labels = sorted(t.label for t in tables)
+    with transaction.atomic():
+        holds_release_for_booking(booking=booking)
+        before = sorted(TableAllocation.objects.filter(booking_id=booking.pk).values_list("table__label", flat=True))
+        allocations_release(booking=booking)
+        allocations_create(tables=tables, start_at=window[0], end_at=window[1], booking=booking)
+        if booking.state == BookingState.CONFIRMED:
+            version = booking.version if expected_version is None else expected_version
+            if Booking.objects.filter(pk=booking.pk, version=version).count() != 1:
+                raise lifecycle.VersionConflict(booking, version)
+            lifecycle.outbox_emit(
+                booking=booking, event_type=TABLES_CHANGED,
+                payload={"from_tables": before, "tables": labels, "strategy": strategy, **(metadata or {})},
+                correlation_id=correlation_id,
+            )
+        else:
+            lifecycle.booking_confirm(
+                booking=booking, tables=labels, strategy=strategy, expected_version=expected_version, actor=actor,
+                correlation_id=correlation_id, attempts=attempt_no, metadata=dict(metadata or {}),
+            )
+        rows = list(attempt_rows)
+        if not any(r[1] == AttemptResult.SUCCESS for r in rows):
+            rows.append((strategy, AttemptResult.SUCCESS, f"seated at {', '.join(labels)} by {actor.label}",
+                         {"tables": labels, **({"from_tables": before} if before else {})}))
+        attempts_record(
+            booking_id=booking.pk, attempt_no=attempt_no or next_attempt_no(booking_id=booking.pk), rows=rows,
+            correlation_id=correlation_id,
+        )
+    return booking
+
+
+def booking_send_to_review(
+    *,
+    booking: Booking,
+    reason: str,
+    actor: Actor = SYSTEM,
+    correlation_id: str = "",
+    attempt_no: int | None = None,
+    attempt_rows: Sequence[AttemptRow] = (),
+    expected_version: int | None = None,
+) -> Booking:
+    """assignment_pending -> manual_review with the reason a person will read first. Tables it still holds
+    from before a modification are released: they no longer fit it (else it would have kept them)."""
+    with transaction.atomic():
+        allocations_release(booking=booking)
+        attempts = attempt_no or next_attempt_no(booking_id=booking.pk)
+        if attempt_rows:
+            attempts_record(booking_id=booking.pk, attempt_no=attempts, rows=attempt_rows, correlation_id=correlation_id)
+        lifecycle.booking_send_to_review(
+            booking=booking, reason=reason, actor=actor, correlation_id=correlation_id, attempts=attempts,
+            expected_version=expected_version, metadata={"party_size": booking.party_size, "attempts": attempts},
+        )
+    return booking
+
+
+# -- the pipeline's batches ----------------------------------------------------------------------------
+
+
+@dataclass
+class Seat:
+    booking: Booking
+    tables: tuple[Table, ...]
+    window: tuple[datetime, datetime]
+    strategy: str
+    attempt_no: int
+    rows: list[AttemptRow]
+    correlation_id: str = ""
+    metadata: dict = field(default_factory=dict)
+    releases: bool = False  # it holds tables or holds of its own that must give way first
+
+
+@dataclass
+class Review:
+    booking: Booking
+    reason: str
+    attempt_no: int
+    rows: list[AttemptRow]
+    correlation_id: str = ""
+
+
+@dataclass
+class Retry:
+    booking: Booking
+    due_at: datetime
+    attempt_no: int
+    rows: list[AttemptRow]
+    correlation_id: str = ""
+
+
+@dataclass
+class BatchResult:
+    seated: list[Seat]
+    conflicted: list[Seat]  # lost their tables to a writer outside the batch: due again at once
+
+
+def bookings_apply_batch(
+    *, seats: Sequence[Seat], reviews: Sequence[Review], retries: Sequence[Retry], actor: Actor = SYSTEM
+) -> BatchResult:
+    """Write one batch of decisions in the caller's transaction, with few round trips: all allocations in one
+    INSERT, one version-checked UPDATE per kind of transition, bulk history, events and attempts. The caller
+    holds every booking row locked (FOR UPDATE), so versions cannot move under it. A seat whose tables were
+    taken by a writer outside the batch (a hold, staff) is not confirmed: it comes back in `conflicted`."""
+    from assignments.services.holds import holds_release_for_booking
+
+    if not connection.in_atomic_block:
+        raise RuntimeError("bookings_apply_batch runs inside the caller's transaction")
+    for seat in seats:
+        if seat.releases:
+            holds_release_for_booking(booking=seat.booking)
+            allocations_release(booking=seat.booking)
+    for review in reviews:
+        allocations_release(booking=review.booking)
+    seated, conflicted = _allocate_all(seats)
+    lifecycle.bookings_transition(name="confirm", actor=actor, changes=[
+        Change(
+            booking=s.booking,
+            fields={"assigned_at": _now(), "assignment_strategy": s.strategy, "assignment_attempts": s.attempt_no,
+                    "due_at": None},
+            metadata={"tables": [t.label for t in s.tables], "strategy": s.strategy, "attempt_no": s.attempt_no,
+                      **s.metadata},
+            correlation_id=s.correlation_id,
+        )
+        for s in seated
+    ])
+    lifecycle.bookings_transition(name="send_to_review", actor=actor, changes=[
+        Change(
+            booking=r.booking, fields={"assignment_attempts": r.attempt_no, "due_at": None},
+            metadata={"reason": r.reason, "party_size": r.booking.party_size, "attempts": r.attempt_no},
+            correlation_id=r.correlation_id,
+        )
+        for r in reviews
+    ])
+    later = [*retries, *[Retry(s.booking, _now(), s.attempt_no, [], s.correlation_id) for s in conflicted]]
+    for retry in later:  # no state change: a later due time and the attempt count, one UPDATE for all
+        retry.booking.assignment_attempts, retry.booking.due_at = retry.attempt_no, retry.due_at
+    Booking.objects.bulk_update([r.booking for r in later], ["assignment_attempts", "due_at"])
+    objs = []
+    for item in [*seated, *reviews, *retries, *conflicted]:
+        rows = item.rows
+        if item in conflicted:
+            rows = [*rows, (item.strategy, AttemptResult.CONFLICT, "tables taken meanwhile by another writer",
+                            {"tables": [t.label for t in item.tables]})]
+        objs.extend(
+            BookingAssignmentAttempt(booking_id=item.booking.pk, attempt_no=item.attempt_no, strategy=s, result=r,
+                                     reason=why[:2000], metadata=dict(m), correlation_id=item.correlation_id)
+            for s, r, why, m in rows
+        )
+    _attempts_save(objs)
+    return BatchResult(seated=seated, conflicted=conflicted)
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _allocate_all(seats: Sequence[Seat]) -> tuple[list[Seat], list[Seat]]:
+    """One INSERT for every seat's allocations; if the exclusion constraint refuses it (someone outside the
+    batch took a table), seat by seat in savepoints so that only the losers are left out."""
+    if not seats:
+        return [], []
+    rows = [
+        TableAllocation(restaurant_id=s.booking.restaurant_id, table=t, booking=s.booking, start_at=s.window[0],
+                        end_at=s.window[1])
+        for s in seats for t in sorted(s.tables, key=lambda t: t.pk)
+    ]
+    if connection.vendor == "postgresql":
+        try:
+            with transaction.atomic():
+                TableAllocation.objects.bulk_create(rows)
+        except IntegrityError as exc:
+            if not _is_exclusion_violation(exc):
+                raise
+        else:
+            _announce(seats)
+            return list(seats), []
+    seated, conflicted = [], []
+    for s in seats:
+        try:
+            allocations_create(tables=s.tables, start_at=s.window[0], end_at=s.window[1], booking=s.booking)
+        except AllocationConflict:
+            conflicted.append(s)
+        else:
+            seated.append(s)
+    return seated, conflicted
+
+
+def _announce(seats: Sequence[Seat]) -> None:
+    """Availability hears of the batch once, on commit, over the span it covers."""
+    start = min(s.window[0] for s in seats)
+    end = max(s.window[1] for s in seats)
+    _floor_changed_on_commit(seats[0].booking.restaurant_id, start, end)
+
+
+def allocation_span(*, booking_ids: Sequence[int]) -> tuple[datetime | None, datetime | None]:
+    span = TableAllocation.objects.filter(booking_id__in=list(booking_ids)).aggregate(s=Min("start_at"), e=Max("end_at"))
+    return span["s"], span["e"]

@@ -1,0 +1,51 @@
+"""The sweep that makes Postgres the queue of record: every worker process looks for due bookings every
+SWEEP_INTERVAL_SECONDS and decides them itself, so a lost, duplicated or stranded wake-up message (or a
+broker that is down altogether) costs at most that interval, never a booking."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from assignments import metrics
+
+logger = logging.getLogger("maitre.sweeper")
+
+
+def sweep_once() -> int:
+    """Decide every restaurant day that has due work and that no other worker holds. Returns how many."""
+    from assignments.coordinator import assign_due, due_restaurant_days
+
+    days = due_restaurant_days()
+    for restaurant_id, service_date in days:
+        metrics.SWEEPS.inc()
+        assign_due(restaurant_id=restaurant_id, service_date=service_date)
+    return len(days)
+
+
+class Sweeper(threading.Thread):
+    def __init__(self, interval: float | None = None):
+        super().__init__(name="maitre-sweeper", daemon=True)
+        self.interval = settings.MAITRE["SWEEP_INTERVAL_SECONDS"] if interval is None else interval
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            try:
+                close_old_connections()
+                sweep_once()
+            except Exception:  # the database may be away; the next sweep tries again
+                logger.exception("sweep failed")
+                try:
+                    from django.db import connection
+
+                    connection.close()
+                except Exception:
+                    pass
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop_event.set()
+        self.join(timeout)
