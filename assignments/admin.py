@@ -65,6 +65,7 @@ from assignments.services.pipeline import booking_submit_for_assignment
 from assignments.templatetags.maitre_admin import state_badge
 
 ASSIGN_PERMISSION = "assignments.assign_booking"
+OVERRIDE_PERMISSION = "assignments.override_seating"
 WAITING_STATES = (BookingState.PENDING, BookingState.ASSIGNMENT_PENDING, BookingState.MANUAL_REVIEW)
 
 
@@ -166,13 +167,6 @@ class HistoryInline(ReadOnlyInline):
         return ", ".join(f"{k}: {v}" for k, v in meta.items()) or "—"
 
 
-class AttemptInline(ReadOnlyInline):
-    model = BookingAssignmentAttempt
-    verbose_name_plural = "assignment attempts"
-    fields = ("attempt_no", "strategy", "result", "reason", "correlation_id", "created_at")
-    ordering = ("attempt_no", "id")
-
-
 class AllocationInline(ReadOnlyInline):
     model = TableAllocation
     fk_name = "booking"
@@ -186,6 +180,7 @@ class ManualAssignForm(forms.Form):
 
     plan = forms.CharField(required=False)  # a plan taken meanwhile still reaches the service, which names the clash
     tables = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    override = forms.BooleanField(required=False)  # seat on tables that break a soft rule (a separate permission)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, plans=(), tables=(), **kwargs):
@@ -383,11 +378,14 @@ class BookingAdmin(admin.ModelAdmin):
         form_kwargs = {"plans": options.plans, "tables": options.tables}
         if request.method == "POST":
             form = ManualAssignForm(request.POST, **form_kwargs)
+            if form.is_valid() and form.cleaned_data["override"] and not request.user.has_perm(OVERRIDE_PERMISSION):
+                raise PermissionDenied("Seating on tables that break a rule needs the 'override seating' permission.")
             if form.is_valid():
                 try:
                     booking_assign_manually(
                         booking=booking, table_labels=form.cleaned_data["table_labels"],
                         actor=Actor.staff(request.user), expected_version=form.cleaned_data["version"],
+                        override=form.cleaned_data["override"],
                     )
                 except ManualAssignmentError as exc:
                     self.message_user(request, refusal_html(exc), messages.ERROR)
@@ -430,6 +428,7 @@ class BookingAdmin(admin.ModelAdmin):
             "reseat": reseat,
             "tables": options.tables,
             "chosen": chosen,
+            "can_override": request.user.has_perm(OVERRIDE_PERMISSION),
             "window": f"{ctx.window[0].astimezone(tz):%H:%M}–{ctx.window[1].astimezone(tz):%H:%M}",
             "when": local_time(booking),
             "max_combination_tables": ctx.restaurant.max_combination_tables,

@@ -93,11 +93,14 @@ def manual_plan_check(*, floor: Floor, table_labels: Sequence[str], party_size: 
 
 
 def booking_assign_manually(
-    *, booking: Booking, table_labels: Sequence[str], actor: Actor, expected_version: int, correlation_id: str = ""
+    *, booking: Booking, table_labels: Sequence[str], actor: Actor, expected_version: int, correlation_id: str = "",
+    override: bool = False,
 ) -> Booking:
     """Seat `booking` at `table_labels`: allocations + confirm (history by `actor`) + a 'manual' attempt row, in
     one transaction. Raises a ManualAssignmentError (StaleBooking, NotAssignable, InvalidTables, TablesTaken)
-    and writes nothing when refused."""
+    and writes nothing when refused. With `override` (the caller checked the permission) a plan that breaks a
+    soft rule (covers, a join across zones or without adjacency) is seated, and the broken rule is recorded
+    with the attempt and the history row; the tables must still exist and be free."""
     with transaction.atomic():
         locked = Booking.objects.select_for_update().select_related("restaurant").get(pk=booking.pk)
         if locked.version != expected_version:
@@ -113,13 +116,21 @@ def booking_assign_manually(
                 "waiting for assignment can be assigned by hand."
             )
         ctx = assignment_context(booking_id=locked.pk)
-        shape = manual_plan_check(
-            floor=ctx.floor, table_labels=table_labels, party_size=locked.party_size, accessible=locked.needs_accessible
-        )
+        broken = ""
+        try:
+            tables = manual_plan_check(
+                floor=ctx.floor, table_labels=table_labels, party_size=locked.party_size,
+                accessible=locked.needs_accessible,
+            ).tables
+        except InvalidTables as exc:
+            tables = tuple(sorted({str(t).strip() for t in table_labels if str(t).strip()}))
+            if not override or not tables or any(t not in ctx.floor.table_by_id for t in tables):
+                raise
+            broken = str(exc).rstrip(".")
         req, occ = ctx.request, ctx.occupancy
         busy = {
             t: sorted({ref for s, e, ref in occ.intervals(t) if s < req.end and e > req.start})
-            for t in shape.tables
+            for t in tables
             if not occ.is_free(t, req.start, req.end)
         }
         if busy:
@@ -130,11 +141,13 @@ def booking_assign_manually(
 
         # Through the one door: what the booking still holds (tables kept across a modification, its own
         # holds) gives way, the tables are allocated, the booking confirmed and the attempt recorded.
-        score, breakdown = _engine_score(ctx, shape.tables)
-        row = (MANUAL_STRATEGY, AttemptResult.SUCCESS, f"seated at {', '.join(shape.tables)} by {actor.label}",
-               {"tables": list(shape.tables), "actor": actor.label, "score": score, "breakdown": breakdown})
-        _seat(ctx, locked, shape.tables, actor=actor, expected_version=expected_version, row=row,
-              metadata={"manual": True, "score": score}, correlation_id=correlation_id)
+        score, breakdown = _engine_score(ctx, tables)
+        why = f"seated at {', '.join(tables)} by {actor.label}" + (f", overriding: {broken}" if broken else "")
+        extra = {"override": broken} if broken else {}
+        row = (MANUAL_STRATEGY, AttemptResult.SUCCESS, why,
+               {"tables": list(tables), "actor": actor.label, "score": score, "breakdown": breakdown, **extra})
+        _seat(ctx, locked, tables, actor=actor, expected_version=expected_version, row=row,
+              metadata={"manual": True, "score": score, **extra}, correlation_id=correlation_id)
     booking.refresh_from_db()
     return booking
 

@@ -181,3 +181,51 @@ def test_blocks_keep_the_one_owner_rule(restaurant, assigner):
     with pytest.raises(IntegrityError), transaction.atomic():
         TableAllocation.objects.create(restaurant=restaurant, table=restaurant.tables.get(label="M2"), block=block,
                                        booking=booking, start_at=at("12:00"), end_at=at("13:00"))
+
+
+def test_an_override_seats_a_plan_that_breaks_a_soft_rule_and_records_it(restaurant, assigner):
+    from assignments.services.manual import InvalidTables, booking_assign_manually
+
+    booking = in_review(restaurant, party_size=5, start="19:00")
+    with pytest.raises(InvalidTables, match="seat at most 4; the party is 5"):
+        booking_assign_manually(booking=booking, table_labels=["M2"], actor=Actor.staff(assigner),
+                                expected_version=booking.version)
+    booking_assign_manually(booking=booking, table_labels=["M2"], actor=Actor.staff(assigner),
+                            expected_version=booking.version, override=True)
+    seated = Booking.objects.get(pk=booking.pk)
+    assert seated.state == BookingState.CONFIRMED and _tables(seated) == ["M2"]
+    attempt = BookingAssignmentAttempt.objects.filter(booking=seated).latest("attempt_no")
+    assert attempt.reason == "seated at M2 by staff:assigner, overriding: Tables M2 seat at most 4; the party is 5"
+    assert attempt.metadata["override"].startswith("Tables M2 seat at most 4")
+    assert BookingStateHistory.objects.filter(booking=seated).latest("version").metadata["override"]
+
+
+def test_an_override_never_seats_on_a_taken_or_unknown_table(restaurant, assigner):
+    from assignments.services.manual import InvalidTables, booking_assign_manually
+
+    other = confirmed_at(restaurant, ["M2"], party_size=2, start="19:00")
+    booking = in_review(restaurant, party_size=5, start="19:00")
+    with pytest.raises(TablesTaken, match=f"M2 is taken by #{other.pk}"):
+        booking_assign_manually(booking=booking, table_labels=["M2"], actor=Actor.staff(assigner),
+                                expected_version=booking.version, override=True)
+    with pytest.raises(InvalidTables, match="Unknown"):
+        booking_assign_manually(booking=booking, table_labels=["Z9"], actor=Actor.staff(assigner),
+                                expected_version=booking.version, override=True)
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.MANUAL_REVIEW
+
+
+def test_the_override_needs_its_own_permission_in_the_admin(restaurant, assigner_client, assigner):
+    from django.contrib.auth.models import Permission
+    from django.urls import reverse
+
+    booking = in_review(restaurant, party_size=5, start="19:00")
+    url = reverse("admin:assignments_reviewbooking_assign", args=[booking.pk])
+    data = {"tables": ["M2"], "override": "1", "version": booking.version}
+    assert assigner_client.post(url, data).status_code == 403
+    assert "name=\"override\"" not in assigner_client.get(url).content.decode()
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.MANUAL_REVIEW
+
+    assigner.user_permissions.add(Permission.objects.get(codename="override_seating"))
+    assert 'name="override"' in assigner_client.get(url).content.decode()
+    assigner_client.post(url, data)
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED
