@@ -571,15 +571,13 @@ class BookingAdmin(admin.ModelAdmin):
             form = CancelForm(request.POST)
             reason = (form.cleaned_data["reason"] if form.is_valid() else "") or "cancelled by staff"
             actor = Actor.staff(request.user)
-            cancelled = 0
-            for booking in bookings:
+            for booking in bookings:  # one message per booking: what happened to it
                 try:
                     lifecycle.booking_cancel(booking=booking, reason=reason, actor=actor)
-                    cancelled += 1
                 except LifecycleError as exc:
-                    self.message_user(request, f"Not cancelled: {exc}.", messages.ERROR)
-            if cancelled:
-                self.message_user(request, f"{cancelled} booking(s) cancelled.", messages.SUCCESS)
+                    self.message_user(request, f"{booking}: not cancelled: {exc}.", messages.ERROR)
+                else:
+                    self.message_user(request, f"{booking}: cancelled; its tables are free again.", messages.SUCCESS)
             return None
         context = {
             **self.admin_site.each_context(request),

@@ -254,5 +254,8 @@ def test_bulk_cancel_asks_first_then_cancels(restaurant, assigner_client):
     assert "Yes, cancel" in first.content.decode()
     assert Booking.objects.filter(state=BookingState.CANCELLED).count() == 0
 
-    assigner_client.post(QUEUE, {**data, "confirm": "yes", "reason": "closed"})
+    done = assigner_client.post(QUEUE, {**data, "confirm": "yes", "reason": "closed"}, follow=True)
     assert Booking.objects.filter(pk__in=[a.pk, b.pk], state=BookingState.CANCELLED).count() == 2
+    html = done.content.decode()
+    for booking in (a, b):  # one line per booking
+        assert f"{Booking.objects.get(pk=booking.pk)}: cancelled; its tables are free again." in html
