@@ -326,7 +326,6 @@ class BookingAdmin(admin.ModelAdmin):
             raise Http404("No such booking here.")
         extra.update(self._booking_tools(request, booking))
         extra["attempt_tries"] = booking_attempts_by_try(booking=booking)
-        extra["title"] = f"Booking {booking}"
         if booking.state in WAITING_STATES:
             from assignments.context import assignment_context
 
