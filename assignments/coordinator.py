@@ -47,6 +47,7 @@ COORDINATOR = Actor("coordinator")
 LEGACY = "legacy_first_fit"
 KEEP = "keep_current"
 RESEAT = "reseat"
+RESEAT_LEASE = timedelta(seconds=60)
 
 
 class Status:
@@ -136,7 +137,7 @@ def _pass(restaurant_id: int, service_date: date | None) -> list[Outcome] | None
         if not _rate_allowed(restaurant_id):
             return None
         try:
-            return assignment_breaker().call(_pass_locked, restaurant_id, service_date, handle)
+            result = assignment_breaker().call(_pass_locked, restaurant_id, service_date, handle)
         except pybreaker.CircuitBreakerError:
             logger.warning("breaker open: restaurant %s day %s left due", restaurant_id, service_date)
             return None
@@ -146,6 +147,15 @@ def _pass(restaurant_id: int, service_date: date | None) -> list[Outcome] | None
     finally:
         if handle is not None:
             handle.release()
+    if result is None:
+        return None
+    outcomes, reseats = result
+    # Re-seating solves (CP-SAT, up to RESEAT_TIME_LIMIT_SECONDS each) run after the day is let go, so that
+    # fresh bookings of the day are never kept waiting behind them; each is checked optimistically (the
+    # moved bookings' versions and tables, the exclusion constraint) and leased by its due time meanwhile.
+    for booking_id, attempt_no, rows, correlation_id in reseats:
+        outcomes.append(_reseat_or_review(booking_id, attempt_no, rows, correlation_id))
+    return outcomes
 
 
 def _rate_allowed(restaurant_id: int) -> bool:
@@ -160,22 +170,23 @@ def _rate_allowed(restaurant_id: int) -> bool:
         return True
 
 
-def _pass_locked(restaurant_id: int, service_date: date | None, handle) -> list[Outcome] | None:
+def _pass_locked(restaurant_id: int, service_date: date | None, handle):
+    """(outcomes, re-seat candidates) for one pass over the day, or None when another worker has it."""
     try:
         if not _db_lock(restaurant_id, service_date):
             return None
         try:
             outcomes: list[Outcome] = []
+            reseats: list = []
             batch = settings.MAITRE["BATCH_SIZE"]
             while True:
-                got, claimed, reseats = _batch(restaurant_id, service_date, batch)
+                got, claimed, candidates = _batch(restaurant_id, service_date, batch)
                 outcomes.extend(got)
-                for booking_id, attempt_no, rows, correlation_id in reseats:
-                    outcomes.append(_reseat_or_review(booking_id, attempt_no, rows, correlation_id))
+                reseats.extend(candidates)
                 if handle is not None:
                     handle.extend(settings.MAITRE["LOCK_TTL_SECONDS"])
                 if claimed < batch:
-                    return outcomes
+                    return outcomes, reseats
         finally:
             _db_unlock(restaurant_id, service_date)
     except DatabaseError as exc:
@@ -280,6 +291,8 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             if decided.kind == "review" or last:
                 if decided.kind != "review" and mode is flags.PipelineMode.ENGINE and settings.MAITRE["RESEAT"]:
                     reseats.append((booking.pk, attempt_no, decided.rows, correlation_id))
+                    # leased while its re-seat is tried outside the lock; due again if this worker dies
+                    retries.append(Retry(booking, now + RESEAT_LEASE, attempt_no - 1, [], correlation_id))
                     continue
                 reason = f"{decided.reason} after {attempt_no} attempt(s)" if decided.kind != "review" else decided.reason
                 reviews.append(Review(booking, reason, attempt_no, decided.rows, correlation_id))

@@ -547,3 +547,39 @@ def test_reseat_can_be_switched_off(restaurant, settings):
     lifecycle.booking_confirm(booking=pair, tables=["M2"], strategy="test")
 
     assert run(submitted(restaurant, party_size=7)).status == Status.MANUAL_REVIEW
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_reseat_solves_run_after_the_day_is_let_go_with_the_booking_leased(restaurant, monkeypatch):
+    """A CP-SAT re-seat takes up to half a second: fresh bookings of the day must not wait behind it. It runs
+    once the restaurant day's locks are released, while the booking is leased by a later due time."""
+    import optimization.services as optimizer
+
+    restaurant.max_assignment_attempts = 1
+    restaurant.save()
+    assert run(submitted(restaurant, party_size=7)).status == Status.CONFIRMED  # M2+M3, nothing can move
+    seven = submitted(restaurant, party_size=7)
+    real_compute = optimizer.reseat_compute
+    seen = {}
+
+    def compute_while_looking(**kwargs):
+        def other_worker():
+            seen["day_free"] = coordinator._db_lock(restaurant.pk, seven.service_date)
+            if seen["day_free"]:
+                coordinator._db_unlock(restaurant.pk, seven.service_date)
+            connection.close()
+
+        t = threading.Thread(target=other_worker)
+        t.start()
+        t.join()
+        seen["leased"] = Booking.objects.get(pk=seven.pk).due_at > timezone.now() + timedelta(seconds=30)
+        return real_compute(**kwargs)
+
+    monkeypatch.setattr(optimizer, "reseat_compute", compute_while_looking)
+    outcome = run(seven)
+
+    assert seen == {"day_free": True, "leased": True}
+    assert outcome.status == Status.MANUAL_REVIEW
+    fresh = Booking.objects.get(pk=seven.pk)
+    assert fresh.state == BookingState.MANUAL_REVIEW and fresh.assignment_attempts == 1 and fresh.due_at is None
