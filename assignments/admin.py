@@ -63,6 +63,8 @@ from assignments.services.manual import (
 )
 from assignments.services.pipeline import booking_submit_for_assignment
 from assignments.templatetags.maitre_admin import state_badge
+from tenancy.admin import RestaurantScopedAdminMixin, scope_queryset
+from tenancy.selectors import restaurants_for_user
 
 ASSIGN_PERMISSION = "assignments.assign_booking"
 OVERRIDE_PERMISSION = "assignments.override_seating"
@@ -75,11 +77,11 @@ def can_assign(user) -> bool:
 
 # -- the console's scope and clock --------------------------------------------------------------------
 def restaurants_visible_to(user) -> QuerySet[Restaurant]:
-    """The restaurants whose bookings this user sees and works in the console: the one place the admin asks.
-    Every restaurant for active staff until tenancy lands; then this becomes restaurants_for_user(user)."""
+    """The restaurants whose bookings this user sees and works in the console: the one place the console asks
+    (tenancy's rule: the user's memberships; every restaurant for a superuser)."""
     if not (user.is_active and user.is_staff):
         return Restaurant.objects.none()
-    return Restaurant.objects.all()
+    return restaurants_for_user(user)
 
 
 def console_now() -> datetime:
@@ -204,7 +206,7 @@ class CancelForm(forms.Form):
 
 
 # -- bookings -----------------------------------------------------------------------------------------
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     """Bookings are created and changed through the API and services; here they are read, and moved along
     only through the lifecycle (assign, retry, cancel)."""
 
@@ -565,7 +567,8 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel the selected bookings…", permissions=["assign"])
     def cancel_selected(self, request, queryset):
-        bookings = list(Booking.objects.filter(pk__in=queryset.values("pk")).select_related("restaurant"))
+        bookings = list(scope_queryset(Booking.objects.filter(pk__in=queryset.values("pk")), request.user)
+                        .select_related("restaurant"))
         if request.POST.get("confirm") == "yes":
             form = CancelForm(request.POST)
             reason = (form.cleaned_data["reason"] if form.is_valid() else "") or "cancelled by staff"
@@ -772,7 +775,8 @@ class ZoneInline(admin.TabularInline):
 
 
 @admin.register(Restaurant)
-class RestaurantAdmin(admin.ModelAdmin):
+class RestaurantAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
+    restaurant_field = ""
     list_display = ("name", "slug", "timezone", "slot_minutes", "buffer_minutes", "max_combination_tables",
                     "floor_version", "timeline_link")
     search_fields = ("name", "slug")
@@ -935,14 +939,14 @@ class TableBlockAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Zone)
-class ZoneAdmin(admin.ModelAdmin):
+class ZoneAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "key", "restaurant", "priority")
     list_filter = ("restaurant",)
     search_fields = ("name", "key")
 
 
 @admin.register(Table)
-class TableAdmin(admin.ModelAdmin):
+class TableAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     list_display = ("label", "restaurant", "zone", "min_covers", "max_covers", "combinable", "accessible", "active")
     list_filter = ("restaurant", "zone", "combinable", "accessible", "active")
     search_fields = ("label",)
@@ -950,7 +954,7 @@ class TableAdmin(admin.ModelAdmin):
 
 
 @admin.register(TableAdjacency)
-class TableAdjacencyAdmin(admin.ModelAdmin):
+class TableAdjacencyAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     list_display = ("table_a", "table_b", "restaurant")
     list_filter = ("restaurant",)
     search_fields = ("table_a__label", "table_b__label")
@@ -959,7 +963,8 @@ class TableAdjacencyAdmin(admin.ModelAdmin):
 
 # -- audit and plumbing -------------------------------------------------------------------------------
 @admin.register(BookingStateHistory)
-class BookingStateHistoryAdmin(ReadOnlyAdmin):
+class BookingStateHistoryAdmin(RestaurantScopedAdminMixin, ReadOnlyAdmin):
+    restaurant_field = "booking__restaurant"
     list_display = ("booking", "version", "from_badge", "to_badge", "transition", "actor_label", "created_at")
     list_filter = ("to_state", "transition")
     search_fields = ("booking__external_ref", "correlation_id", "actor_label")
@@ -975,7 +980,8 @@ class BookingStateHistoryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BookingAssignmentAttempt)
-class BookingAssignmentAttemptAdmin(ReadOnlyAdmin):
+class BookingAssignmentAttemptAdmin(RestaurantScopedAdminMixin, ReadOnlyAdmin):
+    restaurant_field = "booking__restaurant"
     list_display = ("booking", "attempt_no", "strategy", "result", "reason", "created_at")
     list_filter = ("result", "strategy")
     search_fields = ("booking__external_ref", "correlation_id")
@@ -983,7 +989,7 @@ class BookingAssignmentAttemptAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TableAllocation)
-class TableAllocationAdmin(ReadOnlyAdmin):
+class TableAllocationAdmin(RestaurantScopedAdminMixin, ReadOnlyAdmin):
     list_display = ("table", "booking", "hold", "start_at", "end_at", "restaurant")
     list_filter = ("restaurant",)
     search_fields = ("table__label", "booking__external_ref")
@@ -991,14 +997,15 @@ class TableAllocationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Hold)
-class HoldAdmin(ReadOnlyAdmin):
+class HoldAdmin(RestaurantScopedAdminMixin, ReadOnlyAdmin):
     list_display = ("id", "restaurant", "party_size", "start_at", "end_at", "expires_at", "booking")
     list_filter = ("restaurant",)
     list_select_related = ("restaurant", "booking")
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(ReadOnlyAdmin):
+class OutboxEventAdmin(RestaurantScopedAdminMixin, ReadOnlyAdmin):
+    restaurant_field = "restaurant_id"
     list_display = ("id", "event_type", "aggregate_id", "restaurant_id", "created_at", "published_at")
     list_filter = ("event_type",)
     search_fields = ("aggregate_id", "correlation_id")

@@ -18,3 +18,10 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# ---- API hardening (issue 10): nothing internal is public unless asked for --------------------------------
+MAITRE_API = {
+    **MAITRE_API,  # noqa: F405
+    "METRICS_PUBLIC": env.bool("MAITRE_METRICS_PUBLIC", default=False),
+    "DOCS_PUBLIC": env.bool("MAITRE_DOCS_PUBLIC", default=False),
+}

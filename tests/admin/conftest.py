@@ -10,7 +10,7 @@ from dramatiq import Middleware
 
 from assignments import lifecycle
 from assignments.models import Booking
-from tests.factories import make_booking
+from tests.factories import grant, make_booking
 
 VIEW_PERMS = [
     "view_booking", "view_reviewbooking", "view_restaurant", "view_bookingstatehistory",
@@ -34,13 +34,13 @@ def console_clock(monkeypatch):
 
 
 @pytest.fixture
-def viewer(db) -> User:
-    return _staff("viewer", VIEW_PERMS)
+def viewer(db, restaurant) -> User:
+    return grant(_staff("viewer", VIEW_PERMS), restaurant, role="host")
 
 
 @pytest.fixture
-def assigner(db) -> User:
-    return _staff("assigner", [*VIEW_PERMS, "assign_booking", "change_booking"])
+def assigner(db, restaurant) -> User:
+    return grant(_staff("assigner", [*VIEW_PERMS, "assign_booking", "change_booking"]), restaurant, role="manager")
 
 
 @pytest.fixture

@@ -68,21 +68,25 @@ def test_the_queue_defaults_to_the_coming_services_and_filters_offer_only_real_v
     assert ">Tonight<" in html and "Any day" in html
 
 
-def test_the_queue_shows_only_the_restaurants_the_user_may_see(restaurant, viewer_client, monkeypatch):
-    from assignments.models import Restaurant
-    from tests.factories import FloorFactory
+def test_the_queue_shows_only_the_restaurants_the_user_may_see(restaurant, viewer, viewer_client):
+    from tests.factories import FloorFactory, grant
 
     other = FloorFactory.small()
     mine = in_review(restaurant, start="19:00")
     theirs = in_review(other, start="19:00")
-    assert {b.pk for b in viewer_client.get(QUEUE).context["cl"].result_list} == {mine.pk, theirs.pk}
-
-    monkeypatch.setattr("assignments.admin.restaurants_visible_to",
-                        lambda user: Restaurant.objects.filter(pk=restaurant.pk))
-    assert [b.pk for b in viewer_client.get(QUEUE).context["cl"].result_list] == [mine.pk]
+    html = viewer_client.get(QUEUE)
+    assert [b.pk for b in html.context["cl"].result_list] == [mine.pk]  # a member of one restaurant only
+    assert "sortable column-restaurant" not in html.content.decode()  # one restaurant: no restaurant column
     assert viewer_client.get(reverse("admin:assignments_booking_change", args=[theirs.pk])).status_code == 404
+    assert viewer_client.get(reverse("admin:assignments_reviewbooking_assign", args=[theirs.pk])).status_code in (
+        403, 404)
     timeline = reverse("admin:assignments_restaurant_timeline", args=[other.pk])
     assert viewer_client.get(timeline).status_code == 404
+
+    grant(viewer, other)
+    both = viewer_client.get(QUEUE)
+    assert {b.pk for b in both.context["cl"].result_list} == {mine.pk, theirs.pk}
+    assert "sortable column-restaurant" in both.content.decode()
 
 
 def test_queue_shows_preferences_and_the_last_attempt(restaurant, viewer_client):

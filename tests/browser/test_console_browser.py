@@ -12,31 +12,27 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from assignments.context import assignment_context, engine_for
-from assignments.models import Booking, BookingState, Restaurant, TableAllocation, TableBlock
+from assignments.models import Booking, BookingState, TableAllocation, TableBlock
 from tests.admin.conftest import VIEW_PERMS, confirmed_at, in_review
-from tests.factories import DAY, FloorFactory, TableFactory, at
+from tests.factories import DAY, FloorFactory, TableFactory, at, grant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 QUEUE = "/admin/assignments/reviewbooking/"
 
 
-def _host(page, live_server) -> User:
+def _host(page, live_server, restaurant) -> User:
+    """A host of one restaurant (a tenancy membership), who may assign, logged in on the queue."""
     user = User.objects.create_user("host", password="friday-night", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(
         content_type__app_label="assignments", codename__in=[*VIEW_PERMS, "assign_booking"]))
+    grant(user, restaurant, role="host")
     page.goto(f"{live_server.url}/admin/login/?next={QUEUE}")
     page.fill("#id_username", "host")
     page.fill("#id_password", "friday-night")
     page.click("input[type=submit]")
     page.wait_for_url(re.compile(r"/admin/assignments/reviewbooking/$"))
     return user
-
-
-def _only(monkeypatch, restaurant) -> None:
-    """The host may see one restaurant (tenancy's selector, until it lands, is this one function)."""
-    monkeypatch.setattr("assignments.admin.restaurants_visible_to",
-                        lambda user: Restaurant.objects.filter(pk=restaurant.pk))
 
 
 def _full_four_tops(restaurant) -> Booking:
@@ -55,9 +51,8 @@ def _in_viewport(page, locator) -> bool:
 
 
 def test_tonight_s_queue_fits_a_laptop_and_a_nearest_time_fix_seats_the_booking(
-    live_server, browser_page, restaurant, monkeypatch, artifacts_dir
+    live_server, browser_page, restaurant, artifacts_dir
 ):
-    _only(monkeypatch, restaurant)
     _full_four_tops(restaurant)
     stuck = in_review(restaurant, party_size=4, start="19:00", guest_name="Grace Hopper")
     tonight = [stuck] + [
@@ -69,7 +64,7 @@ def test_tonight_s_queue_fits_a_laptop_and_a_nearest_time_fix_seats_the_booking(
     Booking.objects.filter(pk=last_january.pk).update(start_at=at("19:00") - timedelta(days=315),
                                                       end_at=at("20:30") - timedelta(days=315))
     page = browser_page
-    _host(page, live_server)
+    _host(page, live_server, restaurant)
 
     rows = page.locator("#result_list tbody tr.maitre-row")
     shown = {int(rows.nth(i).get_attribute("data-booking")) for i in range(rows.count())}
@@ -107,12 +102,11 @@ def test_tonight_s_queue_fits_a_laptop_and_a_nearest_time_fix_seats_the_booking(
     assert page.locator(f"tr[data-booking='{stuck.pk}']").count() == 0
 
 
-def test_a_re_seat_proposal_is_shown_as_its_moves_and_applied(live_server, browser_page, restaurant, monkeypatch):
-    _only(monkeypatch, restaurant)
+def test_a_re_seat_proposal_is_shown_as_its_moves_and_applied(live_server, browser_page, restaurant):
     small = _full_four_tops(restaurant)
     booking = in_review(restaurant, party_size=4, start="19:00", guest_name="Ada")
     page = browser_page
-    user = _host(page, live_server)
+    user = _host(page, live_server, restaurant)
 
     page.goto(f"{live_server.url}/admin/assignments/reviewbooking/{booking.pk}/assign/")
     page.click("#maitre-find-reseat")
@@ -128,16 +122,15 @@ def test_a_re_seat_proposal_is_shown_as_its_moves_and_applied(live_server, brows
 
 
 def test_the_timeline_moves_a_confirmed_booking_blocks_a_table_and_names_a_clash(
-    live_server, browser_page, restaurant, monkeypatch, artifacts_dir
+    live_server, browser_page, restaurant, artifacts_dir
 ):
-    _only(monkeypatch, restaurant)
     terrace = restaurant.zones.get(key="terrace")
     TableFactory(zone=terrace, label="T2", min_covers=2, max_covers=4)
     moving = confirmed_at(restaurant, ["M1"], party_size=2, start="19:00")
     other = confirmed_at(restaurant, ["M3"], party_size=3, start="19:30")
     waiting = in_review(restaurant, party_size=4, start="20:00", guest_name="Waits")
     page = browser_page
-    _host(page, live_server)
+    _host(page, live_server, restaurant)
     timeline = f"{live_server.url}/admin/assignments/restaurant/{restaurant.pk}/timeline/?date={DAY.isoformat()}"
 
     # Move: pick the confirmed booking's bar, then the M2 row.

@@ -13,7 +13,7 @@ from django.utils import timezone
 from assignments.models import Booking, BookingState, BookingStateHistory, Hold, TableAllocation
 from assignments.services.allocations import allocations_create
 from tests.admin.conftest import VIEW_PERMS, confirmed_at, in_review
-from tests.factories import DAY, TableFactory, at
+from tests.factories import DAY, TableFactory, at, grant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,7 +44,7 @@ def test_staff_assigns_a_booking_from_the_queue_and_sees_it_confirmed(
                         reason="no table after 5 attempts")
     other = in_review(restaurant, party_size=2, start="19:30", guest_name="Alan Turing",
                       reason="preferred zone full")
-    user = User.objects.create_user("maitre-d", password="s3cret-pass", is_staff=True)
+    user = grant(User.objects.create_user("maitre-d", password="s3cret-pass", is_staff=True), restaurant, role="host")
     user.user_permissions.set(Permission.objects.filter(
         content_type__app_label="assignments", codename__in=[*VIEW_PERMS, "assign_booking"]))
     page = browser_page

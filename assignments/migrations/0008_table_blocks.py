@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assignments', '0006_queue_of_record'),
+        ('assignments', '0007_restaurant_booking_horizon'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
