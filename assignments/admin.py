@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -324,8 +324,8 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
         extra = dict(extra_context or {})
         booking = (Booking.objects.filter(pk=object_id, restaurant__in=restaurants_visible_to(request.user))
                    .select_related("restaurant", "preferred_zone").first())
-        if booking is None:
-            raise Http404("No such booking here.")
+        if booking is None:  # unknown, or another restaurant's: the admin's own "does not exist" answer
+            return super().change_view(request, object_id, form_url, extra_context=extra)
         extra.update(self._booking_tools(request, booking))
         extra["attempt_tries"] = booking_attempts_by_try(booking=booking)
         if booking.state in WAITING_STATES:
