@@ -43,12 +43,26 @@ SELECT max(first) FROM (
 ) t
 """
 
+# Booking-to-confirmed: from the request's history row (steady rate) to the confirmation's history row.
 LATENCY_SQL = """
 SELECT EXTRACT(EPOCH FROM (c.created_at - r.created_at)) * 1000
 FROM booking_state_history r
 JOIN booking_state_history c ON c.booking_id = r.booking_id AND c.to_state = 'confirmed'
 JOIN assignments_booking b ON b.id = r.booking_id
 WHERE r.to_state = 'assignment_pending' AND b.restaurant_id = ANY(%s)
+"""
+
+# In a burst every booking was requested in one long transaction: the clock starts at its commit.
+BURST_LATENCY_SQL = """
+SELECT EXTRACT(EPOCH FROM (c.created_at - to_timestamp(%s))) * 1000
+FROM booking_state_history c JOIN assignments_booking b ON b.id = c.booking_id
+WHERE c.to_state = 'confirmed' AND b.restaurant_id = ANY(%s)
+"""
+
+# When the last booking reached its final state (confirmed or manual review), retries and re-seats included.
+FINAL_SQL = """
+SELECT max(h.created_at) FROM booking_state_history h JOIN assignments_booking b ON b.id = h.booking_id
+WHERE b.restaurant_id = ANY(%s) AND h.to_state IN ('confirmed', 'manual_review')
 """
 
 COVERS_SQL = "SELECT coalesce(sum(party_size), 0) FROM assignments_booking WHERE restaurant_id = ANY(%s) AND state = 'confirmed'"
@@ -126,10 +140,13 @@ class Command(BaseCommand):
         parser.add_argument("--warmup", type=int, default=40, help="Warm-up bookings (default: %(default)s).")
         parser.add_argument("--ceiling-seconds", type=float, default=8.0,
                             help="pgbench run of the bare-SQL write path; 0 skips it (default: %(default)s).")
+        parser.add_argument("--ceiling-dir", default=None,
+                            help="A folder with schema.sql and txn.sql for the ceiling (default: ../shared/pglimit "
+                                 "beside the project when it exists, else the built-in write path).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args, file, workers, threads, concurrency, rate, copies, timeout, warmup, ceiling_seconds,
-               json: bool, **options):
+               ceiling_dir, json: bool, **options):
         if not settings.IS_POSTGRES or not settings.REDIS_URL:
             raise CommandError("loadtest needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
         if workers < 1 or copies < 1 or concurrency < 1 or (rate is not None and rate <= 0):
@@ -140,7 +157,8 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: {exc}") from exc
         say = (lambda *a: None) if json else (lambda msg: self.stderr.write(msg))
 
-        ceiling = self._ceiling(ceiling_seconds, say) if ceiling_seconds > 0 else None
+        schema, txn, source = self._ceiling_scripts(ceiling_dir)
+        ceiling = self._ceiling(ceiling_seconds, schema, txn, say) if ceiling_seconds > 0 else None
         restaurants = [scenario_import(scenario=scenario, replace=True, slug=f"loadtest-{i}") for i in range(copies)]
         restaurant_ids = [r.pk for r in restaurants]
         Booking.objects.filter(restaurant_id__in=restaurant_ids).delete()  # the test creates them itself
@@ -172,10 +190,10 @@ class Command(BaseCommand):
                 say(f"creating and submitting {len(requests)} bookings at {rate}/s")
                 wall_started = time.time()
                 started = time.monotonic()
-                errors = self._create(scenario, requests, concurrency, rate, submit=True)
+                self._create(scenario, requests, concurrency, rate, submit=True)
             else:
                 say(f"creating {len(requests)} bookings, then submitting them all in one commit")
-                errors = self._create(scenario, requests, concurrency, None, submit=False)
+                self._create(scenario, requests, concurrency, None, submit=False)
                 wall_started, started = self._submit_all(restaurant_ids)
             drain_s = self._wait(restaurant_ids, started, timeout)
         finally:
@@ -195,8 +213,13 @@ class Command(BaseCommand):
             last_first_decision = cur.fetchone()[0]
             cur.execute(OVERLAPS_SQL, [restaurant_ids])
             overlaps = cur.fetchone()[0]
-            cur.execute(LATENCY_SQL, [restaurant_ids])
+            if rate:
+                cur.execute(LATENCY_SQL, [restaurant_ids])
+            else:
+                cur.execute(BURST_LATENCY_SQL, [wall_started, restaurant_ids])
             latencies = [float(row[0]) for row in cur.fetchall()]
+            cur.execute(FINAL_SQL, [restaurant_ids])
+            last_final = cur.fetchone()[0]
             cur.execute(COVERS_SQL, [restaurant_ids])
             covers = int(cur.fetchone()[0])
         seconds = (last_first_decision.timestamp() - wall_started) if last_first_decision else drain_s
@@ -214,17 +237,18 @@ class Command(BaseCommand):
             "bookings": total,
             "seconds": round(seconds, 3),
             "throughput_per_s": throughput,
-            "drain_seconds": round(drain_s, 3),
+            "final_seconds": round(last_final.timestamp() - wall_started, 3) if last_final else None,
             "p50_ms": round(percentile(latencies, 50), 1),
             "p99_ms": round(percentile(latencies, 99), 1),
             "confirmed": count(BookingState.CONFIRMED),
             "manual_review": count(BookingState.MANUAL_REVIEW),
             "stuck": count(BookingState.ASSIGNMENT_PENDING) + count(BookingState.PENDING),
-            "lost": len(requests) - total + errors,
+            "lost": len(requests) - total,
             "overlaps": overlaps,
             "covers": covers,
             "engine_replay_covers": replay_covers,
             "ceiling_tps": ceiling,
+            "ceiling_source": source if ceiling else None,
             "ratio_to_ceiling": round(throughput / ceiling, 3) if ceiling else None,
         }
         if json:
@@ -234,7 +258,19 @@ class Command(BaseCommand):
 
     # -- the ceiling ------------------------------------------------------------------------------------
 
-    def _ceiling(self, seconds: float, say) -> float:
+    def _ceiling_scripts(self, folder: str | None) -> tuple[str, str, str]:
+        """The ceiling's schema and one-booking transaction: the project's reference (shared/pglimit) when it
+        is there, else the built-in stand-in of the same write path."""
+        from pathlib import Path
+
+        candidate = Path(folder) if folder else Path(settings.BASE_DIR).parent / "shared" / "pglimit"
+        if (candidate / "schema.sql").is_file() and (candidate / "txn.sql").is_file():
+            return (candidate / "schema.sql").read_text(), (candidate / "txn.sql").read_text(), "shared/pglimit"
+        if folder:
+            raise CommandError(f"{folder}: no schema.sql and txn.sql there")
+        return CEILING_SCHEMA, CEILING_TXN, "built-in"
+
+    def _ceiling(self, seconds: float, schema: str, txn: str, say) -> float:
         """pgbench, 2 clients, over the bare-SQL write path on a scratch database next to ours."""
         db = settings.DATABASES["default"]
         name = f"{db['NAME']}_ceiling"[:63]
@@ -245,9 +281,9 @@ class Command(BaseCommand):
         try:
             run(["psql", *conn, "-d", "postgres", "-q", "-c", f'DROP DATABASE IF EXISTS "{name}"', "-c",
                  f'CREATE DATABASE "{name}"'])
-            run(["psql", *conn, "-d", name, "-q", "-v", "ON_ERROR_STOP=1"], input=CEILING_SCHEMA)
+            run(["psql", *conn, "-d", name, "-q", "-v", "ON_ERROR_STOP=1"], input=schema)
             with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
-                script.write(CEILING_TXN)
+                script.write(txn)
                 script.flush()
                 out = run(["pgbench", *conn, "-n", "-f", script.name, "-c", "2", "-j", "2", "-T", str(int(seconds)),
                            name]).stdout
