@@ -24,6 +24,15 @@ def _staff(username: str, codenames: list[str]) -> User:
     return User.objects.get(pk=user.pk)  # fresh permission cache
 
 
+@pytest.fixture(autouse=True)
+def console_clock(monkeypatch):
+    """The console's "now" is noon of the test day, so "tonight" is the day the factories book."""
+    from tests.factories import at
+
+    monkeypatch.setattr("assignments.admin.console_now", lambda: at("12:00"))
+    return at("12:00")
+
+
 @pytest.fixture
 def viewer(db, restaurant) -> User:
     return grant(_staff("viewer", VIEW_PERMS), restaurant, role="host")
