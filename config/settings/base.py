@@ -234,7 +234,7 @@ LOGGING = {
 }
 
 # ---- API hardening (issue 10): tenancy, limits, body size, throttles, admin lock-out, docs offline --------
-INSTALLED_APPS += ["tenancy", "axes", "drf_spectacular_sidecar"]
+INSTALLED_APPS += ["tenancy", "axes"]
 # JSON errors and the 413 for every /api/ response, before anything reads the body.
 MIDDLEWARE.insert(1, "assignments.api.middleware.ApiErrorMiddleware")
 # django-axes last: it locks out an admin login after AXES_FAILURE_LIMIT wrong passwords.
