@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("availability.urls")),
     path("health/", health.health, name="health"),
     path("metrics", internal.metrics, name="prometheus-django-metrics"),
+    path("api/webhooks/", include("webhooks.api.urls")),
 ]
 
 handler404 = "assignments.api.errors.json_404"

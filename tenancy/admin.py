@@ -49,11 +49,18 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("role", "restaurant")
     search_fields = ("user__username", "restaurant__slug", "restaurant__name")
     list_select_related = ("user", "restaurant")
-    autocomplete_fields = ()
 
     def has_module_permission(self, request):
         return request.user.is_superuser
 
-    has_view_permission = has_add_permission = has_change_permission = has_delete_permission = (
-        lambda self, request, obj=None: request.user.is_superuser
-    )
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

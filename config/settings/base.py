@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, not a CDN (issue 16)
     "django_fsm",
     "waffle",
     "django_dramatiq",
@@ -45,11 +46,13 @@ INSTALLED_APPS = [
     "assignments",
     "availability",
     "optimization",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -131,9 +134,10 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.Retries",
         "dramatiq.middleware.CurrentMessage",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
+        "config.metrics.ProcessMetricsMiddleware",
     ],
 }
-DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
+DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "jobs"]
 # One scheduler (`manage.py crontab`) at a time, under a Redis lock.
 DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL or None}
 
@@ -149,8 +153,17 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# -- static files (issue 16) ---------------------------------------------------------------------------
+# The app serves its own static files with WhiteNoise (middleware above), also with DEBUG off: deploy
+# steps run `manage.py collectstatic` into STATIC_ROOT. Production uses the compressed, hashed storage
+# (config/settings/prod.py); here the plain storage, so a missing collectstatic never breaks dev or tests.
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {
@@ -168,6 +181,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Seats restaurant bookings: bookings, assignment processing, holds and availability.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 EMAIL_BACKEND = env.str(
@@ -218,7 +234,7 @@ LOGGING = {
 }
 
 # ---- API hardening (issue 10): tenancy, limits, body size, throttles, admin lock-out, docs offline --------
-INSTALLED_APPS += ["tenancy", "axes", "drf_spectacular_sidecar"]
+INSTALLED_APPS += ["tenancy", "axes"]
 # JSON errors and the 413 for every /api/ response, before anything reads the body.
 MIDDLEWARE.insert(1, "assignments.api.middleware.ApiErrorMiddleware")
 # django-axes last: it locks out an admin login after AXES_FAILURE_LIMIT wrong passwords.
@@ -283,3 +299,34 @@ MAITRE_API = {
     "METRICS_ALLOWED_IPS": env.list("MAITRE_METRICS_ALLOWED_IPS", default=[]),
     "DOCS_PUBLIC": env.bool("MAITRE_DOCS_PUBLIC", default=True),
 }
+
+# --- Running it as deployed (issue 12): events out, the scheduler, metrics from every process. -----------
+MAITRE_EVENTS = {
+    # Where the relay hands each event besides the Redis streams and e-mail (each makes delivery rows).
+    "CONSUMERS": ["webhooks.services.webhook_deliveries_create"],
+    # Failed deliveries: due again after base * 2^(tries-1) s (capped, with jitter); given up (and shown in
+    # the admin, where staff can redeliver) once the event is older than GIVE_UP.
+    "DELIVERY_BASE_DELAY_SECONDS": env.float("MAITRE_DELIVERY_BASE_DELAY_SECONDS", default=5.0),
+    "DELIVERY_MAX_DELAY_SECONDS": env.float("MAITRE_DELIVERY_MAX_DELAY_SECONDS", default=3600.0),
+    "DELIVERY_GIVE_UP_SECONDS": env.float("MAITRE_DELIVERY_GIVE_UP_SECONDS", default=3 * 24 * 3600.0),
+    "WEBHOOK_TIMEOUT_SECONDS": env.float("MAITRE_WEBHOOK_TIMEOUT_SECONDS", default=5.0),
+    # API clients may not subscribe loopback/private addresses (the admin may); dev and tests allow them.
+    "WEBHOOK_ALLOW_PRIVATE_HOSTS": env.bool("MAITRE_WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False),
+    # How often `manage.py scheduler` sends each periodic job (seconds).
+    "SCHEDULE_SECONDS": {
+        "relay_outbox": env.float("MAITRE_SCHEDULE_RELAY_SECONDS", default=2.0),
+        "deliveries": env.float("MAITRE_SCHEDULE_DELIVERIES_SECONDS", default=5.0),
+        "sweep_holds": env.float("MAITRE_SCHEDULE_SWEEP_HOLDS_SECONDS", default=30.0),
+        "optimizer": env.float("MAITRE_SCHEDULE_OPTIMIZER_SECONDS", default=60.0),  # checks which slots are due
+    },
+    # The scheduler's Redis lock: one scheduler runs the jobs; another takes over within LOCK_TTL.
+    "SCHEDULER_LOCK_TTL_SECONDS": env.float("MAITRE_SCHEDULER_LOCK_TTL_SECONDS", default=10.0),
+}
+# The rollout state a fresh install starts in (assignments migration 0003; docs/operations/rollout.md):
+# shadow (legacy confirms, the engine is recorded beside it), engine, or legacy. dev/test settings: engine.
+MAITRE_ROLLOUT_INITIAL_MODE = env.str("MAITRE_ROLLOUT_INITIAL_MODE", default="shadow")
+# EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend writes each message under this folder.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+# prometheus_client multiprocess mode: every process (gunicorn workers, dramatiq workers, the scheduler)
+# writes its samples under this directory and the web's /metrics adds them up. Empty: one process only.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
