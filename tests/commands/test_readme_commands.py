@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -214,7 +215,7 @@ def test_make_up_runs_the_procfile_on_postgres_and_redis(tmp_path):
     db = connection.settings_dict
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env.update(DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-               REDIS_URL=settings.REDIS_URL, MAITRE_VAR_DIR=str(tmp_path / "var"))
+               REDIS_URL=settings.REDIS_URL, MAITRE_VAR_DIR=str(tmp_path / "var"), SECRET_KEY=secrets.token_urlsafe(60))
     port = free_port()
     up = subprocess.Popen(["make", "up", f"UP_PORT={port}"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL, start_new_session=True)
@@ -222,7 +223,9 @@ def test_make_up_runs_the_procfile_on_postgres_and_redis(tmp_path):
         deadline = time.monotonic() + 120
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=2) as r:
+                health = urllib.request.Request(f"http://127.0.0.1:{port}/health/",
+                                                headers={"X-Forwarded-Proto": "https"})  # as behind the proxy
+                with urllib.request.urlopen(health, timeout=2) as r:
                     assert r.status == 200
                     break
             except OSError:
