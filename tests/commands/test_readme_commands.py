@@ -113,10 +113,12 @@ def test_make_run_serves_the_app_on_the_port_given(tmp_path):
         deadline = time.monotonic() + 120
         while True:  # (the development server restarts when a file changes: a refused or reset connection is retried)
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2) as page:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=2) as css:
-                        assert (page.status, css.status) == (200, 200)
-                        break
+                with (
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2) as page,
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=2) as css,
+                ):
+                    assert (page.status, css.status) == (200, 200)
+                    break
             except OSError:
                 assert server.poll() is None, "make run exited"
                 assert time.monotonic() < deadline, "make run did not answer within 120 s"
