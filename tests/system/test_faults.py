@@ -155,8 +155,10 @@ def test_broker_unreachable_while_bookings_are_created(make_system):
 
     _answered_at_once(driver, system)
     drained = wait_until_final(system, slugs, timeout=RECOVERY_S)
-    print(json.dumps({"fault": "broker-down", "sent": len(driver.requests),
-                      "slowest_create_s": round(driver.slowest(), 2), "final_after_back_s": None if drained is None else round(time.monotonic() - back_at, 1)}))
+    print(json.dumps({
+        "fault": "broker-down", "sent": len(driver.requests), "slowest_create_s": round(driver.slowest(), 2),
+        "final_after_back_s": None if drained is None else round(time.monotonic() - back_at, 1),
+    }))
     assert drained is not None, (
         f"{not_final(system, slugs)} bookings still not final {RECOVERY_S:g}s after the broker came back\n{system.logs()}"
     )
