@@ -6,8 +6,11 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/sample-medium.json
 PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_ARGS ?=
 
-.PHONY: install demo test test-fast run lint migrate bench clean
+.PHONY: install demo test test-fast run lint migrate bench clean up db-change-plan
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,18 +24,32 @@ migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput -v0
 
 demo: migrate
-	$(PY) manage.py demo $(SCENARIO)
+	$(PY) manage.py demo $(SCENARIO) --port $(PORT) $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 run: migrate
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
+
+# The Procfile's topology on Postgres + Redis (honcho): web (gunicorn + uvicorn workers), worker, scheduler.
+# Every process writes its metrics under var/metrics; the web's /metrics adds them up.
+UP_PORT ?= 8000
+up: $(STAMP)
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "make up runs on Postgres + Redis: set DATABASE_URL and REDIS_URL"; exit 2; }
+	$(PY) manage.py migrate --noinput -v0
+	rm -rf var/metrics && mkdir -p var/metrics
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PROMETHEUS_MULTIPROC_DIR="$(CURDIR)/var/metrics" \
+	  $(VENV)/bin/honcho start -f Procfile -p $(UP_PORT)
+
+# The DB change plan's dry run: artifacts/db-diff.txt (see docs/operations/db-change-plan.md).
+db-change-plan: $(STAMP)
+	$(PY) manage.py db_change_plan
 
 bench: $(STAMP)
 	$(PY) manage.py bench_engine scenarios/sample-small.json scenarios/sample-medium.json scenarios/sample-large.json

@@ -20,10 +20,11 @@ class AssignmentsConfig(AppConfig):
 
         from prometheus_client import REGISTRY
 
-        from assignments.metrics import ManualReviewCollector
+        from assignments.metrics import BacklogCollector, ManualReviewCollector
 
         if not getattr(REGISTRY, "_maitre_review_collector", False):
             REGISTRY.register(ManualReviewCollector())
+            REGISTRY.register(BacklogCollector())
             REGISTRY._maitre_review_collector = True
         from django.conf import settings
 

@@ -24,7 +24,7 @@ from datetime import date, timedelta
 import pybreaker
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from assignments import flags, metrics
@@ -32,7 +32,14 @@ from assignments.context import engine_for, floor_state, occupancy_for_day, requ
 from assignments.engine import Plan, first_fit
 from assignments.lifecycle import Actor, VersionConflict
 from assignments.locks import LockStatus, restaurant_day_lock
-from assignments.models import AttemptResult, Booking, BookingState, Restaurant
+from assignments.models import (
+    AttemptResult,
+    Booking,
+    BookingAssignmentAttempt,
+    BookingState,
+    Restaurant,
+    TableAllocation,
+)
 from assignments.resilience import (
     InfrastructureFailure,
     assignment_breaker,
@@ -40,7 +47,14 @@ from assignments.resilience import (
     redis_usable,
     restaurant_rate_limiter,
 )
-from assignments.services.seating import AttemptRow, Retry, Review, Seat, bookings_apply_batch
+from assignments.services.seating import (
+    AttemptRow,
+    Retry,
+    Review,
+    Seat,
+    attempts_record,
+    bookings_apply_batch,
+)
 
 logger = logging.getLogger("maitre.coordinator")
 COORDINATOR = Actor("coordinator")
@@ -48,6 +62,7 @@ LEGACY = "legacy_first_fit"
 KEEP = "keep_current"
 RESEAT = "reseat"
 RESEAT_LEASE = timedelta(seconds=60)
+RESEAT_STALE_TRIES = 3
 
 
 class Status:
@@ -134,8 +149,6 @@ def _pass(restaurant_id: int, service_date: date | None) -> list[Outcome] | None
         redis_failed()
         handle = None
     try:
-        if not _rate_allowed(restaurant_id):
-            return None
         try:
             result = assignment_breaker().call(_pass_locked, restaurant_id, service_date, handle)
         except pybreaker.CircuitBreakerError:
@@ -154,12 +167,16 @@ def _pass(restaurant_id: int, service_date: date | None) -> list[Outcome] | None
     # fresh bookings of the day are never kept waiting behind them; each is checked optimistically (the
     # moved bookings' versions and tables, the exclusion constraint) and leased by its due time meanwhile.
     for booking_id, attempt_no, rows, correlation_id in reseats:
-        outcomes.append(_reseat_or_review(booking_id, attempt_no, rows, correlation_id))
+        try:
+            outcomes.append(_reseat_or_review(booking_id, attempt_no, rows, correlation_id))
+        except Exception:  # its lease runs out and it is tried again; the others go on
+            logger.exception("re-seat of booking %s failed", booking_id)
     return outcomes
 
 
 def _rate_allowed(restaurant_id: int) -> bool:
-    if not redis_usable():
+    """One token per batch (a pipeline transaction) of the restaurant."""
+    if settings.REDIS_URL and not redis_usable():
         return True  # the limiter lives in Redis; without it the database still guards everything
     try:
         with restaurant_rate_limiter(restaurant_id).acquire(raise_on_failure=False) as allowed:
@@ -171,26 +188,28 @@ def _rate_allowed(restaurant_id: int) -> bool:
 
 
 def _pass_locked(restaurant_id: int, service_date: date | None, handle):
-    """(outcomes, re-seat candidates) for one pass over the day, or None when another worker has it."""
+    """(outcomes, re-seat candidates) for one pass over the day, or None when another worker has it or the
+    rate limit says not now. Each batch is one transaction that holds the day's advisory lock."""
+    outcomes: list[Outcome] = []
+    reseats: list = []
+    batch = settings.MAITRE["BATCH_SIZE"]
+    first = True
     try:
-        if not _db_lock(restaurant_id, service_date):
-            return None
-        try:
-            outcomes: list[Outcome] = []
-            reseats: list = []
-            batch = settings.MAITRE["BATCH_SIZE"]
-            while True:
-                got, claimed, candidates = _batch(restaurant_id, service_date, batch)
-                outcomes.extend(got)
-                reseats.extend(candidates)
-                if handle is not None:
-                    handle.extend(settings.MAITRE["LOCK_TTL_SECONDS"])
-                if claimed < batch:
-                    return outcomes, reseats
-        finally:
-            _db_unlock(restaurant_id, service_date)
+        while True:
+            got = _batch(restaurant_id, service_date, batch) if _rate_allowed(restaurant_id) else None
+            if got is None:  # rate limited, or another worker has the day (it decides what is left)
+                return None if first else (outcomes, reseats)
+            first = False
+            decided, claimed, candidates = got
+            outcomes.extend(decided)
+            reseats.extend(candidates)
+            if handle is not None:
+                handle.extend(settings.MAITRE["LOCK_TTL_SECONDS"])
+            if claimed < batch:
+                break
     except DatabaseError as exc:
         raise InfrastructureFailure(f"database error: {exc.__class__.__name__}: {exc}") from exc
+    return outcomes, reseats
 
 
 def _lock_key(restaurant_id: int, service_date: date | None) -> tuple[int, int]:
@@ -198,23 +217,14 @@ def _lock_key(restaurant_id: int, service_date: date | None) -> tuple[int, int]:
 
 
 def _db_lock(restaurant_id: int, service_date: date | None) -> bool:
-    """Postgres: a session advisory lock on the restaurant day, so two workers never decide one floor at once
-    even without Redis. SQLite (embedded): one writer at a time anyway."""
+    """Postgres: an advisory lock on the restaurant day for the current transaction, so two workers never
+    decide one floor at once even without Redis, and no lock can outlive its transaction. SQLite
+    (embedded): one writer at a time anyway."""
     if connection.vendor != "postgresql":
         return True
     with connection.cursor() as cur:
-        cur.execute("SELECT pg_try_advisory_lock(%s, %s)", _lock_key(restaurant_id, service_date))
+        cur.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", _lock_key(restaurant_id, service_date))
         return bool(cur.fetchone()[0])
-
-
-def _db_unlock(restaurant_id: int, service_date: date | None) -> None:
-    if connection.vendor != "postgresql":
-        return
-    try:
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_unlock(%s, %s)", _lock_key(restaurant_id, service_date))
-    except DatabaseError:
-        connection.close()  # the session and its lock go with it
 
 
 @dataclass
@@ -231,6 +241,8 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
     outcomes: list[Outcome] = []
     reseats = []
     with transaction.atomic():
+        if not _db_lock(restaurant_id, service_date):
+            return None
         now = timezone.now()
         claimed = list(
             Booking.objects.select_for_update(skip_locked=True, of=("self",))
@@ -247,15 +259,11 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
         fstate = floor_state(restaurant=restaurant)
         day = service_date or restaurant.service_day_of(claimed[0].start_at)
         occupancy, alloc_rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fstate.floor, now=now)
-        mine = {b.pk for b in claimed}
-        current: dict[int, tuple[str, ...]] = {}
-        held: dict[int, tuple[str, ...]] = {}
+        requested_at = {b.pk: b.updated_at for b in claimed}  # the request (or modification) time
+        current, held, owns = _own_tables([b.pk for b in claimed], now)
         hold_refs: dict[int, set[str]] = {}
         for r in alloc_rows:
-            if r["booking_id"] in mine:
-                current[r["booking_id"]] = (*current.get(r["booking_id"], ()), r["table__label"])
-            if r["hold__booking_id"] in mine:
-                held[r["hold__booking_id"]] = (*held.get(r["hold__booking_id"], ()), r["table__label"])
+            if r["hold__booking_id"] in owns:
                 hold_refs.setdefault(r["hold__booking_id"], set()).add(f"h{r['hold_id']}")
         mode = flags.pipeline_mode()
         engine = engine_for(restaurant=restaurant, floor=fstate.floor) if mode is not flags.PipelineMode.LEGACY else None
@@ -270,8 +278,8 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             saved = [(ref, occupancy.tables_of(ref), _span(occupancy, ref)) for ref in own if ref in occupancy]
             for ref, _, _ in saved:
                 occupancy.remove(ref)
-            cur = tuple(sorted(current.get(booking.pk, ())))
-            hld = tuple(sorted(held.get(booking.pk, ())))
+            cur = current.get(booking.pk, ())
+            hld = held.get(booking.pk, ())
             decided = _decide(engine, mode, fstate.floor, request, occupancy, cur, hld)
             correlation_id = booking.last_correlation_id
             if decided.kind == "seat":
@@ -281,13 +289,17 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                     booking=booking, tables=tuple(fstate.tables_by_label[t] for t in plan.tables),
                     window=(booking.start_at, booking.end_at + buffer), strategy=plan.strategy, attempt_no=attempt_no,
                     rows=decided.rows, correlation_id=correlation_id, metadata={"score": plan.score},
-                    releases=bool(saved),
+                    releases=booking.pk in owns,
                 ))
                 outcomes.append(Outcome(Status.CONFIRMED, booking.pk, tables=plan.tables, strategy=plan.strategy))
                 continue
-            for ref, tables, (start, end) in saved:  # not seated: it keeps what it had for now
-                occupancy.add(tables, start, end, ref)
             last = attempt_no >= restaurant.max_assignment_attempts
+            reviewed = decided.kind == "review" or (last and not (
+                mode is flags.PipelineMode.ENGINE and settings.MAITRE["RESEAT"]))
+            for ref, tables, (start, end) in saved:
+                # not seated: it keeps what it had for now, except the tables that review releases
+                if not (reviewed and ref.startswith("b")):
+                    occupancy.add(tables, start, end, ref)
             if decided.kind == "review" or last:
                 if decided.kind != "review" and mode is flags.PipelineMode.ENGINE and settings.MAITRE["RESEAT"]:
                     reseats.append((booking.pk, attempt_no, decided.rows, correlation_id))
@@ -315,14 +327,33 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             metrics.BOOKINGS_FINISHED.labels(BookingState.CONFIRMED).inc()
         elif o.status == Status.MANUAL_REVIEW:
             metrics.BOOKINGS_FINISHED.labels(BookingState.MANUAL_REVIEW).inc()
-    for s in result.seated:
-        if s.booking.assignment_attempts <= 1:
-            metrics.BOOKING_TO_CONFIRMED_SECONDS.observe(max(0.0, (timezone.now() - s.booking.due_at).total_seconds())
-                                                         if s.booking.due_at else elapsed)
+    done = timezone.now()
+    for seat in result.seated:
+        metrics.BOOKING_TO_CONFIRMED_SECONDS.observe(max(0.0, (done - requested_at[seat.booking.pk]).total_seconds()))
     metrics.BATCH_SIZE.observe(len(claimed))
     logger.info("restaurant %s day %s: %s booking(s) decided in %.1f ms", restaurant_id, service_date, len(claimed),
                 elapsed * 1000)
     return outcomes, len(claimed), reseats
+
+
+def _own_tables(booking_ids: list[int], now) -> tuple[dict, dict, set[int]]:
+    """The tables each booking holds now, on any day (a modification may have moved it to another day), and
+    the tables its live holds keep for it; plus which bookings own anything that must give way."""
+    current: dict[int, tuple[str, ...]] = {}
+    held: dict[int, tuple[str, ...]] = {}
+    owns: set[int] = set()
+    rows = TableAllocation.objects.filter(
+        Q(booking_id__in=booking_ids) | Q(hold__booking_id__in=booking_ids)
+    ).values_list("booking_id", "hold__booking_id", "hold__expires_at", "table__label")
+    for booking_id, hold_booking_id, expires_at, label in rows:
+        if booking_id is not None:
+            current[booking_id] = tuple(sorted((*current.get(booking_id, ()), label)))
+            owns.add(booking_id)
+        elif hold_booking_id is not None:
+            owns.add(hold_booking_id)
+            if expires_at > now:
+                held[hold_booking_id] = tuple(sorted((*held.get(hold_booking_id, ()), label)))
+    return current, held, owns
 
 
 def _span(occupancy, ref: str) -> tuple[int, int]:
@@ -354,6 +385,10 @@ def _decide(engine, mode, floor, request, occupancy, current, held) -> _Decided:
                          {"tables": list(best.tables) if best else [], "strategy": best.strategy if best else "",
                           "legacy_tables": list(plans[0].tables) if plans else [],
                           "agrees": bool(best and plans and best.tables == plans[0].tables)}))
+    if not plans and decision is not None and decision.refusal and mode is flags.PipelineMode.ENGINE:
+        # The restaurant's capacity protection (opt-in) turned a free plan down: review at once, with why.
+        rows.append(("capacity_protection", AttemptResult.NO_PLAN, decision.refusal, {}))
+        return _Decided("review", reason=decision.refusal, rows=rows)
     if plans:
         plan = plans[0]
         for o in outcomes:
@@ -402,25 +437,28 @@ def _preferred_first(floor, request, occupancy, plans: list[Plan], current, held
 
 
 def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], correlation_id: str) -> Outcome:
-    """Last resort before manual review, still under the restaurant day's lock: move not-yet-started
-    bookings (fewest moves, none about to start) so that this one fits, in one transaction with its seat."""
+    """Last resort before manual review, outside the day's lock: move not-yet-started bookings (fewest moves,
+    none about to start) so that this one fits, in one transaction with its seat. A plan that went stale
+    (another writer got there first) makes the booking due again, a bounded number of times."""
     from assignments.services.allocations import AllocationConflict
     from assignments.services.seating import booking_seat, booking_send_to_review
     from optimization.services import PlanStale, reseat_apply, reseat_compute
 
+    leased = Booking.objects.filter(pk=booking_id, state=BookingState.ASSIGNMENT_PENDING).update(
+        due_at=timezone.now() + RESEAT_LEASE
+    )
+    if not leased:
+        return Outcome(Status.SKIPPED, booking_id, reason="no longer waiting")
     booking = Booking.objects.select_related("restaurant").get(pk=booking_id)
-    if booking.state != BookingState.ASSIGNMENT_PENDING:
-        return Outcome(Status.SKIPPED, booking_id, reason=f"state is {booking.state}")
     rows = list(rows)
     plan = reseat_compute(booking=booking, time_limit=settings.MAITRE["RESEAT_TIME_LIMIT_SECONDS"])
     if plan is not None:
         try:
             with transaction.atomic():
                 tables = reseat_apply(plan=plan, actor=COORDINATOR, correlation_id=correlation_id)
-                state = plan.state
                 buffer = timedelta(minutes=booking.restaurant.buffer_minutes)
                 booking_seat(
-                    booking=booking, tables=[state.tables_by_label[t] for t in tables],
+                    booking=booking, tables=[plan.state.tables_by_label[t] for t in tables],
                     window=(booking.start_at, booking.end_at + buffer), strategy=RESEAT, actor=COORDINATOR,
                     correlation_id=correlation_id, attempt_no=attempt_no,
                     attempt_rows=[*rows, (RESEAT, AttemptResult.SUCCESS,
@@ -428,13 +466,26 @@ def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], 
                     expected_version=booking.version,
                 )
             metrics.BOOKINGS_FINISHED.labels(BookingState.CONFIRMED).inc()
+            metrics.BOOKING_TO_CONFIRMED_SECONDS.observe(max(0.0, (timezone.now() - booking.updated_at).total_seconds()))
             return Outcome(Status.CONFIRMED, booking_id, tables=tuple(sorted(tables)), strategy=RESEAT,
                            extra={"moved": sorted(plan.moves)})
         except (PlanStale, AllocationConflict, VersionConflict) as exc:
-            rows.append((RESEAT, AttemptResult.CONFLICT, f"re-seat went stale: {exc}", {}))
+            stale = (RESEAT, AttemptResult.CONFLICT, f"re-seat went stale: {exc}", {})
+            tries = BookingAssignmentAttempt.objects.filter(
+                booking_id=booking_id, strategy=RESEAT, result=AttemptResult.CONFLICT
+            ).count()
+            if tries + 1 < RESEAT_STALE_TRIES:
+                with transaction.atomic():
+                    attempts_record(booking_id=booking_id, attempt_no=attempt_no, rows=[*rows, stale],
+                                    correlation_id=correlation_id)
+                    Booking.objects.filter(pk=booking_id, state=BookingState.ASSIGNMENT_PENDING).update(
+                        due_at=timezone.now()
+                    )
+                return Outcome(Status.RETRY_SCHEDULED, booking_id, reason="re-seat went stale", delay_ms=0)
+            rows.append(stale)
     else:
         rows.append((RESEAT, AttemptResult.NO_PLAN, "no re-arrangement of later bookings seats it", {}))
-    reason = next((r[2] for r in rows if r[1] == AttemptResult.NO_PLAN and r[0] not in (RESEAT,)), "no free plan")
+    reason = next((r[2] for r in rows if r[1] == AttemptResult.NO_PLAN and r[0] != RESEAT), "no free plan")
     reason = f"{reason} after {attempt_no} attempt(s)"
     try:
         booking_send_to_review(booking=booking, reason=reason, actor=COORDINATOR, correlation_id=correlation_id,

@@ -22,7 +22,9 @@ ASSIGNMENT_OUTCOMES = Counter(
     "maitre_assignment_outcomes_total", "Outcome of each strategy's proposal per attempt.", ["strategy", "result"]
 )
 BOOKINGS_FINISHED = Counter("maitre_bookings_finished_total", "Bookings leaving the pipeline, by final state.", ["state"])
-BREAKER_STATE = Gauge("maitre_circuit_breaker_open", "1 when the assignment circuit breaker is open.", ["breaker"])
+BREAKER_STATE = Gauge(
+    "maitre_circuit_breaker_open", "1 when the assignment circuit breaker is open.", ["breaker"], multiprocess_mode="livemax"
+)
 QUEUE_LATENCY_SECONDS = Histogram(
     "maitre_queue_latency_seconds", "From a message being enqueued to a worker starting it.", ["actor"],
     buckets=_MS_BUCKETS,
@@ -76,3 +78,92 @@ class ManualReviewCollector:
         yield family
         yield due
         yield oldest
+
+
+# Events out: the outbox relay and its consumers (e-mail, webhooks). ------------------------------------
+OUTBOX_EVENTS_PUBLISHED = Counter("maitre_outbox_events_published_total", "Outbox events relayed to the streams.")
+OUTBOX_RELAY_LAG_SECONDS = Histogram(
+    "maitre_outbox_relay_lag_seconds", "From an event being written to it being relayed.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
+)
+DELIVERIES = Counter(
+    "maitre_event_deliveries_total", "Delivery tries by consumer (email, webhook) and result.", ["consumer", "result"]
+)
+WEBHOOK_DELIVERY_SECONDS = Histogram(
+    "maitre_webhook_delivery_seconds", "From an event being written to its webhook being accepted.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0),
+)
+SCHEDULER_RUNS = Counter("maitre_scheduler_job_runs_total", "Periodic jobs sent by the scheduler.", ["job"])
+SCHEDULER_LEADER = Gauge(
+    "maitre_scheduler_leader", "1 while a live scheduler holds the scheduler lock and runs the jobs.",
+    multiprocess_mode="livemax",
+)
+OPTIMIZER_RUNS = Counter("maitre_optimizer_runs_total", "Scheduled optimizer runs by outcome.", ["outcome"])
+OPTIMIZER_GAIN = Gauge(
+    "maitre_optimizer_last_gain_ratio", "Score gain the last optimizer run found, per restaurant.", ["restaurant"],
+    multiprocess_mode="mostrecent",
+)
+
+
+class BacklogCollector:
+    """Events waiting, counted at scrape time from Postgres: unpublished outbox events and the age of the
+    oldest, and pending / given-up deliveries per consumer. (Due bookings: ManualReviewCollector.)"""
+
+    NAMES = (
+        ("maitre_outbox_unpublished_events", "Outbox events not relayed yet."),
+        ("maitre_outbox_oldest_unpublished_age_seconds", "Age of the oldest outbox event not relayed yet."),
+    )
+    DELIVERY_NAMES = (
+        ("maitre_event_deliveries_pending", "Deliveries waiting for a (next) try, by consumer."),
+        ("maitre_event_deliveries_failed", "Deliveries given up, by consumer (the admin can redeliver them)."),
+        ("maitre_event_deliveries_oldest_pending_age_seconds", "Age of the oldest pending delivery, by consumer."),
+    )
+
+    def describe(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        for name, doc in self.NAMES:
+            yield GaugeMetricFamily(name, doc)
+        for name, doc in self.DELIVERY_NAMES:
+            yield GaugeMetricFamily(name, doc, labels=["consumer"])
+
+    def collect(self):
+        try:
+            families = self._families()
+        except Exception:  # a scrape must not fail because the database is away
+            return
+        yield from families
+
+    def _families(self):
+        from django.db.models import Count, Min
+        from django.utils import timezone
+        from prometheus_client.core import GaugeMetricFamily
+
+        from assignments.models import DeliveryStatus, EmailDelivery, OutboxEvent
+
+        now = timezone.now()
+
+        def age(oldest):
+            return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+
+        outbox = OutboxEvent.objects.filter(published_at__isnull=True).aggregate(n=Count("pk"), oldest=Min("created_at"))
+        values = [outbox["n"], age(outbox["oldest"])]
+        families = []
+        for (name, doc), value in zip(self.NAMES, values):
+            family = GaugeMetricFamily(name, doc)
+            family.add_metric([], value)
+            families.append(family)
+        consumers = {"email": EmailDelivery}
+        try:
+            from webhooks.models import WebhookDelivery
+
+            consumers["webhook"] = WebhookDelivery
+        except ImportError:
+            pass
+        delivery_families = [GaugeMetricFamily(name, doc, labels=["consumer"]) for name, doc in self.DELIVERY_NAMES]
+        for consumer, model in consumers.items():
+            pending = model.objects.filter(status=DeliveryStatus.PENDING).aggregate(n=Count("pk"), oldest=Min("created_at"))
+            failed = model.objects.filter(status=DeliveryStatus.FAILED).count()
+            for family, value in zip(delivery_families, (pending["n"], failed, age(pending["oldest"]))):
+                family.add_metric([consumer], value)
+        return families + delivery_families

@@ -22,8 +22,21 @@ def sweep_once() -> int:
     days = due_restaurant_days()
     for restaurant_id, service_date in days:
         metrics.SWEEPS.inc()
-        assign_due(restaurant_id=restaurant_id, service_date=service_date)
+        try:
+            assign_due(restaurant_id=restaurant_id, service_date=service_date)
+        except Exception:  # one day's trouble must not stall the others; it is due again next sweep
+            logger.exception("sweep of restaurant %s day %s failed", restaurant_id, service_date)
+            _close_connection()
     return len(days)
+
+
+def _close_connection() -> None:
+    from django.db import connection
+
+    try:
+        connection.close()
+    except Exception:
+        pass
 
 
 class Sweeper(threading.Thread):
@@ -39,12 +52,7 @@ class Sweeper(threading.Thread):
                 sweep_once()
             except Exception:  # the database may be away; the next sweep tries again
                 logger.exception("sweep failed")
-                try:
-                    from django.db import connection
-
-                    connection.close()
-                except Exception:
-                    pass
+                _close_connection()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop_event.set()

@@ -30,9 +30,9 @@ def assign_due(restaurant_id: int, service_date: str | None = None) -> None:
     decide(restaurant_id=restaurant_id, service_date=date.fromisoformat(service_date) if service_date else None)
 
 
-@cron("* * * * *")  # a safety net; `manage.py relay_outbox --loop` relays continuously
 @dramatiq.actor(queue_name="events", max_retries=10, time_limit=60_000)
 def relay_outbox(batch_size: int = 500) -> None:
+    """On demand; the scheduler relays every few seconds through assignments.jobs.relay_outbox_periodic."""
     from assignments.services.outbox import outbox_relay
 
     while outbox_relay(batch_size=batch_size) == batch_size:
@@ -41,9 +41,12 @@ def relay_outbox(batch_size: int = 500) -> None:
 
 @dramatiq.actor(queue_name="events", max_retries=5)
 def notify_booking_event(event_id: int) -> None:
-    from assignments.services.notifications import notification_send_for_event
+    """Kept for messages queued before e-mails had their own delivery rows: sends that delivery, once."""
+    from assignments.models import EmailDelivery
+    from assignments.services.outbox import email_delivery_send
 
-    notification_send_for_event(event_id=event_id)
+    for pk in EmailDelivery.objects.filter(event_id=event_id).values_list("pk", flat=True):
+        email_delivery_send(delivery_id=pk)
 
 
 @cron("* * * * *")

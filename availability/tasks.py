@@ -1,13 +1,14 @@
 """Thin actors of the availability app."""
 
 import dramatiq
-from dramatiq_crontab import cron
+from django.conf import settings
+from dramatiq_crontab import interval
 
 from assignments.services.holds import holds_sweep_expired
 
 
-@cron("* * * * *")
+@interval(seconds=settings.MAITRE_EVENTS["SCHEDULE_SECONDS"]["sweep_holds"])
 @dramatiq.actor(max_retries=0, time_limit=60_000)
 def sweep_expired_holds() -> None:
-    """Every minute (one scheduler runs, under dramatiq-crontab's Redis lock): drop expired holds."""
+    """Every 30 s by default (one `manage.py scheduler` runs the schedule): drop expired holds."""
     holds_sweep_expired()

@@ -50,6 +50,22 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _rollout_switches(request):
+    """The rollout switches as their migration seeds them. A transactional test ends with a flush, which deletes
+    them, so every later test would run the legacy assigner: put back any that is missing."""
+    if not (request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)):
+        return
+    import importlib
+
+    from waffle.models import Switch
+
+    request.getfixturevalue("_django_db_helper")
+    seeded = importlib.import_module("assignments.migrations.0003_rollout_switches").SWITCHES
+    for name, (active, note) in seeded.items():
+        Switch.objects.get_or_create(name=name, defaults={"active": active, "note": note})
+
+
 @pytest.fixture
 def restaurant(db):
     from tests.factories import FloorFactory

@@ -1,18 +1,30 @@
-"""The rollout switches: the v3 pipeline on, shadow mode and the kill switch off."""
+"""The rollout switches, created in the state MAITRE_ROLLOUT_INITIAL_MODE names (docs/operations/rollout.md):
+`shadow` in production (the legacy assigner confirms, the engine's choice is recorded beside it, until the
+shadow_report figures say to turn it on), `engine` in development, tests and the demo. Only a fresh install
+runs this; an existing one keeps its switches as they are."""
 
+from django.conf import settings
 from django.db import migrations
 
-SWITCHES = {
-    "assignment_pipeline_v3": (True, "Gates the event-driven assignment pipeline; off means the legacy first-fit assigner."),
-    "assignment_shadow_mode": (False, "Legacy assigner confirms; the new engine's choice is recorded as 'shadow' attempts."),
-    "assignment_kill_switch": (False, "Diverts at once to the legacy assigner, whatever the other switches say."),
+INITIAL = {  # mode -> (pipeline_v3, shadow_mode); the kill switch always starts off
+    "shadow": (False, True),
+    "engine": (True, False),
+    "legacy": (False, False),
+}
+
+SWITCHES = {  # name -> note
+    "assignment_pipeline_v3": "Gates the event-driven assignment pipeline; off means the legacy first-fit assigner.",
+    "assignment_shadow_mode": "Legacy assigner confirms; the new engine's choice is recorded as 'shadow' attempts.",
+    "assignment_kill_switch": "Diverts at once to the legacy assigner, whatever the other switches say.",
 }
 
 
 def create(apps, schema_editor):
     Switch = apps.get_model("waffle", "Switch")
-    for name, (active, note) in SWITCHES.items():
-        Switch.objects.get_or_create(name=name, defaults={"active": active, "note": note})
+    pipeline_v3, shadow = INITIAL[getattr(settings, "MAITRE_ROLLOUT_INITIAL_MODE", "engine")]
+    initial = {"assignment_pipeline_v3": pipeline_v3, "assignment_shadow_mode": shadow, "assignment_kill_switch": False}
+    for name, note in SWITCHES.items():
+        Switch.objects.get_or_create(name=name, defaults={"active": initial[name], "note": note})
 
 
 def remove(apps, schema_editor):

@@ -1,8 +1,8 @@
-from .allocations import Hold, TableAllocation
+from .allocations import Hold, TableAllocation, TableBlock
 from .bookings import Booking, BookingState
 from .floor import Restaurant, Table, TableAdjacency, Zone
 from .history import AttemptResult, BookingAssignmentAttempt, BookingStateHistory
-from .outbox import OutboxEvent
+from .outbox import DeliveryState, DeliveryStatus, EmailDelivery, OutboxEvent
 from .review import ReviewBooking
 
 __all__ = [
@@ -11,6 +11,9 @@ __all__ = [
     "BookingAssignmentAttempt",
     "BookingState",
     "BookingStateHistory",
+    "DeliveryState",
+    "DeliveryStatus",
+    "EmailDelivery",
     "Hold",
     "OutboxEvent",
     "Restaurant",
@@ -18,5 +21,6 @@ __all__ = [
     "Table",
     "TableAdjacency",
     "TableAllocation",
+    "TableBlock",
     "Zone",
 ]

@@ -1,17 +1,28 @@
-"""The outbox relay: publishes unpublished events to Redis (one stream per restaurant) and marks them
-published. At least once: an event is marked only after its publish succeeded, so a crash in between
-publishes it again; consumers de-duplicate by event id."""
+"""The outbox relay: publishes unpublished events to Redis (one stream per restaurant), hands each event
+to its consumers (e-mail, webhooks) as delivery rows, and marks it published, all in one transaction.
+
+At least once: an event is marked only after its publish succeeded, so a crash in between publishes it
+again (stream consumers de-duplicate by event id). A consumer's delivery row is written in the same
+transaction as the mark, so no consumer can miss an event; each delivery is then retried on its own
+(exponential backoff with jitter) until it succeeds or is given up, and one consumer's failure never
+blocks another's.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import random
+from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from assignments.models import OutboxEvent
+from assignments import metrics
+from assignments.models import DeliveryState, DeliveryStatus, EmailDelivery, OutboxEvent
 
 logger = logging.getLogger("maitre.outbox")
 NOTIFY_EVENTS = ("booking.confirmed", "booking.manual_review")
@@ -34,9 +45,18 @@ def outbox_relay(*, batch_size: int = 500, publish=None) -> int:
         if not events:
             return 0
         publish(events)
-        OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(published_at=timezone.now())
-    _dispatch_notifications(events)
+        now = timezone.now()
+        OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(published_at=now)
+        for consumer in _consumers():
+            consumer(events=events)
+    for e in events:
+        metrics.OUTBOX_RELAY_LAG_SECONDS.observe(max(0.0, (now - e.created_at).total_seconds()))
+    metrics.OUTBOX_EVENTS_PUBLISHED.inc(len(events))
     return len(events)
+
+
+def _consumers():
+    return [email_deliveries_create, *(import_string(path) for path in settings.MAITRE_EVENTS["CONSUMERS"])]
 
 
 def _publish(events: list[OutboxEvent]) -> None:
@@ -57,11 +77,102 @@ def _publish(events: list[OutboxEvent]) -> None:
     pipe.execute()
 
 
-def _dispatch_notifications(events: list[OutboxEvent]) -> None:
-    wanted = [e.pk for e in events if e.event_type in NOTIFY_EVENTS]
+# Delivery state shared by every consumer -------------------------------------------------------------
+
+def delivery_backoff_seconds(*, attempts: int) -> float:
+    """Exponential backoff with jitter: base * 2^(attempts-1), capped, then scaled by a random 50-100%
+    so that many deliveries failing together do not retry together."""
+    conf = settings.MAITRE_EVENTS
+    delay = min(conf["DELIVERY_MAX_DELAY_SECONDS"], conf["DELIVERY_BASE_DELAY_SECONDS"] * 2 ** max(0, attempts - 1))
+    return delay * random.uniform(0.5, 1.0)
+
+
+def delivery_record_success(*, delivery: DeliveryState, **fields) -> None:
+    delivery.attempts += 1
+    delivery.status = DeliveryStatus.DELIVERED
+    delivery.delivered_at = timezone.now()
+    delivery.last_error = ""
+    for k, v in fields.items():
+        setattr(delivery, k, v)
+    delivery.save()
+
+
+def delivery_record_failure(*, delivery: DeliveryState, error: str, **fields) -> None:
+    """One more failed try: due again after a backoff, or given up once the event is older than the
+    configured limit (it then stays visible in the admin, where staff can redeliver it)."""
+    now = timezone.now()
+    delivery.attempts += 1
+    delivery.last_error = error[:2000]
+    for k, v in fields.items():
+        setattr(delivery, k, v)
+    give_up = timedelta(seconds=settings.MAITRE_EVENTS["DELIVERY_GIVE_UP_SECONDS"])
+    if now - delivery.created_at >= give_up:
+        delivery.status = DeliveryStatus.FAILED
+    else:
+        delivery.next_attempt_at = now + timedelta(seconds=delivery_backoff_seconds(attempts=delivery.attempts))
+    delivery.save()
+
+
+def delivery_claim(model: type[DeliveryState], *, delivery_id: int, related: Iterable[str] = ()) -> DeliveryState | None:
+    """Lock one pending delivery for the caller's transaction (skipping one that another worker holds)."""
+    qs = model.objects.select_related(*related).filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+    qs = qs.select_for_update(skip_locked=True, of=("self",)) if connection.vendor == "postgresql" else qs
+    return qs.first()
+
+
+def deliveries_due(model: type[DeliveryState], *, limit: int = 500) -> list[int]:
+    return list(
+        model.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+    )
+
+
+def delivery_redeliver(*, delivery: DeliveryState) -> None:
+    """Staff asked for another try: pending and due now, whatever happened before."""
+    delivery.status = DeliveryStatus.PENDING
+    delivery.next_attempt_at = timezone.now()
+    delivery.save(update_fields=["status", "next_attempt_at", "updated_at"])
+
+
+# The e-mail consumer ----------------------------------------------------------------------------------
+
+def email_deliveries_create(*, events: list[OutboxEvent]) -> None:
+    wanted = [e for e in events if e.event_type in NOTIFY_EVENTS]
     if not wanted:
         return
-    from assignments.tasks import notify_booking_event
+    now = timezone.now()
+    created = EmailDelivery.objects.bulk_create([EmailDelivery(event=e, next_attempt_at=now) for e in wanted])
+    ids = [d.pk for d in created]
 
-    for pk in wanted:
-        notify_booking_event.send(event_id=pk)
+    def wake():
+        from assignments.jobs import send_email_delivery
+
+        for pk in ids:
+            send_email_delivery.send(delivery_id=pk)
+
+    transaction.on_commit(wake)
+
+
+def email_delivery_send(*, delivery_id: int) -> bool:
+    """Send one e-mail delivery if it is still pending; True when it went out (or needed no mail)."""
+    from assignments.services.notifications import notification_send_for_event
+
+    with transaction.atomic():
+        delivery = delivery_claim(EmailDelivery, delivery_id=delivery_id)
+        if delivery is None:
+            return False
+        try:
+            notification_send_for_event(event_id=delivery.event_id)
+        except Exception as exc:  # the mail server's failure is this delivery's, to retry
+            logger.warning("e-mail delivery %s failed: %s", delivery_id, exc)
+            delivery_record_failure(delivery=delivery, error=f"{type(exc).__name__}: {exc}")
+            metrics.DELIVERIES.labels("email", "failed").inc()
+            return False
+        delivery_record_success(delivery=delivery)
+        metrics.DELIVERIES.labels("email", "delivered").inc()
+        return True
+
+
+def email_deliveries_send_due(*, limit: int = 500) -> int:
+    """The safety net: every e-mail delivery that is due (lost wake-up, retry after a failure)."""
+    return sum(email_delivery_send(delivery_id=pk) for pk in deliveries_due(EmailDelivery, limit=limit))

@@ -8,6 +8,7 @@ import logging
 import uuid
 from datetime import date
 
+from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
@@ -28,12 +29,18 @@ def pipeline_wake(*, restaurant_id: int, service_date: date | None) -> None:
     raises: a broker that cannot be reached costs a short delay (the sweep), never the booking."""
 
     def send() -> None:
+        from assignments.resilience import redis_failed, redis_usable
         from assignments.tasks import assign_due
 
+        if settings.REDIS_URL and not redis_usable():  # Redis was away a moment ago: the sweep will do
+            metrics.WAKEUPS.labels("skipped").inc()
+            return
         try:
             assign_due.send(restaurant_id, service_date.isoformat() if service_date else None)
         except Exception as exc:  # the broker is away: the booking is due in Postgres all the same
             metrics.WAKEUPS.labels("failed").inc()
+            if settings.REDIS_URL:
+                redis_failed()
             logger.warning("wake-up for restaurant %s day %s not sent: %s", restaurant_id, service_date, exc)
         else:
             metrics.WAKEUPS.labels("sent").inc()

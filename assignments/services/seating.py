@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Min
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Max
 
 from assignments import lifecycle, metrics
 from assignments.lifecycle import SYSTEM, Actor, Change
@@ -25,6 +25,7 @@ from assignments.models import (
     TableAllocation,
 )
 from assignments.services.allocations import (
+    DEADLOCK_DETECTED,
     AllocationConflict,
     _floor_changed_on_commit,
     _is_exclusion_violation,
@@ -240,21 +241,29 @@ def _now():
 
 
 def _allocate_all(seats: Sequence[Seat]) -> tuple[list[Seat], list[Seat]]:
-    """One INSERT for every seat's allocations; if the exclusion constraint refuses it (someone outside the
-    batch took a table), seat by seat in savepoints so that only the losers are left out."""
+    """One INSERT for every seat's allocations, in one table order (as every writer inserts, against lock-order
+    deadlocks); if the exclusion constraint refuses it or a deadlock victimises it (someone outside the batch
+    took a table, or an expired hold not yet swept is in the way), seat by seat in savepoints (each purging
+    expired holds first) so that only the losers are left out."""
     if not seats:
         return [], []
-    rows = [
-        TableAllocation(restaurant_id=s.booking.restaurant_id, table=t, booking=s.booking, start_at=s.window[0],
-                        end_at=s.window[1])
-        for s in seats for t in sorted(s.tables, key=lambda t: t.pk)
-    ]
+    rows = sorted(
+        (
+            TableAllocation(restaurant_id=s.booking.restaurant_id, table=t, booking=s.booking, start_at=s.window[0],
+                            end_at=s.window[1])
+            for s in seats for t in s.tables
+        ),
+        key=lambda a: (a.table.pk, a.start_at),
+    )
     if connection.vendor == "postgresql":
         try:
             with transaction.atomic():
                 TableAllocation.objects.bulk_create(rows)
         except IntegrityError as exc:
             if not _is_exclusion_violation(exc):
+                raise
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != DEADLOCK_DETECTED:
                 raise
         else:
             _announce(seats)
@@ -275,8 +284,3 @@ def _announce(seats: Sequence[Seat]) -> None:
     start = min(s.window[0] for s in seats)
     end = max(s.window[1] for s in seats)
     _floor_changed_on_commit(seats[0].booking.restaurant_id, start, end)
-
-
-def allocation_span(*, booking_ids: Sequence[int]) -> tuple[datetime | None, datetime | None]:
-    span = TableAllocation.objects.filter(booking_id__in=list(booking_ids)).aggregate(s=Min("start_at"), e=Max("end_at"))
-    return span["s"], span["e"]

@@ -7,6 +7,11 @@ in-process lock and Dramatiq's stub broker. Postgres + Redis is the production a
 from pathlib import Path
 
 import environ
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+# Redis is for speed: one try per command, so that a Redis that is away costs one short timeout, not several.
+NO_RETRY = Retry(NoBackoff(), 0)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -33,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, not a CDN (issue 16)
     "django_fsm",
     "waffle",
     "django_dramatiq",
@@ -40,11 +46,13 @@ INSTALLED_APPS = [
     "assignments",
     "availability",
     "optimization",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -102,6 +110,7 @@ if REDIS_URL:
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": 0.5,
                 "SOCKET_TIMEOUT": 0.5,
+                "CONNECTION_POOL_KWARGS": {"retry": NO_RETRY},
             },
             "KEY_PREFIX": "maitre",
         }
@@ -115,7 +124,9 @@ else:
 DRAMATIQ_BROKER = {
     "BROKER": "dramatiq.brokers.redis.RedisBroker" if REDIS_URL else "dramatiq.brokers.stub.StubBroker",
     # Timeouts: a wake-up that cannot be sent must fail fast (the booking is due in Postgres anyway).
-    "OPTIONS": {"url": REDIS_URL, "socket_timeout": 2, "socket_connect_timeout": 1} if REDIS_URL else {},
+    # No client-side retries either: redis-py's default would multiply the timeout.
+    "OPTIONS": {"url": REDIS_URL, "socket_timeout": 0.5, "socket_connect_timeout": 0.5, "retry": NO_RETRY}
+    if REDIS_URL else {},
     "MIDDLEWARE": [
         "dramatiq.middleware.AgeLimit",
         "dramatiq.middleware.TimeLimit",
@@ -123,9 +134,10 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.Retries",
         "dramatiq.middleware.CurrentMessage",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
+        "config.metrics.ProcessMetricsMiddleware",
     ],
 }
-DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
+DRAMATIQ_AUTODISCOVER_MODULES = ["tasks", "jobs"]
 # One scheduler (`manage.py crontab`) at a time, under a Redis lock.
 DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL or None}
 
@@ -141,8 +153,17 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# -- static files (issue 16) ---------------------------------------------------------------------------
+# The app serves its own static files with WhiteNoise (middleware above), also with DEBUG off: deploy
+# steps run `manage.py collectstatic` into STATIC_ROOT. Production uses the compressed, hashed storage
+# (config/settings/prod.py); here the plain storage, so a missing collectstatic never breaks dev or tests.
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {
@@ -160,6 +181,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Seats restaurant bookings: bookings, assignment processing, holds and availability.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 EMAIL_BACKEND = env.str(
@@ -177,10 +201,11 @@ WAFFLE_SWITCH_DEFAULT = False
 MAITRE = {
     "LOCK_TTL_SECONDS": env.float("MAITRE_LOCK_TTL_SECONDS", default=10.0),
     "LOCK_ACQUIRE_TIMEOUT_SECONDS": env.float("MAITRE_LOCK_ACQUIRE_TIMEOUT_SECONDS", default=0.05),
-    "RATE_LIMIT_PER_RESTAURANT": env.int("MAITRE_RATE_LIMIT_PER_RESTAURANT", default=2000),
+    # Pipeline transactions (batches of up to BATCH_SIZE bookings) per restaurant per second.
+    "RATE_LIMIT_PER_RESTAURANT": env.int("MAITRE_RATE_LIMIT_PER_RESTAURANT", default=200),
     "RATE_LIMIT_WINDOW_MS": env.int("MAITRE_RATE_LIMIT_WINDOW_MS", default=1000),
     "BREAKER_FAIL_MAX": env.int("MAITRE_BREAKER_FAIL_MAX", default=5),
-    "BREAKER_RESET_SECONDS": env.float("MAITRE_BREAKER_RESET_SECONDS", default=30.0),
+    "BREAKER_RESET_SECONDS": env.float("MAITRE_BREAKER_RESET_SECONDS", default=10.0),
     "RETRY_BASE_DELAY_MS": env.int("MAITRE_RETRY_BASE_DELAY_MS", default=500),
     "RETRY_MAX_DELAY_MS": env.int("MAITRE_RETRY_MAX_DELAY_MS", default=60_000),
     "STUCK_PENDING_SECONDS": env.int("MAITRE_STUCK_PENDING_SECONDS", default=300),
@@ -207,3 +232,101 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
     "loggers": {"maitre": {"level": env.str("MAITRE_LOG_LEVEL", default="WARNING"), "propagate": True}},
 }
+
+# ---- API hardening (issue 10): tenancy, limits, body size, throttles, admin lock-out, docs offline --------
+INSTALLED_APPS += ["tenancy", "axes"]
+# JSON errors and the 413 for every /api/ response, before anything reads the body.
+MIDDLEWARE.insert(1, "assignments.api.middleware.ApiErrorMiddleware")
+# django-axes last: it locks out an admin login after AXES_FAILURE_LIMIT wrong passwords.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+
+# A request body larger than this is answered 413 (the API takes small JSON documents).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAITRE_MAX_BODY_BYTES", default=64 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["assignments.api.parsers.LimitedJSONParser"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "assignments.api.throttling.ClientBurstThrottle",
+    "assignments.api.throttling.ClientSustainedThrottle",
+]
+# Per client (user) and per scope (a view's throttle_scope); "api.*" is the fallback for views without one.
+# MAITRE_THROTTLE_RATES="bookings.burst=5/s,holds.sustained=100/min" overrides single rates.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "api.burst": "20/s",
+    "api.sustained": "1200/min",
+    "bookings.burst": "10/s",
+    "bookings.sustained": "300/min",
+    "holds.burst": "10/s",
+    "holds.sustained": "300/min",
+    "availability.burst": "30/s",
+    "availability.sustained": "1800/min",
+    "stream.burst": "2/s",
+    "stream.sustained": "60/min",
+    **env.dict("MAITRE_THROTTLE_RATES", default={}),
+}
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
+# ?format=... is not part of the API: an unknown one would answer an undocumented 404.
+REST_FRAMEWORK["URL_FORMAT_OVERRIDE"] = None
+
+SPECTACULAR_SETTINGS.update({
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+})
+
+MAITRE_API = {
+    # Bookings: how far back (a platform's clock may lag) and ahead a start time may be. Per-restaurant
+    # values on the Restaurant (booking_past_grace_minutes, booking_horizon_days) win when set.
+    "BOOKING_PAST_GRACE_MINUTES": env.int("MAITRE_BOOKING_PAST_GRACE_MINUTES", default=15),
+    "BOOKING_HORIZON_DAYS": env.int("MAITRE_BOOKING_HORIZON_DAYS", default=365),
+    # Holds: live holds one client may have at once (all restaurants).
+    "HOLDS_MAX_LIVE_PER_CLIENT": env.int("MAITRE_HOLDS_MAX_LIVE_PER_CLIENT", default=10),
+    # Server-Sent Events: open streams per client, and the longest one may last.
+    "STREAMS_MAX_PER_CLIENT": env.int("MAITRE_STREAMS_MAX_PER_CLIENT", default=3),
+    "STREAM_MAX_SECONDS": env.float("MAITRE_STREAM_MAX_SECONDS", default=300.0),
+    # /metrics and /api/schema/ + /api/docs/: open (dev), or only with this bearer token / from these IPs.
+    "METRICS_PUBLIC": env.bool("MAITRE_METRICS_PUBLIC", default=True),
+    "METRICS_TOKEN": env.str("MAITRE_METRICS_TOKEN", default=""),
+    "METRICS_ALLOWED_IPS": env.list("MAITRE_METRICS_ALLOWED_IPS", default=[]),
+    "DOCS_PUBLIC": env.bool("MAITRE_DOCS_PUBLIC", default=True),
+}
+
+# --- Running it as deployed (issue 12): events out, the scheduler, metrics from every process. -----------
+MAITRE_EVENTS = {
+    # Where the relay hands each event besides the Redis streams and e-mail (each makes delivery rows).
+    "CONSUMERS": ["webhooks.services.webhook_deliveries_create"],
+    # Failed deliveries: due again after base * 2^(tries-1) s (capped, with jitter); given up (and shown in
+    # the admin, where staff can redeliver) once the event is older than GIVE_UP.
+    "DELIVERY_BASE_DELAY_SECONDS": env.float("MAITRE_DELIVERY_BASE_DELAY_SECONDS", default=5.0),
+    "DELIVERY_MAX_DELAY_SECONDS": env.float("MAITRE_DELIVERY_MAX_DELAY_SECONDS", default=3600.0),
+    "DELIVERY_GIVE_UP_SECONDS": env.float("MAITRE_DELIVERY_GIVE_UP_SECONDS", default=3 * 24 * 3600.0),
+    "WEBHOOK_TIMEOUT_SECONDS": env.float("MAITRE_WEBHOOK_TIMEOUT_SECONDS", default=5.0),
+    # API clients may not subscribe loopback/private addresses (the admin may); dev and tests allow them.
+    "WEBHOOK_ALLOW_PRIVATE_HOSTS": env.bool("MAITRE_WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False),
+    # How often `manage.py scheduler` sends each periodic job (seconds).
+    "SCHEDULE_SECONDS": {
+        "relay_outbox": env.float("MAITRE_SCHEDULE_RELAY_SECONDS", default=2.0),
+        "deliveries": env.float("MAITRE_SCHEDULE_DELIVERIES_SECONDS", default=5.0),
+        "sweep_holds": env.float("MAITRE_SCHEDULE_SWEEP_HOLDS_SECONDS", default=30.0),
+        "optimizer": env.float("MAITRE_SCHEDULE_OPTIMIZER_SECONDS", default=60.0),  # checks which slots are due
+    },
+    # The scheduler's Redis lock: one scheduler runs the jobs; another takes over within LOCK_TTL.
+    "SCHEDULER_LOCK_TTL_SECONDS": env.float("MAITRE_SCHEDULER_LOCK_TTL_SECONDS", default=10.0),
+}
+# The rollout state a fresh install starts in (assignments migration 0003; docs/operations/rollout.md):
+# shadow (legacy confirms, the engine is recorded beside it), engine, or legacy. dev/test settings: engine.
+MAITRE_ROLLOUT_INITIAL_MODE = env.str("MAITRE_ROLLOUT_INITIAL_MODE", default="shadow")
+# EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend writes each message under this folder.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+# prometheus_client multiprocess mode: every process (gunicorn workers, dramatiq workers, the scheduler)
+# writes its samples under this directory and the web's /metrics adds them up. Empty: one process only.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")

@@ -10,6 +10,7 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MAITRE = {**MAITRE, "RETRY_BASE_DELAY_MS": 10, "RETRY_MAX_DELAY_MS": 50}
+MAITRE_ROLLOUT_INITIAL_MODE = "engine"  # tests run the engine unless they set the switches
 
 if not IS_POSTGRES:  # noqa: F405
     # A file (not shared-cache memory) so that worker threads in tests get real SQLite locking.

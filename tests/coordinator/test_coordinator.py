@@ -556,19 +556,21 @@ def test_reseat_solves_run_after_the_day_is_let_go_with_the_booking_leased(resta
     once the restaurant day's locks are released, while the booking is leased by a later due time."""
     import optimization.services as optimizer
 
+    flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)  # a flushed db has no switches
     restaurant.max_assignment_attempts = 1
     restaurant.save()
-    assert run(submitted(restaurant, party_size=7)).status == Status.CONFIRMED  # M2+M3, nothing can move
+    first = run(submitted(restaurant, party_size=7))
+    assert first.status == Status.CONFIRMED, first  # M2+M3, nothing can move
     seven = submitted(restaurant, party_size=7)
     real_compute = optimizer.reseat_compute
     seen = {}
 
     def compute_while_looking(**kwargs):
         def other_worker():
-            seen["day_free"] = coordinator._db_lock(restaurant.pk, seven.service_date)
-            if seen["day_free"]:
-                coordinator._db_unlock(restaurant.pk, seven.service_date)
-            connection.close()
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_try_advisory_lock(%s, %s)", coordinator._lock_key(restaurant.pk, seven.service_date))
+                seen["day_free"] = cur.fetchone()[0]
+            connection.close()  # and its lock with it
 
         t = threading.Thread(target=other_worker)
         t.start()
@@ -583,3 +585,58 @@ def test_reseat_solves_run_after_the_day_is_let_go_with_the_booking_leased(resta
     assert outcome.status == Status.MANUAL_REVIEW
     fresh = Booking.objects.get(pk=seven.pk)
     assert fresh.state == BookingState.MANUAL_REVIEW and fresh.assignment_attempts == 1 and fresh.due_at is None
+
+
+@pytest.mark.django_db
+def test_a_booking_moved_to_another_day_lets_go_of_its_old_tables(restaurant):
+    from assignments.services.bookings import booking_modify
+
+    booking = submitted(restaurant, party_size=2)
+    assert run(booking).status == Status.CONFIRMED
+    booking.refresh_from_db()
+    booking_modify(booking=booking, start_at=booking.start_at + timedelta(days=2))
+    booking.refresh_from_db()
+
+    outcome = run(booking)
+
+    assert outcome.status == Status.CONFIRMED
+    starts = set(TableAllocation.objects.filter(booking=booking).values_list("start_at", flat=True))
+    assert starts == {booking.start_at}  # nothing left behind on the old day
+
+
+@pytest.mark.django_db
+def test_tables_released_by_a_review_in_a_batch_serve_the_next_booking_of_that_batch(restaurant):
+    """Three pairs fill the three two-seat tables; one of them grows to forty (to review, its table released);
+    a new pair later in the same batch takes the released table instead of waiting."""
+    from assignments.services.bookings import booking_modify
+
+    pairs = [submitted(restaurant, party_size=2) for _ in range(3)]
+    coordinator.assign_due(restaurant_id=restaurant.pk, service_date=pairs[0].service_date)
+    grown = Booking.objects.get(pk=pairs[0].pk)
+    released = sorted(TableAllocation.objects.filter(booking=grown).values_list("table__label", flat=True))
+    booking_modify(booking=grown, party_size=40)
+    newcomer = submitted(restaurant, party_size=2)
+
+    outcomes = {o.booking_id: o for o in coordinator.assign_due(restaurant_id=restaurant.pk,
+                                                                 service_date=newcomer.service_date)}
+
+    assert outcomes[grown.pk].status == Status.MANUAL_REVIEW
+    assert outcomes[newcomer.pk].status == Status.CONFIRMED and list(outcomes[newcomer.pk].tables) == released
+
+
+@pytest.mark.django_db
+def test_capacity_protection_sends_to_review_at_once_with_its_reason(restaurant):
+    first = submitted(restaurant, party_size=2)
+    assert run(first).status == Status.CONFIRMED  # protection off (the default): M1
+    restaurant.scoring_weights = {"protection_load": 0.1, "protection_margin": 0.1, "protection_peak": 0.5}
+    restaurant.save(update_fields=["scoring_weights"])
+    booking = submitted(restaurant, party_size=1)
+
+    outcome = run(booking)
+
+    booking.refresh_from_db()
+    assert outcome.status == Status.MANUAL_REVIEW and booking.state == BookingState.MANUAL_REVIEW
+    assert outcome.reason.startswith("capacity protection: seating 1 on ")
+    assert booking.assignment_attempts == 1 and not TableAllocation.objects.filter(booking=booking).exists()
+    last = BookingStateHistory.objects.filter(booking=booking).order_by("-pk").first()
+    assert last.metadata["reason"] == outcome.reason

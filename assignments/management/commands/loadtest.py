@@ -13,14 +13,22 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
 
 from assignments import flags
 from assignments.benchmarking import replay_engine
+from assignments.management.base import (
+    MaitreCommand,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    scenario_from_file,
+)
+from assignments.management.progress import CommandProgress
 from assignments.management.summary import write_summary
 from assignments.models import Booking, BookingState
-from assignments.scenario import ScenarioError, load_scenario
 from assignments.services.bookings import booking_create
 from assignments.services.pipeline import booking_submit_for_assignment
 from assignments.services.scenarios import scenario_import
@@ -43,12 +51,26 @@ SELECT max(first) FROM (
 ) t
 """
 
+# Booking-to-confirmed: from the request's history row (steady rate) to the confirmation's history row.
 LATENCY_SQL = """
 SELECT EXTRACT(EPOCH FROM (c.created_at - r.created_at)) * 1000
 FROM booking_state_history r
 JOIN booking_state_history c ON c.booking_id = r.booking_id AND c.to_state = 'confirmed'
 JOIN assignments_booking b ON b.id = r.booking_id
 WHERE r.to_state = 'assignment_pending' AND b.restaurant_id = ANY(%s)
+"""
+
+# In a burst every booking was requested in one long transaction: the clock starts at its commit.
+BURST_LATENCY_SQL = """
+SELECT EXTRACT(EPOCH FROM (c.created_at - to_timestamp(%s))) * 1000
+FROM booking_state_history c JOIN assignments_booking b ON b.id = c.booking_id
+WHERE c.to_state = 'confirmed' AND b.restaurant_id = ANY(%s)
+"""
+
+# When the last booking reached its final state (confirmed or manual review), retries and re-seats included.
+FINAL_SQL = """
+SELECT max(h.created_at) FROM booking_state_history h JOIN assignments_booking b ON b.id = h.booking_id
+WHERE b.restaurant_id = ANY(%s) AND h.to_state IN ('confirmed', 'manual_review')
 """
 
 COVERS_SQL = "SELECT coalesce(sum(party_size), 0) FROM assignments_booking WHERE restaurant_id = ANY(%s) AND state = 'confirmed'"
@@ -105,7 +127,7 @@ COMMIT;
 """
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = (
         "Load test on PostgreSQL + Redis. Imports a scenario (optionally as several restaurants), starts K "
         "`manage.py worker` processes (the Procfile's worker), then either submits every booking at once (a "
@@ -117,30 +139,34 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="A scenario/v1 file.")
-        parser.add_argument("--workers", type=int, default=2, help="Worker processes (default: %(default)s).")
-        parser.add_argument("--threads", type=int, default=2, help="Consumer threads per worker (default: %(default)s).")
-        parser.add_argument("--concurrency", type=int, default=4, help="Threads creating bookings (default: %(default)s).")
-        parser.add_argument("--rate", type=float, default=None, help="Bookings per second (default: a burst).")
-        parser.add_argument("--copies", type=int, default=1, help="Restaurants to import the scenario as (default: 1).")
-        parser.add_argument("--timeout", type=float, default=300.0, help="Seconds to wait (default: %(default)s).")
-        parser.add_argument("--warmup", type=int, default=40, help="Warm-up bookings (default: %(default)s).")
-        parser.add_argument("--ceiling-seconds", type=float, default=8.0,
+        parser.add_argument("--workers", type=positive_int, default=2, help="Worker processes (default: %(default)s).")
+        parser.add_argument("--threads", type=positive_int, default=2, help="Consumer threads per worker (default: %(default)s).")
+        parser.add_argument("--concurrency", type=positive_int, default=4, help="Threads creating bookings (default: %(default)s).")
+        parser.add_argument("--rate", type=positive_float, default=None, help="Bookings per second (default: a burst).")
+        parser.add_argument("--copies", type=positive_int, default=1, help="Restaurants to import the scenario as (default: 1).")
+        parser.add_argument("--timeout", type=positive_float, default=300.0, help="Seconds to wait (default: %(default)s).")
+        parser.add_argument("--warmup", type=non_negative_int, default=40, help="Warm-up bookings (default: %(default)s).")
+        parser.add_argument("--ceiling-seconds", type=non_negative_float, default=8.0,
                             help="pgbench run of the bare-SQL write path; 0 skips it (default: %(default)s).")
+        parser.add_argument("--ceiling-dir", default=None,
+                            help="A folder with schema.sql and txn.sql for the ceiling (default: ../shared/pglimit "
+                                 "beside the project when it exists, else the built-in write path).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
-    def handle(self, *args, file, workers, threads, concurrency, rate, copies, timeout, warmup, ceiling_seconds,
-               json: bool, **options):
+    def handle(self, *args, json: bool, **options):
+        with CommandProgress(self, json=json) as progress:
+            self._progress = progress
+            self._handle(*args, json=json, **options)
+
+    def _handle(self, *args, file, workers, threads, concurrency, rate, copies, timeout, warmup, ceiling_seconds,
+                ceiling_dir, json: bool, **options):
         if not settings.IS_POSTGRES or not settings.REDIS_URL:
             raise CommandError("loadtest needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
-        if workers < 1 or copies < 1 or concurrency < 1 or (rate is not None and rate <= 0):
-            raise CommandError("--workers, --copies, --concurrency and --rate must be positive")
-        try:
-            scenario = load_scenario(file)
-        except (ScenarioError, OSError) as exc:
-            raise CommandError(f"{file}: {exc}") from exc
-        say = (lambda *a: None) if json else (lambda msg: self.stderr.write(msg))
+        scenario = scenario_from_file(file)
+        say = self._progress.phase
 
-        ceiling = self._ceiling(ceiling_seconds, say) if ceiling_seconds > 0 else None
+        schema, txn, source = self._ceiling_scripts(ceiling_dir)
+        ceiling = self._ceiling(ceiling_seconds, schema, txn, say) if ceiling_seconds > 0 else None
         restaurants = [scenario_import(scenario=scenario, replace=True, slug=f"loadtest-{i}") for i in range(copies)]
         restaurant_ids = [r.pk for r in restaurants]
         Booking.objects.filter(restaurant_id__in=restaurant_ids).delete()  # the test creates them itself
@@ -172,12 +198,14 @@ class Command(BaseCommand):
                 say(f"creating and submitting {len(requests)} bookings at {rate}/s")
                 wall_started = time.time()
                 started = time.monotonic()
-                errors = self._create(scenario, requests, concurrency, rate, submit=True)
+                self._create(scenario, requests, concurrency, rate, submit=True)
             else:
                 say(f"creating {len(requests)} bookings, then submitting them all in one commit")
-                errors = self._create(scenario, requests, concurrency, None, submit=False)
+                self._create(scenario, requests, concurrency, None, submit=False)
                 wall_started, started = self._submit_all(restaurant_ids)
+            say("waiting for every booking's decision", len(requests))
             drain_s = self._wait(restaurant_ids, started, timeout)
+            self._progress.finish()
         finally:
             for p in procs:
                 try:
@@ -195,8 +223,13 @@ class Command(BaseCommand):
             last_first_decision = cur.fetchone()[0]
             cur.execute(OVERLAPS_SQL, [restaurant_ids])
             overlaps = cur.fetchone()[0]
-            cur.execute(LATENCY_SQL, [restaurant_ids])
+            if rate:
+                cur.execute(LATENCY_SQL, [restaurant_ids])
+            else:
+                cur.execute(BURST_LATENCY_SQL, [wall_started, restaurant_ids])
             latencies = [float(row[0]) for row in cur.fetchall()]
+            cur.execute(FINAL_SQL, [restaurant_ids])
+            last_final = cur.fetchone()[0]
             cur.execute(COVERS_SQL, [restaurant_ids])
             covers = int(cur.fetchone()[0])
         seconds = (last_first_decision.timestamp() - wall_started) if last_first_decision else drain_s
@@ -214,17 +247,18 @@ class Command(BaseCommand):
             "bookings": total,
             "seconds": round(seconds, 3),
             "throughput_per_s": throughput,
-            "drain_seconds": round(drain_s, 3),
+            "final_seconds": round(last_final.timestamp() - wall_started, 3) if last_final else None,
             "p50_ms": round(percentile(latencies, 50), 1),
             "p99_ms": round(percentile(latencies, 99), 1),
             "confirmed": count(BookingState.CONFIRMED),
             "manual_review": count(BookingState.MANUAL_REVIEW),
             "stuck": count(BookingState.ASSIGNMENT_PENDING) + count(BookingState.PENDING),
-            "lost": len(requests) - total + errors,
+            "lost": len(requests) - total,
             "overlaps": overlaps,
             "covers": covers,
             "engine_replay_covers": replay_covers,
             "ceiling_tps": ceiling,
+            "ceiling_source": source if ceiling else None,
             "ratio_to_ceiling": round(throughput / ceiling, 3) if ceiling else None,
         }
         if json:
@@ -234,7 +268,19 @@ class Command(BaseCommand):
 
     # -- the ceiling ------------------------------------------------------------------------------------
 
-    def _ceiling(self, seconds: float, say) -> float:
+    def _ceiling_scripts(self, folder: str | None) -> tuple[str, str, str]:
+        """The ceiling's schema and one-booking transaction: the project's reference (shared/pglimit) when it
+        is there, else the built-in stand-in of the same write path."""
+        from pathlib import Path
+
+        candidate = Path(folder) if folder else Path(settings.BASE_DIR).parent / "shared" / "pglimit"
+        if (candidate / "schema.sql").is_file() and (candidate / "txn.sql").is_file():
+            return (candidate / "schema.sql").read_text(), (candidate / "txn.sql").read_text(), "shared/pglimit"
+        if folder:
+            raise CommandError(f"{folder}: no schema.sql and txn.sql there")
+        return CEILING_SCHEMA, CEILING_TXN, "built-in"
+
+    def _ceiling(self, seconds: float, schema: str, txn: str, say) -> float:
         """pgbench, 2 clients, over the bare-SQL write path on a scratch database next to ours."""
         db = settings.DATABASES["default"]
         name = f"{db['NAME']}_ceiling"[:63]
@@ -245,9 +291,9 @@ class Command(BaseCommand):
         try:
             run(["psql", *conn, "-d", "postgres", "-q", "-c", f'DROP DATABASE IF EXISTS "{name}"', "-c",
                  f'CREATE DATABASE "{name}"'])
-            run(["psql", *conn, "-d", name, "-q", "-v", "ON_ERROR_STOP=1"], input=CEILING_SCHEMA)
+            run(["psql", *conn, "-d", name, "-q", "-v", "ON_ERROR_STOP=1"], input=schema)
             with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
-                script.write(CEILING_TXN)
+                script.write(txn)
                 script.flush()
                 out = run(["pgbench", *conn, "-n", "-f", script.name, "-c", "2", "-j", "2", "-T", str(int(seconds)),
                            name]).stdout
@@ -276,9 +322,11 @@ class Command(BaseCommand):
 
     def _create(self, scenario, requests, concurrency, rate, *, submit: bool) -> int:
         errors: list[BaseException] = []
+        opened = set()  # each creating thread's database connection, closed once the pool is done
 
         def create(item):
             r, b = item
+            opened.add(connections["default"])
             try:
                 with transaction.atomic():
                     booking = booking_create(
@@ -307,6 +355,9 @@ class Command(BaseCommand):
             else:
                 list(pool.map(create, requests))
         connections.close_all()
+        for conn in opened:
+            conn.inc_thread_sharing()  # its thread has ended; close it from here
+            conn.close()
         if errors:
             self.stderr.write(f"{len(errors)} bookings could not be created; first: {errors[0]!r}")
         return len(errors)
@@ -327,6 +378,10 @@ class Command(BaseCommand):
                 restaurant_id__in=restaurant_ids, state__in=[BookingState.ASSIGNMENT_PENDING, BookingState.PENDING]
             ).count()
             elapsed = time.monotonic() - started
+            progress = getattr(self, "_progress", None)
+            if progress is not None and progress.enabled:
+                total = Booking.objects.filter(restaurant_id__in=restaurant_ids).count()
+                progress.update(total - pending, total)
             if pending == 0 or elapsed > timeout:
                 return elapsed
             time.sleep(0.05)

@@ -1,0 +1,36 @@
+"""Periodic and delivery actors for events going out, run by `manage.py scheduler` + the workers.
+
+The relay runs every few seconds (MAITRE_EVENTS["SCHEDULE_SECONDS"]), not every minute: a booking
+platform waiting for its webhook should not wait a minute. Each actor is thin: it calls one service.
+"""
+
+import dramatiq
+from django.conf import settings
+from dramatiq_crontab import interval
+
+SCHEDULE = settings.MAITRE_EVENTS["SCHEDULE_SECONDS"]
+
+
+@interval(seconds=SCHEDULE["relay_outbox"])
+@dramatiq.actor(queue_name="events", max_retries=0, time_limit=60_000)
+def relay_outbox_periodic(batch_size: int = 500) -> None:
+    """Relay every unpublished event (batch after batch) to the streams and the consumers."""
+    from assignments.services.outbox import outbox_relay
+
+    while outbox_relay(batch_size=batch_size) == batch_size:
+        pass
+
+
+@dramatiq.actor(queue_name="events", max_retries=0, time_limit=60_000)
+def send_email_delivery(delivery_id: int) -> None:
+    from assignments.services.outbox import email_delivery_send
+
+    email_delivery_send(delivery_id=delivery_id)
+
+
+@interval(seconds=SCHEDULE["deliveries"])
+@dramatiq.actor(queue_name="events", max_retries=0, time_limit=300_000)
+def send_due_email_deliveries() -> None:
+    from assignments.services.outbox import email_deliveries_send_due
+
+    email_deliveries_send_due()

@@ -1,0 +1,164 @@
+"""The deployed topology as real processes (a `manage.py scheduler`, a worker, sharing one metrics folder)
+on the test database and Redis: bookings reach `confirmed` and `manual_review`, and then, with nobody
+calling anything by hand, the schedule relays every event to the stream, the webhooks reach a verifying
+receiver (through failures) exactly once per event, the e-mails go out, expired holds are swept, the
+scheduled optimizer runs, and the web's /metrics adds up the worker's samples. The scheduler survives losing its lock."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+
+from assignments import flags
+from assignments.models import Booking, EmailDelivery, Hold, OutboxEvent
+from assignments.services.holds import hold_create
+from assignments.services.outbox import stream_name
+from assignments.services.pipeline import booking_submit_for_assignment
+from optimization.models import OptimizerRun, OptimizerSchedule
+from tests.deploy.processes import Process, topology_env, wait_until
+from tests.factories import at, make_booking
+from tests.webhooks.receiver import Receiver
+from webhooks.models import WebhookDelivery
+from webhooks.services import webhook_subscription_create
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+FAST_SCHEDULE = {
+    "MAITRE_SCHEDULE_RELAY_SECONDS": "0.5",
+    "MAITRE_SCHEDULE_DELIVERIES_SECONDS": "0.5",
+    "MAITRE_SCHEDULE_SWEEP_HOLDS_SECONDS": "1",
+    "MAITRE_SCHEDULE_OPTIMIZER_SECONDS": "1",
+    "MAITRE_DELIVERY_BASE_DELAY_SECONDS": "0.3",
+    "MAITRE_SCHEDULER_LOCK_TTL_SECONDS": "2",
+    "OPS_NOTIFICATION_EMAILS": "ops@example.com",
+}
+
+
+def samples(text: str) -> dict[tuple[str, tuple], float]:
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def total(metrics: dict, name: str, **labels) -> float:
+    return sum(v for (n, ls), v in metrics.items() if n == name and all((k, v2) in ls for k, v2 in labels.items()))
+
+
+@pytest.fixture
+def topology(tmp_path, redis_client):
+    env = topology_env(tmp_path, **FAST_SCHEDULE)
+    procs = {}
+
+    def start(name, *args):
+        procs[name] = Process(name, list(args), env, tmp_path)
+        return procs[name]
+
+    yield start, tmp_path
+    for p in procs.values():
+        p.stop()
+
+
+def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processes(
+    topology, restaurant, settings, client
+):
+    start, tmp = topology
+    flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
+    platform = User.objects.create_user("platform")
+    with Receiver(fail_first=1) as receiver:
+        sub = webhook_subscription_create(owner=platform, url=receiver.url, event_types=[])
+        receiver.secret = sub.secret
+        worker = start("worker", "worker", "--threads", "2")
+        scheduler = start("scheduler", "scheduler")
+
+        seated = make_booking(restaurant, party_size=2, start="19:00")
+        seated.guest_email = "ada@example.com"
+        seated.save(update_fields=["guest_email"])
+        too_big = make_booking(restaurant, party_size=20, start="19:00")
+        for b in (seated, too_big):
+            booking_submit_for_assignment(booking=b)
+        here = timezone.now().astimezone(restaurant.tzinfo)
+        OptimizerSchedule.objects.create(restaurant=restaurant, run_at=here.time().replace(second=0, microsecond=0),
+                                         time_limit_seconds=2)
+        hold = hold_create(restaurant=restaurant, start_at=at("21:00"), table_labels=["M1"], ttl_seconds=60)
+        Hold.objects.filter(pk=hold.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+        def states():
+            return set(Booking.objects.values_list("state", flat=True))
+
+        assert wait_until(lambda: states() == {"confirmed", "manual_review"}, 60), (states(), worker.output()[-3000:])
+
+        def all_out():
+            events = set(OutboxEvent.objects.values_list("pk", flat=True))
+            return (
+                not OutboxEvent.objects.filter(published_at__isnull=True).exists()
+                and set(receiver.snapshot()["accepted"]) == {f"evt_{pk}" for pk in events}
+                and EmailDelivery.objects.filter(status="delivered").count() == 2
+                and not Hold.objects.exists()
+                and OptimizerRun.objects.filter(finished_at__isnull=False).exists()
+            )
+
+        assert wait_until(all_out, 60), (receiver.snapshot(), scheduler.output()[-3000:], worker.output()[-3000:])
+        snap = receiver.snapshot()
+
+    events = list(OutboxEvent.objects.order_by("pk"))
+    assert {e.event_type for e in events} >= {"booking.created", "booking.confirmed", "booking.manual_review"}
+    # the stream: every event once, in order
+    from django_redis import get_redis_connection
+
+    entries = get_redis_connection("default").xrange(stream_name(restaurant.pk))
+    assert [int(fields[b"id"]) for _, fields in entries] == [e.pk for e in events]
+    # webhooks: each event accepted exactly once, after one refused try, all signatures good
+    assert set(snap["accepted"].values()) == {1} and set(snap["tries"].values()) == {2} and snap["bad"] == 0
+    assert set(WebhookDelivery.objects.values_list("status", "attempts")) == {("delivered", 2)}
+    # e-mails, written by the worker's file backend
+    mail = "".join(p.read_text() for p in (tmp / "mail").iterdir())
+    assert "To: ada@example.com" in mail and "To: ops@example.com" in mail
+
+    # the web's /metrics adds up the other processes' samples (multiprocess mode)
+    settings.PROMETHEUS_MULTIPROC_DIR = str(tmp / "metrics")
+    m = samples(client.get("/metrics").content.decode())
+    assert total(m, "maitre_lock_acquired_total") >= 1  # one lock per restaurant day and batch
+    assert total(m, "maitre_engine_decision_seconds_count") >= 1
+    assert total(m, "maitre_bookings_finished_total", state="confirmed") >= 1
+    assert total(m, "maitre_bookings_finished_total", state="manual_review") >= 1
+    assert total(m, "maitre_booking_to_confirmed_seconds_count") >= 1
+    assert total(m, "maitre_event_deliveries_total", consumer="webhook", result="delivered") == len(events)
+    assert total(m, "maitre_event_deliveries_total", consumer="email", result="delivered") == 2
+    assert total(m, "maitre_outbox_events_published_total") == len(events)
+    assert total(m, "maitre_scheduler_job_runs_total", job="relay_outbox_periodic") >= 1
+    assert total(m, "maitre_process_up", role="worker") == 1 and total(m, "maitre_process_up", role="scheduler") == 1
+    assert total(m, "maitre_scheduler_leader") == 1
+    assert total(m, "maitre_optimizer_runs_total") == 1  # the scheduled run, recorded by the worker
+    run = OptimizerRun.objects.get()
+    assert run.schedule is not None and run.status != "running"
+    assert total(m, "maitre_outbox_unpublished_events") == 0 and total(m, "maitre_manual_review_bookings") == 1
+    assert total(m, "maitre_event_deliveries_pending", consumer="webhook") == 0
+
+
+def test_the_scheduler_takes_its_lock_back_after_losing_it_and_a_second_one_stands_by(topology, redis_client):
+    start, tmp = topology
+    start("worker", "worker", "--threads", "1", "--queues", "events", "maintenance")
+    first = start("scheduler-1", "scheduler")
+    assert wait_until(lambda: "lock held" in first.output(), 30), first.output()
+    second = start("scheduler-2", "scheduler")
+    assert wait_until(lambda: "job(s)" in second.output(), 30)
+    # someone else holds the lock now (its TTL ran out during a long Redis outage and another took it)
+    redis_client.set("maitre:scheduler:lock", b"somebody-else", px=3000)
+    assert wait_until(lambda: "lock lost" in first.output(), 10), first.output()
+    # the stranger's lock expires: one of the two takes over, nobody was restarted
+    assert wait_until(lambda: first.output().count("lock held") + second.output().count("lock held") == 2, 15), (
+        first.output(), second.output()
+    )
+    assert first.alive() and second.alive()
+    # while one scheduler runs, the relay works again: a new event is published
+    OutboxEvent.objects.create(aggregate_id="x", event_type="test.ping", payload={})
+    assert wait_until(lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(), 15)
+    entries = redis_client.xrange(stream_name(None))
+    assert [json.loads(f[b"payload"]) for _, f in entries] == [{}]

@@ -1,0 +1,118 @@
+"""Booking platforms manage their own webhook subscriptions: each client sees and changes only its own.
+
+The secret is shown when a subscription is created (and on its detail), to verify signatures with any
+Standard Webhooks library.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assignments.models import Restaurant
+from webhooks.models import WebhookDelivery, WebhookSubscription
+from webhooks.services import webhook_subscription_create, webhook_subscription_update
+
+EVENT_TYPES = (
+    "booking.created", "booking.assignment_requested", "booking.confirmed", "booking.manual_review",
+    "booking.cancelled", "booking.failed", "booking.modified",
+)
+
+
+class SubscriptionOutput(serializers.ModelSerializer):
+    restaurant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["id", "url", "secret", "event_types", "restaurant", "description", "is_active", "created_at"]
+
+
+class SubscriptionInput(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+    event_types = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_TYPES), required=False, default=list)
+    restaurant = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Restaurant.objects.all(), required=False, allow_null=True, default=None
+    )
+    description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+    def validate_url(self, value: str) -> str:
+        if not value.lower().startswith(("http://", "https://")):
+            raise serializers.ValidationError("Only http and https URLs can receive webhooks.")
+        if not settings.MAITRE_EVENTS["WEBHOOK_ALLOW_PRIVATE_HOSTS"] and _private_host(urlsplit(value).hostname or ""):
+            raise serializers.ValidationError("Webhooks go to public addresses only, not to this network.")
+        return value
+
+
+def _private_host(host: str) -> bool:
+    """A literal loopback, private, link-local or reserved address, or localhost (checked when a client
+    subscribes; the staff in the admin may point a subscription anywhere)."""
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return not address.is_global
+
+
+class DeliveryOutput(serializers.ModelSerializer):
+    event_id = serializers.IntegerField()
+    event_type = serializers.CharField(source="event.event_type")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["id", "event_id", "event_type", "status", "attempts", "last_status_code", "last_error",
+                  "next_attempt_at", "delivered_at", "created_at"]
+
+
+def _own(request, pk: int) -> WebhookSubscription:
+    return get_object_or_404(WebhookSubscription, pk=pk, owner=request.user)
+
+
+class SubscriptionListApi(APIView):
+    @extend_schema(responses=SubscriptionOutput(many=True))
+    def get(self, request):
+        subs = WebhookSubscription.objects.filter(owner=request.user).select_related("restaurant")
+        return Response(SubscriptionOutput(subs, many=True).data)
+
+    @extend_schema(request=SubscriptionInput, responses={201: SubscriptionOutput})
+    def post(self, request):
+        data = SubscriptionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        sub = webhook_subscription_create(owner=request.user, **data.validated_data)
+        return Response(SubscriptionOutput(sub).data, status=status.HTTP_201_CREATED)
+
+
+class SubscriptionDetailApi(APIView):
+    @extend_schema(responses=SubscriptionOutput)
+    def get(self, request, pk: int):
+        return Response(SubscriptionOutput(_own(request, pk)).data)
+
+    @extend_schema(request=SubscriptionInput(partial=True), responses=SubscriptionOutput)
+    def patch(self, request, pk: int):
+        sub = _own(request, pk)
+        data = SubscriptionInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        sub = webhook_subscription_update(subscription=sub, **data.validated_data)
+        return Response(SubscriptionOutput(sub).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        _own(request, pk).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SubscriptionDeliveriesApi(APIView):
+    @extend_schema(responses=DeliveryOutput(many=True))
+    def get(self, request, pk: int):
+        sub = _own(request, pk)
+        deliveries = sub.deliveries.select_related("event").order_by("-id")[:100]
+        return Response(DeliveryOutput(deliveries, many=True).data)

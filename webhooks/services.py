@@ -1,0 +1,153 @@
+"""Webhook writes: subscriptions, the deliveries an event fans out to, and sending one delivery.
+
+Each delivery is signed to the Standard Webhooks spec (`webhook-id`, `webhook-timestamp`,
+`webhook-signature` headers; the id is the event's, the same on every retry, so a receiver can
+de-duplicate), retried with exponential backoff and jitter, and given up after a configured time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
+
+from assignments import metrics
+from assignments.models import OutboxEvent
+from assignments.services.outbox import (
+    deliveries_due,
+    delivery_claim,
+    delivery_record_failure,
+    delivery_record_success,
+    delivery_redeliver,
+)
+from webhooks.models import WebhookDelivery, WebhookSubscription
+
+logger = logging.getLogger("maitre.webhooks")
+USER_AGENT = "Maitre-Webhooks/1"
+
+
+def webhook_subscription_create(*, owner, url: str, event_types: list[str], restaurant=None,
+                                description: str = "", is_active: bool = True) -> WebhookSubscription:
+    return WebhookSubscription.objects.create(
+        owner=owner, url=url, event_types=sorted(set(event_types)), restaurant=restaurant, description=description,
+        is_active=is_active,
+    )
+
+
+def webhook_subscription_update(*, subscription: WebhookSubscription, **fields) -> WebhookSubscription:
+    if "event_types" in fields:
+        fields["event_types"] = sorted(set(fields["event_types"]))
+    for k, v in fields.items():
+        setattr(subscription, k, v)
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+def webhook_deliveries_create(*, events: list[OutboxEvent]) -> None:
+    """The outbox relay's webhook consumer: one delivery row per (subscription, event) it wants, written in
+    the relay's transaction; the wake-ups go out once it commits."""
+    subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
+    if not subscriptions:
+        return
+    now = timezone.now()
+    rows = [
+        WebhookDelivery(subscription=s, event=e, next_attempt_at=now)
+        for e in events for s in subscriptions if s.wants(e)
+    ]
+    if not rows:
+        return
+    ids = [d.pk for d in WebhookDelivery.objects.bulk_create(rows)]
+
+    def wake():
+        from webhooks.tasks import deliver_webhook
+
+        for pk in ids:
+            deliver_webhook.send(delivery_id=pk)
+
+    transaction.on_commit(wake)
+
+
+def webhook_body(event: OutboxEvent) -> str:
+    return json.dumps(
+        {
+            "type": event.event_type,
+            "timestamp": event.created_at.isoformat(),
+            "data": {"event_id": event.pk, "aggregate": f"{event.aggregate_type}:{event.aggregate_id}",
+                     "restaurant_id": event.restaurant_id, "correlation_id": event.correlation_id,
+                     **event.payload},
+        },
+        default=str, separators=(",", ":"),
+    )
+
+
+def webhook_headers(*, subscription: WebhookSubscription, event: OutboxEvent, body: str) -> dict[str, str]:
+    msg_id = f"evt_{event.pk}"
+    at = datetime.now(tz=UTC)
+    signature = Webhook(subscription.secret).sign(msg_id=msg_id, timestamp=at, data=body)
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+def _post(url: str, body: str, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=settings.MAITRE_EVENTS["WEBHOOK_TIMEOUT_SECONDS"]) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def webhook_delivery_send(*, delivery_id: int, post=_post) -> bool:
+    """Try one pending delivery (skipped if another worker holds it or it is no longer pending). A 2xx
+    answer delivers it; anything else, or no answer, schedules the next try or gives it up."""
+    with transaction.atomic():
+        delivery = delivery_claim(WebhookDelivery, delivery_id=delivery_id, related=("subscription", "event"))
+        if delivery is None:
+            return False
+        body = webhook_body(delivery.event)
+        headers = webhook_headers(subscription=delivery.subscription, event=delivery.event, body=body)
+        started = time.perf_counter()
+        try:
+            status = post(delivery.subscription.url, body, headers)
+        except Exception as exc:  # no answer: refused, timed out, bad address
+            status, error = None, f"{type(exc).__name__}: {exc}"
+        else:
+            error = "" if 200 <= status < 300 else f"HTTP {status}"
+        logger.info("webhook %s -> %s in %.0f ms: %s", delivery_id, status, (time.perf_counter() - started) * 1000,
+                    error or "ok")
+        if error:
+            delivery_record_failure(delivery=delivery, error=error, last_status_code=status)
+            metrics.DELIVERIES.labels("webhook", "failed" if delivery.status == "failed" else "retry").inc()
+            return False
+        delivery_record_success(delivery=delivery, last_status_code=status)
+        metrics.DELIVERIES.labels("webhook", "delivered").inc()
+        metrics.WEBHOOK_DELIVERY_SECONDS.observe(max(0.0, (timezone.now() - delivery.event.created_at).total_seconds()))
+        return True
+
+
+def webhook_deliveries_send_due(*, limit: int = 200) -> int:
+    """The safety net: every webhook delivery that is due (a lost wake-up, a retry after a failure)."""
+    return sum(webhook_delivery_send(delivery_id=pk) for pk in deliveries_due(WebhookDelivery, limit=limit))
+
+
+def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> None:
+    """Staff asked for another try (the admin's redeliver): due now, and woken once this commits."""
+    with transaction.atomic():
+        delivery_redeliver(delivery=delivery)
+        from webhooks.tasks import deliver_webhook
+
+        transaction.on_commit(lambda: deliver_webhook.send(delivery_id=delivery.pk))

@@ -1,0 +1,21 @@
+"""Webhook actors: thin, they take ids and call a service. The periodic sweep is the safety net for lost
+wake-ups and the carrier of retries (a failed delivery is simply due again later)."""
+
+import dramatiq
+from django.conf import settings
+from dramatiq_crontab import interval
+
+
+@dramatiq.actor(queue_name="events", max_retries=0, time_limit=60_000)
+def deliver_webhook(delivery_id: int) -> None:
+    from webhooks.services import webhook_delivery_send
+
+    webhook_delivery_send(delivery_id=delivery_id)
+
+
+@interval(seconds=settings.MAITRE_EVENTS["SCHEDULE_SECONDS"]["deliveries"])
+@dramatiq.actor(queue_name="events", max_retries=0, time_limit=300_000)
+def send_due_webhook_deliveries() -> None:
+    from webhooks.services import webhook_deliveries_send_due
+
+    webhook_deliveries_send_due()
