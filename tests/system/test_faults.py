@@ -40,7 +40,7 @@ RECOVERY_S = 30.0  # every booking final within this of the service coming back
 
 def _load(system: harness.System, prefix: str, seconds: float) -> tuple[list[str], LoadDriver]:
     slugs = [system.import_floor(SCENARIO, slug=f"{prefix}-{i}") for i in (1, 2)]
-    requests = scenario_bookings(SCENARIO, slugs)[: int(RATE * seconds)]
+    requests = scenario_bookings(SCENARIO, slugs, day=system.day)[: int(RATE * seconds)]
     return slugs, LoadDriver(system.web_url, system.token, requests, rate=RATE)
 
 

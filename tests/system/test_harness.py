@@ -33,8 +33,8 @@ def test_procfile_lines_are_parsed(tmp_path):
 def test_a_small_day_is_seated_and_everything_is_gone_after_stop(make_system):
     system = make_system(formation={"web": 1, "worker": 2, "scheduler": 1})
     slug = system.import_floor(SCENARIOS / "sample-small.json", slug="harness-small")
-    driver = LoadDriver(system.web_url, system.token, scenario_bookings(SCENARIOS / "sample-small.json", [slug]),
-                        rate=None)
+    requests = scenario_bookings(SCENARIOS / "sample-small.json", [slug], day=system.day)
+    driver = LoadDriver(system.web_url, system.token, requests, rate=None)
     driver.run()
     assert wait_until_final(system, [slug], timeout=60) is not None, system.logs()
     report = pipeline_report(system, [slug], driver)
