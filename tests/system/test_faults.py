@@ -6,6 +6,12 @@ time, HTTP answers, slowest create) are printed; run with `-s` to see them.
 
 Outages: Redis 10 s (stopped without persistence, then started empty; or frozen with SIGSTOP), PostgreSQL
 down 5 s (a private cluster, fast shutdown), the broker down for a whole burst of creations.
+
+The load is 300 bookings at 25/s over four restaurants, the first 75 arrivals of sample-large's day each:
+about 4 of them go to review. With the whole day of two restaurants instead (~65 of 300 to review), the
+last attempt's re-seat solves (each booking leased ~60 s while one runs) set the drain time, 25-40 s after
+the last create on this shared 2-core machine with or without a fault: that is a throughput question for
+`loadtest`, not a recovery one.
 """
 
 from __future__ import annotations
@@ -32,15 +38,19 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 SCENARIO = SCENARIOS / "sample-large.json"
 FORMATION = {"web": 1, "worker": 2, "scheduler": 1}
-RATE = 25.0  # bookings per second, over two restaurants
+RATE = 25.0  # bookings per second
+RESTAURANTS = 4
 REDIS_OUTAGE_S = 10.0
 POSTGRES_OUTAGE_S = 5.0
 RECOVERY_S = 30.0  # every booking final within this of the service coming back
 
 
 def _load(system: harness.System, prefix: str, seconds: float) -> tuple[list[str], LoadDriver]:
-    slugs = [system.import_floor(SCENARIO, slug=f"{prefix}-{i}") for i in (1, 2)]
-    requests = scenario_bookings(SCENARIO, slugs, day=system.day)[: int(RATE * seconds)]
+    """RATE bookings a second for `seconds`, over RESTAURANTS copies of the sample day: the first arrivals
+    of each (75 each for 12 s), which the floor takes almost all of. A load that sends many bookings to
+    review measures the re-seat solves before review instead of the recovery (see the module docstring)."""
+    slugs = [system.import_floor(SCENARIO, slug=f"{prefix}-{i}") for i in range(1, RESTAURANTS + 1)]
+    requests = scenario_bookings(SCENARIO, slugs, limit=int(RATE * seconds / RESTAURANTS), day=system.day)
     return slugs, LoadDriver(system.web_url, system.token, requests, rate=RATE)
 
 
