@@ -61,9 +61,11 @@ def _rollout_switches(request):
     from waffle.models import Switch
 
     request.getfixturevalue("_django_db_helper")
-    seeded = importlib.import_module("assignments.migrations.0003_rollout_switches").SWITCHES
-    for name, (active, note) in seeded.items():
-        Switch.objects.get_or_create(name=name, defaults={"active": active, "note": note})
+    seeding = importlib.import_module("assignments.migrations.0003_rollout_switches")
+    pipeline_v3, shadow = seeding.INITIAL[getattr(settings, "MAITRE_ROLLOUT_INITIAL_MODE", "engine")]
+    initial = {"assignment_pipeline_v3": pipeline_v3, "assignment_shadow_mode": shadow, "assignment_kill_switch": False}
+    for name, note in seeding.SWITCHES.items():
+        Switch.objects.get_or_create(name=name, defaults={"active": initial[name], "note": note})
 
 
 @pytest.fixture
