@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
-from django.core.management.base import CommandError
-
 from assignments.benchmarking import decision_swaps, swap_summary
-from assignments.management.base import MaitreCommand
-from assignments.scenario import ScenarioError, load_scenario
+from assignments.management.base import MaitreCommand, scenario_from_file
 
 
 class Command(MaitreCommand):
@@ -20,18 +17,16 @@ class Command(MaitreCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE", help="scenario/v1 JSON files")
-        parser.add_argument("--baseline", choices=("smallest_fit", "first_fit"), default="smallest_fit",
-                            help="the baseline the engine's decisions are compared with")
+        parser.add_argument(
+            "--baseline", choices=("smallest_fit", "first_fit"), default="smallest_fit", help="whose choice to swap in"
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
     def handle(self, *args, **opts):
+        scenarios = [scenario_from_file(path) for path in opts["files"]]  # every file read before the long part
         swaps = []
-        for i, path in enumerate(opts["files"], 1):
-            try:
-                scenario = load_scenario(path)
-            except (OSError, ScenarioError) as exc:
-                raise CommandError(f"{path}: {exc}") from exc
-            sys.stderr.write(f"  .. [{i}/{len(opts['files'])}] {scenario.name}\n")
+        for i, scenario in enumerate(scenarios, 1):
+            sys.stderr.write(f"  .. [{i}/{len(scenarios)}] {scenario.name}\n")
             swaps += decision_swaps(scenario, baseline=opts["baseline"])
         summary = swap_summary(swaps)
         if opts["json"]:
