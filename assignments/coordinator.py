@@ -444,7 +444,8 @@ def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], 
         return Outcome(Status.SKIPPED, booking_id, reason="no longer waiting")
     booking = Booking.objects.select_related("restaurant").get(pk=booking_id)
     rows = list(rows)
-    plan = reseat_compute(booking=booking, time_limit=settings.MAITRE["RESEAT_TIME_LIMIT_SECONDS"])
+    plan = reseat_compute(booking=booking, time_limit=settings.MAITRE["RESEAT_TIME_LIMIT_SECONDS"],
+                          payoff_margin=settings.MAITRE["RESEAT_PAYOFF_MARGIN"])
     if plan is not None:
         try:
             with transaction.atomic():
@@ -477,7 +478,8 @@ def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], 
                 return Outcome(Status.RETRY_SCHEDULED, booking_id, reason="re-seat went stale", delay_ms=0)
             rows.append(stale)
     else:
-        rows.append((RESEAT, AttemptResult.NO_PLAN, "no re-arrangement of later bookings seats it", {}))
+        rows.append((RESEAT, AttemptResult.NO_PLAN,
+                     "no re-arrangement of later bookings seats it without costing more covers than it brings", {}))
     reason = next((r[2] for r in rows if r[1] == AttemptResult.NO_PLAN and r[0] != RESEAT), "no free plan")
     reason = f"{reason} after {attempt_no} attempt(s)"
     try:

@@ -38,7 +38,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from assignments import lifecycle
-from assignments.context import DAY_SPAN, floor_state, request_for, to_minutes
+from assignments.context import DAY_SPAN, engine_for, floor_state, request_for, to_minutes
 from assignments.engine import Floor, Request, Weights
 from assignments.lifecycle import Actor
 from assignments.locks import booking_lock
@@ -55,7 +55,7 @@ from assignments.services.allocations import AllocationConflict, allocations_rel
 from assignments.services.seating import booking_seat
 from optimization.model import plan_cost, solve_day_plan
 from optimization.reseat import moves as plan_moves
-from optimization.reseat import reseat_plan
+from optimization.reseat import reseat_pays_off, reseat_plan
 
 logger = logging.getLogger("maitre.optimization")
 
@@ -441,10 +441,17 @@ class ReseatPlan:
 
 
 def reseat_compute(
-    *, booking: Booking, now: datetime | None = None, freeze_minutes: int | None = None, time_limit: float = 2.0
+    *,
+    booking: Booking,
+    now: datetime | None = None,
+    freeze_minutes: int | None = None,
+    time_limit: float = 2.0,
+    payoff_margin: float | None = None,
 ) -> ReseatPlan | None:
     """The fewest moves of not-yet-frozen confirmed bookings of the booking's day that seat it too (no
-    writes), or None. Holds and other bookings' allocations never move."""
+    writes), or None. Holds and other bookings' allocations never move. With `payoff_margin`, None also when
+    admitting the party costs more expected later covers than it brings (`reseat_pays_off`): the pipeline's
+    rule; a host asking for a proposal gets one regardless."""
     started = time.perf_counter()
     now = now or timezone.now()
     freeze = int(_settings_or(freeze_minutes, "OPTIMIZATION_FREEZE_MINUTES"))
@@ -463,6 +470,11 @@ def reseat_compute(
     changed = plan_moves(accepted, plan)
     if set(changed) & frozen:  # reseat_plan never does this; the rule is worth a second look
         return None
+    if payoff_margin is not None:
+        engine = engine_for(restaurant=restaurant, floor=state.floor)
+        if not reseat_pays_off(engine, accepted, state.requests, new_request, plan, margin=payoff_margin):
+            logger.info("re-seat for booking %s declined: it costs more later covers than it brings", booking.pk)
+            return None
     return ReseatPlan(
         booking=booking, tables=plan[new_request.booking_id],
         moves={bid: (state.current[bid], new) for bid, new in changed.items()}, frozen=frozen, state=state,

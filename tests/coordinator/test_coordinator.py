@@ -640,3 +640,25 @@ def test_capacity_protection_sends_to_review_at_once_with_its_reason(restaurant)
     assert booking.assignment_attempts == 1 and not TableAllocation.objects.filter(booking=booking).exists()
     last = BookingStateHistory.objects.filter(booking=booking).order_by("-pk").first()
     assert last.metadata["reason"] == outcome.reason
+
+
+@pytest.mark.django_db
+def test_a_reseat_that_does_not_pay_off_is_declined_and_the_booking_reviewed(restaurant, settings):
+    """The same room-making move as above, but under a margin no party can clear: review, saying why."""
+    from assignments import lifecycle
+    from assignments.services.allocations import allocations_create
+
+    settings.MAITRE = {**settings.MAITRE, "RESEAT_PAYOFF_MARGIN": 1000.0}
+    restaurant.max_assignment_attempts = 1
+    restaurant.save()
+    pair = make_booking(restaurant, party_size=2)
+    lifecycle.booking_request_assignment(booking=pair)
+    allocations_create(tables=[restaurant.tables.get(label="M2")], start_at=pair.start_at,
+                       end_at=pair.end_at + timedelta(minutes=restaurant.buffer_minutes), booking=pair)
+    lifecycle.booking_confirm(booking=pair, tables=["M2"], strategy="test")
+    seven = submitted(restaurant, party_size=7)
+
+    assert run(seven).status == Status.MANUAL_REVIEW
+    assert list(TableAllocation.objects.filter(booking=pair).values_list("table__label", flat=True)) == ["M2"]
+    declined = BookingAssignmentAttempt.objects.get(booking=seven, strategy=coordinator.RESEAT)
+    assert declined.result == AttemptResult.NO_PLAN and "costing more covers" in declined.reason
