@@ -20,7 +20,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from assignments import metrics
-from assignments.models import OutboxEvent
+from assignments.models import DeliveryStatus, OutboxEvent
 from assignments.services.outbox import (
     deliveries_due,
     delivery_claim,
@@ -113,7 +113,8 @@ def _post(url: str, body: str, headers: dict[str, str]) -> int:
 
 def webhook_delivery_send(*, delivery_id: int, post=_post) -> bool:
     """Try one pending delivery (skipped if another worker holds it or it is no longer pending). A 2xx
-    answer delivers it; anything else, or no answer, schedules the next try or gives it up."""
+    answer delivers it; anything else, or no answer, schedules the next try or gives it up. The row stays
+    locked during the request (at most WEBHOOK_TIMEOUT_SECONDS), so no other worker sends it twice."""
     with transaction.atomic():
         delivery = delivery_claim(WebhookDelivery, delivery_id=delivery_id, related=("subscription", "event"))
         if delivery is None:
@@ -131,7 +132,7 @@ def webhook_delivery_send(*, delivery_id: int, post=_post) -> bool:
                     error or "ok")
         if error:
             delivery_record_failure(delivery=delivery, error=error, last_status_code=status)
-            metrics.DELIVERIES.labels("webhook", "failed" if delivery.status == "failed" else "retry").inc()
+            metrics.DELIVERIES.labels("webhook", "failed" if delivery.status == DeliveryStatus.FAILED else "retry").inc()
             return False
         delivery_record_success(delivery=delivery, last_status_code=status)
         metrics.DELIVERIES.labels("webhook", "delivered").inc()
