@@ -6,6 +6,9 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/sample-medium.json
 PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_ARGS ?=
 
 .PHONY: install demo test test-fast run lint migrate bench clean up db-change-plan
 
@@ -21,13 +24,13 @@ migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput -v0
 
 demo: migrate
-	$(PY) manage.py demo $(SCENARIO)
+	$(PY) manage.py demo $(SCENARIO) --port $(PORT) $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 run: migrate
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -150,6 +150,7 @@ class ReplayResult:
     wins: Counter = field(default_factory=Counter)
     reseats: int = 0  # bookings seated only thanks to re-seating others (engine_reseat)
     moves: int = 0  # bookings moved to make those room
+    declined: int = 0  # re-seats found but not applied: the expected later covers lost outweighed the party
 
     def figures(self) -> dict[str, Any]:
         lat = sorted(self.latencies_ms)
@@ -169,6 +170,7 @@ class ReplayResult:
             "wins": dict(sorted(self.wins.items())),
             "reseats": self.reseats,
             "moves": self.moves,
+            "declined": self.declined,
         }
 
 
@@ -256,16 +258,20 @@ def replay_engine_reseat(
     time_limit: float = 0.5,
     freeze_minutes: int = 60,
     num_workers: int = 2,
+    payoff_margin: float | None = 1.0,
+    name: str = "engine_reseat",
+    progress: Callable[[int, int], None] | None = None,
 ) -> ReplayResult:
     """The engine, and when it finds no plan, `optimization.reseat.reseat_plan` (benchmarks.md:
-    re-seat bookings that have not started so that the new one fits, fewest moves).
+    re-seat bookings that have not started so that the new one fits, fewest moves), applied only
+    when it pays off (`reseat_pays_off` with `payoff_margin`; None re-seats whenever it can).
 
     A replay has no clock (every request arrives before service), so "about to start" is read as:
     the accepted bookings that start within `freeze_minutes` of the earliest start among them are
     frozen; everything else may move. A re-seat solve that runs out of `time_limit` counts as no.
     """
     from optimization.reseat import moves as moved_of
-    from optimization.reseat import reseat_plan
+    from optimization.reseat import reseat_pays_off, reseat_plan
 
     floor = scenario_floor(scenario)
     engine = Engine(floor, weights=weights, demand=scenario_demand(scenario))
@@ -275,8 +281,10 @@ def replay_engine_reseat(
     assignment: dict[str, tuple[str, ...]] = {}
     latencies: list[float] = []
     wins: Counter = Counter()
-    reseats = n_moves = evaluated = 0
-    for r in requests:
+    reseats = n_moves = evaluated = declined = 0
+    for i, r in enumerate(requests):
+        if progress:
+            progress(i, len(requests))
         t0 = time.perf_counter()
         decision = engine.decide(r, occupancy)
         evaluated += decision.candidates_evaluated
@@ -289,6 +297,13 @@ def replay_engine_reseat(
             first = min(by_id[b].start for b in assignment)
             frozen = {b for b in assignment if by_id[b].start < first + freeze_minutes}
             new = reseat_plan(floor, assignment, by_id, r, frozen, time_limit=time_limit, num_workers=num_workers)
+            if (
+                new is not None
+                and payoff_margin is not None
+                and not reseat_pays_off(engine, assignment, by_id, r, new, margin=payoff_margin)
+            ):
+                declined += 1
+                new = None
             if new is not None:
                 reseats += 1
                 n_moves += len(moved_of(assignment, new))
@@ -299,7 +314,7 @@ def replay_engine_reseat(
         latencies.append((time.perf_counter() - t0) * 1000.0)
     seated, pref_total, pref_ok = _seated_and_zones(floor, requests, assignment)
     return ReplayResult(
-        name="engine_reseat",
+        name=name,
         assignment=assignment,
         covers_requested=sum(r.party_size for r in requests),
         covers_seated=seated,
@@ -311,6 +326,7 @@ def replay_engine_reseat(
         wins=wins,
         reseats=reseats,
         moves=n_moves,
+        declined=declined,
     )
 
 
@@ -468,7 +484,28 @@ def ablation(scenario: Scenario, weights: Weights | None = None) -> dict[str, An
 
 
 # -- one scenario, every assigner ---------------------------------------------------------------
-ASSIGNERS = ("engine", "engine_reseat", "first_fit", "smallest_fit")
+ASSIGNERS = ("engine", "engine_reseat", "engine_policy", "first_fit", "smallest_fit")
+UNGATED = "engine_reseat_ungated"  # re-seating whenever it can, without the pay-off rule (on request)
+BASELINES = ("first_fit", "smallest_fit")
+# The capacity-protection settings the benchmark measures as `engine_policy` (opt-in in production;
+# chosen on the tuning set, docs/benchmarks/engine.md).
+POLICY_WEIGHTS = {"protection_load": 0.8, "protection_margin": 2.0}
+
+
+def day_flags(result: Mapping[str, Any], slack: float = 0.01) -> list[str]:
+    """Every way the engine falls short on one day: below a baseline at all (and by more than
+    `slack`), and engine + re-seating below the engine alone."""
+    flags = []
+    engine = result["engine"]["covers_seated"]
+    for name in BASELINES:
+        other = result[name]["covers_seated"]
+        if engine < other:
+            worse = " by more than 1%" if engine < (1 - slack) * other else ""
+            flags.append(f"engine {engine} < {name} {other} ({engine / other - 1:+.1%}){worse}")
+    reseat = result["engine_reseat"]["covers_seated"]
+    if reseat < engine:
+        flags.append(f"engine_reseat {reseat} < engine {engine} ({reseat / engine - 1:+.1%})")
+    return flags
 
 
 def bench_scenario(
@@ -480,19 +517,33 @@ def bench_scenario(
     weights: Weights | None = None,
     reseat_time_limit: float = 0.5,
     freeze_minutes: int = 60,
+    policy_weights: Weights | None = None,
+    with_ablation: bool = True,
+    with_ungated: bool = False,
     progress: Callable[[str], None] | None = None,
+    step: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Figures for one scenario (JSON-ready), plus private `_latencies` and `_assignments` keys."""
+    """Figures for one scenario (JSON-ready), plus private `_latencies` and `_assignments` keys. `progress`
+    is told each phase as it starts; `step(done, total)` counts arrivals in the slow phases."""
     say = progress or (lambda _msg: None)
     out: dict[str, Any] = {"name": scenario.name, "bookings": len(scenario.bookings), "tables": len(scenario.tables)}
     runs = {
         "engine": lambda: replay_engine(scenario, weights=weights),
         "engine_reseat": lambda: replay_engine_reseat(
-            scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes
+            scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes, progress=step
+        ),
+        "engine_policy": lambda: replay_engine(
+            scenario, weights=policy_weights or Weights(**{**(weights or Weights()).as_dict(), **POLICY_WEIGHTS}),
+            name="engine_policy",
         ),
         "first_fit": lambda: replay_first_fit(scenario),
         "smallest_fit": lambda: replay_smallest_fit(scenario),
     }
+    if with_ungated:
+        runs[UNGATED] = lambda: replay_engine_reseat(
+            scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes, payoff_margin=None,
+            name=UNGATED,
+        )
     latencies: dict[str, list[float]] = {}
     assignments: dict[str, dict[str, tuple[str, ...]]] = {}
     for name, run in runs.items():
@@ -511,20 +562,22 @@ def bench_scenario(
     out["optimum"] = {k: opt[k] for k in ("covers", "status", "bound", "seconds")}
     if with_online_limit:
         say(f"{scenario.name}: computing the online limit (one feasibility check per arrival)")
-        limit = online_limit(scenario, time_limit=online_time_limit)
+        limit = online_limit(scenario, time_limit=online_time_limit, progress=step)
         if check_assignment(scenario, limit.assignment):
             raise AssertionError(f"online limit broke the rules on {scenario.name}")
         out["online_limit"] = limit.figures()
     else:
         out["online_limit"] = None
-    say(f"{scenario.name}: ablation (engine without each strategy)")
-    out["engine"]["ablation"] = ablation(scenario, weights=weights)
-    for name in ASSIGNERS:
+    if with_ablation:
+        say(f"{scenario.name}: ablation (engine without each strategy)")
+        out["engine"]["ablation"] = ablation(scenario, weights=weights)
+    for name in (*ASSIGNERS, UNGATED) if with_ungated else ASSIGNERS:
         seated = out[name]["covers_seated"]
         out[name]["ratio_to_optimum"] = _ratio(seated, opt["covers"])
         out[name]["ratio_to_online_limit"] = _ratio(seated, out["online_limit"]["covers_seated"]) if with_online_limit else None
     if with_online_limit:
         out["online_limit"]["ratio_to_optimum"] = _ratio(out["online_limit"]["covers_seated"], opt["covers"])
+    out["flags"] = day_flags(out)
     out["_latencies"] = latencies
     out["_assignments"] = assignments
     return out
@@ -533,7 +586,7 @@ def bench_scenario(
 def bench_overall(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Totals over scenarios; latency percentiles over every decision; ratios averaged per scenario."""
     overall: dict[str, Any] = {}
-    for name in ASSIGNERS:
+    for name in [n for n in (*ASSIGNERS, UNGATED) if all(n in r for r in results)]:
         lat = sorted(x for r in results for x in r["_latencies"][name])
         requested = sum(r[name]["covers_requested"] for r in results)
         seated = sum(r[name]["covers_seated"] for r in results)
@@ -556,6 +609,13 @@ def bench_overall(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     overall["optimum_covers"] = sum(r["optimum"]["covers"] for r in results)
     limits = [r["online_limit"] for r in results if r["online_limit"]]
     overall["online_limit_covers"] = sum(x["covers_seated"] for x in limits) if len(limits) == len(results) else None
+    overall["flagged_days"] = {r["name"]: r["flags"] for r in results if r.get("flags")}
+    for name in BASELINES:
+        worst = min(results, key=lambda r: _ratio(r["engine"]["covers_seated"], r[name]["covers_seated"]) or 1.0)
+        overall[f"worst_day_vs_{name}"] = {
+            "name": worst["name"],
+            "ratio": _ratio(worst["engine"]["covers_seated"], worst[name]["covers_seated"]),
+        }
     engine = overall["engine"]
     overall["p50_ms"], overall["p99_ms"], overall["plans_per_s"] = engine["p50_ms"], engine["p99_ms"], engine["plans_per_s"]
     return overall
@@ -563,3 +623,66 @@ def bench_overall(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def public(result: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in result.items() if not k.startswith("_")}
+
+
+# -- why a day is lost: single-decision counterfactuals -------------------------------------------
+def decision_swaps(scenario: Scenario, baseline: str = "smallest_fit", weights: Weights | None = None) -> list[dict[str, Any]]:
+    """For every engine decision where `baseline` (first_fit or smallest_fit) would have chosen other
+    tables, replay the day with that one decision swapped to the baseline's choice (the engine
+    deciding everything else) and record the covers gained (negative: the engine's own choice was
+    better). If a kind of decision (a strategy, a join, a party size) loses systematically, swapping
+    it gains on average; if gains and losses cancel, the day's result is the chaos of one
+    trajectory, not a biased rule."""
+    pick = {"smallest_fit": smallest_fit, "first_fit": first_fit}[baseline]
+    floor = scenario_floor(scenario)
+    engine = Engine(floor, weights=weights, demand=scenario_demand(scenario))
+    requests = scenario_requests(scenario)
+
+    def play(swap: int | None = None, alt: Plan | None = None) -> tuple[int, list[tuple[Plan | None, Plan | None]]]:
+        occ = Occupancy(floor)
+        seated = 0
+        log: list[tuple[Plan | None, Plan | None]] = []
+        for i, r in enumerate(requests):
+            plan = engine.decide(r, occ).best
+            other = pick(floor, r, occ) if swap is None else None
+            if i == swap:
+                plan = alt
+            if plan is not None:
+                occ.add(plan.tables, r.start, r.end, r.booking_id)
+                seated += r.party_size
+            log.append((plan, other))
+        return seated, log
+
+    base, log = play()
+    out = []
+    for i, (plan, other) in enumerate(log):
+        if plan is None or other is None or plan.tables == other.tables:
+            continue
+        seated, _ = play(i, other)
+        out.append(
+            {
+                "index": i,
+                "booking": requests[i].booking_id,
+                "party_size": requests[i].party_size,
+                "strategy": plan.strategy,
+                "engine_joins": len(plan.tables) > 1,
+                "baseline_joins": len(other.tables) > 1,
+                "gain": seated - base,
+            }
+        )
+    return out
+
+
+def swap_summary(swaps: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """Mean gain of swapping, and how many swaps gain or lose, by kind of decision."""
+    groups: dict[str, list[int]] = {}
+    for s in swaps:
+        keys = ["all", f"strategy={s['strategy']}", f"engine_joins={s['engine_joins']}",
+                f"party={min(s['party_size'], 6)}{'+' if s['party_size'] >= 6 else ''}"]
+        for k in keys:
+            groups.setdefault(k, []).append(s["gain"])
+    return {
+        k: {"swaps": len(v), "mean_gain": round(statistics.fmean(v), 3), "gain": sum(1 for g in v if g > 0),
+            "loss": sum(1 for g in v if g < 0)}
+        for k, v in sorted(groups.items())
+    }

@@ -154,23 +154,24 @@ def occupancy_for_day(
     midnight = restaurant.local_midnight(day)
     qs = TableAllocation.objects.filter(
         restaurant=restaurant, start_at__lt=midnight + DAY_SPAN, end_at__gt=midnight
-    ).filter(Q(booking__isnull=False) | Q(hold__expires_at__gt=now))
+    ).filter(Q(hold__isnull=True) | Q(hold__expires_at__gt=now))  # bookings, table blocks, live holds
     if not include_holds:
         qs = qs.filter(hold__isnull=True)
     rows = list(
         qs.annotate(start_s=EpochSeconds("start_at"), end_s=EpochSeconds("end_at")).values_list(
-            "table__label", "booking_id", "hold_id", "hold__booking_id", "start_s", "end_s"
+            "table__label", "booking_id", "hold_id", "hold__booking_id", "start_s", "end_s", "block_id"
         )
     )
     occupancy = Occupancy(floor)
     known = set(floor.table_ids)
     base = int(midnight.timestamp())
-    for label, booking_id, hold_id, hold_booking_id, start_s, end_s in rows:
+    for label, booking_id, hold_id, hold_booking_id, start_s, end_s, block_id in rows:
         if label not in known:
             continue
         if exclude_booking_id is not None and exclude_booking_id in (booking_id, hold_booking_id):
             continue
-        occupancy.add([label], (start_s - base) // 60, (end_s - base) // 60, f"b{booking_id}" if booking_id else f"h{hold_id}")
+        ref = f"b{booking_id}" if booking_id else f"h{hold_id}" if hold_id else f"k{block_id}"
+        occupancy.add([label], (start_s - base) // 60, (end_s - base) // 60, ref)
     return occupancy, [
         {"table__label": r[0], "booking_id": r[1], "hold_id": r[2], "hold__booking_id": r[3]} for r in rows
     ]

@@ -385,6 +385,10 @@ def _decide(engine, mode, floor, request, occupancy, current, held) -> _Decided:
                          {"tables": list(best.tables) if best else [], "strategy": best.strategy if best else "",
                           "legacy_tables": list(plans[0].tables) if plans else [],
                           "agrees": bool(best and plans and best.tables == plans[0].tables)}))
+    if not plans and decision is not None and decision.refusal and mode is flags.PipelineMode.ENGINE:
+        # The restaurant's capacity protection (opt-in) turned a free plan down: review at once, with why.
+        rows.append(("capacity_protection", AttemptResult.NO_PLAN, decision.refusal, {}))
+        return _Decided("review", reason=decision.refusal, rows=rows)
     if plans:
         plan = plans[0]
         for o in outcomes:

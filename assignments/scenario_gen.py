@@ -28,6 +28,7 @@ PARTY_MIX = [(1, 4), (2, 47), (3, 12), (4, 18), (5, 4), (6, 6), (7, 2.5), (8, 2.
 # Relative weight of each 15-minute start from 17:00 to 21:45.
 START_WEIGHTS = [2, 2, 3, 4, 5, 6, 8, 9, 11, 12, 12, 11, 10, 9, 7, 6, 4, 3, 2, 1]
 EXPLICIT_DURATIONS = [60, 75, 120, 180]
+ADJACENCY_KINDS = ("rows", "grid", "pairs")
 # (max_covers, min_covers choices, share of the floor)
 TABLE_KINDS = [(2, (1, 1, 2), 0.44), (4, (1, 2, 2), 0.34), (6, (3, 4), 0.13), (8, (5, 6), 0.09)]
 
@@ -53,8 +54,23 @@ def generate_scenario(
     bookings: int | None = None,
     buffer_minutes: int = 10,
     name: str | None = None,
+    adjacency: str = "rows",
+    accessible_share: float = 0.03,
+    big_party_factor: float = 1.0,
 ) -> dict[str, Any]:
-    """A scenario/v1 document; `bookings` fixes the count instead of deriving it from `load`."""
+    """A scenario/v1 document; `bookings` fixes the count instead of deriving it from `load`.
+
+    `adjacency` is how tables touch: "rows" (rows of 3-5, neighbours adjacent), "grid" (rows of 4
+    that also touch the row behind) or "pairs" (tables pushed together two by two only).
+    `accessible_share` is the share of bookings that need accessible tables; `big_party_factor`
+    multiplies how likely parties of 6 or more are. The defaults give the same days as before.
+    """
+    if adjacency not in ADJACENCY_KINDS:
+        raise ValueError(f"adjacency must be one of {', '.join(ADJACENCY_KINDS)}")
+    if not 0 <= accessible_share <= 1:
+        raise ValueError("accessible_share must be between 0 and 1")
+    if big_party_factor <= 0:
+        raise ValueError("big_party_factor must be positive")
     if not 1 <= zones <= len(ZONE_NAMES):
         raise ValueError(f"zones must be 1..{len(ZONE_NAMES)}")
     if tables < zones:
@@ -67,7 +83,7 @@ def generate_scenario(
         per_zone[per_zone.index(max(per_zone))] -= 1
 
     table_docs: list[dict[str, Any]] = []
-    adjacency: list[list[str]] = []
+    edges: list[list[str]] = []
     for z, count in zip(zone_list, per_zone):
         prefix = z["id"][0].upper() if z["id"] != "mezzanine" else "Z"
         kinds = []
@@ -89,14 +105,24 @@ def generate_scenario(
                     "accessible": False,
                 }
             )
-        # Rows of 3-5 tables; neighbours in a row are adjacent.
-        i = 0
-        while i < count:
-            row = ids[i : i + rng.randint(3, 5)]
-            for a, b in zip(row, row[1:]):
+        if adjacency == "rows":  # rows of 3-5 tables; neighbours in a row are adjacent
+            i = 0
+            while i < count:
+                row = ids[i : i + rng.randint(3, 5)]
+                for a, b in zip(row, row[1:]):
+                    if not bar_like or rng.random() < 0.3:
+                        edges.append([a, b])
+                i += len(row)
+        elif adjacency == "grid":  # rows of 4, each table also touching the one behind it
+            for i, a in enumerate(ids):
+                if i % 4 != 3 and i + 1 < count and (not bar_like or rng.random() < 0.3):
+                    edges.append([a, ids[i + 1]])
+                if i + 4 < count and not bar_like:
+                    edges.append([a, ids[i + 4]])
+        else:  # pairs: two by two, never more
+            for a, b in zip(ids[0::2], ids[1::2]):
                 if not bar_like or rng.random() < 0.3:
-                    adjacency.append([a, b])
-            i += len(row)
+                    edges.append([a, b])
     # A few accessible tables: about 1 in 8, at least one per zone, favouring 4- and 6-tops.
     by_zone: dict[str, list[dict]] = {}
     for t in table_docs:
@@ -111,7 +137,7 @@ def generate_scenario(
     service_minutes = 6 * 60 + 30
     start0 = 17 * 60
     sizes = [p for p, _w in PARTY_MIX]
-    size_w = [w for _p, w in PARTY_MIX]
+    size_w = [w * (big_party_factor if p >= 6 else 1.0) for p, w in PARTY_MIX]
     max_party = max(t["max_covers"] for t in table_docs) * 2
     zone_ids = [z["id"] for z in zone_list]
     zone_w = ZONE_SHARE[:zones]
@@ -134,7 +160,7 @@ def generate_scenario(
                 "start": _hhmm(start0 + 15 * slot),
                 "duration_minutes": duration,
                 "preferred_zone": rng.choices(zone_ids, zone_w)[0] if rng.random() < 0.18 else None,
-                "accessible": rng.random() < 0.03,
+                "accessible": rng.random() < accessible_share,
                 "arrival": 0,
             }
         )
@@ -144,9 +170,14 @@ def generate_scenario(
     for i, (b, a) in enumerate(zip(docs, arrivals)):
         b["id"] = f"B{i + 1:04d}"
         b["arrival"] = a
-    name = name or (
-        f"gen-{tables}t-{zones}z-{len(docs)}b-s{seed}" if bookings is not None else f"gen-{tables}t-{zones}z-load{load:.1f}-s{seed}"
-    )
+    if name is None:
+        name = f"gen-{tables}t-{zones}z-{len(docs)}b-s{seed}" if bookings is not None else f"gen-{tables}t-{zones}z-load{load:.1f}-s{seed}"
+        if adjacency != "rows":
+            name += f"-{adjacency}"
+        if accessible_share != 0.03:
+            name += f"-acc{accessible_share:g}"
+        if big_party_factor != 1.0:
+            name += f"-big{big_party_factor:g}"
     doc = {
         "format": FORMAT_TAG,
         "name": name,
@@ -162,7 +193,7 @@ def generate_scenario(
         },
         "zones": zone_list,
         "tables": table_docs,
-        "adjacency": adjacency,
+        "adjacency": edges,
         "bookings": docs,
     }
     parse_scenario(doc)  # never hand out a document our own parser rejects

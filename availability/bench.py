@@ -132,17 +132,19 @@ class _Poller(threading.Thread):
 
 
 def run(*, scenario: Scenario, seat: int, party_size: int, slot: str, iterations: int, cold_iterations: int,
-        changes: int, progress: Callable[[str], None] = lambda s: None) -> dict:
+        changes: int, progress: Callable[[str], None] = lambda s: None,
+        step: Callable[[int, int], None] = lambda done, total: None) -> dict:
+    """`progress` is told each phase as it starts, `step(done, total)` counts within a phase."""
     restaurant = scenario_import(scenario=scenario, replace=True)
     day = scenario.restaurant.date
     pending = list(Booking.objects.filter(restaurant=restaurant).order_by("arrival", "external_ref"))
     seated = 0
     t0 = time.perf_counter()
+    progress(f"seating {min(seat, len(pending))} bookings")
     for i, booking in enumerate(pending[:seat], 1):
         tables, _ = seat_booking(booking)
         seated += bool(tables)
-        if i % 50 == 0:
-            progress(f"seated {seated}/{i} bookings")
+        step(i, min(seat, len(pending)))
     seat_seconds = time.perf_counter() - t0
     h, m = map(int, slot.split(":"))
     slot_at = restaurant.local_midnight(day).replace(hour=h, minute=m)
@@ -207,6 +209,7 @@ def run(*, scenario: Scenario, seat: int, party_size: int, slot: str, iterations
         # (they must come back): two changes, and the floor stays as loaded as it was.
         templates = [b for b in pending[seat:] if not b.explicit_duration]  # window = the slot's window
         for attempt in range(changes * 5):
+            step(len(staleness.samples), changes)
             if len(staleness.samples) >= changes or not templates:
                 break
             template = templates[attempt % len(templates)]

@@ -41,6 +41,12 @@ def health(request):
         try:
             checks[name] = check()
         except Exception as exc:  # a health check reports, it never raises
-            checks[name] = f"error: {exc.__class__.__name__}: {exc}"
+            # The exception text names hosts and ports: staff only.
+            checks[name] = f"error: {exc.__class__.__name__}: {exc}" if _is_staff(request) else "error"
             healthy = False
     return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503)
+
+
+def _is_staff(request) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_active and user.is_staff)

@@ -216,11 +216,22 @@ def solve_seat_all(
             return Solution("INFEASIBLE", 0, float("nan"), round(time.perf_counter() - t0, 3), {}, None)
         model.AddExactlyOne(x for _t, x in opts)
     if current and minimize_moves:
-        keep = []
+        # Fewest moves first; among those, the moved and new bookings on the snuggest plans (fewest
+        # empty seats, then fewest joined tables), so a move never spends a big table it need not.
+        party = {r.booking_id: r.party_size for r in requests}
+        cap = {t.id: t.max_covers for t in floor.tables}
+        keep, waste = [], []
+        worst = 0
         for bid, opts in choices.items():
             cur = tuple(sorted(current.get(bid, ())))
-            keep.extend(x for tables, x in opts if tables == cur)
-        model.Maximize(sum(keep))
+            costs = [(sum(cap.get(t, 0) for t in tables) - party[bid]) * 4 + (len(tables) - 1) for tables, _x in opts]
+            worst += max(costs, default=0)
+            for (tables, x), c in zip(opts, costs):
+                if tables == cur:
+                    keep.append(x)
+                elif c:
+                    waste.append(c * x)
+        model.Maximize((worst + 1) * sum(keep) - sum(waste))
     _hint(model, choices, current)
     solver, status = _solve(model, time_limit, num_workers)
     name = STATUS.get(status, str(status))

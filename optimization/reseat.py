@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from assignments.engine import Floor, Request
+from assignments.engine import Engine, Floor, Occupancy, Request
 from optimization.model import solve_seat_all
 
 
@@ -88,3 +88,53 @@ def moves(accepted: Mapping[str, Sequence[str]], plan: Mapping[str, Sequence[str
 def frozen_by_clock(requests: Iterable[Request], now: int, freeze_minutes: int = 60) -> set[str]:
     """Bookings that have started or start within `freeze_minutes` of `now` (same minute clock)."""
     return {r.booking_id for r in requests if r.start < now + freeze_minutes}
+
+
+def reseat_cost(
+    engine: Engine,
+    accepted: Mapping[str, Sequence[str]],
+    requests: Mapping[str, Request],
+    new_request: Request,
+    plan: Mapping[str, Sequence[str]],
+) -> float:
+    """Expected later covers a re-seat gives up, by the engine's own demand model.
+
+    The new booking's plan costs its capacity cost (empty seats, joined tables, dead time, later
+    demand displaced) on the arrangement after the moves; each moved booking adds the difference
+    between its new plan's capacity cost and its old one's. Admitting the booking pays off when
+    its party is larger than this (`reseat_pays_off`).
+    """
+    before = _occupancy(engine.floor, accepted, requests)
+    after = _occupancy(engine.floor, plan, {**requests, new_request.booking_id: new_request})
+    after.remove(new_request.booking_id)
+    cost = engine.plan_capacity(new_request, plan[new_request.booking_id], after) or 0.0
+    for bid, tables in moves(accepted, plan).items():
+        r = requests[bid]
+        before.remove(bid)
+        old = engine.plan_capacity(r, accepted[bid], before)
+        before.add(accepted[bid], r.start, r.end, bid)
+        after.remove(bid)
+        new = engine.plan_capacity(r, tables, after)
+        after.add(tables, r.start, r.end, bid)
+        cost += (new or 0.0) - (old or 0.0)
+    return cost
+
+
+def reseat_pays_off(
+    engine: Engine,
+    accepted: Mapping[str, Sequence[str]],
+    requests: Mapping[str, Request],
+    new_request: Request,
+    plan: Mapping[str, Sequence[str]],
+    margin: float = 1.0,
+) -> bool:
+    """Re-seat only when the covers admitted outweigh `margin` x the expected later covers lost."""
+    return new_request.party_size > margin * reseat_cost(engine, accepted, requests, new_request, plan)
+
+
+def _occupancy(floor: Floor, assignment: Mapping[str, Sequence[str]], requests: Mapping[str, Request]) -> Occupancy:
+    occ = Occupancy(floor)
+    for bid, tables in assignment.items():
+        r = requests[bid]
+        occ.add(tables, r.start, r.end, bid)
+    return occ

@@ -120,20 +120,20 @@ def day_plan_current(
     midnight = restaurant.local_midnight(day)
     rows = list(
         TableAllocation.objects.filter(restaurant=restaurant, start_at__lt=midnight + DAY_SPAN, end_at__gt=midnight)
-        .filter(Q(booking__isnull=False) | Q(hold__expires_at__gt=timezone.now()))
-        .values_list("table__label", "booking_id", "hold_id", "hold__booking_id", "start_at", "end_at")
-        .order_by("booking_id", "hold_id", "table__label")
+        .filter(Q(hold__isnull=True) | Q(hold__expires_at__gt=timezone.now()))  # bookings, table blocks, live holds
+        .values_list("table__label", "booking_id", "hold_id", "hold__booking_id", "start_at", "end_at", "block_id")
+        .order_by("booking_id", "hold_id", "block_id", "table__label")
     )
     tables_of: dict[str, list[str]] = {}
     blocker_rows: dict[str, list[tuple[str, datetime, datetime]]] = {}
-    for label, booking_id, hold_id, hold_booking_id, start_at, end_at in rows:
+    for label, booking_id, hold_id, hold_booking_id, start_at, end_at, block_id in rows:
         if exclude_booking_id is not None and exclude_booking_id in (booking_id, hold_booking_id):
             continue
         key = str(booking_id) if booking_id else None
         if key in bookings and bookings[key].state == BookingState.CONFIRMED:
             tables_of.setdefault(key, []).append(label)
         else:
-            owner = f"b{booking_id}" if booking_id else f"h{hold_id}"
+            owner = f"b{booking_id}" if booking_id else f"h{hold_id}" if hold_id else f"k{block_id}"
             blocker_rows.setdefault(owner, []).append((label, start_at, end_at))
     state = DayState(
         restaurant=restaurant, day=day, floor=fs.floor, tables_by_label=fs.tables_by_label, bookings={},

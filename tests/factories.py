@@ -71,4 +71,13 @@ class FloorFactory:
         return r
 
 
-__all__ = ["DAY", "LONDON", "FloorFactory", "RestaurantFactory", "TableFactory", "ZoneFactory", "at", "make_booking"]
+__all__ = ["DAY", "LONDON", "FloorFactory", "RestaurantFactory", "TableFactory", "ZoneFactory", "at", "grant", "make_booking"]
+
+
+def grant(user, *restaurants, role: str = "platform"):
+    """Make the user a member of the restaurants (tenancy): API clients and staff see only those."""
+    from tenancy.models import Membership
+
+    for restaurant in restaurants:
+        Membership.objects.get_or_create(user=user, restaurant=restaurant, defaults={"role": role})
+    return user

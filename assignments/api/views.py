@@ -1,6 +1,8 @@
 """The booking platforms' API: create, read, modify and cancel bookings, and (re)process an assignment.
 
-Views validate input, call one service and shape the answer; errors are JSON (assignments.api.errors).
+Views validate input (serializers, assignments.services.booking_requests), scope every lookup to the caller's
+restaurants (tenancy.selectors: another tenant's booking is a 404), call one service and shape the answer;
+errors are JSON (assignments.api.errors).
 """
 
 from __future__ import annotations
@@ -8,14 +10,21 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assignments import lifecycle
+from assignments.api.errors import error_responses
+from assignments.api.fields import ApiDateTimeField, RestaurantSlugField, localize
 from assignments.lifecycle import Actor
-from assignments.models import Booking, BookingState, Restaurant, Zone
+from assignments.models import Booking, BookingState, Zone
+from assignments.services.booking_requests import (
+    booking_cancel_for_client,
+    booking_check_start,
+    booking_matches_request,
+)
 from assignments.services.bookings import booking_create, booking_modify
 from assignments.services.pipeline import (
     TRIGGERS,
@@ -23,6 +32,7 @@ from assignments.services.pipeline import (
     booking_submit_for_assignment,
     new_correlation_id,
 )
+from tenancy.selectors import restaurant_ids_for_user
 
 
 def _actor(request) -> Actor:
@@ -33,10 +43,27 @@ def _error(code: str, detail: str, http: int, **extra) -> Response:
     return Response({"error": code, "detail": detail, **extra}, status=http)
 
 
+def _invalid(exc: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+
+
+def bookings_for(request):
+    """The bookings of the caller's restaurants."""
+    return Booking.objects.filter(restaurant_id__in=restaurant_ids_for_user(request.user))
+
+
+class AttemptOutput(serializers.Serializer):
+    attempt_no = serializers.IntegerField()
+    strategy = serializers.CharField()
+    result = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+
+
 class BookingOutput(serializers.ModelSerializer):
     restaurant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     status = serializers.CharField(source="legacy_status", read_only=True, help_text="Legacy status.")
-    preferred_zone = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    preferred_zone = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
     tables = serializers.SerializerMethodField()
     attempts = serializers.SerializerMethodField()
 
@@ -51,12 +78,20 @@ class BookingOutput(serializers.ModelSerializer):
     def get_tables(self, obj) -> list[str]:
         return sorted(a.table.label for a in obj.allocations.all())
 
+    @extend_schema_field(AttemptOutput(many=True))
     def get_attempts(self, obj) -> list[dict]:
         return [
             {"attempt_no": a.attempt_no, "strategy": a.strategy, "result": a.result, "reason": a.reason,
              "created_at": a.created_at}
             for a in obj.attempts.all()
         ]
+
+
+class BookingAcceptedOutput(BookingOutput):
+    correlation_id = serializers.CharField(read_only=True, required=False)
+
+    class Meta(BookingOutput.Meta):
+        fields = [*BookingOutput.Meta.fields, "correlation_id"]
 
 
 def _booking_for_output(pk: int) -> Booking:
@@ -66,84 +101,127 @@ def _booking_for_output(pk: int) -> Booking:
     )
 
 
+def _answer(booking_pk: int, http: int, correlation_id: str | None = None) -> Response:
+    body = BookingOutput(_booking_for_output(booking_pk)).data
+    if correlation_id:
+        body["correlation_id"] = correlation_id
+    return Response(body, status=http)
+
+
 class BookingCreateApi(APIView):
+    throttle_scope = "bookings"
+
     class BookingCreateInputSerializer(serializers.Serializer):
-        restaurant = serializers.SlugField()
+        restaurant = RestaurantSlugField()
         party_size = serializers.IntegerField(min_value=1, max_value=100)
-        start_at = serializers.DateTimeField(help_text="ISO 8601 with a UTC offset.")
+        start_at = ApiDateTimeField(help_text="ISO 8601; without a UTC offset, the restaurant's local time.")
         duration_minutes = serializers.IntegerField(min_value=15, max_value=600, required=False)
         guest_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-        guest_email = serializers.EmailField(required=False, allow_blank=True, default="")
-        preferred_zone = serializers.SlugField(required=False, allow_null=True, default=None)
+        guest_email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+        preferred_zone = serializers.SlugField(max_length=64, required=False, allow_null=True, default=None)
         needs_accessible = serializers.BooleanField(required=False, default=False)
         external_ref = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
-        notes = serializers.CharField(required=False, allow_blank=True, default="")
+        notes = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
-    @extend_schema(request=BookingCreateInputSerializer, responses={201: BookingOutput, 200: BookingOutput})
+        def validate(self, attrs):
+            restaurant = attrs["restaurant"]
+            attrs["start_at"] = localize(attrs["start_at"], restaurant)
+            try:
+                booking_check_start(restaurant=restaurant, start_at=attrs["start_at"])
+            except DjangoValidationError as exc:
+                raise _invalid(exc) from exc
+            if attrs["preferred_zone"]:
+                zone = Zone.objects.filter(restaurant=restaurant, key=attrs["preferred_zone"]).first()
+                if zone is None:
+                    raise serializers.ValidationError({"preferred_zone": ["Unknown zone."]})
+                attrs["preferred_zone"] = zone
+            return attrs
+
+    @extend_schema(
+        request=BookingCreateInputSerializer,
+        responses={201: BookingAcceptedOutput, 200: BookingOutput, **error_responses(400, 409, 413, 415)},
+        description="Create a booking; a retry with the same external_ref and the same request answers 200 with "
+                    "the original, a different request with a used external_ref answers 409 naming it.",
+    )
     def post(self, request):
-        data = self.BookingCreateInputSerializer(data=request.data)
+        data = self.BookingCreateInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        restaurant = Restaurant.objects.filter(slug=v["restaurant"]).first()
-        if restaurant is None:
-            return _error("invalid", "The request is not valid.", 400, fields={"restaurant": ["Unknown restaurant."]})
-        zone = None
-        if v["preferred_zone"]:
-            zone = Zone.objects.filter(restaurant=restaurant, key=v["preferred_zone"]).first()
-            if zone is None:
-                return _error("invalid", "The request is not valid.", 400, fields={"preferred_zone": ["Unknown zone."]})
-        if not restaurant.is_open_at(v["start_at"]):
-            return _error("invalid", "The request is not valid.", 400,
-                          fields={"start_at": ["Outside the restaurant's service periods."]})
+        restaurant = v["restaurant"]
         if v["external_ref"]:
             existing = Booking.objects.filter(restaurant=restaurant, external_ref=v["external_ref"]).first()
-            if existing is not None:  # idempotent create: the platform retried
-                return Response(BookingOutput(_booking_for_output(existing.pk)).data, status=200)
+            if existing is not None:
+                return self._retried(existing, v)
         correlation_id = new_correlation_id()
         try:
             with transaction.atomic():
                 booking = booking_create(
                     restaurant=restaurant, party_size=v["party_size"], start_at=v["start_at"],
                     duration_minutes=v.get("duration_minutes"), guest_name=v["guest_name"],
-                    preferred_zone=zone, needs_accessible=v["needs_accessible"], external_ref=v["external_ref"],
-                    notes=v["notes"], actor=_actor(request), correlation_id=correlation_id,
+                    preferred_zone=v["preferred_zone"], needs_accessible=v["needs_accessible"],
+                    external_ref=v["external_ref"], notes=v["notes"], actor=_actor(request),
+                    correlation_id=correlation_id,
                 )
                 if v["guest_email"]:
                     Booking.objects.filter(pk=booking.pk).update(guest_email=v["guest_email"])
                 booking_submit_for_assignment(booking=booking, trigger="creation", actor=_actor(request),
                                               correlation_id=correlation_id)
         except DjangoValidationError as exc:
-            return _error("invalid", "The request is not valid.", 400, fields=exc.message_dict)
+            raise _invalid(exc) from exc
         except IntegrityError:
-            existing = Booking.objects.get(restaurant=restaurant, external_ref=v["external_ref"])
-            return Response(BookingOutput(_booking_for_output(existing.pk)).data, status=200)
-        body = BookingOutput(_booking_for_output(booking.pk)).data
-        body["correlation_id"] = correlation_id
-        return Response(body, status=status.HTTP_201_CREATED)
+            existing = Booking.objects.filter(restaurant=restaurant, external_ref=v["external_ref"]).first()
+            if existing is None:
+                raise
+            return self._retried(existing, v)
+        return _answer(booking.pk, status.HTTP_201_CREATED, correlation_id)
+
+    def _retried(self, existing: Booking, v) -> Response:
+        if booking_matches_request(booking=existing, party_size=v["party_size"], start_at=v["start_at"],
+                                   duration_minutes=v.get("duration_minutes")):
+            return _answer(existing.pk, status.HTTP_200_OK)  # idempotent create: the platform retried
+        return _error("external_ref_conflict",
+                      f"external_ref {existing.external_ref!r} is booking {existing.pk}, made with another party "
+                      "size or time; modify that booking or use a new reference.", 409, original=existing.pk)
 
 
 class BookingDetailApi(APIView):
+    throttle_scope = "bookings"
+
     class BookingModifySerializer(serializers.Serializer):
         party_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
-        start_at = serializers.DateTimeField(required=False)
+        start_at = ApiDateTimeField(required=False, help_text="ISO 8601; without a UTC offset, local time.")
         duration_minutes = serializers.IntegerField(min_value=15, max_value=600, required=False)
-        version = serializers.IntegerField(min_value=1, required=False, help_text="Optimistic concurrency check.")
+        version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False,
+                                           help_text="Optimistic concurrency check.")
 
-    @extend_schema(responses={200: BookingOutput, 404: OpenApiResponse(description="Unknown booking")})
+        def validate(self, attrs):
+            if not ({"party_size", "start_at", "duration_minutes"} & attrs.keys()):
+                raise serializers.ValidationError(
+                    {"non_field_errors": ["Give at least one of party_size, start_at, duration_minutes."]}
+                )
+            restaurant = self.context["booking"].restaurant
+            if "start_at" in attrs:
+                attrs["start_at"] = localize(attrs["start_at"], restaurant)
+                try:
+                    booking_check_start(restaurant=restaurant, start_at=attrs["start_at"])
+                except DjangoValidationError as exc:
+                    raise _invalid(exc) from exc
+            return attrs
+
+    @extend_schema(responses={200: BookingOutput, **error_responses(404)})
     def get(self, request, pk: int):
-        return Response(BookingOutput(_booking_for_output(pk)).data)
+        booking = get_object_or_404(bookings_for(request), pk=pk)
+        return _answer(booking.pk, status.HTTP_200_OK)
 
-    @extend_schema(request=BookingModifySerializer, responses={202: BookingOutput})
+    @extend_schema(request=BookingModifySerializer,
+                   responses={202: BookingAcceptedOutput, **error_responses(400, 404, 409, 413, 415)})
     def patch(self, request, pk: int):
-        booking = get_object_or_404(Booking, pk=pk)
-        data = self.BookingModifySerializer(data=request.data)
+        booking = get_object_or_404(bookings_for(request).select_related("restaurant"), pk=pk)
+        data = self.BookingModifySerializer(data=request.data, context={"request": request, "booking": booking})
         data.is_valid(raise_exception=True)
         v = data.validated_data
         if booking.state == BookingState.CANCELLED:
             return _error("invalid_state", "A cancelled booking cannot be modified.", 400, state=booking.state)
-        if "start_at" in v and not booking.restaurant.is_open_at(v["start_at"]):
-            return _error("invalid", "The request is not valid.", 400,
-                          fields={"start_at": ["Outside the restaurant's service periods."]})
         correlation_id = new_correlation_id()
         try:
             with transaction.atomic():
@@ -157,36 +235,43 @@ class BookingDetailApi(APIView):
                                                   correlation_id=correlation_id)
         except lifecycle.VersionConflict as exc:
             return _error("version_conflict", str(exc), 409)
+        except lifecycle.InvalidTransition as exc:
+            return _error("invalid_state", str(exc), 400, state=exc.state)
         except DjangoValidationError as exc:
-            return _error("invalid", "The request is not valid.", 400, fields=exc.message_dict)
-        body = BookingOutput(_booking_for_output(booking.pk)).data
-        body["correlation_id"] = correlation_id
-        return Response(body, status=status.HTTP_202_ACCEPTED)
+            raise _invalid(exc) from exc
+        return _answer(booking.pk, status.HTTP_202_ACCEPTED, correlation_id)
 
 
 class BookingCancelApi(APIView):
-    class BookingCancelInputSerializer(serializers.Serializer):
-        reason = serializers.CharField(required=False, allow_blank=True, default="")
-        version = serializers.IntegerField(min_value=1, required=False)
+    throttle_scope = "bookings"
 
-    @extend_schema(request=BookingCancelInputSerializer, responses={200: BookingOutput})
+    class BookingCancelInputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+
+    @extend_schema(request=BookingCancelInputSerializer,
+                   responses={200: BookingOutput, **error_responses(400, 404, 409, 413, 415)},
+                   description="Idempotent: cancelling a cancelled booking answers 200. Without `version` the "
+                               "cancel wins against the assignment pipeline; with it, a stale version is a 409.")
     def post(self, request, pk: int):
-        booking = get_object_or_404(Booking, pk=pk)
+        booking = get_object_or_404(bookings_for(request), pk=pk)
         data = self.BookingCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            lifecycle.booking_cancel(booking=booking, reason=data.validated_data["reason"],
-                                     expected_version=data.validated_data.get("version"), actor=_actor(request))
+            booking_cancel_for_client(booking=booking, reason=data.validated_data["reason"],
+                                      expected_version=data.validated_data.get("version"), actor=_actor(request))
         except lifecycle.InvalidTransition as exc:
-            return _error("invalid_state", str(exc), 400, state=booking.state)
+            return _error("invalid_state", str(exc), 400, state=exc.state)
         except lifecycle.VersionConflict as exc:
             return _error("version_conflict", str(exc), 409)
-        return Response(BookingOutput(_booking_for_output(booking.pk)).data)
+        return _answer(booking.pk, status.HTTP_200_OK)
 
 
 class ProcessAssignmentApi(APIView):
+    throttle_scope = "bookings"
+
     class ProcessInputSerializer(serializers.Serializer):
-        bookingId = serializers.IntegerField(min_value=1)  # noqa: N815 (the platforms' field name)
+        bookingId = serializers.IntegerField(min_value=1, max_value=2**63 - 1)  # noqa: N815 (the platforms' name)
         trigger = serializers.ChoiceField(choices=TRIGGERS)
 
     class ProcessAcceptedSerializer(serializers.Serializer):
@@ -195,17 +280,14 @@ class ProcessAssignmentApi(APIView):
 
     @extend_schema(
         request=ProcessInputSerializer,
-        responses={
-            202: ProcessAcceptedSerializer,
-            400: OpenApiResponse(description="Malformed input or a state that cannot be processed"),
-            404: OpenApiResponse(description="Unknown booking"),
-            409: OpenApiResponse(description="The booking is being processed right now"),
-        },
+        responses={202: ProcessAcceptedSerializer, **error_responses(400, 404, 409, 413, 415)},
+        description="400: malformed input or a state that cannot be processed; 404: unknown booking or not one of "
+                    "your restaurants; 409: the booking is being processed right now.",
     )
     def post(self, request):
         data = self.ProcessInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        booking = get_object_or_404(Booking, pk=data.validated_data["bookingId"])
+        booking = get_object_or_404(bookings_for(request), pk=data.validated_data["bookingId"])
         trigger = data.validated_data["trigger"]
         if booking_being_processed(booking_id=booking.pk):
             return _error("locked", "The booking is being processed right now; try again shortly.", 409)

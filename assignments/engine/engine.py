@@ -171,7 +171,67 @@ class Engine:
             rest = sorted((o for o in opts if o.tables not in proposed), key=lambda o: (o.cost, o.tables))
             for o in rest[: self.max_plans - len(plans)]:
                 plans.append(_plan(o, ALTERNATIVE, "next best by score, in case the proposals are taken"))
+        refusal = self.protection_refusal(request, occupancy, opts) if opts and self.weights.protects else None
+        if refusal is not None:
+            return Decision(plans=(), outcomes=tuple(outcomes), candidates_evaluated=examined, refusal=refusal)
         return Decision(plans=tuple(plans), outcomes=tuple(outcomes), candidates_evaluated=examined)
+
+    def plan_capacity(self, request: Request, tables: Sequence[str], occupancy: Occupancy) -> float | None:
+        """The capacity cost (expected later covers, the ranking's own currency) of seating `request`
+        on `tables` given `occupancy` (which must not hold the request); None when that plan is not
+        a free, valid shape for it."""
+        wanted = tuple(sorted(tables))
+        opts, _ = self.options(request, occupancy)
+        return next((o.capacity for o in opts if o.tables == wanted), None)
+
+    # -- capacity protection (opt-in) -------------------------------------------------------------
+    def seats_taken(self, request: Request, occupancy: Occupancy) -> float:
+        """Share of the floor's seats (max covers) at tables that are busy at some point of the window."""
+        by_id = self.floor.table_by_id
+        total = sum(t.max_covers for t in by_id.values())
+        if not total:
+            return 0.0
+        busy = sum(t.max_covers for tid, t in by_id.items() if not occupancy.is_free(tid, request.start, request.end))
+        return busy / total
+
+    def protection_refusal(self, request: Request, occupancy: Occupancy, opts: Sequence[Option]) -> str | None:
+        """Why capacity protection sends this booking to review, or None to seat it.
+
+        It fires only when all three hold: the start is at the peak (demand intensity at least
+        `protection_peak`), at least `protection_load` of the seats are taken over the window, and
+        even the cheapest free plan costs more expected later covers (its capacity cost: empty
+        seats, joined tables, dead time, displaced later demand) than `protection_margin` x the
+        party. Below the load threshold it never fires.
+        """
+        w = self.weights
+        if not w.protects or not opts:
+            return None
+        if self.demand.intensity_at(request.start) < w.protection_peak:
+            return None
+        cheapest = min(opts, key=lambda o: (o.capacity, o.tables))
+        if cheapest.capacity <= w.protection_margin * request.party_size:
+            return None
+        load = self.seats_taken(request, occupancy)
+        if load < w.protection_load:
+            return None
+        return (
+            f"capacity protection: seating {request.party_size} on {self._describe(cheapest, request, occupancy)} "
+            f"at {request.start // 60 % 24:02d}:{request.start % 60:02d} would cost an expected "
+            f"{cheapest.capacity:.1f} later covers ({load:.0%} of seats taken over the window)"
+        )
+
+    def _describe(self, o: Option, request: Request, occupancy: Occupancy) -> str:
+        by_id = self.floor.table_by_id
+        if o.extra_tables:
+            return f"{' + '.join(o.tables)} joined ({o.candidate.max_covers} seats)"
+        cap = o.candidate.max_covers
+        same = [
+            tid
+            for tid, t in by_id.items()
+            if t.max_covers == cap and occupancy.is_free(tid, request.start, request.end)
+        ]
+        last = "the last free " if len(same) == 1 else ""
+        return f"{last}{cap}-top {o.tables[0]}"
 
 
 def _plan(o: Option, strategy: str, reason: str) -> Plan:

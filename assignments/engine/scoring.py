@@ -37,6 +37,16 @@ class Weights:
     lookahead: float = 2.0  # per expected cover of later demand that loses its tables
     zone_load: float = 0.5  # soft: per unit of the zone's occupancy over the window (positive spreads)
     tolerance: float = 0.5  # capacity-cost slack within which the soft terms decide
+    # Capacity protection (opt-in; 0 = off, today's behaviour): at the peak, when at least this share
+    # of the floor's seats is taken over the booking's window, send to review a booking whose best
+    # plan would cost more expected later covers than `protection_margin` x its own party size.
+    protection_load: float = 0.0
+    protection_margin: float = 1.0  # expected later covers lost per cover seated above which we refuse
+    protection_peak: float = 0.8  # demand intensity (DemandProfile, 0-1) from which a start is the peak
+
+    @property
+    def protects(self) -> bool:
+        return self.protection_load > 0
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, float] | None) -> Weights:

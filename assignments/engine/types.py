@@ -41,6 +41,9 @@ class Decision:
     plans: tuple[Plan, ...]  # best first, distinct table sets
     outcomes: tuple[StrategyOutcome, ...]
     candidates_evaluated: int
+    # Set when plans exist but the restaurant's capacity protection sends the booking to review
+    # instead (plans is then empty); the text says why, for the booking's history.
+    refusal: str | None = None
 
     @property
     def best(self) -> Plan | None:

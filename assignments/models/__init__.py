@@ -1,4 +1,4 @@
-from .allocations import Hold, TableAllocation
+from .allocations import Hold, TableAllocation, TableBlock
 from .bookings import Booking, BookingState
 from .floor import Restaurant, Table, TableAdjacency, Zone
 from .history import AttemptResult, BookingAssignmentAttempt, BookingStateHistory
@@ -21,5 +21,6 @@ __all__ = [
     "Table",
     "TableAdjacency",
     "TableAllocation",
+    "TableBlock",
     "Zone",
 ]

@@ -77,8 +77,17 @@ class Booking(FSMModelMixin, models.Model):
         permissions = [("assign_booking", "Can assign, retry and cancel bookings from the review queue")]
 
     def __str__(self) -> str:
+        """Reference, party and start in the restaurant's own time (what the host reads on the floor)."""
         ref = self.external_ref or f"#{self.pk}"
-        return f"{ref} ({self.party_size}p {self.start_at:%Y-%m-%d %H:%M})"
+        return f"{ref} ({self.party_size}p {self.local_start:%Y-%m-%d %H:%M})"
+
+    @property
+    def local_start(self):
+        return self.start_at.astimezone(self.restaurant.tzinfo)
+
+    @property
+    def local_end(self):
+        return self.end_at.astimezone(self.restaurant.tzinfo)
 
     @property
     def legacy_status(self) -> str:

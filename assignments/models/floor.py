@@ -33,6 +33,12 @@ class Restaurant(models.Model):
     max_assignment_attempts = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1)])
     scoring_weights = models.JSONField(default=dict, blank=True, help_text="Overrides of the engine's scoring weights.")
     floor_version = models.PositiveIntegerField(default=1, help_text="Bumped on every floor change; keys the engine's caches.")
+    booking_past_grace_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="API bookings may start this long in the past (empty: the site default)."
+    )
+    booking_horizon_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="API bookings may start at most this many days ahead (empty: the site default)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -11,3 +11,4 @@ class ReviewBooking(Booking):
         proxy = True
         verbose_name = "review queue booking"
         verbose_name_plural = "review queue"
+        permissions = [("override_seating", "Can seat a booking on tables that break a soft rule (recorded as such)")]

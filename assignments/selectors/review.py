@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -11,8 +11,17 @@ from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from assignments.context import AssignmentContext, assignment_context, engine_for
-from assignments.engine import Plan
-from assignments.models import Booking, BookingAssignmentAttempt, BookingState, BookingStateHistory
+from assignments.engine import Plan, Request
+from assignments.engine.reasons import explain_no_plan
+from assignments.models import (
+    Booking,
+    BookingAssignmentAttempt,
+    BookingState,
+    BookingStateHistory,
+    Restaurant,
+    TableAllocation,
+    TableBlock,
+)
 
 ASSIGNABLE_STATES = (BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING)
 
@@ -56,6 +65,72 @@ def review_queue(*, now: datetime | None = None, qs: QuerySet[Booking] | None = 
 
 
 @dataclass(frozen=True)
+class Clash:
+    """What takes a table over a window: a booking (by its reference), a hold or a table block."""
+
+    table: str
+    kind: str  # "booking" | "hold" | "block"
+    pk: int
+    label: str  # "B0023 (2p 19:00-20:30)", "hold #3", "block: private event 18:00-23:00"
+
+    @property
+    def text(self) -> str:
+        if self.kind == "block":
+            return f"{self.table} is blocked ({self.label})"
+        return f"{self.table} is taken by {self.label}"
+
+
+def clashes_for(*, restaurant: Restaurant, refs_by_table: dict[str, list[str]]) -> list[Clash]:
+    """Occupancy refs per table as clashes named for a person: two queries at most, whatever the count."""
+    tz = restaurant.tzinfo
+    booking_ids = {int(r[1:]) for refs in refs_by_table.values() for r in refs if r.startswith("b")}
+    block_ids = {int(r[1:]) for refs in refs_by_table.values() for r in refs if r.startswith("k")}
+    bookings = {b.pk: b for b in Booking.objects.filter(pk__in=booking_ids)} if booking_ids else {}
+    blocks = {k.pk: k for k in TableBlock.objects.filter(pk__in=block_ids)} if block_ids else {}
+    out = []
+    for table in sorted(refs_by_table):
+        for ref in sorted(set(refs_by_table[table])):
+            pk = int(ref[1:])
+            if ref.startswith("b") and pk in bookings:
+                b = bookings[pk]
+                label = (f"{b.external_ref or f'#{b.pk}'} ({b.party_size}p {b.start_at.astimezone(tz):%H:%M}-"
+                         f"{b.end_at.astimezone(tz):%H:%M})")
+                out.append(Clash(table=table, kind="booking", pk=pk, label=label))
+            elif ref.startswith("k") and pk in blocks:
+                k = blocks[pk]
+                label = f"{k.reason} {k.start_at.astimezone(tz):%H:%M}-{k.end_at.astimezone(tz):%H:%M}"
+                out.append(Clash(table=table, kind="block", pk=pk, label=label))
+            else:
+                out.append(Clash(table=table, kind="hold" if ref.startswith("h") else "booking", pk=pk,
+                                 label=ref_label(ref)))
+    return out
+
+
+def clashes_over(
+    *, restaurant: Restaurant, table_labels, start_at: datetime, end_at: datetime, exclude_booking_id: int | None = None
+) -> list[Clash]:
+    """Every live allocation on these tables overlapping [start_at, end_at), as clashes (expired holds ignored)."""
+    rows = (
+        TableAllocation.objects.filter(
+            restaurant=restaurant, table__label__in=list(table_labels), start_at__lt=end_at, end_at__gt=start_at
+        )
+        .filter(Q(hold__isnull=True) | Q(hold__expires_at__gt=timezone.now()))
+        .values_list("table__label", "booking_id", "hold_id", "block_id")
+    )
+    refs: dict[str, list[str]] = {}
+    for label, booking_id, hold_id, block_id in rows:
+        if exclude_booking_id is not None and booking_id == exclude_booking_id:
+            continue
+        ref = f"b{booking_id}" if booking_id else f"h{hold_id}" if hold_id else f"k{block_id}"
+        refs.setdefault(label, []).append(ref)
+    return clashes_for(restaurant=restaurant, refs_by_table=refs)
+
+
+def clashes_text(clashes: list[Clash]) -> str:
+    return "; ".join(c.text for c in clashes)
+
+
+@dataclass(frozen=True)
 class TableAtTime:
     """One table of the floor as seen from one booking's window."""
 
@@ -68,7 +143,8 @@ class TableAtTime:
     accessible: bool
     free: bool
     seats_party_alone: bool  # free, and fits the party on its own (covers, accessibility)
-    taken_by: str = ""  # refs of what holds it over the window, when not free
+    taken_by: str = ""  # what holds it over the window, when not free
+    clashes: tuple[Clash, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,28 +159,33 @@ class AssignOptions:
 
 
 def ref_label(ref: str) -> str:
-    """An occupancy ref ("b12", "h3") in words."""
-    return f"booking #{ref[1:]}" if ref.startswith("b") else f"hold #{ref[1:]}"
+    """An occupancy ref ("b12", "h3", "k4") in words, without a query (see clashes_for for references)."""
+    kind = {"b": "booking", "h": "hold", "k": "block"}.get(ref[:1], "allocation")
+    return f"{kind} #{ref[1:]}"
 
 
 def _tables_at_time(ctx: AssignmentContext) -> tuple[TableAtTime, ...]:
     floor, req, occ = ctx.floor, ctx.request, ctx.occupancy
     singles = {c.tables[0]: c for c in floor.candidates if c.size == 1}
+    refs = {
+        label: sorted({r for s, e, r in occ.intervals(label) if s < req.end and e > req.start})
+        for label in ctx.tables_by_label
+        if not occ.is_free(label, req.start, req.end)
+    }
+    by_table: dict[str, list[Clash]] = {}
+    for clash in clashes_for(restaurant=ctx.restaurant, refs_by_table=refs):
+        by_table.setdefault(clash.table, []).append(clash)
     rows = []
     for label, table in ctx.tables_by_label.items():
-        free = occ.is_free(label, req.start, req.end)
-        taken = ""
-        if not free:
-            taken = ", ".join(
-                ref_label(ref) for ref in sorted({r for s, e, r in occ.intervals(label) if s < req.end and e > req.start})
-            )
+        free = label not in refs
+        taken = ", ".join(c.label for c in by_table.get(label, ()))
         single = singles.get(label)
         rows.append(
             TableAtTime(
                 label=label, zone=table.zone.key, zone_name=table.zone.name, min_covers=table.min_covers,
                 max_covers=table.max_covers, combinable=table.combinable, accessible=table.accessible, free=free,
                 seats_party_alone=bool(free and single and single.fits(req.party_size, req.accessible)),
-                taken_by=taken,
+                taken_by=taken, clashes=tuple(by_table.get(label, ())),
             )
         )
     rank = floor.zone_rank
@@ -122,3 +203,107 @@ def booking_assign_options(*, booking_id: int) -> AssignOptions:
 
 def booking_tables_at_time(*, booking_id: int) -> tuple[TableAtTime, ...]:
     return _tables_at_time(assignment_context(booking_id=booking_id))
+
+
+def booking_reason_now(*, ctx: AssignmentContext) -> str:
+    """Why the engine finds no plan for the booking over its window right now, in one line."""
+    return explain_no_plan(ctx.floor, ctx.request, ctx.occupancy)
+
+
+@dataclass(frozen=True)
+class TimeOption:
+    """Another start time at which the party fits, with the engine's best plan then."""
+
+    start_at: datetime
+    delta_minutes: int
+    tables: tuple[str, ...]
+
+    def label(self, tz) -> str:
+        return f"{self.start_at.astimezone(tz):%H:%M} fits on {'+'.join(self.tables)}"
+
+
+def booking_nearest_times(
+    *, ctx: AssignmentContext, span_minutes: int = 120, limit: int = 4, now: datetime | None = None
+) -> tuple[TimeOption, ...]:
+    """The nearest start times within +-span (on the restaurant's slot grid, inside its service periods) at
+    which the engine has a plan for the party, nearest first (earlier first on a tie). No writes."""
+    restaurant, req = ctx.restaurant, ctx.request
+    engine = engine_for(restaurant=restaurant, floor=ctx.floor)
+    step = max(restaurant.slot_minutes, 5)
+    base = ctx.booking.start_at
+    now = now or timezone.now()
+    found: list[TimeOption] = []
+    for k in range(1, span_minutes // step + 1):
+        for delta in (-k * step, k * step):
+            start_at = base + timedelta(minutes=delta)
+            if start_at <= now or not restaurant.is_open_at(start_at):
+                continue
+            shifted = Request(req.booking_id, req.party_size, req.start + delta, req.end + delta, req.preferred_zone,
+                              req.accessible)
+            best = engine.decide(shifted, ctx.occupancy).best
+            if best is not None:
+                found.append(TimeOption(start_at=start_at, delta_minutes=delta, tables=best.tables))
+        if len(found) >= limit:
+            break
+    return tuple(found[:limit])
+
+
+# -- the queue: services, day windows, reasons for a page of rows ----------------------------------------
+def service_label(booking: Booking) -> tuple[tuple, str]:
+    """(sort key, "Sat 05 Dec · dinner") of the service a booking belongs to, in its restaurant's time."""
+    from assignments.scenario import minute_in_periods
+
+    restaurant = booking.restaurant
+    day = restaurant.service_day_of(booking.start_at)
+    minute = restaurant.minute_of_day(booking.start_at, day)
+    name = ""
+    for p in restaurant.periods:
+        if minute_in_periods(minute % (24 * 60), (p,)) is not None:
+            name = p.name
+            break
+    return (day, restaurant.name, name), f"{day:%a %d %b} · {name or 'outside service hours'}"
+
+
+def service_day_bounds(*, restaurant: Restaurant, first: date, days: int) -> tuple[datetime, datetime]:
+    """[start, end) of `days` service days from `first`: a service day runs from its earliest period's
+    start to the same time the next day (so a period past midnight stays with its evening)."""
+    opens = min((p.start_minute for p in restaurant.periods), default=0)
+    start = restaurant.local_midnight(first) + timedelta(minutes=opens)
+    end = restaurant.local_midnight(first + timedelta(days=days)) + timedelta(minutes=opens)
+    return start, end
+
+
+def review_reasons(*, bookings) -> dict[int, str]:
+    """The live one-line reason for each booking: one allocations query per restaurant and service day."""
+    from assignments.context import floor_state, occupancy_for_day, request_for
+
+    groups: dict[tuple[int, date], list[Booking]] = {}
+    for b in bookings:
+        groups.setdefault((b.restaurant_id, b.restaurant.service_day_of(b.start_at)), []).append(b)
+    out: dict[int, str] = {}
+    for (_rid, day), rows in groups.items():
+        restaurant = rows[0].restaurant
+        fs = floor_state(restaurant=restaurant)
+        occupancy, _rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fs.floor)
+        for b in rows:
+            occ = occupancy
+            own = [r for r in occ.refs() if r == f"b{b.pk}"]
+            if own:
+                occ = occ.copy()
+                occ.remove(own[0])
+            request = request_for(booking=b, restaurant=restaurant, day=day)
+            out[b.pk] = explain_no_plan(fs.floor, request, occ)
+    return out
+
+
+def booking_attempts_by_try(*, booking: Booking) -> list[dict]:
+    """The booking's attempts grouped by try (attempt_no), newest first: each with its result and rows."""
+    tries: dict[int, list[BookingAssignmentAttempt]] = {}
+    for a in BookingAssignmentAttempt.objects.filter(booking=booking).order_by("-attempt_no", "id"):
+        tries.setdefault(a.attempt_no, []).append(a)
+    out = []
+    for no, rows in tries.items():
+        won = next((a for a in rows if a.result == "success"), None)
+        out.append({"no": no, "rows": rows, "at": rows[0].created_at, "success": won,
+                    "summary": won.reason if won else (rows[-1].reason or rows[-1].result)})
+    return out

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from assignments.context import DAY_SPAN, to_minutes
 from assignments.models import Booking, BookingState, Restaurant, Table, TableAllocation
-from assignments.templatetags.maitre_admin import HOLD_COLOUR, state_colour, state_label
+from assignments.templatetags.maitre_admin import BLOCK_COLOUR, HOLD_COLOUR, state_colour, state_label
 
 WAITING_STATES = (BookingState.PENDING, BookingState.ASSIGNMENT_PENDING, BookingState.MANUAL_REVIEW)
 
@@ -40,12 +40,15 @@ class TimelineEntry:
     start: int
     end: int
     seated_end: int
-    kind: str  # "booking" | "hold"
-    ref: str  # "b12" / "h3"
+    kind: str  # "booking" | "hold" | "block" | "waiting" (a booking without tables, drawn in the waiting lane)
+    ref: str  # "b12" / "h3" / "k4"
     label: str
     title: str
     state: str = ""
     booking_id: int | None = None
+    covers: int = 0
+    version: int = 0
+    block_id: int | None = None
 
 
 # -- geometry out ---------------------------------------------------------------------------------------
@@ -66,6 +69,9 @@ class Bar:
     booking_id: int | None
     focused: bool
     show_label: bool
+    version: int = 0
+    block_id: int | None = None
+    ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,14 +120,21 @@ class TimelineLayout:
     start: int
     end: int
     now_x: float | None = None
+    covers: tuple[tuple[float, int], ...] = ()  # (x of the slot's middle, covers seated then), per 30 minutes
+    states: tuple[str, ...] = ()  # the booking states drawn (the legend shows only those)
+    waiting_lanes: int = 0
+    waiting_hidden: int = 0  # waiting bookings past the lane limit (the page offers to draw them all)
 
 
 def _hhmm(minutes: int) -> str:
     return f"{(minutes // 60) % 24:02d}:{minutes % 60:02d}"
 
 
-def timeline_range(*, service_periods: Sequence[dict], entries: Sequence[TimelineEntry]) -> tuple[int, int]:
-    """Whole hours covering the service periods and everything on the timeline."""
+def timeline_range(
+    *, service_periods: Sequence[dict], entries: Sequence[TimelineEntry], whole_day: bool = True
+) -> tuple[int, int]:
+    """Whole hours covering the service periods, and with `whole_day` everything on the timeline too (a stray
+    early hold must not push the dinner service off-screen by default)."""
     starts, ends = [], []
     for p in service_periods:
         sh, sm = map(int, p["start"].split(":"))
@@ -131,8 +144,9 @@ def timeline_range(*, service_periods: Sequence[dict], entries: Sequence[Timelin
             e += 24 * 60
         starts.append(s)
         ends.append(e)
-    starts += [en.start for en in entries]
-    ends += [en.end for en in entries]
+    if whole_day or not starts:
+        starts += [en.start for en in entries]
+        ends += [en.end for en in entries]
     if not starts:
         return 17 * 60, 24 * 60
     lo, hi = min(starts), max(ends)
@@ -152,6 +166,8 @@ def timeline_layout(
     focus_ref: str = "",
     free_for_focus: frozenset[str] = frozenset(),
     now_minute: int | None = None,
+    waiting: Sequence[TimelineEntry] = (),
+    max_waiting_lanes: int | None = 6,
     minute_width: float = 2.4,
     row_height: float = 26.0,
     zone_height: float = 22.0,
@@ -172,6 +188,32 @@ def timeline_layout(
     zones: list[ZoneBand] = []
     row_y: dict[str, float] = {}
     y = header_height
+    # The waiting lane: bookings without tables at their time, packed into as few lines as do not overlap.
+    lanes: list[int] = []  # end minute of the last bar in each lane
+    lane_of: dict[str, int] = {}
+    hidden = 0
+    # The focus booking first, so it always has a place; then by time.
+    for en in sorted(waiting, key=lambda e: (e.ref != focus_ref, e.start, e.ref)):
+        if en.end <= start or en.start >= end:
+            continue
+        lane = next((i for i, last in enumerate(lanes) if last <= en.start), None)
+        if lane is None and max_waiting_lanes is not None and len(lanes) >= max_waiting_lanes:
+            hidden += 1
+            continue
+        if lane is None:
+            lanes.append(en.end)
+            lane = len(lanes) - 1
+        else:
+            lanes[lane] = en.end
+        lane_of[en.ref] = lane
+    if lanes:
+        more = f", {hidden} more not drawn" if hidden else ""
+        zones.append(ZoneBand(y=y, height=zone_height, name=f"Waiting for a table ({len(lane_of)}{more})"))
+        y += zone_height
+        for i in range(len(lanes)):
+            rows.append(Row(y=y, height=row_height, label="", caption="", zone="", free_for_focus=False, stripe=True))
+            row_y[f"lane:{i}"] = y
+            y += row_height
     for zone_tables in by_zone.values():
         zones.append(ZoneBand(y=y, height=zone_height, name=zone_tables[0].zone_name))
         y += zone_height
@@ -183,20 +225,32 @@ def timeline_layout(
             y += row_height
 
     bars: list[Bar] = []
-    for en in sorted(entries, key=lambda e: (e.table, e.start, e.ref)):
-        if en.table not in row_y or en.end <= start or en.start >= end:
+    placed = [(e, e.table) for e in entries] + [(e, f"lane:{lane_of[e.ref]}") for e in waiting if e.ref in lane_of]
+    for en, row_key in sorted(placed, key=lambda p: (p[1], p[0].start, p[0].ref)):
+        if row_key not in row_y or en.end <= start or en.start >= end:
             continue
         x0, x1, xs = x_of(en.start), x_of(en.end), x_of(en.seated_end)
-        hold = en.kind == "hold"
+        hatched = en.kind in ("hold", "block")
+        fill = HOLD_COLOUR if en.kind == "hold" else BLOCK_COLOUR if en.kind == "block" else state_colour(en.state)
         bars.append(
             Bar(
-                x=x0, y=row_y[en.table] + 3, width=max(x1 - x0, 1.0), height=row_height - 6,
+                x=x0, y=row_y[row_key] + 3, width=max(x1 - x0, 1.0), height=row_height - 6,
                 buffer_x=xs, buffer_width=max(x1 - xs, 0.0),
-                fill=HOLD_COLOUR if hold else state_colour(en.state), hatched=hold, label=en.label, title=en.title,
+                fill=fill, hatched=hatched, label=en.label, title=en.title,
                 kind=en.kind, state=en.state, booking_id=en.booking_id, focused=bool(focus_ref) and en.ref == focus_ref,
-                show_label=(xs - x0) >= 7 * len(en.label),
+                show_label=(xs - x0) >= 6.5 * len(en.label), version=en.version, block_id=en.block_id, ref=en.ref,
             )
         )
+    seated: dict[str, TimelineEntry] = {}
+    for en in entries:
+        if en.kind == "booking":
+            seated.setdefault(en.ref, en)
+    covers = tuple(
+        (x_of(m + 15), sum(e.covers for e in seated.values() if e.start <= m + 15 < e.seated_end))
+        for m in range((start // 30) * 30, end, 30)
+        if m >= start
+    )
+    states = tuple(sorted({e.state for e in [*entries, *waiting] if e.state}))
 
     ticks = []
     for m in range((start // 30) * 30, end + 1, 30):
@@ -209,9 +263,10 @@ def timeline_layout(
                     label=f"{_hhmm(focus[0])}–{_hhmm(focus[1])}")
     now_x = x_of(now_minute) if now_minute is not None and start <= now_minute <= end else None
     return TimelineLayout(
-        width=label_width + (end - start) * minute_width + 10, height=y + 8, label_width=label_width,
+        width=label_width + (end - start) * minute_width + 24, height=y + 8, label_width=label_width,
         header_height=header_height, rows=tuple(rows), zones=tuple(zones), bars=tuple(bars), ticks=tuple(ticks),
-        focus=band, start=start, end=end, now_x=now_x,
+        focus=band, start=start, end=end, now_x=now_x, covers=covers, states=states, waiting_lanes=len(lanes),
+        waiting_hidden=hidden,
     )
 
 
@@ -239,10 +294,12 @@ def _booking_ref(b_id: int, external_ref: str | None) -> str:
 
 
 def restaurant_day_timeline(
-    *, restaurant: Restaurant, day: date, focus_booking_id: int | None = None, now: datetime | None = None
+    *, restaurant: Restaurant, day: date, focus_booking_id: int | None = None, now: datetime | None = None,
+    whole_day: bool = False, now_line: datetime | None = None, all_waiting: bool = False,
 ) -> DayTimeline:
-    """Tables, the day's allocations (bookings and live holds) and the bookings still without tables, in
-    four queries; plus, for a focus booking still waiting, which tables are free over its window."""
+    """Tables, the day's allocations (bookings, table blocks and live holds) and the bookings still without
+    tables (drawn in the waiting lane at their time), in four queries; plus, for a focus booking still waiting,
+    which tables are free over its window. The range is the service periods unless `whole_day`."""
     now = now or timezone.now()
     tz = restaurant.tzinfo
     midnight = restaurant.local_midnight(day)
@@ -257,11 +314,11 @@ def restaurant_day_timeline(
 
     rows = (
         TableAllocation.objects.filter(restaurant=restaurant, start_at__lt=midnight + DAY_SPAN, end_at__gt=midnight)
-        .filter(Q(booking__isnull=False) | Q(hold__expires_at__gt=now))
+        .filter(Q(hold__isnull=True) | Q(hold__expires_at__gt=now))
         .values(
             "table__label", "start_at", "end_at", "booking_id", "hold_id", "booking__state", "booking__external_ref",
             "booking__party_size", "booking__guest_name", "booking__end_at", "hold__party_size", "hold__expires_at",
-            "hold__booking_id",
+            "hold__booking_id", "booking__version", "block_id", "block__reason",
         )
     )
     entries = []
@@ -279,7 +336,16 @@ def restaurant_day_timeline(
                     ref=f"b{r['booking_id']}", label=f"{ref} · {r['booking__party_size']}p",
                     title=(f"{ref}{guest} · {r['booking__party_size']} covers · {_hhmm(start)}–{_hhmm(seated_end)}"
                            f" (+buffer to {_hhmm(end)}) · {state_label(r['booking__state'])}"),
-                    state=r["booking__state"], booking_id=r["booking_id"],
+                    state=r["booking__state"], booking_id=r["booking_id"], covers=r["booking__party_size"],
+                    version=r["booking__version"],
+                )
+            )
+        elif r["block_id"]:
+            entries.append(
+                TimelineEntry(
+                    table=r["table__label"], start=start, end=end, seated_end=end, kind="block",
+                    ref=f"k{r['block_id']}", label=f"blocked: {r['block__reason']}",
+                    title=f"Blocked {_hhmm(start)}–{_hhmm(end)}: {r['block__reason']}", block_id=r["block_id"],
                 )
             )
         else:
@@ -323,12 +389,25 @@ def restaurant_day_timeline(
 
             free = tuple(t.label for t in booking_tables_at_time(booking_id=focus_booking.pk) if t.free)
 
-    lo, hi = timeline_range(service_periods=restaurant.service_periods, entries=entries)
-    now_minute = to_minutes(restaurant, day, now)
+    buffer = restaurant.buffer_minutes
+    lane = []
+    for w in waiting:
+        b = w.booking
+        b_start, b_end = to_minutes(restaurant, day, b.start_at), to_minutes(restaurant, day, b.end_at)
+        ref = _booking_ref(b.pk, b.external_ref)
+        lane.append(TimelineEntry(
+            table="", start=b_start, end=b_end + buffer, seated_end=b_end, kind="waiting", ref=f"b{b.pk}",
+            label=f"{ref} · {b.party_size}p", state=b.state, booking_id=b.pk, covers=b.party_size, version=b.version,
+            title=(f"{ref}{' · ' + b.guest_name if b.guest_name else ''} · {b.party_size} covers · {_hhmm(b_start)}–"
+                   f"{_hhmm(b_end)} · {state_label(b.state)}{' · ♿' if b.needs_accessible else ''}"),
+        ))
+    lo, hi = timeline_range(service_periods=restaurant.service_periods, entries=[*entries, *lane],
+                            whole_day=whole_day)
+    now_minute = to_minutes(restaurant, day, now_line or now)  # holds expire by the real clock, `now`
     layout = timeline_layout(
         tables=tables, entries=entries, start=lo, end=hi, zone_order=zone_order, focus=focus,
         focus_ref=f"b{focus_booking.pk}" if focus_booking else "", free_for_focus=frozenset(free),
-        now_minute=now_minute,
+        now_minute=now_minute, waiting=lane, max_waiting_lanes=None if all_waiting else 6,
     )
     return DayTimeline(
         restaurant=restaurant, day=day, layout=layout, waiting=waiting, focus_booking=focus_booking,

@@ -14,7 +14,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from assignments.models import Booking, Hold, Table, TableAllocation
+from assignments.models import Booking, Hold, Table, TableAllocation, TableBlock
 
 EXCLUSION_VIOLATION = "23P01"
 DEADLOCK_DETECTED = "40P01"  # two inserts waiting on each other's exclusion check: one of them lost the race
@@ -58,17 +58,19 @@ def allocations_create(
     end_at: datetime,
     booking: Booking | None = None,
     hold: Hold | None = None,
+    block: TableBlock | None = None,
 ) -> list[TableAllocation]:
-    """Allocate `tables` over [start_at, end_at) (buffer included) to a booking xor a hold, or raise
-    AllocationConflict and write nothing."""
-    if (booking is None) == (hold is None):
-        raise ValueError("An allocation belongs to exactly one booking or one hold")
-    owner = booking or hold
+    """Allocate `tables` over [start_at, end_at) (buffer included) to one booking, hold or table block, or
+    raise AllocationConflict and write nothing."""
+    if sum(o is not None for o in (booking, hold, block)) != 1:
+        raise ValueError("An allocation belongs to exactly one booking, hold or table block")
+    owner = booking or hold or block
     tables = sorted(tables, key=lambda t: t.pk)  # one insertion order everywhere, against lock-order deadlocks
     table_ids = [t.pk for t in tables]
     rows = [
         TableAllocation(
-            restaurant_id=owner.restaurant_id, table=t, booking=booking, hold=hold, start_at=start_at, end_at=end_at
+            restaurant_id=owner.restaurant_id, table=t, booking=booking, hold=hold, block=block, start_at=start_at,
+            end_at=end_at,
         )
         for t in tables
     ]
@@ -96,16 +98,20 @@ def allocations_create(
     return created
 
 
-def allocations_release(*, booking: Booking | None = None, hold: Hold | None = None) -> int:
+def allocations_release(
+    *, booking: Booking | None = None, hold: Hold | None = None, block: TableBlock | None = None
+) -> int:
     if booking is not None:
         qs = TableAllocation.objects.filter(booking_id=booking.pk)
     elif hold is not None:
         qs = TableAllocation.objects.filter(hold_id=hold.pk)
+    elif block is not None:
+        qs = TableAllocation.objects.filter(block_id=block.pk)
     else:
-        raise ValueError("Release what? Give a booking or a hold")
+        raise ValueError("Release what? Give a booking, a hold or a table block")
     span = qs.aggregate(start=Min("start_at"), end=Max("end_at"))
     if span["start"] is None:
         return 0
     deleted, _ = qs.delete()
-    _floor_changed_on_commit((booking or hold).restaurant_id, span["start"], span["end"])
+    _floor_changed_on_commit((booking or hold or block).restaurant_id, span["start"], span["end"])
     return deleted

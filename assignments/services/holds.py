@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +23,21 @@ from assignments.services.allocations import AllocationConflict, allocations_cre
 HOLD_TTL_MIN_SECONDS = 10
 HOLD_TTL_MAX_SECONDS = 900
 HOLD_MAX_DURATION_MINUTES = 12 * 60
+
+
+class HoldLimitReached(Exception):
+    """The client has as many live holds as it may (MAITRE_API["HOLDS_MAX_LIVE_PER_CLIENT"])."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(f"You have {limit} live holds, the most a client may have; release or let one expire first")
+
+
+def hold_max_minutes(*, restaurant: Restaurant, party_size: int | None) -> int:
+    """A hold lasts no longer than the party's turn time (without a party: the restaurant's longest turn)."""
+    if party_size:
+        return restaurant.turn_for(party_size)
+    return max(int(v) for v in restaurant.turn_minutes.values())
 
 
 class NoPlanAvailable(AllocationConflict):
@@ -44,6 +60,8 @@ def _validate(
     errors: dict[str, str] = {}
     if start_at.tzinfo is None:
         errors["start_at"] = "Must include a time zone."
+    elif not restaurant.is_open_at(start_at):
+        errors["start_at"] = "Outside the restaurant's service periods."
     if not (HOLD_TTL_MIN_SECONDS <= ttl_seconds <= HOLD_TTL_MAX_SECONDS):
         errors["ttl_seconds"] = f"Must be between {HOLD_TTL_MIN_SECONDS} and {HOLD_TTL_MAX_SECONDS} seconds."
     if duration_minutes is not None and not (1 <= duration_minutes <= HOLD_MAX_DURATION_MINUTES):
@@ -66,11 +84,27 @@ def _validate(
             if unknown:
                 errors["tables"] = f"Unknown or inactive tables: {', '.join(unknown)}."
             tables = [found[label] for label in sorted(found)]
+            if len(labels) > restaurant.max_combination_tables:
+                errors["tables"] = f"A hold is for one party: at most {restaurant.max_combination_tables} tables."
     elif party_size is None:
         errors["party_size"] = "Give a party size or the tables to hold."
+    if duration_minutes is not None and "duration_minutes" not in errors:
+        longest = hold_max_minutes(restaurant=restaurant, party_size=party_size)
+        if duration_minutes > longest:
+            errors["duration_minutes"] = f"At most the party's turn time, {longest} minutes."
     if errors:
         raise ValidationError(errors)
     return party_size, tables
+
+
+def _check_client_limit(*, created_by) -> None:
+    """Locks the client's user row so that two racing requests cannot both take the last place."""
+    if created_by is None or getattr(created_by, "pk", None) is None:
+        return
+    limit = settings.MAITRE_API["HOLDS_MAX_LIVE_PER_CLIENT"]
+    type(created_by).objects.select_for_update().filter(pk=created_by.pk).first()
+    if Hold.objects.filter(created_by=created_by, expires_at__gt=timezone.now()).count() >= limit:
+        raise HoldLimitReached(limit)
 
 
 @transaction.atomic
@@ -87,11 +121,14 @@ def hold_create(
 ) -> Hold:
     """Hold the given tables, or the engine's best free plan for the party, over [start_at, start_at + turn
     (or duration) + buffer) for ttl_seconds. Raises ValidationError for bad input and AllocationConflict
-    (NoPlanAvailable with a party size) when the tables are taken; either way nothing is written."""
+    (NoPlanAvailable with a party size) when the tables are taken and HoldLimitReached when the client
+    (created_by) has too many live holds; either way nothing is written. A hold starts inside a service
+    period, lasts at most the party's turn time and takes at most max_combination_tables tables."""
     party_size, tables = _validate(
         restaurant=restaurant, start_at=start_at, party_size=party_size, table_labels=table_labels,
         ttl_seconds=ttl_seconds, duration_minutes=duration_minutes, booking=booking,
     )
+    _check_client_limit(created_by=created_by)
     if duration_minutes is None:
         duration_minutes = restaurant.turn_for(party_size) if party_size else int(restaurant.turn_minutes["default"])
     end_at = start_at + timedelta(minutes=duration_minutes + restaurant.buffer_minutes)

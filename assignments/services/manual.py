@@ -1,4 +1,5 @@
-"""Staff seat a booking by hand (from the review queue): one transaction, or nothing at all.
+"""Staff seat, move and re-time bookings by hand (the review queue, the timeline): one transaction each, through
+the one door for seating (services.seating.booking_seat) with the staff user as actor, or nothing at all.
 
 The choice is checked with the engine's own rules: the tables must form one of the floor's plan shapes
 (Floor.candidates: a single table, or combinable tables of one zone connected by adjacency, up to the
@@ -12,16 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import Max
 
-from assignments import lifecycle
 from assignments.context import assignment_context, engine_for
 from assignments.engine import Candidate, Floor
 from assignments.lifecycle import Actor, VersionConflict
-from assignments.models import AttemptResult, Booking, BookingAssignmentAttempt, BookingState, TableAllocation
-from assignments.selectors.review import ref_label
-from assignments.services.allocations import AllocationConflict, allocations_create, allocations_release
-from assignments.services.holds import holds_release_for_booking
+from assignments.models import AttemptResult, Booking, BookingState, TableAllocation
+from assignments.selectors.review import Clash, clashes_for, clashes_over, clashes_text
+from assignments.services.allocations import AllocationConflict
+from assignments.services.bookings import booking_modify
+from assignments.services.seating import booking_seat
 
 MANUAL_STRATEGY = "manual"
 ASSIGNABLE_STATES = (BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING)
@@ -44,10 +44,12 @@ class InvalidTables(ManualAssignmentError):
 
 
 class TablesTaken(ManualAssignmentError):
-    """Some of the tables are allocated to another booking or a hold over the window."""
+    """Some of the tables are allocated to another booking, a hold or a block over the window; `clashes`
+    names them (booking references, for links)."""
 
-    def __init__(self, message: str, tables: Sequence[str]):
+    def __init__(self, message: str, tables: Sequence[str], clashes: Sequence[Clash] = ()):
         self.tables = list(tables)
+        self.clashes = list(clashes)
         super().__init__(message)
 
 
@@ -91,11 +93,14 @@ def manual_plan_check(*, floor: Floor, table_labels: Sequence[str], party_size: 
 
 
 def booking_assign_manually(
-    *, booking: Booking, table_labels: Sequence[str], actor: Actor, expected_version: int, correlation_id: str = ""
+    *, booking: Booking, table_labels: Sequence[str], actor: Actor, expected_version: int, correlation_id: str = "",
+    override: bool = False,
 ) -> Booking:
     """Seat `booking` at `table_labels`: allocations + confirm (history by `actor`) + a 'manual' attempt row, in
     one transaction. Raises a ManualAssignmentError (StaleBooking, NotAssignable, InvalidTables, TablesTaken)
-    and writes nothing when refused."""
+    and writes nothing when refused. With `override` (the caller checked the permission) a plan that breaks a
+    soft rule (covers, a join across zones or without adjacency) is seated, and the broken rule is recorded
+    with the attempt and the history row; the tables must still exist and be free."""
     with transaction.atomic():
         locked = Booking.objects.select_for_update().select_related("restaurant").get(pk=booking.pk)
         if locked.version != expected_version:
@@ -111,48 +116,59 @@ def booking_assign_manually(
                 "waiting for assignment can be assigned by hand."
             )
         ctx = assignment_context(booking_id=locked.pk)
-        shape = manual_plan_check(
-            floor=ctx.floor, table_labels=table_labels, party_size=locked.party_size, accessible=locked.needs_accessible
-        )
+        broken = ""
+        try:
+            tables = manual_plan_check(
+                floor=ctx.floor, table_labels=table_labels, party_size=locked.party_size,
+                accessible=locked.needs_accessible,
+            ).tables
+        except InvalidTables as exc:
+            tables = tuple(sorted({str(t).strip() for t in table_labels if str(t).strip()}))
+            if not override or not tables or any(t not in ctx.floor.table_by_id for t in tables):
+                raise
+            broken = str(exc).rstrip(".")
         req, occ = ctx.request, ctx.occupancy
         busy = {
             t: sorted({ref for s, e, ref in occ.intervals(t) if s < req.end and e > req.start})
-            for t in shape.tables
+            for t in tables
             if not occ.is_free(t, req.start, req.end)
         }
         if busy:
-            detail = "; ".join(f"{t} by {', '.join(ref_label(r) for r in refs)}" for t, refs in busy.items())
-            raise TablesTaken(f"Conflict: tables already taken over {_window_label(ctx)} ({detail}).", sorted(busy))
-
-        # What the booking still holds (tables kept across a modification, its own holds) gives way.
-        allocations_release(booking=locked)
-        holds_release_for_booking(booking=locked)
-        start_at, end_at = ctx.window
-        try:
-            allocations_create(
-                tables=[ctx.tables_by_label[t] for t in shape.tables], start_at=start_at, end_at=end_at, booking=locked
+            clashes = clashes_for(restaurant=ctx.restaurant, refs_by_table=busy)
+            raise TablesTaken(
+                f"Not seated: {clashes_text(clashes)}, over {_window_label(ctx)}.", sorted(busy), clashes
             )
-        except AllocationConflict as exc:
-            raise TablesTaken(f"Conflict: {exc}; someone took them a moment ago.", exc.tables) from exc
 
-        score, breakdown = _engine_score(ctx, shape.tables)
-        try:
-            lifecycle.booking_confirm(
-                booking=locked, tables=list(shape.tables), strategy=MANUAL_STRATEGY, expected_version=expected_version,
-                actor=actor, correlation_id=correlation_id,
-                metadata={"manual": True, "score": score},
-            )
-        except VersionConflict as exc:
-            raise StaleBooking(f"Booking {locked} changed while you were looking. Reload the page.") from exc
-        last = BookingAssignmentAttempt.objects.filter(booking=locked).aggregate(n=Max("attempt_no"))["n"] or 0
-        BookingAssignmentAttempt.objects.create(
-            booking=locked, attempt_no=last + 1, strategy=MANUAL_STRATEGY, result=AttemptResult.SUCCESS,
-            reason=f"seated at {', '.join(shape.tables)} by {actor.label}",
-            metadata={"tables": list(shape.tables), "actor": actor.label, "score": score, "breakdown": breakdown},
-            correlation_id=correlation_id,
-        )
+        # Through the one door: what the booking still holds (tables kept across a modification, its own
+        # holds) gives way, the tables are allocated, the booking confirmed and the attempt recorded.
+        score, breakdown = _engine_score(ctx, tables)
+        why = f"seated at {', '.join(tables)} by {actor.label}" + (f", overriding: {broken}" if broken else "")
+        extra = {"override": broken} if broken else {}
+        row = (MANUAL_STRATEGY, AttemptResult.SUCCESS, why,
+               {"tables": list(tables), "actor": actor.label, "score": score, "breakdown": breakdown, **extra})
+        _seat(ctx, locked, tables, actor=actor, expected_version=expected_version, row=row,
+              metadata={"manual": True, "score": score, **extra}, correlation_id=correlation_id)
     booking.refresh_from_db()
     return booking
+
+
+def _seat(ctx, booking: Booking, tables: Sequence[str], *, actor: Actor, expected_version: int, row, metadata: dict,
+          correlation_id: str) -> None:
+    """booking_seat over the booking's window; a table taken a moment ago is named with what took it."""
+    start_at, end_at = ctx.window
+    try:
+        booking_seat(
+            booking=booking, tables=[ctx.tables_by_label[t] for t in tables], window=(start_at, end_at),
+            strategy=MANUAL_STRATEGY, actor=actor, correlation_id=correlation_id, attempt_rows=[row],
+            metadata=metadata, expected_version=expected_version,
+        )
+    except AllocationConflict as exc:
+        clashes = clashes_over(restaurant=ctx.restaurant, table_labels=exc.tables, start_at=start_at, end_at=end_at,
+                               exclude_booking_id=booking.pk)
+        detail = clashes_text(clashes) or str(exc)
+        raise TablesTaken(f"Not seated: {detail} (taken a moment ago).", exc.tables, clashes) from exc
+    except VersionConflict as exc:
+        raise StaleBooking(f"Booking {booking} changed while you were looking. Reload the page.") from exc
 
 
 def _engine_score(ctx, tables: tuple[str, ...]) -> tuple[float | None, dict]:
@@ -168,3 +184,88 @@ def _window_label(ctx) -> str:
     tz = ctx.restaurant.tzinfo
     start, end = ctx.window
     return f"{start.astimezone(tz):%H:%M}-{end.astimezone(tz):%H:%M}"
+
+
+def booking_move_tables(
+    *, booking: Booking, table_labels: Sequence[str], actor: Actor, expected_version: int, correlation_id: str = ""
+) -> Booking:
+    """Move a confirmed booking to other tables at the same time: release, allocate, record (an attempt row
+    and a booking.tables_changed event; its state and version stay). Refused with the clash named."""
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().select_related("restaurant").get(pk=booking.pk)
+        if locked.version != expected_version:
+            raise StaleBooking(f"Booking {locked} changed while you were looking. Reload the page and decide again.")
+        if locked.state != BookingState.CONFIRMED:
+            raise NotAssignable(f"Booking {locked} is '{locked.get_state_display()}': only a confirmed booking moves.")
+        ctx = assignment_context(booking_id=locked.pk)
+        shape = manual_plan_check(
+            floor=ctx.floor, table_labels=table_labels, party_size=locked.party_size, accessible=locked.needs_accessible
+        )
+        old = ctx.current_tables
+        if tuple(shape.tables) == tuple(old):
+            return locked
+        req, occ = ctx.request, ctx.occupancy
+        busy = {
+            t: sorted({ref for s, e, ref in occ.intervals(t) if s < req.end and e > req.start})
+            for t in shape.tables
+            if not occ.is_free(t, req.start, req.end)
+        }
+        if busy:
+            clashes = clashes_for(restaurant=ctx.restaurant, refs_by_table=busy)
+            raise TablesTaken(f"Not moved: {clashes_text(clashes)}, over {_window_label(ctx)}.", sorted(busy), clashes)
+        row = (MANUAL_STRATEGY, AttemptResult.SUCCESS,
+               f"moved from {', '.join(old) or 'no table'} to {', '.join(shape.tables)} by {actor.label}",
+               {"from_tables": list(old), "tables": list(shape.tables), "move": True, "actor": actor.label})
+        _seat(ctx, locked, shape.tables, actor=actor, expected_version=expected_version, row=row,
+              metadata={"manual": True}, correlation_id=correlation_id)
+    booking.refresh_from_db()
+    return booking
+
+
+def booking_seat_at_time(
+    *, booking: Booking, start_at, table_labels: Sequence[str], actor: Actor, expected_version: int,
+    correlation_id: str = "",
+) -> Booking:
+    """The guest agreed to another time: change it through the modification path (its own history row and
+    booking.modified event), then seat at `table_labels`, in one transaction (both or neither)."""
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().select_related("restaurant").get(pk=booking.pk)
+        if locked.version != expected_version:
+            raise StaleBooking(f"Booking {locked} changed while you were looking. Reload the page and decide again.")
+        if locked.state not in ASSIGNABLE_STATES:
+            raise NotAssignable(f"Booking {locked} is '{locked.get_state_display()}': nothing to seat.")
+        try:
+            moved = booking_modify(booking=locked, start_at=start_at, expected_version=expected_version, actor=actor,
+                                   correlation_id=correlation_id)
+        except VersionConflict as exc:
+            raise StaleBooking(f"Booking {locked} changed while you were looking. Reload the page.") from exc
+        return booking_assign_manually(booking=moved, table_labels=table_labels, actor=actor,
+                                       expected_version=moved.version, correlation_id=correlation_id)
+
+
+def booking_seat_with_reseat(
+    *, booking: Booking, expected_moves: dict[str, tuple[str, ...]], actor: Actor, expected_version: int,
+    correlation_id: str = "", now=None,
+) -> tuple[Booking, dict]:
+    """Apply the optimizer's re-seat proposal the person saw (moves of other bookings, then this one seated),
+    in one transaction. When the proposal computed now differs from `expected_moves` ({booking id: new
+    tables}), nothing is written and StaleBooking says so."""
+    from optimization.services import PlanStale, reseat_apply, reseat_compute
+
+    fresh = Booking.objects.select_related("restaurant").get(pk=booking.pk)
+    if fresh.version != expected_version:
+        raise StaleBooking(f"Booking {fresh} changed while you were looking. Reload the page and decide again.")
+    plan = reseat_compute(booking=fresh, now=now)
+    if plan is None:
+        raise NotAssignable("No re-arrangement of the day's bookings seats it any more.")
+    moves = {bid: tuple(new) for bid, (_old, new) in plan.moves.items()}
+    if moves != {k: tuple(v) for k, v in expected_moves.items()}:
+        raise StaleBooking("The floor changed since the proposal was made: look at the new proposal and apply it.")
+    try:
+        with transaction.atomic():
+            tables = reseat_apply(plan=plan, actor=actor, correlation_id=correlation_id)
+            seated = booking_assign_manually(booking=fresh, table_labels=tables, actor=actor,
+                                             expected_version=expected_version, correlation_id=correlation_id)
+    except (PlanStale, AllocationConflict, VersionConflict) as exc:
+        raise StaleBooking(f"The floor changed while applying the proposal ({exc}); nothing was moved.") from exc
+    return seated, plan.moves

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
 from django.utils.text import slugify
 
 from assignments.lifecycle import EVENT_FOR_STATE, event_payload
@@ -22,6 +26,8 @@ from assignments.models import (
 )
 from assignments.scenario import FORMAT_TAG, Scenario, ScenarioError
 
+IMPORT_ACTOR = "import"
+
 
 def restaurant_delete(*, restaurant: Restaurant) -> None:
     """Remove a restaurant with everything it owns (protected rows first)."""
@@ -36,14 +42,111 @@ def restaurant_delete(*, restaurant: Restaurant) -> None:
         restaurant.delete()
 
 
+def scenario_tonight(*, scenario: Scenario, now: datetime | None = None) -> date:
+    """Tonight's service day in the scenario restaurant's time zone: before the earliest service starts,
+    a day whose service runs past midnight is still last night's."""
+    local = (now or timezone.now()).astimezone(ZoneInfo(scenario.restaurant.timezone))
+    periods = scenario.restaurant.service_periods
+    crosses = any(p.end_minute > 24 * 60 for p in periods)
+    if crosses and local.hour * 60 + local.minute < min(p.start_minute for p in periods):
+        return local.date() - timedelta(days=1)
+    return local.date()
+
+
+def scenario_on_day(*, scenario: Scenario, day: date) -> Scenario:
+    """The same scenario with its bookings moved to another service day (same local times)."""
+    return dataclasses.replace(scenario, restaurant=dataclasses.replace(scenario.restaurant, date=day))
+
+
+def restaurant_bookings_not_imported(*, restaurant: Restaurant):
+    """Bookings of the restaurant that no scenario import created: made through the API or the admin."""
+    imported = BookingStateHistory.objects.filter(transition="create", actor_label=IMPORT_ACTOR).values("booking_id")
+    return Booking.objects.filter(restaurant=restaurant).exclude(pk__in=imported)
+
+
+def _floor_signature(*, restaurant: Restaurant) -> tuple:
+    zones = sorted(Zone.objects.filter(restaurant=restaurant).values_list("key", "name", "priority"))
+    tables = sorted(
+        Table.objects.filter(restaurant=restaurant).values_list(
+            "label", "zone__key", "min_covers", "max_covers", "combinable", "accessible"
+        )
+    )
+    edges = sorted(
+        tuple(sorted(pair))
+        for pair in TableAdjacency.objects.filter(restaurant=restaurant).values_list("table_a__label", "table_b__label")
+    )
+    return zones, tables, edges
+
+
+def _scenario_floor_signature(scenario: Scenario) -> tuple:
+    zones = sorted((z.id, z.name, z.priority) for z in scenario.zones)
+    zone_of = {t.id: t.zone for t in scenario.tables}
+    tables = sorted(
+        (t.id, zone_of[t.id], t.min_covers, t.max_covers, t.combinable, t.accessible) for t in scenario.tables
+    )
+    edges = sorted(tuple(sorted(pair)) for pair in scenario.adjacency)
+    return zones, tables, edges
+
+
+def _imported_bookings_delete(*, restaurant: Restaurant) -> None:
+    """Remove what an earlier import of this restaurant created (its bookings, their tables and holds),
+    keeping every other booking with its tables."""
+    others = restaurant_bookings_not_imported(restaurant=restaurant)
+    imported = Booking.objects.filter(restaurant=restaurant).exclude(pk__in=others.values("pk"))
+    ids = list(imported.values_list("pk", flat=True))
+    if not ids:
+        return
+    span = TableAllocation.objects.filter(booking_id__in=ids).aggregate(start=Min("start_at"), end=Max("end_at"))
+    TableAllocation.objects.filter(booking_id__in=ids).delete()
+    TableAllocation.objects.filter(hold__booking_id__in=ids).delete()
+    Hold.objects.filter(booking_id__in=ids).delete()
+    OutboxEvent.objects.filter(aggregate_type="booking", aggregate_id__in=[str(i) for i in ids]).delete()
+    Booking.objects.filter(pk__in=ids).delete()
+    if span["start"] is not None:
+        from availability.invalidation import floor_changed
+
+        restaurant_id = restaurant.pk
+        transaction.on_commit(
+            lambda: floor_changed(restaurant_id=restaurant_id, start_at=span["start"], end_at=span["end"])
+        )
+
+
 @transaction.atomic
-def scenario_import(*, scenario: Scenario, replace: bool = False, slug: str | None = None) -> Restaurant:
+def scenario_import(
+    *,
+    scenario: Scenario,
+    replace: bool = False,
+    slug: str | None = None,
+    day: date | None = None,
+    keep_other_bookings: bool = False,
+) -> Restaurant:
     """Create the restaurant, zones, tables, adjacency and the day's bookings (as pending) in one
-    transaction. The scenario's name becomes the restaurant's slug."""
+    transaction. The scenario's name becomes the restaurant's slug.
+
+    `day` moves the bookings to that service day (the file's date otherwise). When the restaurant exists,
+    `replace` deletes it with everything it owns; `keep_other_bookings` instead keeps it, its floor (which
+    must equal the file's) and every booking no import created, and replaces only the imported bookings."""
     slug = slug or slugify(scenario.name)
     if not slug:
         raise ScenarioError("name", "must contain letters or digits")
-    existing = Restaurant.objects.filter(slug=slug).first()
+    if day is not None:
+        scenario = scenario_on_day(scenario=scenario, day=day)
+    existing = Restaurant.objects.select_for_update().filter(slug=slug).first()
+    if existing is not None and keep_other_bookings:
+        if _floor_signature(restaurant=existing) != _scenario_floor_signature(scenario):
+            raise ScenarioError(
+                "tables", f"restaurant {slug!r} has another floor than the file; its bookings cannot be kept"
+            )
+        _imported_bookings_delete(restaurant=existing)
+        taken = set(
+            Booking.objects.filter(restaurant=existing, external_ref__in=[b.id for b in scenario.bookings])
+            .values_list("external_ref", flat=True)
+        )
+        if taken:
+            raise ScenarioError("bookings", f"ids already used by kept bookings: {', '.join(sorted(taken)[:5])}")
+        zones = {z.key: z for z in Zone.objects.filter(restaurant=existing)}
+        _bookings_create(scenario=scenario, restaurant=existing, zones=zones)
+        return existing
     if existing is not None:
         if not replace:
             raise ScenarioError("name", f"restaurant {slug!r} already exists (use --replace)")
@@ -80,6 +183,11 @@ def scenario_import(*, scenario: Scenario, replace: bool = False, slug: str | No
         ta, tb = sorted((tables[a], tables[b]), key=lambda t: t.pk)
         edges.append(TableAdjacency(restaurant=restaurant, table_a=ta, table_b=tb))
     TableAdjacency.objects.bulk_create(edges)
+    _bookings_create(scenario=scenario, restaurant=restaurant, zones=zones)
+    return restaurant
+
+
+def _bookings_create(*, scenario: Scenario, restaurant: Restaurant, zones: dict[str, Zone]) -> None:
     bookings = Booking.objects.bulk_create(
         [
             Booking(
@@ -102,7 +210,7 @@ def scenario_import(*, scenario: Scenario, replace: bool = False, slug: str | No
         [
             BookingStateHistory(
                 booking=b, from_state="", to_state=BookingState.PENDING, version=1, transition="create",
-                actor_label="import", metadata={"scenario": scenario.name},
+                actor_label=IMPORT_ACTOR, metadata={"scenario": scenario.name},
             )
             for b in bookings
         ]
@@ -117,7 +225,6 @@ def scenario_import(*, scenario: Scenario, replace: bool = False, slug: str | No
             for b in bookings
         ]
     )
-    return restaurant
 
 
 def scenario_export(*, restaurant: Restaurant, day: date | None = None) -> dict:

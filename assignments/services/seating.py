@@ -30,7 +30,6 @@ from assignments.services.allocations import (
     _floor_changed_on_commit,
     _is_exclusion_violation,
     allocations_create,
-    allocations_purge_expired_holds,
     allocations_release,
 )
 
@@ -244,7 +243,8 @@ def _now():
 def _allocate_all(seats: Sequence[Seat]) -> tuple[list[Seat], list[Seat]]:
     """One INSERT for every seat's allocations, in one table order (as every writer inserts, against lock-order
     deadlocks); if the exclusion constraint refuses it or a deadlock victimises it (someone outside the batch
-    took a table), seat by seat in savepoints so that only the losers are left out."""
+    took a table, or an expired hold not yet swept is in the way), seat by seat in savepoints (each purging
+    expired holds first) so that only the losers are left out."""
     if not seats:
         return [], []
     rows = sorted(
@@ -254,10 +254,6 @@ def _allocate_all(seats: Sequence[Seat]) -> tuple[list[Seat], list[Seat]]:
             for s in seats for t in s.tables
         ),
         key=lambda a: (a.table.pk, a.start_at),
-    )
-    allocations_purge_expired_holds(
-        table_ids=sorted({a.table.pk for a in rows}), start_at=min(a.start_at for a in rows),
-        end_at=max(a.end_at for a in rows),
     )
     if connection.vendor == "postgresql":
         try:

@@ -18,6 +18,7 @@ STATE_COLOURS: dict[str, tuple[str, str]] = {
     BookingState.CANCELLED: ("#9e9e9e", "#ffffff"),
 }
 HOLD_COLOUR = "#5c6bc0"
+BLOCK_COLOUR = "#455a64"
 
 
 def state_colour(state: str) -> str:
@@ -46,3 +47,31 @@ def minutes_label(minutes: int) -> str:
     """Minutes from local midnight as HH:MM (past midnight wraps)."""
     minutes = int(minutes)
     return f"{(minutes // 60) % 24:02d}:{minutes % 60:02d}"
+
+
+@register.filter
+def local_time(value, restaurant, fmt: str = "%H:%M") -> str:
+    """An aware datetime in the restaurant's time zone, as HH:MM (Django's `date` filter would show it in the
+    site's zone, which is not where the guests sit). `{{ booking.start_at|local_time:booking.restaurant }}`."""
+    if not value:
+        return "—"
+    return value.astimezone(restaurant.tzinfo).strftime(fmt)
+
+
+@register.filter
+def local_datetime(value, restaurant) -> str:
+    """Day and time in the restaurant's time zone: `Fri 24 Jul 18:45`."""
+    return local_time(value, restaurant, "%a %d %b %H:%M")
+
+
+@register.filter
+def booking_when(booking) -> str:
+    """`Fri 24 Jul 18:45–20:15` in the restaurant's time zone."""
+    tz = booking.restaurant.tzinfo
+    return f"{booking.start_at.astimezone(tz):%a %d %b %H:%M}–{booking.end_at.astimezone(tz):%H:%M}"
+
+
+@register.filter
+def paired(objects, rows):
+    """The changelist's objects beside their rendered rows (the queue's group headers need the object)."""
+    return list(zip(objects, rows, strict=False))

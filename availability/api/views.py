@@ -9,23 +9,50 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from assignments.api.errors import error_responses
 from assignments.models import Hold
 from assignments.services.allocations import AllocationConflict
-from assignments.services.holds import hold_create, hold_release, hold_tables
+from assignments.services.holds import HoldLimitReached, hold_create, hold_release, hold_tables
 from availability.api.serializers import AvailabilityQuery, HoldInput, HoldOutput, StreamQuery
+from availability.api.stream_slots import stream_slot_release, stream_slot_take
 from availability.selectors import availability_for_day
 from availability.streams import AvailabilityEventStream
+from tenancy.selectors import restaurant_ids_for_user
 
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
     default_detail = "The tables are taken."
+
+
+class TooManyHolds(Conflict):
+    default_code = "hold_limit_reached"
+    default_detail = "Too many live holds."
+
+
+class TooManyStreams(exceptions.Throttled):
+    default_code = "stream_limit_reached"
+    default_detail = "Too many open streams; close one first."
+
+
+def single_valued(query_params) -> dict:
+    """The query as one value per name; a name given twice is a 400 rather than silently the last one."""
+    repeated = {name: ["Give this parameter once."] for name, values in query_params.lists() if len(values) > 1}
+    if repeated:
+        raise exceptions.ValidationError(repeated)
+    return query_params.dict()
+
+
+def holds_for(request):
+    """The holds the caller may release: its own, at its restaurants (every hold for a superuser)."""
+    holds = Hold.objects.filter(restaurant_id__in=restaurant_ids_for_user(request.user))
+    return holds if request.user.is_superuser else holds.filter(created_by=request.user)
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -39,9 +66,12 @@ def _fields(exc: DjangoValidationError) -> dict:
 
 
 class HoldCreateApi(APIView):
-    @extend_schema(request=HoldInput, responses={201: HoldOutput, 409: OpenApiResponse(description="Tables taken")})
+    throttle_scope = "holds"
+
+    @extend_schema(request=HoldInput, responses={201: HoldOutput, **error_responses(400, 409, 413, 415)},
+                   description="409: the tables are taken, or you have as many live holds as a client may.")
     def post(self, request):
-        data = HoldInput(data=request.data)
+        data = HoldInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
         try:
@@ -54,22 +84,28 @@ class HoldCreateApi(APIView):
             raise exceptions.ValidationError(_fields(exc)) from exc
         except AllocationConflict as exc:
             raise Conflict(str(exc)) from exc
+        except HoldLimitReached as exc:
+            raise TooManyHolds(str(exc)) from exc
         hold.tables = hold_tables(hold=hold)
         return Response(HoldOutput(hold).data, status=status.HTTP_201_CREATED)
 
 
 class HoldDetailApi(APIView):
-    @extend_schema(responses={204: None, 404: OpenApiResponse(description="Unknown hold")})
+    throttle_scope = "holds"
+
+    @extend_schema(responses={204: OpenApiResponse(description="Released"), **error_responses(404)})
     def delete(self, request, hold_id: int):
-        hold = get_object_or_404(Hold, pk=hold_id)
+        hold = get_object_or_404(holds_for(request), pk=hold_id)
         hold_release(hold=hold)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AvailabilityApi(APIView):
-    @extend_schema(parameters=[AvailabilityQuery], responses={200: OpenApiTypes.OBJECT})
+    throttle_scope = "availability"
+
+    @extend_schema(parameters=[AvailabilityQuery], responses={200: OpenApiTypes.OBJECT, **error_responses(400)})
     def get(self, request):
-        query = AvailabilityQuery(data=request.query_params.dict())
+        query = AvailabilityQuery(data=single_valued(request.query_params), context={"request": request})
         query.is_valid(raise_exception=True)
         q = query.validated_data
         answer = availability_for_day(
@@ -101,22 +137,60 @@ class EventStreamRenderer(BaseRenderer):
         return data if isinstance(data, bytes) else str(data).encode()
 
 
+class SseEvent(serializers.Serializer):
+    """One Server-Sent Event: `ready` first, then `availability` per change (data: JSON with the restaurant-day
+    versions), heartbeats as comments, and `end` after max_seconds."""
+
+    event = serializers.ChoiceField(choices=["ready", "availability", "end"], required=False)
+    data = serializers.CharField(required=False, help_text="JSON.")
+    id = serializers.CharField(required=False)
+    retry = serializers.IntegerField(required=False)
+
+
 class AvailabilityStreamApi(APIView):
     """Server-Sent Events: one `availability` event per change of the restaurant's floor (with the new
     restaurant-day versions), heartbeats, and an end after max_seconds."""
 
     renderer_classes = [JSONRenderer, EventStreamRenderer]
+    throttle_scope = "stream"
 
-    @extend_schema(parameters=[StreamQuery], responses={(200, "text/event-stream"): OpenApiTypes.STR})
+    @extend_schema(parameters=[StreamQuery],
+                   responses={(200, "text/event-stream"): SseEvent,
+                              **{(code, "application/json"): r for code, r in error_responses(400).items()}},
+                   description="At most MAITRE_STREAMS_MAX_PER_CLIENT open streams per client (429 beyond).")
     def get(self, request):
-        query = StreamQuery(data=request.query_params.dict())
+        query = StreamQuery(data=single_valued(request.query_params), context={"request": request})
         query.is_valid(raise_exception=True)
         q = query.validated_data
         restaurant = q["restaurant"]
-        stream = AvailabilityEventStream(
-            restaurant_id=restaurant.pk, slug=restaurant.slug, heartbeat=q["heartbeat"], max_seconds=q["max_seconds"]
-        )
+        if not stream_slot_take(user_id=request.user.pk):
+            raise TooManyStreams(wait=q["max_seconds"])
+        try:
+            stream = ClientEventStream(
+                restaurant_id=restaurant.pk, slug=restaurant.slug, heartbeat=q["heartbeat"],
+                max_seconds=q["max_seconds"], user_id=request.user.pk,
+            )
+        except Exception:
+            stream_slot_release(user_id=request.user.pk)
+            raise
         response = StreamingHttpResponse(stream, content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"
         return response
+
+
+class ClientEventStream(AvailabilityEventStream):
+    """The stream, holding one of its client's stream slots until Django closes the response."""
+
+    def __init__(self, *, user_id: int, **kwargs):
+        self.user_id = user_id
+        self._released = False
+        super().__init__(**kwargs)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if not self._released:
+                self._released = True
+                stream_slot_release(user_id=self.user_id)

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, not a CDN (issue 16)
     "django_fsm",
     "waffle",
     "django_dramatiq",
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -151,8 +153,17 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# -- static files (issue 16) ---------------------------------------------------------------------------
+# The app serves its own static files with WhiteNoise (middleware above), also with DEBUG off: deploy
+# steps run `manage.py collectstatic` into STATIC_ROOT. Production uses the compressed, hashed storage
+# (config/settings/prod.py); here the plain storage, so a missing collectstatic never breaks dev or tests.
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {
@@ -170,6 +181,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Seats restaurant bookings: bookings, assignment processing, holds and availability.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 EMAIL_BACKEND = env.str(
@@ -217,6 +231,73 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["correlation"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
     "loggers": {"maitre": {"level": env.str("MAITRE_LOG_LEVEL", default="WARNING"), "propagate": True}},
+}
+
+# ---- API hardening (issue 10): tenancy, limits, body size, throttles, admin lock-out, docs offline --------
+INSTALLED_APPS += ["tenancy", "axes"]
+# JSON errors and the 413 for every /api/ response, before anything reads the body.
+MIDDLEWARE.insert(1, "assignments.api.middleware.ApiErrorMiddleware")
+# django-axes last: it locks out an admin login after AXES_FAILURE_LIMIT wrong passwords.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+
+# A request body larger than this is answered 413 (the API takes small JSON documents).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAITRE_MAX_BODY_BYTES", default=64 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["assignments.api.parsers.LimitedJSONParser"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "assignments.api.throttling.ClientBurstThrottle",
+    "assignments.api.throttling.ClientSustainedThrottle",
+]
+# Per client (user) and per scope (a view's throttle_scope); "api.*" is the fallback for views without one.
+# MAITRE_THROTTLE_RATES="bookings.burst=5/s,holds.sustained=100/min" overrides single rates.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "api.burst": "20/s",
+    "api.sustained": "1200/min",
+    "bookings.burst": "10/s",
+    "bookings.sustained": "300/min",
+    "holds.burst": "10/s",
+    "holds.sustained": "300/min",
+    "availability.burst": "30/s",
+    "availability.sustained": "1800/min",
+    "stream.burst": "2/s",
+    "stream.sustained": "60/min",
+    **env.dict("MAITRE_THROTTLE_RATES", default={}),
+}
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
+# ?format=... is not part of the API: an unknown one would answer an undocumented 404.
+REST_FRAMEWORK["URL_FORMAT_OVERRIDE"] = None
+
+SPECTACULAR_SETTINGS.update({
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+})
+
+MAITRE_API = {
+    # Bookings: how far back (a platform's clock may lag) and ahead a start time may be. Per-restaurant
+    # values on the Restaurant (booking_past_grace_minutes, booking_horizon_days) win when set.
+    "BOOKING_PAST_GRACE_MINUTES": env.int("MAITRE_BOOKING_PAST_GRACE_MINUTES", default=15),
+    "BOOKING_HORIZON_DAYS": env.int("MAITRE_BOOKING_HORIZON_DAYS", default=365),
+    # Holds: live holds one client may have at once (all restaurants).
+    "HOLDS_MAX_LIVE_PER_CLIENT": env.int("MAITRE_HOLDS_MAX_LIVE_PER_CLIENT", default=10),
+    # Server-Sent Events: open streams per client, and the longest one may last.
+    "STREAMS_MAX_PER_CLIENT": env.int("MAITRE_STREAMS_MAX_PER_CLIENT", default=3),
+    "STREAM_MAX_SECONDS": env.float("MAITRE_STREAM_MAX_SECONDS", default=300.0),
+    # /metrics and /api/schema/ + /api/docs/: open (dev), or only with this bearer token / from these IPs.
+    "METRICS_PUBLIC": env.bool("MAITRE_METRICS_PUBLIC", default=True),
+    "METRICS_TOKEN": env.str("MAITRE_METRICS_TOKEN", default=""),
+    "METRICS_ALLOWED_IPS": env.list("MAITRE_METRICS_ALLOWED_IPS", default=[]),
+    "DOCS_PUBLIC": env.bool("MAITRE_DOCS_PUBLIC", default=True),
 }
 
 # --- Running it as deployed (issue 12): events out, the scheduler, metrics from every process. -----------

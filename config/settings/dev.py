@@ -9,3 +9,4 @@ MAITRE_ROLLOUT_INITIAL_MODE = env.str("MAITRE_ROLLOUT_INITIAL_MODE", default="en
 MAITRE_EVENTS = {  # local receivers (127.0.0.1) are fine while developing
     **MAITRE_EVENTS, "WEBHOOK_ALLOW_PRIVATE_HOSTS": env.bool("MAITRE_WEBHOOK_ALLOW_PRIVATE_HOSTS", default=True),
 }
+WHITENOISE_USE_FINDERS = True  # dev and the demo serve static files without collectstatic, also with DEBUG=0

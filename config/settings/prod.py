@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, env
+from .base import SECRET_KEY, STORAGES, env
 
 if not SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("dev-", "test-", "django-insecure")):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters in production")
@@ -18,3 +18,13 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# ---- API hardening (issue 10): nothing internal is public unless asked for --------------------------------
+MAITRE_API = {
+    **MAITRE_API,  # noqa: F405
+    "METRICS_PUBLIC": env.bool("MAITRE_METRICS_PUBLIC", default=False),
+    "DOCS_PUBLIC": env.bool("MAITRE_DOCS_PUBLIC", default=False),
+}
+# Static files: WhiteNoise serves what `manage.py collectstatic` wrote, compressed and with hashed names
+# (cached for a year by browsers). collectstatic is part of every deploy.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}

@@ -10,7 +10,7 @@ from dramatiq import Middleware
 
 from assignments import lifecycle
 from assignments.models import Booking
-from tests.factories import make_booking
+from tests.factories import grant, make_booking
 
 VIEW_PERMS = [
     "view_booking", "view_reviewbooking", "view_restaurant", "view_bookingstatehistory",
@@ -24,14 +24,23 @@ def _staff(username: str, codenames: list[str]) -> User:
     return User.objects.get(pk=user.pk)  # fresh permission cache
 
 
-@pytest.fixture
-def viewer(db) -> User:
-    return _staff("viewer", VIEW_PERMS)
+@pytest.fixture(autouse=True)
+def console_clock(monkeypatch):
+    """The console's "now" is noon of the test day, so "tonight" is the day the factories book."""
+    from tests.factories import at
+
+    monkeypatch.setattr("assignments.admin.console_now", lambda: at("12:00"))
+    return at("12:00")
 
 
 @pytest.fixture
-def assigner(db) -> User:
-    return _staff("assigner", [*VIEW_PERMS, "assign_booking", "change_booking"])
+def viewer(db, restaurant) -> User:
+    return grant(_staff("viewer", VIEW_PERMS), restaurant, role="host")
+
+
+@pytest.fixture
+def assigner(db, restaurant) -> User:
+    return grant(_staff("assigner", [*VIEW_PERMS, "assign_booking", "change_booking"]), restaurant, role="manager")
 
 
 @pytest.fixture

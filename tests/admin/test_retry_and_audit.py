@@ -31,7 +31,9 @@ def test_bulk_retry_enqueues_each_booking_once_as_the_staff_user(
             QUEUE, {"action": "retry_selected", "_selected_action": [b.pk for b in bookings]}, follow=True
         )
 
-    assert "3 booking(s) sent back to automatic assignment" in response.content.decode()
+    html = response.content.decode()
+    for b in bookings:  # one message per booking, saying what happened to it
+        assert f"{Booking.objects.get(pk=b.pk)}: sent to automatic assignment (a plan is free now: M1" in html
     day = Booking.objects.get(pk=bookings[0].pk).service_date.isoformat()
     wakeups = Counter(m.args for m in enqueued if m.actor_name == "assign_due")
     assert set(wakeups) == {(restaurant.pk, day)}  # one restaurant day to look at

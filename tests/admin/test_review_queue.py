@@ -42,9 +42,51 @@ def test_lists_review_and_stuck_pending_bookings_soonest_first(restaurant, viewe
     assert [b.pk for b in rows] == [early.pk, stuck.pk, late.pk]
     assert not {fresh_pending.pk, confirmed.pk, untouched.pk} & {b.pk for b in rows}
     html = response.content.decode()
-    assert "party too large for the floor" in html and "stuck waiting for the assigner" in html
-    assert 'class="maitre-badge maitre-state-manual_review"' in html
-    assert 'class="maitre-badge maitre-state-assignment_pending"' in html
+    # the live reason, computed from the floor now (an empty floor: a plan is free), and the stuck one
+    assert "a plan is free now: M2 seats 4 over 18:00-19:40" in html and "stuck waiting for the assigner" in html
+    assert html.count('class="maitre-group"') == 1 and "Sat 05 Dec · dinner" in html
+    assert "Sat 05 Dec · dinner: <b>3</b> waiting" in html
+
+
+def test_the_queue_defaults_to_the_coming_services_and_filters_offer_only_real_values(restaurant, viewer_client):
+    from tests.factories import at
+
+    tonight = in_review(restaurant, start="19:00")
+    next_week = in_review(restaurant, start="19:00")
+    Booking.objects.filter(pk=next_week.pk).update(start_at=at("19:00") + timedelta(days=8),
+                                                   end_at=at("20:30") + timedelta(days=8))
+    last_january = in_review(restaurant, start="19:00")
+    Booking.objects.filter(pk=last_january.pk).update(start_at=at("19:00") - timedelta(days=320),
+                                                      end_at=at("20:30") - timedelta(days=320))
+
+    response = viewer_client.get(QUEUE)
+    assert [b.pk for b in response.context["cl"].result_list] == [tonight.pk]
+    past = viewer_client.get(QUEUE + "?when=past")
+    assert [b.pk for b in past.context["cl"].result_list] == [last_january.pk]
+    html = response.content.decode()
+    assert "Sent to review (3)" in html and "Stuck waiting" not in html and "Confirmed" not in html
+    assert ">Tonight<" in html and "Any day" in html
+
+
+def test_the_queue_shows_only_the_restaurants_the_user_may_see(restaurant, viewer, viewer_client):
+    from tests.factories import FloorFactory, grant
+
+    other = FloorFactory.small()
+    mine = in_review(restaurant, start="19:00")
+    theirs = in_review(other, start="19:00")
+    html = viewer_client.get(QUEUE)
+    assert [b.pk for b in html.context["cl"].result_list] == [mine.pk]  # a member of one restaurant only
+    assert "sortable column-restaurant" not in html.content.decode()  # one restaurant: no restaurant column
+    assert viewer_client.get(reverse("admin:assignments_booking_change", args=[theirs.pk])).status_code == 302
+    assert viewer_client.get(reverse("admin:assignments_reviewbooking_assign", args=[theirs.pk])).status_code in (
+        403, 404)
+    timeline = reverse("admin:assignments_restaurant_timeline", args=[other.pk])
+    assert viewer_client.get(timeline).status_code == 404
+
+    grant(viewer, other)
+    both = viewer_client.get(QUEUE)
+    assert {b.pk for b in both.context["cl"].result_list} == {mine.pk, theirs.pk}
+    assert "sortable column-restaurant" in both.content.decode()
 
 
 def test_queue_shows_preferences_and_the_last_attempt(restaurant, viewer_client):
@@ -57,8 +99,9 @@ def test_queue_shows_preferences_and_the_last_attempt(restaurant, viewer_client)
 
     html = viewer_client.get(QUEUE).content.decode()
 
-    assert "zone: Terrace" in html and "accessible" in html
-    assert "best_fit → no_plan (no free table or combination fits the party)" in html
+    assert "♿ Terrace" in html
+    assert "needs step-free access: the largest accessible table or combination seats 8 (M2+M3)" not in html
+    assert "a plan is free now: M3 seats 4" in html
 
 
 def test_the_same_badge_on_booking_list_and_detail_pages(restaurant, viewer_client):
@@ -118,7 +161,8 @@ def test_an_assigner_sees_the_form_with_the_engines_ranked_plans(restaurant, ass
     assert f"{term} {value:.2f}" in html
     for label in ("M1", "M2", "M3", "T1"):  # the free choice lists every table, M1 marked taken
         assert f'name="tables" value="{label}"' in html
-    assert f"taken (booking #{Booking.objects.exclude(pk=booking.pk).get().pk})" in html
+    other = Booking.objects.exclude(pk=booking.pk).get()
+    assert f'taken by <a href="/admin/assignments/booking/{other.pk}/change/">#{other.pk} (2p 19:30-21:00)</a>' in html
 
 
 def test_an_assigner_assigns_through_the_form_and_history_carries_the_user(restaurant, assigner, assigner_client):
@@ -151,7 +195,8 @@ def test_a_conflicting_choice_in_the_form_shows_the_conflict_and_writes_nothing(
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Conflict: tables already taken" in html and f"booking #{other.pk}" in html
+    assert (f'Not seated: T1 is taken by <a href="/admin/assignments/booking/{other.pk}/change/">#{other.pk} (4p 18:45-'
+            in html)
     assert (TableAllocation.objects.count(), BookingStateHistory.objects.count()) == (allocations, history)
     assert Booking.objects.get(pk=booking.pk).state == BookingState.MANUAL_REVIEW
 
@@ -213,5 +258,8 @@ def test_bulk_cancel_asks_first_then_cancels(restaurant, assigner_client):
     assert "Yes, cancel" in first.content.decode()
     assert Booking.objects.filter(state=BookingState.CANCELLED).count() == 0
 
-    assigner_client.post(QUEUE, {**data, "confirm": "yes", "reason": "closed"})
+    done = assigner_client.post(QUEUE, {**data, "confirm": "yes", "reason": "closed"}, follow=True)
     assert Booking.objects.filter(pk__in=[a.pk, b.pk], state=BookingState.CANCELLED).count() == 2
+    html = done.content.decode()
+    for booking in (a, b):  # one line per booking
+        assert f"{Booking.objects.get(pk=booking.pk)}: cancelled; its tables are free again." in html

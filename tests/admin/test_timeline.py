@@ -53,7 +53,50 @@ def test_layout_groups_tables_by_zone_in_priority_order_and_places_bars_on_the_t
     assert booking.fill == STATE_COLOURS["confirmed"][0] and not booking.hatched
     assert hold.hatched and hold.fill == HOLD_COLOUR and hold.y == layout.rows[2].y + 3
     assert [t.label for t in layout.ticks if t.major] == [f"{h:02d}:00" for h in range(17, 24)] + ["00:00"]
-    assert layout.width == 100 + 7 * 60 * 2.0 + 10
+    assert layout.width == 100 + 7 * 60 * 2.0 + 24
+
+
+def _waiting(ref, start, end, covers=2):
+    return TimelineEntry(table="", start=start, end=end, seated_end=end - 10, kind="waiting", ref=ref, label=ref,
+                         title=ref, state="manual_review", booking_id=int(ref[1:]), covers=covers)
+
+
+def test_waiting_bookings_are_packed_into_lanes_at_their_time_above_the_tables():
+    waiting = [_waiting("b1", 19 * 60, 21 * 60), _waiting("b2", 19 * 60 + 30, 21 * 60),
+               _waiting("b3", 21 * 60, 22 * 60), _waiting("b4", 20 * 60, 21 * 60)]
+    layout = timeline_layout(tables=TABLES, entries=[], waiting=waiting, start=17 * 60, end=24 * 60,
+                             zone_order=["main", "terrace"], minute_width=2.0, label_width=100.0)
+
+    assert layout.zones[0].name == "Waiting for a table (4)" and layout.waiting_lanes == 3
+    lanes = {b.ref: b.y for b in layout.bars}
+    assert lanes["b1"] == lanes["b3"] < lanes["b2"] < lanes["b4"]  # b3 starts when b1 ends: same lane
+    starts = {w.ref: w.start for w in waiting}
+    assert all(b.x == 100 + (starts[b.ref] - 17 * 60) * 2.0 for b in layout.bars)  # drawn at their time
+    assert lanes["b4"] < layout.rows[3].y  # the lane sits above the first table row
+
+    capped = timeline_layout(tables=TABLES, entries=[], waiting=waiting, start=17 * 60, end=24 * 60,
+                             max_waiting_lanes=1, focus_ref="b4")
+    assert capped.waiting_hidden == 2 and capped.zones[0].name == "Waiting for a table (2, 2 more not drawn)"
+    assert {b.ref for b in capped.bars} == {"b4", "b3"}  # the focus booking always gets a place
+
+
+def test_the_covers_strip_counts_covers_seated_per_half_hour_and_the_legend_only_drawn_states():
+    entries = [
+        TimelineEntry("M1", 19 * 60, 20 * 60 + 40, 20 * 60 + 30, "booking", "b1", "b1", "b1", "confirmed", 1, covers=2),
+        TimelineEntry("M2", 19 * 60, 20 * 60 + 40, 20 * 60 + 30, "booking", "b2", "b2", "b2", "confirmed", 2, covers=4),
+        TimelineEntry("M3", 19 * 60, 20 * 60 + 40, 20 * 60 + 30, "booking", "b2", "b2", "b2", "confirmed", 2, covers=4),
+    ]
+    layout = timeline_layout(tables=TABLES, entries=entries, start=18 * 60, end=21 * 60)
+    counts = [n for _x, n in layout.covers]
+    assert counts == [0, 0, 6, 6, 6, 0]  # 18:15, 18:45, 19:15, 19:45, 20:15, 20:45: a joined booking counts once
+    assert layout.states == ("confirmed",)
+
+
+def test_the_range_is_the_service_unless_the_whole_day_is_asked_for():
+    stray = [_entry("M1", 9 * 60, 10 * 60, kind="hold", state="", ref="h1")]
+    periods = [{"name": "dinner", "start": "17:00", "end": "23:30"}]
+    assert timeline_range(service_periods=periods, entries=stray, whole_day=False) == (17 * 60, 24 * 60)
+    assert timeline_range(service_periods=periods, entries=stray, whole_day=True) == (9 * 60, 24 * 60)
 
 
 def test_layout_clips_bars_to_the_range_and_marks_the_focus_booking_and_its_free_tables():
@@ -108,7 +151,7 @@ def test_the_page_draws_bars_for_allocations_and_hatched_holds(restaurant, viewe
     assert 'fill="url(#maitre-hatch)"' in svg and '<pattern id="maitre-hatch"' in svg
     assert reverse("admin:assignments_booking_change", args=[seated.pk]) in svg
     assert f"{seated.external_ref or f'#{seated.pk}'} · 6p" in svg
-    assert ">MAIN ROOM<" in svg and ">TERRACE<" in svg
+    assert ">MAIN ROOM<" in html and ">TERRACE<" in html  # in the table column, which stays put when scrolling
     assert html.index(">M1") < html.index(">M2") < html.index(">T1")
 
 
@@ -122,9 +165,12 @@ def test_a_booking_in_review_shows_the_tables_free_at_its_time(restaurant, viewe
 
     free = re.findall(r'class="maitre-row maitre-free-row" data-table="(\w+)"', html)
     assert free == ["M2", "M3", "T1"]
-    assert "Free over it:" in html and "M2, M3, T1" in html
+    assert "Free over its window" in html and "M2, M3, T1" in html
     assert 'class="maitre-focus-band"' in html
-    assert "Waiting for a table" in html and f"booking={booking.pk}" in html
+    # the booking waits in the waiting lane, at its time, ready to be picked and dropped on a table
+    assert "WAITING FOR A TABLE (1)" in html
+    assert re.search(rf'<g class="maitre-bar maitre-waiting maitre-booking maitre-state-manual_review[^"]*"\s+'
+                     rf'data-booking="{booking.pk}"', html)
     timeline = restaurant_day_timeline(restaurant=restaurant, day=DAY, focus_booking_id=booking.pk)
     assert timeline.free_for_focus == ("M2", "M3", "T1") and [w.booking.pk for w in timeline.waiting] == [booking.pk]
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from assignments import lifecycle
 from assignments.locks import booking_lock, set_lock_manager
 from assignments.models import Booking, BookingState, BookingStateHistory
-from tests.factories import make_booking
+from tests.factories import grant, make_booking
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +27,8 @@ def _fresh_locks(settings):
 
 
 @pytest.fixture
-def client():
-    user = get_user_model().objects.create_user("platform", password="x")
+def client(restaurant):
+    user = grant(get_user_model().objects.create_user("platform", password="x"), restaurant)
     c = APIClient()
     c.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return c
@@ -135,7 +135,8 @@ def test_cancel_then_cancel_again(client, restaurant):
     booking = make_booking(restaurant)
     assert client.post(f"/api/bookings/{booking.pk}/cancel", {"reason": "guest"}, format="json").json()["status"] == "cancelled"
     again = client.post(f"/api/bookings/{booking.pk}/cancel", {}, format="json")
-    assert again.status_code == 400 and again.json()["error"] == "invalid_state"
+    assert again.status_code == 200 and again.json()["status"] == "cancelled"  # idempotent
+    assert BookingStateHistory.objects.filter(booking=booking, to_state="cancelled").count() == 1
 
 
 def test_schema_and_docs_are_served(client):

@@ -4,6 +4,8 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.factories import grant
+
 
 @pytest.fixture
 def user(db, django_user_model):
@@ -11,7 +13,8 @@ def user(db, django_user_model):
 
 
 @pytest.fixture
-def api(user):
+def api(user, restaurant):
+    grant(user, restaurant)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client

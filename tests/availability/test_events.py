@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 from availability import events
 from availability.versions import version_get
 from tests.availability.helpers import seat
-from tests.factories import DAY
+from tests.factories import DAY, grant
 
 
 def _wait(q: queue.Queue, timeout: float):
@@ -64,7 +64,7 @@ def test_nothing_is_heard_for_a_rolled_back_change_or_after_unsubscribing(restau
 
 @pytest.mark.django_db(transaction=True)
 def test_sse_stream_over_http_pushes_the_new_version_within_a_second(live_server, restaurant, django_user_model):
-    user = django_user_model.objects.create_user(username="sse")
+    user = grant(django_user_model.objects.create_user(username="sse"), restaurant)
     token = Token.objects.create(user=user).key
     host, port = live_server.url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=5)

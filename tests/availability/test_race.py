@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from assignments.models import Hold, TableAllocation
 from assignments.services.allocations import AllocationConflict
 from assignments.services.holds import hold_create
-from tests.factories import at
+from tests.factories import at, grant
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -51,7 +51,7 @@ def test_two_holds_on_one_table_exactly_one_wins(restaurant, start):
 
 
 def test_racing_holds_over_the_api_one_201_one_409(restaurant, django_user_model):
-    token = Token.objects.create(user=django_user_model.objects.create_user(username="racer")).key
+    token = Token.objects.create(user=grant(django_user_model.objects.create_user(username="racer"), restaurant)).key
 
     def post(i: int):
         client = APIClient()

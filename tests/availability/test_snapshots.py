@@ -74,8 +74,10 @@ def test_party_larger_than_any_plan_gets_an_empty_answer_with_the_reason(restaur
 
 @pytest.mark.django_db
 def test_fully_booked_says_so(restaurant):
-    for label in ("M1", "M2", "M3", "T1"):
-        hold_create(restaurant=restaurant, start_at=at("17:00"), table_labels=[label], ttl_seconds=600, duration_minutes=420)
+    for label in ("M1", "M2", "M3", "T1"):  # back-to-back holds of the longest turn (150 + 10 buffer) all evening
+        for start in ("17:00", "19:40", "22:20"):
+            hold_create(restaurant=restaurant, start_at=at(start), table_labels=[label], ttl_seconds=600,
+                        duration_minutes=150)
     answer = grid(restaurant, party_size=2)
     assert answer["slots"] == [] and answer["reason"] == FULLY_BOOKED
     assert grid(restaurant, party_size=2, include_holds=False)["slots"]

@@ -12,7 +12,7 @@ import pytest
 from django.db import connections
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
@@ -28,6 +28,15 @@ def artifacts_dir() -> Path:
     return ARTIFACTS
 
 
+@pytest.fixture(autouse=True)
+def console_clock(monkeypatch):
+    """The console's "now" is noon of the test day, so "tonight" is the day the factories book."""
+    from tests.factories import at
+
+    monkeypatch.setattr("assignments.admin.console_now", lambda: at("12:00"))
+    return at("12:00")
+
+
 @pytest.fixture
 def browser_page(monkeypatch):
     """A fresh headless chromium page. Playwright's sync API runs an event loop in this thread, so the ORM
@@ -41,8 +50,11 @@ def browser_page(monkeypatch):
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context = browser.new_context(viewport={"width": 1366, "height": 768})  # a laptop at the host stand
         page = context.new_page()
+        # The timeline's live refresh (a Server-Sent Events stream) would hold a live-server thread and a database
+        # connection past the test; the pages work without it.
+        page.route("**/api/availability/stream*", lambda route: route.abort())
         page.set_default_timeout(15_000)
         try:
             yield page

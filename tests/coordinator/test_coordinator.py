@@ -622,3 +622,21 @@ def test_tables_released_by_a_review_in_a_batch_serve_the_next_booking_of_that_b
 
     assert outcomes[grown.pk].status == Status.MANUAL_REVIEW
     assert outcomes[newcomer.pk].status == Status.CONFIRMED and list(outcomes[newcomer.pk].tables) == released
+
+
+@pytest.mark.django_db
+def test_capacity_protection_sends_to_review_at_once_with_its_reason(restaurant):
+    first = submitted(restaurant, party_size=2)
+    assert run(first).status == Status.CONFIRMED  # protection off (the default): M1
+    restaurant.scoring_weights = {"protection_load": 0.1, "protection_margin": 0.1, "protection_peak": 0.5}
+    restaurant.save(update_fields=["scoring_weights"])
+    booking = submitted(restaurant, party_size=1)
+
+    outcome = run(booking)
+
+    booking.refresh_from_db()
+    assert outcome.status == Status.MANUAL_REVIEW and booking.state == BookingState.MANUAL_REVIEW
+    assert outcome.reason.startswith("capacity protection: seating 1 on ")
+    assert booking.assignment_attempts == 1 and not TableAllocation.objects.filter(booking=booking).exists()
+    last = BookingStateHistory.objects.filter(booking=booking).order_by("-pk").first()
+    assert last.metadata["reason"] == outcome.reason

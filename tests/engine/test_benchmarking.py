@@ -87,3 +87,28 @@ def test_ablation_reports_every_strategy():
     names = [x.name for x in default_strategies()]
     assert set(ab["changed"]) == set(names)
     assert all(f"without_{n}" in ab and f"only_{n}" in ab for n in names)
+
+
+def test_decision_swaps_replay_the_day_with_one_decision_changed():
+    from assignments.benchmarking import (
+        decision_swaps,
+        replay,
+        replay_engine,
+        scenario_demand,
+        scenario_floor,
+        swap_summary,
+    )
+    from assignments.engine import Engine, smallest_fit
+
+    s = load_scenario(SCENARIOS / "sample-small.json")
+    swaps = decision_swaps(s, baseline="smallest_fit")
+    assert swaps and swap_summary(swaps)["all"]["swaps"] == len(swaps)
+    plain = replay_engine(s).covers_seated
+    floor = scenario_floor(s)
+    engine = Engine(floor, demand=scenario_demand(s))
+    for swap in swaps[:3]:  # an independent replay: smallest-fit decides that one booking only
+        def assign(r, occ, bid=swap["booking"]):
+            return smallest_fit(floor, r, occ) if r.booking_id == bid else engine.decide(r, occ).best
+
+        forced = replay(s, "forced", lambda f, a=assign: a, floor=floor)
+        assert forced.covers_seated - plain == swap["gain"]

@@ -139,3 +139,28 @@ def test_enumeration_matches_a_brute_force(floor, requests):
         # every valid shape is offered or has a valid proper subset that is (dominance)
         for shape in expected - got:
             assert any(set(g) < set(shape) for g in got), shape
+
+
+@common
+@given(floors(), days(), days(), st.booleans())
+def test_no_decision_reads_a_booking_still_to_come(floor, requests, other_future, protect):
+    """The first k decisions of a day are the same whatever follows them (also with capacity protection)."""
+    from assignments.engine import Weights
+
+    k = len(requests) // 2
+    future = [Request(f"F{r.booking_id}", *(r.party_size, r.start, r.end, r.preferred_zone, r.accessible))
+              for r in other_future]
+    weights = Weights(protection_load=0.3) if protect else None
+
+    def decisions(day):
+        engine = Engine(floor, weights=weights)  # a fresh engine per day: nothing carried over either
+        occ = Occupancy(floor)
+        out = []
+        for r in day:
+            d = engine.decide(r, occ)
+            out.append(([p.tables for p in d.plans], d.refusal))
+            if d.best:
+                occ.add(d.best.tables, r.start, r.end, r.booking_id)
+        return out
+
+    assert decisions(requests[:k] + requests[k:])[:k] == decisions(requests[:k] + future)[:k]

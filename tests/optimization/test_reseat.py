@@ -83,3 +83,63 @@ def test_rejects_inconsistent_input():
 def test_frozen_by_clock():
     reqs = [r("now", 2, EVENING), r("soon", 2, EVENING + 59), r("later", 2, EVENING + 60)]
     assert frozen_by_clock(reqs, EVENING, 60) == {"now", "soon"}
+
+
+def big_and_small() -> Floor:
+    # S seats 1-2, L seats 1-8.
+    return Floor(
+        tables=(TableSpec("S", "main", 1, 2, False, False), TableSpec("L", "main", 1, 8, False, False)),
+        adjacency=(),
+        zone_priority={"main": 1},
+    )
+
+
+def test_a_move_takes_the_snuggest_plan_among_the_fewest_moves():
+    # Only M is accessible, so the couple on it must move; the 2-top suits it better than the 6-top.
+    f = Floor(
+        tables=(
+            TableSpec("X", "main", 1, 6, False, False),
+            TableSpec("M", "main", 1, 4, False, True),
+            TableSpec("S", "main", 1, 2, False, False),
+        ),
+        adjacency=(),
+        zone_priority={"main": 1},
+    )
+    accepted = {"two": ("M",)}
+    needs_access = Request("four", 4, EVENING, EVENING + 100, accessible=True)
+    plan = reseat_plan(f, accepted, [r("two", 2)], needs_access)
+    assert plan == {"two": ("S",), "four": ("M",)}
+
+
+def test_a_re_seat_that_costs_more_later_covers_than_it_seats_is_declined():
+    from assignments.engine import Engine
+    from optimization.reseat import reseat_cost, reseat_pays_off
+
+    f = big_and_small()
+    engine = Engine(f)
+    # The eight-top is busy until 18:50; a couple holds the two-top from 19:00.
+    requests = {"eight": r("eight", 8, start=17 * 60, length=110), "two": r("two", 2)}
+    accepted = {"eight": ("L",), "two": ("S",)}
+    early_two = r("early", 2, start=18 * 60)
+    plan = reseat_plan(f, accepted, requests, early_two)
+    assert plan == {"eight": ("L",), "two": ("L",), "early": ("S",)}  # the couple moves to the eight-top
+    cost = reseat_cost(engine, accepted, requests, early_two, plan)
+    assert cost > 2  # a couple on the eight-top at 19:00: more expected later covers than the two it seats
+    assert not reseat_pays_off(engine, accepted, requests, early_two, plan)
+    # With a small enough margin the same re-seat is taken: the rule weighs covers now against
+    # expected covers later, nothing else.
+    assert reseat_pays_off(engine, accepted, requests, early_two, plan, margin=2 / cost - 0.01)
+
+
+def test_a_re_seat_that_fills_a_table_pays_off():
+    from assignments.engine import Engine
+    from optimization.reseat import reseat_cost, reseat_pays_off
+
+    f = two_tables()
+    engine = Engine(f)
+    accepted = {"two": ("B",)}
+    requests = {"two": r("two", 2)}
+    plan = reseat_plan(f, accepted, requests, r("four", 4))
+    cost = reseat_cost(engine, accepted, requests, r("four", 4), plan)
+    assert cost < 4  # the couple now fills the two-top and the four fills the four-top
+    assert reseat_pays_off(engine, accepted, requests, r("four", 4), plan)

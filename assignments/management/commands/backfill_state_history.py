@@ -1,13 +1,12 @@
-from django.core.management.base import BaseCommand
-
+from assignments.management.base import MaitreCommand, positive_int
 from assignments.services.backfill import history_backfill
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = "Give bookings that predate the audit trail one state-history row each (idempotent)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--batch-size", type=positive_int, default=500, help="Bookings written per transaction.")
         parser.add_argument("--dry-run", action="store_true", help="Count what would be backfilled, write nothing.")
 
     def handle(self, *args, batch_size, dry_run, **options):

@@ -3,62 +3,70 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from assignments.benchmarking import ASSIGNERS, bench_overall, bench_scenario, public
-from assignments.scenario import ScenarioError, load_scenario
+from assignments.benchmarking import ASSIGNERS, UNGATED, bench_overall, bench_scenario, public
+from assignments.management.base import MaitreCommand, non_negative_int, positive_float, scenario_from_file
+from assignments.management.progress import CommandProgress
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = "Replay scenario files online (engine, engine_reseat, first_fit, smallest_fit) against the online limit and the optimum."
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", help="scenario/v1 JSON files")
+        parser.add_argument("files", nargs="+", metavar="FILE", help="scenario/v1 JSON files to replay")
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
         parser.add_argument("--assignments-out", metavar="DIR", help="write DIR/<scenario>.json with the engine's tables")
-        parser.add_argument("--time-limit", type=float, default=30.0, help="seconds for the offline optimum (default 30)")
+        parser.add_argument("--time-limit", type=positive_float, default=30.0, help="seconds for the offline optimum (default 30)")
         parser.add_argument(
-            "--online-time-limit", type=float, default=1.0, help="seconds per online-limit feasibility solve (default 1)"
+            "--online-time-limit", type=positive_float, default=1.0, help="seconds per online-limit feasibility solve (default 1)"
         )
         parser.add_argument(
-            "--reseat-time-limit", type=float, default=0.5, help="seconds per engine_reseat re-seat solve (default 0.5)"
+            "--reseat-time-limit", type=positive_float, default=0.5, help="seconds per engine_reseat re-seat solve (default 0.5)"
         )
         parser.add_argument(
             "--freeze-minutes",
-            type=int,
+            type=non_negative_int,
             default=60,
             help="engine_reseat: bookings starting within this of the earliest accepted start never move (default 60)",
         )
         parser.add_argument("--no-online-limit", action="store_true", help="skip the online limit (the slow part)")
+        parser.add_argument("--no-ablation", action="store_true", help="skip the per-strategy ablation")
+        parser.add_argument(
+            "--compare-ungated", action="store_true", help="also replay re-seating without its pay-off rule (slow)"
+        )
 
     def handle(self, *args, **opts):
         as_json = opts["json"]
-
-        def progress(msg: str) -> None:
-            # Progress goes to stderr so --json output stays one clean object.
-            sys.stderr.write(f"  .. {msg}\n")
-            sys.stderr.flush()
-
+        # Every file is read before the first (long) replay starts, so a typo fails at once.
+        scenarios = [scenario_from_file(path) for path in opts["files"]]
+        if opts["assignments_out"] and Path(opts["assignments_out"]).is_file():
+            raise CommandError(f"--assignments-out: {opts['assignments_out']} is a file, not a folder")
         results = []
-        for path in opts["files"]:
-            try:
-                scenario = load_scenario(path)
-            except (OSError, ScenarioError) as exc:
-                raise CommandError(f"{path}: {exc}") from exc
-            results.append(
-                bench_scenario(
-                    scenario,
-                    time_limit=opts["time_limit"],
-                    with_online_limit=not opts["no_online_limit"],
-                    online_time_limit=opts["online_time_limit"],
-                    reseat_time_limit=opts["reseat_time_limit"],
-                    freeze_minutes=opts["freeze_minutes"],
-                    progress=progress,
+        with CommandProgress(self, json=as_json) as progress:
+            progress.overall("scenarios", total=len(scenarios))
+            for n, scenario in enumerate(scenarios, 1):
+                prefix = f"[{n}/{len(scenarios)}] "
+                results.append(
+                    bench_scenario(
+                        scenario,
+                        time_limit=opts["time_limit"],
+                        with_online_limit=not opts["no_online_limit"],
+                        online_time_limit=opts["online_time_limit"],
+                        reseat_time_limit=opts["reseat_time_limit"],
+                        freeze_minutes=opts["freeze_minutes"],
+                        with_ablation=not opts["no_ablation"],
+                        with_ungated=opts["compare_ungated"],
+                        progress=lambda msg, prefix=prefix: progress.phase(prefix + msg),
+                        step=progress.update,
+                    )
                 )
-            )
+                progress.finish()
+                progress.advance_overall()
+                if not as_json:
+                    progress.write(self._scenario_table(results[-1]))
         overall = bench_overall(results)
         if opts["assignments_out"]:
             out_dir = Path(opts["assignments_out"])
@@ -69,8 +77,6 @@ class Command(BaseCommand):
         if as_json:
             self.stdout.write(json.dumps({"scenarios": [public(r) for r in results], "overall": overall}, indent=2))
             return
-        for r in results:
-            self.stdout.write(self._scenario_table(r))
         self.stdout.write(self._overall_table(overall))
 
     @staticmethod
@@ -87,13 +93,13 @@ class Command(BaseCommand):
                 if lim
                 else ""
             ),
-            f"  {'assigner':<13}{'seated':>7}{'ratio':>7}{'/opt':>7}{'/limit':>8}{'review':>7}{'zone%':>7}"
+            f"  {'assigner':<22}{'seated':>7}{'ratio':>7}{'/opt':>7}{'/limit':>8}{'review':>7}{'zone%':>7}"
             f"{'p50 ms':>8}{'p99 ms':>8}{'plans/s':>9}",
         ]
-        for name in ASSIGNERS:
+        for name in [n for n in (*ASSIGNERS, UNGATED) if n in r]:
             f = r[name]
             lines.append(
-                f"  {name:<13}{f['covers_seated']:>7}{_fmt(f['seated_ratio']):>7}{_fmt(f['ratio_to_optimum']):>7}"
+                f"  {name:<22}{f['covers_seated']:>7}{_fmt(f['seated_ratio']):>7}{_fmt(f['ratio_to_optimum']):>7}"
                 f"{_fmt(f['ratio_to_online_limit']):>8}{f['to_review']:>7}{_fmt(f['preferred_zone_honoured_pct'], 1):>7}"
                 f"{f['p50_ms']:>8.3f}{f['p99_ms']:>8.3f}{_fmt(f['plans_per_s'], 0):>9}"
             )
@@ -101,7 +107,12 @@ class Command(BaseCommand):
             wins = ", ".join(f"{k} {v}" for k, v in sorted(r["engine"]["wins"].items(), key=lambda kv: -kv[1]))
             lines.append(f"  engine wins by strategy: {wins}")
         rs = r["engine_reseat"]
-        lines.append(f"  engine_reseat: {rs['reseats']} bookings seated by re-seating, {rs['moves']} moves")
+        lines.append(
+            f"  engine_reseat: {rs['reseats']} bookings seated by re-seating, {rs['moves']} moves, "
+            f"{rs['declined']} re-seats declined (would cost more later covers than they seat)"
+        )
+        for flag in r["flags"]:
+            lines.append(f"  FLAG {flag}")
         ab = r["engine"].get("ablation")
         if ab:
             without = ", ".join(
@@ -116,17 +127,22 @@ class Command(BaseCommand):
     def _overall_table(o) -> str:
         lines = [
             "\nSummary",
-            f"  {'assigner':<13}{'seated':>8}{'requested':>10}{'/opt avg':>9}{'/limit avg':>11}{'p50 ms':>8}{'p99 ms':>8}",
+            f"  {'assigner':<22}{'seated':>8}{'requested':>10}{'/opt avg':>9}{'/limit avg':>11}{'p50 ms':>8}{'p99 ms':>8}",
         ]
-        for name in ASSIGNERS:
+        for name in [n for n in (*ASSIGNERS, UNGATED) if n in o]:
             f = o[name]
             lines.append(
-                f"  {name:<13}{f['covers_seated']:>8}{f['covers_requested']:>10}{_fmt(f['ratio_to_optimum_mean']):>9}"
+                f"  {name:<22}{f['covers_seated']:>8}{f['covers_requested']:>10}{_fmt(f['ratio_to_optimum_mean']):>9}"
                 f"{_fmt(f['ratio_to_online_limit_mean']):>11}{f['p50_ms']:>8.3f}{f['p99_ms']:>8.3f}"
             )
         lines.append(f"  optimum covers {o['optimum_covers']}; online limit covers {o['online_limit_covers']}")
         wins = ", ".join(f"{k} {v}" for k, v in sorted(o["engine"]["wins"].items(), key=lambda kv: -kv[1]))
         lines.append(f"  engine wins by strategy: {wins}; engine_reseat moves {o['engine_reseat']['moves']}")
+        for name in ("first_fit", "smallest_fit"):
+            w = o[f"worst_day_vs_{name}"]
+            lines.append(f"  engine's worst day against {name}: {w['name']} ({_fmt(w['ratio'])})")
+        lines.append(f"  flagged days: {len(o['flagged_days'])}" + "".join(
+            f"\n    {day}: {'; '.join(flags)}" for day, flags in o["flagged_days"].items()))
         return "\n".join(lines) + "\n"
 
 

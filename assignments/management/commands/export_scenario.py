@@ -1,13 +1,13 @@
 import json
 from datetime import date as Date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from assignments.models import Restaurant
+from assignments.management.base import MaitreCommand, restaurant_from_ref, writable_path
 from assignments.services.scenarios import scenario_export
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = "Write a restaurant's floor and one day's bookings as scenario/v1 JSON."
 
     def add_arguments(self, parser):
@@ -16,18 +16,17 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="File to write (default: standard output).")
 
     def handle(self, *args, restaurant, date: str | None, out, **options):
-        try:
-            r = Restaurant.objects.get(slug=restaurant)
-        except Restaurant.DoesNotExist as exc:
-            raise CommandError(f"No restaurant with slug {restaurant!r}") from exc
+        r = restaurant_from_ref(restaurant)
         try:
             day = Date.fromisoformat(date) if date else None
         except ValueError as exc:
             raise CommandError(f"--date: not a date: {date!r}") from exc
         text = json.dumps(scenario_export(restaurant=r, day=day), indent=2) + "\n"
         if out:
-            with open(out, "w", encoding="utf-8") as fh:
-                fh.write(text)
+            try:
+                writable_path(out).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise CommandError(f"{out}: cannot be written ({exc.strerror or exc})") from exc
             self.stderr.write(f"Wrote {out}")
         else:
             self.stdout.write(text, ending="")

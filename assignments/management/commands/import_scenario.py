@@ -1,23 +1,22 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from assignments.scenario import ScenarioError, load_scenario
+from assignments.management.base import MaitreCommand, scenario_from_file
+from assignments.scenario import ScenarioError
 from assignments.services.scenarios import scenario_import
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = "Import a scenario/v1 JSON file (floor plan + the day's bookings as pending) in one transaction."
 
     def add_arguments(self, parser):
-        parser.add_argument("file")
+        parser.add_argument("file", help="scenario/v1 JSON file")
         parser.add_argument("--replace", action="store_true", help="Replace a restaurant with the same slug.")
         parser.add_argument("--slug", help="Restaurant slug (default: from the scenario name).")
 
     def handle(self, *args, file, replace, slug, **options):
+        scenario = scenario_from_file(file)
         try:
-            scenario = load_scenario(file)
             restaurant = scenario_import(scenario=scenario, replace=replace, slug=slug)
-        except FileNotFoundError as exc:
-            raise CommandError(f"{file}: no such file") from exc
         except ScenarioError as exc:
             raise CommandError(f"{file}: {exc.field}: {exc.reason}") from exc
         self.stdout.write(

@@ -13,14 +13,22 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
 
 from assignments import flags
 from assignments.benchmarking import replay_engine
+from assignments.management.base import (
+    MaitreCommand,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    scenario_from_file,
+)
+from assignments.management.progress import CommandProgress
 from assignments.management.summary import write_summary
 from assignments.models import Booking, BookingState
-from assignments.scenario import ScenarioError, load_scenario
 from assignments.services.bookings import booking_create
 from assignments.services.pipeline import booking_submit_for_assignment
 from assignments.services.scenarios import scenario_import
@@ -119,7 +127,7 @@ COMMIT;
 """
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = (
         "Load test on PostgreSQL + Redis. Imports a scenario (optionally as several restaurants), starts K "
         "`manage.py worker` processes (the Procfile's worker), then either submits every booking at once (a "
@@ -131,31 +139,31 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="A scenario/v1 file.")
-        parser.add_argument("--workers", type=int, default=2, help="Worker processes (default: %(default)s).")
-        parser.add_argument("--threads", type=int, default=2, help="Consumer threads per worker (default: %(default)s).")
-        parser.add_argument("--concurrency", type=int, default=4, help="Threads creating bookings (default: %(default)s).")
-        parser.add_argument("--rate", type=float, default=None, help="Bookings per second (default: a burst).")
-        parser.add_argument("--copies", type=int, default=1, help="Restaurants to import the scenario as (default: 1).")
-        parser.add_argument("--timeout", type=float, default=300.0, help="Seconds to wait (default: %(default)s).")
-        parser.add_argument("--warmup", type=int, default=40, help="Warm-up bookings (default: %(default)s).")
-        parser.add_argument("--ceiling-seconds", type=float, default=8.0,
+        parser.add_argument("--workers", type=positive_int, default=2, help="Worker processes (default: %(default)s).")
+        parser.add_argument("--threads", type=positive_int, default=2, help="Consumer threads per worker (default: %(default)s).")
+        parser.add_argument("--concurrency", type=positive_int, default=4, help="Threads creating bookings (default: %(default)s).")
+        parser.add_argument("--rate", type=positive_float, default=None, help="Bookings per second (default: a burst).")
+        parser.add_argument("--copies", type=positive_int, default=1, help="Restaurants to import the scenario as (default: 1).")
+        parser.add_argument("--timeout", type=positive_float, default=300.0, help="Seconds to wait (default: %(default)s).")
+        parser.add_argument("--warmup", type=non_negative_int, default=40, help="Warm-up bookings (default: %(default)s).")
+        parser.add_argument("--ceiling-seconds", type=non_negative_float, default=8.0,
                             help="pgbench run of the bare-SQL write path; 0 skips it (default: %(default)s).")
         parser.add_argument("--ceiling-dir", default=None,
                             help="A folder with schema.sql and txn.sql for the ceiling (default: ../shared/pglimit "
                                  "beside the project when it exists, else the built-in write path).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
-    def handle(self, *args, file, workers, threads, concurrency, rate, copies, timeout, warmup, ceiling_seconds,
-               ceiling_dir, json: bool, **options):
+    def handle(self, *args, json: bool, **options):
+        with CommandProgress(self, json=json) as progress:
+            self._progress = progress
+            self._handle(*args, json=json, **options)
+
+    def _handle(self, *args, file, workers, threads, concurrency, rate, copies, timeout, warmup, ceiling_seconds,
+                ceiling_dir, json: bool, **options):
         if not settings.IS_POSTGRES or not settings.REDIS_URL:
             raise CommandError("loadtest needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
-        if workers < 1 or copies < 1 or concurrency < 1 or (rate is not None and rate <= 0):
-            raise CommandError("--workers, --copies, --concurrency and --rate must be positive")
-        try:
-            scenario = load_scenario(file)
-        except (ScenarioError, OSError) as exc:
-            raise CommandError(f"{file}: {exc}") from exc
-        say = (lambda *a: None) if json else (lambda msg: self.stderr.write(msg))
+        scenario = scenario_from_file(file)
+        say = self._progress.phase
 
         schema, txn, source = self._ceiling_scripts(ceiling_dir)
         ceiling = self._ceiling(ceiling_seconds, schema, txn, say) if ceiling_seconds > 0 else None
@@ -195,7 +203,9 @@ class Command(BaseCommand):
                 say(f"creating {len(requests)} bookings, then submitting them all in one commit")
                 self._create(scenario, requests, concurrency, None, submit=False)
                 wall_started, started = self._submit_all(restaurant_ids)
+            say("waiting for every booking's decision", len(requests))
             drain_s = self._wait(restaurant_ids, started, timeout)
+            self._progress.finish()
         finally:
             for p in procs:
                 try:
@@ -312,9 +322,11 @@ class Command(BaseCommand):
 
     def _create(self, scenario, requests, concurrency, rate, *, submit: bool) -> int:
         errors: list[BaseException] = []
+        opened = set()  # each creating thread's database connection, closed once the pool is done
 
         def create(item):
             r, b = item
+            opened.add(connections["default"])
             try:
                 with transaction.atomic():
                     booking = booking_create(
@@ -343,6 +355,9 @@ class Command(BaseCommand):
             else:
                 list(pool.map(create, requests))
         connections.close_all()
+        for conn in opened:
+            conn.inc_thread_sharing()  # its thread has ended; close it from here
+            conn.close()
         if errors:
             self.stderr.write(f"{len(errors)} bookings could not be created; first: {errors[0]!r}")
         return len(errors)
@@ -363,6 +378,10 @@ class Command(BaseCommand):
                 restaurant_id__in=restaurant_ids, state__in=[BookingState.ASSIGNMENT_PENDING, BookingState.PENDING]
             ).count()
             elapsed = time.monotonic() - started
+            progress = getattr(self, "_progress", None)
+            if progress is not None and progress.enabled:
+                total = Booking.objects.filter(restaurant_id__in=restaurant_ids).count()
+                progress.update(total - pending, total)
             if pending == 0 or elapsed > timeout:
                 return elapsed
             time.sleep(0.05)

@@ -1,17 +1,16 @@
 import time
 
-from django.core.management.base import BaseCommand
-
+from assignments.management.base import MaitreCommand, positive_float, positive_int
 from assignments.services.outbox import outbox_relay
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = "Publish unpublished outbox events to Redis streams (once, or continuously with --loop)."
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="Keep relaying until interrupted.")
-        parser.add_argument("--interval", type=float, default=0.2, help="Seconds between polls when idle.")
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--interval", type=positive_float, default=0.2, help="Seconds between polls when idle.")
+        parser.add_argument("--batch-size", type=positive_int, default=500, help="Events sent per batch.")
 
     def handle(self, *args, loop, interval, batch_size, **options):
         total = 0

@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from assignments.management.base import MaitreCommand
 from assignments.management.summary import write_summary
 from assignments.models import AttemptResult, BookingAssignmentAttempt, BookingState, Restaurant
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = (
         "Shadow mode report: how often the new engine agreed with the legacy assigner, and which of the two "
         "would seat more (bookings one could seat and the other could not)."

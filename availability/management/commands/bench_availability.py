@@ -1,12 +1,14 @@
 import json
+import re
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from assignments.scenario import ScenarioError, load_scenario
+from assignments.management.base import MaitreCommand, non_negative_int, positive_int, scenario_from_file
+from assignments.management.progress import CommandProgress
 from availability import bench
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = (
         "Import a scenario (replacing its restaurant), seat part of the day, then measure availability: one slot "
         "and a whole day's grid, warm and cold, and staleness from a confirm's commit to the first snapshot that "
@@ -14,26 +16,28 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file")
+        parser.add_argument("file", help="scenario/v1 JSON file (its restaurant is replaced)")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
-        parser.add_argument("--seat", type=int, default=None, help="bookings to seat first (default: half)")
-        parser.add_argument("--party-size", type=int, default=4)
-        parser.add_argument("--slot", default="19:30", help="HH:MM, local")
-        parser.add_argument("--iterations", type=int, default=1000)
-        parser.add_argument("--cold-iterations", type=int, default=200)
-        parser.add_argument("--changes", type=int, default=100)
+        parser.add_argument("--seat", type=non_negative_int, default=None, help="bookings to seat first (default: half)")
+        parser.add_argument("--party-size", type=positive_int, default=4, help="party size to ask availability for")
+        parser.add_argument("--slot", default="19:30", help="the slot measured alone, HH:MM local")
+        parser.add_argument("--iterations", type=positive_int, default=1000, help="warm measurements per series")
+        parser.add_argument("--cold-iterations", type=positive_int, default=200, help="cold measurements per series")
+        parser.add_argument("--changes", type=positive_int, default=100, help="confirms (and cancels) timed for staleness")
 
     def handle(self, *args, **o):
-        try:
-            scenario = load_scenario(o["file"])
-        except (ScenarioError, OSError) as exc:
-            raise CommandError(str(exc)) from exc
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", o["slot"]):
+            raise CommandError(f"--slot: not a time HH:MM: {o['slot']!r}")
+        scenario = scenario_from_file(o["file"])
         seat = o["seat"] if o["seat"] is not None else len(scenario.bookings) // 2
-        progress = (lambda s: None) if o["json"] else (lambda s: self.stderr.write(s))
-        r = bench.run(
-            scenario=scenario, seat=seat, party_size=o["party_size"], slot=o["slot"], iterations=o["iterations"],
-            cold_iterations=o["cold_iterations"], changes=o["changes"], progress=progress,
-        )
+        if seat > len(scenario.bookings):
+            raise CommandError(f"--seat: the scenario has {len(scenario.bookings)} bookings, cannot seat {seat}")
+        with CommandProgress(self, json=o["json"]) as progress:
+            r = bench.run(
+                scenario=scenario, seat=seat, party_size=o["party_size"], slot=o["slot"], iterations=o["iterations"],
+                cold_iterations=o["cold_iterations"], changes=o["changes"], progress=progress.phase,
+                step=progress.update,
+            )
         if o["json"]:
             self.stdout.write(json.dumps(r))
             return

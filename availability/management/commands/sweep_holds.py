@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
+from assignments.management.base import MaitreCommand
 from assignments.services.holds import holds_sweep_expired
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = "Delete expired holds and their table allocations (what the periodic sweep actor does)."
 
     def handle(self, *args, **options):

@@ -1,16 +1,24 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from assignments.lifecycle import Actor
+from assignments.management.base import (
+    MaitreCommand,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    restaurant_from_ref,
+)
+from assignments.management.progress import CommandProgress
 from assignments.management.summary import write_summary
-from assignments.models import Restaurant
+from assignments.models import Booking, BookingState, Restaurant
 from optimization.services import day_optimize
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = (
         "Re-plan a restaurant's service day (CP-SAT) and apply the new plan when it scores at least "
         "--min-improvement better, never moving bookings that start within --freeze-minutes."
@@ -20,23 +28,20 @@ class Command(BaseCommand):
         parser.add_argument("restaurant", help="Restaurant slug (or id).")
         parser.add_argument("--date", help="Service day, YYYY-MM-DD (default: the service day of --now).")
         parser.add_argument("--dry-run", action="store_true", help="Compute and report; write nothing.")
-        parser.add_argument("--freeze-minutes", type=int, default=None,
-                            help=f"Default {settings.MAITRE['OPTIMIZATION_FREEZE_MINUTES']}.")
-        parser.add_argument("--min-improvement", type=float, default=None,
-                            help=f"Default {settings.MAITRE['OPTIMIZATION_MIN_IMPROVEMENT']}.")
-        parser.add_argument("--time-limit", type=float, default=10.0, help="Solver seconds (default 10).")
+        parser.add_argument("--freeze-minutes", type=non_negative_int, default=None,
+                            help="Bookings starting within this many minutes of --now never move "
+                                 f"(default: {settings.MAITRE['OPTIMIZATION_FREEZE_MINUTES']}).")
+        parser.add_argument("--min-improvement", type=non_negative_float, default=None,
+                            help="Apply only a plan whose score is at least this fraction better "
+                                 f"(default: {settings.MAITRE['OPTIMIZATION_MIN_IMPROVEMENT']}).")
+        parser.add_argument("--time-limit", type=positive_float, default=10.0, help="Solver seconds (default 10).")
         parser.add_argument("--now", help="The clock for the freeze window, ISO 8601 (default: now); a naive "
                                           "time is read in the restaurant's time zone.")
         parser.add_argument("--no-optional", action="store_true",
                             help="Only re-arrange confirmed bookings; do not seat bookings from review.")
 
     def handle(self, *args, **opts):
-        ref = opts["restaurant"]
-        restaurant = Restaurant.objects.filter(slug=ref).first()
-        if restaurant is None and ref.isdigit():
-            restaurant = Restaurant.objects.filter(pk=int(ref)).first()
-        if restaurant is None:
-            raise CommandError(f"no restaurant {ref!r}")
+        restaurant = restaurant_from_ref(opts["restaurant"])
         now = timezone.now()
         if opts["now"]:
             try:
@@ -49,15 +54,23 @@ class Command(BaseCommand):
             day = date.fromisoformat(opts["date"]) if opts["date"] else restaurant.service_day_of(now)
         except ValueError as exc:
             raise CommandError(f"--date: {exc}") from exc
+        if not self._has_bookings(restaurant, day):
+            days = self._days_with_bookings(restaurant)
+            hint = f"; it has bookings on {', '.join(map(str, days))} (pass --date)" if days else "; it has no bookings"
+            self.stdout.write(f"Nothing to optimize: {restaurant.slug} has no booking on {day}"
+                              + ("" if opts["date"] else " (the service day of --now)") + hint)
+            return
         self.stdout.write(
             f"Optimizing {restaurant.slug} {day} (now {now.astimezone(restaurant.tzinfo):%Y-%m-%d %H:%M %Z}, "
             f"time limit {opts['time_limit']:g}s{', dry run' if opts['dry_run'] else ''}) ..."
         )
-        result = day_optimize(
-            restaurant=restaurant, day=day, now=now, freeze_minutes=opts["freeze_minutes"],
-            min_improvement=opts["min_improvement"], time_limit=opts["time_limit"], apply=not opts["dry_run"],
-            include_optional=not opts["no_optional"], actor=Actor("command:optimize_day"),
-        )
+        with CommandProgress(self) as progress:
+            progress.phase(f"re-planning the day (solver limit {opts['time_limit']:g}s)")
+            result = day_optimize(
+                restaurant=restaurant, day=day, now=now, freeze_minutes=opts["freeze_minutes"],
+                min_improvement=opts["min_improvement"], time_limit=opts["time_limit"], apply=not opts["dry_run"],
+                include_optional=not opts["no_optional"], actor=Actor("command:optimize_day"),
+            )
         improvement = "n/a" if result.improvement == float("inf") else f"{result.improvement:+.1%}"
         rows = [
             ("confirmed bookings", result.bookings),
@@ -72,6 +85,42 @@ class Command(BaseCommand):
             ("applied", f"{'yes' if result.applied else 'no'} ({result.reason})"),
             ("total time", f"{result.total_seconds:.2f}s"),
         ]
+        self._write_moves(restaurant, result)
         write_summary(self, "Summary", rows)
         if result.status == "aborted":
             self.stderr.write(self.style.WARNING(f"not applied: {result.reason}"))
+
+    @staticmethod
+    def _has_bookings(restaurant: Restaurant, day: date) -> bool:
+        midnight = restaurant.local_midnight(day)
+        live = Booking.objects.filter(restaurant=restaurant).exclude(state=BookingState.CANCELLED)
+        starts = live.filter(start_at__gte=midnight, start_at__lt=midnight + timedelta(days=2)).values_list(
+            "start_at", flat=True
+        )
+        return any(restaurant.service_day_of(s) == day for s in starts)
+
+    @staticmethod
+    def _days_with_bookings(restaurant: Restaurant, limit: int = 5) -> list[date]:
+        live = Booking.objects.filter(restaurant=restaurant).exclude(state=BookingState.CANCELLED)
+        days = sorted({restaurant.service_day_of(s) for s in live.values_list("start_at", flat=True)})
+        return days[:limit]
+
+    def _write_moves(self, restaurant: Restaurant, result) -> None:
+        """The plan's changes, booking by booking: what a dry run would do, or what was done."""
+        if not (result.moves or result.seated):
+            return
+        bookings = Booking.objects.in_bulk([*result.moves, *result.seated])
+        would = result.status != "applied"
+        rows = []
+        for pk, (before, after) in sorted(result.moves.items(), key=lambda kv: bookings[kv[0]].start_at):
+            rows.append((bookings[pk], "+".join(before), "+".join(after)))
+        for pk, after in sorted(result.seated.items(), key=lambda kv: bookings[kv[0]].start_at):
+            rows.append((bookings[pk], f"({bookings[pk].get_state_display()})", "+".join(after)))
+        title = f"{'Moves the plan would make' if would else 'Moves made'} ({len(result.moves)} moved, " \
+                f"{len(result.seated)} newly seated)"
+        self.stdout.write(self.style.MIGRATE_HEADING(title))
+        self.stdout.write(f"  {'booking':<14}{'party':>5}  {'start':<5}  {'from':<14}  to")
+        for booking, before, after in rows:
+            local = booking.start_at.astimezone(restaurant.tzinfo)
+            ref = booking.external_ref or f"#{booking.pk}"
+            self.stdout.write(f"  {ref:<14}{booking.party_size:>5}  {local:%H:%M}  {before:<14}  {after}")

@@ -1,0 +1,83 @@
+"""Input fields shared by the booking and availability APIs: strict date-times and restaurants by slug (scoped to
+the caller's memberships, so another tenant's restaurant reads as unknown)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from assignments.models import Restaurant
+
+SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
+MAX_OFFSET = timedelta(hours=14)  # the widest real UTC offset (Kiribati); Postgres refuses beyond 15:59
+MIN_YEAR, MAX_YEAR = 1970, 9000  # keeps every later arithmetic (+ turn time, time zones) in range
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class ApiDateTimeField(serializers.Field):
+    """ISO 8601. Without a UTC offset it is the restaurant's local time (the serializer applies it, see
+    `localize`). Impossible times (12:99), offsets beyond +-14:00 and years outside 1970-9000 are refused."""
+
+    default_error_messages = {
+        "invalid": "Give a date and time like 2026-12-05T19:00 or 2026-12-05T19:00+00:00.",
+        "impossible": "That date or time does not exist.",
+        "offset": "UTC offsets go from -14:00 to +14:00.",
+        "range": "That date is out of range.",
+    }
+
+    def to_internal_value(self, data) -> datetime:
+        if not isinstance(data, str) or len(data) > 40 or "\x00" in data:
+            self.fail("invalid")
+        try:
+            value = parse_datetime(data.strip())
+        except ValueError:
+            self.fail("impossible")
+        if value is None:
+            self.fail("invalid")
+        offset = value.utcoffset()
+        if offset is not None and abs(offset) > MAX_OFFSET:
+            self.fail("offset")
+        if not (MIN_YEAR <= value.year <= MAX_YEAR):
+            self.fail("range")
+        return value
+
+    def to_representation(self, value: datetime) -> str:
+        return value.isoformat()
+
+
+def localize(value: datetime, restaurant: Restaurant) -> datetime:
+    """The one rule for naive date-times, for bookings and holds alike: the restaurant's local time."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=restaurant.tzinfo)
+
+
+def restaurants_in_scope(context) -> object:
+    from tenancy.selectors import restaurants_for_user
+
+    request = context.get("request") if context else None
+    return restaurants_for_user(getattr(request, "user", None))
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class RestaurantSlugField(serializers.Field):
+    """A restaurant of the caller's, by its slug. Another tenant's restaurant is as unknown as a missing one."""
+
+    default_error_messages = {
+        "invalid": "Give the restaurant's slug (letters, digits, - and _).",
+        "unknown": "Unknown restaurant {slug!r}.",
+    }
+
+    def to_internal_value(self, data) -> Restaurant:
+        if not isinstance(data, str) or not SLUG_RE.match(data):
+            self.fail("invalid")
+        restaurant = restaurants_in_scope(self.context).filter(slug=data).first()
+        if restaurant is None:
+            self.fail("unknown", slug=data)
+        return restaurant
+
+    def to_representation(self, value) -> str:
+        return value.slug

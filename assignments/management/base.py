@@ -1,0 +1,132 @@
+"""What every Maitre management command shares: help that shows each option's default, and clear errors
+for the files and numbers a user types."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
+
+from assignments.scenario import Scenario, ScenarioError, load_scenario
+
+
+class HelpWithDefaultsFormatter(DjangoHelpFormatter):
+    """Django's help layout, plus "(default: X)" after every option whose default means something."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text.lower()
+            or default in (None, False, argparse.SUPPRESS)
+            or isinstance(action, argparse._HelpAction | argparse._VersionAction)
+            or not (action.option_strings or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE))
+        ):
+            return text
+        shown = " ".join(map(str, default)) if isinstance(default, list | tuple) else _plain(default)
+        return f"{text} (default: {shown})".strip()
+
+
+def _plain(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class MaitreCommand(BaseCommand):
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        kwargs.setdefault("formatter_class", HelpWithDefaultsFormatter)
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    return _number(text, int, minimum=1)
+
+
+def non_negative_int(text: str) -> int:
+    return _number(text, int, minimum=0)
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number > 0."""
+    value = _number(text, float)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    return _number(text, float, minimum=0)
+
+
+def _number(text: str, kind, minimum=None):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not {'an integer' if kind is int else 'a number'}: {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    if minimum is not None and value < minimum:
+        raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
+    return value
+
+
+def readable_file(path: str | Path) -> Path:
+    """The path when it names a readable file; else a CommandError that says what is wrong with it."""
+    p = Path(path)
+    if not p.exists():
+        hint = ""
+        if not p.is_absolute() and p.parent.exists():
+            near = sorted(x.name for x in p.parent.glob("*.json"))[:6]
+            hint = f" (in {p.parent or '.'}: {', '.join(near)})" if near else ""
+        raise CommandError(f"{path}: no such file{hint}")
+    if p.is_dir():
+        raise CommandError(f"{path}: is a directory, not a file")
+    try:
+        with p.open("rb"):
+            pass
+    except PermissionError:
+        raise CommandError(f"{path}: cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return p
+
+
+def scenario_from_file(path: str | Path) -> Scenario:
+    """Read a scenario/v1 file for a command: every problem becomes one CommandError naming the file."""
+    p = readable_file(path)
+    try:
+        return load_scenario(p)
+    except ScenarioError as exc:
+        raise CommandError(f"{path}: {exc.field}: {exc.reason}") from exc
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from exc
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CommandError(f"{path}: cannot be read ({exc})") from exc
+
+
+def restaurant_from_ref(ref: str):
+    """A restaurant by slug (or id); else a CommandError that lists the restaurants there are."""
+    from assignments.models import Restaurant
+
+    restaurant = Restaurant.objects.filter(slug=ref).first()
+    if restaurant is None and ref.isdigit():
+        restaurant = Restaurant.objects.filter(pk=int(ref)).first()
+    if restaurant is None:
+        slugs = list(Restaurant.objects.order_by("slug").values_list("slug", flat=True)[:10])
+        known = f"restaurants here: {', '.join(slugs)}" if slugs else "there is no restaurant yet (run `make demo`)"
+        raise CommandError(f"no restaurant {ref!r}; {known}")
+    return restaurant
+
+
+def writable_path(path: str | Path) -> Path:
+    """A file path whose folder exists (created if needed) and is not a directory itself."""
+    p = Path(path)
+    if p.is_dir():
+        raise CommandError(f"{path}: is a directory; give a file name")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot create its folder ({exc.strerror or exc})") from exc
+    return p

@@ -1,0 +1,41 @@
+"""manage.py bench_swaps FILE...: why the engine loses a day to a baseline, one decision at a time."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from assignments.benchmarking import decision_swaps, swap_summary
+from assignments.scenario import ScenarioError, load_scenario
+
+
+class Command(BaseCommand):
+    help = (
+        "For each engine decision a baseline would take differently, replay the day with that one decision "
+        "swapped and sum the covers gained, by kind of decision (strategy, join, party size)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", help="scenario/v1 JSON files")
+        parser.add_argument("--baseline", choices=("smallest_fit", "first_fit"), default="smallest_fit")
+        parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+    def handle(self, *args, **opts):
+        swaps = []
+        for i, path in enumerate(opts["files"], 1):
+            try:
+                scenario = load_scenario(path)
+            except (OSError, ScenarioError) as exc:
+                raise CommandError(f"{path}: {exc}") from exc
+            sys.stderr.write(f"  .. [{i}/{len(opts['files'])}] {scenario.name}\n")
+            swaps += decision_swaps(scenario, baseline=opts["baseline"])
+        summary = swap_summary(swaps)
+        if opts["json"]:
+            self.stdout.write(json.dumps(summary, indent=2))
+            return
+        self.stdout.write(f"\nSwapping one engine decision to {opts['baseline']}'s choice ({len(swaps)} decisions)")
+        self.stdout.write(f"  {'kind of decision':<28}{'swaps':>7}{'mean gain':>11}{'gains':>7}{'losses':>8}")
+        for kind, s in summary.items():
+            self.stdout.write(f"  {kind:<28}{s['swaps']:>7}{s['mean_gain']:>+11.3f}{s['gain']:>7}{s['loss']:>8}")

@@ -1,0 +1,63 @@
+"""Taking tables out of service for a time range (a private event, a broken chair), and giving them back.
+
+A block is allocations like a booking's, under the same exclusion constraint: the engine, availability and
+the optimizer read it as a taken table. A block over a booking or a hold is refused, naming what is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+
+from assignments.models import Restaurant, Table, TableAllocation, TableBlock
+from assignments.selectors.review import Clash, clashes_over, clashes_text
+from assignments.services.allocations import AllocationConflict, allocations_create, allocations_release
+
+
+class BlockRefused(Exception):
+    """Nothing was written; `str(exc)` is for the person who tried, `clashes` names what is in the way."""
+
+    def __init__(self, message: str, clashes: Sequence[Clash] = ()):
+        self.clashes = list(clashes)
+        super().__init__(message)
+
+
+def table_block_create(
+    *, restaurant: Restaurant, table_labels: Sequence[str], start_at: datetime, end_at: datetime, reason: str,
+    user=None,
+) -> TableBlock:
+    labels = sorted({str(t).strip() for t in table_labels if str(t).strip()})
+    reason = (reason or "").strip()
+    if not labels:
+        raise BlockRefused("Choose a table to block.")
+    if not reason:
+        raise BlockRefused("Say why the table is blocked (a private event, a broken chair): the host will read it.")
+    if end_at <= start_at:
+        raise BlockRefused("A block must end after it starts.")
+    tables = list(Table.objects.filter(restaurant=restaurant, label__in=labels, active=True))
+    unknown = sorted(set(labels) - {t.label for t in tables})
+    if unknown:
+        raise BlockRefused(f"Unknown or inactive table(s): {', '.join(unknown)}.")
+    with transaction.atomic():
+        clashes = clashes_over(restaurant=restaurant, table_labels=labels, start_at=start_at, end_at=end_at)
+        if clashes:
+            raise BlockRefused(f"Not blocked: {clashes_text(clashes)}. Move or cancel it first.", clashes)
+        block = TableBlock.objects.create(
+            restaurant=restaurant, reason=reason[:200], start_at=start_at, end_at=end_at, created_by=user
+        )
+        try:
+            allocations_create(tables=tables, start_at=start_at, end_at=end_at, block=block)
+        except AllocationConflict as exc:
+            clashes = clashes_over(restaurant=restaurant, table_labels=exc.tables, start_at=start_at, end_at=end_at)
+            raise BlockRefused(f"Not blocked: {clashes_text(clashes) or exc}; taken a moment ago.", clashes) from exc
+    return block
+
+
+def table_block_remove(*, block: TableBlock) -> None:
+    """The tables are free again (availability is told on commit)."""
+    with transaction.atomic():
+        if TableAllocation.objects.filter(block=block).exists():
+            allocations_release(block=block)
+        block.delete()

@@ -1,0 +1,66 @@
+"""Admin scoping: staff see and act on the restaurants they are members of (superusers on all).
+
+`RestaurantScopedAdminMixin` filters a ModelAdmin's queryset (lists, change pages, bulk actions, which all
+start from get_queryset) and the restaurant choices of its forms. Set `restaurant_field` to the lookup from
+the model to its restaurant ("restaurant", "booking__restaurant", or "" for Restaurant itself).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from assignments.models import Restaurant
+from tenancy.models import Membership
+from tenancy.selectors import restaurant_ids_for_user, restaurants_for_user
+
+
+def scope_queryset(qs, user, restaurant_field: str = "restaurant"):
+    """The rows of qs whose restaurant the user may see."""
+    if user.is_superuser:
+        return qs
+    lookup = f"{restaurant_field}__in" if restaurant_field else "pk__in"
+    return qs.filter(**{lookup: restaurant_ids_for_user(user)})
+
+
+class RestaurantScopedAdminMixin:
+    restaurant_field = "restaurant"
+
+    def scope(self, request, qs):
+        return scope_queryset(qs, request.user, self.restaurant_field)
+
+    def get_queryset(self, request):
+        return self.scope(request, super().get_queryset(request))
+
+    def get_list_filter(self, request):
+        # Only the restaurants in the scoped rows, never the names of every tenant.
+        return [
+            (f, admin.RelatedOnlyFieldListFilter) if f == "restaurant" else f for f in super().get_list_filter(request)
+        ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Restaurant and not request.user.is_superuser:
+            kwargs["queryset"] = restaurants_for_user(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "restaurant", "role", "created_at")
+    list_filter = ("role", "restaurant")
+    search_fields = ("user__username", "restaurant__slug", "restaurant__name")
+    list_select_related = ("user", "restaurant")
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

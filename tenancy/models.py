@@ -1,0 +1,30 @@
+"""A membership grants one user (a booking platform's API client or a staff member) one restaurant, with a role.
+
+Every API read and write and every admin list is scoped through these rows (tenancy.selectors); superusers
+see every restaurant without one.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Role(models.TextChoices):
+    PLATFORM = "platform", "Booking platform (API client)"
+    MANAGER = "manager", "Manager"
+    HOST = "host", "Host"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    restaurant = models.ForeignKey("assignments.Restaurant", on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.PLATFORM)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["restaurant", "user"]
+        constraints = [models.UniqueConstraint(fields=["user", "restaurant"], name="membership_unique_user_restaurant")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.restaurant} ({self.role})"

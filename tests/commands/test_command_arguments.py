@@ -1,0 +1,126 @@
+"""Every Maitre command: a clear error for a missing or unreadable file and for impossible numbers, before any
+work starts; help text and the default for every argument."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command, get_commands, load_command_class
+from django.core.management.base import CommandError
+
+from assignments.management.base import HelpWithDefaultsFormatter, MaitreCommand
+
+SMALL = str(settings.BASE_DIR / "scenarios" / "sample-small.json")
+OURS = sorted(name for name, app in get_commands().items() if app in ("assignments", "availability", "optimization"))
+BASE_OPTIONS = {"help", "version", "verbosity", "settings", "pythonpath", "traceback", "no_color", "force_color",
+                "skip_checks"}
+
+
+def fails(*args, match: str) -> str:
+    with pytest.raises(CommandError) as exc:
+        call_command(*args, stdout=io.StringIO(), stderr=io.StringIO())
+    assert re.search(match, str(exc.value)), str(exc.value)
+    assert "Errno" not in str(exc.value) and "Traceback" not in str(exc.value)
+    return str(exc.value)
+
+
+@pytest.fixture
+def bad_json(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"format": "scenario/v1",\n "name": }')
+    return str(path)
+
+
+@pytest.fixture
+def bad_field(tmp_path):
+    doc = json.loads((settings.BASE_DIR / "scenarios" / "sample-small.json").read_text())
+    doc["tables"][2]["zone"] = "cellar"
+    path = tmp_path / "bad-zone.json"
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def test_the_commands_are_all_maitre_commands():
+    assert {"demo", "bench_engine", "bench_availability", "loadtest", "optimize_day", "generate_scenario",
+            "import_scenario", "export_scenario"} <= set(OURS)
+    for name in OURS:
+        assert isinstance(load_command_class(get_commands()[name], name), MaitreCommand), name
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_every_argument_has_help_and_shows_its_default(name):
+    command = load_command_class(get_commands()[name], name)
+    parser = command.create_parser("manage.py", name)
+    assert parser.formatter_class is HelpWithDefaultsFormatter
+    text = " ".join(parser.format_help().split())
+    for action in parser._actions:
+        if action.dest in BASE_OPTIONS:
+            continue
+        assert action.help, f"{name} {action.dest}: no help text"
+        if action.default not in (None, False, argparse.SUPPRESS):
+            d = action.default
+            shown = " ".join(map(str, d)) if isinstance(d, list) else f"{d:g}" if isinstance(d, float) else str(d)
+            assert re.search(rf"default:? {re.escape(shown)}\b", text), f"{name} {action.dest}: default not shown"
+
+
+@pytest.mark.parametrize("command", ["demo", "bench_engine", "bench_availability", "import_scenario"])
+def test_a_missing_file_is_named_with_what_is_wrong(command, db):
+    fails(command, "scenarios/sample-smal.json", match=r"^scenarios/sample-smal\.json: no such file \(in scenarios: .*sample-small\.json")
+
+
+@pytest.mark.parametrize("command", ["demo", "bench_engine", "bench_availability", "import_scenario"])
+def test_a_folder_or_a_broken_file_is_a_clear_error(command, tmp_path, bad_json, bad_field, db):
+    fails(command, str(tmp_path), match=r"is a directory, not a file")
+    fails(command, bad_json, match=r"broken\.json: \(document\): invalid JSON at line 2 column 10")
+    fails(command, bad_field, match=r"bad-zone\.json: tables\[2\]\.zone: ")
+
+
+def test_bench_engine_checks_every_file_before_the_long_work(tmp_path):
+    fails("bench_engine", SMALL, str(tmp_path / "nope.json"), match=r"nope\.json: no such file")
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (("demo", SMALL, "--timeout", "0"), r"--timeout: must be greater than 0"),
+        (("demo", SMALL, "--port", "70000"), r"--port: must be between 1 and 65535"),
+        (("demo", SMALL, "--existing", "maybe"), r"--existing: invalid choice: 'maybe'"),
+        (("bench_engine", SMALL, "--time-limit", "-1"), r"--time-limit: must be greater than 0, got -1"),
+        (("bench_engine", SMALL, "--freeze-minutes", "ten"), r"--freeze-minutes: not an integer: 'ten'"),
+        (("bench_engine", SMALL, "--assignments-out", SMALL), r"--assignments-out: .* is a file, not a folder"),
+        (("bench_availability", SMALL, "--slot", "25:00"), r"--slot: not a time HH:MM: '25:00'"),
+        (("bench_availability", SMALL, "--seat", "400"), r"--seat: the scenario has 39 bookings, cannot seat 400"),
+        (("bench_availability", SMALL, "--changes", "0"), r"--changes: must be at least 1, got 0"),
+        (("loadtest", SMALL, "--workers", "0"), r"--workers: must be at least 1, got 0"),
+        (("loadtest", SMALL, "--rate", "nan"), r"--rate: not a finite number"),
+        (("generate_scenario", "--load", "-1"), r"--load: must be greater than 0, got -1"),
+        (("generate_scenario", "--tables", "0"), r"--tables: must be at least 1, got 0"),
+        (("generate_scenario", "--zones", "99"), r"--zones: at most \d+, got 99"),
+        (("generate_scenario", "--tables", "2", "--zones", "3"), r"--tables: needs at least one table per zone"),
+        (("generate_scenario", "--bookings", "0"), r"--bookings: must be at least 1"),
+        (("optimize_day", "nowhere"), r"no restaurant 'nowhere'; there is no restaurant yet"),
+        (("optimize_day", "x", "--time-limit", "0"), r"--time-limit: must be greater than 0"),
+        (("optimize_day", "x", "--min-improvement", "-0.1"), r"--min-improvement: must be at least 0"),
+        (("export_scenario", "nowhere"), r"no restaurant 'nowhere'"),
+        (("relay_outbox", "--batch-size", "0"), r"--batch-size: must be at least 1"),
+        (("backfill_state_history", "--batch-size", "-5"), r"--batch-size: must be at least 1"),
+    ],
+)
+def test_impossible_arguments_are_refused_before_any_work(args, match, db):
+    fails(*args, match=match)
+
+
+def test_generate_scenario_refuses_a_folder_as_output(tmp_path):
+    fails("generate_scenario", "--out", str(tmp_path), match=r"is a directory; give a file name")
+
+
+def test_bad_dates_name_the_option(sample_restaurant):
+    fails("optimize_day", sample_restaurant.slug, "--date", "05/09/2026", match=r"^--date: ")
+    fails("optimize_day", sample_restaurant.slug, "--now", "tonight", match=r"^--now: ")
+    fails("export_scenario", sample_restaurant.slug, "--date", "tomorrow", match=r"^--date: not a date")
+    fails("optimize_day", "nowhere", match=rf"restaurants here: {sample_restaurant.slug}")
