@@ -55,13 +55,17 @@ def webhook_subscription_update(*, subscription: WebhookSubscription, **fields) 
 def webhook_deliveries_create(*, events: list[OutboxEvent]) -> None:
     """The outbox relay's webhook consumer: one delivery row per (subscription, event) it wants, written in
     the relay's transaction; the wake-ups go out once it commits."""
-    subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
+    from tenancy.selectors import restaurant_ids_for_user
+
+    subscriptions = list(WebhookSubscription.objects.filter(is_active=True).select_related("owner"))
     if not subscriptions:
         return
     now = timezone.now()
+    # a client hears only of its own restaurants (tenancy), whatever its subscription says
+    visible = {s.pk: set(restaurant_ids_for_user(s.owner).values_list("pk", flat=True)) for s in subscriptions}
     rows = [
         WebhookDelivery(subscription=s, event=e, next_attempt_at=now)
-        for e in events for s in subscriptions if s.wants(e)
+        for e in events for s in subscriptions if s.wants(e) and e.restaurant_id in visible[s.pk]
     ]
     if not rows:
         return

@@ -53,6 +53,11 @@ RUN_BY = {
     "check": ["tests/assignments/test_migrations_and_settings.py::test_production_settings_pass_the_deploy_checks"],
     "migrate": ["tests/assignments/test_migrations_and_settings.py::test_migrations_go_to_zero_and_back"],
     "collectstatic": ["tests/deploy/test_static_files.py::test_a_production_server_serves_the_admin_css"],
+    "scheduler": ["tests/deploy/test_topology.py::test_the_scheduler_takes_its_lock_back_after_losing_it_and_a_second_one_stands_by"],
+    "db_change_plan": ["ci: manage.py db_change_plan",
+                       "tests/deploy/test_db_change_plan.py::test_the_plan_lists_unapplied_migrations_with_sql_and_rollback"],
+    "db_rollback_cleanup": ["tests/deploy/test_db_change_plan.py::test_forward_back_with_clean_up_and_forward_again_keeps_the_bookings_and_their_emails"],
+    "make up": ["tests/deploy/test_make_up.py::test_make_up_runs_the_procfile_on_postgres_and_redis"],
 }
 
 

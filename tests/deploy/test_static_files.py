@@ -59,9 +59,10 @@ def test_a_production_server_serves_the_admin_css(production_env, tmp_path):
     port = free_port()
     # The Procfile's web process, on this port.
     web = (settings.BASE_DIR / "Procfile").read_text().split("web:", 1)[1].splitlines()[0].split()
-    assert web[:2] == ["gunicorn", "config.wsgi:application"]
+    assert web[0] == "gunicorn" and web[1] in ("config.wsgi:application", "config.asgi:application")
+    config = ["-c", web[web.index("-c") + 1]] if "-c" in web else []  # e.g. the uvicorn worker class for ASGI
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    server = subprocess.Popen([gunicorn, "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+    server = subprocess.Popen([gunicorn, web[1], *config, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
                               env=production_env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:

@@ -23,6 +23,7 @@ from assignments.models import Booking, EmailDelivery, Hold, OutboxEvent
 from assignments.services.holds import hold_create
 from assignments.services.outbox import stream_name
 from optimization.models import OptimizerRun, OptimizerSchedule
+from tenancy.services import membership_grant
 from tests.deploy.processes import Process, free_port, topology_env, wait_until
 from tests.factories import at
 from tests.webhooks.receiver import Receiver
@@ -92,6 +93,7 @@ def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processe
     start, tmp = topology
     flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
     platform = User.objects.create_user("platform")
+    membership_grant(user=platform, restaurant=restaurant)
     token = Token.objects.create(user=platform).key
     with Receiver(fail_first=1) as receiver:
         port = free_port()
