@@ -5,21 +5,23 @@ from __future__ import annotations
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from assignments.benchmarking import decision_swaps, swap_summary
+from assignments.management.base import MaitreCommand
 from assignments.scenario import ScenarioError, load_scenario
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = (
         "For each engine decision a baseline would take differently, replay the day with that one decision "
         "swapped and sum the covers gained, by kind of decision (strategy, join, party size)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", help="scenario/v1 JSON files")
-        parser.add_argument("--baseline", choices=("smallest_fit", "first_fit"), default="smallest_fit")
+        parser.add_argument("files", nargs="+", metavar="FILE", help="scenario/v1 JSON files")
+        parser.add_argument("--baseline", choices=("smallest_fit", "first_fit"), default="smallest_fit",
+                            help="the baseline the engine's decisions are compared with")
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
     def handle(self, *args, **opts):

@@ -22,8 +22,8 @@ class Command(MaitreCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--out", default=str(settings.BASE_DIR / "artifacts" / "db-diff.txt"),
-                            help="Where to write the plan.")
-        parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="The database alias to plan for.")
+                            help="file to write the plan to")
+        parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database alias to plan for")
 
     def handle(self, *args, out, database, **options):
         connection = connections[database]

@@ -24,9 +24,9 @@ class Command(MaitreCommand):
     help = "Before migrating back past the delivery tables: hand pending e-mails back to the relay, export pending webhooks."
 
     def add_arguments(self, parser):
-        parser.add_argument("--dry-run", action="store_true", help="Count what would change; change nothing.")
+        parser.add_argument("--dry-run", action="store_true", help="count what would be done; change nothing")
         parser.add_argument("--webhooks-out", default=str(settings.BASE_DIR / "artifacts" / "undelivered-webhooks.jsonl"),
-                            help="JSON-lines file for the webhook deliveries not yet accepted.")
+                            help="file to export the undelivered webhooks to")
 
     def handle(self, *args, dry_run, webhooks_out, **options):
         unsent = EmailDelivery.objects.exclude(status=DeliveryStatus.DELIVERED)
