@@ -36,6 +36,7 @@ RUN_BY = {
     "export_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
     "generate_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
     "bench_engine": ["tests/commands/test_command_output.py::test_bench_engine_shows_each_phase_with_counts_on_a_terminal"],
+    "bench_swaps": ["tests/engine/test_benchmarking.py::test_bench_swaps_command_summarises_by_kind_of_decision"],
     "bench_availability": ["tests/commands/test_readme_commands.py::test_bench_availability_measures_a_small_day"],
     "loadtest": ["tests/commands/test_readme_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
     "worker": ["tests/coordinator/test_worker_process.py::test_the_worker_process_seats_woken_bookings_and_stops_cleanly_on_sigterm",
@@ -54,11 +55,6 @@ RUN_BY = {
     "check": ["tests/assignments/test_migrations_and_settings.py::test_production_settings_pass_the_deploy_checks"],
     "migrate": ["tests/assignments/test_migrations_and_settings.py::test_migrations_go_to_zero_and_back"],
     "collectstatic": ["tests/deploy/test_static_files.py::test_a_production_server_serves_the_admin_css"],
-    "scheduler": ["tests/deploy/test_topology.py::test_the_scheduler_takes_its_lock_back_after_losing_it_and_a_second_one_stands_by"],
-    "db_change_plan": ["ci: manage.py db_change_plan",
-                       "tests/deploy/test_db_change_plan.py::test_the_plan_lists_unapplied_migrations_with_sql_and_rollback"],
-    "db_rollback_cleanup": ["tests/deploy/test_db_change_plan.py::test_forward_back_with_clean_up_and_forward_again_keeps_the_bookings_and_their_emails"],
-    "make up": ["tests/deploy/test_make_up.py::test_make_up_runs_the_procfile_on_postgres_and_redis"],
 }
 
 
