@@ -40,11 +40,12 @@ lint: $(STAMP)
 # The Procfile's topology on Postgres + Redis (honcho): web (gunicorn + uvicorn workers), worker, scheduler.
 # Every process writes its metrics under var/metrics; the web's /metrics adds them up.
 UP_PORT ?= 8000
+UP_METRICS ?= $(CURDIR)/var/metrics
 up: $(STAMP)
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "make up runs on Postgres + Redis: set DATABASE_URL and REDIS_URL"; exit 2; }
 	$(PY) manage.py migrate --noinput -v0
-	rm -rf var/metrics && mkdir -p var/metrics
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PROMETHEUS_MULTIPROC_DIR="$(CURDIR)/var/metrics" \
+	rm -rf "$(UP_METRICS)" && mkdir -p "$(UP_METRICS)"
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PROMETHEUS_MULTIPROC_DIR="$(UP_METRICS)" \
 	  $(VENV)/bin/honcho start -f Procfile -p $(UP_PORT)
 
 # The DB change plan's dry run: artifacts/db-diff.txt (see docs/operations/db-change-plan.md).

@@ -20,7 +20,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from assignments import metrics
-from assignments.models import OutboxEvent
+from assignments.models import DeliveryStatus, OutboxEvent
 from assignments.services.outbox import (
     deliveries_due,
     delivery_claim,
@@ -55,13 +55,17 @@ def webhook_subscription_update(*, subscription: WebhookSubscription, **fields) 
 def webhook_deliveries_create(*, events: list[OutboxEvent]) -> None:
     """The outbox relay's webhook consumer: one delivery row per (subscription, event) it wants, written in
     the relay's transaction; the wake-ups go out once it commits."""
-    subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
+    from tenancy.selectors import restaurant_ids_for_user
+
+    subscriptions = list(WebhookSubscription.objects.filter(is_active=True).select_related("owner"))
     if not subscriptions:
         return
     now = timezone.now()
+    # a client hears only of its own restaurants (tenancy), whatever its subscription says
+    visible = {s.pk: set(restaurant_ids_for_user(s.owner).values_list("pk", flat=True)) for s in subscriptions}
     rows = [
         WebhookDelivery(subscription=s, event=e, next_attempt_at=now)
-        for e in events for s in subscriptions if s.wants(e)
+        for e in events for s in subscriptions if s.wants(e) and e.restaurant_id in visible[s.pk]
     ]
     if not rows:
         return
@@ -113,7 +117,8 @@ def _post(url: str, body: str, headers: dict[str, str]) -> int:
 
 def webhook_delivery_send(*, delivery_id: int, post=_post) -> bool:
     """Try one pending delivery (skipped if another worker holds it or it is no longer pending). A 2xx
-    answer delivers it; anything else, or no answer, schedules the next try or gives it up."""
+    answer delivers it; anything else, or no answer, schedules the next try or gives it up. The row stays
+    locked during the request (at most WEBHOOK_TIMEOUT_SECONDS), so no other worker sends it twice."""
     with transaction.atomic():
         delivery = delivery_claim(WebhookDelivery, delivery_id=delivery_id, related=("subscription", "event"))
         if delivery is None:
@@ -131,7 +136,7 @@ def webhook_delivery_send(*, delivery_id: int, post=_post) -> bool:
                     error or "ok")
         if error:
             delivery_record_failure(delivery=delivery, error=error, last_status_code=status)
-            metrics.DELIVERIES.labels("webhook", "failed" if delivery.status == "failed" else "retry").inc()
+            metrics.DELIVERIES.labels("webhook", "failed" if delivery.status == DeliveryStatus.FAILED else "retry").inc()
             return False
         delivery_record_success(delivery=delivery, last_status_code=status)
         metrics.DELIVERIES.labels("webhook", "delivered").inc()

@@ -166,7 +166,7 @@ def email_delivery_send(*, delivery_id: int) -> bool:
         except Exception as exc:  # the mail server's failure is this delivery's, to retry
             logger.warning("e-mail delivery %s failed: %s", delivery_id, exc)
             delivery_record_failure(delivery=delivery, error=f"{type(exc).__name__}: {exc}")
-            metrics.DELIVERIES.labels("email", "failed").inc()
+            metrics.DELIVERIES.labels("email", "failed" if delivery.status == DeliveryStatus.FAILED else "retry").inc()
             return False
         delivery_record_success(delivery=delivery)
         metrics.DELIVERIES.labels("email", "delivered").inc()

@@ -39,12 +39,15 @@ def topology_env(tmp: Path, **extra: str) -> dict[str, str]:
 
 
 class Process:
+    """A Procfile process (`manage.py ...`, or `gunicorn ...` for the web) with its output in a log file."""
+
     def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path):
         self.name = name
         self.log = log_dir / f"{name}.log"
         self._out = open(self.log, "wb")  # noqa: SIM115 (closed in stop)
+        argv = [sys.executable, "-m", *args] if args and args[0] == "gunicorn" else [sys.executable, "manage.py", *args]
         self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env, stdout=self._out,
+            argv, cwd=settings.BASE_DIR, env=env, stdout=self._out,
             stderr=subprocess.STDOUT, start_new_session=True,
         )
 
@@ -72,3 +75,13 @@ def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2) -> bool:
             return True
         time.sleep(interval)
     return False
+
+
+def free_port(ports=range(8141, 8160)) -> int:
+    import socket
+
+    for port in ports:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise RuntimeError("no free port in 8141-8159")

@@ -41,9 +41,12 @@ def test_the_plan_lists_unapplied_migrations_with_sql_and_rollback(tmp_path):
 
 
 def test_forward_back_with_clean_up_and_forward_again_keeps_the_bookings_and_their_emails(restaurant, tmp_path):
+    from tenancy.services import membership_grant
     from webhooks.services import webhook_subscription_create
 
-    webhook_subscription_create(owner=User.objects.create_user("platform"), url="http://127.0.0.1:8141/h", event_types=[])
+    platform = User.objects.create_user("platform")
+    membership_grant(user=platform, restaurant=restaurant)
+    webhook_subscription_create(owner=platform, url="http://127.0.0.1:8141/h", event_types=[])
     b = make_booking(restaurant)
     b.guest_email = "ada@example.com"
     b.save(update_fields=["guest_email"])

@@ -1,5 +1,6 @@
-"""The deployed topology as real processes (a `manage.py scheduler`, a worker, sharing one metrics folder)
-on the test database and Redis: bookings reach `confirmed` and `manual_review`, and then, with nobody
+"""The deployed topology as real processes (the web under gunicorn, a worker, the scheduler, sharing one
+metrics folder) on the test database and Redis: bookings created over HTTP reach `confirmed` and
+`manual_review`, and then, with nobody
 calling anything by hand, the schedule relays every event to the stream, the webhooks reach a verifying
 receiver (through failures) exactly once per event, the e-mails go out, expired holds are swept, the
 scheduled optimizer runs, and the web's /metrics adds up the worker's samples. The scheduler survives losing its lock."""
@@ -7,21 +8,24 @@ scheduled optimizer runs, and the web's /metrics adds up the worker's samples. T
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
+from rest_framework.authtoken.models import Token
 
 from assignments import flags
 from assignments.models import Booking, EmailDelivery, Hold, OutboxEvent
 from assignments.services.holds import hold_create
 from assignments.services.outbox import stream_name
-from assignments.services.pipeline import booking_submit_for_assignment
 from optimization.models import OptimizerRun, OptimizerSchedule
-from tests.deploy.processes import Process, topology_env, wait_until
-from tests.factories import at, make_booking
+from tenancy.services import membership_grant
+from tests.deploy.processes import Process, free_port, topology_env, wait_until
+from tests.factories import at
 from tests.webhooks.receiver import Receiver
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_subscription_create
@@ -37,6 +41,26 @@ FAST_SCHEDULE = {
     "MAITRE_SCHEDULER_LOCK_TTL_SECONDS": "2",
     "OPS_NOTIFICATION_EMAILS": "ops@example.com",
 }
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+    except OSError:
+        return 0, ""
+
+
+def _post(url: str, token: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+        "Authorization": f"Token {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -65,27 +89,31 @@ def topology(tmp_path, redis_client):
         p.stop()
 
 
-def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processes(
-    topology, restaurant, settings, client
-):
+def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processes(topology, restaurant):
     start, tmp = topology
     flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
     platform = User.objects.create_user("platform")
+    membership_grant(user=platform, restaurant=restaurant)
+    token = Token.objects.create(user=platform).key
     with Receiver(fail_first=1) as receiver:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
         sub = webhook_subscription_create(owner=platform, url=receiver.url, event_types=[])
         receiver.secret = sub.secret
+        web = start("web", "gunicorn", "config.asgi:application", "-c", "python:config.gunicorn",
+                    "--bind", f"127.0.0.1:{port}", "--workers", "2")
         worker = start("worker", "worker", "--threads", "2")
         scheduler = start("scheduler", "scheduler")
+        assert wait_until(lambda: _get(f"{base}/health/")[0] == 200, 60), web.output()[-3000:]
 
-        seated = make_booking(restaurant, party_size=2, start="19:00")
-        seated.guest_email = "ada@example.com"
-        seated.save(update_fields=["guest_email"])
-        too_big = make_booking(restaurant, party_size=20, start="19:00")
-        for b in (seated, too_big):
-            booking_submit_for_assignment(booking=b)
         here = timezone.now().astimezone(restaurant.tzinfo)
         OptimizerSchedule.objects.create(restaurant=restaurant, run_at=here.time().replace(second=0, microsecond=0),
                                          time_limit_seconds=2)
+        for size, email in ((2, "ada@example.com"), (20, "")):
+            status, body = _post(f"{base}/api/bookings", token, {
+                "restaurant": restaurant.slug, "party_size": size, "start_at": at("19:00").isoformat(),
+                "guest_name": "Ada" if email else "Big party", "guest_email": email})
+            assert status == 201, body
         hold = hold_create(restaurant=restaurant, start_at=at("21:00"), table_labels=["M1"], ttl_seconds=60)
         Hold.objects.filter(pk=hold.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
 
@@ -121,9 +149,10 @@ def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processe
     mail = "".join(p.read_text() for p in (tmp / "mail").iterdir())
     assert "To: ada@example.com" in mail and "To: ops@example.com" in mail
 
-    # the web's /metrics adds up the other processes' samples (multiprocess mode)
-    settings.PROMETHEUS_MULTIPROC_DIR = str(tmp / "metrics")
-    m = samples(client.get("/metrics").content.decode())
+    # the web's /metrics, scraped over HTTP from gunicorn, adds up every process's samples (multiprocess mode)
+    status, text = _get(f"{base}/metrics")
+    assert status == 200
+    m = samples(text)
     assert total(m, "maitre_lock_acquired_total") >= 1  # one lock per restaurant day and batch
     assert total(m, "maitre_engine_decision_seconds_count") >= 1
     assert total(m, "maitre_bookings_finished_total", state="confirmed") >= 1
@@ -134,6 +163,7 @@ def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processe
     assert total(m, "maitre_outbox_events_published_total") == len(events)
     assert total(m, "maitre_scheduler_job_runs_total", job="relay_outbox_periodic") >= 1
     assert total(m, "maitre_process_up", role="worker") == 1 and total(m, "maitre_process_up", role="scheduler") == 1
+    assert total(m, "maitre_process_up", role="web") == 2  # both gunicorn workers
     assert total(m, "maitre_scheduler_leader") == 1
     assert total(m, "maitre_optimizer_runs_total") == 1  # the scheduled run, recorded by the worker
     run = OptimizerRun.objects.get()

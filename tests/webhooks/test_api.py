@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tenancy.services import membership_grant
 from webhooks.models import WebhookSubscription
 from webhooks.services import webhook_subscription_create
 
@@ -28,6 +29,7 @@ def client():
 
 
 def test_create_returns_the_secret_and_lists_only_ones_own(client, restaurant):
+    membership_grant(user=client.user, restaurant=restaurant)
     r = client.post("/api/webhooks/subscriptions", {"url": "https://platform.example/hooks",
                     "event_types": ["booking.confirmed", "booking.manual_review"], "restaurant": restaurant.slug},
                     format="json")
@@ -79,6 +81,13 @@ def test_another_clients_subscription_is_not_found(client):
         assert r.status_code == 404 and r.json()["error"] == "not_found"
     assert client.get(f"/api/webhooks/subscriptions/{theirs.pk}/deliveries").status_code == 404
     assert WebhookSubscription.objects.get(pk=theirs.pk).is_active
+
+
+def test_another_tenants_restaurant_is_unknown(client, restaurant):
+    r = client.post("/api/webhooks/subscriptions", {"url": "https://x.example/h", "restaurant": restaurant.slug},
+                    format="json")
+    assert r.status_code == 400 and "restaurant" in r.json()["fields"]
+    assert not WebhookSubscription.objects.exists()
 
 
 def test_anonymous_is_refused():

@@ -12,7 +12,8 @@ from django.utils import timezone
 from assignments import lifecycle
 from assignments.models import DeliveryStatus, EmailDelivery, OutboxEvent
 from assignments.services import outbox
-from tests.factories import make_booking
+from tenancy.services import membership_grant
+from tests.factories import FloorFactory, make_booking
 from tests.webhooks.receiver import Receiver
 from webhooks.models import WebhookDelivery
 from webhooks.services import (
@@ -25,8 +26,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def platform(db):
-    return User.objects.create_user(username="platform")
+def platform(restaurant):
+    user = User.objects.create_user(username="platform")
+    membership_grant(user=user, restaurant=restaurant)
+    return user
 
 
 def _confirmed_and_reviewed(restaurant):
@@ -58,6 +61,18 @@ def test_the_relay_fans_out_only_what_each_subscription_wants(restaurant, platfo
     ]
     assert WebhookDelivery.objects.count() == 7
     assert EmailDelivery.objects.count() == 2  # the guest's confirmation and ops' review alert
+
+
+def test_a_client_hears_only_of_its_own_restaurants(restaurant, platform):
+    other_place = FloorFactory.small()
+    stranger = User.objects.create_user(username="stranger")
+    membership_grant(user=stranger, restaurant=other_place)
+    webhook_subscription_create(owner=stranger, url="http://127.0.0.1:8141/x", event_types=[])
+    mine = webhook_subscription_create(owner=platform, url="http://127.0.0.1:8141/a", event_types=[])
+    _confirmed_and_reviewed(restaurant)
+
+    outbox.outbox_relay(publish=lambda events: None)
+    assert set(WebhookDelivery.objects.values_list("subscription_id", flat=True)) == {mine.pk}
 
 
 def test_a_failed_publish_writes_no_delivery(restaurant, platform):
