@@ -16,7 +16,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assignments.models import Restaurant
+from assignments.api.errors import error_responses
+from assignments.api.fields import RestaurantSlugField
 from webhooks.models import WebhookDelivery, WebhookSubscription
 from webhooks.services import webhook_subscription_create, webhook_subscription_update
 
@@ -37,9 +38,8 @@ class SubscriptionOutput(serializers.ModelSerializer):
 class SubscriptionInput(serializers.Serializer):
     url = serializers.URLField(max_length=500)
     event_types = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_TYPES), required=False, default=list)
-    restaurant = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Restaurant.objects.all(), required=False, allow_null=True, default=None
-    )
+    # Only one of the client's own restaurants (tenancy): another tenant's reads as unknown.
+    restaurant = RestaurantSlugField(required=False, allow_null=True, default=None)
     description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     is_active = serializers.BooleanField(required=False, default=True)
 
@@ -78,40 +78,41 @@ def _own(request, pk: int) -> WebhookSubscription:
 
 
 class SubscriptionListApi(APIView):
-    @extend_schema(responses=SubscriptionOutput(many=True))
+    @extend_schema(responses={200: SubscriptionOutput(many=True), **error_responses()})
     def get(self, request):
         subs = WebhookSubscription.objects.filter(owner=request.user).select_related("restaurant")
         return Response(SubscriptionOutput(subs, many=True).data)
 
-    @extend_schema(request=SubscriptionInput, responses={201: SubscriptionOutput})
+    @extend_schema(request=SubscriptionInput, responses={201: SubscriptionOutput, **error_responses(400, 413, 415)})
     def post(self, request):
-        data = SubscriptionInput(data=request.data)
+        data = SubscriptionInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         sub = webhook_subscription_create(owner=request.user, **data.validated_data)
         return Response(SubscriptionOutput(sub).data, status=status.HTTP_201_CREATED)
 
 
 class SubscriptionDetailApi(APIView):
-    @extend_schema(responses=SubscriptionOutput)
+    @extend_schema(responses={200: SubscriptionOutput, **error_responses(404)})
     def get(self, request, pk: int):
         return Response(SubscriptionOutput(_own(request, pk)).data)
 
-    @extend_schema(request=SubscriptionInput(partial=True), responses=SubscriptionOutput)
+    @extend_schema(request=SubscriptionInput(partial=True),
+                   responses={200: SubscriptionOutput, **error_responses(400, 404, 413, 415)})
     def patch(self, request, pk: int):
         sub = _own(request, pk)
-        data = SubscriptionInput(data=request.data, partial=True)
+        data = SubscriptionInput(data=request.data, partial=True, context={"request": request})
         data.is_valid(raise_exception=True)
         sub = webhook_subscription_update(subscription=sub, **data.validated_data)
         return Response(SubscriptionOutput(sub).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **error_responses(404)})
     def delete(self, request, pk: int):
         _own(request, pk).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SubscriptionDeliveriesApi(APIView):
-    @extend_schema(responses=DeliveryOutput(many=True))
+    @extend_schema(responses={200: DeliveryOutput(many=True), **error_responses(404)})
     def get(self, request, pk: int):
         sub = _own(request, pk)
         deliveries = sub.deliveries.select_related("event").order_by("-id")[:100]
