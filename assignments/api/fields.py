@@ -81,3 +81,12 @@ class RestaurantSlugField(serializers.Field):
 
     def to_representation(self, value) -> str:
         return value.slug
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON body's true or false, nothing else: "yes", 1 or "true" are a 400 (the schema says boolean)."""
+
+    def to_internal_value(self, data) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from assignments import lifecycle
 from assignments.api.errors import error_responses
-from assignments.api.fields import ApiDateTimeField, RestaurantSlugField, localize
+from assignments.api.fields import ApiDateTimeField, RestaurantSlugField, StrictBooleanField, localize
 from assignments.lifecycle import Actor
 from assignments.models import Booking, BookingState, Zone
 from assignments.services.booking_requests import (
@@ -119,7 +119,7 @@ class BookingCreateApi(APIView):
         guest_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         guest_email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
         preferred_zone = serializers.SlugField(max_length=64, required=False, allow_null=True, default=None)
-        needs_accessible = serializers.BooleanField(required=False, default=False)
+        needs_accessible = StrictBooleanField(required=False, default=False)
         external_ref = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
         notes = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
