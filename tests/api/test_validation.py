@@ -193,3 +193,11 @@ def test_booleans_in_a_body_are_json_booleans(api_a, restaurant, value):
     r = create(api_a, restaurant, needs_accessible=value)
     assert r.status_code == 400 and "needs_accessible" in r.json()["fields"]
     assert create(api_a, restaurant, needs_accessible=True).status_code == 201
+
+
+@pytest.mark.parametrize(("field", "value"), [("guest_name", 0), ("notes", 1.5), ("external_ref", 7),
+                                              ("preferred_zone", 1), ("guest_name", ["x"])])
+def test_text_in_a_body_is_a_json_string(api_a, restaurant, field, value):
+    r = create(api_a, restaurant, **{field: value})
+    assert r.status_code == 400 and field in r.json()["fields"]
+    assert not Booking.objects.exists()

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assignments.api.errors import error_responses
-from assignments.api.fields import RestaurantSlugField, StrictBooleanField
+from assignments.api.fields import RestaurantSlugField, StrictBooleanField, StrictCharField
 from webhooks.models import WebhookDelivery, WebhookSubscription
 from webhooks.services import webhook_subscription_create, webhook_subscription_update
 
@@ -40,7 +40,7 @@ class SubscriptionInput(serializers.Serializer):
     event_types = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_TYPES), required=False, default=list)
     # Only one of the client's own restaurants (tenancy): another tenant's reads as unknown.
     restaurant = RestaurantSlugField(required=False, allow_null=True, default=None)
-    description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    description = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
     is_active = StrictBooleanField(required=False, default=True)
 
     def validate_url(self, value: str) -> str:
