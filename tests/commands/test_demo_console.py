@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from assignments.models import Booking, BookingState, Restaurant
 from assignments.scenario import load_scenario
 from assignments.services.scenarios import scenario_tonight
+from tenancy.models import Membership
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,6 +106,7 @@ def test_a_second_demo_keeps_a_booking_made_through_the_api(small_day):
     scenario = load_scenario(small_day)
     restaurant = Restaurant.objects.get(slug=scenario.name)
     platform = get_user_model().objects.create_user("platform", password="x")
+    Membership.objects.create(user=platform, restaurant=restaurant)  # tenancy: the client serves this restaurant
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=platform).key}")
     start = datetime.combine(scenario_tonight(scenario=scenario), time(19, 0), tzinfo=restaurant.tzinfo)

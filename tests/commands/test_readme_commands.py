@@ -49,7 +49,9 @@ RUN_BY = {
     "relay_outbox": ["tests/commands/test_readme_commands.py::test_relay_outbox_publishes_and_loops"],
     "sweep_holds": ["tests/availability/test_holds.py::test_the_sweep_command_and_actor"],
     "crontab": ["tests/commands/test_readme_commands.py::test_the_scheduler_starts_and_stays_up"],
-    "drf_create_token": ["tests/commands/test_readme_commands.py::test_a_token_from_drf_create_token_opens_the_api"],
+    "create_api_client": [
+        "tests/commands/test_readme_commands.py::test_a_token_from_create_api_client_opens_the_api_for_its_restaurant"
+    ],
     "check": ["tests/assignments/test_migrations_and_settings.py::test_production_settings_pass_the_deploy_checks"],
     "migrate": ["tests/assignments/test_migrations_and_settings.py::test_migrations_go_to_zero_and_back"],
     "collectstatic": ["tests/deploy/test_static_files.py::test_a_production_server_serves_the_admin_css"],
@@ -221,10 +223,9 @@ def test_the_scheduler_starts_and_stays_up(tmp_path):
 
 
 @pytest.mark.django_db
-def test_a_token_from_drf_create_token_opens_the_api(sample_restaurant, django_user_model):
-    django_user_model.objects.create_user("platform", password="x")
+def test_a_token_from_create_api_client_opens_the_api_for_its_restaurant(sample_restaurant):
     out = io.StringIO()
-    call_command("drf_create_token", "platform", stdout=out)
+    call_command("create_api_client", "platform", "--restaurant", sample_restaurant.slug, stdout=out, stderr=io.StringIO())
     key = re.search(r"([0-9a-f]{40})", out.getvalue()).group(1)
     assert Token.objects.get(user__username="platform").key == key
     booking = Booking.objects.filter(restaurant=sample_restaurant).first()
