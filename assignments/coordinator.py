@@ -30,6 +30,7 @@ from django.utils import timezone
 from assignments import flags, metrics
 from assignments.context import engine_for, floor_state, occupancy_for_day, request_for
 from assignments.engine import Plan, first_fit
+from assignments.engine.reasons import explain_no_plan
 from assignments.lifecycle import Actor, VersionConflict
 from assignments.locks import LockStatus, restaurant_day_lock
 from assignments.models import (
@@ -407,20 +408,12 @@ def _decide(engine, mode, floor, request, occupancy, current, held) -> _Decided:
         reason = (f"no table or combination on this floor seats {request.party_size}"
                   f"{' with step-free access' if request.accessible else ''}")
     else:
-        reason = _why_no_plan(floor, request, occupancy)
+        reason = explain_no_plan(floor, request, occupancy)  # what a host reads first in the queue
     for o in outcomes:
         rows.append((o.strategy, AttemptResult.NO_PLAN, o.reason, {}))
     if not outcomes:
         rows.append((LEGACY if mode is not flags.PipelineMode.ENGINE else "engine", AttemptResult.NO_PLAN, reason, {}))
     return _Decided("review" if hopeless else "retry", reason=reason, rows=rows)
-
-
-def _why_no_plan(floor, request, occupancy) -> str:
-    try:
-        from assignments.engine.reasons import explain_no_plan
-    except ImportError:
-        return "no free plan"
-    return explain_no_plan(floor, request, occupancy)
 
 
 def _preferred_first(floor, request, occupancy, plans: list[Plan], current, held) -> list[Plan]:

@@ -4,7 +4,6 @@ assignment work. Both share their state across workers through Redis; in embedde
 from __future__ import annotations
 
 import threading
-import time
 
 import pybreaker
 from django.conf import settings
@@ -18,19 +17,19 @@ _backend = None
 _breaker: pybreaker.CircuitBreaker | None = None
 
 
-_redis_down_until = 0.0
-
-
 def redis_usable() -> bool:
-    """False while this process believes Redis is away (a failure in the last REDIS_BACKOFF_SECONDS): the
-    pipeline then skips what lives in Redis (locks, rate limits, the shared breaker state) instead of paying
-    a socket timeout on every call; Postgres still guards every write."""
-    return bool(settings.REDIS_URL) and time.monotonic() >= _redis_down_until
+    """False while this process believes Redis is away (config.redis_guard tripped in the last
+    REDIS_BACKOFF_SECONDS): the pipeline then skips what lives in Redis (locks, rate limits, the shared breaker
+    state) instead of paying a socket timeout on every call; Postgres still guards every write."""
+    from config.redis_guard import redis_away
+
+    return bool(settings.REDIS_URL) and not redis_away()
 
 
 def redis_failed() -> None:
-    global _redis_down_until
-    _redis_down_until = time.monotonic() + settings.MAITRE["REDIS_BACKOFF_SECONDS"]
+    from config.redis_guard import trip
+
+    trip()
     metrics.REDIS_DEGRADED.inc()
 
 
@@ -108,9 +107,11 @@ def _new_breaker(storage) -> pybreaker.CircuitBreaker:
 
 def reset_resilience() -> None:
     """Forget the process-wide limiter backend and breaker (tests, settings changes)."""
-    global _backend, _breaker, _memory_breaker, _redis_down_until
+    global _backend, _breaker, _memory_breaker
+    from config.redis_guard import reset
+
     with _lock:
         _backend = None
         _breaker = None
         _memory_breaker = None
-        _redis_down_until = 0.0
+    reset()

@@ -20,7 +20,7 @@ from assignments.models import Booking, BookingState, Restaurant
 from assignments.scenario import Scenario
 from assignments.services.allocations import AllocationConflict, allocations_create
 from assignments.services.bookings import booking_create
-from assignments.services.scenarios import scenario_import
+from assignments.services.scenarios import scenario_import, scenario_tonight
 from assignments.stats import percentile
 from availability import events
 from availability.selectors import availability_for_day, availability_for_slot
@@ -135,8 +135,8 @@ def run(*, scenario: Scenario, seat: int, party_size: int, slot: str, iterations
         changes: int, progress: Callable[[str], None] = lambda s: None,
         step: Callable[[int, int], None] = lambda done, total: None) -> dict:
     """`progress` is told each phase as it starts, `step(done, total)` counts within a phase."""
-    restaurant = scenario_import(scenario=scenario, replace=True)
-    day = scenario.restaurant.date
+    day = scenario_tonight(scenario=scenario)  # the API serves days from yesterday on: the file's day moves here
+    restaurant = scenario_import(scenario=scenario, replace=True, day=day)
     pending = list(Booking.objects.filter(restaurant=restaurant).order_by("arrival", "external_ref"))
     seated = 0
     t0 = time.perf_counter()
@@ -176,7 +176,10 @@ def run(*, scenario: Scenario, seat: int, party_size: int, slot: str, iterations
     from django.test import Client
     from rest_framework.authtoken.models import Token
 
+    from tenancy.services import membership_grant
+
     user, _ = get_user_model().objects.get_or_create(username="bench-availability")
+    membership_grant(user=user, restaurant=restaurant)  # an API client sees only its restaurants
     token, _ = Token.objects.get_or_create(user=user)
     client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
     url = f"/api/availability?restaurant={restaurant.slug}&date={day.isoformat()}&party_size={party_size}"

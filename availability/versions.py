@@ -32,16 +32,17 @@ def version_get(*, restaurant_id: int, day: date) -> int:
     if value is None:
         cache.add(key, _seed(), timeout=None)
         value = cache.get(key)
-    return int(value)
+    return int(value) if value is not None else _seed()  # Redis away: a fresh version, so nothing stale is served
 
 
 def version_bump(*, restaurant_id: int, day: date) -> int:
     key = version_key(restaurant_id, day)
     try:
-        return int(cache.incr(key))
+        value = cache.incr(key)
     except ValueError:
         cache.add(key, _seed(), timeout=None)
-        return int(cache.incr(key))
+        value = cache.incr(key)
+    return int(value) if value is not None else _seed()  # Redis away: the cache said nothing
 
 
 def restaurant_tz(restaurant_id: int) -> ZoneInfo:

@@ -5,8 +5,11 @@ happens outside DRF (unknown URLs, over-large bodies, unhandled exceptions)."""
 
 from __future__ import annotations
 
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 STATUS_CODES = {
@@ -21,11 +24,17 @@ STATUS_CODES = {
     415: "unsupported_media_type",
     429: "throttled",
     500: "server_error",
+    503: "unavailable",
 }
 
 
 def json_exception_handler(exc, context):
     response = exception_handler(exc, context)
+    if response is None and isinstance(exc, DatabaseOperationalError | DatabaseInterfaceError):
+        # The database is away (a restart, a failover): nothing was written; try again shortly.
+        response = Response({"error": "unavailable", "detail": "The service is briefly unavailable; retry shortly."},
+                            status=503, headers={"Retry-After": "2"})
+        return response
     if response is None:
         return None
     data = response.data

@@ -22,9 +22,13 @@ def ops_permissions():
 
 
 @transaction.atomic
-def staff_user_ensure(*, username: str) -> tuple[object, str | None]:
-    """The staff user `username` with the ops permissions. Created with a fresh random password, returned
-    once so that it can be shown once; an existing user is left as it is (None is returned)."""
+def staff_user_ensure(*, username: str, restaurant=None) -> tuple[object, str | None]:
+    """The staff user `username` with the ops permissions, a manager of `restaurant` (the admin shows a user
+    only the restaurants they belong to). Created with a fresh random password, returned once so that it can
+    be shown once; an existing user keeps its password and permissions (None is returned)."""
+    from tenancy.models import Role
+    from tenancy.services import membership_grant
+
     User = get_user_model()
     user = User.objects.filter(username=username).first()
     password = None
@@ -32,4 +36,6 @@ def staff_user_ensure(*, username: str) -> tuple[object, str | None]:
         password = secrets.token_urlsafe(12)
         user = User.objects.create_user(username=username, password=password, is_staff=True)
         user.user_permissions.add(*ops_permissions())
+    if restaurant is not None and user.is_staff and not user.is_superuser:
+        membership_grant(user=user, restaurant=restaurant, role=Role.MANAGER)
     return user, password

@@ -7,8 +7,11 @@ in-process lock and Dramatiq's stub broker. Postgres + Redis is the production a
 from pathlib import Path
 
 import environ
+from redis import ConnectionPool
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from config.redis_guard import GuardedConnection
 
 # Redis is for speed: one try per command, so that a Redis that is away costs one short timeout, not several.
 NO_RETRY = Retry(NoBackoff(), 0)
@@ -110,7 +113,7 @@ if REDIS_URL:
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": 0.5,
                 "SOCKET_TIMEOUT": 0.5,
-                "CONNECTION_POOL_KWARGS": {"retry": NO_RETRY},
+                "CONNECTION_POOL_KWARGS": {"retry": NO_RETRY, "connection_class": GuardedConnection},
             },
             "KEY_PREFIX": "maitre",
         }
@@ -125,8 +128,10 @@ DRAMATIQ_BROKER = {
     "BROKER": "dramatiq.brokers.redis.RedisBroker" if REDIS_URL else "dramatiq.brokers.stub.StubBroker",
     # Timeouts: a wake-up that cannot be sent must fail fast (the booking is due in Postgres anyway).
     # No client-side retries either: redis-py's default would multiply the timeout.
-    "OPTIONS": {"url": REDIS_URL, "socket_timeout": 0.5, "socket_connect_timeout": 0.5, "retry": NO_RETRY}
-    if REDIS_URL else {},
+    # (dramatiq builds its pool from a bare URL, so the pool is given whole.)
+    "OPTIONS": {"connection_pool": ConnectionPool.from_url(
+        REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5, retry=NO_RETRY, connection_class=GuardedConnection,
+    )} if REDIS_URL else {},
     "MIDDLEWARE": [
         "dramatiq.middleware.AgeLimit",
         "dramatiq.middleware.TimeLimit",

@@ -263,3 +263,17 @@ def test_bulk_cancel_asks_first_then_cancels(restaurant, assigner_client):
     html = done.content.decode()
     for booking in (a, b):  # one line per booking
         assert f"{Booking.objects.get(pk=booking.pk)}: cancelled; its tables are free again." in html
+
+
+def test_a_plan_taken_meanwhile_names_the_booking_that_took_it(restaurant, assigner_client):
+    booking = in_review(restaurant, party_size=2, start="19:00")
+    page = assigner_client.get(assign_url(booking))
+    offered = page.context["plans"][0]["value"]  # what the person saw and picked
+    other = confirmed_at(restaurant, offered.split(","), party_size=2, start="18:45")  # taken while they looked
+
+    response = assigner_client.post(assign_url(booking), {"plan": offered, "version": booking.version})
+
+    html = response.content.decode()
+    assert (f'Not seated: {offered.split(",")[0]} is taken by <a href="/admin/assignments/booking/{other.pk}/change/">'
+            f"#{other.pk} (2p 18:45-20:15)</a>") in html
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.MANUAL_REVIEW

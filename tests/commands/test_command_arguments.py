@@ -16,7 +16,8 @@ from django.core.management.base import CommandError
 from assignments.management.base import HelpWithDefaultsFormatter, MaitreCommand
 
 SMALL = str(settings.BASE_DIR / "scenarios" / "sample-small.json")
-OURS = sorted(name for name, app in get_commands().items() if app in ("assignments", "availability", "optimization"))
+OUR_APPS = ("assignments", "availability", "optimization", "tenancy", "webhooks")
+OURS = sorted(name for name, app in get_commands().items() if app in OUR_APPS)
 BASE_OPTIONS = {"help", "version", "verbosity", "settings", "pythonpath", "traceback", "no_color", "force_color",
                 "skip_checks"}
 
@@ -53,7 +54,8 @@ def test_the_commands_are_all_maitre_commands():
 
 
 @pytest.mark.parametrize("name", OURS)
-def test_every_argument_has_help_and_shows_its_default(name):
+def test_every_argument_has_help_and_shows_its_default(name, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "2000")  # one line per option: long defaults are not wrapped at their hyphens
     command = load_command_class(get_commands()[name], name)
     parser = command.create_parser("manage.py", name)
     assert parser.formatter_class is HelpWithDefaultsFormatter

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,8 +17,6 @@ import urllib.request
 import pytest
 from django.conf import settings
 from django.core.management import call_command, get_commands
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from assignments.models import Booking, OutboxEvent, Restaurant
 
@@ -37,9 +36,9 @@ RUN_BY = {
     "export_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
     "generate_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
     "bench_engine": ["tests/commands/test_command_output.py::test_bench_engine_shows_each_phase_with_counts_on_a_terminal"],
+    "bench_swaps": ["tests/engine/test_benchmarking.py::test_bench_swaps_command_summarises_by_kind_of_decision"],
     "bench_availability": ["tests/commands/test_readme_commands.py::test_bench_availability_measures_a_small_day"],
     "loadtest": ["tests/commands/test_readme_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
-    "rundramatiq": ["tests/commands/test_readme_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
     "worker": ["tests/coordinator/test_worker_process.py::test_the_worker_process_seats_woken_bookings_and_stops_cleanly_on_sigterm",
                "tests/commands/test_readme_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
     "optimize_day": ["tests/commands/test_command_output.py::test_the_dry_run_lists_the_moves_it_would_make",
@@ -48,10 +47,11 @@ RUN_BY = {
     "backfill_state_history": ["tests/coordinator/test_rollout_commands.py::test_backfill_dry_run_writes_nothing"],
     "relay_outbox": ["tests/commands/test_readme_commands.py::test_relay_outbox_publishes_and_loops"],
     "sweep_holds": ["tests/availability/test_holds.py::test_the_sweep_command_and_actor"],
-    "crontab": ["tests/commands/test_readme_commands.py::test_the_scheduler_starts_and_stays_up"],
-    "create_api_client": [
-        "tests/commands/test_readme_commands.py::test_a_token_from_create_api_client_opens_the_api_for_its_restaurant"
-    ],
+    "scheduler": ["tests/deploy/test_topology.py::test_the_scheduler_takes_its_lock_back_after_losing_it_and_a_second_one_stands_by"],
+    "create_api_client": ["tests/api/test_tenancy.py::test_create_api_client_prints_a_token_for_its_restaurants_only"],
+    "db_change_plan": ["tests/deploy/test_db_change_plan.py::test_the_plan_lists_unapplied_migrations_with_sql_and_rollback"],
+    "db_rollback_cleanup": ["tests/deploy/test_db_change_plan.py::test_forward_back_with_clean_up_and_forward_again_keeps_the_bookings_and_their_emails"],
+    "make up": ["tests/commands/test_readme_commands.py::test_make_up_runs_the_procfile_on_postgres_and_redis"],
     "check": ["tests/assignments/test_migrations_and_settings.py::test_production_settings_pass_the_deploy_checks"],
     "migrate": ["tests/assignments/test_migrations_and_settings.py::test_migrations_go_to_zero_and_back"],
     "collectstatic": ["tests/deploy/test_static_files.py::test_a_production_server_serves_the_admin_css"],
@@ -112,17 +112,18 @@ def test_make_run_serves_the_app_on_the_port_given(tmp_path):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        while True:
+        while True:  # (the development server restarts when a file changes: a refused or reset connection is retried)
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2) as r:
-                    assert r.status == 200
+                with (
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2) as page,
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=2) as css,
+                ):
+                    assert (page.status, css.status) == (200, 200)
                     break
             except OSError:
                 assert server.poll() is None, "make run exited"
                 assert time.monotonic() < deadline, "make run did not answer within 120 s"
                 time.sleep(0.5)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=5) as r:
-            assert r.status == 200
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
@@ -207,29 +208,32 @@ def test_relay_outbox_publishes_and_loops(sample_restaurant, monkeypatch):
     assert sleeps == [0.05, 0.05]
 
 
-def test_the_scheduler_starts_and_stays_up(tmp_path):
-    env = embedded_env(tmp_path)
-    if settings.REDIS_URL:
-        env["REDIS_URL"] = settings.REDIS_URL
-    scheduler = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else "python",
-                                  "manage.py", "crontab"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE, start_new_session=True)
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_make_up_runs_the_procfile_on_postgres_and_redis(tmp_path):
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+               REDIS_URL=settings.REDIS_URL, MAITRE_VAR_DIR=str(tmp_path / "var"), SECRET_KEY=secrets.token_urlsafe(60))
+    port = free_port()
+    up = subprocess.Popen(["make", "up", f"UP_PORT={port}"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        time.sleep(4)
-        assert scheduler.poll() is None, scheduler.stderr.read().decode()[-2000:]
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                health = urllib.request.Request(f"http://127.0.0.1:{port}/health/",
+                                                headers={"X-Forwarded-Proto": "https"})  # as behind the proxy
+                with urllib.request.urlopen(health, timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert up.poll() is None, "make up exited"
+                assert time.monotonic() < deadline, "make up did not answer within 120 s"
+                time.sleep(0.5)
     finally:
-        os.killpg(scheduler.pid, signal.SIGTERM)
-        scheduler.wait(timeout=20)
-
-
-@pytest.mark.django_db
-def test_a_token_from_create_api_client_opens_the_api_for_its_restaurant(sample_restaurant):
-    out = io.StringIO()
-    call_command("create_api_client", "platform", "--restaurant", sample_restaurant.slug, stdout=out, stderr=io.StringIO())
-    key = re.search(r"([0-9a-f]{40})", out.getvalue()).group(1)
-    assert Token.objects.get(user__username="platform").key == key
-    booking = Booking.objects.filter(restaurant=sample_restaurant).first()
-    api = APIClient()
-    assert api.get(f"/api/bookings/{booking.pk}").status_code == 401
-    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    assert api.get(f"/api/bookings/{booking.pk}").status_code == 200
+        os.killpg(up.pid, signal.SIGTERM)
+        up.wait(timeout=30)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -57,13 +58,12 @@ def test_a_production_server_serves_the_admin_css(production_env, tmp_path):
     assert (tmp_path / "static" / "admin" / "css" / "base.css").exists()
 
     port = free_port()
-    # The Procfile's web process, on this port.
-    web = (settings.BASE_DIR / "Procfile").read_text().split("web:", 1)[1].splitlines()[0].split()
-    assert web[:2] == ["gunicorn", "config.wsgi:application"]
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    server = subprocess.Popen([gunicorn, "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-                              env=production_env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    # The Procfile's web process, as written there, on this port.
+    web = (settings.BASE_DIR / "Procfile").read_text().split("web:", 1)[1].splitlines()[0].strip()
+    assert web.startswith("gunicorn ")
+    env = {**production_env, "PORT": str(port), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    server = subprocess.Popen(["bash", "-c", f"exec {web}"], env=env, cwd=settings.BASE_DIR,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -89,5 +89,5 @@ def test_a_production_server_serves_the_admin_css(production_env, tmp_path):
         status, _, _ = get(f"{base}/static/admin/css/no-such-file.css")
         assert status == 404
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)

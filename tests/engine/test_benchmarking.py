@@ -112,3 +112,16 @@ def test_decision_swaps_replay_the_day_with_one_decision_changed():
 
         forced = replay(s, "forced", lambda f, a=assign: a, floor=floor)
         assert forced.covers_seated - plain == swap["gain"]
+
+
+def test_bench_swaps_command_summarises_by_kind_of_decision():
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("bench_swaps", str(SCENARIOS / "sample-medium.json"), "--json", stdout=out, stderr=io.StringIO())
+    summary = json.loads(out.getvalue())
+    assert summary["all"]["swaps"] >= summary["all"]["gain"] + summary["all"]["loss"] > 0
+    assert any(k.startswith("strategy=") for k in summary) and any(k.startswith("party=") for k in summary)

@@ -19,9 +19,11 @@ The API, in full:
 - `system.redis`: `url`, `port`, `start()`, `stop()`, `freeze()` (SIGSTOP), `thaw()` (SIGCONT).
 - `system.postgres`: `url`, `restart(down_seconds)`, and `stop()` / `start()` on a private cluster.
 - `system.processes`: the supervised processes (`name`, `index`, `pid`, `restarts`, `kill(sig)`);
-  `system.process("worker", 1)`; `system.web_url`, `system.token` (an API token, made at start).
+  `system.process("worker", 1)`; `system.web_url`, `system.token` (an API token of a superuser, who sees
+  every restaurant; made at start).
 - `system.manage(*args)`: `manage.py` in a subprocess with the processes' environment.
-- `system.import_floor(path, slug=...)`: the scenario's floor only (its bookings are the load's to make).
+- `system.import_floor(path, slug=...)`: the scenario's floor only (its bookings are the load's to make),
+  its service day moved to `system.day` (a week ahead: the API refuses bookings in the past).
 - `system.sql(query, params)`: rows, on a fresh autocommit connection.
 - `system.logs(tail=12)`: the end of every process's output, for a failure message; `keep_logs=DIR` copies
   the whole logs (one file per process, and Redis's) to DIR/<run> at stop.
@@ -45,6 +47,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -401,6 +404,7 @@ class System:
         self.supervisor: Supervisor | None = None
         self.web_url = ""
         self.token = ""
+        self.day = date.today() + timedelta(days=7)  # the service day of imported floors and of the load
 
     # lifecycle
     def __enter__(self) -> System:
@@ -510,10 +514,12 @@ class System:
         return done
 
     def import_floor(self, scenario: Path, *, slug: str) -> str:
-        """Import the scenario's restaurant, zones, tables and adjacency as `slug`, without its bookings."""
+        """Import the scenario's restaurant, zones, tables and adjacency as `slug`, without its bookings, on
+        `self.day` (the API refuses bookings in the past; the samples' own dates may be)."""
         data = json.loads(Path(scenario).read_text(encoding="utf-8"))
         data["name"] = slug
         data["bookings"] = []
+        data["restaurant"]["date"] = self.day.isoformat()
         path = self.workdir / f"{slug}.json"
         path.write_text(json.dumps(data), encoding="utf-8")
         self.manage("import_scenario", str(path))
@@ -566,6 +572,7 @@ def _http_ok(url: str) -> bool:
 _SECRET_KEY = "system-" + secrets.token_urlsafe(48)
 _MAKE_TOKEN = (
     "from django.contrib.auth import get_user_model; from rest_framework.authtoken.models import Token; "
-    "u, _ = get_user_model().objects.get_or_create(username='system-test'); "
+    "u, _ = get_user_model().objects.get_or_create(username='system-test', "
+    "defaults={'is_superuser': True, 'is_staff': True}); "
     "print(Token.objects.get_or_create(user=u)[0].key)"
 )

@@ -15,7 +15,8 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 from assignments.scenario import load_scenario
@@ -30,9 +31,14 @@ class BookingRequest:
     body: dict
 
 
-def scenario_bookings(scenario_path: Path, slugs: list[str], limit: int | None = None) -> list[BookingRequest]:
-    """The scenario's bookings in arrival order, one copy per restaurant slug, interleaved."""
+def scenario_bookings(
+    scenario_path: Path, slugs: list[str], limit: int | None = None, *, day: date | None = None
+) -> list[BookingRequest]:
+    """The scenario's bookings in arrival order, one copy per restaurant slug, interleaved; on `day` when
+    given (System.day: where System.import_floor put the floor)."""
     scenario = load_scenario(scenario_path)
+    if day is not None:
+        scenario = replace(scenario, restaurant=replace(scenario.restaurant, date=day))
     out = []
     for b in scenario.bookings_by_arrival()[:limit]:
         for slug in slugs:
@@ -57,13 +63,15 @@ class Answer:
     tries: int
     statuses: list[int]
     seconds: list[float]  # how long each try took
+    last_body: dict = field(default_factory=dict)  # the last answer's JSON (an error's detail)
 
 
 @dataclass
 class LoadDriver:
     """POST `requests` to `base_url`/api/bookings at `rate` per second (None: all at once) from `concurrency`
     threads. A request that is not answered 200/201 is retried with the same external_ref for up to
-    `give_up_after` seconds. Run with `start()` + `join()` (in the background) or `run()`."""
+    `give_up_after` seconds (a 429 too; any other 4xx is final). Run with `start()` + `join()` (in the
+    background) or `run()`."""
 
     base_url: str
     token: str
@@ -117,12 +125,12 @@ class LoadDriver:
             if status in (200, 201):
                 booking_id = body.get("id")
                 break
-            if 400 <= status < 500 or time.monotonic() > deadline:
+            if (400 <= status < 500 and status != 429) or time.monotonic() > deadline:
                 break
-            time.sleep(pause)
+            time.sleep(pause)  # 429 (throttled), 5xx or no answer: try again, as a platform would
             pause = min(1.0, pause * 2)
         with self._lock:
-            self.answers[(request.restaurant, request.external_ref)] = Answer(status, booking_id, len(statuses), statuses, seconds)
+            self.answers[(request.restaurant, request.external_ref)] = Answer(status, booking_id, len(statuses), statuses, seconds, body)
 
     def _post(self, body: dict) -> tuple[int, dict]:
         req = urllib.request.Request(
@@ -253,6 +261,9 @@ def pipeline_report(system, slugs: list[str], driver: LoadDriver | None = None) 
         report["sent"] = len(driver.requests)
         report["answered"] = len(accepted)
         report["unanswered"] = driver.unanswered()[:20]
+        if report["unanswered"]:
+            first = driver.answers[tuple(report["unanswered"][0])]
+            report["first_unanswered"] = {"statuses": first.statuses, "body": first.last_body}
         report["http_statuses"] = dict(driver.status_counts())
         # Lost: the platform was told "created" and the booking is not there, not that one, or not final.
         report["lost"] = sorted(

@@ -26,7 +26,8 @@ def test_two_workers_seat_the_day_exactly_as_the_engine_replay(make_system):
     system = make_system(formation={"web": 1, "worker": 2, "scheduler": 1}, env={"MAITRE_RESEAT": "0"})
     slug = system.import_floor(SCENARIO, slug="determinism-large")
     # One platform, one request after the other: the order of creation is the order of arrival.
-    driver = LoadDriver(system.web_url, system.token, scenario_bookings(SCENARIO, [slug]), rate=None, concurrency=1)
+    requests = scenario_bookings(SCENARIO, [slug], day=system.day)
+    driver = LoadDriver(system.web_url, system.token, requests, rate=None, concurrency=1)
     driver.run()
 
     assert wait_until_final(system, [slug], timeout=120) is not None, system.logs()

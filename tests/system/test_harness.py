@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -32,8 +33,8 @@ def test_procfile_lines_are_parsed(tmp_path):
 def test_a_small_day_is_seated_and_everything_is_gone_after_stop(make_system):
     system = make_system(formation={"web": 1, "worker": 2, "scheduler": 1})
     slug = system.import_floor(SCENARIOS / "sample-small.json", slug="harness-small")
-    driver = LoadDriver(system.web_url, system.token, scenario_bookings(SCENARIOS / "sample-small.json", [slug]),
-                        rate=None)
+    requests = scenario_bookings(SCENARIOS / "sample-small.json", [slug], day=system.day)
+    driver = LoadDriver(system.web_url, system.token, requests, rate=None)
     driver.run()
     assert wait_until_final(system, [slug], timeout=60) is not None, system.logs()
     report = pipeline_report(system, [slug], driver)
@@ -46,11 +47,14 @@ def test_a_small_day_is_seated_and_everything_is_gone_after_stop(make_system):
     harness.wait_for(lambda: worker.restarts == 1 and worker.alive(), timeout=10, what="the supervisor's restart")
     assert worker.pid != killed_pid and worker.exits == [-signal.SIGKILL]
 
-    pids = [p.pid for p in system.processes]
+    groups = {pgid for p in system.processes for pgid in p.groups}
+    members = _members_of(groups)
+    assert len(members) > len(system.processes)  # gunicorn's workers are children in the web's group
     redis_port, db_url = system.redis.port, system.postgres.url
     system.stop()
     time.sleep(0.2)
-    for pid in pids:
+    assert _members_of(groups) == set()
+    for pid in members:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     with pytest.raises(OSError):
@@ -58,3 +62,15 @@ def test_a_small_day_is_seated_and_everything_is_gone_after_stop(make_system):
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(db_url, connect_timeout=3).close()
 
+
+def _members_of(groups: set[int]) -> set[int]:
+    """Live processes in these process groups (field 5 of /proc/PID/stat), zombies left out."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) in groups:
+            found.add(int(stat.parent.name))
+    return found

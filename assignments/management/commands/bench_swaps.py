@@ -5,31 +5,28 @@ from __future__ import annotations
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
-
 from assignments.benchmarking import decision_swaps, swap_summary
-from assignments.scenario import ScenarioError, load_scenario
+from assignments.management.base import MaitreCommand, scenario_from_file
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = (
         "For each engine decision a baseline would take differently, replay the day with that one decision "
         "swapped and sum the covers gained, by kind of decision (strategy, join, party size)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", help="scenario/v1 JSON files")
-        parser.add_argument("--baseline", choices=("smallest_fit", "first_fit"), default="smallest_fit")
+        parser.add_argument("files", nargs="+", metavar="FILE", help="scenario/v1 JSON files")
+        parser.add_argument(
+            "--baseline", choices=("smallest_fit", "first_fit"), default="smallest_fit", help="whose choice to swap in"
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
     def handle(self, *args, **opts):
+        scenarios = [scenario_from_file(path) for path in opts["files"]]  # every file read before the long part
         swaps = []
-        for i, path in enumerate(opts["files"], 1):
-            try:
-                scenario = load_scenario(path)
-            except (OSError, ScenarioError) as exc:
-                raise CommandError(f"{path}: {exc}") from exc
-            sys.stderr.write(f"  .. [{i}/{len(opts['files'])}] {scenario.name}\n")
+        for i, scenario in enumerate(scenarios, 1):
+            sys.stderr.write(f"  .. [{i}/{len(scenarios)}] {scenario.name}\n")
             swaps += decision_swaps(scenario, baseline=opts["baseline"])
         summary = swap_summary(swaps)
         if opts["json"]:

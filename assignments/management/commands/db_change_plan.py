@@ -10,18 +10,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from assignments.management.base import MaitreCommand
 
-class Command(BaseCommand):
+
+class Command(MaitreCommand):
     help = "Write the SQL of the unapplied migrations and the backup/rollback plan to artifacts/db-diff.txt."
 
     def add_arguments(self, parser):
-        parser.add_argument("--out", default=str(settings.BASE_DIR / "artifacts" / "db-diff.txt"))
-        parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
+        parser.add_argument("--out", default=str(settings.BASE_DIR / "artifacts" / "db-diff.txt"),
+                            help="file to write the plan to")
+        parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database alias to plan for")
 
     def handle(self, *args, out, database, **options):
         connection = connections[database]

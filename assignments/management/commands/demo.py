@@ -147,10 +147,7 @@ class Command(MaitreCommand):
                 raise CommandError("stopped; nothing was changed")
 
     def _open_the_console(self, *, restaurant: Restaurant, day, username: str, base: str) -> None:
-        user, password = staff_user_ensure(username=username)
-        from tenancy.services import membership_grant
-
-        membership_grant(user=user, restaurant=restaurant, role="manager")  # tenancy: the admin shows its restaurants
+        user, password = staff_user_ensure(username=username, restaurant=restaurant)
         queue = reverse("admin:assignments_reviewbooking_changelist") + f"?restaurant__id__exact={restaurant.pk}"
         timeline = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk]) + f"?date={day.isoformat()}"
         rows = [

@@ -18,9 +18,9 @@ import time
 from apscheduler.schedulers.background import BackgroundScheduler
 from django.apps import apps
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
 from assignments import metrics
+from assignments.management.base import MaitreCommand
 
 logger = logging.getLogger("maitre.scheduler")
 LOCK_NAME = "maitre:scheduler:lock"
@@ -96,7 +96,7 @@ class Leadership:
         self.held = False
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = "Run the periodic jobs; one scheduler at a time holds the Redis lock, the others stand by."
 
     def add_arguments(self, parser):

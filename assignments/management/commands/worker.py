@@ -59,7 +59,6 @@ class Command(MaitreCommand):
         if sweeper is not None:
             sweeper.stop()
         worker.stop(timeout=10_000)
-        broker.emit_before("process_stop")
         broker.close()
 
 

@@ -12,20 +12,21 @@ import json
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from assignments.management.base import MaitreCommand
 from assignments.management.summary import write_summary
 from assignments.models import DeliveryStatus, EmailDelivery, OutboxEvent
 from webhooks.models import WebhookDelivery
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = "Before migrating back past the delivery tables: hand pending e-mails back to the relay, export pending webhooks."
 
     def add_arguments(self, parser):
-        parser.add_argument("--dry-run", action="store_true")
-        parser.add_argument("--webhooks-out", default=str(settings.BASE_DIR / "artifacts" / "undelivered-webhooks.jsonl"))
+        parser.add_argument("--dry-run", action="store_true", help="count what would be done; change nothing")
+        parser.add_argument("--webhooks-out", default=str(settings.BASE_DIR / "artifacts" / "undelivered-webhooks.jsonl"),
+                            help="file to export the undelivered webhooks to")
 
     def handle(self, *args, dry_run, webhooks_out, **options):
         unsent = EmailDelivery.objects.exclude(status=DeliveryStatus.DELIVERED)
