@@ -21,7 +21,7 @@ from assignments.services.outbox import stream_name
 from assignments.services.pipeline import booking_submit_for_assignment
 from optimization.models import OptimizerRun, OptimizerSchedule
 from tests.deploy.processes import Process, topology_env, wait_until
-from tests.factories import at, make_booking
+from tests.factories import at, grant, make_booking
 from tests.webhooks.receiver import Receiver
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_subscription_create
@@ -70,7 +70,7 @@ def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processe
 ):
     start, tmp = topology
     flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
-    platform = User.objects.create_user("platform")
+    platform = grant(User.objects.create_user("platform"), restaurant)  # tenancy: it hears of its restaurant
     with Receiver(fail_first=1) as receiver:
         sub = webhook_subscription_create(owner=platform, url=receiver.url, event_types=[])
         receiver.secret = sub.secret
