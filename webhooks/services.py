@@ -55,17 +55,15 @@ def webhook_subscription_update(*, subscription: WebhookSubscription, **fields) 
 def webhook_deliveries_create(*, events: list[OutboxEvent]) -> None:
     """The outbox relay's webhook consumer: one delivery row per (subscription, event) it wants, written in
     the relay's transaction; the wake-ups go out once it commits."""
-    from tenancy.selectors import restaurant_ids_for_user
-
     subscriptions = list(WebhookSubscription.objects.filter(is_active=True).select_related("owner"))
     if not subscriptions:
         return
+    sees = _restaurants_seen_by_owners(subscriptions)
     now = timezone.now()
-    # a client hears only of its own restaurants (tenancy), whatever its subscription says
-    visible = {s.pk: set(restaurant_ids_for_user(s.owner).values_list("pk", flat=True)) for s in subscriptions}
     rows = [
         WebhookDelivery(subscription=s, event=e, next_attempt_at=now)
-        for e in events for s in subscriptions if s.wants(e) and e.restaurant_id in visible[s.pk]
+        for e in events for s in subscriptions
+        if s.wants(e) and (sees[s.owner_id] is None or e.restaurant_id in sees[s.owner_id])
     ]
     if not rows:
         return
@@ -78,6 +76,17 @@ def webhook_deliveries_create(*, events: list[OutboxEvent]) -> None:
             deliver_webhook.send(delivery_id=pk)
 
     transaction.on_commit(wake)
+
+
+def _restaurants_seen_by_owners(subscriptions) -> dict[int, set[int] | None]:
+    """Tenancy: an owner hears only of the restaurants it may see (None: every one, for a superuser), also
+    through a subscription to "all restaurants"."""
+    from tenancy.selectors import restaurants_for_user
+
+    return {
+        s.owner_id: None if s.owner.is_superuser else set(restaurants_for_user(s.owner).values_list("pk", flat=True))
+        for s in {s.owner_id: s for s in subscriptions}.values()
+    }
 
 
 def webhook_body(event: OutboxEvent) -> str:

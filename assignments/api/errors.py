@@ -90,6 +90,7 @@ def error_responses(*codes: int) -> dict:
         415: "Body is not JSON",
         429: "Throttled: wait Retry-After seconds",
         500: "Server error, with a correlation id",
+        503: "The database is briefly away: retry after Retry-After seconds",
     }
-    wanted = sorted({*codes, 401, 405, 406, 429, 500})
+    wanted = sorted({*codes, 401, 405, 406, 429, 500, 503})
     return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in wanted}

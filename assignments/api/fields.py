@@ -81,3 +81,29 @@ class RestaurantSlugField(serializers.Field):
 
     def to_representation(self, value) -> str:
         return value.slug
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON body's true or false, nothing else: "yes", 1 or "true" are a 400 (the schema says boolean)."""
+
+    def to_internal_value(self, data) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+
+
+class _StrictText:
+    """Only a JSON string: DRF would turn 0 into "0", which the schema (type string) does not allow."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(_StrictText, serializers.CharField):
+    pass
+
+
+class StrictSlugField(_StrictText, serializers.SlugField):
+    pass

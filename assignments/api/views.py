@@ -17,7 +17,14 @@ from rest_framework.views import APIView
 
 from assignments import lifecycle
 from assignments.api.errors import error_responses
-from assignments.api.fields import ApiDateTimeField, RestaurantSlugField, localize
+from assignments.api.fields import (
+    ApiDateTimeField,
+    RestaurantSlugField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictSlugField,
+    localize,
+)
 from assignments.lifecycle import Actor
 from assignments.models import Booking, BookingState, Zone
 from assignments.services.booking_requests import (
@@ -116,12 +123,12 @@ class BookingCreateApi(APIView):
         party_size = serializers.IntegerField(min_value=1, max_value=100)
         start_at = ApiDateTimeField(help_text="ISO 8601; without a UTC offset, the restaurant's local time.")
         duration_minutes = serializers.IntegerField(min_value=15, max_value=600, required=False)
-        guest_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        guest_name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
         guest_email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
-        preferred_zone = serializers.SlugField(max_length=64, required=False, allow_null=True, default=None)
-        needs_accessible = serializers.BooleanField(required=False, default=False)
-        external_ref = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
-        notes = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+        preferred_zone = StrictSlugField(max_length=64, required=False, allow_null=True, default=None)
+        needs_accessible = StrictBooleanField(required=False, default=False)
+        external_ref = StrictCharField(max_length=100, required=False, allow_null=True, default=None)
+        notes = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
 
         def validate(self, attrs):
             restaurant = attrs["restaurant"]
@@ -246,7 +253,7 @@ class BookingCancelApi(APIView):
     throttle_scope = "bookings"
 
     class BookingCancelInputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        reason = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
         version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
 
     @extend_schema(request=BookingCancelInputSerializer,

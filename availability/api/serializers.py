@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
-from assignments.api.fields import ApiDateTimeField, RestaurantSlugField, localize
+from assignments.api.fields import ApiDateTimeField, RestaurantSlugField, StrictCharField, localize
 from assignments.models import Booking, Restaurant
 from assignments.services.holds import HOLD_MAX_DURATION_MINUTES, HOLD_TTL_MAX_SECONDS, HOLD_TTL_MIN_SECONDS
 
@@ -15,7 +15,7 @@ class HoldInput(serializers.Serializer):
     restaurant = RestaurantSlugField()
     start_at = ApiDateTimeField(help_text="ISO 8601; without a UTC offset, the restaurant's local time.")
     party_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
-    tables = serializers.ListField(child=serializers.CharField(max_length=32), required=False, allow_empty=False, max_length=20)
+    tables = serializers.ListField(child=StrictCharField(max_length=32), required=False, allow_empty=False, max_length=20)
     ttl_seconds = serializers.IntegerField(min_value=HOLD_TTL_MIN_SECONDS, max_value=HOLD_TTL_MAX_SECONDS, default=120)
     duration_minutes = serializers.IntegerField(min_value=1, max_value=HOLD_MAX_DURATION_MINUTES, required=False)
     booking = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)

@@ -16,3 +16,7 @@ if not IS_POSTGRES:  # noqa: F405
     # A file (not shared-cache memory) so that worker threads in tests get real SQLite locking.
     # One file per test process, so that parallel runs on one machine never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# django-axes: off in tests (Client.login() authenticates without a request, which axes refuses); the lock-out
+# test turns it on.
+AXES_ENABLED = False

@@ -95,6 +95,7 @@ def test_streams_are_shorter_than_an_hour(api_a, restaurant):
 
 
 def test_admin_login_locks_out_after_repeated_wrong_passwords(settings):
+    settings.AXES_ENABLED = True
     get_user_model().objects.create_user("ops", password="right-password-123", is_staff=True)
     client = Client()
     for _ in range(settings.AXES_FAILURE_LIMIT):

@@ -186,3 +186,18 @@ def test_a_query_parameter_given_twice_is_a_400(api_a, restaurant):
     assert r.status_code == 400 and r.json()["fields"] == {"party_size": ["Give this parameter once."]}
     s = api_a.get(f"/api/availability/stream?restaurant={restaurant.slug}&max_seconds=1&max_seconds=2")
     assert s.status_code == 400 and "max_seconds" in s.json()["fields"]
+
+
+@pytest.mark.parametrize("value", ["true", "yes", 1, 0, None])
+def test_booleans_in_a_body_are_json_booleans(api_a, restaurant, value):
+    r = create(api_a, restaurant, needs_accessible=value)
+    assert r.status_code == 400 and "needs_accessible" in r.json()["fields"]
+    assert create(api_a, restaurant, needs_accessible=True).status_code == 201
+
+
+@pytest.mark.parametrize(("field", "value"), [("guest_name", 0), ("notes", 1.5), ("external_ref", 7),
+                                              ("preferred_zone", 1), ("guest_name", ["x"])])
+def test_text_in_a_body_is_a_json_string(api_a, restaurant, field, value):
+    r = create(api_a, restaurant, **{field: value})
+    assert r.status_code == 400 and field in r.json()["fields"]
+    assert not Booking.objects.exists()

@@ -14,8 +14,7 @@ from django.utils import timezone
 from assignments import lifecycle
 from assignments.services import outbox
 from optimization.models import OptimizerRun, OptimizerSchedule
-from tenancy.services import membership_grant
-from tests.factories import DAY, make_booking
+from tests.factories import DAY, grant, make_booking
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_subscription_create
 
@@ -23,8 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _deliveries(restaurant):
-    platform = User.objects.create_user("table-booker")
-    membership_grant(user=platform, restaurant=restaurant)
+    platform = grant(User.objects.create_user("table-booker"), restaurant)  # tenancy: it hears of its restaurant
     ok = webhook_subscription_create(owner=platform, url="https://hooks.table-booker.example/maitre",
                                      event_types=["booking.confirmed", "booking.cancelled"])
     down = webhook_subscription_create(owner=platform, url="https://old.table-booker.example/hook", event_types=[])

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tenancy.services import membership_grant
+from tests.factories import FloorFactory, grant
 from webhooks.models import WebhookSubscription
 from webhooks.services import webhook_subscription_create
 
@@ -29,7 +29,7 @@ def client():
 
 
 def test_create_returns_the_secret_and_lists_only_ones_own(client, restaurant):
-    membership_grant(user=client.user, restaurant=restaurant)
+    grant(client.user, restaurant)
     r = client.post("/api/webhooks/subscriptions", {"url": "https://platform.example/hooks",
                     "event_types": ["booking.confirmed", "booking.manual_review"], "restaurant": restaurant.slug},
                     format="json")
@@ -92,3 +92,11 @@ def test_another_tenants_restaurant_is_unknown(client, restaurant):
 
 def test_anonymous_is_refused():
     assert APIClient().get("/api/webhooks/subscriptions").status_code == 401
+
+
+def test_another_tenants_restaurant_cannot_be_subscribed_to(client, restaurant):
+    grant(client.user, FloorFactory.small())
+    r = client.post("/api/webhooks/subscriptions", {"url": "https://platform.example/hooks",
+                    "restaurant": restaurant.slug}, format="json")
+    assert r.status_code == 400 and "restaurant" in r.json()["fields"]
+    assert not WebhookSubscription.objects.exists()

@@ -13,7 +13,7 @@ from assignments import lifecycle
 from assignments.models import DeliveryStatus, EmailDelivery, OutboxEvent
 from assignments.services import outbox
 from tenancy.services import membership_grant
-from tests.factories import FloorFactory, make_booking
+from tests.factories import FloorFactory, grant, make_booking
 from tests.webhooks.receiver import Receiver
 from webhooks.models import WebhookDelivery
 from webhooks.services import (
@@ -26,10 +26,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def platform(restaurant):
-    user = User.objects.create_user(username="platform")
-    membership_grant(user=user, restaurant=restaurant)
-    return user
+def platform(db, restaurant):
+    return grant(User.objects.create_user(username="platform"), restaurant)
 
 
 def _confirmed_and_reviewed(restaurant):
@@ -194,3 +192,17 @@ def test_a_failing_webhook_never_blocks_the_emails_and_a_failing_mail_server_is_
     assert outbox.email_deliveries_send_due() == 2
     assert outbox.email_deliveries_send_due() == 0
     assert sorted(m.to[0] for m in mailoutbox) == ["ada@example.com", "ops@example.com"]
+
+
+def test_an_all_restaurants_subscription_hears_only_of_the_owners_restaurants(restaurant, platform):
+    from tests.factories import FloorFactory
+
+    webhook_subscription_create(owner=platform, url="http://127.0.0.1:8141/a", event_types=[])
+    elsewhere = FloorFactory.small()
+    _confirmed_and_reviewed(elsewhere)
+    outbox.outbox_relay(publish=lambda events: None)
+    assert not WebhookDelivery.objects.exists()
+    _confirmed_and_reviewed(restaurant)
+    outbox.outbox_relay(publish=lambda events: None)
+    assert WebhookDelivery.objects.exists()
+    assert set(WebhookDelivery.objects.values_list("event__restaurant_id", flat=True)) == {restaurant.pk}

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assignments.api.errors import error_responses
-from assignments.api.fields import RestaurantSlugField
+from assignments.api.fields import RestaurantSlugField, StrictBooleanField, StrictCharField
 from webhooks.models import WebhookDelivery, WebhookSubscription
 from webhooks.services import webhook_subscription_create, webhook_subscription_update
 
@@ -28,7 +28,7 @@ EVENT_TYPES = (
 
 
 class SubscriptionOutput(serializers.ModelSerializer):
-    restaurant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    restaurant = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = WebhookSubscription
@@ -38,10 +38,10 @@ class SubscriptionOutput(serializers.ModelSerializer):
 class SubscriptionInput(serializers.Serializer):
     url = serializers.URLField(max_length=500)
     event_types = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_TYPES), required=False, default=list)
-    restaurant = RestaurantSlugField(required=False, allow_null=True, default=None,
-                                     help_text="Only this restaurant's events (one of yours); empty: all of yours.")
-    description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
-    is_active = serializers.BooleanField(required=False, default=True)
+    # Only one of the client's own restaurants (tenancy): another tenant's reads as unknown.
+    restaurant = RestaurantSlugField(required=False, allow_null=True, default=None)
+    description = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
+    is_active = StrictBooleanField(required=False, default=True)
 
     def validate_url(self, value: str) -> str:
         if not value.lower().startswith(("http://", "https://")):
