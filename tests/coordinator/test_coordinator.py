@@ -46,6 +46,19 @@ def run(booking):
     return coordinator.process_booking(booking_id=booking.pk)
 
 
+def _pair_seated_at_m2(restaurant) -> Booking:
+    """A confirmed pair on M2, the table a party of seven needs (with M3)."""
+    from assignments import lifecycle
+    from assignments.services.allocations import allocations_create
+
+    pair = make_booking(restaurant, party_size=2)
+    lifecycle.booking_request_assignment(booking=pair)
+    allocations_create(tables=[restaurant.tables.get(label="M2")], start_at=pair.start_at,
+                       end_at=pair.end_at + timedelta(minutes=restaurant.buffer_minutes), booking=pair)
+    lifecycle.booking_confirm(booking=pair, tables=["M2"], strategy="test")
+    return pair
+
+
 def make_due(*bookings) -> None:
     Booking.objects.filter(pk__in=[b.pk for b in bookings], state=BookingState.ASSIGNMENT_PENDING).update(
         due_at=timezone.now()
@@ -511,16 +524,10 @@ def test_a_booking_in_a_running_batch_reads_as_being_processed(restaurant, monke
 def test_last_attempt_reseats_a_later_booking_to_make_room(restaurant):
     """A pair sits at M2; a party of seven fits only at M2+M3. Before review, the coordinator moves the
     pair to M1 (one move) and seats the seven, all in one transaction."""
-    from assignments import lifecycle
-    from assignments.services.allocations import allocations_create
 
     restaurant.max_assignment_attempts = 1
     restaurant.save()
-    pair = make_booking(restaurant, party_size=2)
-    lifecycle.booking_request_assignment(booking=pair)
-    allocations_create(tables=[restaurant.tables.get(label="M2")], start_at=pair.start_at,
-                       end_at=pair.end_at + timedelta(minutes=restaurant.buffer_minutes), booking=pair)
-    lifecycle.booking_confirm(booking=pair, tables=["M2"], strategy="test")
+    pair = _pair_seated_at_m2(restaurant)
     seven = submitted(restaurant, party_size=7)
 
     outcome = run(seven)
@@ -535,16 +542,10 @@ def test_last_attempt_reseats_a_later_booking_to_make_room(restaurant):
 @pytest.mark.django_db
 def test_reseat_can_be_switched_off(restaurant, settings):
     settings.MAITRE = {**settings.MAITRE, "RESEAT": False}
-    from assignments import lifecycle
-    from assignments.services.allocations import allocations_create
 
     restaurant.max_assignment_attempts = 1
     restaurant.save()
-    pair = make_booking(restaurant, party_size=2)
-    lifecycle.booking_request_assignment(booking=pair)
-    allocations_create(tables=[restaurant.tables.get(label="M2")], start_at=pair.start_at,
-                       end_at=pair.end_at + timedelta(minutes=restaurant.buffer_minutes), booking=pair)
-    lifecycle.booking_confirm(booking=pair, tables=["M2"], strategy="test")
+    _pair_seated_at_m2(restaurant)
 
     assert run(submitted(restaurant, party_size=7)).status == Status.MANUAL_REVIEW
 
@@ -645,17 +646,11 @@ def test_capacity_protection_sends_to_review_at_once_with_its_reason(restaurant)
 @pytest.mark.django_db
 def test_a_reseat_that_does_not_pay_off_is_declined_and_the_booking_reviewed(restaurant, settings):
     """The same room-making move as above, but under a margin no party can clear: review, saying why."""
-    from assignments import lifecycle
-    from assignments.services.allocations import allocations_create
 
     settings.MAITRE = {**settings.MAITRE, "RESEAT_PAYOFF_MARGIN": 1000.0}
     restaurant.max_assignment_attempts = 1
     restaurant.save()
-    pair = make_booking(restaurant, party_size=2)
-    lifecycle.booking_request_assignment(booking=pair)
-    allocations_create(tables=[restaurant.tables.get(label="M2")], start_at=pair.start_at,
-                       end_at=pair.end_at + timedelta(minutes=restaurant.buffer_minutes), booking=pair)
-    lifecycle.booking_confirm(booking=pair, tables=["M2"], strategy="test")
+    pair = _pair_seated_at_m2(restaurant)
     seven = submitted(restaurant, party_size=7)
 
     assert run(seven).status == Status.MANUAL_REVIEW
