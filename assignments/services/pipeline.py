@@ -91,7 +91,7 @@ def booking_being_processed(*, booking_id: int) -> bool:
     return False
 
 
-def bookings_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
+def bookings_requeue_stuck() -> int:
     """Safety net for "never stuck in assignment_pending": wake a worker for every restaurant day with due
     work (each worker's sweep does the same every second; this also reaches workers that sweep nothing,
     e.g. a deployment that turned the sweep off). Returns how many restaurant days were woken."""
