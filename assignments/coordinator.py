@@ -24,7 +24,7 @@ from datetime import date, timedelta
 import pybreaker
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from assignments import flags, metrics
@@ -90,7 +90,7 @@ def backoff_ms(retry_no: int) -> int:
     return int(min(cfg["RETRY_MAX_DELAY_MS"], cfg["RETRY_BASE_DELAY_MS"] * (2 ** max(0, retry_no - 1))))
 
 
-def process_booking(*, booking_id: int, **_ignored) -> Outcome:
+def process_booking(*, booking_id: int) -> Outcome:
     """Decide the restaurant day that `booking_id` belongs to now, and say what became of this booking."""
     row = Booking.objects.filter(pk=booking_id).values("restaurant_id", "service_date").first()
     if row is None:
@@ -127,18 +127,14 @@ def due_exists(*, restaurant_id: int, service_date: date | None) -> bool:
 
 
 def due_restaurant_days(*, limit: int = 100) -> list[tuple[int, date | None]]:
-    """The restaurant days with due work, most overdue first (the sweeper's list)."""
+    """The restaurant days with due work, most overdue first (the sweeper's list): one grouped query."""
     rows = (
         Booking.objects.filter(state=BookingState.ASSIGNMENT_PENDING, due_at__lte=timezone.now())
-        .values_list("restaurant_id", "service_date")
-        .order_by("due_at")[: limit * 20]
+        .values("restaurant_id", "service_date")
+        .annotate(first_due=Min("due_at"))
+        .order_by("first_due")[:limit]
     )
-    seen: dict[tuple[int, date | None], None] = {}
-    for key in rows:
-        seen.setdefault(key, None)
-        if len(seen) >= limit:
-            break
-    return list(seen)
+    return [(r["restaurant_id"], r["service_date"]) for r in rows]
 
 
 def _pass(restaurant_id: int, service_date: date | None) -> list[Outcome] | None:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from assignments import lifecycle, metrics
 from assignments.lifecycle import SYSTEM, Actor, Change
@@ -199,7 +200,7 @@ def bookings_apply_batch(
     lifecycle.bookings_transition(name="confirm", actor=actor, changes=[
         Change(
             booking=s.booking,
-            fields={"assigned_at": _now(), "assignment_strategy": s.strategy, "assignment_attempts": s.attempt_no,
+            fields={"assigned_at": timezone.now(), "assignment_strategy": s.strategy, "assignment_attempts": s.attempt_no,
                     "due_at": None},
             metadata={"tables": [t.label for t in s.tables], "strategy": s.strategy, "attempt_no": s.attempt_no,
                       **s.metadata},
@@ -215,14 +216,15 @@ def bookings_apply_batch(
         )
         for r in reviews
     ])
-    later = [*retries, *[Retry(s.booking, _now(), s.attempt_no, [], s.correlation_id) for s in conflicted]]
+    later = [*retries, *[Retry(s.booking, timezone.now(), s.attempt_no, [], s.correlation_id) for s in conflicted]]
     for retry in later:  # no state change: a later due time and the attempt count, one UPDATE for all
         retry.booking.assignment_attempts, retry.booking.due_at = retry.attempt_no, retry.due_at
     Booking.objects.bulk_update([r.booking for r in later], ["assignment_attempts", "due_at"])
     objs = []
+    lost = {id(s) for s in conflicted}
     for item in [*seated, *reviews, *retries, *conflicted]:
         rows = item.rows
-        if item in conflicted:
+        if id(item) in lost:
             rows = [*rows, (item.strategy, AttemptResult.CONFLICT, "tables taken meanwhile by another writer",
                             {"tables": [t.label for t in item.tables]})]
         objs.extend(
@@ -232,12 +234,6 @@ def bookings_apply_batch(
         )
     _attempts_save(objs)
     return BatchResult(seated=seated, conflicted=conflicted)
-
-
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 def _allocate_all(seats: Sequence[Seat]) -> tuple[list[Seat], list[Seat]]:
