@@ -22,7 +22,7 @@ from assignments.models import Booking, OutboxEvent, Restaurant
 
 ROOT = settings.BASE_DIR
 SMALL = str(ROOT / "scenarios" / "sample-small.json")
-OUR_APPS = ("assignments", "availability", "optimization")
+OUR_APPS = ("assignments", "availability", "optimization", "bench")
 
 # README command -> where it runs: "tests/<file>::<test>" or "ci: <text of the .ci/run step>".
 RUN_BY = {
@@ -36,7 +36,7 @@ RUN_BY = {
     "export_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
     "generate_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
     "bench_engine": ["tests/commands/test_command_output.py::test_bench_engine_shows_each_phase_with_counts_on_a_terminal"],
-    "bench_swaps": ["tests/engine/test_benchmarking.py::test_bench_swaps_command_summarises_by_kind_of_decision"],
+    "bench_swaps": ["tests/bench/test_benchmarking.py::test_bench_swaps_command_summarises_by_kind_of_decision"],
     "bench_availability": ["tests/commands/test_readme_commands.py::test_bench_availability_measures_a_small_day"],
     "loadtest": ["tests/commands/test_readme_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
     "worker": ["tests/coordinator/test_worker_process.py::test_the_worker_process_seats_woken_bookings_and_stops_cleanly_on_sigterm",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assignments.benchmarking import (
+from bench.benchmarking import (
     check_assignment,
     replay_engine,
     replay_first_fit,

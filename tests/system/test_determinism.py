@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assignments.benchmarking import replay_engine
+from bench.benchmarking import replay_engine
 from assignments.scenario import load_scenario
 from tests.system.harness import SCENARIOS
 from tests.system.load import (

@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
 
 from assignments import flags
-from assignments.benchmarking import replay_engine
+from bench.benchmarking import replay_engine
 from assignments.management.base import (
     MaitreCommand,
     non_negative_float,
