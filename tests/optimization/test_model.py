@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from assignments.engine import Floor, Request, TableSpec
+from assignments.scenario import load_scenario
 from bench.benchmarking import (
     check_assignment,
     replay_engine,
@@ -14,8 +16,6 @@ from bench.benchmarking import (
     scenario_floor,
     scenario_requests,
 )
-from assignments.engine import Floor, Request, TableSpec
-from assignments.scenario import load_scenario
 from optimization.model import overlap_cliques, solve_max_covers, solve_seat_all
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
