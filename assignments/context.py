@@ -211,5 +211,5 @@ def assignment_context(*, booking_id: int, include_holds: bool = True) -> Assign
         occupancy=occupancy,
         current_tables=current,
         held_tables=held,
-        window=(booking.start_at, booking.end_at + timedelta(minutes=restaurant.buffer_minutes)),
+        window=restaurant.occupied_window(booking.start_at, booking.end_at),
     )

@@ -446,10 +446,9 @@ def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], 
         try:
             with transaction.atomic():
                 tables = reseat_apply(plan=plan, actor=COORDINATOR, correlation_id=correlation_id)
-                buffer = timedelta(minutes=booking.restaurant.buffer_minutes)
                 booking_seat(
                     booking=booking, tables=[plan.state.tables_by_label[t] for t in tables],
-                    window=(booking.start_at, booking.end_at + buffer), strategy=RESEAT, actor=COORDINATOR,
+                    window=booking.restaurant.occupied_window(booking.start_at, booking.end_at), strategy=RESEAT, actor=COORDINATOR,
                     correlation_id=correlation_id, attempt_no=attempt_no,
                     attempt_rows=[*rows, (RESEAT, AttemptResult.SUCCESS,
                                           f"re-seated {len(plan.moves)} other booking(s)", {"tables": list(tables)})],

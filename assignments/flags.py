@@ -13,7 +13,6 @@ from waffle import switch_is_active
 PIPELINE_V3 = "assignment_pipeline_v3"
 SHADOW_MODE = "assignment_shadow_mode"
 KILL_SWITCH = "assignment_kill_switch"
-ALL = (PIPELINE_V3, SHADOW_MODE, KILL_SWITCH)
 
 
 class PipelineMode(enum.StrEnum):

@@ -254,10 +254,6 @@ def _moved(assignment: Mapping[str, tuple[str, ...]], current: Mapping[str, Sequ
     return sum(1 for bid, tables in current.items() if bid in assignment and assignment[bid] != tuple(sorted(tables)))
 
 
-def requests_overlapping(requests: Iterable[Request], start: int, end: int) -> list[Request]:
-    return [r for r in requests if r.start < end and start < r.end]
-
-
 def plan_cost(floor: Floor, request: Request, tables: Sequence[str], weights) -> float:
     """The engine's time-independent plan terms for one booking on `tables`, with its weights: empty
     seats, tables beyond the first, the guest's zone wish, the restaurant's zone ranking. (The engine's

@@ -85,11 +85,6 @@ def moves(accepted: Mapping[str, Sequence[str]], plan: Mapping[str, Sequence[str
     }
 
 
-def frozen_by_clock(requests: Iterable[Request], now: int, freeze_minutes: int = 60) -> set[str]:
-    """Bookings that have started or start within `freeze_minutes` of `now` (same minute clock)."""
-    return {r.booking_id for r in requests if r.start < now + freeze_minutes}
-
-
 def reseat_cost(
     engine: Engine,
     accepted: Mapping[str, Sequence[str]],

@@ -60,6 +60,10 @@ class Restaurant(models.Model):
         if not isinstance(self.turn_minutes, dict) or "default" not in self.turn_minutes:
             raise ValidationError({"turn_minutes": "Needs a 'default' entry."})
 
+    def occupied_window(self, start_at: datetime, end_at: datetime) -> tuple[datetime, datetime]:
+        """What a booking from `start_at` to `end_at` occupies: its seating plus the restaurant's buffer."""
+        return start_at, end_at + timedelta(minutes=self.buffer_minutes)
+
     def turn_for(self, party_size: int) -> int:
         return turn_minutes_for(self.turn_minutes, party_size)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db.models import Q
 from django.utils import timezone
@@ -382,7 +382,7 @@ def restaurant_day_timeline(
     if focus_booking_id is not None:
         focus_booking = Booking.objects.filter(pk=focus_booking_id, restaurant=restaurant).first()
     if focus_booking is not None and restaurant.service_day_of(focus_booking.start_at) == day:
-        end_with_buffer = focus_booking.end_at + timedelta(minutes=restaurant.buffer_minutes)
+        _start, end_with_buffer = restaurant.occupied_window(focus_booking.start_at, focus_booking.end_at)
         focus = (to_minutes(restaurant, day, focus_booking.start_at), to_minutes(restaurant, day, end_with_buffer))
         if focus_booking.state in WAITING_STATES:
             from assignments.selectors.review import booking_tables_at_time

@@ -12,11 +12,6 @@ from assignments.lifecycle import SYSTEM, Actor
 from assignments.models import Booking, Restaurant, Zone
 
 
-def booking_window(*, restaurant: Restaurant, start_at: datetime, end_at: datetime) -> tuple[datetime, datetime]:
-    """What a booking occupies: its seating plus the restaurant's buffer."""
-    return start_at, end_at + timedelta(minutes=restaurant.buffer_minutes)
-
-
 def booking_create(
     *,
     restaurant: Restaurant,

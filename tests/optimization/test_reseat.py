@@ -3,7 +3,7 @@
 import pytest
 
 from assignments.engine import Floor, Request, TableSpec
-from optimization.reseat import frozen_by_clock, moves, reseat_plan
+from optimization.reseat import moves, reseat_plan
 
 EVENING = 19 * 60
 
@@ -78,11 +78,6 @@ def test_rejects_inconsistent_input():
         reseat_plan(f, {"ghost": ("A",)}, [], r("four", 4))
     with pytest.raises(ValueError, match="already seated"):
         reseat_plan(f, {"two": ("A",)}, [r("two", 2)], r("two", 2))
-
-
-def test_frozen_by_clock():
-    reqs = [r("now", 2, EVENING), r("soon", 2, EVENING + 59), r("later", 2, EVENING + 60)]
-    assert frozen_by_clock(reqs, EVENING, 60) == {"now", "soon"}
 
 
 def big_and_small() -> Floor:
