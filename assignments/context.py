@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import BigIntegerField, Func, Q
 from django.utils import timezone
 
+from assignments.caches import caches_register
 from assignments.engine import DemandProfile, Engine, Floor, Occupancy, Request, TableSpec, Weights
 from assignments.models import Booking, Restaurant, Table, TableAdjacency, TableAllocation
 
@@ -55,6 +56,7 @@ class EpochSeconds(Func):
 
 
 _FLOORS: dict[int, tuple[tuple, FloorState]] = {}
+caches_register(_FLOORS.clear, name="assignments.context._FLOORS")
 
 
 def floor_state(*, restaurant: Restaurant) -> FloorState:
@@ -94,6 +96,7 @@ def _load_floor_state(*, restaurant: Restaurant) -> FloorState:
 
 _ENGINES: OrderedDict[tuple, Engine] = OrderedDict()
 _ENGINE_CACHE_SIZE = 64
+caches_register(_ENGINES.clear, name="assignments.context._ENGINES")
 
 
 def engine_for(*, restaurant: Restaurant, floor: Floor) -> Engine:

@@ -28,6 +28,7 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from assignments import flags, metrics
+from assignments.conf import maitre_settings
 from assignments.context import engine_for, floor_state, occupancy_for_day, request_for
 from assignments.engine import Plan, first_fit
 from assignments.engine.reasons import explain_no_plan
@@ -86,8 +87,8 @@ class Outcome:
 
 
 def backoff_ms(retry_no: int) -> int:
-    cfg = settings.MAITRE
-    return int(min(cfg["RETRY_MAX_DELAY_MS"], cfg["RETRY_BASE_DELAY_MS"] * (2 ** max(0, retry_no - 1))))
+    cfg = maitre_settings
+    return int(min(cfg.RETRY_MAX_DELAY_MS, cfg.RETRY_BASE_DELAY_MS * (2 ** max(0, retry_no - 1))))
 
 
 def process_booking(*, booking_id: int) -> Outcome:
@@ -189,7 +190,7 @@ def _pass_locked(restaurant_id: int, service_date: date | None, handle):
     rate limit says not now. Each batch is one transaction that holds the day's advisory lock."""
     outcomes: list[Outcome] = []
     reseats: list = []
-    batch = settings.MAITRE["BATCH_SIZE"]
+    batch = maitre_settings.BATCH_SIZE
     first = True
     try:
         while True:
@@ -201,7 +202,7 @@ def _pass_locked(restaurant_id: int, service_date: date | None, handle):
             outcomes.extend(decided)
             reseats.extend(candidates)
             if handle is not None:
-                handle.extend(settings.MAITRE["LOCK_TTL_SECONDS"])
+                handle.extend(maitre_settings.LOCK_TTL_SECONDS)
             if claimed < batch:
                 break
     except DatabaseError as exc:
@@ -292,13 +293,13 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 continue
             last = attempt_no >= restaurant.max_assignment_attempts
             reviewed = decided.kind == "review" or (last and not (
-                mode is flags.PipelineMode.ENGINE and settings.MAITRE["RESEAT"]))
+                mode is flags.PipelineMode.ENGINE and maitre_settings.RESEAT))
             for ref, tables, (start, end) in saved:
                 # not seated: it keeps what it had for now, except the tables that review releases
                 if not (reviewed and ref.startswith("b")):
                     occupancy.add(tables, start, end, ref)
             if decided.kind == "review" or last:
-                if decided.kind != "review" and mode is flags.PipelineMode.ENGINE and settings.MAITRE["RESEAT"]:
+                if decided.kind != "review" and mode is flags.PipelineMode.ENGINE and maitre_settings.RESEAT:
                     reseats.append((booking.pk, attempt_no, decided.rows, correlation_id))
                     # leased while its re-seat is tried outside the lock; due again if this worker dies
                     retries.append(Retry(booking, now + RESEAT_LEASE, attempt_no - 1, [], correlation_id))
@@ -440,8 +441,8 @@ def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], 
         return Outcome(Status.SKIPPED, booking_id, reason="no longer waiting")
     booking = Booking.objects.select_related("restaurant").get(pk=booking_id)
     rows = list(rows)
-    plan = reseat_compute(booking=booking, time_limit=settings.MAITRE["RESEAT_TIME_LIMIT_SECONDS"],
-                          payoff_margin=settings.MAITRE["RESEAT_PAYOFF_MARGIN"])
+    plan = reseat_compute(booking=booking, time_limit=maitre_settings.RESEAT_TIME_LIMIT_SECONDS,
+                          payoff_margin=maitre_settings.RESEAT_PAYOFF_MARGIN)
     if plan is not None:
         try:
             with transaction.atomic():

@@ -10,6 +10,8 @@ import time
 
 from waffle import switch_is_active
 
+from assignments.caches import caches_register
+
 PIPELINE_V3 = "assignment_pipeline_v3"
 SHADOW_MODE = "assignment_shadow_mode"
 KILL_SWITCH = "assignment_kill_switch"
@@ -42,6 +44,7 @@ def pipeline_mode() -> PipelineMode:
     return mode
 
 
+@caches_register
 def forget_mode() -> None:
     global _cached
     _cached = None

@@ -32,12 +32,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from assignments import lifecycle
+from assignments.conf import maitre_settings
 from assignments.context import DAY_SPAN, engine_for, floor_state, request_for, to_minutes
 from assignments.engine import Floor, Request, Weights
 from assignments.lifecycle import Actor
@@ -236,7 +236,7 @@ class OptimizationResult:
 
 
 def _settings_or(value, key):
-    return settings.MAITRE[key] if value is None else value
+    return getattr(maitre_settings, key) if value is None else value
 
 
 def day_plan_compute(

@@ -40,11 +40,11 @@ def redis_client():
 def _clear_cache():
     from django.core.cache import cache
 
-    from assignments.flags import forget_mode
-    from config.redis_guard import reset as redis_guard_reset
+    from assignments.caches import maitre_caches_reset
 
-    forget_mode()
-    redis_guard_reset()  # a Redis failure another test provoked must not make this one skip Redis
+    # Every process-wide cache (the rollout mode, the Redis guard: a Redis failure another test provoked must
+    # not make this one skip Redis; floors, time zones, lock manager, breaker, settings object) forgotten.
+    maitre_caches_reset()
     try:
         cache.clear()
     except Exception:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
+from assignments.conf import maitre_settings
 from assignments.context import AssignmentContext, assignment_context, engine_for
 from assignments.engine import Plan, Request
 from assignments.engine.reasons import explain_no_plan
@@ -27,7 +27,7 @@ ASSIGNABLE_STATES = (BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING
 
 
 def stuck_pending_cutoff(*, now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) - timedelta(seconds=settings.MAITRE["STUCK_PENDING_SECONDS"])
+    return (now or timezone.now()) - timedelta(seconds=maitre_settings.STUCK_PENDING_SECONDS)
 
 
 def review_queue_annotate(qs: QuerySet[Booking]) -> QuerySet[Booking]:
