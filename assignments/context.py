@@ -6,6 +6,7 @@ includes the restaurant's buffer.
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -101,7 +102,7 @@ caches_register(_ENGINES.clear, name="assignments.context._ENGINES")
 
 def engine_for(*, restaurant: Restaurant, floor: Floor) -> Engine:
     """An engine per floor + weights, reused across decisions (its candidate enumeration is the costly part)."""
-    weights = tuple(sorted((restaurant.scoring_weights or {}).items()))
+    weights = json.dumps(restaurant.scoring_weights or {}, sort_keys=True)  # hashable, also with a 'demand' object
     key = (restaurant.pk, floor.fingerprint, weights)
     engine = _ENGINES.get(key)
     if engine is None:
