@@ -18,6 +18,7 @@ class Terminal(io.StringIO):
         return True
 
 
+@pytest.mark.slow
 def test_bench_engine_shows_each_phase_with_counts_on_a_terminal():
     out, err = io.StringIO(), Terminal()
     call_command("bench_engine", SMALL, "--time-limit", "1", "--online-time-limit", "0.2", stdout=out, stderr=err)

@@ -106,6 +106,7 @@ def embedded_env(tmp_path) -> dict:
     return env
 
 
+@pytest.mark.slow
 def test_make_run_serves_the_app_on_the_port_given(tmp_path):
     port = free_port()
     server = subprocess.Popen(["make", "run", f"PORT={port}"], cwd=ROOT, env=embedded_env(tmp_path),
@@ -184,6 +185,7 @@ def test_relay_outbox_publishes_and_loops(sample_restaurant, monkeypatch):
     assert sleeps == [0.05, 0.05]
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)

@@ -128,6 +128,7 @@ def test_restaurant_day_held_by_another_worker_means_busy_and_still_due(restaura
     assert run(booking).status == Status.CONFIRMED
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_database_lock_alone_keeps_a_second_worker_out(restaurant):
@@ -259,6 +260,7 @@ def test_a_cancel_during_the_batch_waits_for_it_then_wins(restaurant, monkeypatc
     assert fresh.version == BookingStateHistory.objects.filter(booking=booking).count()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_redis_unreachable_the_database_still_decides(restaurant):
     booking = submitted(restaurant)

@@ -85,6 +85,7 @@ def test_fixed_bookings_are_not_moved_on_a_sample():
     assert not check_assignment(s, sol.assignment)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["sample-small", "sample-medium"])
 def test_optimum_bounds_every_online_assigner(name):
     s = load_scenario(SCENARIOS / f"{name}.json")
