@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
 from django.conf import settings
 
 
@@ -19,6 +20,7 @@ def _collected(target: str, *paths: str) -> str:
     return out.stdout
 
 
+@pytest.mark.slow
 def test_make_test_fast_leaves_out_the_slow_tests():
     paths = ("tests/system/test_harness.py", "tests/coordinator/test_worker_process.py", "tests/engine/test_no_django.py")
     everything = _collected("test", *paths)
