@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +10,6 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from assignments.engine import DemandProfile, Weights
 from assignments.scenario import ServicePeriod, minute_in_periods, periods_from, turn_minutes_for
 
 
@@ -22,50 +19,6 @@ def default_turn_minutes() -> dict[str, int]:
 
 def default_service_periods() -> list[dict[str, str]]:
     return [{"name": "dinner", "start": "17:00", "end": "23:30"}]
-
-
-# Weights that may be negative: zone_load below 0 packs zones instead of spreading them.
-SIGNED_WEIGHTS = frozenset({"zone_load"})
-UNIT_WEIGHTS = frozenset({"protection_peak"})  # a share, 0 to 1
-DEMAND_KEYS = frozenset({"party_mix", "hourly_mix", "intensity", "shortest_window", "opens", "closes"})
-
-
-def validate_scoring_weights(value: object) -> None:
-    """Refuse scoring weights the engine could not use (an unknown name, a non-number, a negative cost), naming
-    the key, so that a typo is caught where it is typed and never halts a restaurant's assignments later."""
-    if value in (None, {}):
-        return
-    if not isinstance(value, dict):
-        raise ValidationError({"scoring_weights": "Must be a JSON object of weight names to numbers."})
-    known = {f.name for f in fields(Weights)}
-    for key, weight in value.items():
-        if key == "demand":
-            _validate_demand(weight)
-            continue
-        if key not in known:
-            raise ValidationError(
-                {"scoring_weights": f"Unknown weight {key!r}; known: {', '.join(sorted(known))}, demand."}
-            )
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight):
-            raise ValidationError({"scoring_weights": f"Weight {key!r} must be a number, got {weight!r}."})
-        if weight < 0 and key not in SIGNED_WEIGHTS:
-            raise ValidationError({"scoring_weights": f"Weight {key!r} cannot be negative, got {weight!r}."})
-        if key in UNIT_WEIGHTS and weight > 1:
-            raise ValidationError({"scoring_weights": f"Weight {key!r} is a share from 0 to 1, got {weight!r}."})
-
-
-def _validate_demand(demand: object) -> None:
-    if not isinstance(demand, dict):
-        raise ValidationError({"scoring_weights": "'demand' must be a JSON object."})
-    unknown = sorted(set(demand) - DEMAND_KEYS)
-    if unknown:
-        raise ValidationError(
-            {"scoring_weights": f"Unknown demand key {unknown[0]!r}; known: {', '.join(sorted(DEMAND_KEYS))}."}
-        )
-    try:
-        DemandProfile.from_mapping(demand)
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ValidationError({"scoring_weights": f"'demand' cannot be read: {exc}."}) from exc
 
 
 class Restaurant(models.Model):
@@ -99,18 +52,20 @@ class Restaurant(models.Model):
     def tzinfo(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def occupied_window(self, start_at: datetime, end_at: datetime) -> tuple[datetime, datetime]:
+        """What a booking from `start_at` to `end_at` occupies: its seating plus the restaurant's buffer."""
+        return start_at, end_at + timedelta(minutes=self.buffer_minutes)
+
     def clean(self) -> None:
+        from assignments.scoring_weights import validate_scoring_weights
+
+        validate_scoring_weights(self.scoring_weights)
         try:
             ZoneInfo(self.timezone)
         except Exception as exc:
             raise ValidationError({"timezone": f"Unknown time zone {self.timezone!r}."}) from exc
         if not isinstance(self.turn_minutes, dict) or "default" not in self.turn_minutes:
             raise ValidationError({"turn_minutes": "Needs a 'default' entry."})
-        validate_scoring_weights(self.scoring_weights)
-
-    def occupied_window(self, start_at: datetime, end_at: datetime) -> tuple[datetime, datetime]:
-        """What a booking from `start_at` to `end_at` occupies: its seating plus the restaurant's buffer."""
-        return start_at, end_at + timedelta(minutes=self.buffer_minutes)
 
     def turn_for(self, party_size: int) -> int:
         return turn_minutes_for(self.turn_minutes, party_size)
