@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import override_settings
 
@@ -71,3 +73,19 @@ def test_one_reset_forgets_every_process_cache(restaurant):
     assert not redis_guard.redis_away()
     assert locks.lock_manager() is not manager
     assert resilience.assignment_breaker() is not breaker
+
+
+def test_product_code_reads_maitre_settings_through_the_object():
+    """settings.MAITRE is read in assignments.conf only (a merge that brings back a deep read fails here)."""
+    from django.conf import settings
+
+    pattern = re.compile(r"settings\.MAITRE\b(?!_)")
+    offenders = [
+        f"{path.relative_to(settings.BASE_DIR)}:{n}"
+        for package in ("assignments", "availability", "optimization", "tenancy", "webhooks", "config", "bench")
+        for path in (settings.BASE_DIR / package).rglob("*.py")
+        if path.name != "conf.py" and "migrations" not in path.parts
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line) and not line.lstrip().startswith(("#", '"""'))
+    ]
+    assert not offenders, offenders
