@@ -11,7 +11,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.text import slugify
 
-from assignments.lifecycle import EVENT_FOR_STATE, event_payload
+from assignments.lifecycle import EVENT_FOR_STATE, outbox_event
 from assignments.models import (
     Booking,
     BookingState,
@@ -217,10 +217,8 @@ def _bookings_create(*, scenario: Scenario, restaurant: Restaurant, zones: dict[
     )
     OutboxEvent.objects.bulk_create(
         [
-            OutboxEvent(
-                aggregate_type="booking", aggregate_id=str(b.pk), restaurant_id=restaurant.pk,
-                event_type=EVENT_FOR_STATE[BookingState.PENDING],
-                payload=event_payload(b, "", BookingState.PENDING, None),
+            outbox_event(
+                booking=b, event_type=EVENT_FOR_STATE[BookingState.PENDING], from_state="", to_state=BookingState.PENDING
             )
             for b in bookings
         ]
