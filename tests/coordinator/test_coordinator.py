@@ -555,7 +555,7 @@ def test_reseat_can_be_switched_off(restaurant, settings):
 def test_reseat_solves_run_after_the_day_is_let_go_with_the_booking_leased(restaurant, monkeypatch):
     """A CP-SAT re-seat takes up to half a second: fresh bookings of the day must not wait behind it. It runs
     once the restaurant day's locks are released, while the booking is leased by a later due time."""
-    import optimization.services as optimizer
+    import optimization.reseating as optimizer
 
     flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)  # a flushed db has no switches
     restaurant.max_assignment_attempts = 1

@@ -16,7 +16,7 @@ from assignments.benchmarking import (
 )
 from assignments.engine import Floor, Request, TableSpec
 from assignments.scenario import load_scenario
-from optimization.model import overlap_cliques, solve_max_covers, solve_seat_all
+from optimization.solver.model import overlap_cliques, solve_max_covers, solve_seat_all
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
