@@ -25,6 +25,7 @@ from assignments.models import (
     Zone,
 )
 from assignments.scenario import FORMAT_TAG, Scenario, ScenarioError
+from assignments.signals import allocations_changed_on_commit
 
 IMPORT_ACTOR = "import"
 
@@ -103,12 +104,7 @@ def _imported_bookings_delete(*, restaurant: Restaurant) -> None:
     OutboxEvent.objects.filter(aggregate_type="booking", aggregate_id__in=[str(i) for i in ids]).delete()
     Booking.objects.filter(pk__in=ids).delete()
     if span["start"] is not None:
-        from availability.invalidation import floor_changed
-
-        restaurant_id = restaurant.pk
-        transaction.on_commit(
-            lambda: floor_changed(restaurant_id=restaurant_id, start_at=span["start"], end_at=span["end"])
-        )
+        allocations_changed_on_commit(restaurant_id=restaurant.pk, start_at=span["start"], end_at=span["end"])
 
 
 @transaction.atomic

@@ -29,11 +29,11 @@ from assignments.models import (
 from assignments.services.allocations import (
     DEADLOCK_DETECTED,
     AllocationConflict,
-    _floor_changed_on_commit,
     _is_exclusion_violation,
     allocations_create,
     allocations_release,
 )
+from assignments.signals import allocations_changed_on_commit
 
 TABLES_CHANGED = "booking.tables_changed"
 
@@ -290,4 +290,4 @@ def _announce(seats: Sequence[Seat]) -> None:
     """Availability hears of the batch once, on commit, over the span it covers."""
     start = min(s.window[0] for s in seats)
     end = max(s.window[1] for s in seats)
-    _floor_changed_on_commit(seats[0].booking.restaurant_id, start, end)
+    allocations_changed_on_commit(restaurant_id=seats[0].booking.restaurant_id, start_at=start, end_at=end)
