@@ -3,6 +3,11 @@
 A hold takes its tables as TableAllocation rows under the same no-overlap rule as bookings, so two
 racing holds on one table cannot both win. An expired hold is ignored by the engine and availability at
 once (context filters by expires_at) and removed by holds_sweep_expired.
+
+Holds belong to this app end to end (model, this service, `api/holds.py`, the `sweep_expired_holds` actor
+and `sweep_holds` command): their allocations share the exclusion constraint with bookings' and the seating
+service turns a booking's hold into its tables, so availability owning them would make assignments import
+availability. Availability reads them; it learns of their changes through `signals.allocations_changed`.
 """
 
 from __future__ import annotations
