@@ -281,6 +281,7 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             correlation_id = booking.last_correlation_id
             if decided.kind == "seat":
                 plan = decided.plan
+                assert plan is not None  # a "seat" decision carries its plan
                 occupancy.add(plan.tables, request.start, request.end, f"b{booking.pk}")
                 seats.append(Seat(
                     booking=booking, tables=tuple(fstate.tables_by_label[t] for t in plan.tables),
@@ -369,6 +370,7 @@ def _decide(engine, mode, floor, request, occupancy, current, held) -> _Decided:
         decision = engine.decide(request, occupancy)
         metrics.ENGINE_DECISION_SECONDS.observe(time.perf_counter() - t0)
     if mode is flags.PipelineMode.ENGINE:
+        assert decision is not None  # the engine mode always has an engine
         plans = _preferred_first(floor, request, occupancy, list(decision.plans), current, held)
         outcomes = decision.outcomes
     else:

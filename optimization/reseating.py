@@ -19,6 +19,7 @@ from django.utils import timezone
 from assignments.context import engine_for, request_for
 from assignments.lifecycle import Actor
 from assignments.models import Booking, Table
+from assignments.reseating import ReseatProposal
 from optimization.applying import plan_changes_apply
 from optimization.selectors import DayState, day_plan_current
 from optimization.solver.reseat import moves as plan_moves
@@ -113,5 +114,6 @@ class CpSatReseater:
             return reseat_compute(booking=booking, now=now, payoff_margin=payoff_margin)
         return reseat_compute(booking=booking, now=now, time_limit=time_limit, payoff_margin=payoff_margin)
 
-    def apply(self, *, plan: ReseatPlan, actor: Actor, correlation_id: str = "") -> tuple[str, ...]:
+    def apply(self, *, plan: ReseatProposal, actor: Actor, correlation_id: str = "") -> tuple[str, ...]:
+        assert isinstance(plan, ReseatPlan), plan  # only ever one of ours, from compute()
         return reseat_apply(plan=plan, actor=actor, correlation_id=correlation_id)

@@ -60,6 +60,7 @@ def allocations_create(
     if sum(o is not None for o in (booking, hold, block)) != 1:
         raise ValueError("An allocation belongs to exactly one booking, hold or table block")
     owner = booking or hold or block
+    assert owner is not None  # exactly one of them, checked above
     tables = sorted(tables, key=lambda t: t.pk)  # one insertion order everywhere, against lock-order deadlocks
     table_ids = [t.pk for t in tables]
     rows = [
@@ -108,5 +109,7 @@ def allocations_release(
     if span["start"] is None:
         return 0
     deleted, _ = qs.delete()
-    allocations_changed_on_commit(restaurant_id=(booking or hold or block).restaurant_id, start_at=span["start"], end_at=span["end"])
+    owner = booking or hold or block
+    assert owner is not None  # one of them, else the ValueError above
+    allocations_changed_on_commit(restaurant_id=owner.restaurant_id, start_at=span["start"], end_at=span["end"])
     return deleted

@@ -10,7 +10,7 @@ constraint, remain the final guard against a table taken at the same moment.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.db import transaction
 
@@ -246,7 +246,7 @@ def booking_seat_at_time(
 def booking_seat_with_reseat(
     *, booking: Booking, expected_moves: dict[str, tuple[str, ...]], actor: Actor, expected_version: int,
     correlation_id: str = "", now=None,
-) -> tuple[Booking, dict]:
+) -> tuple[Booking, Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]]:
     """Apply the optimizer's re-seat proposal the person saw (moves of other bookings, then this one seated),
     in one transaction. When the proposal computed now differs from `expected_moves` ({booking id: new
     tables}), nothing is written and StaleBooking says so."""

@@ -236,9 +236,10 @@ def bookings_apply_batch(
     Booking.objects.bulk_update([r.booking for r in later], ["assignment_attempts", "due_at"])
     objs = []
     lost = {id(s) for s in conflicted}
-    for item in [*seated, *reviews, *retries, *conflicted]:
+    items: list[Seat | Review | Retry] = [*seated, *reviews, *retries, *conflicted]
+    for item in items:
         rows = item.rows
-        if id(item) in lost:
+        if isinstance(item, Seat) and id(item) in lost:
             rows = [*rows, AttemptRow(item.strategy, AttemptResult.CONFLICT, "tables taken meanwhile by another writer",
                             {"tables": [t.label for t in item.tables]})]
         objs.extend(attempt_objects(booking_id=item.booking.pk, attempt_no=item.attempt_no, rows=rows,
