@@ -44,6 +44,7 @@ ifeq ($(FORMAT_CHECK),1)
 	$(VENV)/bin/ruff format --check .
 endif
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 

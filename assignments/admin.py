@@ -439,7 +439,7 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
 
     def _reseat_proposal(self, booking: Booking) -> dict:
         """The optimizer's fewest moves that seat this booking, as the host will read them (no writes)."""
-        from optimization.services import reseat_compute
+        from assignments.reseating import reseat_compute
 
         plan = reseat_compute(booking=booking, now=console_now())
         if plan is None:

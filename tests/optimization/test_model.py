@@ -16,7 +16,7 @@ from bench.benchmarking import (
     scenario_floor,
     scenario_requests,
 )
-from optimization.model import overlap_cliques, solve_max_covers, solve_seat_all
+from optimization.solver.model import overlap_cliques, solve_max_covers, solve_seat_all
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -3,7 +3,7 @@
 import pytest
 
 from assignments.engine import Floor, Request, TableSpec
-from optimization.reseat import moves, reseat_plan
+from optimization.solver.reseat import moves, reseat_plan
 
 EVENING = 19 * 60
 
@@ -108,7 +108,7 @@ def test_a_move_takes_the_snuggest_plan_among_the_fewest_moves():
 
 def test_a_re_seat_that_costs_more_later_covers_than_it_seats_is_declined():
     from assignments.engine import Engine
-    from optimization.reseat import reseat_cost, reseat_pays_off
+    from optimization.solver.reseat import reseat_cost, reseat_pays_off
 
     f = big_and_small()
     engine = Engine(f)
@@ -128,7 +128,7 @@ def test_a_re_seat_that_costs_more_later_covers_than_it_seats_is_declined():
 
 def test_a_re_seat_that_fills_a_table_pays_off():
     from assignments.engine import Engine
-    from optimization.reseat import reseat_cost, reseat_pays_off
+    from optimization.solver.reseat import reseat_cost, reseat_pays_off
 
     f = two_tables()
     engine = Engine(f)

@@ -15,7 +15,7 @@ from assignments.management.base import (
 from assignments.management.progress import CommandProgress
 from assignments.management.summary import write_summary
 from assignments.models import Booking, BookingState, Restaurant
-from optimization.services import day_optimize
+from optimization.day_optimizer import day_optimize
 
 
 class Command(MaitreCommand):
