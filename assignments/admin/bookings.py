@@ -32,13 +32,14 @@ from assignments.admin.common import (
 from assignments.lifecycle import Actor, LifecycleError
 from assignments.models import Booking, BookingState, BookingStateHistory, TableAllocation
 from assignments.selectors.review import (
-    ASSIGNABLE_STATES,
+    booking_actions,
     booking_assign_options,
     booking_attempts_by_try,
     booking_nearest_times,
     booking_reason_now,
     booking_tables_at_time,
 )
+from assignments.services.bookings import CONTACT_FIELDS, booking_update_contact
 from assignments.services.manual import (
     ManualAssignmentError,
     booking_assign_manually,
@@ -183,11 +184,9 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
         return can_assign(request.user)
 
     def save_model(self, request, obj, form, change):
-        """Write only what the form edits: a full save() would write back a state and version that the
-        lifecycle may have moved meanwhile."""
-        fields = [f for f in form.changed_data if f in ("guest_name", "guest_email", "notes")]
-        if fields:
-            obj.save(update_fields=[*fields, "updated_at"])
+        """Only what the form edits, through the one service for a guest's contact (never a full save())."""
+        booking_update_contact(booking=obj, **{f: form.cleaned_data[f] for f in form.changed_data
+                                               if f in CONTACT_FIELDS})
 
     # ---- urls
     def get_urls(self):
@@ -243,14 +242,14 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
             reverse("admin:assignments_restaurant_timeline", args=[booking.restaurant_id])
             + f"?date={day.isoformat()}&booking={booking.pk}"
         )
+        actions = booking_actions(booking=booking)
         tools = {
             "booking": booking,
             "timeline_url": timeline_url,
             "can_assign": self.has_assign_permission(request),
-            "assignable": booking.state in ASSIGNABLE_STATES,
-            "retryable": booking.state in (BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING,
-                                           BookingState.PENDING),
-            "cancellable": booking.state in WAITING_STATES + (BookingState.CONFIRMED,),
+            "assignable": actions.assign,
+            "retryable": actions.retry,
+            "cancellable": actions.cancel,
             "assign_url": self._url("assign", booking),
             "retry_url": self._url("retry", booking),
             "cancel_url": self._url("cancel", booking),
@@ -267,7 +266,7 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     def assign_view(self, request, object_id):
         booking = self._get_booking(request, object_id)
         self._require_assign(request)
-        if booking.state not in ASSIGNABLE_STATES:
+        if not booking_actions(booking=booking).assign:
             self.message_user(
                 request, f"Booking {booking} is '{booking.get_state_display()}': nothing to assign.", messages.WARNING
             )

@@ -14,7 +14,13 @@ from assignments.admin import common
 from assignments.admin.bookings import BookingAdmin
 from assignments.admin.common import restaurants_visible_to
 from assignments.models import Booking, BookingState, ReviewBooking
-from assignments.selectors.review import review_queue, review_reasons, service_day_bounds, service_label
+from assignments.selectors.review import (
+    review_queue,
+    review_reasons,
+    review_service_counts,
+    service_day_bounds,
+    service_label,
+)
 
 
 class ServiceDayFilter(admin.SimpleListFilter):
@@ -179,11 +185,6 @@ class ReviewQueueAdmin(BookingAdmin):
             b.live_reason = reasons.get(b.pk, "")
             key, label = service_label(b)
             b.service_key, b.service_name = key, (f"{b.restaurant.name} · {label}" if many else label)
-        counts: dict[tuple, list] = {}
-        for b in Booking.objects.filter(pk__in=cl.queryset.values("pk")).select_related("restaurant"):
-            key, label = service_label(b)
-            entry = counts.setdefault(key, [f"{b.restaurant.name} · {label}" if many else label, 0])
-            entry[1] += 1
-        response.context_data["service_counts"] = [v for _k, v in sorted(counts.items())]
+        response.context_data["service_counts"] = review_service_counts(qs=cl.queryset, with_restaurant=many)
         response.context_data["group_columns"] = len(self.get_list_display(request)) + 1
         return response

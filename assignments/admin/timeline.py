@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,10 +14,13 @@ from django.urls import path, reverse
 from assignments.admin import common
 from assignments.admin.common import can_assign, refusal_html, restaurants_visible_to
 from assignments.lifecycle import Actor
-from assignments.models import Booking, BookingState, Restaurant, TableBlock
+from assignments.models import Booking, Restaurant, TableBlock
 from assignments.selectors.timeline import restaurant_day_timeline
-from assignments.services.blocks import BlockRefused, table_block_create, table_block_remove
-from assignments.services.manual import ManualAssignmentError, booking_assign_manually, booking_move_tables
+from assignments.services.blocks import BlockRefused, block_window, table_block_create, table_block_remove
+from assignments.services.manual import (
+    ManualAssignmentError,
+    booking_seat_at_table,
+)
 
 
 class RestaurantTimelineMixin:
@@ -104,18 +107,13 @@ class RestaurantTimelineMixin:
         if booking is None or not table or not version.isdigit():
             self.message_user(request, "Pick a booking, then a table row.", messages.ERROR)
             return HttpResponseRedirect(back)
-        actor = Actor.staff(request.user)
         try:
-            if booking.state == BookingState.CONFIRMED:
-                booking_move_tables(booking=booking, table_labels=[table], actor=actor, expected_version=int(version))
-                done = f"Booking {booking} moved to {table}."
-            else:
-                booking_assign_manually(booking=booking, table_labels=[table], actor=actor,
-                                        expected_version=int(version))
-                done = f"Booking {booking} confirmed at {table}."
+            moved = booking_seat_at_table(booking=booking, table_label=table, actor=Actor.staff(request.user),
+                                          expected_version=int(version))
         except ManualAssignmentError as exc:
             self.message_user(request, refusal_html(exc), messages.ERROR)
         else:
+            done = f"Booking {booking} moved to {table}." if moved else f"Booking {booking} confirmed at {table}."
             self.message_user(request, done, messages.SUCCESS)
         return HttpResponseRedirect(back)
 
@@ -133,10 +131,7 @@ class RestaurantTimelineMixin:
         except ValueError:
             self.message_user(request, "Give the block a start and an end like 18:00 and 23:00.", messages.ERROR)
             return HttpResponseRedirect(back)
-        start_at = datetime.combine(day, start_t, tzinfo=restaurant.tzinfo)
-        end_at = datetime.combine(day, end_t, tzinfo=restaurant.tzinfo)
-        if end_at <= start_at:
-            end_at += timedelta(days=1)  # an end at or before the start runs past midnight
+        start_at, end_at = block_window(restaurant=restaurant, day=day, start=start_t, end=end_t)
         try:
             block = table_block_create(restaurant=restaurant, table_labels=request.POST.getlist("table"),
                                        start_at=start_at, end_at=end_at, reason=request.POST.get("reason", ""),
