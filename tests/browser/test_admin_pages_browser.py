@@ -34,12 +34,15 @@ def test_queue_booking_restaurant_and_timeline_pages_open_with_their_tools(
 
     page.goto(f"{live_server.url}/admin/assignments/booking/{waiting.pk}/change/")
     assert page.locator("#maitre-why").is_visible()
-    tools = page.inner_text("#content")
-    assert "Ada Lovelace" in tools
+    assert page.locator("#id_guest_name").input_value() == "Ada Lovelace"
+    tools = page.inner_text(".object-tools").lower()
+    assert all(word in tools for word in ("assign manually", "retry", "cancel booking")), tools
     page.screenshot(path=str(artifacts_dir / "pages-booking-review.png"))
 
     page.goto(f"{live_server.url}/admin/assignments/booking/{seated.pk}/change/")
     assert "M1" in page.inner_text("#content")
+    tools = page.inner_text(".object-tools").lower()  # confirmed: only a cancel is offered
+    assert "cancel booking" in tools and "assign manually" not in tools and "retry" not in tools, tools
     page.screenshot(path=str(artifacts_dir / "pages-booking-confirmed.png"))
 
     page.goto(f"{live_server.url}/admin/assignments/restaurant/{restaurant.pk}/change/")
