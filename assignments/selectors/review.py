@@ -275,7 +275,7 @@ def booking_nearest_times(
 # -- the queue: services, day windows, reasons for a page of rows ----------------------------------------
 def service_label(booking: Booking) -> tuple[tuple, str]:
     """(sort key, "Sat 05 Dec · dinner") of the service a booking belongs to, in its restaurant's time."""
-    from assignments.scenario import minute_in_periods
+    from assignments.service_hours import minute_in_periods
 
     restaurant = booking.restaurant
     day = restaurant.service_day_of(booking.start_at)
