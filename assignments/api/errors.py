@@ -70,11 +70,6 @@ def validation_fields(exc: DjangoValidationError) -> dict:
     return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
 
 
-def as_drf_validation_error(exc: DjangoValidationError) -> exceptions.ValidationError:
-    """For a serializer's validate(), where DRF needs its own ValidationError to collect the fields."""
-    return exceptions.ValidationError(validation_fields(exc))
-
-
 def domain_response(exc: Exception) -> Response | None:
     """The answer to a refusal the domain raised, or None when it is not one of ours."""
     for klass in type(exc).__mro__:
@@ -90,6 +85,8 @@ def domain_response(exc: Exception) -> Response | None:
 
 
 def json_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: the domain's refusals first, then DRF's own errors in our shape, then a 503
+    for an absent database; anything else is left to the 500 path (middleware), with a correlation id."""
     mapped = domain_response(exc)
     if mapped is not None:
         set_rollback()  # as DRF does for its own: an atomic request writes nothing of a refused one
