@@ -5,17 +5,15 @@ turns a booking's hold into its tables; availability only reads them."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assignments.api.errors import error_responses
+from assignments.api.errors import error_responses, map_domain_error
 from assignments.api.fields import ApiDateTimeField, RestaurantSlugField, StrictCharField, localize
 from assignments.models import Booking, Hold, Restaurant
-from assignments.services.allocations import AllocationConflict
 from assignments.services.holds import (
     HOLD_MAX_DURATION_MINUTES,
     HOLD_TTL_MAX_SECONDS,
@@ -27,16 +25,7 @@ from assignments.services.holds import (
 )
 from tenancy.selectors import restaurant_ids_for_user
 
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The tables are taken."
-
-
-class TooManyHolds(Conflict):
-    default_code = "hold_limit_reached"
-    default_detail = "Too many live holds."
+map_domain_error(HoldLimitReached, status=status.HTTP_409_CONFLICT, code="hold_limit_reached")
 
 
 class HoldInput(serializers.Serializer):
@@ -78,12 +67,6 @@ def holds_for(request):
     return holds if request.user.is_superuser else holds.filter(created_by=request.user)
 
 
-def _fields(exc: DjangoValidationError) -> dict:
-    if hasattr(exc, "error_dict"):
-        return exc.message_dict
-    return {"non_field_errors": exc.messages}
-
-
 class HoldCreateApi(APIView):
     throttle_scope = "holds"
 
@@ -93,18 +76,11 @@ class HoldCreateApi(APIView):
         data = HoldInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        try:
-            hold = hold_create(
-                restaurant=v["restaurant"], start_at=v["start_at"], party_size=v.get("party_size"),
-                table_labels=v.get("tables"), ttl_seconds=v["ttl_seconds"], duration_minutes=v.get("duration_minutes"),
-                booking=v.get("booking"), created_by=request.user,
-            )
-        except DjangoValidationError as exc:
-            raise exceptions.ValidationError(_fields(exc)) from exc
-        except AllocationConflict as exc:
-            raise Conflict(str(exc)) from exc
-        except HoldLimitReached as exc:
-            raise TooManyHolds(str(exc)) from exc
+        hold = hold_create(
+            restaurant=v["restaurant"], start_at=v["start_at"], party_size=v.get("party_size"),
+            table_labels=v.get("tables"), ttl_seconds=v["ttl_seconds"], duration_minutes=v.get("duration_minutes"),
+            booking=v.get("booking"), created_by=request.user,
+        )
         hold.tables = hold_tables(hold=hold)
         return Response(HoldOutput(hold).data, status=status.HTTP_201_CREATED)
 

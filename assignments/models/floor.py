@@ -10,7 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from assignments.scenario import ServicePeriod, minute_in_periods, periods_from, turn_minutes_for
+from assignments.service_hours import ServicePeriod, minute_in_periods, periods_from, turn_minutes_for
 
 
 def default_turn_minutes() -> dict[str, int]:

@@ -222,6 +222,19 @@ def booking_move_tables(
     return booking
 
 
+def booking_seat_at_table(
+    *, booking: Booking, table_label: str, actor: Actor, expected_version: int
+) -> bool:
+    """A table picked on the timeline: a confirmed booking moves there, a waiting one is seated there. Returns
+    True when it moved (for the host's message). Refused as its service refuses, with the clash named."""
+    if booking.state == BookingState.CONFIRMED:
+        booking_move_tables(booking=booking, table_labels=[table_label], actor=actor, expected_version=expected_version)
+        return True
+    booking_assign_manually(booking=booking, table_labels=[table_label], actor=actor,
+                            expected_version=expected_version)
+    return False
+
+
 def booking_seat_at_time(
     *, booking: Booking, start_at, table_labels: Sequence[str], actor: Actor, expected_version: int,
     correlation_id: str = "",

@@ -1,14 +1,14 @@
-"""Thin views: validate, call one service or selector, shape the answer."""
+"""Thin views: validate, call one service or selector, shape the answer. Refusals answer through the API's one
+exception handler (assignments.api.errors); a hold limit is mapped here, where the hold API lives."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,17 +18,6 @@ from availability.api.serializers import AvailabilityQuery, StreamQuery
 from availability.api.stream_slots import stream_slot_release, stream_slot_take
 from availability.selectors import availability_for_day
 from availability.streams import AvailabilityEventStream
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The tables are taken."
-
-
-class TooManyHolds(Conflict):
-    default_code = "hold_limit_reached"
-    default_detail = "Too many live holds."
 
 
 class TooManyStreams(exceptions.Throttled):
@@ -46,12 +35,6 @@ def single_valued(query_params) -> dict:
 
 def _iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, tz=UTC).isoformat() if epoch is not None else None
-
-
-def _fields(exc: DjangoValidationError) -> dict:
-    if hasattr(exc, "error_dict"):
-        return exc.message_dict
-    return {"non_field_errors": exc.messages}
 
 
 class AvailabilityApi(APIView):
