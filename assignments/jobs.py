@@ -1,14 +1,16 @@
 """Periodic and delivery actors for events going out, run by `manage.py scheduler` + the workers.
 
-The relay runs every few seconds (MAITRE_EVENTS["SCHEDULE_SECONDS"]), not every minute: a booking
+The relay runs every few seconds (MAITRE_EVENTS["SCHEDULE_SECONDS"], events_settings.SCHEDULE_SECONDS), not every minute: a booking
 platform waiting for its webhook should not wait a minute. Each actor is thin: it calls one service.
 """
 
 import dramatiq
-from django.conf import settings
 from dramatiq_crontab import interval
 
-SCHEDULE = settings.MAITRE_EVENTS["SCHEDULE_SECONDS"]
+from assignments.conf import events_settings
+
+# Read once, when this module is imported: the scheduler's interval is fixed for the process (restart to change it).
+SCHEDULE = events_settings.SCHEDULE_SECONDS
 
 
 @interval(seconds=SCHEDULE["relay_outbox"])

@@ -7,11 +7,11 @@ import time
 from datetime import date
 
 import dramatiq
-from django.conf import settings
 from dramatiq.middleware import CurrentMessage
 from dramatiq_crontab import cron, interval
 
 from assignments import metrics
+from assignments.conf import events_settings
 
 
 def _observe_queue_latency(actor: str) -> None:
@@ -59,7 +59,8 @@ def requeue_stuck_bookings() -> None:
     bookings_requeue_stuck()
 
 
-@interval(seconds=settings.MAITRE_EVENTS["SCHEDULE_SECONDS"]["sweep_holds"])
+# Read once, when this module is imported: the scheduler's interval is fixed for the process (restart to change it).
+@interval(seconds=events_settings.SCHEDULE_SECONDS["sweep_holds"])
 @dramatiq.actor(max_retries=0, time_limit=60_000)
 def sweep_expired_holds() -> None:
     """Every 30 s by default (one `manage.py scheduler` runs the schedule): drop expired holds."""

@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import hmac
 
-from django.conf import settings
 from django.http import JsonResponse
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import BasePermission
 
+from assignments.conf import api_settings
+
 
 def _metrics_allowed(request) -> bool:
-    rules = settings.MAITRE_API
-    if rules["METRICS_PUBLIC"]:
+    rules = api_settings
+    if rules.METRICS_PUBLIC:
         return True
-    token = rules["METRICS_TOKEN"]
+    token = rules.METRICS_TOKEN
     given = request.META.get("HTTP_AUTHORIZATION", "")
     if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return True
-    return request.META.get("REMOTE_ADDR", "") in rules["METRICS_ALLOWED_IPS"]
+    return request.META.get("REMOTE_ADDR", "") in rules.METRICS_ALLOWED_IPS
 
 
 def metrics(request):
@@ -37,7 +38,7 @@ class DocsPermission(BasePermission):
     """Anyone when MAITRE_DOCS_PUBLIC, else authenticated API clients and staff (read per request)."""
 
     def has_permission(self, request, view) -> bool:
-        return settings.MAITRE_API["DOCS_PUBLIC"] or bool(request.user and request.user.is_authenticated)
+        return api_settings.DOCS_PUBLIC or bool(request.user and request.user.is_authenticated)
 
 
 class SchemaView(SpectacularAPIView):

@@ -2,11 +2,13 @@
 due; each due slot runs once, on a worker."""
 
 import dramatiq
-from django.conf import settings
 from dramatiq_crontab import interval
 
+from assignments.conf import events_settings
 
-@interval(seconds=settings.MAITRE_EVENTS["SCHEDULE_SECONDS"]["optimizer"])
+
+# Read once, when this module is imported: the scheduler's interval is fixed for the process (restart to change it).
+@interval(seconds=events_settings.SCHEDULE_SECONDS["optimizer"])
 @dramatiq.actor(queue_name="maintenance", max_retries=0, time_limit=60_000)
 def start_due_optimizer_runs() -> None:
     from optimization.scheduling import optimizer_runs_start_due

@@ -14,12 +14,12 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from assignments import metrics
+from assignments.conf import events_settings
 from assignments.models import DeliveryStatus, OutboxEvent
 from assignments.services.outbox import (
     deliveries_due,
@@ -118,7 +118,7 @@ def webhook_headers(*, subscription: WebhookSubscription, event: OutboxEvent, bo
 def _post(url: str, body: str, headers: dict[str, str]) -> int:
     request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=settings.MAITRE_EVENTS["WEBHOOK_TIMEOUT_SECONDS"]) as response:
+        with urllib.request.urlopen(request, timeout=events_settings.WEBHOOK_TIMEOUT_SECONDS) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code

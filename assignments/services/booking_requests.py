@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assignments import lifecycle
+from assignments.conf import api_settings
 from assignments.lifecycle import SYSTEM, Actor
 from assignments.models import Booking, BookingState, Restaurant, Zone
 from assignments.services.bookings import booking_create, booking_modify
@@ -31,12 +31,11 @@ CANCEL_ATTEMPTS = 5
 
 def booking_horizon(*, restaurant: Restaurant) -> tuple[int, int]:
     """(past grace in minutes, horizon in days): the restaurant's own, else the settings'."""
-    rules = settings.MAITRE_API
     grace = restaurant.booking_past_grace_minutes
     horizon = restaurant.booking_horizon_days
     return (
-        rules["BOOKING_PAST_GRACE_MINUTES"] if grace is None else grace,
-        rules["BOOKING_HORIZON_DAYS"] if horizon is None else horizon,
+        api_settings.BOOKING_PAST_GRACE_MINUTES if grace is None else grace,
+        api_settings.BOOKING_HORIZON_DAYS if horizon is None else horizon,
     )
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from assignments.conf import api_settings
 from assignments.context import engine_for, floor_state, occupancy_for_day, to_minutes
 from assignments.engine import Request
 from assignments.models import Booking, Hold, Restaurant, Table, TableAllocation
@@ -32,7 +32,7 @@ HOLD_MAX_DURATION_MINUTES = 12 * 60
 
 
 class HoldLimitReached(Exception):
-    """The client has as many live holds as it may (MAITRE_API["HOLDS_MAX_LIVE_PER_CLIENT"])."""
+    """The client has as many live holds as it may (api_settings.HOLDS_MAX_LIVE_PER_CLIENT)."""
 
     def __init__(self, limit: int):
         self.limit = limit
@@ -107,7 +107,7 @@ def _check_client_limit(*, created_by) -> None:
     """Locks the client's user row so that two racing requests cannot both take the last place."""
     if created_by is None or getattr(created_by, "pk", None) is None:
         return
-    limit = settings.MAITRE_API["HOLDS_MAX_LIVE_PER_CLIENT"]
+    limit = api_settings.HOLDS_MAX_LIVE_PER_CLIENT
     type(created_by).objects.select_for_update().filter(pk=created_by.pk).first()
     if Hold.objects.filter(created_by=created_by, expires_at__gt=timezone.now()).count() >= limit:
         raise HoldLimitReached(limit)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from assignments import metrics
+from assignments.conf import events_settings
 from assignments.models import DeliveryState, DeliveryStatus, EmailDelivery, OutboxEvent
 
 logger = logging.getLogger("maitre.outbox")
@@ -56,7 +57,7 @@ def outbox_relay(*, batch_size: int = 500, publish=None) -> int:
 
 
 def _consumers():
-    return [email_deliveries_create, *(import_string(path) for path in settings.MAITRE_EVENTS["CONSUMERS"])]
+    return [email_deliveries_create, *(import_string(path) for path in events_settings.CONSUMERS)]
 
 
 def _publish(events: list[OutboxEvent]) -> None:
@@ -82,8 +83,8 @@ def _publish(events: list[OutboxEvent]) -> None:
 def delivery_backoff_seconds(*, attempts: int) -> float:
     """Exponential backoff with jitter: base * 2^(attempts-1), capped, then scaled by a random 50-100%
     so that many deliveries failing together do not retry together."""
-    conf = settings.MAITRE_EVENTS
-    delay = min(conf["DELIVERY_MAX_DELAY_SECONDS"], conf["DELIVERY_BASE_DELAY_SECONDS"] * 2 ** max(0, attempts - 1))
+    conf = events_settings
+    delay = min(conf.DELIVERY_MAX_DELAY_SECONDS, conf.DELIVERY_BASE_DELAY_SECONDS * 2 ** max(0, attempts - 1))
     return delay * random.uniform(0.5, 1.0)
 
 
@@ -105,7 +106,7 @@ def delivery_record_failure(*, delivery: DeliveryState, error: str, **fields) ->
     delivery.last_error = error[:2000]
     for k, v in fields.items():
         setattr(delivery, k, v)
-    give_up = timedelta(seconds=settings.MAITRE_EVENTS["DELIVERY_GIVE_UP_SECONDS"])
+    give_up = timedelta(seconds=events_settings.DELIVERY_GIVE_UP_SECONDS)
     if now - delivery.created_at >= give_up:
         delivery.status = DeliveryStatus.FAILED
     else:

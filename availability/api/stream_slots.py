@@ -7,8 +7,9 @@ renewed on every open), so a client is never locked out for long.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.cache import cache
+
+from assignments.conf import api_settings
 
 
 def _key(user_id: int) -> str:
@@ -17,8 +18,8 @@ def _key(user_id: int) -> str:
 
 def stream_slot_take(*, user_id: int) -> bool:
     """Take one of the client's stream slots; False when all are in use."""
-    limit = settings.MAITRE_API["STREAMS_MAX_PER_CLIENT"]
-    ttl = int(settings.MAITRE_API["STREAM_MAX_SECONDS"]) + 60
+    limit = api_settings.STREAMS_MAX_PER_CLIENT
+    ttl = int(api_settings.STREAM_MAX_SECONDS) + 60
     key = _key(user_id)
     cache.add(key, 0, timeout=ttl)
     try:
@@ -36,7 +37,7 @@ def stream_slot_take(*, user_id: int) -> bool:
 def stream_slot_release(*, user_id: int) -> None:
     try:
         if cache.decr(_key(user_id)) < 0:
-            cache.set(_key(user_id), 0, timeout=int(settings.MAITRE_API["STREAM_MAX_SECONDS"]) + 60)
+            cache.set(_key(user_id), 0, timeout=int(api_settings.STREAM_MAX_SECONDS) + 60)
     except ValueError:
         pass  # the key expired: nothing to give back
 

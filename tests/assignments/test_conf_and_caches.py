@@ -9,7 +9,14 @@ from django.test import override_settings
 
 from assignments import context, flags, locks, resilience
 from assignments.caches import caches_registered, maitre_caches_reset
-from assignments.conf import MaitreSettings, maitre_settings
+from assignments.conf import (
+    ApiSettings,
+    EventsSettings,
+    MaitreSettings,
+    api_settings,
+    events_settings,
+    maitre_settings,
+)
 from assignments.coordinator import backoff_ms
 from availability import versions
 from config import redis_guard
@@ -42,6 +49,22 @@ def test_a_missing_key_takes_its_default_and_an_unknown_one_is_left_alone():
 
 def test_base_settings_and_the_object_know_the_same_keys(settings):
     assert set(settings.MAITRE) == {f for f in MaitreSettings.__dataclass_fields__}
+    assert set(settings.MAITRE_API) == {f for f in ApiSettings.__dataclass_fields__}
+    assert set(settings.MAITRE_EVENTS) == {f for f in EventsSettings.__dataclass_fields__}
+    assert set(settings.MAITRE_EVENTS["SCHEDULE_SECONDS"]) == set(EventsSettings().SCHEDULE_SECONDS)
+
+
+def test_the_api_and_events_objects_answer_with_their_settings_and_follow_changes(settings):
+    assert settings.MAITRE_API["BOOKING_HORIZON_DAYS"] == api_settings.BOOKING_HORIZON_DAYS
+    assert settings.MAITRE_EVENTS["WEBHOOK_TIMEOUT_SECONDS"] == events_settings.WEBHOOK_TIMEOUT_SECONDS
+    settings.MAITRE_API = {**settings.MAITRE_API, "BOOKING_HORIZON_DAYS": 3}
+    settings.MAITRE_EVENTS = {**settings.MAITRE_EVENTS, "DELIVERY_GIVE_UP_SECONDS": 60.0}
+    assert api_settings.BOOKING_HORIZON_DAYS == 3
+    assert events_settings.DELIVERY_GIVE_UP_SECONDS == 60.0
+    with override_settings(MAITRE_API={"DOCS_PUBLIC": False}):
+        assert api_settings.DOCS_PUBLIC is False
+        assert api_settings.HOLDS_MAX_LIVE_PER_CLIENT == ApiSettings().HOLDS_MAX_LIVE_PER_CLIENT
+    assert api_settings.BOOKING_HORIZON_DAYS == 3
 
 
 def test_every_process_cache_is_registered():
@@ -76,10 +99,11 @@ def test_one_reset_forgets_every_process_cache(restaurant):
 
 
 def test_product_code_reads_maitre_settings_through_the_object():
-    """settings.MAITRE is read in assignments.conf only (a merge that brings back a deep read fails here)."""
+    """settings.MAITRE, MAITRE_API and MAITRE_EVENTS are read in assignments.conf only (a merge that brings back
+    a deep read fails here)."""
     from django.conf import settings
 
-    pattern = re.compile(r"settings\.MAITRE\b(?!_)")
+    pattern = re.compile(r"settings\.MAITRE(_API|_EVENTS)?\b")
     offenders = [
         f"{path.relative_to(settings.BASE_DIR)}:{n}"
         for package in ("assignments", "availability", "optimization", "tenancy", "webhooks", "config", "bench")

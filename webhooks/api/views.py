@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -18,6 +17,7 @@ from rest_framework.views import APIView
 
 from assignments.api.errors import error_responses
 from assignments.api.fields import RestaurantSlugField, StrictBooleanField, StrictCharField
+from assignments.conf import events_settings
 from webhooks.models import WebhookDelivery, WebhookSubscription
 from webhooks.services import webhook_subscription_create, webhook_subscription_update
 
@@ -46,7 +46,7 @@ class SubscriptionInput(serializers.Serializer):
     def validate_url(self, value: str) -> str:
         if not value.lower().startswith(("http://", "https://")):
             raise serializers.ValidationError("Only http and https URLs can receive webhooks.")
-        if not settings.MAITRE_EVENTS["WEBHOOK_ALLOW_PRIVATE_HOSTS"] and _private_host(urlsplit(value).hostname or ""):
+        if not events_settings.WEBHOOK_ALLOW_PRIVATE_HOSTS and _private_host(urlsplit(value).hostname or ""):
             raise serializers.ValidationError("Webhooks go to public addresses only, not to this network.")
         return value
 

@@ -20,6 +20,7 @@ from django.apps import apps
 from django.conf import settings
 
 from assignments import metrics
+from assignments.conf import events_settings
 from assignments.management.base import MaitreCommand
 
 logger = logging.getLogger("maitre.scheduler")
@@ -111,8 +112,7 @@ class Command(MaitreCommand):
                 self.stdout.write(f"{job.name:32} {job.trigger}")
             return
         process_started("scheduler")
-        conf = settings.MAITRE_EVENTS
-        leadership = Leadership(redis_url=settings.REDIS_URL, ttl=conf["SCHEDULER_LOCK_TTL_SECONDS"])
+        leadership = Leadership(redis_url=settings.REDIS_URL, ttl=events_settings.SCHEDULER_LOCK_TTL_SECONDS)
         scheduler = BackgroundScheduler(
             timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
         )
