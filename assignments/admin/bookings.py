@@ -30,23 +30,24 @@ from assignments.admin.common import (
     restaurants_visible_to,
 )
 from assignments.lifecycle import Actor, LifecycleError
-from assignments.models import Booking, BookingState, BookingStateHistory, TableAllocation
+from assignments.models import Booking, BookingStateHistory, TableAllocation
 from assignments.selectors.review import (
     booking_actions,
     booking_assign_options,
     booking_attempts_by_try,
     booking_nearest_times,
     booking_reason_now,
+    booking_reseat_offer,
     booking_tables_at_time,
 )
 from assignments.services.bookings import CONTACT_FIELDS, booking_update_contact
 from assignments.services.manual import (
     ManualAssignmentError,
     booking_assign_manually,
+    booking_retry_by_staff,
     booking_seat_at_time,
     booking_seat_with_reseat,
 )
-from assignments.services.pipeline import booking_submit_for_assignment
 from assignments.templatetags.maitre_admin import state_badge
 from tenancy.admin import RestaurantScopedAdminMixin, scope_queryset
 
@@ -338,24 +339,19 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/assignments/booking/assign.html", context)
 
     def _reseat_proposal(self, booking: Booking) -> dict:
-        """The optimizer's fewest moves that seat this booking, as the host will read them (no writes)."""
-        from assignments.reseating import reseat_compute
-
-        plan = reseat_compute(booking=booking, now=common.console_now())
-        if plan is None:
+        """The re-seat offer as the host will read it."""
+        offer = booking_reseat_offer(booking=booking, now=common.console_now())
+        if offer is None:
             return {"found": False}
-        refs = {str(b.pk): b for b in Booking.objects.filter(pk__in=[int(k) for k in plan.moves])}
-        moves = [
-            {"booking": refs[bid], "from": "+".join(old), "to": "+".join(new)}
-            for bid, (old, new) in sorted(plan.moves.items(), key=lambda kv: refs[kv[0]].start_at)
-        ]
+        moves = [{"booking": m.booking, "from": "+".join(m.old_tables), "to": "+".join(m.new_tables)}
+                 for m in offer.moves]
         text = ", ".join(f"move {m['booking'].external_ref or '#' + str(m['booking'].pk)} from {m['from']} to {m['to']}"
                          for m in moves)
+        tables = "+".join(offer.tables)
         return {
-            "found": True, "moves": moves, "tables": "+".join(plan.tables),
-            "text": f"{text}, then seat here at {'+'.join(plan.tables)}" if moves else
-                    f"seat here at {'+'.join(plan.tables)}",
-            "signature": json.dumps({bid: list(new) for bid, (_old, new) in plan.moves.items()}, sort_keys=True),
+            "found": True, "moves": moves, "tables": tables,
+            "text": f"{text}, then seat here at {tables}" if moves else f"seat here at {tables}",
+            "signature": offer.signature,
         }
 
     def _seat_at_time(self, request, booking: Booking):
@@ -398,26 +394,20 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
         return HttpResponseRedirect(self._changelist_url())
 
     # ---- retry / cancel, one booking
-    def _retry(self, request, booking: Booking, version: int | None) -> tuple[str, str]:
-        """Send the booking back to automatic assignment and say what happened to it: (level, text)."""
-        from assignments.context import assignment_context
-
-        before = booking_reason_now(ctx=assignment_context(booking_id=booking.pk))
-        try:
-            booking_submit_for_assignment(booking=booking, trigger="retry", actor=Actor.staff(request.user),
-                                          expected_version=version)
-        except LifecycleError as exc:
-            return messages.ERROR, f"{booking}: not retried: {exc}."
-        booking.refresh_from_db()
-        if booking.state == BookingState.CONFIRMED:
-            tables = ", ".join(sorted(booking.allocations.values_list("table__label", flat=True)))
-            return messages.SUCCESS, f"{booking}: retried and confirmed at {tables}."
-        if booking.state == BookingState.MANUAL_REVIEW:
-            return messages.WARNING, f"{booking}: retried, and back in review at once: {before}."
-        if before.startswith("a plan is free now"):
-            return messages.SUCCESS, f"{booking}: sent to automatic assignment ({before}); it is seated within seconds."
+    def _retry(self, request, booking: Booking, version: int | None) -> tuple[int, str]:
+        """Retry through the service and say what happened to the booking: (level, text)."""
+        out = booking_retry_by_staff(booking=booking, actor=Actor.staff(request.user), expected_version=version)
+        if out.result == "refused":
+            return messages.ERROR, f"{booking}: not retried: {out.error}."
+        if out.result == "confirmed":
+            return messages.SUCCESS, f"{booking}: retried and confirmed at {', '.join(out.tables)}."
+        if out.result == "review":
+            return messages.WARNING, f"{booking}: retried, and back in review at once: {out.reason_before}."
+        if out.plan_now:
+            return messages.SUCCESS, (f"{booking}: sent to automatic assignment ({out.reason_before}); "
+                                      f"it is seated within seconds.")
         return messages.WARNING, (f"{booking}: sent to automatic assignment, but the engine has no plan now "
-                                  f"({before}): it will come back to review unless the floor changes.")
+                                  f"({out.reason_before}): it will come back to review unless the floor changes.")
 
     def retry_view(self, request, object_id):
         if request.method != "POST":

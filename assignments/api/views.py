@@ -7,7 +7,6 @@ never catch or format a refusal: the exception handler (assignments.api.errors) 
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -24,6 +23,7 @@ from assignments.api.fields import (
 )
 from assignments.lifecycle import Actor
 from assignments.models import Booking
+from assignments.selectors.bookings import booking_for_answer, booking_in
 from assignments.services.booking_requests import (
     booking_cancel_for_client,
     booking_request_create,
@@ -38,9 +38,9 @@ def _actor(request) -> Actor:
     return Actor(label=f"api:{request.user.get_username()}", user=request.user)
 
 
-def bookings_for(request):
-    """The bookings of the caller's restaurants."""
-    return Booking.objects.filter(restaurant_id__in=restaurant_ids_for_user(request.user))
+def _booking_of_caller(request, pk: int) -> Booking:
+    """The booking if it is one of the caller's restaurants' (another tenant's is a 404)."""
+    return booking_in(pk=pk, restaurant_ids=restaurant_ids_for_user(request.user))
 
 
 class AttemptOutput(serializers.Serializer):
@@ -85,15 +85,8 @@ class BookingAcceptedOutput(BookingOutput):
         fields = [*BookingOutput.Meta.fields, "correlation_id"]
 
 
-def _booking_for_output(pk: int) -> Booking:
-    return get_object_or_404(
-        Booking.objects.select_related("restaurant", "preferred_zone").prefetch_related("allocations__table", "attempts"),
-        pk=pk,
-    )
-
-
 def _answer(booking_pk: int, http: int, correlation_id: str | None = None) -> Response:
-    body = BookingOutput(_booking_for_output(booking_pk)).data
+    body = BookingOutput(booking_for_answer(pk=booking_pk)).data
     if correlation_id:
         body["correlation_id"] = correlation_id
     return Response(body, status=http)
@@ -160,13 +153,13 @@ class BookingDetailApi(APIView):
 
     @extend_schema(responses={200: BookingOutput, **error_responses(404)})
     def get(self, request, pk: int):
-        booking = get_object_or_404(bookings_for(request), pk=pk)
+        booking = _booking_of_caller(request, pk)
         return _answer(booking.pk, status.HTTP_200_OK)
 
     @extend_schema(request=BookingModifySerializer,
                    responses={202: BookingAcceptedOutput, **error_responses(400, 404, 409, 413, 415)})
     def patch(self, request, pk: int):
-        booking = get_object_or_404(bookings_for(request).select_related("restaurant"), pk=pk)
+        booking = _booking_of_caller(request, pk)
         data = self.BookingModifySerializer(data=request.data, context={"request": request, "booking": booking})
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -189,7 +182,7 @@ class BookingCancelApi(APIView):
                    description="Idempotent: cancelling a cancelled booking answers 200. Without `version` the "
                                "cancel wins against the assignment pipeline; with it, a stale version is a 409.")
     def post(self, request, pk: int):
-        booking = get_object_or_404(bookings_for(request), pk=pk)
+        booking = _booking_of_caller(request, pk)
         data = self.BookingCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         booking_cancel_for_client(booking=booking, reason=data.validated_data["reason"],
@@ -217,7 +210,7 @@ class ProcessAssignmentApi(APIView):
     def post(self, request):
         data = self.ProcessInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        booking = get_object_or_404(bookings_for(request), pk=data.validated_data["bookingId"])
+        booking = _booking_of_caller(request, data.validated_data["bookingId"])
         correlation_id = booking_request_processing(booking=booking, trigger=data.validated_data["trigger"],
                                                     actor=_actor(request))
         return Response({"status": "accepted", "correlationId": correlation_id}, status=status.HTTP_202_ACCEPTED)

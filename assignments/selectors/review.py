@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -342,3 +343,35 @@ def booking_attempts_by_try(*, booking: Booking) -> list[dict]:
         out.append({"no": no, "rows": rows, "at": rows[0].created_at, "success": won,
                     "summary": won.reason if won else (rows[-1].reason or rows[-1].result)})
     return out
+
+
+@dataclass(frozen=True)
+class ReseatMove:
+    booking: Booking
+    old_tables: tuple[str, ...]
+    new_tables: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReseatOffer:
+    """The fewest moves that seat a booking, in start order, and the signature the host confirms with."""
+
+    moves: list[ReseatMove]
+    tables: tuple[str, ...]
+    signature: str
+
+
+def booking_reseat_offer(*, booking: Booking, now: datetime | None = None) -> ReseatOffer | None:
+    """The re-seater's proposal for `booking` with the moved bookings loaded (no writes), or None."""
+    from assignments.reseating import reseat_compute
+
+    plan = reseat_compute(booking=booking, now=now)
+    if plan is None:
+        return None
+    moved = {str(b.pk): b for b in Booking.objects.filter(pk__in=[int(k) for k in plan.moves])}
+    moves = [
+        ReseatMove(booking=moved[bid], old_tables=tuple(old), new_tables=tuple(new))
+        for bid, (old, new) in sorted(plan.moves.items(), key=lambda kv: moved[kv[0]].start_at)
+    ]
+    signature = json.dumps({bid: list(new) for bid, (_old, new) in plan.moves.items()}, sort_keys=True)
+    return ReseatOffer(moves=moves, tables=tuple(plan.tables), signature=signature)

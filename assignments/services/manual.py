@@ -11,14 +11,15 @@ constraint, remain the final guard against a table taken at the same moment.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 
 from assignments.context import assignment_context, engine_for
 from assignments.engine import Candidate, Floor
-from assignments.lifecycle import Actor, VersionConflict
+from assignments.lifecycle import Actor, LifecycleError, VersionConflict
 from assignments.models import AttemptResult, Booking, BookingState, TableAllocation
-from assignments.selectors.review import Clash, clashes_for, clashes_over, clashes_text
+from assignments.selectors.review import Clash, booking_reason_now, clashes_for, clashes_over, clashes_text
 from assignments.services.allocations import AllocationConflict
 from assignments.services.bookings import booking_modify
 from assignments.services.seating import AttemptRow, booking_seat
@@ -282,3 +283,34 @@ def booking_seat_with_reseat(
     except (PlanStale, AllocationConflict, VersionConflict) as exc:
         raise StaleBooking(f"The floor changed while applying the proposal ({exc}); nothing was moved.") from exc
     return seated, plan.moves
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    """What a staff retry did to a booking: refused (with the lifecycle's reason), confirmed at `tables`,
+    back in review at once, or queued (`plan_now`: whether the engine saw a plan when it was sent)."""
+
+    result: str  # "refused" | "confirmed" | "review" | "queued"
+    reason_before: str = ""
+    plan_now: bool = False
+    tables: tuple[str, ...] = ()
+    error: str = ""
+
+
+def booking_retry_by_staff(*, booking: Booking, actor: Actor, expected_version: int | None = None) -> RetryOutcome:
+    """Send the booking back to automatic assignment and tell what happened to it."""
+    from assignments.services.pipeline import booking_submit_for_assignment
+
+    before = booking_reason_now(ctx=assignment_context(booking_id=booking.pk))
+    try:
+        booking_submit_for_assignment(booking=booking, trigger="retry", actor=actor, expected_version=expected_version)
+    except LifecycleError as exc:
+        return RetryOutcome(result="refused", error=str(exc))
+    booking.refresh_from_db()
+    if booking.state == BookingState.CONFIRMED:
+        tables = tuple(sorted(booking.allocations.values_list("table__label", flat=True)))
+        return RetryOutcome(result="confirmed", tables=tables)
+    if booking.state == BookingState.MANUAL_REVIEW:
+        return RetryOutcome(result="review", reason_before=before)
+    return RetryOutcome(result="queued", reason_before=before, plan_now=before.startswith("a plan is free now"))
+
