@@ -52,6 +52,11 @@ def webhook_subscription_update(*, subscription: WebhookSubscription, **fields) 
     return subscription
 
 
+def webhook_subscription_delete(*, subscription: WebhookSubscription) -> None:
+    """Remove the subscription with its deliveries."""
+    subscription.delete()
+
+
 def webhook_deliveries_create(*, events: list[OutboxEvent]) -> None:
     """The outbox relay's webhook consumer: one delivery row per (subscription, event) it wants, written in
     the relay's transaction; the wake-ups go out once it commits."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -19,7 +18,12 @@ from assignments.api.errors import error_responses
 from assignments.api.fields import RestaurantSlugField, StrictBooleanField, StrictCharField
 from assignments.conf import events_settings
 from webhooks.models import WebhookDelivery, WebhookSubscription
-from webhooks.services import webhook_subscription_create, webhook_subscription_update
+from webhooks.selectors import webhook_deliveries_latest, webhook_subscription_of, webhook_subscriptions_of
+from webhooks.services import (
+    webhook_subscription_create,
+    webhook_subscription_delete,
+    webhook_subscription_update,
+)
 
 EVENT_TYPES = (
     "booking.created", "booking.assignment_requested", "booking.confirmed", "booking.manual_review",
@@ -74,13 +78,13 @@ class DeliveryOutput(serializers.ModelSerializer):
 
 
 def _own(request, pk: int) -> WebhookSubscription:
-    return get_object_or_404(WebhookSubscription, pk=pk, owner=request.user)
+    return webhook_subscription_of(owner=request.user, pk=pk)
 
 
 class SubscriptionListApi(APIView):
     @extend_schema(responses={200: SubscriptionOutput(many=True), **error_responses()})
     def get(self, request):
-        subs = WebhookSubscription.objects.filter(owner=request.user).select_related("restaurant")
+        subs = webhook_subscriptions_of(owner=request.user)
         return Response(SubscriptionOutput(subs, many=True).data)
 
     @extend_schema(request=SubscriptionInput, responses={201: SubscriptionOutput, **error_responses(400, 413, 415)})
@@ -107,13 +111,12 @@ class SubscriptionDetailApi(APIView):
 
     @extend_schema(responses={204: None, **error_responses(404)})
     def delete(self, request, pk: int):
-        _own(request, pk).delete()
+        webhook_subscription_delete(subscription=_own(request, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SubscriptionDeliveriesApi(APIView):
     @extend_schema(responses={200: DeliveryOutput(many=True), **error_responses(404)})
     def get(self, request, pk: int):
-        sub = _own(request, pk)
-        deliveries = sub.deliveries.select_related("event").order_by("-id")[:100]
+        deliveries = webhook_deliveries_latest(subscription=_own(request, pk))
         return Response(DeliveryOutput(deliveries, many=True).data)
