@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -271,7 +271,3 @@ def availability_for_slot(
         include_holds=include_holds,
     )
     return snap
-
-
-def slot_start(restaurant: Restaurant, day: date, minute: int) -> datetime:
-    return restaurant.local_midnight(day) + timedelta(minutes=minute)
