@@ -188,7 +188,7 @@ def request_for(*, booking: Booking, restaurant: Restaurant, day: date) -> Reque
         party_size=booking.party_size,
         start=to_minutes(restaurant, day, booking.start_at),
         end=to_minutes(restaurant, day, booking.end_at) + buffer,
-        preferred_zone=booking.preferred_zone.key if booking.preferred_zone_id else None,
+        preferred_zone=zone.key if (zone := booking.preferred_zone) is not None else None,
         accessible=booking.needs_accessible,
     )
 

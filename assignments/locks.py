@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from redis.exceptions import LockError, LockNotOwnedError, RedisError
+from redis.lock import Lock as RedisLock
 
 from assignments import metrics
 from assignments.caches import caches_register
@@ -42,7 +43,7 @@ class LockHandle:
     key: str
     status: LockStatus
     _manager: LockManager | None = None
-    _impl: object | None = None
+    _impl: RedisLock | str | None = None  # the Redis lock, or the in-process owner token
 
     @property
     def acquired(self) -> bool:
@@ -124,6 +125,7 @@ class RedisLockManager(LockManager):
 
     def _extend(self, handle: LockHandle, seconds: float) -> bool:
         try:
+            assert isinstance(handle._impl, RedisLock)  # this manager made the handle
             return bool(handle._impl.extend(seconds, replace_ttl=True))
         except (LockError, RedisError, OSError) as exc:
             metrics.LOCK_FAILED.labels(self.backend, "extend").inc()
@@ -132,6 +134,7 @@ class RedisLockManager(LockManager):
 
     def _release(self, handle: LockHandle) -> bool:
         try:
+            assert isinstance(handle._impl, RedisLock)
             handle._impl.release()
             return True
         except LockNotOwnedError:
@@ -179,9 +182,10 @@ class InProcessLockManager(LockManager):
 
     def _extend(self, handle: LockHandle, seconds: float) -> bool:
         with self._mutex:
-            if self._live_owner(handle.key) != handle._impl:
+            token = handle._impl
+            if not isinstance(token, str) or self._live_owner(handle.key) != token:
                 return False
-            self._owners[handle.key] = (handle._impl, time.monotonic() + seconds)
+            self._owners[handle.key] = (token, time.monotonic() + seconds)
             return True
 
     def _release(self, handle: LockHandle) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from django.db.models import Count, Sum
 
@@ -20,7 +21,7 @@ def pipeline_summary(*, restaurant: Restaurant) -> dict:
     wins = Counter(
         bookings.filter(state=BookingState.CONFIRMED).values_list("assignment_strategy", flat=True)
     )
-    requested: dict[int, object] = {}
+    requested: dict[int, datetime] = {}
     latencies_ms: list[float] = []
     rows = BookingStateHistory.objects.filter(
         booking__restaurant=restaurant, to_state__in=[BookingState.ASSIGNMENT_PENDING, BookingState.CONFIRMED]

@@ -19,7 +19,7 @@ from django.db.models import Min
 
 from assignments.conf import maitre_settings
 from assignments.context import engine_for, floor_state, from_minutes, occupancy_for_day
-from assignments.engine import Floor, Occupancy
+from assignments.engine import Candidate, Floor, Occupancy
 from assignments.models import Hold, Restaurant
 from availability.versions import version_get, version_key
 
@@ -66,10 +66,10 @@ class DayFloor:
 
     def __post_init__(self) -> None:
         self._intervals = {t: self.occupancy.intervals(t) for t in self.floor.table_ids}
-        self._until: dict[int, tuple[dict[str, int], list[tuple[int, object]]]] = {}
+        self._until: dict[int, tuple[dict[str, int], list[tuple[int, Candidate]]]] = {}
         self.turn_groups: dict[int, list[tuple[int, int, int]]] = {}
 
-    def free_until(self, minute: int) -> tuple[dict[str, int], list[tuple[int, object]]]:
+    def free_until(self, minute: int) -> tuple[dict[str, int], list[tuple[int, Candidate]]]:
         """For a slot start: until when each table stays free (the slot itself if it is taken), and every plan
         shape with the minute its first table is taken. A table or shape is free over [minute, end) exactly
         when that minute is >= end."""
@@ -196,7 +196,7 @@ def snapshots_for_slots(
     missing = []
     for m, key in keys.items():
         snap = got.get(key)
-        if _fresh(snap, version, now, max_age):
+        if snap is not None and _fresh(snap, version, now, max_age):
             out[m] = snap
         else:
             missing.append(m)

@@ -345,8 +345,8 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
             return {"found": False}
         moves = [{"booking": m.booking, "from": "+".join(m.old_tables), "to": "+".join(m.new_tables)}
                  for m in offer.moves]
-        text = ", ".join(f"move {m['booking'].external_ref or '#' + str(m['booking'].pk)} from {m['from']} to {m['to']}"
-                         for m in moves)
+        text = ", ".join(f"move {m.booking.external_ref or '#' + str(m.booking.pk)} from {'+'.join(m.old_tables)} "
+                         f"to {'+'.join(m.new_tables)}" for m in offer.moves)
         tables = "+".join(offer.tables)
         return {
             "found": True, "moves": moves, "tables": tables,

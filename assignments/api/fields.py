@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -55,7 +56,7 @@ def localize(value: datetime, restaurant: Restaurant) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=restaurant.tzinfo)
 
 
-def restaurants_in_scope(context) -> object:
+def restaurants_in_scope(context) -> QuerySet[Restaurant]:
     from tenancy.selectors import restaurants_for_user
 
     request = context.get("request") if context else None

@@ -22,7 +22,7 @@ from assignments.api.fields import (
     localize,
 )
 from assignments.lifecycle import Actor
-from assignments.models import Booking
+from assignments.models import Booking, Restaurant, Zone
 from assignments.selectors.bookings import booking_for_answer, booking_in
 from assignments.services.booking_requests import (
     booking_cancel_for_client,
@@ -52,9 +52,11 @@ class AttemptOutput(serializers.Serializer):
 
 
 class BookingOutput(serializers.ModelSerializer):
-    restaurant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    restaurant: serializers.SlugRelatedField[Restaurant] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     status = serializers.CharField(source="legacy_status", read_only=True, help_text="Legacy status.")
-    preferred_zone = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
+    preferred_zone: serializers.SlugRelatedField[Zone] = serializers.SlugRelatedField(
+        slug_field="key", read_only=True, allow_null=True
+    )
     tables = serializers.SerializerMethodField()
     attempts = serializers.SerializerMethodField()
 

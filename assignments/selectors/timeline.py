@@ -77,7 +77,7 @@ def restaurant_day_timeline(
         )
     )
     entries = []
-    counts = {"bookings": set(), "holds": set()}
+    counts: dict[str, set[int]] = {"bookings": set(), "holds": set()}
     for r in rows:
         start, end = to_minutes(restaurant, day, r["start_at"]), to_minutes(restaurant, day, r["end_at"])
         if r["booking_id"]:

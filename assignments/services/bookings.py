@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -75,7 +76,7 @@ def booking_modify(
         version = locked.version if expected_version is None else expected_version
         if locked.version != version:
             raise lifecycle.VersionConflict(locked, version)
-        changes = {}
+        changes: dict[str, Any] = {}
         if party_size is not None and party_size != locked.party_size:
             if party_size < 1:
                 raise ValidationError({"party_size": "Must be at least 1."})

@@ -145,6 +145,7 @@ def hold_create(
     if tables:
         allocations_create(tables=tables, start_at=start_at, end_at=end_at, hold=hold)
         return hold
+    assert party_size is not None  # _validate asks for a party size when no tables are given
     for plan_tables in _plans_for(restaurant=restaurant, hold=hold, party_size=party_size, booking=booking):
         try:
             allocations_create(tables=plan_tables, start_at=start_at, end_at=end_at, hold=hold)
@@ -167,7 +168,7 @@ def _plans_for(*, restaurant: Restaurant, hold: Hold, party_size: int, booking: 
         party_size=party_size,
         start=to_minutes(restaurant, day, hold.start_at),
         end=to_minutes(restaurant, day, hold.end_at),
-        preferred_zone=booking.preferred_zone.key if booking and booking.preferred_zone_id else None,
+        preferred_zone=zone.key if booking and (zone := booking.preferred_zone) is not None else None,
         accessible=bool(booking and booking.needs_accessible),
     )
     decision = engine.decide(request, occupancy)

@@ -139,7 +139,7 @@ def scenario_import(
             .values_list("external_ref", flat=True)
         )
         if taken:
-            raise ScenarioError("bookings", f"ids already used by kept bookings: {', '.join(sorted(taken)[:5])}")
+            raise ScenarioError("bookings", f"ids already used by kept bookings: {', '.join(sorted(str(t) for t in taken)[:5])}")
         zones = {z.key: z for z in Zone.objects.filter(restaurant=existing)}
         _bookings_create(scenario=scenario, restaurant=existing, zones=zones)
         return existing
@@ -227,8 +227,10 @@ def scenario_export(*, restaurant: Restaurant, day: date | None = None) -> dict:
     zones = list(Zone.objects.filter(restaurant=restaurant).order_by("priority", "id"))
     tables = list(Table.objects.filter(restaurant=restaurant).select_related("zone").order_by("position_x", "id"))
     edges = TableAdjacency.objects.filter(restaurant=restaurant).select_related("table_a", "table_b").order_by("id")
-    bookings = Booking.objects.filter(restaurant=restaurant).exclude(state=BookingState.CANCELLED)
-    bookings = list(bookings.select_related("preferred_zone").order_by("id"))
+    bookings = list(
+        Booking.objects.filter(restaurant=restaurant).exclude(state=BookingState.CANCELLED)
+        .select_related("preferred_zone").order_by("id")
+    )
     if day is None:
         day = restaurant.service_day_of(min(b.start_at for b in bookings)) if bookings else date.today()
     midnight = restaurant.local_midnight(day)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import AbstractUser, Permission
 from django.db import transaction
 from django.db.models import Q
 
@@ -22,7 +22,7 @@ def ops_permissions():
 
 
 @transaction.atomic
-def staff_user_ensure(*, username: str, restaurant=None) -> tuple[object, str | None]:
+def staff_user_ensure(*, username: str, restaurant=None) -> tuple[AbstractUser, str | None]:
     """The staff user `username` with the ops permissions, a manager of `restaurant` (the admin shows a user
     only the restaurants they belong to). Created with a fresh random password, returned once so that it can
     be shown once; an existing user keeps its password and permissions (None is returned)."""

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from assignments.api.errors import error_responses
 from assignments.api.fields import RestaurantSlugField, StrictBooleanField, StrictCharField
 from assignments.conf import events_settings
+from assignments.models import Restaurant
 from webhooks.models import WebhookDelivery, WebhookSubscription
 from webhooks.selectors import webhook_deliveries_latest, webhook_subscription_of, webhook_subscriptions_of
 from webhooks.services import (
@@ -32,7 +33,9 @@ EVENT_TYPES = (
 
 
 class SubscriptionOutput(serializers.ModelSerializer):
-    restaurant = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    restaurant: serializers.SlugRelatedField[Restaurant] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = WebhookSubscription
