@@ -3,6 +3,7 @@ a re-seat proposal. Each refusal names the clash and writes nothing."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from assignments.models import (
     TableAllocation,
     TableBlock,
 )
-from assignments.selectors.review import booking_nearest_times, booking_reason_now
+from assignments.selectors.review import booking_nearest_times, booking_reason_now, booking_reseat_offer
 from assignments.services.blocks import BlockRefused, table_block_create, table_block_remove
 from assignments.services.manual import (
     NotAssignable,
@@ -171,6 +172,22 @@ def test_the_reseat_proposal_is_applied_as_shown_and_refused_when_the_floor_chan
     assert _tables(small) == ["M1"]
     assert BookingStateHistory.objects.filter(booking=seated).latest("version").actor == assigner
 
+
+
+def test_the_reseat_offer_names_the_moved_bookings_in_start_order_and_the_signature_to_confirm(restaurant, assigner):
+    _full_four_tops(restaurant)
+    small = Booking.objects.get(party_size=2)
+    booking = in_review(restaurant, party_size=4, start="19:00")
+    offer = booking_reseat_offer(booking=booking)
+    assert offer is not None
+    assert [(m.booking.pk, m.old_tables, m.new_tables) for m in offer.moves] == [(small.pk, ("M2",), ("M1",))]
+    assert offer.tables == ("M2",)
+    assert json.loads(offer.signature) == {str(small.pk): ["M1"]}
+    seated, _moves = booking_seat_with_reseat(
+        booking=booking, actor=Actor.staff(assigner), expected_version=booking.version,
+        expected_moves={k: tuple(v) for k, v in json.loads(offer.signature).items()},
+    )
+    assert _tables(seated) == ["M2"] and _tables(small) == ["M1"]
 
 def test_blocks_keep_the_one_owner_rule(restaurant, assigner):
     from django.db import IntegrityError, transaction

@@ -116,3 +116,21 @@ def test_the_booking_page_shows_history_attempts_and_allocations_read_only(resta
         for field in fields:
             assert f'name="{prefix}-0-{field}"' not in html
         assert f'name="{prefix}-0-DELETE"' not in html
+
+
+def test_the_retry_service_tells_what_happened_to_the_booking(restaurant, assigner, enqueued):
+    """booking_retry_by_staff (the admin only words its outcome): queued with a plan in view, or refused on a
+    stale version with nothing written."""
+    from assignments.lifecycle import Actor
+    from assignments.services.manual import booking_retry_by_staff
+
+    booking = in_review(restaurant)
+    stale = booking_retry_by_staff(booking=booking, actor=Actor.staff(assigner), expected_version=booking.version - 1)
+    assert (stale.result, stale.tables) == ("refused", ())
+    assert "changed by someone else" in stale.error
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.MANUAL_REVIEW
+
+    out = booking_retry_by_staff(booking=booking, actor=Actor.staff(assigner), expected_version=booking.version)
+    assert (out.result, out.plan_now) == ("queued", True)
+    assert out.reason_before.startswith("a plan is free now")
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.ASSIGNMENT_PENDING
