@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,7 +21,7 @@ from standardwebhooks.webhooks import Webhook
 
 from assignments import metrics
 from assignments.conf import events_settings
-from assignments.models import DeliveryStatus, OutboxEvent
+from assignments.models import DeliveryStatus, EmailDelivery, OutboxEvent
 from assignments.services.outbox import (
     deliveries_due,
     delivery_claim,
@@ -170,3 +171,27 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> None:
         from webhooks.tasks import deliver_webhook
 
         transaction.on_commit(lambda: deliver_webhook.send(delivery_id=delivery.pk))
+
+
+def deliveries_hand_back_for_rollback(*, dry_run: bool, webhooks_out: Path) -> tuple[int, int]:
+    """Before migrating back past the per-consumer delivery tables: events whose e-mail is not sent yet are
+    marked unpublished again (the previous release's relay publishes and e-mails them) and their e-mail rows
+    go; webhook deliveries not yet accepted are written to `webhooks_out` (JSON lines), in one transaction.
+    Returns (events handed back, webhook deliveries exported); a dry run only counts."""
+    unsent = EmailDelivery.objects.exclude(status=DeliveryStatus.DELIVERED)
+    waiting = WebhookDelivery.objects.exclude(status=DeliveryStatus.DELIVERED).select_related("event", "subscription")
+    with transaction.atomic():
+        event_ids = list(unsent.values_list("event_id", flat=True))
+        hooks = [
+            {"delivery_id": d.pk, "status": d.status, "url": d.subscription.url, "event_id": d.event_id,
+             "event_type": d.event.event_type, "payload": d.event.payload, "attempts": d.attempts}
+            for d in waiting
+        ]
+        if not dry_run:
+            OutboxEvent.objects.filter(pk__in=event_ids).update(published_at=None)
+            unsent.delete()
+            if hooks:
+                webhooks_out.parent.mkdir(parents=True, exist_ok=True)
+                webhooks_out.write_text("".join(json.dumps(h, default=str) + "\n" for h in hooks))
+    return len(event_ids), len(hooks)
+
