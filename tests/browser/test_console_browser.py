@@ -102,7 +102,7 @@ def test_tonight_s_queue_fits_a_laptop_and_a_nearest_time_fix_seats_the_booking(
     assert page.locator(f"tr[data-booking='{stuck.pk}']").count() == 0
 
 
-def test_a_re_seat_proposal_is_shown_as_its_moves_and_applied(live_server, browser_page, restaurant):
+def test_a_re_seat_proposal_is_shown_as_its_moves_and_applied(live_server, browser_page, restaurant, artifacts_dir):
     small = _full_four_tops(restaurant)
     booking = in_review(restaurant, party_size=4, start="19:00", guest_name="Ada")
     page = browser_page
@@ -112,6 +112,7 @@ def test_a_re_seat_proposal_is_shown_as_its_moves_and_applied(live_server, brows
     page.click("#maitre-find-reseat")
     proposal = page.locator("#maitre-reseat")
     assert f"move #{small.pk} from M2 to M1, then seat here at M2" in proposal.inner_text()
+    page.screenshot(path=str(artifacts_dir / "reseat.png"))
     proposal.locator("input[name=_reseat]").click()
     page.wait_for_url(re.compile(r"/admin/assignments/reviewbooking/$"))
     assert "confirmed at M2 after moving 1 other booking(s)" in page.inner_text("ul.messagelist")
