@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hmac
 
-from django.http import JsonResponse
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import BasePermission
 
+from assignments.api.errors import json_404
 from assignments.conf import api_settings
 
 
@@ -28,7 +28,7 @@ def _metrics_allowed(request) -> bool:
 
 def metrics(request):
     if not _metrics_allowed(request):
-        return JsonResponse({"error": "not_found", "detail": "No such page."}, status=404)
+        return json_404(request)  # as for any unknown page
     from config.metrics import metrics_view  # every process's samples (multiprocess mode) or this one's
 
     return metrics_view(request)
