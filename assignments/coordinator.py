@@ -224,6 +224,15 @@ def _db_lock(restaurant_id: int, service_date: date | None) -> bool:
         return bool(cur.fetchone()[0])
 
 
+def restaurant_day_lock_wait(*, restaurant_id: int, service_date: date | None) -> None:
+    """Take the same Postgres advisory lock as a pipeline batch, waiting for it, for the current transaction:
+    a writer outside the pipeline (a walk-in) that decides on the day's floor cannot race a batch."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", _lock_key(restaurant_id, service_date))
+
+
 @dataclass
 class _Decided:
     kind: str  # "seat", "retry", "review", "reseat"

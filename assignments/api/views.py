@@ -27,6 +27,7 @@ from assignments.api.fields import (
 )
 from assignments.lifecycle import Actor
 from assignments.models import Booking, BookingState, Zone
+from assignments.models.bookings import FINAL_STATES, LEGACY_STATUSES
 from assignments.services.booking_requests import (
     booking_cancel_for_client,
     booking_check_start,
@@ -69,7 +70,10 @@ class AttemptOutput(serializers.Serializer):
 
 class BookingOutput(serializers.ModelSerializer):
     restaurant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    status = serializers.CharField(source="legacy_status", read_only=True, help_text="Legacy status.")
+    status = serializers.ChoiceField(
+        source="legacy_status", read_only=True, choices=LEGACY_STATUSES,
+        help_text="Legacy status: confirmed, seated, completed, no_show and cancelled as the state; the rest pending.",
+    )
     preferred_zone = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
     tables = serializers.SerializerMethodField()
     attempts = serializers.SerializerMethodField()
@@ -79,7 +83,8 @@ class BookingOutput(serializers.ModelSerializer):
         fields = [
             "id", "restaurant", "external_ref", "status", "state", "version", "party_size", "start_at", "end_at",
             "guest_name", "preferred_zone", "needs_accessible", "assignment_attempts", "assigned_at",
-            "assignment_strategy", "tables", "attempts", "created_at", "updated_at",
+            "assignment_strategy", "tables", "attempts", "arrived_at", "arrived_late", "left_at", "created_at",
+            "updated_at",
         ]
 
     def get_tables(self, obj) -> list[str]:
@@ -227,8 +232,9 @@ class BookingDetailApi(APIView):
         data = self.BookingModifySerializer(data=request.data, context={"request": request, "booking": booking})
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        if booking.state == BookingState.CANCELLED:
-            return _error("invalid_state", "A cancelled booking cannot be modified.", 400, state=booking.state)
+        if booking.state in (*FINAL_STATES, BookingState.SEATED):
+            return _error("invalid_state", f"A {booking.get_state_display().lower()} booking cannot be modified.", 400,
+                          state=booking.state)
         correlation_id = new_correlation_id()
         try:
             with transaction.atomic():

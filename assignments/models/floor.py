@@ -39,6 +39,12 @@ class Restaurant(models.Model):
     booking_horizon_days = models.PositiveIntegerField(
         null=True, blank=True, help_text="API bookings may start at most this many days ahead (empty: the site default)."
     )
+    no_show_grace_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="A confirmed booking not seated this long after its start is marked no-show."
+    )
+    late_tolerance_minutes = models.PositiveSmallIntegerField(
+        default=5, help_text="A party seated later than this after its start is noted as late."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

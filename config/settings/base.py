@@ -325,6 +325,7 @@ MAITRE_EVENTS = {
         "deliveries": env.float("MAITRE_SCHEDULE_DELIVERIES_SECONDS", default=5.0),
         "sweep_holds": env.float("MAITRE_SCHEDULE_SWEEP_HOLDS_SECONDS", default=30.0),
         "optimizer": env.float("MAITRE_SCHEDULE_OPTIMIZER_SECONDS", default=60.0),  # checks which slots are due
+        "no_shows": env.float("MAITRE_SCHEDULE_NO_SHOWS_SECONDS", default=60.0),  # the no-show sweep
     },
     # The scheduler's Redis lock: one scheduler runs the jobs; another takes over within LOCK_TTL.
     "SCHEDULER_LOCK_TTL_SECONDS": env.float("MAITRE_SCHEDULER_LOCK_TTL_SECONDS", default=10.0),
