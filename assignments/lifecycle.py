@@ -382,11 +382,12 @@ def booking_mark_seated(
     now = now or timezone.now()
     late_minutes = max(0, int((now - booking.start_at).total_seconds() // 60))
     late = late_minutes > booking.restaurant.late_tolerance_minutes
-    booking = _transition(
-        booking, "seat", expected_version=expected_version, actor=actor, correlation_id=correlation_id,
-        metadata={"arrived_at": now.isoformat(), "late": late, "late_minutes": late_minutes},
-        fields={"arrived_at": now, "arrived_late": late},
-    )
+    with transaction.atomic():  # a savepoint: a conflict leaves the caller's transaction usable
+        booking = _transition(
+            booking, "seat", expected_version=expected_version, actor=actor, correlation_id=correlation_id,
+            metadata={"arrived_at": now.isoformat(), "late": late, "late_minutes": late_minutes},
+            fields={"arrived_at": now, "arrived_late": late},
+        )
     restaurant = booking.restaurant.slug
     transaction.on_commit(lambda: metrics.PARTY_ARRIVALS.labels(restaurant, "late" if late else "on_time").inc())
     return booking

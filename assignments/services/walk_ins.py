@@ -31,6 +31,11 @@ WALK_IN = "walk_in"
 TRIES = 3  # a hold or staff may take a table between our look and our insert: look again, this often
 
 
+def clock() -> datetime:
+    """The walk-in's "now" (one place, so that a test can set the evening it happens in)."""
+    return timezone.now()
+
+
 class WalkInRefused(Exception):
     """No plan is free for the party from now; `next_free_at` is when one frees up today (None: not today)."""
 
@@ -58,7 +63,7 @@ def walk_in_seat(
     now: datetime | None = None,
 ) -> WalkIn:
     """Seat a party of `party_size` now for its turn time, or raise WalkInRefused (nothing written)."""
-    now = now or timezone.now()
+    now = now or clock()
     start = now.replace(second=0, microsecond=0)
     day = restaurant.service_day_of(start)
     for _ in range(TRIES):
