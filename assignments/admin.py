@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from assignments import lifecycle
+from assignments.admin_service import BookingServiceMixin, TimelineWalkInMixin, can_serve, service_tools
 from assignments.lifecycle import Actor, LifecycleError
 from assignments.models import (
     Booking,
@@ -62,6 +63,7 @@ from assignments.services.manual import (
     booking_seat_with_reseat,
 )
 from assignments.services.pipeline import booking_submit_for_assignment
+from assignments.services.walk_ins import clock as walk_in_clock
 from assignments.templatetags.maitre_admin import state_badge
 from tenancy.admin import RestaurantScopedAdminMixin, scope_queryset
 from tenancy.selectors import restaurants_for_user
@@ -206,7 +208,7 @@ class CancelForm(forms.Form):
 
 
 # -- bookings -----------------------------------------------------------------------------------------
-class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
+class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelAdmin):
     """Bookings are created and changed through the API and services; here they are read, and moved along
     only through the lifecycle (assign, retry, cancel)."""
 
@@ -230,11 +232,12 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
             {"fields": ("tables_col", "version", "assignment_attempts", "assigned_at", "assignment_strategy",
                         "last_correlation_id", "created_at", "updated_at")},
         ),
+        ("Service", {"fields": ("arrived_at", "arrived_late", "left_at")}),
     )
     readonly_fields = (
         "state_col", "restaurant", "external_ref", "party_size", "when", "preferences", "arrival", "tables_col",
         "version", "assignment_attempts", "assigned_at", "assignment_strategy", "last_correlation_id", "created_at",
-        "updated_at",
+        "updated_at", "arrived_at", "arrived_late", "left_at",
     )
     actions = ["retry_selected", "cancel_selected"]
     url_prefix = "booking"
@@ -296,6 +299,7 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
             path("<path:object_id>/assign/", wrap(self.assign_view), name=f"{info[0]}_{info[1]}_assign"),
             path("<path:object_id>/retry/", wrap(self.retry_view), name=f"{info[0]}_{info[1]}_retry"),
             path("<path:object_id>/cancel/", wrap(self.cancel_view), name=f"{info[0]}_{info[1]}_cancel"),
+            *self.service_urls(),
         ] + super().get_urls()
 
     def _url(self, name: str, obj) -> str:
@@ -353,6 +357,10 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
             "assign_url": self._url("assign", booking),
             "retry_url": self._url("retry", booking),
             "cancel_url": self._url("cancel", booking),
+            **service_tools(request.user, booking, console_now()),
+            "seat_url": self._url("seat", booking),
+            "complete_url": self._url("complete", booking),
+            "no_show_url": self._url("no-show", booking),
         }
         if booking.state in WAITING_STATES:
             tools["tables_at_time"] = booking_tables_at_time(booking_id=booking.pk)
@@ -775,7 +783,7 @@ class ZoneInline(admin.TabularInline):
 
 
 @admin.register(Restaurant)
-class RestaurantAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
+class RestaurantAdmin(TimelineWalkInMixin, RestaurantScopedAdminMixin, admin.ModelAdmin):
     restaurant_field = ""
     list_display = ("name", "slug", "timezone", "slot_minutes", "buffer_minutes", "max_combination_tables",
                     "floor_version", "timeline_link")
@@ -799,6 +807,7 @@ class RestaurantAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
                  name="assignments_restaurant_timeline_block"),
             path("<path:object_id>/timeline/unblock/", wrap(self.timeline_unblock_view),
                  name="assignments_restaurant_timeline_unblock"),
+            *self.walk_in_urls(),
         ] + super().get_urls()
 
     def _timeline_restaurant(self, request, object_id) -> Restaurant:
@@ -854,6 +863,10 @@ class RestaurantAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
             "seat_url": reverse("admin:assignments_restaurant_timeline_seat", args=[restaurant.pk]),
             "block_url": reverse("admin:assignments_restaurant_timeline_block", args=[restaurant.pk]),
             "unblock_url": reverse("admin:assignments_restaurant_timeline_unblock", args=[restaurant.pk]),
+            "can_serve": can_serve(request.user, restaurant),
+            "walk_in_url": reverse("admin:assignments_restaurant_timeline_walk_in", args=[restaurant.pk]),
+            "is_tonight": day == restaurant.service_day_of(walk_in_clock()),
+            "here_url": request.get_full_path(),
         }
         return TemplateResponse(request, "admin/assignments/restaurant/timeline.html", context)
 

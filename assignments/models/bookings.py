@@ -97,7 +97,10 @@ class Booking(FSMModelMixin, models.Model):
             models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="booking_end_after_start"),
             models.CheckConstraint(condition=Q(party_size__gte=1), name="booking_party_positive"),
         ]
-        permissions = [("assign_booking", "Can assign, retry and cancel bookings from the review queue")]
+        permissions = [
+            ("assign_booking", "Can assign, retry and cancel bookings from the review queue"),
+            ("serve_booking", "Can seat, complete and mark no-show bookings, and seat walk-ins"),
+        ]
 
     def __str__(self) -> str:
         """Reference, party and start in the restaurant's own time (what the host reads on the floor)."""

@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from assignments.context import DAY_SPAN, to_minutes
 from assignments.models import Booking, BookingState, Restaurant, Table, TableAllocation
-from assignments.templatetags.maitre_admin import BLOCK_COLOUR, HOLD_COLOUR, state_colour, state_label
+from assignments.templatetags.maitre_admin import (
+    BLOCK_COLOUR,
+    HOLD_COLOUR,
+    STATE_MARKS,
+    state_colour,
+    state_label,
+    state_text_colour,
+)
 
 WAITING_STATES = (BookingState.PENDING, BookingState.ASSIGNMENT_PENDING, BookingState.MANUAL_REVIEW)
 
@@ -72,6 +79,7 @@ class Bar:
     version: int = 0
     block_id: int | None = None
     ref: str = ""
+    text_fill: str = "#ffffff"
 
 
 @dataclass(frozen=True)
@@ -239,6 +247,7 @@ def timeline_layout(
                 fill=fill, hatched=hatched, label=en.label, title=en.title,
                 kind=en.kind, state=en.state, booking_id=en.booking_id, focused=bool(focus_ref) and en.ref == focus_ref,
                 show_label=(xs - x0) >= 6.5 * len(en.label), version=en.version, block_id=en.block_id, ref=en.ref,
+                text_fill=state_text_colour(en.state) if en.kind in ("booking", "waiting") else "#ffffff",
             )
         )
     seated: dict[str, TimelineEntry] = {}
@@ -318,7 +327,7 @@ def restaurant_day_timeline(
         .values(
             "table__label", "start_at", "end_at", "booking_id", "hold_id", "booking__state", "booking__external_ref",
             "booking__party_size", "booking__guest_name", "booking__end_at", "hold__party_size", "hold__expires_at",
-            "hold__booking_id", "booking__version", "block_id", "block__reason",
+            "hold__booking_id", "booking__version", "block_id", "block__reason", "booking__left_at",
         )
     )
     entries = []
@@ -328,12 +337,15 @@ def restaurant_day_timeline(
         if r["booking_id"]:
             counts["bookings"].add(r["booking_id"])
             ref = _booking_ref(r["booking_id"], r["booking__external_ref"])
-            seated_end = min(to_minutes(restaurant, day, r["booking__end_at"]), end)
+            left = r["booking__left_at"]
+            seated_end = min(to_minutes(restaurant, day, left or r["booking__end_at"]), end)
             guest = f" · {r['booking__guest_name']}" if r["booking__guest_name"] else ""
+            mark = STATE_MARKS.get(r["booking__state"])
             entries.append(
                 TimelineEntry(
                     table=r["table__label"], start=start, end=end, seated_end=seated_end, kind="booking",
-                    ref=f"b{r['booking_id']}", label=f"{ref} · {r['booking__party_size']}p",
+                    ref=f"b{r['booking_id']}",
+                    label=f"{ref} · {r['booking__party_size']}p" + (f" · {mark}" if mark else ""),
                     title=(f"{ref}{guest} · {r['booking__party_size']} covers · {_hhmm(start)}–{_hhmm(seated_end)}"
                            f" (+buffer to {_hhmm(end)}) · {state_label(r['booking__state'])}"),
                     state=r["booking__state"], booking_id=r["booking_id"], covers=r["booking__party_size"],

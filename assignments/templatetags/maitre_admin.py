@@ -16,7 +16,20 @@ STATE_COLOURS: dict[str, tuple[str, str]] = {
     BookingState.CONFIRMED: ("#2e7d32", "#ffffff"),
     BookingState.MANUAL_REVIEW: ("#c62828", "#ffffff"),
     BookingState.CANCELLED: ("#9e9e9e", "#ffffff"),
+    BookingState.SEATED: ("#1565c0", "#ffffff"),  # at the table now
+    BookingState.COMPLETED: ("#cfd8dc", "#263238"),  # left: a pale bar, its freed time plainly empty after it
+    BookingState.NO_SHOW: ("#6d4c41", "#ffffff"),  # never came: brown, unlike review's red
 }
+# What a bar adds to its label, so the state reads without the colour too.
+STATE_MARKS: dict[str, str] = {
+    BookingState.SEATED: "seated",
+    BookingState.COMPLETED: "left",
+    BookingState.NO_SHOW: "no-show",
+}
+
+
+def state_text_colour(state: str) -> str:
+    return STATE_COLOURS.get(str(state), ("#546e7a", "#ffffff"))[1]
 HOLD_COLOUR = "#5c6bc0"
 BLOCK_COLOUR = "#455a64"
 
