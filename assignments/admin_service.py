@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from assignments import lifecycle
@@ -39,7 +38,7 @@ def can_serve(user, restaurant: Restaurant | int) -> bool:
 
 def service_tools(user, booking: Booking, now=None) -> dict:
     """What the booking page offers a host now."""
-    now = now or timezone.now()
+    now = now or _console_now()
     allowed = can_serve(user, booking.restaurant_id)
     return {
         "can_serve": allowed,
@@ -47,6 +46,13 @@ def service_tools(user, booking: Booking, now=None) -> dict:
         "completable": allowed and booking.state == BookingState.SEATED,
         "no_show_possible": allowed and booking.state == BookingState.CONFIRMED and now >= booking.start_at,
     }
+
+
+def _console_now():
+    """The console's clock (assignments.admin.console_now): what "now" is for a host's action."""
+    from assignments.admin import console_now
+
+    return console_now()
 
 
 def _tables(booking: Booking) -> str:
@@ -85,19 +91,20 @@ class BookingServiceMixin:
             return HttpResponseRedirect(back)
         actor = Actor.staff(request.user)
         tz = booking.restaurant.tzinfo
+        now = _console_now()
         try:
             if action == "seat":
-                lifecycle.booking_mark_seated(booking=booking, expected_version=int(version), actor=actor)
+                lifecycle.booking_mark_seated(booking=booking, expected_version=int(version), actor=actor, now=now)
                 late = (f", {int((booking.arrived_at - booking.start_at).total_seconds() // 60)} min late"
                         if booking.arrived_late else "")
                 text = f"{booking} seated at {_tables(booking)}{late}."
             elif action == "complete":
-                lifecycle.booking_complete(booking=booking, expected_version=int(version), actor=actor)
+                lifecycle.booking_complete(booking=booking, expected_version=int(version), actor=actor, now=now)
                 free = booking.left_at + timedelta(minutes=booking.restaurant.buffer_minutes)
                 text = f"{booking} has left; {_tables(booking)} free from {free.astimezone(tz):%H:%M}."
             else:
                 tables = _tables(booking)
-                lifecycle.booking_mark_no_show(booking=booking, expected_version=int(version), actor=actor)
+                lifecycle.booking_mark_no_show(booking=booking, expected_version=int(version), actor=actor, now=now)
                 text = f"{booking} marked no-show; {tables} free from now."
         except LifecycleError as exc:
             self.message_user(request, f"Not done: {exc}.", messages.ERROR)
