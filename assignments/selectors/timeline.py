@@ -252,7 +252,7 @@ def timeline_layout(
         )
     seated: dict[str, TimelineEntry] = {}
     for en in entries:
-        if en.kind == "booking":
+        if en.kind == "booking" and en.state != BookingState.NO_SHOW:  # a no-show's covers never sat down
             seated.setdefault(en.ref, en)
     covers = tuple(
         (x_of(m + 15), sum(e.covers for e in seated.values() if e.start <= m + 15 < e.seated_end))

@@ -169,6 +169,10 @@ def test_the_timeline_draws_seated_completed_and_no_show_bars_in_their_own_colou
         assert f'fill="{STATE_COLOURS[state][0]}"' in svg
         assert f" · {mark}<" in svg or f" · {mark}</title>" in svg or f"· {mark}" in svg
     assert len({STATE_COLOURS[s][0] for s in S.values}) == len(S.values)  # no two states look alike
+    # a no-show's covers never sat down: 18:30-19:00 counts only the two who left at 19:00, not the no-show's four
+    html_covers = re.findall(r'class="maitre-covers" x="[^"]+" y="27" font-size="10" fill="[^"]+" text-anchor="middle">(\d+)<',
+                             html)
+    assert html_covers[3] == "2"  # slots from 17:00: 17:00, 17:30, 18:00, 18:30
     # the legend shows each drawn state
     legend = html[html.index('class="maitre-legend"'):start]
     assert all(f"maitre-state-{s}" in legend for s in (S.SEATED, S.COMPLETED, S.NO_SHOW))
