@@ -47,6 +47,7 @@ RUN_BY = {
     "backfill_state_history": ["tests/coordinator/test_rollout_commands.py::test_backfill_dry_run_writes_nothing"],
     "relay_outbox": ["tests/commands/test_readme_commands.py::test_relay_outbox_publishes_and_loops"],
     "sweep_holds": ["tests/availability/test_holds.py::test_the_sweep_command_and_actor"],
+    "mark_no_shows": ["tests/assignments/test_no_show_sweep.py::test_the_command_runs_the_sweep_once_and_prints_a_summary"],
     "scheduler": ["tests/deploy/test_topology.py::test_the_scheduler_takes_its_lock_back_after_losing_it_and_a_second_one_stands_by"],
     "create_api_client": ["tests/api/test_tenancy.py::test_create_api_client_prints_a_token_for_its_restaurants_only"],
     "db_change_plan": ["tests/deploy/test_db_change_plan.py::test_the_plan_lists_unapplied_migrations_with_sql_and_rollback"],
