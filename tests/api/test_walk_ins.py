@@ -132,3 +132,46 @@ def test_without_a_token_it_is_a_401(restaurant, evening):
 
     r = APIClient().post("/api/walk-ins", {"restaurant": restaurant.slug, "party_size": 2}, format="json")
     assert r.status_code == 401
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_walk_in_waits_for_the_pipelines_lock_on_the_restaurant_day(restaurant, evening):
+    """A pipeline batch holds the day's advisory lock: the walk-in decides only after it lets go."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from assignments.coordinator import _lock_key
+    from assignments.services.walk_ins import walk_in_seat
+
+    locked, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def batch():
+        try:
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", _lock_key(restaurant.pk, at("19:30").date()))
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def walk_in():
+        try:
+            walk_in_seat(restaurant=restaurant, party_size=2)
+            done.set()
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=batch)
+    holder.start()
+    assert locked.wait(10)
+    guest = threading.Thread(target=walk_in)
+    guest.start()
+    time.sleep(0.5)
+    assert not done.is_set()  # waiting behind the batch
+    release.set()
+    holder.join(10)
+    guest.join(10)
+    assert done.is_set() and Booking.objects.get().state == "seated"

@@ -120,3 +120,24 @@ def test_a_stale_version_on_a_new_transition_is_a_conflict_and_writes_nothing(re
     fresh = Booking.objects.get(pk=booking.pk)
     assert (fresh.state, fresh.version) == (booking.state, booking.version)
     assert (BookingStateHistory.objects.count(), OutboxEvent.objects.count(), _span(booking)) == (rows, events, span)
+
+
+def test_arrivals_no_shows_and_turn_times_are_counted_per_restaurant(restaurant, django_capture_on_commit_callbacks):
+    from prometheus_client import REGISTRY
+
+    def value(name, **labels):
+        return REGISTRY.get_sample_value(name, {"restaurant": restaurant.slug, **labels}) or 0.0
+
+    before = (value("maitre_party_arrivals_total", outcome="late"), value("maitre_party_arrivals_total",
+                                                                           outcome="no_show"),
+              value("maitre_turn_minutes_count"), value("maitre_turn_actual_to_planned_ratio_sum"))
+    with django_capture_on_commit_callbacks(execute=True):
+        party = seated_booking(restaurant, table="M1", arrived="19:30")  # late
+        lifecycle.booking_complete(booking=party, now=at("20:15"))  # 45 of 90 planned minutes
+        gone = seated_booking(restaurant, table="M2", arrived=None)
+        lifecycle.booking_mark_no_show(booking=gone, now=at("19:20"))
+    after = (value("maitre_party_arrivals_total", outcome="late"), value("maitre_party_arrivals_total",
+                                                                          outcome="no_show"),
+             value("maitre_turn_minutes_count"), value("maitre_turn_actual_to_planned_ratio_sum"))
+    assert after[0] - before[0] == 1 and after[1] - before[1] == 1 and after[2] - before[2] == 1
+    assert after[3] - before[3] == pytest.approx(0.5)
