@@ -287,7 +287,7 @@ SPECTACULAR_SETTINGS.update({
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"LegacyStatusEnum": "assignments.models.bookings.LEGACY_STATUSES"},
 })
 
 MAITRE_API = {
