@@ -312,6 +312,8 @@ def restaurant_day_timeline(
     now = now or timezone.now()
     tz = restaurant.tzinfo
     midnight = restaurant.local_midnight(day)
+    # A confirmed party not seated this long after its start is late: the host looks for it (or marks a no-show).
+    late_from = (now_line or now) - timedelta(minutes=restaurant.late_tolerance_minutes)
     table_rows = list(Table.objects.filter(restaurant=restaurant, active=True).select_related("zone"))
     tables = [
         TimelineTable(label=t.label, zone=t.zone.key, zone_name=t.zone.name, max_covers=t.max_covers,
@@ -328,6 +330,7 @@ def restaurant_day_timeline(
             "table__label", "start_at", "end_at", "booking_id", "hold_id", "booking__state", "booking__external_ref",
             "booking__party_size", "booking__guest_name", "booking__end_at", "hold__party_size", "hold__expires_at",
             "hold__booking_id", "booking__version", "block_id", "block__reason", "booking__left_at",
+            "booking__start_at",
         )
     )
     entries = []
@@ -341,13 +344,16 @@ def restaurant_day_timeline(
             seated_end = min(to_minutes(restaurant, day, left or r["booking__end_at"]), end)
             guest = f" · {r['booking__guest_name']}" if r["booking__guest_name"] else ""
             mark = STATE_MARKS.get(r["booking__state"])
+            if r["booking__state"] == BookingState.CONFIRMED and r["booking__start_at"] < late_from:
+                mark = "late"
             entries.append(
                 TimelineEntry(
                     table=r["table__label"], start=start, end=end, seated_end=seated_end, kind="booking",
                     ref=f"b{r['booking_id']}",
                     label=f"{ref} · {r['booking__party_size']}p" + (f" · {mark}" if mark else ""),
                     title=(f"{ref}{guest} · {r['booking__party_size']} covers · {_hhmm(start)}–{_hhmm(seated_end)}"
-                           f" (+buffer to {_hhmm(end)}) · {state_label(r['booking__state'])}"),
+                           f" (+buffer to {_hhmm(end)}) · {state_label(r['booking__state'])}"
+                           + (" · not here yet" if mark == "late" else "")),
                     state=r["booking__state"], booking_id=r["booking_id"], covers=r["booking__party_size"],
                     version=r["booking__version"],
                 )

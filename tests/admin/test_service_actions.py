@@ -183,3 +183,13 @@ def test_superusers_may_serve_everywhere(restaurant, client, evening):
     client.force_login(User.objects.create_superuser("boss", password="x"))
     assert _post(client, booking, "seat").status_code == 302
     assert Booking.objects.get(pk=booking.pk).state == S.SEATED
+
+
+def test_a_confirmed_party_not_here_past_its_tolerance_reads_late_on_the_timeline(restaurant, viewer_client, evening):
+    late = confirmed_at(restaurant, ["M1"], start="19:00")
+    on_time = confirmed_at(restaurant, ["M2"], start="19:10")
+    evening("19:10")  # tolerance 5 minutes: 19:00 is late, 19:10 is not
+    html = viewer_client.get(reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
+                             + f"?date={DAY.isoformat()}").content.decode()
+    assert f"#{late.pk} · 2p · late<" in html and "not here yet" in html
+    assert f"#{on_time.pk} · 2p<" in html
