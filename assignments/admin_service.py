@@ -26,14 +26,13 @@ SERVICE_ACTIONS = ("seat", "complete", "no-show")
 
 def can_serve(user, restaurant: Restaurant | int) -> bool:
     """Whether the user may seat, complete, mark no-show and seat walk-ins at this restaurant."""
-    from tenancy.models import Membership, Role
+    from tenancy.selectors import user_works_the_floor
 
     if not (user.is_active and user.is_staff):
         return False
     if user.is_superuser or any(user.has_perm(p) for p in SERVE_PERMISSIONS):
         return True
-    restaurant_id = restaurant.pk if isinstance(restaurant, Restaurant) else restaurant
-    return Membership.objects.filter(user=user, restaurant_id=restaurant_id, role__in=(Role.HOST, Role.MANAGER)).exists()
+    return user_works_the_floor(user, restaurant.pk if isinstance(restaurant, Restaurant) else restaurant)
 
 
 def service_tools(user, booking: Booking, now=None) -> dict:

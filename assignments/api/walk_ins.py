@@ -9,12 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assignments.api.errors import error_responses
-from assignments.api.fields import StrictBooleanField, StrictCharField, StrictSlugField
+from assignments.api.fields import StrictBooleanField, StrictCharField, StrictSlugField, restaurants_in_scope
 from assignments.api.views import BookingOutput, _actor, _answer
 from assignments.models import Zone
 from assignments.services.pipeline import new_correlation_id
 from assignments.services.walk_ins import WalkInRefused, walk_in_seat
-from tenancy.selectors import restaurants_for_user
 
 
 class WalkInRefusedOutput(serializers.Serializer):
@@ -50,7 +49,7 @@ class WalkInApi(APIView):
         data = self.WalkInInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        restaurant = get_object_or_404(restaurants_for_user(request.user), slug=v["restaurant"])
+        restaurant = get_object_or_404(restaurants_in_scope({"request": request}), slug=v["restaurant"])
         zone = None
         if v["preferred_zone"]:
             zone = Zone.objects.filter(restaurant=restaurant, key=v["preferred_zone"]).first()
