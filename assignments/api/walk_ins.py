@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assignments.api.errors import error_responses
@@ -13,7 +12,7 @@ from assignments.api.fields import StrictBooleanField, StrictCharField, StrictSl
 from assignments.api.views import BookingOutput, _actor, _answer
 from assignments.models import Zone
 from assignments.services.pipeline import new_correlation_id
-from assignments.services.walk_ins import WalkInRefused, walk_in_seat
+from assignments.services.walk_ins import walk_in_seat
 
 
 class WalkInRefusedOutput(serializers.Serializer):
@@ -56,13 +55,8 @@ class WalkInApi(APIView):
             if zone is None:
                 raise serializers.ValidationError({"preferred_zone": ["Unknown zone."]})
         correlation_id = new_correlation_id()
-        try:
-            walk_in = walk_in_seat(
-                restaurant=restaurant, party_size=v["party_size"], guest_name=v["guest_name"], preferred_zone=zone,
-                needs_accessible=v["needs_accessible"], actor=_actor(request), correlation_id=correlation_id,
-            )
-        except WalkInRefused as exc:
-            body = {"error": "no_table_free", "detail": exc.reason,
-                    "next_free_at": exc.next_free_at.isoformat() if exc.next_free_at else None}
-            return Response(body, status=status.HTTP_409_CONFLICT)
+        walk_in = walk_in_seat(  # WalkInRefused: a 409 with next_free_at (assignments.api.errors)
+            restaurant=restaurant, party_size=v["party_size"], guest_name=v["guest_name"], preferred_zone=zone,
+            needs_accessible=v["needs_accessible"], actor=_actor(request), correlation_id=correlation_id,
+        )
         return _answer(walk_in.booking.pk, status.HTTP_201_CREATED, correlation_id)

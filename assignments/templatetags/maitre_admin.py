@@ -6,37 +6,9 @@ from django import template
 from django.utils.html import format_html
 
 from assignments.models import BookingState
+from assignments.presentation.timeline import state_colours
 
 register = template.Library()
-
-# (background, text) per state; the timeline's bars use the same backgrounds.
-STATE_COLOURS: dict[str, tuple[str, str]] = {
-    BookingState.PENDING: ("#78909c", "#ffffff"),
-    BookingState.ASSIGNMENT_PENDING: ("#f9a825", "#1b1b1b"),
-    BookingState.CONFIRMED: ("#2e7d32", "#ffffff"),
-    BookingState.MANUAL_REVIEW: ("#c62828", "#ffffff"),
-    BookingState.CANCELLED: ("#9e9e9e", "#ffffff"),
-    BookingState.SEATED: ("#1565c0", "#ffffff"),  # at the table now
-    BookingState.COMPLETED: ("#cfd8dc", "#263238"),  # left: a pale bar, its freed time plainly empty after it
-    BookingState.NO_SHOW: ("#6d4c41", "#ffffff"),  # never came: brown, unlike review's red
-}
-# What a bar adds to its label, so the state reads without the colour too.
-STATE_MARKS: dict[str, str] = {
-    BookingState.SEATED: "seated",
-    BookingState.COMPLETED: "left",
-    BookingState.NO_SHOW: "no-show",
-}
-
-
-def state_text_colour(state: str) -> str:
-    return STATE_COLOURS.get(str(state), ("#546e7a", "#ffffff"))[1]
-HOLD_COLOUR = "#5c6bc0"
-BLOCK_COLOUR = "#455a64"
-
-
-def state_colour(state: str) -> str:
-    return STATE_COLOURS.get(str(state), ("#546e7a", "#ffffff"))[0]
-
 
 def state_label(state: str) -> str:
     try:
@@ -47,7 +19,7 @@ def state_label(state: str) -> str:
 
 @register.simple_tag
 def state_badge(state: str) -> str:
-    bg, fg = STATE_COLOURS.get(str(state), ("#546e7a", "#ffffff"))
+    bg, fg = state_colours(state)
     return format_html(
         '<span class="maitre-badge maitre-state-{}" style="background:{};color:{};padding:2px 8px;'
         'border-radius:10px;font-size:11px;font-weight:600;white-space:nowrap;">{}</span>',

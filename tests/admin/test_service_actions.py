@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from assignments import lifecycle
 from assignments.models import Booking, BookingState, BookingStateHistory, TableAllocation
+from assignments.presentation.timeline import STATE_COLOURS
 from assignments.services.blocks import table_block_create
-from assignments.templatetags.maitre_admin import STATE_COLOURS
 from tests.admin.conftest import VIEW_PERMS, _staff, confirmed_at
 from tests.factories import DAY, FloorFactory, at, grant
 
@@ -26,9 +26,9 @@ def evening(monkeypatch):
     """The console's and the walk-ins' clock, set to an evening minute of the test day."""
 
     def set_clock(hhmm: str):
-        monkeypatch.setattr("assignments.admin.console_now", lambda: at(hhmm))
+        monkeypatch.setattr("assignments.admin.common.console_now", lambda: at(hhmm))
         monkeypatch.setattr("assignments.services.walk_ins.clock", lambda: at(hhmm))
-        monkeypatch.setattr("assignments.admin.walk_in_clock", lambda: at(hhmm))
+        monkeypatch.setattr("assignments.admin.timeline.walk_in_clock", lambda: at(hhmm))
 
     set_clock("19:10")
     return set_clock

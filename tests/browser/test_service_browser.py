@@ -20,8 +20,8 @@ S = BookingState
 
 @pytest.fixture
 def evening(monkeypatch):
-    for target in ("assignments.admin.console_now", "assignments.services.walk_ins.clock",
-                   "assignments.admin.walk_in_clock"):
+    for target in ("assignments.admin.common.console_now", "assignments.services.walk_ins.clock",
+                   "assignments.admin.timeline.walk_in_clock"):
         monkeypatch.setattr(target, lambda: at("19:20"))
 
 

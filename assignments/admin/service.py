@@ -17,8 +17,9 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from assignments import lifecycle
+from assignments.admin import common
 from assignments.lifecycle import Actor, LifecycleError
-from assignments.models import Booking, BookingState, Restaurant, TableAllocation
+from assignments.models import Booking, Restaurant, TableAllocation
 
 SERVE_PERMISSIONS = ("assignments.serve_booking", "assignments.assign_booking")
 SERVICE_ACTIONS = ("seat", "complete", "no-show")
@@ -35,25 +36,6 @@ def can_serve(user, restaurant: Restaurant | int) -> bool:
     return user_works_the_floor(user, restaurant.pk if isinstance(restaurant, Restaurant) else restaurant)
 
 
-def service_tools(user, booking: Booking, now=None) -> dict:
-    """What the booking page offers a host now."""
-    now = now or _console_now()
-    allowed = can_serve(user, booking.restaurant_id)
-    return {
-        "can_serve": allowed,
-        "seatable": allowed and booking.state == BookingState.CONFIRMED,
-        "completable": allowed and booking.state == BookingState.SEATED,
-        "no_show_possible": allowed and booking.state == BookingState.CONFIRMED and now >= booking.start_at,
-    }
-
-
-def _console_now():
-    """The console's clock (assignments.admin.console_now): what "now" is for a host's action."""
-    from assignments.admin import console_now
-
-    return console_now()
-
-
 def _tables(booking: Booking) -> str:
     return "+".join(sorted(TableAllocation.objects.filter(booking=booking).values_list("table__label", flat=True))) or "—"
 
@@ -61,13 +43,13 @@ def _tables(booking: Booking) -> str:
 class BookingServiceMixin:
     """For BookingAdmin: POST <id>/seat/, <id>/complete/, <id>/no-show/ (each with the booking's version)."""
 
-    def service_urls(self):
+    def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         wrap = self.admin_site.admin_view
         return [
             path(f"<path:object_id>/{action}/", wrap(self._service_view(action)), name=f"{info[0]}_{info[1]}_{action}")
             for action in SERVICE_ACTIONS
-        ]
+        ] + super().get_urls()
 
     def _service_view(self, action: str):
         def view(request, object_id):
@@ -90,7 +72,7 @@ class BookingServiceMixin:
             return HttpResponseRedirect(back)
         actor = Actor.staff(request.user)
         tz = booking.restaurant.tzinfo
-        now = _console_now()
+        now = common.console_now()
         try:
             if action == "seat":
                 lifecycle.booking_mark_seated(booking=booking, expected_version=int(version), actor=actor, now=now)
@@ -115,10 +97,10 @@ class BookingServiceMixin:
 class TimelineWalkInMixin:
     """For RestaurantAdmin: POST <id>/timeline/walk-in/ seats a party at the door now, or says when a table frees."""
 
-    def walk_in_urls(self):
+    def get_urls(self):
         wrap = self.admin_site.admin_view
         return [path("<path:object_id>/timeline/walk-in/", wrap(self.timeline_walk_in_view),
-                     name="assignments_restaurant_timeline_walk_in")]
+                     name="assignments_restaurant_timeline_walk_in")] + super().get_urls()
 
     def timeline_walk_in_view(self, request, object_id):
         from assignments.services.walk_ins import WalkInRefused, walk_in_seat
