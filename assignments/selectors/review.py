@@ -53,7 +53,7 @@ def booking_actions(*, booking: Booking, now: datetime | None = None) -> Booking
         cancel="cancel" in allowed,
         seat="seat" in allowed,
         complete="complete" in allowed,
-        no_show="mark_no_show" in allowed and (now or timezone.now()) >= booking.start_at,
+        no_show="mark_no_show" in allowed and booking.start_at is not None and (now or timezone.now()) >= booking.start_at,
     )
 
 
