@@ -132,6 +132,41 @@ def reseat_pays_off(
     return new_request.party_size > margin * reseat_cost(engine, accepted, requests, new_request, plan)
 
 
+def reseat_gain(
+    engine: Engine,
+    accepted: Mapping[str, Sequence[str]],
+    requests: Mapping[str, Request],
+    new_request: Request,
+    plan: Mapping[str, Sequence[str]],
+    samples: int = 32,
+    arrivals_per_table: float = 0.5,
+) -> float:
+    """Expected covers a re-seat adds to the day, by the engine's demand model played forward.
+
+    Later requests are drawn from the engine's demand prior (`samples` sequences, overlapping the
+    window of the new booking and of every booking that moves) and seated smallest-fit first on
+    both days: the arrangement as it is (the booking goes to review) and the re-seated one with
+    the new booking. The gain is the new party plus what the draws seat after the re-seat, minus
+    what they seat without it: the covers its tables and the moves take from later guests are
+    counted, not estimated from the tables' shape alone.
+    """
+    from assignments.engine.rollout import Rollouts
+
+    moved = moves(accepted, plan)
+    spans = [new_request, *(requests[b] for b in moved)]
+    start, end = min(r.start for r in spans), max(r.end for r in spans)
+    per = max(1, round(arrivals_per_table * len(engine.floor.table_ids)))
+    rollouts = Rollouts(engine.floor, engine.demand, samples, per)
+    key = f"reseat:{new_request.party_size}:{new_request.start}:{new_request.end}:{len(moved)}:{start}:{end}"
+    draws = rollouts.draw_window(start, end, key)
+    if not draws:
+        return float(new_request.party_size)
+    before = _occupancy(engine.floor, accepted, requests)
+    after = _occupancy(engine.floor, plan, {**requests, new_request.booking_id: new_request})
+    n = len(draws)
+    return new_request.party_size + (rollouts.covers(after, draws) - rollouts.covers(before, draws)) / n
+
+
 def _occupancy(floor: Floor, assignment: Mapping[str, Sequence[str]], requests: Mapping[str, Request]) -> Occupancy:
     occ = Occupancy(floor)
     for bid, tables in assignment.items():

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from .demand import DemandProfile
 from .floor import Candidate, Floor
 from .occupancy import Occupancy
+from .rollout import Rollouts
 from .scoring import Option, Weights, rank_key
 from .strategies import AssignmentStrategy, default_strategies
 from .types import Decision, Plan, Request, StrategyOutcome
 
 ALTERNATIVE = "alternative"
+ROLLOUT = "rollout"  # a plan no strategy proposed, put first by look-ahead rollouts
 
 
 @dataclass(slots=True)
@@ -51,6 +53,12 @@ class Engine:
             p: tuple(c.tables for c in floor.candidates_for(p, False)) for p in mix_sizes if p <= floor.largest_party
         }
         _ = floor.candidates  # enumerate once, up front
+        w = self.weights
+        self._rollouts = (
+            Rollouts(floor, self.demand, int(w.rollout_samples), max(1, round(w.rollout_arrivals * len(floor.table_ids))))
+            if w.rolls_out
+            else None
+        )
 
     # -- features -------------------------------------------------------------------------------
     def _table_windows(self, request: Request, occupancy: Occupancy) -> dict[str, tuple[bool, int | None, int | None]]:
@@ -171,10 +179,51 @@ class Engine:
             rest = sorted((o for o in opts if o.tables not in proposed), key=lambda o: (o.cost, o.tables))
             for o in rest[: self.max_plans - len(plans)]:
                 plans.append(_plan(o, ALTERNATIVE, "next best by score, in case the proposals are taken"))
+        if self._rollouts is not None and len(opts) > 1:
+            plans = self._rollout_order(request, occupancy, opts, plans)
         refusal = self.protection_refusal(request, occupancy, opts) if opts and self.weights.protects else None
         if refusal is not None:
             return Decision(plans=(), outcomes=tuple(outcomes), candidates_evaluated=examined, refusal=refusal)
         return Decision(plans=tuple(plans), outcomes=tuple(outcomes), candidates_evaluated=examined)
+
+    def _rollout_order(self, request: Request, occupancy: Occupancy, opts: list[Option], plans: list[Plan]) -> list[Plan]:
+        """Put first the plan, among the engine's best few and smallest-fit's, after which the
+        prior's sampled later requests seat the most covers (ties keep the engine's order)."""
+        rank = self.floor.zone_rank
+        snug = min(opts, key=lambda o: (o.candidate.max_covers, o.candidate.size, rank[o.candidate.zone], o.tables))
+        contenders = [p.tables for p in plans[: int(self.weights.rollout_plans)]]
+        if snug.tables not in contenders:
+            contenders.append(snug.tables)
+        if len(contenders) < 2:
+            return plans
+        draws = self._rollouts.draw(request)
+        if not draws:
+            return plans
+        occ = occupancy.copy()
+        ref = "\0rollout-self"
+        best, best_covers, first_covers = contenders[0], -1, None
+        for tables in contenders:
+            occ.add(tables, request.start, request.end, ref)
+            covers = self._rollouts.covers(occ, draws)
+            occ.remove(ref)
+            if first_covers is None:
+                first_covers = covers
+            if covers > best_covers:
+                best, best_covers = tables, covers
+        if best == contenders[0]:
+            return plans
+        n = len(draws)
+        why = (
+            f"look-ahead: the prior's sampled later requests seat {best_covers / n:.1f} covers after it, "
+            f"{first_covers / n:.1f} after {'+'.join(contenders[0])}"
+        )
+        chosen = next((p for p in plans if p.tables == best), None)
+        if chosen is None:
+            o = next(o for o in opts if o.tables == best)
+            chosen = _plan(o, ROLLOUT, why)
+        else:
+            chosen = Plan(chosen.tables, chosen.strategy, chosen.score, chosen.breakdown, f"{chosen.reason}; {why}")
+        return [chosen, *(p for p in plans if p.tables != best)][: max(self.max_plans, len(plans))]
 
     def plan_capacity(self, request: Request, tables: Sequence[str], occupancy: Occupancy) -> float | None:
         """The capacity cost (expected later covers, the ranking's own currency) of seating `request`

@@ -1,0 +1,103 @@
+"""Look-ahead rollouts: judge a few candidate plans by simulating the arrivals the demand prior expects.
+
+For one decision, draw `samples` sequences of later requests from the prior (start times by the
+hour's intensity, party sizes by the mix, each held for its party's turn) among those that would
+overlap the request's window, the only ones its choice of tables can affect. Against each candidate
+plan, seat the same sequences greedily (smallest free shape first) and count the covers that still
+fit. The plan leaving room for most expected covers is the better one.
+
+Pure and deterministic: the draws are seeded by the request's party and window (never its id, so a
+replay and the pipeline draw the same), and read nothing but the prior: no booking still to come.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from bisect import bisect_right
+from collections.abc import Sequence
+from itertools import accumulate
+
+from .demand import DemandProfile
+from .floor import Candidate, Floor
+from .occupancy import Occupancy
+from .types import Request
+
+SLOT = 15  # minutes between the start times a sampled request may take
+
+Arrival = tuple[int, int, int]  # party, start, end
+
+
+class Rollouts:
+    def __init__(self, floor: Floor, demand: DemandProfile, samples: int, arrivals: int):
+        self.floor = floor
+        self.demand = demand
+        self.samples = samples
+        self.arrivals = arrivals  # sampled later requests overlapping the window, per sequence
+        rank = floor.zone_rank
+        self._shapes: dict[int, tuple[Candidate, ...]] = {}
+        for p in sorted(set(demand.party_mix) | {p for m in demand.hourly_mix.values() for p in m}):
+            shapes = floor.candidates_for(p, False)
+            if shapes:
+                self._shapes[p] = tuple(sorted(shapes, key=lambda c: (c.max_covers, c.size, rank[c.zone], c.tables)))
+        self._longest = max((demand.turn_for(p) for p in self._shapes), default=demand.shortest_window)
+        self._mixes: dict[int, tuple[list[int], list[float]]] = {}
+
+    def _mix(self, minute: int) -> tuple[list[int], list[float]]:
+        hour = (minute // 60) % 24
+        got = self._mixes.get(hour)
+        if got is None:
+            mix = self.demand.mix_at(minute)
+            sizes = [p for p in sorted(mix) if mix[p] > 0 and p in self._shapes]
+            got = (sizes, list(accumulate(mix[p] for p in sizes)))
+            self._mixes[hour] = got
+        return got
+
+    def draw(self, request: Request) -> list[list[Arrival]]:
+        """The sampled sequences of later requests overlapping `request`'s window (same for every plan)."""
+        return self.draw_window(request.start, request.end, f"{request.party_size}:{request.start}:{request.end}")
+
+    def draw_window(self, start: int, end: int, key: str) -> list[list[Arrival]]:
+        """`samples` sequences of `arrivals` requests from the prior, each overlapping [start, end);
+        seeded by `key` (any text that identifies the question, never a booking still to come)."""
+        d = self.demand
+        first = max(d.opens, start - self._longest + 1)
+        first -= (first - d.opens) % SLOT
+        slots = [m for m in range(first, min(end, d.closes), SLOT) if d.intensity_at(m) > 0]
+        if not slots or not self._shapes:
+            return []
+        cum = list(accumulate(d.intensity_at(m) for m in slots))
+        rng = random.Random(zlib.crc32(key.encode()))
+        out = []
+        for _ in range(self.samples):
+            seq: list[Arrival] = []
+            tries = 0
+            while len(seq) < self.arrivals and tries < 4 * self.arrivals:
+                tries += 1
+                begin = slots[bisect_right(cum, rng.random() * cum[-1], hi=len(cum) - 1)]
+                sizes, weights = self._mix(begin)
+                if not sizes:
+                    continue
+                party = sizes[bisect_right(weights, rng.random() * weights[-1], hi=len(weights) - 1)]
+                finish = begin + d.turn_for(party)
+                if finish > start:
+                    seq.append((party, begin, finish))
+            out.append(seq)
+        return out
+
+    def covers(self, occupancy: Occupancy, draws: Sequence[Sequence[Arrival]]) -> int:
+        """Covers the drawn sequences seat on `occupancy`, smallest free shape first (left unchanged)."""
+        total = 0
+        for k, seq in enumerate(draws):
+            added = []
+            for i, (party, start, end) in enumerate(seq):
+                for c in self._shapes[party]:
+                    if all(occupancy.is_free(t, start, end) for t in c.tables):
+                        ref = f"\0rollout-{k}-{i}"
+                        occupancy.add(c.tables, start, end, ref)
+                        added.append(ref)
+                        total += party
+                        break
+            for ref in added:
+                occupancy.remove(ref)
+        return total
