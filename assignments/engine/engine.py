@@ -59,6 +59,7 @@ class Engine:
             if w.rolls_out
             else None
         )
+        self._protection_rollouts: Rollouts | None = None  # built on first use
 
     # -- features -------------------------------------------------------------------------------
     def _table_windows(self, request: Request, occupancy: Occupancy) -> dict[str, tuple[bool, int | None, int | None]]:
@@ -181,7 +182,11 @@ class Engine:
                 plans.append(_plan(o, ALTERNATIVE, "next best by score, in case the proposals are taken"))
         if self._rollouts is not None and len(opts) > 1:
             plans = self._rollout_order(request, occupancy, opts, plans)
-        refusal = self.protection_refusal(request, occupancy, opts) if opts and self.weights.protects else None
+        refusal = (
+            self.protection_refusal(request, occupancy, opts, plans[0].tables if plans else None)
+            if opts and self.weights.protects
+            else None
+        )
         if refusal is not None:
             return Decision(plans=(), outcomes=tuple(outcomes), candidates_evaluated=examined, refusal=refusal)
         return Decision(plans=tuple(plans), outcomes=tuple(outcomes), candidates_evaluated=examined)
@@ -199,13 +204,10 @@ class Engine:
         draws = self._rollouts.draw(request)
         if not draws:
             return plans
-        occ = occupancy.copy()
-        ref = "\0rollout-self"
+        memo: dict = {}
         best, best_covers, first_covers = contenders[0], -1, None
         for tables in contenders:
-            occ.add(tables, request.start, request.end, ref)
-            covers = self._rollouts.covers(occ, draws)
-            occ.remove(ref)
+            covers = self._rollouts.covers(occupancy, draws, [(tables, request.start, request.end)], memo=memo)
             if first_covers is None:
                 first_covers = covers
             if covers > best_covers:
@@ -243,7 +245,9 @@ class Engine:
         busy = sum(t.max_covers for tid, t in by_id.items() if not occupancy.is_free(tid, request.start, request.end))
         return busy / total
 
-    def protection_refusal(self, request: Request, occupancy: Occupancy, opts: Sequence[Option]) -> str | None:
+    def protection_refusal(
+        self, request: Request, occupancy: Occupancy, opts: Sequence[Option], chosen: tuple[str, ...] | None = None
+    ) -> str | None:
         """Why capacity protection sends this booking to review, or None to seat it.
 
         It fires only when all three hold: the start is at the peak (demand intensity at least
@@ -251,6 +255,10 @@ class Engine:
         even the cheapest free plan costs more expected later covers (its capacity cost: empty
         seats, joined tables, dead time, displaced later demand) than `protection_margin` x the
         party. Below the load threshold it never fires.
+
+        With `protection_samples` set, the expected later covers are played forward instead
+        (rollout.py): the same later requests drawn from the prior are seated with and without the
+        engine's chosen plan (`chosen`, else the cheapest), and the plan costs the covers they lose.
         """
         w = self.weights
         if not w.protects or not opts:
@@ -258,16 +266,41 @@ class Engine:
         if self.demand.intensity_at(request.start) < w.protection_peak:
             return None
         cheapest = min(opts, key=lambda o: (o.capacity, o.tables))
-        if cheapest.capacity <= w.protection_margin * request.party_size:
-            return None
-        load = self.seats_taken(request, occupancy)
-        if load < w.protection_load:
+        if w.protection_samples >= 1:
+            target = next((o for o in opts if o.tables == chosen), cheapest)
+            load = self.seats_taken(request, occupancy)
+            if load < w.protection_load:
+                return None
+            cost = self._played_cost(request, occupancy, target.tables)
+        else:
+            target, cost = cheapest, cheapest.capacity
+            if cost <= w.protection_margin * request.party_size:
+                return None
+            load = self.seats_taken(request, occupancy)
+            if load < w.protection_load:
+                return None
+        if cost <= w.protection_margin * request.party_size:
             return None
         return (
-            f"capacity protection: seating {request.party_size} on {self._describe(cheapest, request, occupancy)} "
+            f"capacity protection: seating {request.party_size} on {self._describe(target, request, occupancy)} "
             f"at {request.start // 60 % 24:02d}:{request.start % 60:02d} would cost an expected "
-            f"{cheapest.capacity:.1f} later covers ({load:.0%} of seats taken over the window)"
+            f"{cost:.1f} later covers ({load:.0%} of seats taken over the window)"
         )
+
+    def _played_cost(self, request: Request, occupancy: Occupancy, tables: tuple[str, ...]) -> float:
+        """Later covers lost by seating `request` on `tables`, averaged over rollouts from the prior."""
+        w = self.weights
+        if self._protection_rollouts is None:
+            arrivals = max(1, round(w.protection_arrivals * len(self.floor.table_ids)))
+            self._protection_rollouts = Rollouts(self.floor, self.demand, int(w.protection_samples), arrivals)
+        rollouts = self._protection_rollouts
+        draws = rollouts.draw(request)
+        if not draws:
+            return 0.0
+        memo: dict = {}
+        without = rollouts.covers(occupancy, draws, memo=memo)
+        with_plan = rollouts.covers(occupancy, draws, [(tables, request.start, request.end)], memo=memo)
+        return (without - with_plan) / len(draws)
 
     def _describe(self, o: Option, request: Request, occupancy: Occupancy) -> str:
         by_id = self.floor.table_by_id

@@ -85,19 +85,38 @@ class Rollouts:
             out.append(seq)
         return out
 
-    def covers(self, occupancy: Occupancy, draws: Sequence[Sequence[Arrival]]) -> int:
-        """Covers the drawn sequences seat on `occupancy`, smallest free shape first (left unchanged)."""
+    def covers(
+        self,
+        occupancy: Occupancy,
+        draws: Sequence[Sequence[Arrival]],
+        taken: Sequence[tuple[Sequence[str], int, int]] = (),
+        memo: dict | None = None,
+    ) -> int:
+        """Covers the drawn sequences seat, smallest free shape first, on `occupancy` plus the
+        `taken` (tables, start, end) intervals. Nothing is written to `occupancy`; `memo` may be
+        shared between calls on the same occupancy (it caches its free/busy answers)."""
+        memo = {} if memo is None else memo
+        base_free = occupancy.is_free
         total = 0
-        for k, seq in enumerate(draws):
-            added = []
-            for i, (party, start, end) in enumerate(seq):
+        for seq in draws:
+            extra: dict[str, list[tuple[int, int]]] = {}
+            for tables, start, end in taken:
+                for t in tables:
+                    extra.setdefault(t, []).append((start, end))
+            for party, start, end in seq:
                 for c in self._shapes[party]:
-                    if all(occupancy.is_free(t, start, end) for t in c.tables):
-                        ref = f"\0rollout-{k}-{i}"
-                        occupancy.add(c.tables, start, end, ref)
-                        added.append(ref)
+                    ok = True
+                    for t in c.tables:
+                        key = (t, start, end)
+                        free = memo.get(key)
+                        if free is None:
+                            free = memo[key] = base_free(t, start, end)
+                        if not free or any(s < end and start < e for s, e in extra.get(t, ())):
+                            ok = False
+                            break
+                    if ok:
+                        for t in c.tables:
+                            extra.setdefault(t, []).append((start, end))
                         total += party
                         break
-            for ref in added:
-                occupancy.remove(ref)
         return total

@@ -43,6 +43,11 @@ class Weights:
     protection_load: float = 0.0
     protection_margin: float = 1.0  # expected later covers lost per cover seated above which we refuse
     protection_peak: float = 0.8  # demand intensity (DemandProfile, 0-1) from which a start is the peak
+    # How protection estimates the later covers a plan costs: 0 = its capacity cost (the ranking's
+    # currency); n >= 1 = played forward, n rollouts of `protection_arrivals` x tables later requests
+    # drawn from the demand prior, seated smallest-fit first with and without the plan.
+    protection_samples: float = 0.0
+    protection_arrivals: float = 0.5
     # Look-ahead rollouts (rollout.py; 0 samples = off): the engine's best `rollout_plans` plans and
     # smallest-fit's plan are each played against the same `rollout_samples` sequences of later
     # requests drawn from the demand prior (`rollout_arrivals` x tables of them, overlapping the
