@@ -297,10 +297,7 @@ class Engine:
         draws = rollouts.draw(request)
         if not draws:
             return 0.0
-        memo: dict = {}
-        without = rollouts.covers(occupancy, draws, memo=memo)
-        with_plan = rollouts.covers(occupancy, draws, [(tables, request.start, request.end)], memo=memo)
-        return (without - with_plan) / len(draws)
+        return rollouts.lost(occupancy, draws, tables, request.start, request.end) / len(draws)
 
     def _describe(self, o: Option, request: Request, occupancy: Occupancy) -> str:
         by_id = self.floor.table_by_id

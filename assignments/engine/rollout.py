@@ -40,8 +40,10 @@ class Rollouts:
             shapes = floor.candidates_for(p, False)
             if shapes:
                 self._shapes[p] = tuple(sorted(shapes, key=lambda c: (c.max_covers, c.size, rank[c.zone], c.tables)))
-        self._longest = max((demand.turn_for(p) for p in self._shapes), default=demand.shortest_window)
+        self._turn = {p: demand.turn_for(p) for p in self._shapes}
+        self._longest = max(self._turn.values(), default=demand.shortest_window)
         self._mixes: dict[int, tuple[list[int], list[float]]] = {}
+        self._draws: dict[str, list[list[Arrival]]] = {}  # by key; the draws are a pure function of it
 
     def _mix(self, minute: int) -> tuple[list[int], list[float]]:
         hour = (minute // 60) % 24
@@ -60,6 +62,14 @@ class Rollouts:
     def draw_window(self, start: int, end: int, key: str) -> list[list[Arrival]]:
         """`samples` sequences of `arrivals` requests from the prior, each overlapping [start, end);
         seeded by `key` (any text that identifies the question, never a booking still to come)."""
+        got = self._draws.get(key)
+        if got is None:
+            if len(self._draws) >= 512:
+                self._draws.clear()
+            got = self._draws[key] = self._draw(start, end, key)
+        return got
+
+    def _draw(self, start: int, end: int, key: str) -> list[list[Arrival]]:
         d = self.demand
         first = max(d.opens, start - self._longest + 1)
         first -= (first - d.opens) % SLOT
@@ -79,11 +89,38 @@ class Rollouts:
                 if not sizes:
                     continue
                 party = sizes[bisect_right(weights, rng.random() * weights[-1], hi=len(weights) - 1)]
-                finish = begin + d.turn_for(party)
+                finish = begin + self._turn[party]
                 if finish > start:
                     seq.append((party, begin, finish))
             out.append(seq)
         return out
+
+    def _seat(self, party: int, start: int, end: int, extra: dict, memo: dict, base_free) -> Candidate | None:
+        """Smallest-fit: the first shape free on the occupancy and in `extra`; taken into `extra`.
+        `memo` caches, per (party, start, end), the shapes free on the occupancy itself."""
+        key = (party, start, end)
+        shapes = memo.get(key)
+        if shapes is None:
+            free = memo.get((start, end))
+            if free is None:  # table -> free over [start, end) on the occupancy itself, filled as asked
+                free = memo[(start, end)] = {}
+            shapes = []
+            for c in self._shapes[party]:
+                for t in c.tables:
+                    ok = free.get(t)
+                    if ok is None:
+                        ok = free[t] = base_free(t, start, end)
+                    if not ok:
+                        break
+                else:
+                    shapes.append(c)
+            memo[key] = shapes
+        for c in shapes:
+            if not any(s < end and start < e for t in c.tables for s, e in extra.get(t, ())):
+                for t in c.tables:
+                    extra.setdefault(t, []).append((start, end))
+                return c
+        return None
 
     def covers(
         self,
@@ -104,19 +141,36 @@ class Rollouts:
                 for t in tables:
                     extra.setdefault(t, []).append((start, end))
             for party, start, end in seq:
-                for c in self._shapes[party]:
-                    ok = True
+                if self._seat(party, start, end, extra, memo, base_free) is not None:
+                    total += party
+        return total
+
+    def lost(self, occupancy: Occupancy, draws: Sequence[Sequence[Arrival]], tables: Sequence[str], start: int, end: int) -> int:
+        """Covers the draws seat without (`tables`, [start, end)) taken minus those they seat with it:
+        `covers(occ, draws) - covers(occ, draws, [(tables, start, end)])`, computed once up to the
+        first request whose smallest-fit shape the plan takes (until then both seat the same)."""
+        memo: dict = {}
+        base_free = occupancy.is_free
+        plan = set(tables)
+        total = 0
+        for seq in draws:
+            extra: dict[str, list[tuple[int, int]]] = {}
+            chosen = [self._seat(p, s, e, extra, memo, base_free) for p, s, e in seq]
+            split = next(
+                (
+                    i
+                    for i, ((_p, s, e), c) in enumerate(zip(seq, chosen))
+                    if c is not None and s < end and start < e and plan.intersection(c.tables)
+                ),
+                None,
+            )
+            if split is None:
+                continue
+            extra = {t: [(start, end)] for t in plan}
+            for (_p, s, e), c in zip(seq[:split], chosen[:split]):
+                if c is not None:
                     for t in c.tables:
-                        key = (t, start, end)
-                        free = memo.get(key)
-                        if free is None:
-                            free = memo[key] = base_free(t, start, end)
-                        if not free or any(s < end and start < e for s, e in extra.get(t, ())):
-                            ok = False
-                            break
-                    if ok:
-                        for t in c.tables:
-                            extra.setdefault(t, []).append((start, end))
-                        total += party
-                        break
+                        extra.setdefault(t, []).append((s, e))
+            for (p, s, e), c in zip(seq[split:], chosen[split:]):
+                total += (p if c is not None else 0) - (p if self._seat(p, s, e, extra, memo, base_free) else 0)
         return total
