@@ -260,8 +260,6 @@ def replay_engine_reseat(
     freeze_minutes: int = 60,
     num_workers: int = 2,
     payoff_margin: float | None = 1.0,
-    payoff_rule: str = "cost",
-    payoff_arrivals: float = 0.5,
     name: str = "engine_reseat",
     progress: Callable[[int, int], None] | None = None,
 ) -> ReplayResult:
@@ -274,7 +272,7 @@ def replay_engine_reseat(
     frozen; everything else may move. A re-seat solve that runs out of `time_limit` counts as no.
     """
     from optimization.reseat import moves as moved_of
-    from optimization.reseat import reseat_gain, reseat_pays_off, reseat_plan
+    from optimization.reseat import reseat_pays_off, reseat_plan
 
     floor = scenario_floor(scenario)
     engine = Engine(floor, weights=weights, demand=scenario_demand(scenario))
@@ -303,11 +301,7 @@ def replay_engine_reseat(
             if (
                 new is not None
                 and payoff_margin is not None
-                and not (
-                    reseat_pays_off(engine, assignment, by_id, r, new, margin=payoff_margin)
-                    if payoff_rule == "cost"
-                    else reseat_gain(engine, assignment, by_id, r, new, arrivals_per_table=payoff_arrivals) > payoff_margin
-                )
+                and not reseat_pays_off(engine, assignment, by_id, r, new, margin=payoff_margin)
             ):
                 declined += 1
                 new = None

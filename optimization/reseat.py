@@ -101,8 +101,9 @@ def reseat_cost(
 
     The new booking's plan costs its capacity cost (empty seats, joined tables, dead time, later
     demand displaced) on the arrangement after the moves; each moved booking adds the difference
-    between its new plan's capacity cost and its old one's. Admitting the booking pays off when
-    its party is larger than this (`reseat_pays_off`).
+    between its new plan's capacity cost and its old one's. The pay-off rule no longer reads it
+    (`reseat_pays_off` plays the day forward instead, see `reseat_gain`); it explains a re-seat in the
+    ranking's own currency.
     """
     before = _occupancy(engine.floor, accepted, requests)
     after = _occupancy(engine.floor, plan, {**requests, new_request.booking_id: new_request})
@@ -128,8 +129,9 @@ def reseat_pays_off(
     plan: Mapping[str, Sequence[str]],
     margin: float = 1.0,
 ) -> bool:
-    """Re-seat only when the covers admitted outweigh `margin` x the expected later covers lost."""
-    return new_request.party_size > margin * reseat_cost(engine, accepted, requests, new_request, plan)
+    """Re-seat only when it adds more than `margin` expected covers to the day (`reseat_gain`: the new
+    party, less the later covers the moves and its tables take from the demand prior's later guests)."""
+    return reseat_gain(engine, accepted, requests, new_request, plan) > margin
 
 
 def reseat_gain(
@@ -139,7 +141,7 @@ def reseat_gain(
     new_request: Request,
     plan: Mapping[str, Sequence[str]],
     samples: int = 32,
-    arrivals_per_table: float = 0.5,
+    arrivals_per_table: float = 1.0,
 ) -> float:
     """Expected covers a re-seat adds to the day, by the engine's demand model played forward.
 
