@@ -260,6 +260,7 @@ def replay_engine_reseat(
     freeze_minutes: int = 60,
     num_workers: int = 2,
     payoff_margin: float | None = 1.0,
+    payoff_draws_per_table: float = 1.0,
     name: str = "engine_reseat",
     progress: Callable[[int, int], None] | None = None,
 ) -> ReplayResult:
@@ -301,7 +302,9 @@ def replay_engine_reseat(
             if (
                 new is not None
                 and payoff_margin is not None
-                and not reseat_pays_off(engine, assignment, by_id, r, new, margin=payoff_margin)
+                and not reseat_pays_off(
+                    engine, assignment, by_id, r, new, margin=payoff_margin, arrivals_per_table=payoff_draws_per_table
+                )
             ):
                 declined += 1
                 new = None

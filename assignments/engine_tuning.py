@@ -1,7 +1,7 @@
 """Dev-only tuning helpers for issue 15 (docs/benchmarks/engine.md): fast replays over a set of days.
 
     python -m assignments.engine_tuning covers var/engine-sets/tuning/*.json --weights protection_load=0.8,...
-    python -m assignments.engine_tuning reseat var/engine-sets/tuning/s1002.json ... [--margin 1.0]
+    python -m assignments.engine_tuning reseat var/engine-sets/tuning/s1002.json ... [--margin 1.0] [--draws-per-table 1]
     python -m assignments.engine_tuning latency scenarios/generated/gen-60t-4z-400b-s42.json [--weights ...]
 
 `covers` replays the engine (default weights) and a variant, first-fit and smallest-fit, and prints
@@ -67,7 +67,7 @@ def covers(files: Sequence[str], spec: str | None) -> None:
             print(f"load {key:8} {n:3} days: engine {e} -> variant {v} ({(v / e - 1) * 100:+.2f}%), {lower} days lower")
 
 
-def reseat(files: Sequence[str], margin: float) -> None:
+def reseat(files: Sequence[str], margin: float, draws_per_table: float) -> None:
     from assignments.benchmarking import replay_engine, replay_engine_reseat
     from assignments.management.base import scenario_from_file
 
@@ -76,7 +76,9 @@ def reseat(files: Sequence[str], margin: float) -> None:
         sc = scenario_from_file(path)
         t0 = time.perf_counter()
         e = replay_engine(sc).covers_seated
-        r = replay_engine_reseat(sc, time_limit=0.5, freeze_minutes=60, payoff_margin=margin)
+        r = replay_engine_reseat(
+            sc, time_limit=0.5, freeze_minutes=60, payoff_margin=margin, payoff_draws_per_table=draws_per_table
+        )
         total_e += e
         total_r += r.covers_seated
         lower += r.covers_seated < e
@@ -117,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     c.add_argument("--weights", help="name=value,... for the variant (default weights otherwise)")
     r = sub.add_parser("reseat")
     r.add_argument("files", nargs="+")
-    r.add_argument("--margin", type=float, default=1.0)
+    r.add_argument("--margin", type=float, default=1.0, help="expected covers a re-seat must add")
+    r.add_argument("--draws-per-table", type=float, default=1.0, help="later requests per draw, x tables")
     lat = sub.add_parser("latency")
     lat.add_argument("file")
     lat.add_argument("--weights")
@@ -127,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.what == "covers":
         covers(args.files, args.weights)
     elif args.what == "reseat":
-        reseat(args.files, args.margin)
+        reseat(args.files, args.margin, args.draws_per_table)
     else:
         latency(args.file, args.weights, args.runs)
 

@@ -128,10 +128,12 @@ def reseat_pays_off(
     new_request: Request,
     plan: Mapping[str, Sequence[str]],
     margin: float = 1.0,
+    arrivals_per_table: float = 1.0,
 ) -> bool:
     """Re-seat only when it adds more than `margin` expected covers to the day (`reseat_gain`: the new
     party, less the later covers the moves and its tables take from the demand prior's later guests)."""
-    return reseat_gain(engine, accepted, requests, new_request, plan) > margin
+    gain = reseat_gain(engine, accepted, requests, new_request, plan, arrivals_per_table=arrivals_per_table)
+    return gain > margin
 
 
 def reseat_gain(
