@@ -120,7 +120,7 @@ class Command(MaitreCommand):
         rs = r["engine_reseat"]
         lines.append(
             f"  engine_reseat: {rs['reseats']} bookings seated by re-seating, {rs['moves']} moves, "
-            f"{rs['declined']} re-seats declined (would cost more later covers than they seat)"
+            f"{rs['declined']} re-seats declined (played forward, they would not add a full expected cover)"
         )
         for flag in r["flags"]:
             lines.append(f"  FLAG {flag}")
