@@ -196,7 +196,7 @@ def _tables_at_time(ctx: AssignmentContext) -> tuple[TableAtTime, ...]:
 def booking_assign_options(*, booking_id: int) -> AssignOptions:
     """The engine's ranked plans for the booking right now, and every table's state over its window."""
     ctx = assignment_context(booking_id=booking_id)
-    engine = engine_for(restaurant=ctx.restaurant, floor=ctx.floor)
+    engine = engine_for(restaurant=ctx.restaurant, floor=ctx.floor, day=ctx.day)
     decision = engine.decide(ctx.request, ctx.occupancy)
     return AssignOptions(context=ctx, plans=decision.plans, tables=_tables_at_time(ctx))
 
@@ -228,7 +228,7 @@ def booking_nearest_times(
     """The nearest start times within +-span (on the restaurant's slot grid, inside its service periods) at
     which the engine has a plan for the party, nearest first (earlier first on a tie). No writes."""
     restaurant, req = ctx.restaurant, ctx.request
-    engine = engine_for(restaurant=restaurant, floor=ctx.floor)
+    engine = engine_for(restaurant=restaurant, floor=ctx.floor, day=ctx.day)
     step = max(restaurant.slot_minutes, 5)
     base = ctx.booking.start_at
     now = now or timezone.now()

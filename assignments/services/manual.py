@@ -173,7 +173,7 @@ def _seat(ctx, booking: Booking, tables: Sequence[str], *, actor: Actor, expecte
 
 def _engine_score(ctx, tables: tuple[str, ...]) -> tuple[float | None, dict]:
     """The engine's cost for this choice when it is one of its options (dominated shapes have none)."""
-    options, _ = engine_for(restaurant=ctx.restaurant, floor=ctx.floor).options(ctx.request, ctx.occupancy)
+    options, _ = engine_for(restaurant=ctx.restaurant, floor=ctx.floor, day=ctx.day).options(ctx.request, ctx.occupancy)
     for o in options:
         if o.tables == tables:
             return o.cost, dict(o.breakdown or {})
