@@ -39,6 +39,7 @@ from assignments.models import (
     TableBlock,
     Zone,
 )
+from assignments.selectors.pacing import booking_pacing_note
 from assignments.selectors.review import (
     ASSIGNABLE_STATES,
     Clash,
@@ -421,6 +422,7 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
                 for i, p in enumerate(options.plans)
             ],
             "reason_now": "" if options.plans else booking_reason_now(ctx=ctx),
+            "pacing_note": booking_pacing_note(ctx=ctx),
             "nearest": [
                 {"label": o.label(tz), "start": o.start_at.isoformat(), "tables": ",".join(o.tables),
                  "delta": o.delta_minutes}

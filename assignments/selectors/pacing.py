@@ -19,3 +19,16 @@ def day_pacing_ledger(*, restaurant: Restaurant, day: date, alloc_rows: Iterable
     ids = {r["booking_id"] for r in alloc_rows if r.get("booking_id")}
     seated = list(Booking.objects.filter(pk__in=ids).values_list("pk", "start_at", "party_size")) if ids else []
     return pacing_ledger(restaurant=restaurant, day=day, seated=seated)
+
+
+
+def booking_pacing_note(*, ctx) -> str | None:
+    """Why the day's pacing holds this booking back (its own seat not counted), or None: what a host reads
+    before overriding it by hand. `ctx` is the booking's AssignmentContext (its occupancy names the seated)."""
+    rows = [{"booking_id": int(ref[1:])} for ref in ctx.occupancy.refs() if ref.startswith("b")]
+    ledger = day_pacing_ledger(restaurant=ctx.restaurant, day=ctx.day, alloc_rows=rows)
+    if ledger is None:
+        return None
+    ledger.remove(f"b{ctx.booking.pk}")
+    refusal = ledger.refusal(ctx.request.start, ctx.booking.party_size)
+    return refusal.removeprefix("pacing: ") if refusal else None

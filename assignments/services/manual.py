@@ -234,6 +234,9 @@ def booking_seat_at_time(
             raise StaleBooking(f"Booking {locked} changed while you were looking. Reload the page and decide again.")
         if locked.state not in ASSIGNABLE_STATES:
             raise NotAssignable(f"Booking {locked} is '{locked.get_state_display()}': nothing to seat.")
+        refusal = locked.restaurant.start_refusal(start_at)
+        if refusal is not None:  # the day's schedule: closed, outside its hours, after its last seating
+            raise NotAssignable(f"Booking {locked} cannot move there: {refusal}.")
         try:
             moved = booking_modify(booking=locked, start_at=start_at, expected_version=expected_version, actor=actor,
                                    correlation_id=correlation_id)
