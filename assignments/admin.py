@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from assignments import lifecycle
+from assignments.admin_schedule import ScheduleExceptionInline, WeeklyServiceInline
 from assignments.lifecycle import Actor, LifecycleError
 from assignments.models import (
     Booking,
@@ -783,7 +784,7 @@ class RestaurantAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
                     "floor_version", "timeline_link")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    inlines = [ZoneInline]
+    inlines = [ZoneInline, WeeklyServiceInline, ScheduleExceptionInline]
     change_form_template = "admin/assignments/restaurant/change_form.html"
 
     @admin.display(description="timeline")

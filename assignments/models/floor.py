@@ -40,7 +40,7 @@ class Restaurant(models.Model):
         null=True, blank=True, help_text="API bookings may start at most this many days ahead (empty: the site default)."
     )
     schedule_version = models.PositiveIntegerField(
-        default=1, help_text="Bumped on every change of the weekly schedule or its exceptions; keys the schedule cache.")
+        default=1, editable=False, help_text="Bumped on every change of the weekly schedule or its exceptions; keys the schedule cache.")
     pacing_covers_per_slot = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1)],
         help_text="Pacing: most covers starting in one slot (empty: no limit). A service may set its own.")
