@@ -15,8 +15,8 @@ from django.contrib import admin
 
 from assignments.models import ScheduleException, WeeklyService
 
-_TIME = forms.TimeInput(format="%H:%M", attrs={"type": "time", "style": "width:6.5em"})
-_COUNT = forms.NumberInput(attrs={"style": "width:4.5em", "min": 1})
+_TIME = forms.TimeInput(format="%H:%M", attrs={"placeholder": "HH:MM", "style": "width:3.6em", "maxlength": 5})
+_COUNT = forms.NumberInput(attrs={"style": "width:3.4em", "min": 1})
 
 
 class TurnMinutesField(forms.JSONField):
@@ -30,14 +30,14 @@ class TurnMinutesField(forms.JSONField):
         return json.dumps(value, separators=(", ", ": "))
 
 
-_COLUMNS = ("name", "closed", "start", "end", "last_seating", "turn_minutes", "pacing_covers_per_slot",
-            "pacing_bookings_per_slot", "pacing_covers_per_service")
+_HOURS = ("name", "closed", "start", "end", "last_seating", "turn_minutes")
+_COLUMNS = (*_HOURS, "pacing_covers_per_slot", "pacing_bookings_per_slot", "pacing_covers_per_service")
 
 
 class ServiceHoursForm(forms.ModelForm):
     turn_minutes = TurnMinutesField(
         required=False, label="Turn times",
-        widget=forms.TextInput(attrs={"style": "width:11em", "placeholder": 'empty: the restaurant\'s'}),
+        widget=forms.TextInput(attrs={"style": "width:9.5em", "placeholder": "the restaurant's"}),
         help_text='Party size → minutes, e.g. {"2": 75, "default": 120}; empty: the restaurant\'s.',
     )
 
@@ -45,15 +45,15 @@ class ServiceHoursForm(forms.ModelForm):
         fields = _COLUMNS
         widgets = {
             "start": _TIME, "end": _TIME, "last_seating": _TIME,
-            "name": forms.TextInput(attrs={"style": "width:6em"}),
+            "name": forms.TextInput(attrs={"style": "width:5em", "placeholder": "dinner"}),
             "pacing_covers_per_slot": _COUNT, "pacing_bookings_per_slot": _COUNT, "pacing_covers_per_service": _COUNT,
             "note": forms.TextInput(attrs={"style": "width:10em"}),
         }
         labels = {
             "last_seating": "Last seating",
-            "pacing_covers_per_slot": "Covers / slot",
-            "pacing_bookings_per_slot": "Bookings / slot",
-            "pacing_covers_per_service": "Covers / service",
+            "pacing_covers_per_slot": "Covers per slot",
+            "pacing_bookings_per_slot": "Bookings per slot",
+            "pacing_covers_per_service": "Covers per service",
         }
 
     def clean_turn_minutes(self):
@@ -69,7 +69,7 @@ class WeeklyServiceForm(ServiceHoursForm):
 class ScheduleExceptionForm(ServiceHoursForm):
     class Meta(ServiceHoursForm.Meta):
         model = ScheduleException
-        fields = ("date", "note", *_COLUMNS)
+        fields = ("date", "note", *_HOURS)
 
 
 class WeeklyServiceInline(admin.TabularInline):
@@ -78,15 +78,13 @@ class WeeklyServiceInline(admin.TabularInline):
     fields = ("weekday", *_COLUMNS)
     extra = 0
     verbose_name = "weekly service"
-    verbose_name_plural = ("Weekly schedule — a weekday without rows runs the default service periods above; "
-                           "tick closed for a closed weekday. Pacing sends bookings to review (staff may override)")
+    verbose_name_plural = "Weekly schedule (a weekday without rows runs the default service periods above)"
 
 
 class ScheduleExceptionInline(admin.TabularInline):
     model = ScheduleException
     form = ScheduleExceptionForm
-    fields = ("date", "note", *_COLUMNS)
+    fields = ("date", "note", *_HOURS)  # pacing on special hours: the restaurant's
     extra = 0
     verbose_name = "dated exception"
-    verbose_name_plural = ("Dated exceptions — rows for a date replace its weekday: closed, or special hours "
-                           "(turn times empty: that weekday's service of the same name)")
+    verbose_name_plural = "Dated exceptions (a date's rows replace its weekday: closed, or special hours)"

@@ -37,7 +37,7 @@ class ServiceHours(models.Model):
 
     restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="%(class)ss")
     closed = models.BooleanField(default=False, help_text="Closed all day (the other fields are ignored).")
-    name = models.CharField(max_length=64, blank=True, default="dinner", help_text="e.g. lunch, dinner.")
+    name = models.CharField(max_length=64, blank=True, default="", help_text="e.g. lunch, dinner.")
     start = models.TimeField(null=True, blank=True, help_text="First seating, local time.")
     end = models.TimeField(null=True, blank=True,
                            help_text="Service ends; at or before the start it runs past midnight.")
@@ -47,7 +47,8 @@ class ServiceHours(models.Model):
                                     help_text="Turn time by party size plus 'default' (empty: the restaurant's).")
     pacing_covers_per_slot = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1)],
-        help_text="Most covers starting in one slot (empty: the restaurant's).")
+        help_text="Pacing: most covers starting in one slot (empty: the restaurant's). A booking past it goes to "
+                  "review; staff assigning by hand may override.")
     pacing_bookings_per_slot = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1)],
         help_text="Most bookings starting in one slot (empty: the restaurant's).")
