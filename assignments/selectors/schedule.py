@@ -9,6 +9,7 @@ instance, so a request or a batch resolves each day once.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -19,6 +20,7 @@ from assignments.schedules import DaySchedule, HoursRow, resolve_day
 
 _ROWS: OrderedDict[tuple, ScheduleRows] = OrderedDict()
 _ROWS_CACHE_SIZE = 256
+_ROWS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,11 @@ def _rows_key(restaurant: Restaurant) -> tuple:
 def schedule_rows(*, restaurant: Restaurant) -> ScheduleRows:
     """The restaurant's weekly rows and exceptions: two queries on a miss, none while schedule_version holds."""
     key = _rows_key(restaurant)
-    hit = _ROWS.get(key)
-    if hit is not None:
-        _ROWS.move_to_end(key)
-        return hit
+    with _ROWS_LOCK:  # worker and web threads share the cache
+        hit = _ROWS.get(key)
+        if hit is not None:
+            _ROWS.move_to_end(key)
+            return hit
     weekly: dict[int, list[HoursRow]] = {}
     exceptions: dict[date, list[HoursRow]] = {}
     if restaurant.pk is not None:
@@ -60,9 +63,10 @@ def schedule_rows(*, restaurant: Restaurant) -> ScheduleRows:
             exceptions.setdefault(r.date, []).append(_row(r))
     rows = ScheduleRows(weekly={k: tuple(v) for k, v in weekly.items()},
                         exceptions={k: tuple(v) for k, v in exceptions.items()})
-    _ROWS[key] = rows
-    while len(_ROWS) > _ROWS_CACHE_SIZE:
-        _ROWS.popitem(last=False)
+    with _ROWS_LOCK:
+        _ROWS[key] = rows
+        while len(_ROWS) > _ROWS_CACHE_SIZE:
+            _ROWS.popitem(last=False)
     return rows
 
 
