@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
+from assignments.engine.pacing import PacingLimits
 from assignments.models import ScheduleException, WeeklyService
+from assignments.schedules import HoursRow, resolve_day
 from assignments.selectors.schedule import restaurant_day_schedule, schedule_rows
 from tests.factories import DAY, at
 
@@ -110,3 +115,38 @@ def test_a_row_is_validated_like_a_host_would_expect(restaurant):
     assert set(e.value.message_dict) == {"last_seating", "turn_minutes"}
     WeeklyService(restaurant=restaurant, weekday=1, closed=True).full_clean()
     assert date(2026, 12, 7).weekday() == 0
+
+
+# -- pure: any weekly schedule resolves into a day whose slots it takes and whose gaps it refuses -------------
+
+
+@st.composite
+def _rows(draw):
+    n = draw(st.integers(1, 3))
+    starts = sorted(draw(st.lists(st.integers(0, 23 * 4), min_size=n, max_size=n, unique=True)))
+    rows = []
+    for i, s in enumerate(starts):
+        start = s * 15
+        limit = starts[i + 1] * 15 if i + 1 < n else start + 8 * 60  # services of a day do not overlap
+        length = draw(st.integers(15, max(15, min(limit - start, 8 * 60))))
+        end = (start + length) % 1440
+        last = draw(st.none() | st.integers(start, start + length - 1)) if length > 15 else None
+        rows.append(HoursRow(name=f"s{i}", closed=False, start=start, end=end,
+                             last_seating=None if last is None else last % 1440,
+                             turn_minutes=draw(st.sampled_from([{}, {"2": 60, "default": 95}])),
+                             pacing=PacingLimits()))
+    return tuple(rows)
+
+
+@hsettings(max_examples=120, deadline=None)
+@given(rows=_rows(), slot=st.sampled_from([5, 15, 30]))
+def test_every_slot_of_a_resolved_day_is_bookable_and_the_rest_is_refused(rows, slot):
+    day = resolve_day(day=DAY, default_periods=[("dinner", 1020, 1410)], default_turns={"default": 120},
+                      default_pacing=PacingLimits(), weekly={DAY.weekday(): rows}, exceptions=(), slot_minutes=slot)
+    assert [s.name for s in day.services] == [r.name for r in rows]
+    slots = day.slots()
+    assert slots and all(day.refusal(m) is None for m in slots)
+    bookable = {m for m in range(0, 2 * 1440) if day.refusal(m) is None}
+    assert bookable == {m for s in day.services for m in range(s.start, s.last_seating + 1)}
+    for m in bookable:
+        assert day.turn_for(2, m) in (60, 120) and day.turn_for(5, m) in (95, 120)
