@@ -42,7 +42,7 @@ class ServiceHoursForm(forms.ModelForm):
     )
 
     class Meta:
-        fields = _COLUMNS
+        fields: tuple[str, ...] = _COLUMNS
         widgets = {
             "start": _TIME, "end": _TIME, "last_seating": _TIME,
             "name": forms.TextInput(attrs={"style": "width:5em", "placeholder": "dinner"}),

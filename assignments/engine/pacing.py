@@ -70,12 +70,14 @@ class PacingLedger:
                 return i
         return None
 
-    def slot_of(self, start: int) -> int | None:
-        i = self._service(start)
-        if i is None:
-            return None
+    def _slot(self, i: int, start: int) -> int:
         first = self.services[i].start
         return first + (start - first) // self.slot_minutes * self.slot_minutes
+
+    def slot_of(self, start: int) -> int | None:
+        """The start of the slot `start` falls in (None: outside every service)."""
+        i = self._service(start)
+        return None if i is None else self._slot(i, start)
 
     def add(self, ref: str, start: int, covers: int) -> None:
         if ref in self._entries:
@@ -84,7 +86,7 @@ class PacingLedger:
         i = self._service(start)
         if i is None:
             return
-        slot = self.slot_of(start)
+        slot = self._slot(i, start)
         self._slot_covers[slot] = self._slot_covers.get(slot, 0) + covers
         self._slot_bookings[slot] = self._slot_bookings.get(slot, 0) + 1
         self._service_covers[i] = self._service_covers.get(i, 0) + covers
@@ -101,7 +103,7 @@ class PacingLedger:
         start, covers = entry
         i = self._service(start)
         if i is not None:
-            slot = self.slot_of(start)
+            slot = self._slot(i, start)
             self._slot_covers[slot] -= covers
             self._slot_bookings[slot] -= 1
             self._service_covers[i] -= covers
@@ -111,8 +113,8 @@ class PacingLedger:
         return ref in self._entries
 
     def covers_starting(self, start: int) -> int:
-        slot = self.slot_of(start)
-        return self._slot_covers.get(slot, 0) if slot is not None else 0
+        i = self._service(start)
+        return self._slot_covers.get(self._slot(i, start), 0) if i is not None else 0
 
     def refusal(self, start: int, covers: int) -> str | None:
         """Why a party of `covers` may not start at `start` without breaking pacing, or None when it may."""
@@ -121,7 +123,7 @@ class PacingLedger:
             return None
         service = self.services[i]
         limits = service.limits
-        slot = self.slot_of(start)
+        slot = self._slot(i, start)
         when = _hhmm(slot)
         have = self._slot_covers.get(slot, 0)
         if limits.covers_per_slot is not None and have + covers > limits.covers_per_slot:
@@ -144,7 +146,7 @@ class PacingLedger:
         if i is None:
             return None
         limits = self.services[i].limits
-        slot = self.slot_of(start)
+        slot = self._slot(i, start)
         caps = []
         if limits.bookings_per_slot is not None and self._slot_bookings.get(slot, 0) >= limits.bookings_per_slot:
             return 0

@@ -59,8 +59,8 @@ def schedule_rows(*, restaurant: Restaurant) -> ScheduleRows:
     if restaurant.pk is not None:
         for r in WeeklyService.objects.filter(restaurant_id=restaurant.pk).order_by("weekday", "start", "name"):
             weekly.setdefault(r.weekday, []).append(_row(r))
-        for r in ScheduleException.objects.filter(restaurant_id=restaurant.pk).order_by("date", "start", "name"):
-            exceptions.setdefault(r.date, []).append(_row(r))
+        for e in ScheduleException.objects.filter(restaurant_id=restaurant.pk).order_by("date", "start", "name"):
+            exceptions.setdefault(e.date, []).append(_row(e))
     rows = ScheduleRows(weekly={k: tuple(v) for k, v in weekly.items()},
                         exceptions={k: tuple(v) for k, v in exceptions.items()})
     with _ROWS_LOCK:

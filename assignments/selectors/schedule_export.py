@@ -43,8 +43,8 @@ def schedule_document(*, restaurant: Restaurant, materialise: bool = False) -> d
                 restaurant=restaurant, weekday=d, name=p.name, start=_time(p.start), end=_time(p.end),
                 turn_minutes=dict(restaurant.turn_minutes)) for p in restaurant.periods])
     dated: dict = {}
-    for r in ScheduleException.objects.filter(restaurant=restaurant).order_by("date", "start", "name"):
-        dated.setdefault(r.date, []).append(r)
+    for e in ScheduleException.objects.filter(restaurant=restaurant).order_by("date", "start", "name"):
+        dated.setdefault(e.date, []).append(e)
     pacing = _pacing(restaurant)
     if not weekly and not dated and not any(v is not None for v in pacing.values()):
         return None
