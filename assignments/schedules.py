@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from assignments.engine.pacing import PacedService, PacingLimits
-from assignments.scenario import turn_minutes_for
+from assignments.service_hours import turn_minutes_for
 
 DAY_MINUTES = 24 * 60
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

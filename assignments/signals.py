@@ -4,10 +4,26 @@
 early or marked no-show, a table block removed, a booking moved). Sent on commit of the write that freed it.
 Keyword arguments: ``restaurant_id`` (int), ``service_date`` (datetime.date, the restaurant's local
 day), ``reason`` (str, one of "cancelled", "completed", "no_show", "block_removed", "moved").
+
+`allocations_changed`: a restaurant's allocations or holds changed over [start_at, end_at) (taken, released,
+moved, swept). Sent on commit of the write; availability subscribes to refresh its snapshots and tell its
+subscribers. Keyword arguments: ``restaurant_id`` (int), ``start_at``, ``end_at`` (aware datetimes).
+A receiver runs after the writer's commit, so it must not raise.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.db import transaction
 from django.dispatch import Signal
 
 tables_freed = Signal()
+allocations_changed = Signal()
+
+
+def allocations_changed_on_commit(*, restaurant_id: int, start_at: datetime, end_at: datetime) -> None:
+    """Send `allocations_changed` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(
+        lambda: allocations_changed.send(sender=None, restaurant_id=restaurant_id, start_at=start_at, end_at=end_at)
+    )

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from assignments.caches import caches_register
 from assignments.engine.pacing import PacingLedger, PacingLimits
 from assignments.models import Restaurant, ScheduleException, WeeklyService
 from assignments.schedules import DaySchedule, HoursRow, resolve_day
@@ -21,6 +22,7 @@ from assignments.schedules import DaySchedule, HoursRow, resolve_day
 _ROWS: OrderedDict[tuple, ScheduleRows] = OrderedDict()
 _ROWS_CACHE_SIZE = 256
 _ROWS_LOCK = threading.Lock()
+caches_register(_ROWS.clear, name="assignments.selectors.schedule._ROWS")
 
 
 @dataclass(frozen=True)

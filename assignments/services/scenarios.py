@@ -11,7 +11,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.text import slugify
 
-from assignments.lifecycle import EVENT_FOR_STATE, event_payload
+from assignments.lifecycle import EVENT_FOR_STATE, outbox_event
 from assignments.models import (
     Booking,
     BookingState,
@@ -24,12 +24,14 @@ from assignments.models import (
     TableAllocation,
     Zone,
 )
-from assignments.scenario import FORMAT_TAG, Scenario, ScenarioError, turn_minutes_for
+from assignments.scenario import FORMAT_TAG, Scenario, ScenarioError
 from assignments.scenario_schedule import parse_schedule
 from assignments.schedules import hhmm
 from assignments.selectors.schedule import restaurant_day_schedule
 from assignments.selectors.schedule_export import schedule_document
+from assignments.service_hours import turn_minutes_for
 from assignments.services.schedule import schedule_replace
+from assignments.signals import allocations_changed_on_commit
 
 IMPORT_ACTOR = "import"
 
@@ -108,12 +110,7 @@ def _imported_bookings_delete(*, restaurant: Restaurant) -> None:
     OutboxEvent.objects.filter(aggregate_type="booking", aggregate_id__in=[str(i) for i in ids]).delete()
     Booking.objects.filter(pk__in=ids).delete()
     if span["start"] is not None:
-        from availability.invalidation import floor_changed
-
-        restaurant_id = restaurant.pk
-        transaction.on_commit(
-            lambda: floor_changed(restaurant_id=restaurant_id, start_at=span["start"], end_at=span["end"])
-        )
+        allocations_changed_on_commit(restaurant_id=restaurant.pk, start_at=span["start"], end_at=span["end"])
 
 
 @transaction.atomic
@@ -238,10 +235,8 @@ def _bookings_create(*, scenario: Scenario, restaurant: Restaurant, zones: dict[
     )
     OutboxEvent.objects.bulk_create(
         [
-            OutboxEvent(
-                aggregate_type="booking", aggregate_id=str(b.pk), restaurant_id=restaurant.pk,
-                event_type=EVENT_FOR_STATE[BookingState.PENDING],
-                payload=event_payload(b, "", BookingState.PENDING, None),
+            outbox_event(
+                booking=b, event_type=EVENT_FOR_STATE[BookingState.PENDING], from_state="", to_state=BookingState.PENDING
             )
             for b in bookings
         ]
