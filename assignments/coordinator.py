@@ -49,6 +49,7 @@ from assignments.resilience import (
     redis_usable,
     restaurant_rate_limiter,
 )
+from assignments.selectors.pacing import day_pacing_ledger
 from assignments.services.seating import (
     AttemptRow,
     Retry,
@@ -266,6 +267,7 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
         fstate = floor_state(restaurant=restaurant)
         day = service_date or restaurant.service_day_of(claimed[0].start_at)
         occupancy, alloc_rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fstate.floor, now=now)
+        pacing = day_pacing_ledger(restaurant=restaurant, day=day, alloc_rows=alloc_rows)  # None: no limits
         requested_at = {b.pk: b.updated_at for b in claimed}  # the request (or modification) time
         current, held, owns = _own_tables([b.pk for b in claimed], now)
         hold_refs: dict[int, set[str]] = {}
@@ -273,7 +275,7 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             if r["hold__booking_id"] in owns:
                 hold_refs.setdefault(r["hold__booking_id"], set()).add(f"h{r['hold_id']}")
         mode = flags.pipeline_mode()
-        engine = engine_for(restaurant=restaurant, floor=fstate.floor) if mode is not flags.PipelineMode.LEGACY else None
+        engine = engine_for(restaurant=restaurant, floor=fstate.floor, day=day) if mode is not flags.PipelineMode.LEGACY else None
         buffer = timedelta(minutes=restaurant.buffer_minutes)
         seats: list[Seat] = []
         reviews: list[Review] = []
@@ -287,12 +289,19 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 occupancy.remove(ref)
             cur = current.get(booking.pk, ())
             hld = held.get(booking.pk, ())
-            decided = _decide(engine, mode, fstate.floor, request, occupancy, cur, hld)
+            paced = pacing.remove(f"b{booking.pk}") if pacing is not None else None
+            refusal = pacing.refusal(request.start, booking.party_size) if pacing is not None else None
+            if refusal is not None:  # the kitchen's pacing, counted in memory like the occupancy: review, why
+                decided = _Decided("review", reason=refusal, rows=[AttemptRow("pacing", AttemptResult.NO_PLAN, refusal, {})])
+            else:
+                decided = _decide(engine, mode, fstate.floor, request, occupancy, cur, hld)
             correlation_id = booking.last_correlation_id
             if decided.kind == "seat":
                 plan = decided.plan
                 assert plan is not None  # a "seat" decision carries its plan
                 occupancy.add(plan.tables, request.start, request.end, f"b{booking.pk}")
+                if pacing is not None:
+                    pacing.add(f"b{booking.pk}", request.start, booking.party_size)
                 seats.append(Seat(
                     booking=booking, tables=tuple(fstate.tables_by_label[t] for t in plan.tables),
                     window=(booking.start_at, booking.end_at + buffer), strategy=plan.strategy, attempt_no=attempt_no,
@@ -308,6 +317,8 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 # not seated: it keeps what it had for now, except the tables that review releases
                 if not (reviewed and ref.startswith("b")):
                     occupancy.add(tables, start, end, ref)
+            if pacing is not None and paced is not None and not reviewed:  # still seated where it was: counts
+                pacing.add(f"b{booking.pk}", *paced)
             if decided.kind == "review" or last:
                 if decided.kind != "review" and mode is flags.PipelineMode.ENGINE and maitre_settings.RESEAT:
                     reseats.append((booking.pk, attempt_no, decided.rows, correlation_id))

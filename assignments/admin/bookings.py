@@ -32,6 +32,7 @@ from assignments.admin.common import (
 from assignments.admin.service import BookingServiceMixin, can_serve
 from assignments.lifecycle import Actor, LifecycleError
 from assignments.models import Booking, BookingState, BookingStateHistory, TableAllocation
+from assignments.selectors.pacing import booking_pacing_note
 from assignments.selectors.review import (
     booking_actions,
     booking_assign_options,
@@ -331,6 +332,7 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
                 for i, p in enumerate(options.plans)
             ],
             "reason_now": "" if options.plans else booking_reason_now(ctx=ctx),
+            "pacing_note": booking_pacing_note(ctx=ctx),
             "nearest": [
                 {"label": o.label(tz), "start": o.start_at.isoformat(), "tables": ",".join(o.tables),
                  "delta": o.delta_minutes}

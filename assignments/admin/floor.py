@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from assignments.admin.common import ReadOnlyAdmin
+from assignments.admin.schedule import ScheduleExceptionInline, WeeklyServiceInline
 from assignments.admin.service import TimelineWalkInMixin
 from assignments.admin.timeline import RestaurantTimelineMixin
 from assignments.models import Restaurant, Table, TableAdjacency, TableBlock, Zone
@@ -25,7 +26,7 @@ class RestaurantAdmin(TimelineWalkInMixin, RestaurantTimelineMixin, RestaurantSc
                     "floor_version", "timeline_link")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    inlines = [ZoneInline]
+    inlines = [ZoneInline, WeeklyServiceInline, ScheduleExceptionInline]
     change_form_template = "admin/assignments/restaurant/change_form.html"
 
     @admin.display(description="timeline")

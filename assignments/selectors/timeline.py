@@ -21,6 +21,8 @@ from assignments.presentation.timeline import (
     timeline_layout,
     timeline_range,
 )
+from assignments.schedules import DaySchedule
+from assignments.selectors.schedule import restaurant_day_schedule
 from assignments.templatetags.maitre_admin import state_label
 
 WAITING_STATES = (BookingState.PENDING, BookingState.ASSIGNMENT_PENDING, BookingState.MANUAL_REVIEW)
@@ -43,6 +45,26 @@ class DayTimeline:
     focus_booking: Booking | None = None
     free_for_focus: tuple[str, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+    schedule: DaySchedule | None = None
+
+    @property
+    def schedule_text(self) -> str:
+        """The day's services as a host reads them, or why it is closed."""
+        s = self.schedule
+        if s is None:
+            return ""
+        if s.closed:
+            return s.closed_reason[:1].upper() + s.closed_reason[1:]
+        parts = []
+        for svc in s.services:
+            text = svc.span
+            limits = svc.pacing
+            paced = [f"{v} {what}" for v, what in ((limits.covers_per_slot, "covers/slot"),
+                                                    (limits.bookings_per_slot, "bookings/slot"),
+                                                    (limits.covers_per_service, "covers/service")) if v]
+            parts.append(text + (f" (pacing {', '.join(paced)})" if paced else ""))
+        lead = {"exception": "Special hours", "weekly": "Weekly hours"}.get(s.source, "Hours")
+        return f"{lead}: " + "; ".join(parts) + (f" · {s.note}" if s.note else "")
 
 
 def _booking_ref(b_id: int, external_ref: str | None) -> str:
@@ -166,7 +188,9 @@ def restaurant_day_timeline(
             title=(f"{ref}{' · ' + b.guest_name if b.guest_name else ''} · {b.party_size} covers · {hhmm(b_start)}–"
                    f"{hhmm(b_end)} · {state_label(b.state)}{' · ♿' if b.needs_accessible else ''}"),
         ))
-    lo, hi = timeline_range(service_periods=restaurant.service_periods, entries=[*entries, *lane],
+    schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
+    periods = [{"name": x.name, "start": hhmm(x.start), "end": hhmm(x.end)} for x in schedule.services]
+    lo, hi = timeline_range(service_periods=periods or restaurant.service_periods, entries=[*entries, *lane],
                             whole_day=whole_day)
     now_minute = to_minutes(restaurant, day, now_line or now)  # holds expire by the real clock, `now`
     layout = timeline_layout(
@@ -176,5 +200,5 @@ def restaurant_day_timeline(
     )
     return DayTimeline(
         restaurant=restaurant, day=day, layout=layout, waiting=waiting, focus_booking=focus_booking,
-        free_for_focus=free, counts={"bookings": len(allocated), "holds": len(counts["holds"])},
+        free_for_focus=free, counts={"bookings": len(allocated), "holds": len(counts["holds"])}, schedule=schedule,
     )

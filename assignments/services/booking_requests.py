@@ -52,8 +52,9 @@ def booking_check_start(*, restaurant: Restaurant, start_at: datetime, now: date
         raise ValidationError({field: f"In the past (more than {grace} minutes ago)."})
     if start_at > now + timedelta(days=horizon):
         raise ValidationError({field: f"More than {horizon} days ahead."})
-    if not restaurant.is_open_at(start_at):
-        raise ValidationError({field: "Outside the restaurant's service periods."})
+    refusal = restaurant.start_refusal(start_at)
+    if refusal is not None:  # closed that day, outside the day's service hours, after the last seating
+        raise ValidationError({field: refusal[0].upper() + refusal[1:] + "."})
 
 
 def booking_matches_request(*, booking: Booking, party_size: int, start_at: datetime,

@@ -22,7 +22,7 @@ from assignments.engine import Request
 from assignments.engine.next_free import next_free_start
 from assignments.lifecycle import SYSTEM, Actor
 from assignments.models import Booking, Restaurant, Zone
-from assignments.scenario import minute_in_periods
+from assignments.selectors.schedule import restaurant_day_schedule
 from assignments.services.allocations import AllocationConflict
 from assignments.services.bookings import booking_create
 from assignments.services.seating import booking_seat
@@ -86,18 +86,18 @@ def walk_in_seat(
 def _seat_locked(restaurant, day, start, now, party_size, guest_name, zone, accessible, actor, correlation_id):
     fstate = floor_state(restaurant=restaurant)
     occupancy, _rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fstate.floor, now=now)
-    engine = engine_for(restaurant=restaurant, floor=fstate.floor)
-    length = restaurant.turn_for(party_size) + restaurant.buffer_minutes
+    engine = engine_for(restaurant=restaurant, floor=fstate.floor, day=day)
+    schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
     minute = to_minutes(restaurant, day, start)
+    length = schedule.turn_for(party_size, minute) + restaurant.buffer_minutes
     zone_key = zone.key if zone is not None else None
-    periods = restaurant.periods
     plan = None
-    if minute_in_periods(minute % (24 * 60), periods) == minute:
+    if schedule.service_at(minute) is not None:
         decision = engine.decide(Request(WALK_IN, party_size, minute, minute + length, zone_key, accessible), occupancy)
         plan = decision.plans[0] if decision.plans else None
     if plan is None:
-        raise _refusal(restaurant, day, fstate.floor, engine, occupancy, party_size, length, minute, zone_key,
-                       accessible)
+        raise _refusal(restaurant, day, schedule, fstate.floor, engine, occupancy, party_size, length, minute,
+                       zone_key, accessible)
     booking = booking_create(
         restaurant=restaurant, party_size=party_size, start_at=start, guest_name=guest_name,
         preferred_zone=zone, needs_accessible=accessible, notes="walk-in", actor=actor,
@@ -113,20 +113,19 @@ def _seat_locked(restaurant, day, start, now, party_size, guest_name, zone, acce
     return WalkIn(booking=booking, tables=tuple(sorted(plan.tables)))
 
 
-def _refusal(restaurant, day, floor, engine, occupancy, party_size, length, minute, zone_key, accessible):
+def _refusal(restaurant, day, schedule, floor, engine, occupancy, party_size, length, minute, zone_key, accessible):
     if not floor.candidates_for(party_size, accessible):
         need = " with step-free access" if accessible else ""
         return WalkInRefused(f"no table or combination on this floor seats {party_size}{need}", None)
-    periods = restaurant.periods
-    if not periods:
-        return WalkInRefused("the restaurant has no service periods", None)
+    if schedule.closed:
+        return WalkInRefused(schedule.closed_reason or "the restaurant is closed today", None)
     found = next_free_start(
         engine, occupancy, party_size=party_size, length=length, earliest=minute,
-        latest=max(p.end_minute for p in periods) - 1, preferred_zone=zone_key, accessible=accessible,
-        openings=[p.start_minute for p in periods],
-        may_start=lambda m: minute_in_periods(m % (24 * 60), periods) == m,
+        latest=max(s.last_seating for s in schedule.services), preferred_zone=zone_key, accessible=accessible,
+        openings=[s.start for s in schedule.services],
+        may_start=lambda m: schedule.service_at(m) is not None,
     )
-    serving = minute_in_periods(minute % (24 * 60), periods) == minute
+    serving = schedule.service_at(minute) is not None
     if found is None:
         why = "no table frees up for this party before close" if serving else "not serving now, nor later today"
         return WalkInRefused(why, None)
