@@ -952,6 +952,11 @@ class TableAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("label",)
     list_select_related = ("restaurant", "zone")
 
+    def save_model(self, request, obj, form, change):
+        from assignments.services.floor import table_save
+
+        table_save(table=obj, created=not change, changed=form.changed_data)
+
 
 @admin.register(TableAdjacency)
 class TableAdjacencyAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):

@@ -48,6 +48,7 @@ from assignments.resilience import (
     redis_usable,
     restaurant_rate_limiter,
 )
+from assignments.services.heal import count_outcomes, healing_cause, review_reason, seated_note
 from assignments.services.seating import (
     AttemptRow,
     Retry,
@@ -268,8 +269,12 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
         seats: list[Seat] = []
         reviews: list[Review] = []
         retries: list[Retry] = []
+        healed: dict[int, str] = {}
         for booking in claimed:
             attempt_no = booking.assignment_attempts + 1
+            heal = healing_cause(booking)  # brought back from review by freed tables: one try, then review
+            if heal:
+                healed[booking.pk] = heal
             request = request_for(booking=booking, restaurant=restaurant, day=day)
             own = [f"b{booking.pk}", *sorted(hold_refs.get(booking.pk, ()))]
             saved = [(ref, occupancy.tables_of(ref), _span(occupancy, ref)) for ref in own if ref in occupancy]
@@ -277,7 +282,10 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 occupancy.remove(ref)
             cur = current.get(booking.pk, ())
             hld = held.get(booking.pk, ())
-            decided = _decide(engine, mode, fstate.floor, request, occupancy, cur, hld)
+            if heal and mode is not flags.PipelineMode.ENGINE:  # the kill switch came on since: a person decides
+                decided = _Decided("review", reason=f"not seated automatically in {mode.value} mode")
+            else:
+                decided = _decide(engine, mode, fstate.floor, request, occupancy, cur, hld)
             correlation_id = booking.last_correlation_id
             if decided.kind == "seat":
                 plan = decided.plan
@@ -285,25 +293,28 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 seats.append(Seat(
                     booking=booking, tables=tuple(fstate.tables_by_label[t] for t in plan.tables),
                     window=(booking.start_at, booking.end_at + buffer), strategy=plan.strategy, attempt_no=attempt_no,
-                    rows=decided.rows, correlation_id=correlation_id, metadata={"score": plan.score},
+                    rows=decided.rows, correlation_id=correlation_id,
+                    metadata={"score": plan.score, **(seated_note(heal) if heal else {})},
                     releases=booking.pk in owns,
                 ))
                 outcomes.append(Outcome(Status.CONFIRMED, booking.pk, tables=plan.tables, strategy=plan.strategy))
                 continue
-            last = attempt_no >= restaurant.max_assignment_attempts
-            reviewed = decided.kind == "review" or (last and not (
-                mode is flags.PipelineMode.ENGINE and settings.MAITRE["RESEAT"]))
+            last = attempt_no >= restaurant.max_assignment_attempts or bool(heal)
+            reseat = mode is flags.PipelineMode.ENGINE and settings.MAITRE["RESEAT"] and not heal
+            reviewed = decided.kind == "review" or (last and not reseat)
             for ref, tables, (start, end) in saved:
                 # not seated: it keeps what it had for now, except the tables that review releases
                 if not (reviewed and ref.startswith("b")):
                     occupancy.add(tables, start, end, ref)
             if decided.kind == "review" or last:
-                if decided.kind != "review" and mode is flags.PipelineMode.ENGINE and settings.MAITRE["RESEAT"]:
+                if decided.kind != "review" and reseat:
                     reseats.append((booking.pk, attempt_no, decided.rows, correlation_id))
                     # leased while its re-seat is tried outside the lock; due again if this worker dies
                     retries.append(Retry(booking, now + RESEAT_LEASE, attempt_no - 1, [], correlation_id))
                     continue
                 reason = f"{decided.reason} after {attempt_no} attempt(s)" if decided.kind != "review" else decided.reason
+                if heal:
+                    reason = review_reason(heal, decided.reason)
                 reviews.append(Review(booking, reason, attempt_no, decided.rows, correlation_id))
                 outcomes.append(Outcome(Status.MANUAL_REVIEW, booking.pk, reason=reason))
             else:
@@ -312,6 +323,11 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 outcomes.append(Outcome(Status.RETRY_SCHEDULED, booking.pk, reason=decided.reason, delay_ms=delay))
         result = bookings_apply_batch(seats=seats, reviews=reviews, retries=retries, actor=COORDINATOR)
     lost = {s.booking.pk for s in result.conflicted}
+    if healed:
+        count_outcomes(
+            seated=sum(1 for s in result.seated if s.booking.pk in healed),
+            back_to_review=sum(1 for r in reviews if r.booking.pk in healed),
+        )
     if lost:
         outcomes = [
             Outcome(Status.RETRY_SCHEDULED, o.booking_id, reason="tables taken meanwhile", delay_ms=0)

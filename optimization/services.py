@@ -52,6 +52,7 @@ from assignments.models import (
 )
 from assignments.services import seating
 from assignments.services.allocations import AllocationConflict, allocations_release
+from assignments.services.freed import OPTIMIZED, tables_freed_on_commit
 from assignments.services.seating import booking_seat
 from optimization.model import plan_cost, solve_day_plan
 from optimization.reseat import moves as plan_moves
@@ -303,6 +304,9 @@ def day_plan_apply(*, plan: DayPlan, actor: Actor = OPTIMIZER, correlation_id: s
                 state=plan.state, moves=plan.moves, seat=plan.seated, confirm=True, strategy=DAY_OPTIMIZER,
                 actor=actor, correlation_id=correlation_id,
             )
+            if plan.moves:  # the old tables of the moved bookings are free: the floor may heal itself
+                tables_freed_on_commit(restaurant_id=plan.state.restaurant.pk, service_date=plan.state.day,
+                                       reason=OPTIMIZED, cause=f"the day optimizer moving {len(plan.moves)} booking(s)")
     finally:
         for handle in handles:
             handle.release()

@@ -52,6 +52,10 @@ class Booking(FSMModelMixin, models.Model):
     # (first try, or the next retry after a backoff). Wake-up messages only make workers look sooner.
     due_at = models.DateTimeField(null=True, blank=True, help_text="When the pipeline should next try it.")
     service_date = models.DateField(null=True, blank=True, help_text="The restaurant's service day it belongs to.")
+    # The floor healed itself (assignments.services.heal): offered freed tables while `version` == heal_version,
+    # for one attempt; any later state change makes the mark stale by itself.
+    heal_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    heal_cause = models.CharField(max_length=200, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
