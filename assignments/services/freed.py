@@ -43,6 +43,7 @@ class _Pending:
 
     def __init__(self) -> None:
         self.days: dict[tuple[int, date], _Freed] = {}
+        self.sent = False
 
     def add(self, restaurant_id: int, service_date: date, reason: str, cause: str, booking_id: int | None) -> None:
         freed = self.days.setdefault((restaurant_id, service_date), _Freed(reason))
@@ -52,6 +53,7 @@ class _Pending:
             freed.booking_ids.add(booking_id)
 
     def send(self) -> None:
+        self.sent = True
         days, self.days = self.days, {}
         for (restaurant_id, service_date), freed in days.items():
             _send(restaurant_id, service_date, freed)
@@ -80,7 +82,7 @@ def _pending_for(connection) -> _Pending:
     """The transaction's pending set: a fresh one when the last one was sent or rolled back (its on-commit
     hook is then gone from the connection's list)."""
     pending = getattr(connection, "_maitre_tables_freed", None)
-    if pending is not None and any(getattr(hook, "__self__", None) is pending for _, hook, _ in connection.run_on_commit):
+    if pending is not None and not pending.sent and any(getattr(hook, "__self__", None) is pending for _, hook, _ in connection.run_on_commit):
         return pending
     pending = _Pending()
     connection._maitre_tables_freed = pending

@@ -35,6 +35,14 @@ HEALER = Actor("floor_heal")
 TRIGGER = "floor_healed"
 
 
+# What freed the tables, in a host's words, when the sender gave no `cause` of its own.
+REASON_WORDS = {
+    "cancelled": "a cancellation", "completed": "a party leaving early", "no_show": "a no-show",
+    "block_removed": "a block removed", "moved": "a booking moved", "released": "a booking giving up its tables",
+    "table_in_service": "a table back in service", "optimized": "the day optimizer",
+}
+
+
 @dataclass
 class HealResult:
     status: str  # "offered", "nothing", "off"
@@ -68,6 +76,7 @@ def floor_heal(
     now = now or timezone.now()
     debounce = int(cfg.get("FLOOR_HEAL_DEBOUNCE_MS", 1000))
     due = now + timedelta(milliseconds=debounce)
+    cause = cause or REASON_WORDS.get(reason, reason)
     text = heal_text(cause=cause, freed_at=now, restaurant=restaurant)[:200]
     correlation_id = f"heal-{uuid.uuid4().hex[:16]}"
     result = HealResult("nothing")
