@@ -39,6 +39,7 @@ from assignments.models import (
     TableBlock,
     Zone,
 )
+from assignments.selectors.heal import booking_heal_note, floor_healed_recent
 from assignments.selectors.review import (
     ASSIGNABLE_STATES,
     Clash,
@@ -165,8 +166,13 @@ class HistoryInline(ReadOnlyInline):
 
     @admin.display(description="details")
     def details(self, obj):
-        meta = obj.metadata or {}
-        return ", ".join(f"{k}: {v}" for k, v in meta.items()) or "—"
+        meta = dict(obj.metadata or {})
+        healed = meta.pop("healed", "")
+        meta.pop("cause", None)
+        rest = ", ".join(f"{k}: {v}" for k, v in meta.items())
+        if healed:  # seated by the floor's self-healing: say so first
+            return format_html('<strong class="maitre-healed">{}</strong>{}', healed, f"; {rest}" if rest else "")
+        return rest or "—"
 
 
 class AllocationInline(ReadOnlyInline):
@@ -328,6 +334,7 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
             return super().change_view(request, object_id, form_url, extra_context=extra)
         extra.update(self._booking_tools(request, booking))
         extra["attempt_tries"] = booking_attempts_by_try(booking=booking)
+        extra["healed_note"] = booking_heal_note(booking=booking)
         if booking.state in WAITING_STATES:
             from assignments.context import assignment_context
 
@@ -765,6 +772,7 @@ class ReviewQueueAdmin(BookingAdmin):
             entry[1] += 1
         response.context_data["service_counts"] = [v for _k, v in sorted(counts.items())]
         response.context_data["group_columns"] = len(self.get_list_display(request)) + 1
+        response.context_data["healed_recent"] = floor_healed_recent(restaurants=restaurants_visible_to(request.user))
         return response
 
 
