@@ -16,6 +16,7 @@ from assignments.models import Booking, BookingStateHistory, Restaurant, TableAl
 class HealedSeat:
     booking_id: int
     ref: str
+    guest_name: str
     party_size: int
     start: str  # the booking's local start, HH:MM
     tables: tuple[str, ...]
@@ -42,7 +43,8 @@ def floor_healed_recent(
         tables.setdefault(booking_id, []).append(label)
     return [
         HealedSeat(
-            booking_id=r.booking_id, ref=r.booking.external_ref or f"#{r.booking_id}", party_size=r.booking.party_size,
+            booking_id=r.booking_id, ref=r.booking.external_ref or f"#{r.booking_id}",
+            guest_name=r.booking.guest_name, party_size=r.booking.party_size,
             start=f"{r.booking.local_start:%H:%M}", tables=tuple(sorted(tables.get(r.booking_id, ()))),
             note=str(r.metadata.get("healed", "")), at=r.created_at,
         )
