@@ -149,3 +149,17 @@ def test_a_table_back_in_service_frees_time_on_each_coming_day_with_bookings_wai
         (DAY, "table_in_service", "table T1 in service"),
         (DAY + timedelta(days=3), "table_in_service", "table T1 in service"),
     ]
+
+
+def test_the_day_optimizer_moving_bookings_frees_their_old_tables(restaurant, heard, django_capture_on_commit_callbacks):
+    from optimization.services import day_optimize
+
+    couple = seated(restaurant, ["M2"], party_size=2)  # would fit M1; a party of 8 needs M2+M3
+    seated(restaurant, ["T1"], party_size=4)
+    waiting_in_review(restaurant, party_size=8, start="19:00")
+    with django_capture_on_commit_callbacks(execute=True):
+        result = day_optimize(restaurant=restaurant, day=DAY, now=at("12:00"), time_limit=5)
+    assert result.status == "applied" and result.moved == 1, result.reason
+    assert tables_of(couple) == ["M1"]
+    assert [(h["reason"], h["service_date"], h["cause"]) for h in heard] == [
+        ("optimized", DAY, "the day optimizer moving 1 booking(s)")]
