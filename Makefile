@@ -9,6 +9,8 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ARGS ?=
+# 1: `make lint` also checks `ruff format` (off until the tree has been formatted once).
+FORMAT_CHECK ?= 0
 
 .PHONY: install demo test test-fast run lint migrate bench clean up db-change-plan
 
@@ -29,11 +31,20 @@ demo: migrate
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Everything but the tests marked slow (system, browser, worker processes, multi-process races, > ~3 s).
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
 run: migrate
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+ifeq ($(FORMAT_CHECK),1)
+	$(VENV)/bin/ruff format --check .
+endif
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 

@@ -6,6 +6,7 @@ includes the restaurant's buffer.
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -13,6 +14,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import BigIntegerField, Func, Q
 from django.utils import timezone
 
+from assignments.caches import caches_register
 from assignments.engine import DemandProfile, Engine, Floor, Occupancy, Request, TableSpec, Weights
 from assignments.models import Booking, Restaurant, Table, TableAdjacency, TableAllocation
 
@@ -55,6 +57,7 @@ class EpochSeconds(Func):
 
 
 _FLOORS: dict[int, tuple[tuple, FloorState]] = {}
+caches_register(_FLOORS.clear, name="assignments.context._FLOORS")
 
 
 def floor_state(*, restaurant: Restaurant) -> FloorState:
@@ -94,11 +97,12 @@ def _load_floor_state(*, restaurant: Restaurant) -> FloorState:
 
 _ENGINES: OrderedDict[tuple, Engine] = OrderedDict()
 _ENGINE_CACHE_SIZE = 64
+caches_register(_ENGINES.clear, name="assignments.context._ENGINES")
 
 
 def engine_for(*, restaurant: Restaurant, floor: Floor) -> Engine:
     """An engine per floor + weights, reused across decisions (its candidate enumeration is the costly part)."""
-    weights = tuple(sorted((restaurant.scoring_weights or {}).items()))
+    weights = json.dumps(restaurant.scoring_weights or {}, sort_keys=True)  # hashable, also with a 'demand' object
     key = (restaurant.pk, floor.fingerprint, weights)
     engine = _ENGINES.get(key)
     if engine is None:
@@ -211,5 +215,5 @@ def assignment_context(*, booking_id: int, include_holds: bool = True) -> Assign
         occupancy=occupancy,
         current_tables=current,
         held_tables=held,
-        window=(booking.start_at, booking.end_at + timedelta(minutes=restaurant.buffer_minutes)),
+        window=restaurant.occupied_window(booking.start_at, booking.end_at),
     )

@@ -28,6 +28,7 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from assignments import flags, metrics
+from assignments.conf import maitre_settings
 from assignments.context import engine_for, floor_state, occupancy_for_day, request_for
 from assignments.engine import Plan, first_fit
 from assignments.engine.reasons import explain_no_plan
@@ -87,8 +88,8 @@ class Outcome:
 
 
 def backoff_ms(retry_no: int) -> int:
-    cfg = settings.MAITRE
-    return int(min(cfg["RETRY_MAX_DELAY_MS"], cfg["RETRY_BASE_DELAY_MS"] * (2 ** max(0, retry_no - 1))))
+    cfg = maitre_settings
+    return int(min(cfg.RETRY_MAX_DELAY_MS, cfg.RETRY_BASE_DELAY_MS * (2 ** max(0, retry_no - 1))))
 
 
 def process_booking(*, booking_id: int) -> Outcome:
@@ -190,7 +191,7 @@ def _pass_locked(restaurant_id: int, service_date: date | None, handle):
     rate limit says not now. Each batch is one transaction that holds the day's advisory lock."""
     outcomes: list[Outcome] = []
     reseats: list = []
-    batch = settings.MAITRE["BATCH_SIZE"]
+    batch = maitre_settings.BATCH_SIZE
     first = True
     try:
         while True:
@@ -202,7 +203,7 @@ def _pass_locked(restaurant_id: int, service_date: date | None, handle):
             outcomes.extend(decided)
             reseats.extend(candidates)
             if handle is not None:
-                handle.extend(settings.MAITRE["LOCK_TTL_SECONDS"])
+                handle.extend(maitre_settings.LOCK_TTL_SECONDS)
             if claimed < batch:
                 break
     except DatabaseError as exc:
@@ -289,6 +290,7 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             correlation_id = booking.last_correlation_id
             if decided.kind == "seat":
                 plan = decided.plan
+                assert plan is not None  # a "seat" decision carries its plan
                 occupancy.add(plan.tables, request.start, request.end, f"b{booking.pk}")
                 seats.append(Seat(
                     booking=booking, tables=tuple(fstate.tables_by_label[t] for t in plan.tables),
@@ -300,7 +302,7 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 outcomes.append(Outcome(Status.CONFIRMED, booking.pk, tables=plan.tables, strategy=plan.strategy))
                 continue
             last = attempt_no >= restaurant.max_assignment_attempts or bool(heal)
-            reseat = mode is flags.PipelineMode.ENGINE and settings.MAITRE["RESEAT"] and not heal
+            reseat = mode is flags.PipelineMode.ENGINE and maitre_settings.RESEAT and not heal
             reviewed = decided.kind == "review" or (last and not reseat)
             for ref, tables, (start, end) in saved:
                 # not seated: it keeps what it had for now, except the tables that review releases
@@ -385,6 +387,7 @@ def _decide(engine, mode, floor, request, occupancy, current, held) -> _Decided:
         decision = engine.decide(request, occupancy)
         metrics.ENGINE_DECISION_SECONDS.observe(time.perf_counter() - t0)
     if mode is flags.PipelineMode.ENGINE:
+        assert decision is not None  # the engine mode always has an engine
         plans = _preferred_first(floor, request, occupancy, list(decision.plans), current, held)
         outcomes = decision.outcomes
     else:
@@ -393,27 +396,27 @@ def _decide(engine, mode, floor, request, occupancy, current, held) -> _Decided:
         outcomes = ()
         if decision is not None:  # shadow: what the engine would have done, beside what legacy does
             best = decision.best
-            rows.append(("engine", AttemptResult.SHADOW,
+            rows.append(AttemptRow("engine", AttemptResult.SHADOW,
                          f"engine would choose {', '.join(best.tables)} ({best.strategy})" if best else "engine found no plan",
                          {"tables": list(best.tables) if best else [], "strategy": best.strategy if best else "",
                           "legacy_tables": list(plans[0].tables) if plans else [],
                           "agrees": bool(best and plans and best.tables == plans[0].tables)}))
     if not plans and decision is not None and decision.refusal and mode is flags.PipelineMode.ENGINE:
         # The restaurant's capacity protection (opt-in) turned a free plan down: review at once, with why.
-        rows.append(("capacity_protection", AttemptResult.NO_PLAN, decision.refusal, {}))
+        rows.append(AttemptRow("capacity_protection", AttemptResult.NO_PLAN, decision.refusal, {}))
         return _Decided("review", reason=decision.refusal, rows=rows)
     if plans:
         plan = plans[0]
         for o in outcomes:
             chosen = o.plan is not None and o.plan.tables == plan.tables
-            rows.append((
+            rows.append(AttemptRow(
                 o.strategy,
                 AttemptResult.SUCCESS if chosen else (AttemptResult.FAILURE if o.plan else AttemptResult.NO_PLAN),
                 o.reason,
                 {"tables": list(o.plan.tables), "score": o.plan.score, "breakdown": dict(o.plan.breakdown)} if o.plan else {},
             ))
         if not outcomes or plan.strategy in (KEEP, LEGACY):
-            rows.append((plan.strategy, AttemptResult.SUCCESS, plan.reason, {"tables": list(plan.tables)}))
+            rows.append(AttemptRow(plan.strategy, AttemptResult.SUCCESS, plan.reason, {"tables": list(plan.tables)}))
         return _Decided("seat", plan=plan, rows=rows)
     hopeless = not floor.candidates_for(request.party_size, request.accessible)
     if hopeless:
@@ -422,9 +425,9 @@ def _decide(engine, mode, floor, request, occupancy, current, held) -> _Decided:
     else:
         reason = explain_no_plan(floor, request, occupancy)  # what a host reads first in the queue
     for o in outcomes:
-        rows.append((o.strategy, AttemptResult.NO_PLAN, o.reason, {}))
+        rows.append(AttemptRow(o.strategy, AttemptResult.NO_PLAN, o.reason, {}))
     if not outcomes:
-        rows.append((LEGACY if mode is not flags.PipelineMode.ENGINE else "engine", AttemptResult.NO_PLAN, reason, {}))
+        rows.append(AttemptRow(LEGACY if mode is not flags.PipelineMode.ENGINE else "engine", AttemptResult.NO_PLAN, reason, {}))
     return _Decided("review" if hopeless else "retry", reason=reason, rows=rows)
 
 
@@ -445,9 +448,9 @@ def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], 
     """Last resort before manual review, outside the day's lock: move not-yet-started bookings (fewest moves,
     none about to start) so that this one fits, in one transaction with its seat. A plan that went stale
     (another writer got there first) makes the booking due again, a bounded number of times."""
+    from assignments.reseating import PlanStale, reseat_apply, reseat_compute, reseater_installed
     from assignments.services.allocations import AllocationConflict
     from assignments.services.seating import booking_seat, booking_send_to_review
-    from optimization.services import PlanStale, reseat_apply, reseat_compute
 
     leased = Booking.objects.filter(pk=booking_id, state=BookingState.ASSIGNMENT_PENDING).update(
         due_at=timezone.now() + RESEAT_LEASE
@@ -456,18 +459,17 @@ def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], 
         return Outcome(Status.SKIPPED, booking_id, reason="no longer waiting")
     booking = Booking.objects.select_related("restaurant").get(pk=booking_id)
     rows = list(rows)
-    plan = reseat_compute(booking=booking, time_limit=settings.MAITRE["RESEAT_TIME_LIMIT_SECONDS"],
-                          payoff_margin=settings.MAITRE["RESEAT_PAYOFF_MARGIN"])
+    plan = reseat_compute(booking=booking, time_limit=maitre_settings.RESEAT_TIME_LIMIT_SECONDS,
+                          payoff_margin=maitre_settings.RESEAT_PAYOFF_MARGIN)
     if plan is not None:
         try:
             with transaction.atomic():
                 tables = reseat_apply(plan=plan, actor=COORDINATOR, correlation_id=correlation_id)
-                buffer = timedelta(minutes=booking.restaurant.buffer_minutes)
                 booking_seat(
-                    booking=booking, tables=[plan.state.tables_by_label[t] for t in tables],
-                    window=(booking.start_at, booking.end_at + buffer), strategy=RESEAT, actor=COORDINATOR,
+                    booking=booking, tables=plan.table_objects(tables),
+                    window=booking.restaurant.occupied_window(booking.start_at, booking.end_at), strategy=RESEAT, actor=COORDINATOR,
                     correlation_id=correlation_id, attempt_no=attempt_no,
-                    attempt_rows=[*rows, (RESEAT, AttemptResult.SUCCESS,
+                    attempt_rows=[*rows, AttemptRow(RESEAT, AttemptResult.SUCCESS,
                                           f"re-seated {len(plan.moves)} other booking(s)", {"tables": list(tables)})],
                     expected_version=booking.version,
                 )
@@ -476,7 +478,7 @@ def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], 
             return Outcome(Status.CONFIRMED, booking_id, tables=tuple(sorted(tables)), strategy=RESEAT,
                            extra={"moved": sorted(plan.moves)})
         except (PlanStale, AllocationConflict, VersionConflict) as exc:
-            stale = (RESEAT, AttemptResult.CONFLICT, f"re-seat went stale: {exc}", {})
+            stale = AttemptRow(RESEAT, AttemptResult.CONFLICT, f"re-seat went stale: {exc}", {})
             tries = BookingAssignmentAttempt.objects.filter(
                 booking_id=booking_id, strategy=RESEAT, result=AttemptResult.CONFLICT
             ).count()
@@ -489,8 +491,8 @@ def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], 
                     )
                 return Outcome(Status.RETRY_SCHEDULED, booking_id, reason="re-seat went stale", delay_ms=0)
             rows.append(stale)
-    else:
-        rows.append((RESEAT, AttemptResult.NO_PLAN,
+    elif reseater_installed():
+        rows.append(AttemptRow(RESEAT, AttemptResult.NO_PLAN,
                      "no re-arrangement of later bookings seats it without costing more covers than it brings", {}))
     reason = next((r[2] for r in rows if r[1] == AttemptResult.NO_PLAN and r[0] != RESEAT), "no free plan")
     reason = f"{reason} after {attempt_no} attempt(s)"

@@ -10,10 +10,11 @@ import time
 
 from waffle import switch_is_active
 
+from assignments.caches import caches_register
+
 PIPELINE_V3 = "assignment_pipeline_v3"
 SHADOW_MODE = "assignment_shadow_mode"
 KILL_SWITCH = "assignment_kill_switch"
-ALL = (PIPELINE_V3, SHADOW_MODE, KILL_SWITCH)
 
 
 class PipelineMode(enum.StrEnum):
@@ -43,6 +44,7 @@ def pipeline_mode() -> PipelineMode:
     return mode
 
 
+@caches_register
 def forget_mode() -> None:
     global _cached
     _cached = None

@@ -89,17 +89,36 @@ def event_payload(booking: Booking, from_state: str, to_state: str, extra: Mappi
     return payload
 
 
-def outbox_emit(
-    *, booking: Booking, event_type: str, payload: Mapping[str, Any] | None = None, correlation_id: str = ""
+def outbox_event(
+    *,
+    booking: Booking,
+    event_type: str,
+    from_state: str,
+    to_state: str,
+    extra: Mapping[str, Any] | None = None,
+    correlation_id: str = "",
 ) -> OutboxEvent:
-    return OutboxEvent.objects.create(
+    """The one constructor of a booking's outbox event (unsaved: callers save one or bulk-create many)."""
+    return OutboxEvent(
         aggregate_type="booking",
         aggregate_id=str(booking.pk),
         restaurant_id=booking.restaurant_id,
         event_type=event_type,
-        payload=event_payload(booking, booking.state, booking.state, payload),
+        payload=event_payload(booking, from_state, to_state, extra),
         correlation_id=correlation_id,
     )
+
+
+def outbox_emit(
+    *, booking: Booking, event_type: str, payload: Mapping[str, Any] | None = None, correlation_id: str = ""
+) -> OutboxEvent:
+    """An event about a booking that changes no state (tables moved, a failure recorded)."""
+    event = outbox_event(
+        booking=booking, event_type=event_type, from_state=booking.state, to_state=booking.state, extra=payload,
+        correlation_id=correlation_id,
+    )
+    event.save()
+    return event
 
 
 def booking_record_created(*, booking: Booking, actor: Actor = SYSTEM, correlation_id: str = "") -> None:
@@ -113,11 +132,10 @@ def booking_record_created(*, booking: Booking, actor: Actor = SYSTEM, correlati
             booking=booking, from_state="", to_state=booking.state, version=1, transition="create",
             actor=actor.user, actor_label=actor.label, correlation_id=correlation_id,
         )
-        OutboxEvent.objects.create(
-            aggregate_type="booking", aggregate_id=str(booking.pk), restaurant_id=booking.restaurant_id,
-            event_type=EVENT_FOR_STATE[BookingState.PENDING],
-            payload=event_payload(booking, "", booking.state, None), correlation_id=correlation_id,
-        )
+        outbox_event(
+            booking=booking, event_type=EVENT_FOR_STATE[BookingState.PENDING], from_state="", to_state=booking.state,
+            correlation_id=correlation_id,
+        ).save()
 
 
 def _transition(
@@ -157,12 +175,10 @@ def _transition(
             booking=booking, from_state=from_state, to_state=to_state, version=booking.version, transition=name,
             actor=actor.user, actor_label=actor.label, metadata=dict(metadata or {}), correlation_id=correlation_id,
         )
-        OutboxEvent.objects.create(
-            aggregate_type="booking", aggregate_id=str(booking.pk), restaurant_id=booking.restaurant_id,
-            event_type=EVENT_FOR_STATE[to_state],
-            payload=event_payload(booking, from_state, to_state, {**(event_extra or {}), **(metadata or {})}),
-            correlation_id=correlation_id,
-        )
+        outbox_event(
+            booking=booking, event_type=EVENT_FOR_STATE[to_state], from_state=from_state, to_state=to_state,
+            extra={**(event_extra or {}), **(metadata or {})}, correlation_id=correlation_id,
+        ).save()
     metrics.TRANSITION_SECONDS.labels(from_state, to_state).observe(time.perf_counter() - started)
     logger.info(
         "booking %s %s -> %s v%s by %s", booking.pk, from_state, to_state, booking.version, actor.label,
@@ -353,11 +369,9 @@ def bookings_transition(*, name: str, changes: Sequence[Change], actor: Actor = 
                 actor=actor.user, actor_label=actor.label, metadata=dict(change.metadata),
                 correlation_id=change.correlation_id,
             ))
-            events.append(OutboxEvent(
-                aggregate_type="booking", aggregate_id=str(booking.pk), restaurant_id=booking.restaurant_id,
-                event_type=EVENT_FOR_STATE[to_state],
-                payload=event_payload(booking, from_state, to_state, change.metadata),
-                correlation_id=change.correlation_id,
+            events.append(outbox_event(
+                booking=booking, event_type=EVENT_FOR_STATE[to_state], from_state=from_state, to_state=to_state,
+                extra=change.metadata, correlation_id=change.correlation_id,
             ))
         BookingStateHistory.objects.bulk_create(history)
         OutboxEvent.objects.bulk_create(events)

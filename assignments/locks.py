@@ -19,6 +19,8 @@ from django.conf import settings
 from redis.exceptions import LockError, LockNotOwnedError, RedisError
 
 from assignments import metrics
+from assignments.caches import caches_register
+from assignments.conf import maitre_settings
 
 logger = logging.getLogger("maitre.locks")
 
@@ -67,8 +69,8 @@ class LockManager:
     backend = "abstract"
 
     def acquire(self, key: str, *, ttl: float | None = None, wait: float | None = None) -> LockHandle:
-        ttl = ttl or settings.MAITRE["LOCK_TTL_SECONDS"]
-        wait = settings.MAITRE["LOCK_ACQUIRE_TIMEOUT_SECONDS"] if wait is None else wait
+        ttl = ttl or maitre_settings.LOCK_TTL_SECONDS
+        wait = maitre_settings.LOCK_ACQUIRE_TIMEOUT_SECONDS if wait is None else wait
         started = time.perf_counter()
         handle = self._acquire(key, ttl, wait)
         metrics.LOCK_ACQUIRE_SECONDS.labels(self.backend).observe(time.perf_counter() - started)
@@ -212,6 +214,13 @@ def set_lock_manager(manager: LockManager | None) -> None:
     global _manager
     with _manager_lock:
         _manager = manager
+
+
+def lock_manager_forget() -> None:
+    set_lock_manager(None)
+
+
+caches_register(lock_manager_forget)
 
 
 def booking_lock(booking_id: int, *, ttl: float | None = None, wait: float | None = None) -> LockHandle:

@@ -1,5 +1,7 @@
 """Maitre's own Prometheus metrics, in one place so names stay consistent. Exposed at /metrics."""
 
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 _MS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -113,6 +115,15 @@ OPTIMIZER_GAIN = Gauge(
 )
 
 
+# Delivery models of the outbox's consumers in higher apps (webhooks registers its own in its AppConfig.ready),
+# so that the backlog gauges count them without this app importing them. Name -> model with `status`.
+DELIVERY_CONSUMERS: dict[str, Any] = {}
+
+
+def delivery_consumer_register(name: str, model: Any) -> None:
+    DELIVERY_CONSUMERS[name] = model
+
+
 class BacklogCollector:
     """Events waiting, counted at scrape time from Postgres: unpublished outbox events and the age of the
     oldest, and pending / given-up deliveries per consumer. (Due bookings: ManualReviewCollector.)"""
@@ -161,13 +172,7 @@ class BacklogCollector:
             family = GaugeMetricFamily(name, doc)
             family.add_metric([], value)
             families.append(family)
-        consumers = {"email": EmailDelivery}
-        try:
-            from webhooks.models import WebhookDelivery
-
-            consumers["webhook"] = WebhookDelivery
-        except ImportError:
-            pass
+        consumers = {"email": EmailDelivery, **DELIVERY_CONSUMERS}
         delivery_families = [GaugeMetricFamily(name, doc, labels=["consumer"]) for name, doc in self.DELIVERY_NAMES]
         for consumer, model in consumers.items():
             pending = model.objects.filter(status=DeliveryStatus.PENDING).aggregate(n=Count("pk"), oldest=Min("created_at"))

@@ -11,6 +11,8 @@ from dramatiq.rate_limits import WindowRateLimiter
 from dramatiq.rate_limits.backends import StubBackend
 
 from assignments import metrics
+from assignments.caches import caches_register
+from assignments.conf import maitre_settings
 
 _lock = threading.Lock()
 _backend = None
@@ -57,11 +59,11 @@ def rate_limiter_backend():
 
 
 def restaurant_rate_limiter(restaurant_id: int) -> WindowRateLimiter:
-    cfg = settings.MAITRE
-    window_s = max(1, cfg["RATE_LIMIT_WINDOW_MS"] // 1000)
+    cfg = maitre_settings
+    window_s = max(1, cfg.RATE_LIMIT_WINDOW_MS // 1000)
     return WindowRateLimiter(
         rate_limiter_backend(), f"maitre:rate:restaurant:{restaurant_id}",
-        limit=cfg["RATE_LIMIT_PER_RESTAURANT"] * window_s, window=window_s,
+        limit=cfg.RATE_LIMIT_PER_RESTAURANT * window_s, window=window_s,
     )
 
 
@@ -93,10 +95,10 @@ def assignment_breaker() -> pybreaker.CircuitBreaker:
 
 
 def _new_breaker(storage) -> pybreaker.CircuitBreaker:
-    cfg = settings.MAITRE
+    cfg = maitre_settings
     return pybreaker.CircuitBreaker(
-        fail_max=cfg["BREAKER_FAIL_MAX"],
-        reset_timeout=cfg["BREAKER_RESET_SECONDS"],
+        fail_max=cfg.BREAKER_FAIL_MAX,
+        reset_timeout=cfg.BREAKER_RESET_SECONDS,
         state_storage=storage,
         name="assignment",
         listeners=[_GaugeListener()],
@@ -105,6 +107,7 @@ def _new_breaker(storage) -> pybreaker.CircuitBreaker:
     )
 
 
+@caches_register
 def reset_resilience() -> None:
     """Forget the process-wide limiter backend and breaker (tests, settings changes)."""
     global _backend, _breaker, _memory_breaker

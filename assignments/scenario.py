@@ -1,22 +1,23 @@
 """The scenario/v1 format: one restaurant's floor and one service day of booking requests.
 
 Pure Python (no Django): the importer, the exporter, the engine benchmark and the generator all
-share these dataclasses, so a file is validated the same way wherever it is read.
+share these dataclasses, so a file is validated the same way wherever it is read. Service hours and turn times,
+which the models use too, live in assignments.service_hours; the models never import this format.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from assignments.service_hours import HHMM, ServicePeriod, minute_in_periods, minute_of, turn_minutes_for
+
 FORMAT_TAG = "scenario/v1"
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 class ScenarioError(ValueError):
@@ -26,22 +27,6 @@ class ScenarioError(ValueError):
         self.field = field
         self.reason = reason
         super().__init__(f"{field}: {reason}")
-
-
-@dataclass(frozen=True, slots=True)
-class ServicePeriod:
-    name: str
-    start: str  # "HH:MM" local
-    end: str  # "HH:MM" local; an end at or before start runs past midnight
-
-    @property
-    def start_minute(self) -> int:
-        return _minutes(self.start)
-
-    @property
-    def end_minute(self) -> int:
-        end = _minutes(self.end)
-        return end if end > self.start_minute else end + 24 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,21 +103,6 @@ class Scenario:
         return (midnight + timedelta(minutes=minute)).replace(tzinfo=tz)
 
 
-def turn_minutes_for(turn_minutes: Mapping[str, int], party_size: int) -> int:
-    keys = sorted(int(k) for k in turn_minutes if k != "default")
-    for k in keys:
-        if k >= party_size:
-            return int(turn_minutes[str(k)])
-    return int(turn_minutes["default"])
-
-
-def _minutes(hhmm: str) -> int:
-    m = _HHMM.match(hhmm)
-    if not m:
-        raise ValueError(hhmm)
-    return int(m.group(1)) * 60 + int(m.group(2))
-
-
 def _req(obj: Mapping[str, Any], key: str, where: str) -> Any:
     if not isinstance(obj, Mapping):
         raise ScenarioError(where, "must be an object")
@@ -162,7 +132,7 @@ def _bool(value: Any, where: str) -> bool:
 
 
 def _hhmm(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not _HHMM.match(value):
+    if not isinstance(value, str) or not HHMM.match(value):
         raise ScenarioError(where, f"must be a time HH:MM, got {value!r}")
     return value
 
@@ -331,23 +301,8 @@ def parse_scenario(data: Any) -> Scenario:
     )
 
 
-def minute_in_periods(minute: int, periods: Sequence[ServicePeriod]) -> int | None:
-    """A wall-clock minute (0..1439) as a minute of the service day (past midnight: > 1440) when a booking may
-    start then, else None."""
-    for p in periods:
-        for m in (minute, minute + 24 * 60):
-            if p.start_minute <= m < p.end_minute:
-                return m
-    return None
-
-
-def periods_from(rows: Sequence[Mapping[str, str]]) -> tuple[ServicePeriod, ...]:
-    """Stored service periods (a restaurant's JSON) as ServicePeriod values."""
-    return tuple(ServicePeriod(name=r.get("name", ""), start=r["start"], end=r["end"]) for r in rows)
-
-
 def _start_in_periods(start: str, periods: tuple[ServicePeriod, ...], where: str) -> int:
-    found = minute_in_periods(_minutes(start), periods)
+    found = minute_in_periods(minute_of(start), periods)
     if found is not None:
         return found
     spans = ", ".join(f"{p.name} {p.start}-{p.end}" for p in periods)

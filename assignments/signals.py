@@ -7,10 +7,26 @@ day), ``reason`` (str, one of "cancelled", "completed", "no_show", "block_remove
 "released", "table_in_service", "optimized"); optional: ``cause`` (str, for people: "cancellation of
 #123") and ``booking_ids`` (the bookings whose tables they were). `assignments.services.freed` sends it once
 per restaurant day per transaction; `assignments.services.heal` receives it.
+
+`allocations_changed`: a restaurant's allocations or holds changed over [start_at, end_at) (taken, released,
+moved, swept). Sent on commit of the write; availability subscribes to refresh its snapshots and tell its
+subscribers. Keyword arguments: ``restaurant_id`` (int), ``start_at``, ``end_at`` (aware datetimes).
+A receiver runs after the writer's commit, so it must not raise.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.db import transaction
 from django.dispatch import Signal
 
 tables_freed = Signal()
+allocations_changed = Signal()
+
+
+def allocations_changed_on_commit(*, restaurant_id: int, start_at: datetime, end_at: datetime) -> None:
+    """Send `allocations_changed` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(
+        lambda: allocations_changed.send(sender=None, restaurant_id=restaurant_id, start_at=start_at, end_at=end_at)
+    )

@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 import threading
 
-from django.conf import settings
 from django.db import close_old_connections
 
 from assignments import metrics
+from assignments.conf import maitre_settings
 
 logger = logging.getLogger("maitre.sweeper")
 
@@ -42,7 +42,7 @@ def _close_connection() -> None:
 class Sweeper(threading.Thread):
     def __init__(self, interval: float | None = None):
         super().__init__(name="maitre-sweeper", daemon=True)
-        self.interval = settings.MAITRE["SWEEP_INTERVAL_SECONDS"] if interval is None else interval
+        self.interval = maitre_settings.SWEEP_INTERVAL_SECONDS if interval is None else interval
         self._stop_event = threading.Event()
 
     def run(self) -> None:

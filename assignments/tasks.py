@@ -7,8 +7,9 @@ import time
 from datetime import date
 
 import dramatiq
+from django.conf import settings
 from dramatiq.middleware import CurrentMessage
-from dramatiq_crontab import cron
+from dramatiq_crontab import cron, interval
 
 from assignments import metrics
 
@@ -56,3 +57,12 @@ def requeue_stuck_bookings() -> None:
     from assignments.services.pipeline import bookings_requeue_stuck
 
     bookings_requeue_stuck()
+
+
+@interval(seconds=settings.MAITRE_EVENTS["SCHEDULE_SECONDS"]["sweep_holds"])
+@dramatiq.actor(max_retries=0, time_limit=60_000)
+def sweep_expired_holds() -> None:
+    """Every 30 s by default (one `manage.py scheduler` runs the schedule): drop expired holds."""
+    from assignments.services.holds import holds_sweep_expired
+
+    holds_sweep_expired()

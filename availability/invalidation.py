@@ -1,18 +1,18 @@
-"""Called (on commit) whenever allocations or holds change for a restaurant over a time range, so that
-availability snapshots and subscribers learn of it. The availability app fills this in."""
+"""Availability's subscription to `assignments.signals.allocations_changed`: whenever allocations or holds
+change for a restaurant over a time range (sent on the writer's commit), snapshots touching it are
+invalidated and subscribers told. Connected in AvailabilityConfig.ready."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 logger = logging.getLogger("maitre.availability")
 
 
-def floor_changed(*, restaurant_id: int, start_at: datetime, end_at: datetime) -> None:
-    """Hook point: invalidate snapshots touching [start_at, end_at) and notify subscribers.
-
-    Runs after the writer's commit, so it never raises: an unreachable cache costs at most the snapshots'
+def on_allocations_changed(sender: Any, *, restaurant_id: int, start_at: datetime, end_at: datetime, **kwargs: Any) -> None:
+    """Runs after the writer's commit, so it never raises: an unreachable cache costs at most the snapshots'
     short TTL in staleness, never a failed booking."""
     from availability.services import availability_floor_changed
 

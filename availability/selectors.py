@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Min
 
+from assignments.conf import maitre_settings
 from assignments.context import engine_for, floor_state, from_minutes, occupancy_for_day
 from assignments.engine import Floor, Occupancy
 from assignments.models import Hold, Restaurant
@@ -29,7 +29,7 @@ NO_SERVICE = "no_service"
 
 
 def max_age_seconds() -> float:
-    return float(settings.MAITRE["AVAILABILITY_MAX_AGE_SECONDS"])
+    return float(maitre_settings.AVAILABILITY_MAX_AGE_SECONDS)
 
 
 def slots_for_day(*, restaurant: Restaurant) -> list[int]:

@@ -1,5 +1,5 @@
 """Writes of the availability app: bumping the restaurant-day versions that invalidate snapshots, and
-telling subscribers. Called on commit of every allocation or hold change (see invalidation.floor_changed)."""
+telling subscribers. Called on commit of every allocation or hold change (see invalidation.on_allocations_changed)."""
 
 from __future__ import annotations
 

@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 
+from assignments.caches import caches_register
 from assignments.context import DAY_SPAN
 
 _TZ_CACHE: dict[int, tuple[float, ZoneInfo]] = {}
 _TZ_CACHE_SECONDS = 300.0
+caches_register(_TZ_CACHE.clear, name="availability.versions._TZ_CACHE")
 
 
 def version_key(restaurant_id: int, day: date) -> str:

@@ -16,14 +16,16 @@ from redis.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from assignments.caches import caches_register
+
 _lock = threading.Lock()
 _away_until = 0.0
 
 
 def backoff_seconds() -> float:
-    from django.conf import settings
+    from assignments.conf import maitre_settings
 
-    return float(settings.MAITRE["REDIS_BACKOFF_SECONDS"])
+    return float(maitre_settings.REDIS_BACKOFF_SECONDS)
 
 
 def redis_away() -> bool:
@@ -37,6 +39,7 @@ def trip() -> None:
         _away_until = time.monotonic() + backoff_seconds()
 
 
+@caches_register
 def reset() -> None:
     global _away_until
     with _lock:

@@ -42,7 +42,7 @@ def optimizer_runs_start_due(*, now: datetime | None = None) -> list[int]:
 def optimizer_run_execute(*, run_id: int, now: datetime | None = None) -> OptimizerRun:
     """Run the day optimizer for a claimed run (never moving bookings inside the freeze window) and
     record what it found, applied or not, in the run and as metrics."""
-    from optimization.services import day_optimize
+    from optimization.day_optimizer import day_optimize
 
     run = OptimizerRun.objects.select_related("restaurant", "schedule").get(pk=run_id)
     time_limit = run.schedule.time_limit_seconds if run.schedule else 30.0

@@ -12,7 +12,7 @@ def optimize_day_actor(restaurant_id: int, day_iso: str, time_limit: float = 30.
     """Re-plan one restaurant's service day and apply the plan when it is enough better (on demand; the
     scheduled runs go through optimization.jobs and are recorded as OptimizerRun rows)."""
     from assignments.models import Restaurant
-    from optimization.services import day_optimize
+    from optimization.day_optimizer import day_optimize
 
     restaurant = Restaurant.objects.get(pk=restaurant_id)
     day_optimize(restaurant=restaurant, day=date.fromisoformat(day_iso), time_limit=time_limit)

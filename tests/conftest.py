@@ -11,10 +11,25 @@ from django.conf import settings
 REQUIRE_SERVICES = os.environ.get("MAITRE_REQUIRE_SERVICES") == "1"
 
 
+# Whole directories and files whose tests are slow (real processes, browsers, multi-process races):
+# `make test-fast` (pytest -m "not slow") leaves them out. Single slow tests carry @pytest.mark.slow.
+SLOW_PATHS = (
+    "tests/system/",
+    "tests/browser/",
+    "tests/coordinator/test_worker_process.py",
+    "tests/deploy/test_topology.py",
+    "tests/deploy/test_scheduler_lock.py",
+    "tests/deploy/test_static_files.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
     on_postgres = settings.IS_POSTGRES
     on_redis = bool(settings.REDIS_URL)
+    root = str(config.rootpath)
     for item in items:
+        if str(item.path).removeprefix(root).lstrip("/").startswith(SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
         if "postgres" in item.keywords and not on_postgres:
             if REQUIRE_SERVICES:
                 raise pytest.UsageError("MAITRE_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL")
@@ -40,11 +55,11 @@ def redis_client():
 def _clear_cache():
     from django.core.cache import cache
 
-    from assignments.flags import forget_mode
-    from config.redis_guard import reset as redis_guard_reset
+    from assignments.caches import maitre_caches_reset
 
-    forget_mode()
-    redis_guard_reset()  # a Redis failure another test provoked must not make this one skip Redis
+    # Every process-wide cache (the rollout mode, the Redis guard: a Redis failure another test provoked must
+    # not make this one skip Redis; floors, time zones, lock manager, breaker, settings object) forgotten.
+    maitre_caches_reset()
     try:
         cache.clear()
     except Exception:

@@ -1,16 +1,28 @@
 """Every API error is JSON: {"error": code, "detail": text, "fields": {...}} (fields only for invalid input).
 
-The DRF exception handler shapes errors raised in views; assignments.api.middleware does the same for what
-happens outside DRF (unknown URLs, over-large bodies, unhandled exceptions)."""
+The DRF exception handler is the one mapping from errors to answers: DRF's own, the domain's refusals
+(`DOMAIN_ERRORS`: the lifecycle's, the services'; other apps add theirs with `map_domain_error`), django's
+ValidationError and DoesNotExist, and a database that is away. Views raise and never format errors by hand;
+assignments.api.middleware shapes what happens outside DRF (unknown URLs, over-large bodies, unhandled
+exceptions)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
+
+from assignments import lifecycle
+from assignments.services.allocations import AllocationConflict
+from assignments.services.errors import BookingBusy, BookingStateRefused, ExternalRefTaken
 
 STATUS_CODES = {
     400: "invalid",
@@ -28,7 +40,57 @@ STATUS_CODES = {
 }
 
 
+@dataclass(frozen=True)
+class DomainError:
+    """How one kind of refusal answers: its HTTP status, its stable code, and extra fields from the exception."""
+
+    status: int
+    code: str
+    extra: Callable[[Exception], dict] = field(default=lambda exc: {})
+
+
+DOMAIN_ERRORS: dict[type[Exception], DomainError] = {
+    lifecycle.VersionConflict: DomainError(409, "version_conflict"),
+    lifecycle.InvalidTransition: DomainError(400, "invalid_state", lambda exc: {"state": exc.state}),
+    BookingStateRefused: DomainError(400, "invalid_state", lambda exc: {"state": exc.state}),
+    BookingBusy: DomainError(409, "locked"),
+    ExternalRefTaken: DomainError(409, "external_ref_conflict", lambda exc: {"original": exc.original}),
+    AllocationConflict: DomainError(409, "conflict"),
+}
+
+
+def map_domain_error(exc_type: type[Exception], *, status: int, code: str,
+                     extra: Callable[[Exception], dict] | None = None) -> None:
+    """Let an app's own refusal answer through the one handler (availability's hold conflicts, for one)."""
+    DOMAIN_ERRORS[exc_type] = DomainError(status, code, extra or (lambda exc: {}))
+
+
+def validation_fields(exc: DjangoValidationError) -> dict:
+    """A django ValidationError's messages by field, as the API shows them under "fields"."""
+    return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+
+
+def domain_response(exc: Exception) -> Response | None:
+    """The answer to a refusal the domain raised, or None when it is not one of ours."""
+    for klass in type(exc).__mro__:
+        mapped = DOMAIN_ERRORS.get(klass)
+        if mapped is not None:
+            return Response({"error": mapped.code, "detail": str(exc), **mapped.extra(exc)}, status=mapped.status)
+    if isinstance(exc, DjangoValidationError):
+        return Response({"error": "invalid", "detail": "The request is not valid.", "fields": validation_fields(exc)},
+                        status=400)
+    if isinstance(exc, ObjectDoesNotExist):
+        return Response({"error": "not_found", "detail": "No such resource."}, status=404)
+    return None
+
+
 def json_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: the domain's refusals first, then DRF's own errors in our shape, then a 503
+    for an absent database; anything else is left to the 500 path (middleware), with a correlation id."""
+    mapped = domain_response(exc)
+    if mapped is not None:
+        set_rollback()  # as DRF does for its own: an atomic request writes nothing of a refused one
+        return mapped
     response = exception_handler(exc, context)
     if response is None and isinstance(exc, DatabaseOperationalError | DatabaseInterfaceError):
         # The database is away (a restart, a failover): nothing was written; try again shortly.

@@ -1,21 +1,18 @@
 """The booking platforms' API: create, read, modify and cancel bookings, and (re)process an assignment.
 
-Views validate input (serializers, assignments.services.booking_requests), scope every lookup to the caller's
-restaurants (tenancy.selectors: another tenant's booking is a 404), call one service and shape the answer;
-errors are JSON (assignments.api.errors).
+Views validate input (serializers), scope every lookup to the caller's restaurants (tenancy.selectors: another
+tenant's booking is a 404), call one service (assignments.services.booking_requests) and shape the answer. They
+never catch or format a refusal: the exception handler (assignments.api.errors) maps each to its JSON answer.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assignments import lifecycle
 from assignments.api.errors import error_responses
 from assignments.api.fields import (
     ApiDateTimeField,
@@ -26,32 +23,19 @@ from assignments.api.fields import (
     localize,
 )
 from assignments.lifecycle import Actor
-from assignments.models import Booking, BookingState, Zone
+from assignments.models import Booking
 from assignments.services.booking_requests import (
     booking_cancel_for_client,
-    booking_check_start,
-    booking_matches_request,
+    booking_request_create,
+    booking_request_modify,
+    booking_request_processing,
 )
-from assignments.services.bookings import booking_create, booking_modify
-from assignments.services.pipeline import (
-    TRIGGERS,
-    booking_being_processed,
-    booking_submit_for_assignment,
-    new_correlation_id,
-)
+from assignments.services.pipeline import TRIGGERS
 from tenancy.selectors import restaurant_ids_for_user
 
 
 def _actor(request) -> Actor:
     return Actor(label=f"api:{request.user.get_username()}", user=request.user)
-
-
-def _error(code: str, detail: str, http: int, **extra) -> Response:
-    return Response({"error": code, "detail": detail, **extra}, status=http)
-
-
-def _invalid(exc: DjangoValidationError) -> serializers.ValidationError:
-    return serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
 
 
 def bookings_for(request):
@@ -131,17 +115,7 @@ class BookingCreateApi(APIView):
         notes = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
 
         def validate(self, attrs):
-            restaurant = attrs["restaurant"]
-            attrs["start_at"] = localize(attrs["start_at"], restaurant)
-            try:
-                booking_check_start(restaurant=restaurant, start_at=attrs["start_at"])
-            except DjangoValidationError as exc:
-                raise _invalid(exc) from exc
-            if attrs["preferred_zone"]:
-                zone = Zone.objects.filter(restaurant=restaurant, key=attrs["preferred_zone"]).first()
-                if zone is None:
-                    raise serializers.ValidationError({"preferred_zone": ["Unknown zone."]})
-                attrs["preferred_zone"] = zone
+            attrs["start_at"] = localize(attrs["start_at"], attrs["restaurant"])
             return attrs
 
     @extend_schema(
@@ -154,41 +128,15 @@ class BookingCreateApi(APIView):
         data = self.BookingCreateInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        restaurant = v["restaurant"]
-        if v["external_ref"]:
-            existing = Booking.objects.filter(restaurant=restaurant, external_ref=v["external_ref"]).first()
-            if existing is not None:
-                return self._retried(existing, v)
-        correlation_id = new_correlation_id()
-        try:
-            with transaction.atomic():
-                booking = booking_create(
-                    restaurant=restaurant, party_size=v["party_size"], start_at=v["start_at"],
-                    duration_minutes=v.get("duration_minutes"), guest_name=v["guest_name"],
-                    preferred_zone=v["preferred_zone"], needs_accessible=v["needs_accessible"],
-                    external_ref=v["external_ref"], notes=v["notes"], actor=_actor(request),
-                    correlation_id=correlation_id,
-                )
-                if v["guest_email"]:
-                    Booking.objects.filter(pk=booking.pk).update(guest_email=v["guest_email"])
-                booking_submit_for_assignment(booking=booking, trigger="creation", actor=_actor(request),
-                                              correlation_id=correlation_id)
-        except DjangoValidationError as exc:
-            raise _invalid(exc) from exc
-        except IntegrityError:
-            existing = Booking.objects.filter(restaurant=restaurant, external_ref=v["external_ref"]).first()
-            if existing is None:
-                raise
-            return self._retried(existing, v)
-        return _answer(booking.pk, status.HTTP_201_CREATED, correlation_id)
-
-    def _retried(self, existing: Booking, v) -> Response:
-        if booking_matches_request(booking=existing, party_size=v["party_size"], start_at=v["start_at"],
-                                   duration_minutes=v.get("duration_minutes")):
-            return _answer(existing.pk, status.HTTP_200_OK)  # idempotent create: the platform retried
-        return _error("external_ref_conflict",
-                      f"external_ref {existing.external_ref!r} is booking {existing.pk}, made with another party "
-                      "size or time; modify that booking or use a new reference.", 409, original=existing.pk)
+        answer = booking_request_create(
+            restaurant=v["restaurant"], party_size=v["party_size"], start_at=v["start_at"],
+            duration_minutes=v.get("duration_minutes"), guest_name=v["guest_name"], guest_email=v["guest_email"],
+            preferred_zone_key=v["preferred_zone"], needs_accessible=v["needs_accessible"],
+            external_ref=v["external_ref"], notes=v["notes"], actor=_actor(request),
+        )
+        if not answer.created:  # idempotent create: the platform retried
+            return _answer(answer.booking.pk, status.HTTP_200_OK)
+        return _answer(answer.booking.pk, status.HTTP_201_CREATED, answer.correlation_id)
 
 
 class BookingDetailApi(APIView):
@@ -206,13 +154,8 @@ class BookingDetailApi(APIView):
                 raise serializers.ValidationError(
                     {"non_field_errors": ["Give at least one of party_size, start_at, duration_minutes."]}
                 )
-            restaurant = self.context["booking"].restaurant
             if "start_at" in attrs:
-                attrs["start_at"] = localize(attrs["start_at"], restaurant)
-                try:
-                    booking_check_start(restaurant=restaurant, start_at=attrs["start_at"])
-                except DjangoValidationError as exc:
-                    raise _invalid(exc) from exc
+                attrs["start_at"] = localize(attrs["start_at"], self.context["booking"].restaurant)
             return attrs
 
     @extend_schema(responses={200: BookingOutput, **error_responses(404)})
@@ -227,26 +170,11 @@ class BookingDetailApi(APIView):
         data = self.BookingModifySerializer(data=request.data, context={"request": request, "booking": booking})
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        if booking.state == BookingState.CANCELLED:
-            return _error("invalid_state", "A cancelled booking cannot be modified.", 400, state=booking.state)
-        correlation_id = new_correlation_id()
-        try:
-            with transaction.atomic():
-                booking = booking_modify(
-                    booking=booking, party_size=v.get("party_size"), start_at=v.get("start_at"),
-                    duration_minutes=v.get("duration_minutes"), expected_version=v.get("version"),
-                    actor=_actor(request), correlation_id=correlation_id,
-                )
-                if booking.state == BookingState.ASSIGNMENT_PENDING:
-                    booking_submit_for_assignment(booking=booking, trigger="modification", actor=_actor(request),
-                                                  correlation_id=correlation_id)
-        except lifecycle.VersionConflict as exc:
-            return _error("version_conflict", str(exc), 409)
-        except lifecycle.InvalidTransition as exc:
-            return _error("invalid_state", str(exc), 400, state=exc.state)
-        except DjangoValidationError as exc:
-            raise _invalid(exc) from exc
-        return _answer(booking.pk, status.HTTP_202_ACCEPTED, correlation_id)
+        answer = booking_request_modify(
+            booking=booking, party_size=v.get("party_size"), start_at=v.get("start_at"),
+            duration_minutes=v.get("duration_minutes"), expected_version=v.get("version"), actor=_actor(request),
+        )
+        return _answer(answer.booking.pk, status.HTTP_202_ACCEPTED, answer.correlation_id)
 
 
 class BookingCancelApi(APIView):
@@ -264,13 +192,8 @@ class BookingCancelApi(APIView):
         booking = get_object_or_404(bookings_for(request), pk=pk)
         data = self.BookingCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            booking_cancel_for_client(booking=booking, reason=data.validated_data["reason"],
-                                      expected_version=data.validated_data.get("version"), actor=_actor(request))
-        except lifecycle.InvalidTransition as exc:
-            return _error("invalid_state", str(exc), 400, state=exc.state)
-        except lifecycle.VersionConflict as exc:
-            return _error("version_conflict", str(exc), 409)
+        booking_cancel_for_client(booking=booking, reason=data.validated_data["reason"],
+                                  expected_version=data.validated_data.get("version"), actor=_actor(request))
         return _answer(booking.pk, status.HTTP_200_OK)
 
 
@@ -295,18 +218,6 @@ class ProcessAssignmentApi(APIView):
         data = self.ProcessInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         booking = get_object_or_404(bookings_for(request), pk=data.validated_data["bookingId"])
-        trigger = data.validated_data["trigger"]
-        if booking_being_processed(booking_id=booking.pk):
-            return _error("locked", "The booking is being processed right now; try again shortly.", 409)
-        if booking.state == BookingState.CANCELLED:
-            return _error("invalid_state", "A cancelled booking cannot be assigned.", 400, state=booking.state)
-        if booking.state == BookingState.CONFIRMED and trigger != "modification":
-            return _error("invalid_state", "The booking is already confirmed; only a modification re-plans it.", 400,
-                          state=booking.state)
-        try:
-            correlation_id = booking_submit_for_assignment(booking=booking, trigger=trigger, actor=_actor(request))
-        except lifecycle.InvalidTransition as exc:
-            return _error("invalid_state", str(exc), 400, state=booking.state)
-        except lifecycle.VersionConflict as exc:
-            return _error("version_conflict", str(exc), 409)
+        correlation_id = booking_request_processing(booking=booking, trigger=data.validated_data["trigger"],
+                                                    actor=_actor(request))
         return Response({"status": "accepted", "correlationId": correlation_id}, status=status.HTTP_202_ACCEPTED)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 # A generic evening: mostly twos and fours, a tail of large parties.
 DEFAULT_PARTY_MIX: Mapping[int, float] = {
@@ -44,9 +45,9 @@ class DemandProfile:
         return float(self.intensity.get((minute // 60) % 24, 0.0))
 
     @classmethod
-    def from_mapping(cls, data: Mapping) -> DemandProfile:
+    def from_mapping(cls, data: Mapping[str, Any]) -> DemandProfile:
         """Build from per-restaurant config, e.g. {"party_mix": {"2": 0.5, ...}, "shortest_window": 100}."""
-        kwargs: dict = {}
+        kwargs: dict[str, Any] = {}
         if "party_mix" in data:
             kwargs["party_mix"] = {int(k): float(v) for k, v in data["party_mix"].items()}
         if "hourly_mix" in data:

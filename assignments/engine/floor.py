@@ -56,7 +56,7 @@ class Floor:
         return hash(self.fingerprint)
 
     @cached_property
-    def fingerprint(self) -> tuple:
+    def fingerprint(self) -> tuple[object, ...]:
         """A hashable summary of the floor (zone_priority is a mapping, so the dataclass hash cannot be used)."""
         return (
             tuple(sorted(self.tables, key=lambda t: t.id)),

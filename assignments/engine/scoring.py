@@ -103,7 +103,18 @@ class Option:
         self.cost = round(self.capacity + self.soft, 6)
 
 
-def rank_key(o: Option, best_capacity: float, tolerance: float, priority: int) -> tuple:
+def static_cost(w: Weights, *, empty_seats: int, extra_tables: int, zone_mismatch: int, zone_rank: int) -> float:
+    """The plan terms that depend neither on time nor on the order bookings arrive in (Option.score's
+    empty_seats, tables_used, zone_mismatch and zone_priority): the plan cost a whole-day plan can use."""
+    return (
+        w.empty_seat * empty_seats
+        + w.extra_table * extra_tables
+        + w.zone_mismatch * zone_mismatch
+        + w.zone_priority * zone_rank
+    )
+
+
+def rank_key(o: Option, best_capacity: float, tolerance: float, priority: int) -> tuple[object, ...]:
     """Sort key: free choices (capacity within `tolerance` of the best) first, by soft cost."""
     if o.capacity <= best_capacity + tolerance + 1e-9:
         return (0, o.soft, o.capacity, priority, o.tables)

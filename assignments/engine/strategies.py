@@ -10,6 +10,7 @@ strategies propose the same tables the plan is credited to the specialist that a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -33,7 +34,7 @@ class AssignmentStrategy(Protocol):
     def propose(self, ctx: StrategyContext) -> Proposal: ...
 
 
-def _cheapest(options) -> Option:
+def _cheapest(options: Iterable[Option]) -> Option:
     return min(options, key=lambda o: (o.capacity, o.cost, o.tables))
 
 

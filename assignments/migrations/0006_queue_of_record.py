@@ -9,7 +9,7 @@ def fill_queue_fields(apps, schema_editor):
 
     from django.utils import timezone
 
-    from assignments.scenario import periods_from
+    from assignments.service_hours import periods_from
 
     Booking = apps.get_model("assignments", "Booking")
     Restaurant = apps.get_model("assignments", "Restaurant")

@@ -10,7 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from assignments.scenario import ServicePeriod, minute_in_periods, periods_from, turn_minutes_for
+from assignments.service_hours import ServicePeriod, minute_in_periods, periods_from, turn_minutes_for
 
 
 def default_turn_minutes() -> dict[str, int]:
@@ -52,7 +52,14 @@ class Restaurant(models.Model):
     def tzinfo(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def occupied_window(self, start_at: datetime, end_at: datetime) -> tuple[datetime, datetime]:
+        """What a booking from `start_at` to `end_at` occupies: its seating plus the restaurant's buffer."""
+        return start_at, end_at + timedelta(minutes=self.buffer_minutes)
+
     def clean(self) -> None:
+        from assignments.scoring_weights import validate_scoring_weights
+
+        validate_scoring_weights(self.scoring_weights)
         try:
             ZoneInfo(self.timezone)
         except Exception as exc:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
+from assignments.conf import maitre_settings
 from assignments.context import AssignmentContext, assignment_context, engine_for
 from assignments.engine import Plan, Request
 from assignments.engine.reasons import explain_no_plan
@@ -26,8 +26,32 @@ from assignments.models import (
 ASSIGNABLE_STATES = (BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING)
 
 
+@dataclass(frozen=True)
+class BookingActions:
+    """What a person may do to a booking now. `assign` seats it by hand (the `confirm` transition), `retry` sends
+    it back to automatic assignment, `cancel` cancels it."""
+
+    assign: bool
+    retry: bool
+    cancel: bool
+
+
+def booking_actions(*, booking: Booking) -> BookingActions:
+    """Asks the state machine (django-fsm's available transitions), so a new state or transition changes the
+    console's buttons without a second copy of the graph here. A retry of a booking already waiting for the
+    assigner is no transition (it is made due now); from `confirmed` request_assignment is a modification's,
+    never a retry's."""
+    allowed = {t.name for t in booking.get_available_state_transitions()}  # type: ignore[attr-defined]  # made by django-fsm
+    waiting = booking.state == BookingState.ASSIGNMENT_PENDING
+    return BookingActions(
+        assign="confirm" in allowed,
+        retry=waiting or ("request_assignment" in allowed and booking.state != BookingState.CONFIRMED),
+        cancel="cancel" in allowed,
+    )
+
+
 def stuck_pending_cutoff(*, now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) - timedelta(seconds=settings.MAITRE["STUCK_PENDING_SECONDS"])
+    return (now or timezone.now()) - timedelta(seconds=maitre_settings.STUCK_PENDING_SECONDS)
 
 
 def review_queue_annotate(qs: QuerySet[Booking]) -> QuerySet[Booking]:
@@ -251,7 +275,7 @@ def booking_nearest_times(
 # -- the queue: services, day windows, reasons for a page of rows ----------------------------------------
 def service_label(booking: Booking) -> tuple[tuple, str]:
     """(sort key, "Sat 05 Dec · dinner") of the service a booking belongs to, in its restaurant's time."""
-    from assignments.scenario import minute_in_periods
+    from assignments.service_hours import minute_in_periods
 
     restaurant = booking.restaurant
     day = restaurant.service_day_of(booking.start_at)
@@ -262,6 +286,17 @@ def service_label(booking: Booking) -> tuple[tuple, str]:
             name = p.name
             break
     return (day, restaurant.name, name), f"{day:%a %d %b} · {name or 'outside service hours'}"
+
+
+def review_service_counts(*, qs: QuerySet[Booking], with_restaurant: bool) -> list[list]:
+    """[label, bookings] per service of the queue's whole selection (not only the page shown), soonest first;
+    the label names the restaurant too when the user sees more than one."""
+    counts: dict[tuple, list] = {}
+    for booking in Booking.objects.filter(pk__in=qs.values("pk")).select_related("restaurant"):
+        key, label = service_label(booking)
+        entry = counts.setdefault(key, [f"{booking.restaurant.name} · {label}" if with_restaurant else label, 0])
+        entry[1] += 1
+    return [v for _k, v in sorted(counts.items())]
 
 
 def service_day_bounds(*, restaurant: Restaurant, first: date, days: int) -> tuple[datetime, datetime]:

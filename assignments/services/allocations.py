@@ -15,6 +15,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from assignments.models import Booking, Hold, Table, TableAllocation, TableBlock
+from assignments.signals import allocations_changed_on_commit
 
 EXCLUSION_VIOLATION = "23P01"
 DEADLOCK_DETECTED = "40P01"  # two inserts waiting on each other's exclusion check: one of them lost the race
@@ -41,14 +42,8 @@ def allocations_purge_expired_holds(*, table_ids: Sequence[int], start_at: datet
     ).delete()
     if deleted:
         for restaurant_id in set(Table.objects.filter(pk__in=list(table_ids)).values_list("restaurant_id", flat=True)):
-            _floor_changed_on_commit(restaurant_id, start_at, end_at)
+            allocations_changed_on_commit(restaurant_id=restaurant_id, start_at=start_at, end_at=end_at)
     return deleted
-
-
-def _floor_changed_on_commit(restaurant_id: int, start_at: datetime, end_at: datetime) -> None:
-    from availability.invalidation import floor_changed
-
-    transaction.on_commit(lambda: floor_changed(restaurant_id=restaurant_id, start_at=start_at, end_at=end_at))
 
 
 def allocations_create(
@@ -65,6 +60,7 @@ def allocations_create(
     if sum(o is not None for o in (booking, hold, block)) != 1:
         raise ValueError("An allocation belongs to exactly one booking, hold or table block")
     owner = booking or hold or block
+    assert owner is not None  # exactly one of them, checked above
     tables = sorted(tables, key=lambda t: t.pk)  # one insertion order everywhere, against lock-order deadlocks
     table_ids = [t.pk for t in tables]
     rows = [
@@ -94,7 +90,7 @@ def allocations_create(
         if getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_DETECTED:
             raise AllocationConflict(sorted(t.label for t in tables), "Lost a race for these tables") from exc
         raise
-    _floor_changed_on_commit(owner.restaurant_id, start_at, end_at)
+    allocations_changed_on_commit(restaurant_id=owner.restaurant_id, start_at=start_at, end_at=end_at)
     return created
 
 
@@ -113,5 +109,7 @@ def allocations_release(
     if span["start"] is None:
         return 0
     deleted, _ = qs.delete()
-    _floor_changed_on_commit((booking or hold or block).restaurant_id, span["start"], span["end"])
+    owner = booking or hold or block
+    assert owner is not None  # one of them, else the ValueError above
+    allocations_changed_on_commit(restaurant_id=owner.restaurant_id, start_at=span["start"], end_at=span["end"])
     return deleted

@@ -7,7 +7,7 @@ the optimizer read it as a taken table. A block over a booking or a hold is refu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 
@@ -23,6 +23,16 @@ class BlockRefused(Exception):
     def __init__(self, message: str, clashes: Sequence[Clash] = ()):
         self.clashes = list(clashes)
         super().__init__(message)
+
+
+def block_window(*, restaurant: Restaurant, day: date, start: time, end: time) -> tuple[datetime, datetime]:
+    """A block's [start, end) from wall-clock times on a service day, in the restaurant's zone; an end at or
+    before the start runs past midnight."""
+    start_at = datetime.combine(day, start, tzinfo=restaurant.tzinfo)
+    end_at = datetime.combine(day, end, tzinfo=restaurant.tzinfo)
+    if end_at <= start_at:
+        end_at += timedelta(days=1)
+    return start_at, end_at
 
 
 def table_block_create(

@@ -1,17 +1,30 @@
-"""The rules a booking platform's request must meet before a booking is written or changed, and a cancel that
-wins against the pipeline. The API's serializers and views call these; imports and the admin do not."""
+"""A booking platform's requests, each one unit of work: the rules a request must meet before a booking is
+written or changed, an idempotent create, a modification, a (re)submission to the pipeline, and a cancel that
+wins against the pipeline. The API's views call these (one each); imports and the admin do not.
+
+Refusals are exceptions (django's ValidationError, the lifecycle's, assignments.services.errors); the API maps
+each to its answer in one place (assignments.api.errors)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assignments import lifecycle
 from assignments.lifecycle import SYSTEM, Actor
-from assignments.models import Booking, BookingState, Restaurant
+from assignments.models import Booking, BookingState, Restaurant, Zone
+from assignments.services.bookings import booking_create, booking_modify
+from assignments.services.errors import BookingBusy, BookingStateRefused, ExternalRefTaken
+from assignments.services.pipeline import (
+    booking_being_processed,
+    booking_submit_for_assignment,
+    new_correlation_id,
+)
 
 CANCEL_ATTEMPTS = 5
 
@@ -71,3 +84,114 @@ def booking_cancel_for_client(*, booking: Booking, reason: str = "", expected_ve
             if expected_version is not None:
                 raise
     raise lifecycle.VersionConflict(current, current.version)
+
+
+@dataclass(frozen=True)
+class BookingRequestAnswer:
+    """What a platform's create or change did: the booking, whether it is new, and the correlation id that
+    follows it through the pipeline (None when a retried create found the original)."""
+
+    booking: Booking
+    created: bool
+    correlation_id: str | None
+
+
+def _zone_by_key(*, restaurant: Restaurant, key: str | None) -> Zone | None:
+    if not key:
+        return None
+    zone = Zone.objects.filter(restaurant=restaurant, key=key).first()
+    if zone is None:
+        raise ValidationError({"preferred_zone": ["Unknown zone."]})
+    return zone
+
+
+def _retried_create(*, existing: Booking, party_size: int, start_at: datetime,
+                    duration_minutes: int | None) -> BookingRequestAnswer:
+    if not booking_matches_request(booking=existing, party_size=party_size, start_at=start_at,
+                                   duration_minutes=duration_minutes):
+        raise ExternalRefTaken(external_ref=existing.external_ref or "", original=existing.pk)
+    return BookingRequestAnswer(booking=existing, created=False, correlation_id=None)
+
+
+def booking_request_create(
+    *,
+    restaurant: Restaurant,
+    party_size: int,
+    start_at: datetime,
+    duration_minutes: int | None = None,
+    guest_name: str = "",
+    guest_email: str = "",
+    preferred_zone_key: str | None = None,
+    needs_accessible: bool = False,
+    external_ref: str | None = None,
+    notes: str = "",
+    actor: Actor = SYSTEM,
+) -> BookingRequestAnswer:
+    """A platform's create: checked, written and submitted to the pipeline in one transaction. Idempotent on
+    external_ref: the same request again answers the original (created=False); a different request with a used
+    reference is ExternalRefTaken, also when two creates race for it."""
+    booking_check_start(restaurant=restaurant, start_at=start_at)
+    preferred_zone = _zone_by_key(restaurant=restaurant, key=preferred_zone_key)
+    if external_ref:
+        existing = Booking.objects.filter(restaurant=restaurant, external_ref=external_ref).first()
+        if existing is not None:
+            return _retried_create(existing=existing, party_size=party_size, start_at=start_at,
+                                   duration_minutes=duration_minutes)
+    correlation_id = new_correlation_id()
+    try:
+        with transaction.atomic():
+            booking = booking_create(
+                restaurant=restaurant, party_size=party_size, start_at=start_at, duration_minutes=duration_minutes,
+                guest_name=guest_name, guest_email=guest_email, preferred_zone=preferred_zone,
+                needs_accessible=needs_accessible, external_ref=external_ref, notes=notes, actor=actor,
+                correlation_id=correlation_id,
+            )
+            booking_submit_for_assignment(booking=booking, trigger="creation", actor=actor,
+                                          correlation_id=correlation_id)
+    except IntegrityError:
+        existing = Booking.objects.filter(restaurant=restaurant, external_ref=external_ref).first()
+        if existing is None:
+            raise
+        return _retried_create(existing=existing, party_size=party_size, start_at=start_at,
+                                   duration_minutes=duration_minutes)
+    return BookingRequestAnswer(booking=booking, created=True, correlation_id=correlation_id)
+
+
+def booking_request_modify(
+    *,
+    booking: Booking,
+    party_size: int | None = None,
+    start_at: datetime | None = None,
+    duration_minutes: int | None = None,
+    expected_version: int | None = None,
+    actor: Actor = SYSTEM,
+) -> BookingRequestAnswer:
+    """A platform's change of party size or time: checked, written and, when it needs new tables, submitted to
+    the pipeline in one transaction. A cancelled booking is not changed (BookingStateRefused)."""
+    if start_at is not None:
+        booking_check_start(restaurant=booking.restaurant, start_at=start_at)
+    if booking.state == BookingState.CANCELLED:
+        raise BookingStateRefused("A cancelled booking cannot be modified.", state=booking.state)
+    correlation_id = new_correlation_id()
+    with transaction.atomic():
+        booking = booking_modify(
+            booking=booking, party_size=party_size, start_at=start_at, duration_minutes=duration_minutes,
+            expected_version=expected_version, actor=actor, correlation_id=correlation_id,
+        )
+        if booking.state == BookingState.ASSIGNMENT_PENDING:
+            booking_submit_for_assignment(booking=booking, trigger="modification", actor=actor,
+                                          correlation_id=correlation_id)
+    return BookingRequestAnswer(booking=booking, created=False, correlation_id=correlation_id)
+
+
+def booking_request_processing(*, booking: Booking, trigger: str, actor: Actor = SYSTEM) -> str:
+    """A platform asks for (another) assignment run: refused while the booking is held (BookingBusy), when it is
+    cancelled, or confirmed without a modification (BookingStateRefused). Returns the correlation id."""
+    if booking_being_processed(booking_id=booking.pk):
+        raise BookingBusy()
+    if booking.state == BookingState.CANCELLED:
+        raise BookingStateRefused("A cancelled booking cannot be assigned.", state=booking.state)
+    if booking.state == BookingState.CONFIRMED and trigger != "modification":
+        raise BookingStateRefused("The booking is already confirmed; only a modification re-plans it.",
+                                  state=booking.state)
+    return booking_submit_for_assignment(booking=booking, trigger=trigger, actor=actor)

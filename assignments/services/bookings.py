@@ -12,11 +12,6 @@ from assignments.lifecycle import SYSTEM, Actor
 from assignments.models import Booking, Restaurant, Zone
 
 
-def booking_window(*, restaurant: Restaurant, start_at: datetime, end_at: datetime) -> tuple[datetime, datetime]:
-    """What a booking occupies: its seating plus the restaurant's buffer."""
-    return start_at, end_at + timedelta(minutes=restaurant.buffer_minutes)
-
-
 def booking_create(
     *,
     restaurant: Restaurant,
@@ -24,6 +19,7 @@ def booking_create(
     start_at: datetime,
     duration_minutes: int | None = None,
     guest_name: str = "",
+    guest_email: str = "",
     preferred_zone: Zone | None = None,
     needs_accessible: bool = False,
     external_ref: str | None = None,
@@ -51,6 +47,7 @@ def booking_create(
             service_date=restaurant.service_day_of(start_at),
             explicit_duration=duration_minutes is not None,
             guest_name=guest_name,
+            guest_email=guest_email,
             preferred_zone=preferred_zone,
             needs_accessible=needs_accessible,
             external_ref=external_ref,
@@ -109,3 +106,21 @@ def booking_modify(
                 metadata={"changes": described},
             )
         return locked
+
+
+CONTACT_FIELDS = ("guest_name", "guest_email", "notes")
+
+
+def booking_update_contact(*, booking: Booking, **changes: str) -> Booking:
+    """Change how to reach the guest and the notes (staff in the admin). Only these fields are written: a full
+    save() would write back a state and version that the lifecycle may have moved meanwhile. No state change, so
+    no history row and no event."""
+    unknown = set(changes) - set(CONTACT_FIELDS)
+    if unknown:
+        raise ValueError(f"Not contact fields: {', '.join(sorted(unknown))}")
+    if not changes:
+        return booking
+    for name, value in changes.items():
+        setattr(booking, name, value)
+    booking.save(update_fields=[*changes, "updated_at"])
+    return booking

@@ -20,12 +20,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from assignments import flags, lifecycle, metrics
+from assignments.conf import maitre_settings
 from assignments.lifecycle import Actor
 from assignments.locks import booking_is_locked
 from assignments.models import Booking, BookingState, Restaurant
@@ -63,8 +63,7 @@ def floor_heal(
     now: datetime | None = None,
 ) -> HealResult:
     """Offer a restaurant day's freed table time to the bookings waiting for it (see the module's doc)."""
-    cfg = settings.MAITRE
-    if not cfg.get("FLOOR_HEAL", True):
+    if not maitre_settings.FLOOR_HEAL:
         return HealResult("off", reason="FLOOR_HEAL is off")
     mode = flags.pipeline_mode()
     if mode is not flags.PipelineMode.ENGINE:
@@ -74,7 +73,7 @@ def floor_heal(
     if restaurant is None:
         return HealResult("nothing", reason="unknown restaurant")
     now = now or timezone.now()
-    debounce = int(cfg.get("FLOOR_HEAL_DEBOUNCE_MS", 1000))
+    debounce = maitre_settings.FLOOR_HEAL_DEBOUNCE_MS
     due = now + timedelta(milliseconds=debounce)
     cause = cause or REASON_WORDS.get(reason, reason)
     text = heal_text(cause=cause, freed_at=now, restaurant=restaurant)[:200]
@@ -83,7 +82,7 @@ def floor_heal(
     waiting = (
         Booking.objects.filter(
             restaurant_id=restaurant_id, service_date=service_date, state=BookingState.MANUAL_REVIEW,
-            start_at__gt=now + timedelta(minutes=int(cfg.get("FLOOR_HEAL_MARGIN_MINUTES", 15))),
+            start_at__gt=now + timedelta(minutes=maitre_settings.FLOOR_HEAL_MARGIN_MINUTES),
         )
         .exclude(pk__in=list(exclude_booking_ids))
         .order_by(F("arrival").asc(nulls_last=True), "start_at", "id")

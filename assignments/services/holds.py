@@ -3,6 +3,11 @@
 A hold takes its tables as TableAllocation rows under the same no-overlap rule as bookings, so two
 racing holds on one table cannot both win. An expired hold is ignored by the engine and availability at
 once (context filters by expires_at) and removed by holds_sweep_expired.
+
+Holds belong to this app end to end (model, this service, `api/holds.py`, the `sweep_expired_holds` actor
+and `sweep_holds` command): their allocations share the exclusion constraint with bookings' and the seating
+service turns a booking's hold into its tables, so availability owning them would make assignments import
+availability. Availability reads them; it learns of their changes through `signals.allocations_changed`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from assignments.context import engine_for, floor_state, occupancy_for_day, to_m
 from assignments.engine import Request
 from assignments.models import Booking, Hold, Restaurant, Table, TableAllocation
 from assignments.services.allocations import AllocationConflict, allocations_create, allocations_release
+from assignments.signals import allocations_changed_on_commit
 
 HOLD_TTL_MIN_SECONDS = 10
 HOLD_TTL_MAX_SECONDS = 900
@@ -198,8 +204,6 @@ def holds_release_for_booking(*, booking: Booking) -> list[str]:
 
 def holds_sweep_expired(*, now: datetime | None = None, batch_size: int = 500) -> int:
     """Delete expired holds and their allocations, in batches; returns how many holds went."""
-    from availability.invalidation import floor_changed
-
     now = now or timezone.now()
     total = 0
     while True:
@@ -224,9 +228,7 @@ def holds_sweep_expired(*, now: datetime | None = None, batch_size: int = 500) -
                 lo, hi = spans.get(key, (start_at, end_at))
                 spans[key] = (min(lo, start_at), max(hi, end_at))
             for (restaurant_id, _day), (lo, hi) in spans.items():
-                transaction.on_commit(
-                    lambda r=restaurant_id, s=lo, e=hi: floor_changed(restaurant_id=r, start_at=s, end_at=e)
-                )
+                allocations_changed_on_commit(restaurant_id=restaurant_id, start_at=lo, end_at=hi)
             total += len(batch)
         if len(batch) < batch_size:
             return total

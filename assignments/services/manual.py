@@ -10,7 +10,7 @@ constraint, remain the final guard against a table taken at the same moment.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.db import transaction
 
@@ -21,7 +21,7 @@ from assignments.models import AttemptResult, Booking, BookingState, TableAlloca
 from assignments.selectors.review import Clash, clashes_for, clashes_over, clashes_text
 from assignments.services.allocations import AllocationConflict
 from assignments.services.bookings import booking_modify
-from assignments.services.seating import booking_seat
+from assignments.services.seating import AttemptRow, booking_seat
 
 MANUAL_STRATEGY = "manual"
 ASSIGNABLE_STATES = (BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING)
@@ -144,7 +144,7 @@ def booking_assign_manually(
         score, breakdown = _engine_score(ctx, tables)
         why = f"seated at {', '.join(tables)} by {actor.label}" + (f", overriding: {broken}" if broken else "")
         extra = {"override": broken} if broken else {}
-        row = (MANUAL_STRATEGY, AttemptResult.SUCCESS, why,
+        row = AttemptRow(MANUAL_STRATEGY, AttemptResult.SUCCESS, why,
                {"tables": list(tables), "actor": actor.label, "score": score, "breakdown": breakdown, **extra})
         _seat(ctx, locked, tables, actor=actor, expected_version=expected_version, row=row,
               metadata={"manual": True, "score": score, **extra}, correlation_id=correlation_id)
@@ -213,13 +213,26 @@ def booking_move_tables(
         if busy:
             clashes = clashes_for(restaurant=ctx.restaurant, refs_by_table=busy)
             raise TablesTaken(f"Not moved: {clashes_text(clashes)}, over {_window_label(ctx)}.", sorted(busy), clashes)
-        row = (MANUAL_STRATEGY, AttemptResult.SUCCESS,
+        row = AttemptRow(MANUAL_STRATEGY, AttemptResult.SUCCESS,
                f"moved from {', '.join(old) or 'no table'} to {', '.join(shape.tables)} by {actor.label}",
                {"from_tables": list(old), "tables": list(shape.tables), "move": True, "actor": actor.label})
         _seat(ctx, locked, shape.tables, actor=actor, expected_version=expected_version, row=row,
               metadata={"manual": True}, correlation_id=correlation_id)
     booking.refresh_from_db()
     return booking
+
+
+def booking_seat_at_table(
+    *, booking: Booking, table_label: str, actor: Actor, expected_version: int
+) -> bool:
+    """A table picked on the timeline: a confirmed booking moves there, a waiting one is seated there. Returns
+    True when it moved (for the host's message). Refused as its service refuses, with the clash named."""
+    if booking.state == BookingState.CONFIRMED:
+        booking_move_tables(booking=booking, table_labels=[table_label], actor=actor, expected_version=expected_version)
+        return True
+    booking_assign_manually(booking=booking, table_labels=[table_label], actor=actor,
+                            expected_version=expected_version)
+    return False
 
 
 def booking_seat_at_time(
@@ -246,11 +259,11 @@ def booking_seat_at_time(
 def booking_seat_with_reseat(
     *, booking: Booking, expected_moves: dict[str, tuple[str, ...]], actor: Actor, expected_version: int,
     correlation_id: str = "", now=None,
-) -> tuple[Booking, dict]:
+) -> tuple[Booking, Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]]:
     """Apply the optimizer's re-seat proposal the person saw (moves of other bookings, then this one seated),
     in one transaction. When the proposal computed now differs from `expected_moves` ({booking id: new
     tables}), nothing is written and StaleBooking says so."""
-    from optimization.services import PlanStale, reseat_apply, reseat_compute
+    from assignments.reseating import PlanStale, reseat_apply, reseat_compute
 
     fresh = Booking.objects.select_related("restaurant").get(pk=booking.pk)
     if fresh.version != expected_version:

@@ -11,7 +11,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.text import slugify
 
-from assignments.lifecycle import EVENT_FOR_STATE, event_payload
+from assignments.lifecycle import EVENT_FOR_STATE, outbox_event
 from assignments.models import (
     Booking,
     BookingState,
@@ -25,6 +25,7 @@ from assignments.models import (
     Zone,
 )
 from assignments.scenario import FORMAT_TAG, Scenario, ScenarioError
+from assignments.signals import allocations_changed_on_commit
 
 IMPORT_ACTOR = "import"
 
@@ -103,12 +104,7 @@ def _imported_bookings_delete(*, restaurant: Restaurant) -> None:
     OutboxEvent.objects.filter(aggregate_type="booking", aggregate_id__in=[str(i) for i in ids]).delete()
     Booking.objects.filter(pk__in=ids).delete()
     if span["start"] is not None:
-        from availability.invalidation import floor_changed
-
-        restaurant_id = restaurant.pk
-        transaction.on_commit(
-            lambda: floor_changed(restaurant_id=restaurant_id, start_at=span["start"], end_at=span["end"])
-        )
+        allocations_changed_on_commit(restaurant_id=restaurant.pk, start_at=span["start"], end_at=span["end"])
 
 
 @transaction.atomic
@@ -217,10 +213,8 @@ def _bookings_create(*, scenario: Scenario, restaurant: Restaurant, zones: dict[
     )
     OutboxEvent.objects.bulk_create(
         [
-            OutboxEvent(
-                aggregate_type="booking", aggregate_id=str(b.pk), restaurant_id=restaurant.pk,
-                event_type=EVENT_FOR_STATE[BookingState.PENDING],
-                payload=event_payload(b, "", BookingState.PENDING, None),
+            outbox_event(
+                booking=b, event_type=EVENT_FOR_STATE[BookingState.PENDING], from_state="", to_state=BookingState.PENDING
             )
             for b in bookings
         ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Max
@@ -29,28 +30,41 @@ from assignments.services import freed
 from assignments.services.allocations import (
     DEADLOCK_DETECTED,
     AllocationConflict,
-    _floor_changed_on_commit,
     _is_exclusion_violation,
     allocations_create,
     allocations_release,
 )
+from assignments.signals import allocations_changed_on_commit
 
 TABLES_CHANGED = "booking.tables_changed"
 
-# strategy, result, reason, metadata: what one strategy (or person) proposed in one attempt.
-AttemptRow = tuple[str, str, str, Mapping]
+class AttemptRow(NamedTuple):
+    """What one strategy (or person) proposed in one attempt, before it becomes a row."""
+
+    strategy: str
+    result: str
+    reason: str
+    metadata: Mapping[str, Any]
 
 
-def attempts_record(
-    *, booking_id: int, attempt_no: int, rows: Iterable[AttemptRow], correlation_id: str = ""
+def attempt_objects(
+    *, booking_id: int, attempt_no: int, rows: Iterable[AttemptRow | tuple], correlation_id: str = ""
 ) -> list[BookingAssignmentAttempt]:
-    """The one constructor of attempt rows (bulk, one query), with their outcome metrics."""
-    objs = [
+    """The one constructor of attempt rows (unsaved; `_attempts_save` writes them in one query)."""
+    return [
         BookingAssignmentAttempt(booking_id=booking_id, attempt_no=attempt_no, strategy=s, result=r, reason=why[:2000],
                                  metadata=dict(m), correlation_id=correlation_id)
         for s, r, why, m in rows
     ]
-    return _attempts_save(objs)
+
+
+def attempts_record(
+    *, booking_id: int, attempt_no: int, rows: Iterable[AttemptRow | tuple], correlation_id: str = ""
+) -> list[BookingAssignmentAttempt]:
+    """Record one attempt's rows (bulk, one query), with their outcome metrics."""
+    return _attempts_save(
+        attempt_objects(booking_id=booking_id, attempt_no=attempt_no, rows=rows, correlation_id=correlation_id)
+    )
 
 
 def _attempts_save(objs: list[BookingAssignmentAttempt]) -> list[BookingAssignmentAttempt]:
@@ -111,7 +125,7 @@ def booking_seat(
             )
         rows = list(attempt_rows)
         if not any(r[1] == AttemptResult.SUCCESS for r in rows):
-            rows.append((strategy, AttemptResult.SUCCESS, f"seated at {', '.join(labels)} by {actor.label}",
+            rows.append(AttemptRow(strategy, AttemptResult.SUCCESS, f"seated at {', '.join(labels)} by {actor.label}",
                          {"tables": labels, **({"from_tables": before} if before else {})}))
         attempts_record(
             booking_id=booking.pk, attempt_no=attempt_no or next_attempt_no(booking_id=booking.pk), rows=rows,
@@ -235,16 +249,14 @@ def bookings_apply_batch(
     Booking.objects.bulk_update([r.booking for r in later], ["assignment_attempts", "due_at"])
     objs = []
     lost = {id(s) for s in conflicted}
-    for item in [*seated, *reviews, *retries, *conflicted]:
+    items: list[Seat | Review | Retry] = [*seated, *reviews, *retries, *conflicted]
+    for item in items:
         rows = item.rows
-        if id(item) in lost:
-            rows = [*rows, (item.strategy, AttemptResult.CONFLICT, "tables taken meanwhile by another writer",
+        if isinstance(item, Seat) and id(item) in lost:
+            rows = [*rows, AttemptRow(item.strategy, AttemptResult.CONFLICT, "tables taken meanwhile by another writer",
                             {"tables": [t.label for t in item.tables]})]
-        objs.extend(
-            BookingAssignmentAttempt(booking_id=item.booking.pk, attempt_no=item.attempt_no, strategy=s, result=r,
-                                     reason=why[:2000], metadata=dict(m), correlation_id=item.correlation_id)
-            for s, r, why, m in rows
-        )
+        objs.extend(attempt_objects(booking_id=item.booking.pk, attempt_no=item.attempt_no, rows=rows,
+                                    correlation_id=item.correlation_id))
     _attempts_save(objs)
     return BatchResult(seated=seated, conflicted=conflicted)
 
@@ -306,4 +318,4 @@ def _announce(seats: Sequence[Seat]) -> None:
     """Availability hears of the batch once, on commit, over the span it covers."""
     start = min(s.window[0] for s in seats)
     end = max(s.window[1] for s in seats)
-    _floor_changed_on_commit(seats[0].booking.restaurant_id, start, end)
+    allocations_changed_on_commit(restaurant_id=seats[0].booking.restaurant_id, start_at=start, end_at=end)

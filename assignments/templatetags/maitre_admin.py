@@ -6,24 +6,9 @@ from django import template
 from django.utils.html import format_html
 
 from assignments.models import BookingState
+from assignments.presentation.timeline import state_colours
 
 register = template.Library()
-
-# (background, text) per state; the timeline's bars use the same backgrounds.
-STATE_COLOURS: dict[str, tuple[str, str]] = {
-    BookingState.PENDING: ("#78909c", "#ffffff"),
-    BookingState.ASSIGNMENT_PENDING: ("#f9a825", "#1b1b1b"),
-    BookingState.CONFIRMED: ("#2e7d32", "#ffffff"),
-    BookingState.MANUAL_REVIEW: ("#c62828", "#ffffff"),
-    BookingState.CANCELLED: ("#9e9e9e", "#ffffff"),
-}
-HOLD_COLOUR = "#5c6bc0"
-BLOCK_COLOUR = "#455a64"
-
-
-def state_colour(state: str) -> str:
-    return STATE_COLOURS.get(str(state), ("#546e7a", "#ffffff"))[0]
-
 
 def state_label(state: str) -> str:
     try:
@@ -34,7 +19,7 @@ def state_label(state: str) -> str:
 
 @register.simple_tag
 def state_badge(state: str) -> str:
-    bg, fg = STATE_COLOURS.get(str(state), ("#546e7a", "#ffffff"))
+    bg, fg = state_colours(state)
     return format_html(
         '<span class="maitre-badge maitre-state-{}" style="background:{};color:{};padding:2px 8px;'
         'border-radius:10px;font-size:11px;font-weight:600;white-space:nowrap;">{}</span>',

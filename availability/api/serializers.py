@@ -6,42 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
-from assignments.api.fields import ApiDateTimeField, RestaurantSlugField, StrictCharField, localize
-from assignments.models import Booking, Restaurant
-from assignments.services.holds import HOLD_MAX_DURATION_MINUTES, HOLD_TTL_MAX_SECONDS, HOLD_TTL_MIN_SECONDS
-
-
-class HoldInput(serializers.Serializer):
-    restaurant = RestaurantSlugField()
-    start_at = ApiDateTimeField(help_text="ISO 8601; without a UTC offset, the restaurant's local time.")
-    party_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
-    tables = serializers.ListField(child=StrictCharField(max_length=32), required=False, allow_empty=False, max_length=20)
-    ttl_seconds = serializers.IntegerField(min_value=HOLD_TTL_MIN_SECONDS, max_value=HOLD_TTL_MAX_SECONDS, default=120)
-    duration_minutes = serializers.IntegerField(min_value=1, max_value=HOLD_MAX_DURATION_MINUTES, required=False)
-    booking = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
-
-    def validate(self, attrs):
-        restaurant: Restaurant = attrs["restaurant"]
-        if "party_size" not in attrs and "tables" not in attrs and "booking" not in attrs:
-            raise serializers.ValidationError({"party_size": "Give a party size or the tables to hold."})
-        attrs["start_at"] = localize(attrs["start_at"], restaurant)
-        if "booking" in attrs:
-            booking = Booking.objects.select_related("preferred_zone").filter(pk=attrs["booking"], restaurant=restaurant).first()
-            if booking is None:
-                raise serializers.ValidationError({"booking": "No such booking at this restaurant."})
-            attrs["booking"] = booking
-        return attrs
-
-
-class HoldOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    restaurant = serializers.CharField(source="restaurant.slug")
-    booking = serializers.IntegerField(source="booking_id", allow_null=True)
-    party_size = serializers.IntegerField(allow_null=True)
-    tables = serializers.ListField(child=serializers.CharField())
-    start_at = serializers.DateTimeField()
-    end_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField()
+from assignments.api.fields import RestaurantSlugField
 
 
 class AvailabilityQuery(serializers.Serializer):

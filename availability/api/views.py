@@ -1,39 +1,23 @@
-"""Thin views: validate, call one service or selector, shape the answer."""
+"""Thin views: validate, call one service or selector, shape the answer. Refusals answer through the API's one
+exception handler (assignments.api.errors); a hold limit is mapped here, where the hold API lives."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assignments.api.errors import error_responses
-from assignments.models import Hold
-from assignments.services.allocations import AllocationConflict
-from assignments.services.holds import HoldLimitReached, hold_create, hold_release, hold_tables
-from availability.api.serializers import AvailabilityQuery, HoldInput, HoldOutput, StreamQuery
+from availability.api.serializers import AvailabilityQuery, StreamQuery
 from availability.api.stream_slots import stream_slot_release, stream_slot_take
 from availability.selectors import availability_for_day
 from availability.streams import AvailabilityEventStream
-from tenancy.selectors import restaurant_ids_for_user
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The tables are taken."
-
-
-class TooManyHolds(Conflict):
-    default_code = "hold_limit_reached"
-    default_detail = "Too many live holds."
 
 
 class TooManyStreams(exceptions.Throttled):
@@ -49,55 +33,8 @@ def single_valued(query_params) -> dict:
     return query_params.dict()
 
 
-def holds_for(request):
-    """The holds the caller may release: its own, at its restaurants (every hold for a superuser)."""
-    holds = Hold.objects.filter(restaurant_id__in=restaurant_ids_for_user(request.user))
-    return holds if request.user.is_superuser else holds.filter(created_by=request.user)
-
-
 def _iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, tz=UTC).isoformat() if epoch is not None else None
-
-
-def _fields(exc: DjangoValidationError) -> dict:
-    if hasattr(exc, "error_dict"):
-        return exc.message_dict
-    return {"non_field_errors": exc.messages}
-
-
-class HoldCreateApi(APIView):
-    throttle_scope = "holds"
-
-    @extend_schema(request=HoldInput, responses={201: HoldOutput, **error_responses(400, 409, 413, 415)},
-                   description="409: the tables are taken, or you have as many live holds as a client may.")
-    def post(self, request):
-        data = HoldInput(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        try:
-            hold = hold_create(
-                restaurant=v["restaurant"], start_at=v["start_at"], party_size=v.get("party_size"),
-                table_labels=v.get("tables"), ttl_seconds=v["ttl_seconds"], duration_minutes=v.get("duration_minutes"),
-                booking=v.get("booking"), created_by=request.user,
-            )
-        except DjangoValidationError as exc:
-            raise exceptions.ValidationError(_fields(exc)) from exc
-        except AllocationConflict as exc:
-            raise Conflict(str(exc)) from exc
-        except HoldLimitReached as exc:
-            raise TooManyHolds(str(exc)) from exc
-        hold.tables = hold_tables(hold=hold)
-        return Response(HoldOutput(hold).data, status=status.HTTP_201_CREATED)
-
-
-class HoldDetailApi(APIView):
-    throttle_scope = "holds"
-
-    @extend_schema(responses={204: OpenApiResponse(description="Released"), **error_responses(404)})
-    def delete(self, request, hold_id: int):
-        hold = get_object_or_404(holds_for(request), pk=hold_id)
-        hold_release(hold=hold)
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AvailabilityApi(APIView):

@@ -1,7 +1,9 @@
 """Local development and the embedded demo: debug on, an insecure key is acceptable here."""
 
 from .base import *  # noqa: F403
-from .base import MAITRE_EVENTS, SECRET_KEY, env
+from .base import INSTALLED_APPS, MAITRE_EVENTS, SECRET_KEY, env
+
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # benchmarks, load tests, generators: development only
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = SECRET_KEY or "dev-insecure-key-not-for-production-use-0123456789abcdef"

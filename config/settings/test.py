@@ -3,7 +3,9 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import MAITRE, SECRET_KEY
+from .base import INSTALLED_APPS, MAITRE, SECRET_KEY
+
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # the benchmark commands are tested too
 
 SECRET_KEY = SECRET_KEY or "test-insecure-key-not-for-production-use-0123456789abcdef"
 DEBUG = False

@@ -29,7 +29,7 @@ def console_clock(monkeypatch):
     """The console's "now" is noon of the test day, so "tonight" is the day the factories book."""
     from tests.factories import at
 
-    monkeypatch.setattr("assignments.admin.console_now", lambda: at("12:00"))
+    monkeypatch.setattr("assignments.admin.common.console_now", lambda: at("12:00"))
     return at("12:00")
 
 

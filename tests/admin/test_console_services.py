@@ -29,7 +29,7 @@ from assignments.services.manual import (
     booking_seat_with_reseat,
 )
 from availability.selectors import availability_for_slot
-from optimization.services import reseat_compute
+from optimization.reseating import reseat_compute
 from tests.admin.conftest import confirmed_at, in_review
 from tests.factories import at
 

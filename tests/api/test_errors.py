@@ -46,12 +46,12 @@ def test_every_error_is_json(api_a, restaurant, settings, debug):
 @pytest.mark.parametrize("debug", [False, True])
 def test_a_500_is_json_with_a_logged_correlation_id(api_a, restaurant, settings, monkeypatch, caplog, debug):
     settings.DEBUG = debug
-    from assignments.api import views
+    from assignments.services import booking_requests
 
     def boom(**kwargs):
         raise RuntimeError("secret database password in here")
 
-    monkeypatch.setattr(views, "booking_create", boom)
+    monkeypatch.setattr(booking_requests, "booking_create", boom)
     body = {"restaurant": restaurant.slug, "party_size": 2, "start_at": at("19:00").isoformat()}
     r = api_a.post("/api/bookings", body, format="json")
     assert_error(r, 500, "server_error")

@@ -9,7 +9,6 @@ from django.db import IntegrityError, transaction
 
 from assignments.models import TableAllocation
 from assignments.services.allocations import AllocationConflict, allocations_create
-from assignments.services.bookings import booking_window
 from tests.factories import at, make_booking
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +20,7 @@ def _alloc(restaurant, label, booking, start, end):
 
 def test_overlap_including_the_buffer_is_refused_back_to_back_is_fine(restaurant):
     first, second, third = (make_booking(restaurant) for _ in range(3))
-    start, end = booking_window(restaurant=restaurant, start_at=at("19:00"), end_at=at("20:30"))
+    start, end = restaurant.occupied_window(at("19:00"), at("20:30"))
     assert end == at("20:40")  # the 10-minute buffer is part of the window
     _alloc(restaurant, "M1", first, start, end)
 

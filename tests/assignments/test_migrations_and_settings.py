@@ -14,6 +14,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_migrations_go_to_zero_and_back():
     call_command("migrate", "assignments", "zero", verbosity=0)
@@ -41,6 +42,7 @@ def test_production_settings_refuse_to_start_without_a_real_secret_key():
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.slow
 def test_production_settings_pass_the_deploy_checks():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.prod",
            "SECRET_KEY": "k" * 20 + "-a-long-random-production-secret-value-for-tests-0123456789",

@@ -7,7 +7,6 @@ from django.db import transaction
 from assignments import lifecycle
 from assignments.models import Booking, Table
 from assignments.services.allocations import allocations_create
-from assignments.services.bookings import booking_window
 from tests.factories import make_booking
 
 
@@ -16,7 +15,7 @@ def seat(restaurant, labels: list[str], *, party_size: int = 2, start: str = "19
     one transaction)."""
     booking = make_booking(restaurant, party_size=party_size, start=start)
     lifecycle.booking_request_assignment(booking=booking)
-    start_at, end_at = booking_window(restaurant=restaurant, start_at=booking.start_at, end_at=booking.end_at)
+    start_at, end_at = restaurant.occupied_window(booking.start_at, booking.end_at)
     with transaction.atomic():
         allocations_create(
             tables=list(Table.objects.filter(restaurant=restaurant, label__in=labels)), start_at=start_at,

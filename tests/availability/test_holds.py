@@ -117,7 +117,7 @@ def test_the_sweep_removes_expired_holds_only(restaurant):
 
 
 def test_the_sweep_command_and_actor(restaurant, capsys):
-    from availability.tasks import sweep_expired_holds
+    from assignments.tasks import sweep_expired_holds
 
     _expire(hold_create(restaurant=restaurant, start_at=at("19:00"), table_labels=["M1"], ttl_seconds=60))
     call_command("sweep_holds")
@@ -130,7 +130,7 @@ def test_the_sweep_command_and_actor(restaurant, capsys):
 def test_the_sweep_is_scheduled_with_dramatiq_crontab():
     from dramatiq_crontab import scheduler
 
-    import availability.tasks  # noqa: F401
+    import assignments.tasks  # noqa: F401
 
     assert "sweep_expired_holds" in {job.name for job in scheduler.get_jobs()}
 

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from assignments.management.base import HelpWithDefaultsFormatter, MaitreCommand
 
 SMALL = str(settings.BASE_DIR / "scenarios" / "sample-small.json")
-OUR_APPS = ("assignments", "availability", "optimization", "tenancy", "webhooks")
+OUR_APPS = ("assignments", "availability", "optimization", "tenancy", "webhooks", "bench")
 OURS = sorted(name for name, app in get_commands().items() if app in OUR_APPS)
 BASE_OPTIONS = {"help", "version", "verbosity", "settings", "pythonpath", "traceback", "no_color", "force_color",
                 "skip_checks"}

@@ -1,25 +1,15 @@
-"""What long commands show: optimize_day's move list and its hint for an empty day; progress bars with counts
-on a terminal, nothing on stderr off a terminal or with --json."""
+"""What optimize_day shows: its move list and its hint for an empty day (the benchmark commands' progress and
+quiet modes: tests/bench/test_bench_commands.py)."""
 
 from __future__ import annotations
 
 import io
-import json
 import re
 
-import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from tests.factories import DAY
 from tests.optimization.test_day_optimizer import blocked_eight, snapshot  # noqa: F401 (fixture)
-
-SMALL = str(settings.BASE_DIR / "scenarios" / "sample-small.json")
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 def test_the_dry_run_lists_the_moves_it_would_make(blocked_eight):  # noqa: F811
@@ -43,23 +33,3 @@ def test_an_empty_day_says_so_and_where_the_bookings_are(sample_restaurant):
     assert f"Nothing to optimize: {sample_restaurant.slug} has no booking on 2026-01-10 (the service day of --now)" in text
     assert "it has bookings on 2026-09-05 (pass --date)" in text
     assert "Summary" not in text
-
-
-def test_bench_engine_shows_each_phase_with_counts_on_a_terminal():
-    out, err = io.StringIO(), Terminal()
-    call_command("bench_engine", SMALL, "--time-limit", "1", "--online-time-limit", "0.2", stdout=out, stderr=err)
-    shown = err.getvalue()
-    assert "done: [1/1] sample-small: computing the online limit" in shown and "(39) in" in shown
-    assert "done: [1/1] sample-small: replaying engine_reseat (39) in" in shown
-    assert "scenarios" in shown and "elapsed" in shown and "left" in shown
-    assert "sample-small  (12 tables, 39 bookings" in out.getvalue() and "Summary" in out.getvalue()
-
-
-@pytest.mark.parametrize("extra", [(), ("--json",)])
-def test_bench_engine_is_quiet_off_a_terminal_and_with_json(extra):
-    out = io.StringIO()
-    err = Terminal() if extra else io.StringIO()
-    call_command("bench_engine", SMALL, "--time-limit", "1", "--no-online-limit", *extra, stdout=out, stderr=err)
-    assert err.getvalue() == ""
-    if extra:
-        assert json.loads(out.getvalue())["scenarios"][0]["name"] == "sample-small"

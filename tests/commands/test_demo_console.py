@@ -50,6 +50,7 @@ def run_demo(*args) -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_the_demo_lands_on_tonight_and_its_links_open_for_the_printed_login(small_day):
     text = run_demo(small_day)
 
@@ -101,6 +102,7 @@ def test_the_file_date_is_kept_on_request(small_day):
     assert "(tonight)" not in text and f"date={scenario.restaurant.date.isoformat()}" in text
 
 
+@pytest.mark.slow
 def test_a_second_demo_keeps_a_booking_made_through_the_api(small_day):
     first = run_demo(small_day)
     scenario = load_scenario(small_day)
@@ -128,6 +130,7 @@ def test_a_second_demo_keeps_a_booking_made_through_the_api(small_day):
     assert Booking.objects.filter(restaurant__slug=scenario.name).count() == 12
 
 
+@pytest.mark.slow
 def test_a_second_demo_keeps_the_restaurant_and_its_links(small_day):
     first = run_demo(small_day)
     restaurant = Restaurant.objects.get(slug="sample-small")
@@ -153,6 +156,7 @@ def test_kept_bookings_need_the_same_floor(small_day, tmp_path):
     assert Booking.objects.filter(restaurant=restaurant).count() == 12
 
 
+@pytest.mark.slow
 def test_a_changed_floor_without_other_bookings_replaces_the_restaurant(small_day, tmp_path):
     run_demo(small_day)
     doc = json.loads(small_day.read_text())

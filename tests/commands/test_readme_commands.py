@@ -22,7 +22,7 @@ from assignments.models import Booking, OutboxEvent, Restaurant
 
 ROOT = settings.BASE_DIR
 SMALL = str(ROOT / "scenarios" / "sample-small.json")
-OUR_APPS = ("assignments", "availability", "optimization")
+OUR_APPS = ("assignments", "availability", "optimization", "bench")
 
 # README command -> where it runs: "tests/<file>::<test>" or "ci: <text of the .ci/run step>".
 RUN_BY = {
@@ -35,12 +35,12 @@ RUN_BY = {
     "import_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
     "export_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
     "generate_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
-    "bench_engine": ["tests/commands/test_command_output.py::test_bench_engine_shows_each_phase_with_counts_on_a_terminal"],
-    "bench_swaps": ["tests/engine/test_benchmarking.py::test_bench_swaps_command_summarises_by_kind_of_decision"],
-    "bench_availability": ["tests/commands/test_readme_commands.py::test_bench_availability_measures_a_small_day"],
-    "loadtest": ["tests/commands/test_readme_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
+    "bench_engine": ["tests/bench/test_bench_commands.py::test_bench_engine_shows_each_phase_with_counts_on_a_terminal"],
+    "bench_swaps": ["tests/bench/test_benchmarking.py::test_bench_swaps_command_summarises_by_kind_of_decision"],
+    "bench_availability": ["tests/bench/test_bench_commands.py::test_bench_availability_measures_a_small_day"],
+    "loadtest": ["tests/bench/test_bench_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
     "worker": ["tests/coordinator/test_worker_process.py::test_the_worker_process_seats_woken_bookings_and_stops_cleanly_on_sigterm",
-               "tests/commands/test_readme_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
+               "tests/bench/test_bench_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
     "optimize_day": ["tests/commands/test_command_output.py::test_the_dry_run_lists_the_moves_it_would_make",
                      "tests/optimization/test_day_optimizer.py::test_command_applies_and_summarises"],
     "shadow_report": ["tests/coordinator/test_rollout_commands.py::test_shadow_report_counts_agreement"],
@@ -106,6 +106,7 @@ def embedded_env(tmp_path) -> dict:
     return env
 
 
+@pytest.mark.slow
 def test_make_run_serves_the_app_on_the_port_given(tmp_path):
     port = free_port()
     server = subprocess.Popen(["make", "run", f"PORT={port}"], cwd=ROOT, env=embedded_env(tmp_path),
@@ -161,32 +162,6 @@ def test_generate_import_export_round_trip(tmp_path):
     assert Restaurant.objects.filter(slug="tiny").count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_bench_availability_measures_a_small_day():
-    out = io.StringIO()
-    call_command("bench_availability", SMALL, "--iterations", "5", "--cold-iterations", "3", "--changes", "2",
-                 "--json", stdout=out, stderr=io.StringIO())
-    result = json.loads(out.getvalue())
-    assert result["scenario"] == "sample-small" and result["seated"] > 0
-    assert result["slot_warm"]["n"] == 5 and result["staleness"]["n"] >= 1
-
-
-@pytest.mark.postgres
-@pytest.mark.redis
-@pytest.mark.django_db(transaction=True)
-def test_loadtest_seats_a_small_day_with_real_workers(redis_client, monkeypatch):
-    from django.db import connection
-
-    db = connection.settings_dict  # the worker processes read DATABASE_URL: point them at the test database
-    monkeypatch.setenv("DATABASE_URL", f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
-    out = io.StringIO()
-    call_command("loadtest", SMALL, "--workers", "1", "--threads", "2", "--warmup", "0", "--timeout", "120", "--ceiling-seconds", "0",
-                 "--json", stdout=out, stderr=io.StringIO())
-    result = json.loads(out.getvalue())
-    assert result["bookings"] == 39 and result["stuck"] == 0 and result["overlaps"] == 0
-    assert result["confirmed"] > 0 and result["confirmed"] + result["manual_review"] == 39
-
-
 @pytest.mark.django_db
 def test_relay_outbox_publishes_and_loops(sample_restaurant, monkeypatch):
     assert OutboxEvent.objects.filter(published_at__isnull=True).exists()
@@ -210,6 +185,7 @@ def test_relay_outbox_publishes_and_loops(sample_restaurant, monkeypatch):
     assert sleeps == [0.05, 0.05]
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)

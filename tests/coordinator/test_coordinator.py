@@ -128,6 +128,7 @@ def test_restaurant_day_held_by_another_worker_means_busy_and_still_due(restaura
     assert run(booking).status == Status.CONFIRMED
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_database_lock_alone_keeps_a_second_worker_out(restaurant):
@@ -259,6 +260,7 @@ def test_a_cancel_during_the_batch_waits_for_it_then_wins(restaurant, monkeypatc
     assert fresh.version == BookingStateHistory.objects.filter(booking=booking).count()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_redis_unreachable_the_database_still_decides(restaurant):
     booking = submitted(restaurant)
@@ -540,6 +542,28 @@ def test_last_attempt_reseats_a_later_booking_to_make_room(restaurant):
 
 
 @pytest.mark.django_db
+def test_without_a_reseater_installed_the_booking_goes_to_review(restaurant):
+    """The coordinator reaches re-seating only through the hook optimization registers: with none (the
+    optimizer absent), the booking the engine cannot seat goes to review, with no re-seat attempt row."""
+    from assignments.reseating import _registered, reseater_installed, reseater_register
+
+    assert reseater_installed()  # optimization's AppConfig.ready registered it
+    restaurant.max_assignment_attempts = 1
+    restaurant.save()
+    pair = _pair_seated_at_m2(restaurant)
+    seven = submitted(restaurant, party_size=7)
+    reseater_register(None)
+    try:
+        outcome = run(seven)
+    finally:
+        reseater_register(_registered)
+
+    assert outcome.status == Status.MANUAL_REVIEW
+    assert list(TableAllocation.objects.filter(booking=pair).values_list("table__label", flat=True)) == ["M2"]
+    assert not BookingAssignmentAttempt.objects.filter(booking=seven, strategy=coordinator.RESEAT).exists()
+
+
+@pytest.mark.django_db
 def test_reseat_can_be_switched_off(restaurant, settings):
     settings.MAITRE = {**settings.MAITRE, "RESEAT": False}
 
@@ -555,7 +579,7 @@ def test_reseat_can_be_switched_off(restaurant, settings):
 def test_reseat_solves_run_after_the_day_is_let_go_with_the_booking_leased(restaurant, monkeypatch):
     """A CP-SAT re-seat takes up to half a second: fresh bookings of the day must not wait behind it. It runs
     once the restaurant day's locks are released, while the booking is leased by a later due time."""
-    import optimization.services as optimizer
+    import optimization.reseating as optimizer
 
     flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)  # a flushed db has no switches
     restaurant.max_assignment_attempts = 1

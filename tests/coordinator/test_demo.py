@@ -11,6 +11,7 @@ from django.core.management import call_command
 from assignments.models import Booking, BookingState, BookingStateHistory
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_demo_runs_the_sample_day_to_the_end():
     if settings.REDIS_URL:

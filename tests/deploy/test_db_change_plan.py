@@ -40,6 +40,7 @@ def test_the_plan_lists_unapplied_migrations_with_sql_and_rollback(tmp_path):
     assert "No unapplied migrations" in out.read_text()
 
 
+@pytest.mark.slow
 def test_forward_back_with_clean_up_and_forward_again_keeps_the_bookings_and_their_emails(restaurant, tmp_path):
     from tenancy.services import membership_grant
     from webhooks.services import webhook_subscription_create

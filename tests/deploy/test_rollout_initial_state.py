@@ -19,7 +19,7 @@ migration = importlib.import_module("assignments.migrations.0003_rollout_switche
 
 
 def _fresh_install(settings, mode: str | None) -> PipelineMode:
-    Switch.objects.filter(name__in=flags.ALL).delete()
+    Switch.objects.filter(name__in=(flags.PIPELINE_V3, flags.SHADOW_MODE, flags.KILL_SWITCH)).delete()
     if mode is None:
         del settings.MAITRE_ROLLOUT_INITIAL_MODE
     else:

@@ -2,6 +2,7 @@
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -141,6 +142,7 @@ def test_enumeration_matches_a_brute_force(floor, requests):
             assert any(set(g) < set(shape) for g in got), shape
 
 
+@pytest.mark.slow
 @common
 @given(floors(), days(), days(), st.booleans())
 def test_no_decision_reads_a_booking_still_to_come(floor, requests, other_future, protect):

@@ -152,7 +152,7 @@ def test_a_table_back_in_service_frees_time_on_each_coming_day_with_bookings_wai
 
 
 def test_the_day_optimizer_moving_bookings_frees_their_old_tables(restaurant, heard, django_capture_on_commit_callbacks):
-    from optimization.services import day_optimize
+    from optimization.day_optimizer import day_optimize
 
     couple = seated(restaurant, ["M2"], party_size=2)  # would fit M1; a party of 8 needs M2+M3
     seated(restaurant, ["T1"], party_size=4)

@@ -21,14 +21,10 @@ from assignments.models import (
     TableAllocation,
 )
 from assignments.services.allocations import allocations_create
-from optimization.model import solve_day_plan
-from optimization.services import (
-    TABLES_CHANGED,
-    day_optimize,
-    day_plan_apply,
-    day_plan_compute,
-    day_plan_current,
-)
+from assignments.services.seating import TABLES_CHANGED
+from optimization.day_optimizer import day_optimize, day_plan_apply, day_plan_compute
+from optimization.selectors import day_plan_current
+from optimization.solver.model import solve_day_plan
 from tests.factories import DAY, FloorFactory, at, make_booking
 
 EARLY = at("12:00")  # long before anything is frozen
@@ -198,7 +194,7 @@ def test_version_bump_between_plan_and_apply_aborts(blocked_eight):
     assert plan.moves and plan.seated
     lifecycle.booking_request_assignment(booking=Booking.objects.get(pk=couple.pk), trigger="modification")
     before = snapshot()
-    from optimization.services import PlanStale
+    from assignments.reseating import PlanStale
 
     with pytest.raises(PlanStale):
         day_plan_apply(plan=plan)
@@ -280,7 +276,7 @@ def test_concurrent_change_during_apply_aborts_and_writes_nothing():
     release.set()
     writer.join(10)
     applier.join(10)
-    from optimization.services import PlanStale
+    from assignments.reseating import PlanStale
 
     assert isinstance(outcome["result"], PlanStale)
     assert tables_of(couple) == ("M2",)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from assignments.benchmarking import (
+from assignments.engine import Floor, Request, TableSpec
+from assignments.scenario import load_scenario
+from bench.benchmarking import (
     check_assignment,
     replay_engine,
     replay_first_fit,
@@ -14,9 +16,7 @@ from assignments.benchmarking import (
     scenario_floor,
     scenario_requests,
 )
-from assignments.engine import Floor, Request, TableSpec
-from assignments.scenario import load_scenario
-from optimization.model import overlap_cliques, solve_max_covers, solve_seat_all
+from optimization.solver.model import overlap_cliques, solve_max_covers, solve_seat_all
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -85,6 +85,7 @@ def test_fixed_bookings_are_not_moved_on_a_sample():
     assert not check_assignment(s, sol.assignment)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["sample-small", "sample-medium"])
 def test_optimum_bounds_every_online_assigner(name):
     s = load_scenario(SCENARIOS / f"{name}.json")

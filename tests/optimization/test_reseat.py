@@ -3,7 +3,7 @@
 import pytest
 
 from assignments.engine import Floor, Request, TableSpec
-from optimization.reseat import frozen_by_clock, moves, reseat_plan
+from optimization.solver.reseat import moves, reseat_plan
 
 EVENING = 19 * 60
 
@@ -80,11 +80,6 @@ def test_rejects_inconsistent_input():
         reseat_plan(f, {"two": ("A",)}, [r("two", 2)], r("two", 2))
 
 
-def test_frozen_by_clock():
-    reqs = [r("now", 2, EVENING), r("soon", 2, EVENING + 59), r("later", 2, EVENING + 60)]
-    assert frozen_by_clock(reqs, EVENING, 60) == {"now", "soon"}
-
-
 def big_and_small() -> Floor:
     # S seats 1-2, L seats 1-8.
     return Floor(
@@ -113,7 +108,7 @@ def test_a_move_takes_the_snuggest_plan_among_the_fewest_moves():
 
 def test_a_re_seat_that_costs_more_later_covers_than_it_seats_is_declined():
     from assignments.engine import Engine
-    from optimization.reseat import reseat_cost, reseat_pays_off
+    from optimization.solver.reseat import reseat_cost, reseat_pays_off
 
     f = big_and_small()
     engine = Engine(f)
@@ -133,7 +128,7 @@ def test_a_re_seat_that_costs_more_later_covers_than_it_seats_is_declined():
 
 def test_a_re_seat_that_fills_a_table_pays_off():
     from assignments.engine import Engine
-    from optimization.reseat import reseat_cost, reseat_pays_off
+    from optimization.solver.reseat import reseat_cost, reseat_pays_off
 
     f = two_tables()
     engine = Engine(f)

@@ -15,18 +15,23 @@ from assignments.models import (
     BookingStateHistory,
     OutboxEvent,
 )
+from assignments.reseating import PlanStale
 from assignments.services.allocations import allocations_create
-from optimization.services import (
-    TABLES_CHANGED,
-    PlanStale,
-    booking_reseat_for,
-    reseat_apply,
-    reseat_compute,
-)
+from assignments.services.seating import TABLES_CHANGED
+from optimization.reseating import reseat_apply, reseat_compute
 from tests.factories import FloorFactory, at, make_booking
 from tests.optimization.test_day_optimizer import overlaps, seat, snapshot, tables_of
 
 EARLY = at("12:00")
+
+
+def moves_applied(booking: Booking, now) -> list[str] | None:
+    """Compute and apply a re-seat in one transaction: the booking's tables, or None (nothing written)."""
+    plan = reseat_compute(booking=booking, now=now)
+    if plan is None:
+        return None
+    with transaction.atomic():
+        return list(reseat_apply(plan=plan))
 
 
 def pending(restaurant, **kw) -> Booking:
@@ -48,7 +53,7 @@ def accessible_four(db):
 def test_one_minimal_move_and_the_booking_is_not_confirmed(accessible_four):
     r, a, b, four = accessible_four
     history = BookingStateHistory.objects.count()
-    tables = booking_reseat_for(booking=four, now=EARLY)
+    tables = moves_applied(four, EARLY)
     assert tables == ["M3"]
     assert tables_of(a) == ("M2",)  # moving both would work too; one move is the minimum
     assert tables_of(b) == ("M1",)
@@ -88,7 +93,7 @@ def test_reseat_apply_needs_a_transaction(accessible_four):
 def test_frozen_bookings_do_not_move(accessible_four):
     r, a, b, four = accessible_four
     before = snapshot()
-    assert booking_reseat_for(booking=four, now=at("18:30")) is None  # the 19:00 couples are frozen
+    assert reseat_compute(booking=four, now=at("18:30")) is None  # the 19:00 couples are frozen
     assert snapshot() == before
 
 
@@ -99,7 +104,7 @@ def test_no_room_anywhere_is_none(db):
     seat(r, ["T1"], party_size=4)
     five = pending(r, party_size=5)
     before = snapshot()
-    assert booking_reseat_for(booking=five, now=EARLY) is None
+    assert reseat_compute(booking=five, now=EARLY) is None
     assert snapshot() == before
 
 
@@ -116,5 +121,5 @@ def test_a_moved_booking_changed_meanwhile_aborts_and_writes_nothing(accessible_
 @pytest.mark.postgres
 def test_reseat_on_postgres_holds_the_exclusion_constraint(accessible_four):
     r, a, b, four = accessible_four
-    assert booking_reseat_for(booking=four, now=EARLY) == ["M3"]
+    assert moves_applied(four, EARLY) == ["M3"]
     assert overlaps() == 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assignments.benchmarking import replay_engine
 from assignments.scenario import load_scenario
+from bench.benchmarking import replay_engine
 from tests.system.harness import SCENARIOS
 from tests.system.load import (
     TABLES_SQL,

@@ -1,9 +1,9 @@
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from assignments.conf import maitre_settings
 from assignments.lifecycle import Actor
 from assignments.management.base import (
     MaitreCommand,
@@ -15,7 +15,7 @@ from assignments.management.base import (
 from assignments.management.progress import CommandProgress
 from assignments.management.summary import write_summary
 from assignments.models import Booking, BookingState, Restaurant
-from optimization.services import day_optimize
+from optimization.day_optimizer import day_optimize
 
 
 class Command(MaitreCommand):
@@ -30,10 +30,10 @@ class Command(MaitreCommand):
         parser.add_argument("--dry-run", action="store_true", help="Compute and report; write nothing.")
         parser.add_argument("--freeze-minutes", type=non_negative_int, default=None,
                             help="Bookings starting within this many minutes of --now never move "
-                                 f"(default: {settings.MAITRE['OPTIMIZATION_FREEZE_MINUTES']}).")
+                                 f"(default: {maitre_settings.OPTIMIZATION_FREEZE_MINUTES}).")
         parser.add_argument("--min-improvement", type=non_negative_float, default=None,
                             help="Apply only a plan whose score is at least this fraction better "
-                                 f"(default: {settings.MAITRE['OPTIMIZATION_MIN_IMPROVEMENT']}).")
+                                 f"(default: {maitre_settings.OPTIMIZATION_MIN_IMPROVEMENT}).")
         parser.add_argument("--time-limit", type=positive_float, default=10.0, help="Solver seconds (default 10).")
         parser.add_argument("--now", help="The clock for the freeze window, ISO 8601 (default: now); a naive "
                                           "time is read in the restaurant's time zone.")

@@ -17,7 +17,6 @@ from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
 
 from assignments import flags
-from assignments.benchmarking import replay_engine
 from assignments.management.base import (
     MaitreCommand,
     non_negative_float,
@@ -33,6 +32,7 @@ from assignments.services.bookings import booking_create
 from assignments.services.pipeline import booking_submit_for_assignment
 from assignments.services.scenarios import scenario_import
 from assignments.stats import percentile
+from bench.benchmarking import replay_engine
 
 OVERLAPS_SQL = """
 SELECT count(*) FROM assignments_tableallocation a

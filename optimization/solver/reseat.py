@@ -5,7 +5,7 @@ the benchmark calls it in its `engine_reseat` replay.
 
 The answer uses the fewest moves (bookings whose tables change), never moves a frozen booking
 (one that has started or is about to), and never drops anyone: every accepted booking keeps a
-plan, the new one gets one. Exact model: optimization.model.solve_seat_all with minimize_moves.
+plan, the new one gets one. Exact model: optimization.solver.model.solve_seat_all with minimize_moves.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from assignments.engine import Engine, Floor, Occupancy, Request
-from optimization.model import solve_seat_all
+from optimization.solver.model import solve_seat_all
 
 
 def reseat_plan(
@@ -83,11 +83,6 @@ def moves(accepted: Mapping[str, Sequence[str]], plan: Mapping[str, Sequence[str
         for bid, tables in accepted.items()
         if bid in plan and tuple(sorted(plan[bid])) != tuple(sorted(tables))
     }
-
-
-def frozen_by_clock(requests: Iterable[Request], now: int, freeze_minutes: int = 60) -> set[str]:
-    """Bookings that have started or start within `freeze_minutes` of `now` (same minute clock)."""
-    return {r.booking_id for r in requests if r.start < now + freeze_minutes}
 
 
 def reseat_cost(

@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 
 from assignments.management.base import MaitreCommand, non_negative_int, positive_int, scenario_from_file
 from assignments.management.progress import CommandProgress
-from availability import bench
+from bench import availability as bench
 
 
 class Command(MaitreCommand):

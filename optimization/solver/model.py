@@ -9,12 +9,18 @@ chosen shape may use the table.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from ortools.sat.python import cp_model
 
-from assignments.engine import Floor, Request
+from assignments.engine import Floor, Request, Weights
+from assignments.engine.scoring import static_cost
+
+T = TypeVar("T")
+# booking id -> its possible table sets, each with the model's 0/1 variable for choosing it
+Choices = dict[str, list[tuple[tuple[str, ...], Any]]]
 
 STATUS = {
     cp_model.OPTIMAL: "OPTIMAL",
@@ -43,7 +49,7 @@ def _shapes(floor: Floor, r: Request) -> list[tuple[str, ...]]:
     return [c.tables for c in floor.candidates_for(r.party_size, r.accessible)]
 
 
-def overlap_cliques(intervals: Sequence[tuple[int, int, object]]) -> list[list[object]]:
+def overlap_cliques(intervals: Sequence[tuple[int, int, T]]) -> list[list[T]]:
     """Maximal sets of pairwise-overlapping half-open intervals (start, end, key).
 
     A sweep over start times: a clique is emitted whenever the next event is an end (or the sweep is
@@ -56,7 +62,7 @@ def overlap_cliques(intervals: Sequence[tuple[int, int, object]]) -> list[list[o
         events.append((e, 0, i))
     events.sort()
     active: dict[int, None] = {}
-    cliques: list[list[object]] = []
+    cliques: list[list[T]] = []
     grew = False
     for _minute, kind, i in events:
         if kind == 1:
@@ -121,7 +127,7 @@ def _solve(model: cp_model.CpModel, time_limit: float, num_workers: int, seed: i
     return solver, status
 
 
-def _read(solver, choices) -> dict[str, tuple[str, ...]]:
+def _read(solver: cp_model.CpSolver, choices: Choices) -> dict[str, tuple[str, ...]]:
     out = {}
     for bid, opts in choices.items():
         for tables, x in opts:
@@ -131,7 +137,7 @@ def _read(solver, choices) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _hint(model, choices, current: Mapping[str, Sequence[str]] | None) -> None:
+def _hint(model: cp_model.CpModel, choices: Choices, current: Mapping[str, Sequence[str]] | None) -> None:
     if not current:
         return
     for bid, opts in choices.items():
@@ -160,7 +166,7 @@ def solve_max_covers(
     slack = 0
     if secondary:
         cap = {t.id: t.max_covers for t in floor.tables}
-        terms = []
+        terms: list[Any] = []
         worst = 0
         for bid, opts in choices.items():
             costs = [(sum(cap.get(t, 0) for t in tables) - party[bid]) * 4 + (len(tables) - 1) for tables, _x in opts]
@@ -254,26 +260,21 @@ def _moved(assignment: Mapping[str, tuple[str, ...]], current: Mapping[str, Sequ
     return sum(1 for bid, tables in current.items() if bid in assignment and assignment[bid] != tuple(sorted(tables)))
 
 
-def requests_overlapping(requests: Iterable[Request], start: int, end: int) -> list[Request]:
-    return [r for r in requests if r.start < end and start < r.end]
-
-
-def plan_cost(floor: Floor, request: Request, tables: Sequence[str], weights) -> float:
-    """The engine's time-independent plan terms for one booking on `tables`, with its weights: empty
-    seats, tables beyond the first, the guest's zone wish, the restaurant's zone ranking. (The engine's
-    other terms, gap waste, lookahead and zone load, depend on the order bookings arrive in, which a
-    whole-day plan does not have.)"""
+def plan_cost(floor: Floor, request: Request, tables: Sequence[str], weights: Weights) -> float:
+    """The engine's time-independent plan terms (`scoring.static_cost`) for one booking on `tables`, with its
+    weights: empty seats, tables beyond the first, the guest's zone wish, the restaurant's zone ranking. (The
+    engine's other terms, gap waste, lookahead and zone load, depend on the order bookings arrive in, which
+    a whole-day plan does not have.)"""
     specs = [floor.table_by_id[t] for t in tables if t in floor.table_by_id]
     if not specs:
         return 0.0
     zone = specs[0].zone
-    empty = max(0, sum(s.max_covers for s in specs) - request.party_size)
-    mismatch = int(request.preferred_zone is not None and zone != request.preferred_zone)
-    return (
-        weights.empty_seat * empty
-        + weights.extra_table * (len(specs) - 1)
-        + weights.zone_mismatch * mismatch
-        + weights.zone_priority * floor.zone_rank.get(zone, 0)
+    return static_cost(
+        weights,
+        empty_seats=max(0, sum(s.max_covers for s in specs) - request.party_size),
+        extra_tables=len(specs) - 1,
+        zone_mismatch=int(request.preferred_zone is not None and zone != request.preferred_zone),
+        zone_rank=floor.zone_rank.get(zone, 0),
     )
 
 
@@ -287,7 +288,7 @@ def solve_day_plan(
     fixed: Mapping[str, Sequence[str]] | None = None,
     current: Mapping[str, Sequence[str]] | None = None,
     optional: Iterable[str] = (),
-    cost=None,
+    cost: Callable[[Request, tuple[str, ...]], float] | None = None,
     time_limit: float = 10.0,
     num_workers: int = 1,
 ) -> Solution:

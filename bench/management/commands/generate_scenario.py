@@ -14,7 +14,7 @@ from assignments.management.base import (
     writable_path,
 )
 from assignments.scenario import parse_scenario
-from assignments.scenario_gen import ZONE_NAMES, generate_scenario
+from bench.scenario_gen import ZONE_NAMES, generate_scenario
 
 
 class Command(MaitreCommand):

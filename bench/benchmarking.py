@@ -262,7 +262,7 @@ def replay_engine_reseat(
     name: str = "engine_reseat",
     progress: Callable[[int, int], None] | None = None,
 ) -> ReplayResult:
-    """The engine, and when it finds no plan, `optimization.reseat.reseat_plan` (benchmarks.md:
+    """The engine, and when it finds no plan, `optimization.solver.reseat.reseat_plan` (benchmarks.md:
     re-seat bookings that have not started so that the new one fits, fewest moves), applied only
     when it pays off (`reseat_pays_off` with `payoff_margin`; None re-seats whenever it can).
 
@@ -270,8 +270,8 @@ def replay_engine_reseat(
     the accepted bookings that start within `freeze_minutes` of the earliest start among them are
     frozen; everything else may move. A re-seat solve that runs out of `time_limit` counts as no.
     """
-    from optimization.reseat import moves as moved_of
-    from optimization.reseat import reseat_pays_off, reseat_plan
+    from optimization.solver.reseat import moves as moved_of
+    from optimization.solver.reseat import reseat_pays_off, reseat_plan
 
     floor = scenario_floor(scenario)
     engine = Engine(floor, weights=weights, demand=scenario_demand(scenario))
@@ -376,7 +376,7 @@ def online_limit(
     keeps only the bookings overlapping the request is infeasible, so it cannot fit; (3) re-seat
     only the overlapping bookings, the rest pinned; (4) the exact full solve.
     """
-    from optimization.model import solve_seat_all
+    from optimization.solver.model import solve_seat_all
 
     t0 = time.perf_counter()
     floor = scenario_floor(scenario)
@@ -443,7 +443,7 @@ def online_limit(
 
 
 def offline_optimum(scenario: Scenario, *, time_limit: float = 30.0, num_workers: int = 2) -> dict[str, Any]:
-    from optimization.model import solve_max_covers
+    from optimization.solver.model import solve_max_covers
 
     sol = solve_max_covers(
         scenario_floor(scenario), scenario_requests(scenario), time_limit=time_limit, num_workers=num_workers

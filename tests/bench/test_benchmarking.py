@@ -3,7 +3,8 @@
 import json
 from pathlib import Path
 
-from assignments.benchmarking import (
+from assignments.scenario import load_scenario, parse_scenario
+from bench.benchmarking import (
     bench_overall,
     bench_scenario,
     check_assignment,
@@ -11,8 +12,7 @@ from assignments.benchmarking import (
     replay_engine,
     replay_first_fit,
 )
-from assignments.scenario import load_scenario, parse_scenario
-from assignments.scenario_gen import generate_scenario
+from bench.scenario_gen import generate_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -66,7 +66,7 @@ def test_online_limit_and_bench_figures_on_the_small_sample():
 
 
 def test_engine_reseat_replay_is_valid_and_seats_at_least_the_engine():
-    from assignments.benchmarking import replay_engine, replay_engine_reseat
+    from bench.benchmarking import replay_engine, replay_engine_reseat
 
     s = load_scenario(SCENARIOS / "sample-small.json")
     plain = replay_engine(s)
@@ -79,8 +79,8 @@ def test_engine_reseat_replay_is_valid_and_seats_at_least_the_engine():
 
 
 def test_ablation_reports_every_strategy():
-    from assignments.benchmarking import ablation
     from assignments.engine import default_strategies
+    from bench.benchmarking import ablation
 
     s = load_scenario(SCENARIOS / "sample-small.json")
     ab = ablation(s)
@@ -90,7 +90,8 @@ def test_ablation_reports_every_strategy():
 
 
 def test_decision_swaps_replay_the_day_with_one_decision_changed():
-    from assignments.benchmarking import (
+    from assignments.engine import Engine, smallest_fit
+    from bench.benchmarking import (
         decision_swaps,
         replay,
         replay_engine,
@@ -98,7 +99,6 @@ def test_decision_swaps_replay_the_day_with_one_decision_changed():
         scenario_floor,
         swap_summary,
     )
-    from assignments.engine import Engine, smallest_fit
 
     s = load_scenario(SCENARIOS / "sample-small.json")
     swaps = decision_swaps(s, baseline="smallest_fit")

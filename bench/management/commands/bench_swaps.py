@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
-from assignments.benchmarking import decision_swaps, swap_summary
 from assignments.management.base import MaitreCommand, scenario_from_file
+from bench.benchmarking import decision_swaps, swap_summary
 
 
 class Command(MaitreCommand):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from assignments.benchmarking import ASSIGNERS, UNGATED, bench_overall, bench_scenario, public
 from assignments.management.base import MaitreCommand, non_negative_int, positive_float, scenario_from_file
 from assignments.management.progress import CommandProgress
+from bench.benchmarking import ASSIGNERS, UNGATED, bench_overall, bench_scenario, public
 
 
 class Command(MaitreCommand):

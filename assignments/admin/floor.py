@@ -1,0 +1,69 @@
+"""The floor: restaurants (with the way to their timeline), zones, tables, adjacency, and the blocks' record."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from assignments.admin.common import ReadOnlyAdmin
+from assignments.admin.timeline import RestaurantTimelineMixin
+from assignments.models import Restaurant, Table, TableAdjacency, TableBlock, Zone
+from assignments.services.floor import table_save
+from tenancy.admin import RestaurantScopedAdminMixin
+
+
+class ZoneInline(admin.TabularInline):
+    model = Zone
+    extra = 0
+
+
+@admin.register(Restaurant)
+class RestaurantAdmin(RestaurantTimelineMixin, RestaurantScopedAdminMixin, admin.ModelAdmin):
+    restaurant_field = ""
+    list_display = ("name", "slug", "timezone", "slot_minutes", "buffer_minutes", "max_combination_tables",
+                    "floor_version", "timeline_link")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [ZoneInline]
+    change_form_template = "admin/assignments/restaurant/change_form.html"
+
+    @admin.display(description="timeline")
+    def timeline_link(self, obj):
+        return format_html('<a href="{}">today’s timeline</a>',
+                           reverse("admin:assignments_restaurant_timeline", args=[obj.pk]))
+
+
+@admin.register(TableBlock)
+class TableBlockAdmin(ReadOnlyAdmin):
+    """Blocks are made and removed from the timeline; listed here for the record."""
+
+    list_display = ("id", "restaurant", "reason", "start_at", "end_at", "created_by", "created_at")
+    list_filter = ("restaurant",)
+    list_select_related = ("restaurant", "created_by")
+
+
+@admin.register(Zone)
+class ZoneAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "key", "restaurant", "priority")
+    list_filter = ("restaurant",)
+    search_fields = ("name", "key")
+
+
+@admin.register(Table)
+class TableAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("label", "restaurant", "zone", "min_covers", "max_covers", "combinable", "accessible", "active")
+    list_filter = ("restaurant", "zone", "combinable", "accessible", "active")
+    search_fields = ("label",)
+    list_select_related = ("restaurant", "zone")
+
+    def save_model(self, request, obj, form, change):
+        table_save(table=obj, created=not change, changed=form.changed_data)
+
+
+@admin.register(TableAdjacency)
+class TableAdjacencyAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("table_a", "table_b", "restaurant")
+    list_filter = ("restaurant",)
+    search_fields = ("table_a__label", "table_b__label")
+    list_select_related = ("table_a", "table_b", "restaurant")

@@ -1,0 +1,1 @@
+"""How the console draws things: pure functions from plain data to what a page shows (no Django)."""

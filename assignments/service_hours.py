@@ -1,0 +1,61 @@
+"""A restaurant's service hours and turn times: when a booking may start, and how long a party keeps its table.
+
+Pure Python (no Django): the restaurant model reads its stored periods and turn times through these, and the
+scenario file format (assignments.scenario) builds its restaurant from the same values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePeriod:
+    name: str
+    start: str  # "HH:MM" local
+    end: str  # "HH:MM" local; an end at or before start runs past midnight
+
+    @property
+    def start_minute(self) -> int:
+        return minute_of(self.start)
+
+    @property
+    def end_minute(self) -> int:
+        end = minute_of(self.end)
+        return end if end > self.start_minute else end + 24 * 60
+
+
+def turn_minutes_for(turn_minutes: Mapping[str, int], party_size: int) -> int:
+    """Turn time: the smallest numeric key >= party size, else the default."""
+    keys = sorted(int(k) for k in turn_minutes if k != "default")
+    for k in keys:
+        if k >= party_size:
+            return int(turn_minutes[str(k)])
+    return int(turn_minutes["default"])
+
+
+def minute_of(hhmm: str) -> int:
+    """"HH:MM" as minutes from midnight; anything else is a ValueError."""
+    m = HHMM.match(hhmm)
+    if not m:
+        raise ValueError(hhmm)
+    return int(m.group(1)) * 60 + int(m.group(2))
+
+
+def minute_in_periods(minute: int, periods: Sequence[ServicePeriod]) -> int | None:
+    """A wall-clock minute (0..1439) as a minute of the service day (past midnight: > 1440) when a booking may
+    start then, else None."""
+    for p in periods:
+        for m in (minute, minute + 24 * 60):
+            if p.start_minute <= m < p.end_minute:
+                return m
+    return None
+
+
+def periods_from(rows: Sequence[Mapping[str, str]]) -> tuple[ServicePeriod, ...]:
+    """Stored service periods (a restaurant's JSON) as ServicePeriod values."""
+    return tuple(ServicePeriod(name=r.get("name", ""), start=r["start"], end=r["end"]) for r in rows)
