@@ -13,13 +13,14 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from assignments import lifecycle
 from assignments.conf import maitre_settings
 from assignments.flags import PipelineMode, pipeline_mode
+from assignments.management.base import MaitreCommand, positive_float, positive_int
 from assignments.models import Booking, BookingState, Restaurant, Table, Zone
 from assignments.services import heal
 from assignments.services.allocations import allocations_create
@@ -55,7 +56,7 @@ def _in_review(r: Restaurant, party: int, start: datetime) -> Booking:
     return booking
 
 
-class Command(BaseCommand):
+class Command(MaitreCommand):
     help = (
         "Start one `manage.py worker` process, then RUNS times: seat two parties, put a party of 6 in review, cancel "
         "the party on the table it fits, and time the commit of the cancellation to the party of 6 confirmed. "
@@ -63,8 +64,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--runs", type=int, default=5)
-        parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each seat")
+        parser.add_argument("--runs", type=positive_int, default=5, help="cancellations to time (default: %(default)s)")
+        parser.add_argument("--timeout", type=positive_float, default=30.0,
+                            help="seconds to wait for each seat (default: %(default)s)")
         parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object")
 
     def handle(self, *args, runs: int, timeout: float, as_json: bool = False, **opts):
