@@ -132,6 +132,7 @@ def demand_prior(restaurant: Restaurant) -> DemandProfile:
         party_mix=base.party_mix, hourly_mix=base.hourly_mix, intensity=base.intensity,
         shortest_window=min(int(v) for v in turns.values()) + restaurant.buffer_minutes,
         opens=min(p.start_minute for p in periods), closes=max(p.end_minute for p in periods),
+        turns={p: restaurant.turn_for(p) + restaurant.buffer_minutes for p in base.party_mix},
     )
 
 

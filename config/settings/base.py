@@ -220,7 +220,8 @@ MAITRE = {
     # Before sending a booking to review, try once to make room by moving later bookings (fewest moves).
     "RESEAT": env.bool("MAITRE_RESEAT", default=True),
     "RESEAT_TIME_LIMIT_SECONDS": env.float("MAITRE_RESEAT_TIME_LIMIT_SECONDS", default=0.5),
-    # ... only when the party outweighs this many times the expected later covers the moves give up.
+    # ... only when it adds more than this many expected covers to the day: the party, less the later
+    # covers the moves and its tables take, played forward from the demand prior (optimization.solver.reseat).
     "RESEAT_PAYOFF_MARGIN": env.float("MAITRE_RESEAT_PAYOFF_MARGIN", default=1.0),
     # The pipeline's queue of record: due bookings claimed per restaurant day, this many per transaction;
     # every worker sweeps Postgres for due work this often, so a lost wake-up costs at most that much.
