@@ -38,6 +38,11 @@ class MaitreSettings:
     BATCH_SIZE: int = 50
     SWEEP_INTERVAL_SECONDS: float = 1.0
     REDIS_BACKOFF_SECONDS: float = 3.0
+    # The floor heals itself (assignments.services.heal): on, the margin before a review booking's start, and
+    # the debounce through which a burst of freed tables makes one pass.
+    FLOOR_HEAL: bool = True
+    FLOOR_HEAL_MARGIN_MINUTES: int = 15
+    FLOOR_HEAL_DEBOUNCE_MS: int = 1000
 
     @classmethod
     def from_django(cls) -> MaitreSettings:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from assignments import metrics
-from assignments.models import Booking, BookingState, BookingStateHistory, OutboxEvent, TableAllocation
+from assignments.models import Booking, BookingState, BookingStateHistory, OutboxEvent
 
 logger = logging.getLogger("maitre.lifecycle")
 
@@ -261,11 +261,12 @@ def booking_cancel(
     correlation_id: str = "",
 ) -> Booking:
     """Any live state → cancelled; the booking's tables are released in the same transaction."""
+    from assignments.services import freed
+
     from_state = booking.state
     with transaction.atomic():
-        released = list(
-            TableAllocation.objects.filter(booking_id=booking.pk).values_list("table__label", flat=True)
-        )
+        held = freed.bookings_held(booking_ids=[booking.pk]).get(booking.pk)
+        released = sorted(held.tables) if held else []
         booking = _transition(
             booking, "cancel", expected_version=expected_version, actor=actor,
             metadata={"reason": reason, "released_tables": sorted(released)}, correlation_id=correlation_id,
@@ -274,6 +275,9 @@ def booking_cancel(
         from assignments.services.allocations import allocations_release
 
         allocations_release(booking=booking)
+        if held is not None:  # the floor may heal itself (services.heal), once this commits
+            freed.held_freed_on_commit(held=held, restaurant=None, reason=freed.CANCELLED,
+                                       cause=f"cancellation of {freed.booking_ref(booking)}")
         if from_state == BookingState.ASSIGNMENT_PENDING:
             # Cancelled while the pipeline had it: its assignment failed, and the platform hears so.
             outbox_emit(booking=booking, event_type=BOOKING_FAILED, payload={"reason": "cancelled before assignment"},

@@ -40,6 +40,14 @@ BATCH_SIZE = Histogram(
 )
 WAKEUPS = Counter("maitre_pipeline_wakeups_total", "Wake-up messages, by outcome (sent, failed).", ["outcome"])
 SWEEPS = Counter("maitre_pipeline_sweeps_total", "Restaurant days found due by a worker's sweep.")
+FLOOR_HEALED = Counter(
+    "maitre_floor_healed_total", "Bookings brought back from review by freed tables, by how their one try ended.",
+    ["outcome"],
+)
+FLOOR_HEAL_EVENTS = Counter(
+    "maitre_floor_heal_events_total", "Freed-tables events heard, by what they did (offered, nothing, mode_*, failed).",
+    ["result"],
+)
 REDIS_DEGRADED = Counter(
     "maitre_redis_degraded_total", "Times a process found Redis away and went on without it for a while."
 )

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from assignments import lifecycle
 from assignments.admin import common
@@ -32,6 +33,7 @@ from assignments.admin.common import (
 from assignments.admin.service import BookingServiceMixin, can_serve
 from assignments.lifecycle import Actor, LifecycleError
 from assignments.models import Booking, BookingState, BookingStateHistory, TableAllocation
+from assignments.selectors.heal import booking_heal_note
 from assignments.selectors.pacing import booking_pacing_note
 from assignments.selectors.review import (
     booking_actions,
@@ -69,8 +71,13 @@ class HistoryInline(ReadOnlyInline):
 
     @admin.display(description="details")
     def details(self, obj):
-        meta = obj.metadata or {}
-        return ", ".join(f"{k}: {v}" for k, v in meta.items()) or "—"
+        meta = dict(obj.metadata or {})
+        healed = meta.pop("healed", "")
+        meta.pop("cause", None)
+        rest = ", ".join(f"{k}: {v}" for k, v in meta.items())
+        if healed:  # seated by the floor's self-healing: say so first
+            return format_html('<strong class="maitre-healed">{}</strong>{}', healed, f"; {rest}" if rest else "")
+        return rest or "—"
 
 
 class AllocationInline(ReadOnlyInline):
@@ -231,6 +238,7 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
             return super().change_view(request, object_id, form_url, extra_context=extra)
         extra.update(self._booking_tools(request, booking))
         extra["attempt_tries"] = booking_attempts_by_try(booking=booking)
+        extra["healed_note"] = booking_heal_note(booking=booking)
         if booking.state in WAITING_STATES:
             from assignments.context import assignment_context
 

@@ -11,6 +11,7 @@ from assignments.admin.schedule import ScheduleExceptionInline, WeeklyServiceInl
 from assignments.admin.service import TimelineWalkInMixin
 from assignments.admin.timeline import RestaurantTimelineMixin
 from assignments.models import Restaurant, Table, TableAdjacency, TableBlock, Zone
+from assignments.services.floor import table_save
 from tenancy.admin import RestaurantScopedAdminMixin
 
 
@@ -57,6 +58,9 @@ class TableAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("restaurant", "zone", "combinable", "accessible", "active")
     search_fields = ("label",)
     list_select_related = ("restaurant", "zone")
+
+    def save_model(self, request, obj, form, change):
+        table_save(table=obj, created=not change, changed=form.changed_data)
 
 
 @admin.register(TableAdjacency)

@@ -75,6 +75,10 @@ class Booking(FSMModelMixin, models.Model):
         default=False, help_text="Seated after its start plus the restaurant's late tolerance."
     )
     left_at = models.DateTimeField(null=True, blank=True, help_text="When the party left (completed).")
+    # The floor healed itself (assignments.services.heal): offered freed tables while `version` == heal_version,
+    # for one attempt; any later state change makes the mark stale by itself.
+    heal_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    heal_cause = models.CharField(max_length=200, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -229,6 +229,11 @@ MAITRE = {
     "SWEEP_INTERVAL_SECONDS": env.float("MAITRE_SWEEP_INTERVAL_SECONDS", default=1.0),
     # After a Redis failure a process leaves Redis alone (locks, rate limits, breaker state) for this long.
     "REDIS_BACKOFF_SECONDS": env.float("MAITRE_REDIS_BACKOFF_SECONDS", default=3.0),
+    # The floor heals itself: when tables free up, the day's bookings in review that start later than now + the
+    # margin get one more automatic try, due after the debounce (a burst of freed tables makes one pass).
+    "FLOOR_HEAL": env.bool("MAITRE_FLOOR_HEAL", default=True),
+    "FLOOR_HEAL_MARGIN_MINUTES": env.int("MAITRE_FLOOR_HEAL_MARGIN_MINUTES", default=15),
+    "FLOOR_HEAL_DEBOUNCE_MS": env.int("MAITRE_FLOOR_HEAL_DEBOUNCE_MS", default=1000),
 }
 
 LOGGING = {

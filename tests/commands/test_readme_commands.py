@@ -39,6 +39,7 @@ RUN_BY = {
     "bench_swaps": ["tests/bench/test_benchmarking.py::test_bench_swaps_command_summarises_by_kind_of_decision"],
     "bench_availability": ["tests/bench/test_bench_commands.py::test_bench_availability_measures_a_small_day"],
     "loadtest": ["tests/bench/test_bench_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
+    "bench_heal": ["tests/bench/test_bench_commands.py::test_bench_heal_times_a_freed_table_seating_the_party_in_review"],
     "worker": ["tests/coordinator/test_worker_process.py::test_the_worker_process_seats_woken_bookings_and_stops_cleanly_on_sigterm",
                "tests/bench/test_bench_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
     "optimize_day": ["tests/commands/test_command_output.py::test_the_dry_run_lists_the_moves_it_would_make",
