@@ -43,6 +43,11 @@ class MaitreSettings:
     BATCH_SIZE: int = 50
     SWEEP_INTERVAL_SECONDS: float = 1.0
     REDIS_BACKOFF_SECONDS: float = 3.0
+    # The floor heals itself (assignments.services.heal): on, the margin before a review booking's start, and
+    # the debounce through which a burst of freed tables makes one pass.
+    FLOOR_HEAL: bool = True
+    FLOOR_HEAL_MARGIN_MINUTES: int = 15
+    FLOOR_HEAL_DEBOUNCE_MS: int = 1000
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ class EventsSettings:
     WEBHOOK_TIMEOUT_SECONDS: float = 5.0
     WEBHOOK_ALLOW_PRIVATE_HOSTS: bool = False
     SCHEDULE_SECONDS: dict[str, float] = dataclasses.field(default_factory=lambda: {
-        "relay_outbox": 2.0, "deliveries": 5.0, "sweep_holds": 30.0, "optimizer": 60.0,
+        "relay_outbox": 2.0, "deliveries": 5.0, "sweep_holds": 30.0, "optimizer": 60.0, "no_shows": 60.0,
     })
     SCHEDULER_LOCK_TTL_SECONDS: float = 10.0
 

@@ -100,17 +100,20 @@ _ENGINE_CACHE_SIZE = 64
 caches_register(_ENGINES.clear, name="assignments.context._ENGINES")
 
 
-def engine_for(*, restaurant: Restaurant, floor: Floor) -> Engine:
-    """An engine per floor + weights, reused across decisions (its candidate enumeration is the costly part)."""
+def engine_for(*, restaurant: Restaurant, floor: Floor, day: date | None = None) -> Engine:
+    """An engine per floor + weights (+ the day's opening hours for its demand prior), reused across decisions
+    (its candidate enumeration is the costly part)."""
     weights = json.dumps(restaurant.scoring_weights or {}, sort_keys=True)  # hashable, also with a 'demand' object
-    key = (restaurant.pk, floor.fingerprint, weights)
+    demand_cfg = (restaurant.scoring_weights or {}).get("demand")
+    prior = None if isinstance(demand_cfg, dict) else demand_prior(restaurant, day)
+    hours = (prior.opens, prior.closes, prior.shortest_window) if prior is not None else None
+    key = (restaurant.pk, floor.fingerprint, weights, hours)
     engine = _ENGINES.get(key)
     if engine is None:
-        demand_cfg = (restaurant.scoring_weights or {}).get("demand")
         engine = Engine(
             floor,
             weights=Weights.from_mapping({k: v for k, v in (restaurant.scoring_weights or {}).items() if k != "demand"}),
-            demand=DemandProfile.from_mapping(demand_cfg) if isinstance(demand_cfg, dict) else demand_prior(restaurant),
+            demand=DemandProfile.from_mapping(demand_cfg) if prior is None else prior,
         )
         _ENGINES[key] = engine
         while len(_ENGINES) > _ENGINE_CACHE_SIZE:
@@ -120,10 +123,22 @@ def engine_for(*, restaurant: Restaurant, floor: Floor) -> Engine:
     return engine
 
 
-def demand_prior(restaurant: Restaurant) -> DemandProfile:
+def demand_prior(restaurant: Restaurant, day: date | None = None) -> DemandProfile:
     """The generic demand prior told this restaurant's opening hours and shortest turn (never its bookings):
-    the same prior the benchmark's engine replay uses, so the pipeline decides as the replay does."""
+    the same prior the benchmark's engine replay uses, so the pipeline decides as the replay does. With a
+    day, that day's schedule (a weekday or an exception of its own); without, the default hours."""
     base = DemandProfile()
+    if day is not None:
+        from assignments.selectors.schedule import restaurant_day_schedule
+
+        schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
+        if schedule.closed:
+            return base
+        return DemandProfile(
+            party_mix=base.party_mix, hourly_mix=base.hourly_mix, intensity=base.intensity,
+            shortest_window=schedule.shortest_turn() + restaurant.buffer_minutes,
+            opens=schedule.opens, closes=schedule.closes,
+        )
     periods = restaurant.periods
     turns = restaurant.turn_minutes or {}
     if not periods or not turns:
@@ -132,6 +147,7 @@ def demand_prior(restaurant: Restaurant) -> DemandProfile:
         party_mix=base.party_mix, hourly_mix=base.hourly_mix, intensity=base.intensity,
         shortest_window=min(int(v) for v in turns.values()) + restaurant.buffer_minutes,
         opens=min(p.start_minute for p in periods), closes=max(p.end_minute for p in periods),
+        turns={p: restaurant.turn_for(p) + restaurant.buffer_minutes for p in base.party_mix},
     )
 
 

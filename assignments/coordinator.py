@@ -49,6 +49,8 @@ from assignments.resilience import (
     redis_usable,
     restaurant_rate_limiter,
 )
+from assignments.selectors.pacing import day_pacing_ledger
+from assignments.services.heal import count_outcomes, healing_cause, review_reason, seated_note
 from assignments.services.seating import (
     AttemptRow,
     Retry,
@@ -225,6 +227,15 @@ def _db_lock(restaurant_id: int, service_date: date | None) -> bool:
         return bool(cur.fetchone()[0])
 
 
+def restaurant_day_lock_wait(*, restaurant_id: int, service_date: date | None) -> None:
+    """Take the same Postgres advisory lock as a pipeline batch, waiting for it, for the current transaction:
+    a writer outside the pipeline (a walk-in) that decides on the day's floor cannot race a batch."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", _lock_key(restaurant_id, service_date))
+
+
 @dataclass
 class _Decided:
     kind: str  # "seat", "retry", "review", "reseat"
@@ -257,6 +268,7 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
         fstate = floor_state(restaurant=restaurant)
         day = service_date or restaurant.service_day_of(claimed[0].start_at)
         occupancy, alloc_rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fstate.floor, now=now)
+        pacing = day_pacing_ledger(restaurant=restaurant, day=day, alloc_rows=alloc_rows)  # None: no limits
         requested_at = {b.pk: b.updated_at for b in claimed}  # the request (or modification) time
         current, held, owns = _own_tables([b.pk for b in claimed], now)
         hold_refs: dict[int, set[str]] = {}
@@ -264,13 +276,17 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             if r["hold__booking_id"] in owns:
                 hold_refs.setdefault(r["hold__booking_id"], set()).add(f"h{r['hold_id']}")
         mode = flags.pipeline_mode()
-        engine = engine_for(restaurant=restaurant, floor=fstate.floor) if mode is not flags.PipelineMode.LEGACY else None
+        engine = engine_for(restaurant=restaurant, floor=fstate.floor, day=day) if mode is not flags.PipelineMode.LEGACY else None
         buffer = timedelta(minutes=restaurant.buffer_minutes)
         seats: list[Seat] = []
         reviews: list[Review] = []
         retries: list[Retry] = []
+        healed: dict[int, str] = {}
         for booking in claimed:
             attempt_no = booking.assignment_attempts + 1
+            heal = healing_cause(booking)  # brought back from review by freed tables: one try, then review
+            if heal:
+                healed[booking.pk] = heal
             request = request_for(booking=booking, restaurant=restaurant, day=day)
             own = [f"b{booking.pk}", *sorted(hold_refs.get(booking.pk, ()))]
             saved = [(ref, occupancy.tables_of(ref), _span(occupancy, ref)) for ref in own if ref in occupancy]
@@ -278,34 +294,48 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 occupancy.remove(ref)
             cur = current.get(booking.pk, ())
             hld = held.get(booking.pk, ())
-            decided = _decide(engine, mode, fstate.floor, request, occupancy, cur, hld)
+            paced = pacing.remove(f"b{booking.pk}") if pacing is not None else None
+            refusal = pacing.refusal(request.start, booking.party_size) if pacing is not None else None
+            if heal and mode is not flags.PipelineMode.ENGINE:  # the kill switch came on since: a person decides
+                decided = _Decided("review", reason=f"not seated automatically in {mode.value} mode")
+            elif refusal is not None:  # the kitchen's pacing, counted in memory like the occupancy: review, why
+                decided = _Decided("review", reason=refusal, rows=[AttemptRow("pacing", AttemptResult.NO_PLAN, refusal, {})])
+            else:
+                decided = _decide(engine, mode, fstate.floor, request, occupancy, cur, hld)
             correlation_id = booking.last_correlation_id
             if decided.kind == "seat":
                 plan = decided.plan
                 assert plan is not None  # a "seat" decision carries its plan
                 occupancy.add(plan.tables, request.start, request.end, f"b{booking.pk}")
+                if pacing is not None:
+                    pacing.add(f"b{booking.pk}", request.start, booking.party_size)
                 seats.append(Seat(
                     booking=booking, tables=tuple(fstate.tables_by_label[t] for t in plan.tables),
                     window=(booking.start_at, booking.end_at + buffer), strategy=plan.strategy, attempt_no=attempt_no,
-                    rows=decided.rows, correlation_id=correlation_id, metadata={"score": plan.score},
+                    rows=decided.rows, correlation_id=correlation_id,
+                    metadata={"score": plan.score, **(seated_note(heal) if heal else {})},
                     releases=booking.pk in owns,
                 ))
                 outcomes.append(Outcome(Status.CONFIRMED, booking.pk, tables=plan.tables, strategy=plan.strategy))
                 continue
-            last = attempt_no >= restaurant.max_assignment_attempts
-            reviewed = decided.kind == "review" or (last and not (
-                mode is flags.PipelineMode.ENGINE and maitre_settings.RESEAT))
+            last = attempt_no >= restaurant.max_assignment_attempts or bool(heal)
+            reseat = mode is flags.PipelineMode.ENGINE and maitre_settings.RESEAT and not heal
+            reviewed = decided.kind == "review" or (last and not reseat)
             for ref, tables, (start, end) in saved:
                 # not seated: it keeps what it had for now, except the tables that review releases
                 if not (reviewed and ref.startswith("b")):
                     occupancy.add(tables, start, end, ref)
+            if pacing is not None and paced is not None and not reviewed:  # still seated where it was: counts
+                pacing.add(f"b{booking.pk}", *paced)
             if decided.kind == "review" or last:
-                if decided.kind != "review" and mode is flags.PipelineMode.ENGINE and maitre_settings.RESEAT:
+                if decided.kind != "review" and reseat:
                     reseats.append((booking.pk, attempt_no, decided.rows, correlation_id))
                     # leased while its re-seat is tried outside the lock; due again if this worker dies
                     retries.append(Retry(booking, now + RESEAT_LEASE, attempt_no - 1, [], correlation_id))
                     continue
                 reason = f"{decided.reason} after {attempt_no} attempt(s)" if decided.kind != "review" else decided.reason
+                if heal:
+                    reason = review_reason(heal, decided.reason)
                 reviews.append(Review(booking, reason, attempt_no, decided.rows, correlation_id))
                 outcomes.append(Outcome(Status.MANUAL_REVIEW, booking.pk, reason=reason))
             else:
@@ -314,6 +344,11 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 outcomes.append(Outcome(Status.RETRY_SCHEDULED, booking.pk, reason=decided.reason, delay_ms=delay))
         result = bookings_apply_batch(seats=seats, reviews=reviews, retries=retries, actor=COORDINATOR)
     lost = {s.booking.pk for s in result.conflicted}
+    if healed:
+        count_outcomes(
+            seated=sum(1 for s in result.seated if s.booking.pk in healed),
+            back_to_review=sum(1 for r in reviews if r.booking.pk in healed),
+        )
     if lost:
         outcomes = [
             Outcome(Status.RETRY_SCHEDULED, o.booking_id, reason="tables taken meanwhile", delay_ms=0)

@@ -36,3 +36,12 @@ def send_due_email_deliveries() -> None:
     from assignments.services.outbox import email_deliveries_send_due
 
     email_deliveries_send_due()
+
+
+@interval(seconds=SCHEDULE["no_shows"])
+@dramatiq.actor(queue_name="maintenance", max_retries=0, time_limit=60_000)
+def mark_no_shows_periodic() -> None:
+    """Confirmed bookings past their start plus the restaurant's grace, not seated: no-shows."""
+    from assignments.services.no_shows import no_shows_mark_due
+
+    no_shows_mark_due()

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from assignments import metrics
-from assignments.models import Booking, BookingState, BookingStateHistory, OutboxEvent, TableAllocation
+from assignments.models import Booking, BookingState, BookingStateHistory, OutboxEvent
 
 logger = logging.getLogger("maitre.lifecycle")
 
@@ -31,6 +32,9 @@ EVENT_FOR_STATE = {
     BookingState.CONFIRMED: "booking.confirmed",
     BookingState.MANUAL_REVIEW: "booking.manual_review",
     BookingState.CANCELLED: "booking.cancelled",
+    BookingState.SEATED: "booking.seated",
+    BookingState.COMPLETED: "booking.completed",
+    BookingState.NO_SHOW: "booking.no_show",
 }
 BOOKING_FAILED = "booking.failed"
 BOOKING_MODIFIED = "booking.modified"
@@ -257,11 +261,12 @@ def booking_cancel(
     correlation_id: str = "",
 ) -> Booking:
     """Any live state → cancelled; the booking's tables are released in the same transaction."""
+    from assignments.services import freed
+
     from_state = booking.state
     with transaction.atomic():
-        released = list(
-            TableAllocation.objects.filter(booking_id=booking.pk).values_list("table__label", flat=True)
-        )
+        held = freed.bookings_held(booking_ids=[booking.pk]).get(booking.pk)
+        released = sorted(held.tables) if held else []
         booking = _transition(
             booking, "cancel", expected_version=expected_version, actor=actor,
             metadata={"reason": reason, "released_tables": sorted(released)}, correlation_id=correlation_id,
@@ -270,6 +275,9 @@ def booking_cancel(
         from assignments.services.allocations import allocations_release
 
         allocations_release(booking=booking)
+        if held is not None:  # the floor may heal itself (services.heal), once this commits
+            freed.held_freed_on_commit(held=held, restaurant=None, reason=freed.CANCELLED,
+                                       cause=f"cancellation of {freed.booking_ref(booking)}")
         if from_state == BookingState.ASSIGNMENT_PENDING:
             # Cancelled while the pipeline had it: its assignment failed, and the platform hears so.
             outbox_emit(booking=booking, event_type=BOOKING_FAILED, payload={"reason": "cancelled before assignment"},
@@ -374,3 +382,111 @@ def bookings_transition(*, name: str, changes: Sequence[Change], actor: Actor = 
     elapsed = (time.perf_counter() - started) / len(plan)
     for _, from_state, _ in plan:
         metrics.TRANSITION_SECONDS.labels(from_state, to_state).observe(elapsed)
+
+
+# -- the service itself: seated, completed, no-show ------------------------------------------------------
+
+
+def booking_mark_seated(
+    *,
+    booking: Booking,
+    expected_version: int | None = None,
+    actor: Actor = SYSTEM,
+    correlation_id: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """confirmed → seated: the party is at its tables. It is noted late when it came more than the
+    restaurant's late tolerance after its start; its tables keep their planned time either way."""
+    now = now or timezone.now()
+    late_minutes = max(0, int((now - booking.start_at).total_seconds() // 60))
+    late = late_minutes > booking.restaurant.late_tolerance_minutes
+    with transaction.atomic():  # a savepoint: a conflict leaves the caller's transaction usable
+        booking = _transition(
+            booking, "seat", expected_version=expected_version, actor=actor, correlation_id=correlation_id,
+            metadata={"arrived_at": now.isoformat(), "late": late, "late_minutes": late_minutes},
+            fields={"arrived_at": now, "arrived_late": late},
+        )
+    restaurant = booking.restaurant.slug
+    transaction.on_commit(lambda: metrics.PARTY_ARRIVALS.labels(restaurant, "late" if late else "on_time").inc())
+    return booking
+
+
+def booking_complete(
+    *,
+    booking: Booking,
+    expected_version: int | None = None,
+    actor: Actor = SYSTEM,
+    correlation_id: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """seated → completed: the party left. The rest of its tables' time is freed at once (its allocations end
+    now plus the buffer to clear the table), availability hears of it and `tables_freed` is sent on commit."""
+    from assignments.services.allocations import allocations_trim
+
+    now = now or timezone.now()
+    planned = (booking.end_at - booking.start_at).total_seconds() / 60
+    actual = max(0.0, (now - (booking.arrived_at or booking.start_at)).total_seconds() / 60)
+    with transaction.atomic():
+        booking = _transition(
+            booking, "complete", expected_version=expected_version, actor=actor, correlation_id=correlation_id,
+            metadata={"left_at": now.isoformat(), "turn_minutes": round(actual, 1),
+                      "planned_minutes": round(planned, 1)},
+            fields={"left_at": now},
+        )
+        freed = allocations_trim(booking=booking, end_at=now + timedelta(minutes=booking.restaurant.buffer_minutes))
+        if freed:
+            tables_freed_on_commit(booking=booking, reason="completed")
+    restaurant = booking.restaurant.slug
+
+    def observe():
+        metrics.TURN_MINUTES.labels(restaurant).observe(actual)
+        metrics.TURN_RATIO.labels(restaurant).observe(actual / planned if planned else 0.0)
+
+    transaction.on_commit(observe)
+    return booking
+
+
+def booking_mark_no_show(
+    *,
+    booking: Booking,
+    expected_version: int | None = None,
+    actor: Actor = SYSTEM,
+    correlation_id: str = "",
+    now: datetime | None = None,
+    by: str = "host",
+) -> Booking:
+    """confirmed → no_show, once the booking has started (before that, the guest cancels): a host says so, or
+    the no-show sweep after the restaurant's grace period (`by`="sweep"). Its tables are free from now on."""
+    from assignments.services.allocations import allocations_trim
+
+    now = now or timezone.now()
+    if now < booking.start_at and booking.state == BookingState.CONFIRMED:
+        raise InvalidTransition(booking, "mark_no_show", "it has not started yet (a guest who will not come cancels)")
+    with transaction.atomic():
+        booking = _transition(
+            booking, "mark_no_show", expected_version=expected_version, actor=actor, correlation_id=correlation_id,
+            metadata={"by": by, "minutes_after_start": int((now - booking.start_at).total_seconds() // 60)},
+        )
+        if allocations_trim(booking=booking, end_at=now):
+            tables_freed_on_commit(booking=booking, reason="no_show")
+    restaurant = booking.restaurant.slug
+    transaction.on_commit(lambda: metrics.PARTY_ARRIVALS.labels(restaurant, "no_show").inc())
+    return booking
+
+
+def tables_freed_on_commit(*, booking: Booking, reason: str) -> None:
+    """Tell the floor (assignments.signals.tables_freed) once the write that freed the time has committed. A
+    receiver's failure is logged, never undoes or fails the write."""
+    from assignments.signals import tables_freed
+
+    restaurant_id = booking.restaurant_id
+    day = booking.service_date or booking.restaurant.service_day_of(booking.start_at)
+
+    def send():
+        for receiver, result in tables_freed.send_robust(
+            sender=Booking, restaurant_id=restaurant_id, service_date=day, reason=reason
+        ):
+            if isinstance(result, Exception):
+                logger.error("tables_freed receiver %r failed", receiver, exc_info=result)
+
+    transaction.on_commit(send)

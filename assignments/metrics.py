@@ -40,10 +40,34 @@ BATCH_SIZE = Histogram(
 )
 WAKEUPS = Counter("maitre_pipeline_wakeups_total", "Wake-up messages, by outcome (sent, failed).", ["outcome"])
 SWEEPS = Counter("maitre_pipeline_sweeps_total", "Restaurant days found due by a worker's sweep.")
+FLOOR_HEALED = Counter(
+    "maitre_floor_healed_total", "Bookings brought back from review by freed tables, by how their one try ended.",
+    ["outcome"],
+)
+FLOOR_HEAL_EVENTS = Counter(
+    "maitre_floor_heal_events_total", "Freed-tables events heard, by what they did (offered, nothing, mode_*, failed).",
+    ["result"],
+)
 REDIS_DEGRADED = Counter(
     "maitre_redis_degraded_total", "Times a process found Redis away and went on without it for a while."
 )
 ENGINE_DECISION_SECONDS = Histogram("maitre_engine_decision_seconds", "Pure engine decision time.", buckets=_MS_BUCKETS)
+
+# The service itself (seated / completed / no-show), counted by the process that records it (web for hosts
+# and walk-ins, a worker for the no-show sweep). No-show rate = no_show / all outcomes, per restaurant.
+PARTY_ARRIVALS = Counter(
+    "maitre_party_arrivals_total", "Confirmed parties by how their booking turned out: on_time, late, no_show.",
+    ["restaurant", "outcome"],
+)
+TURN_MINUTES = Histogram(
+    "maitre_turn_minutes", "Actual turn time of completed parties (seated to left), minutes.", ["restaurant"],
+    buckets=(15, 30, 45, 60, 75, 90, 105, 120, 135, 150, 180, 210, 240, 300),
+)
+TURN_RATIO = Histogram(
+    "maitre_turn_actual_to_planned_ratio", "Actual turn time over the planned one, per completed party.",
+    ["restaurant"], buckets=(0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.35, 1.5, 2.0, 3.0),
+)
+WALK_INS = Counter("maitre_walk_ins_total", "Walk-ins asked for, by outcome (seated, refused).", ["restaurant", "outcome"])
 
 
 class ManualReviewCollector:

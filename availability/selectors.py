@@ -20,34 +20,38 @@ from django.db.models import Min
 from assignments.conf import maitre_settings
 from assignments.context import engine_for, floor_state, from_minutes, occupancy_for_day
 from assignments.engine import Candidate, Floor, Occupancy
+from assignments.engine.pacing import PacingLedger
 from assignments.models import Hold, Restaurant
+from assignments.schedules import DaySchedule
+from assignments.selectors.pacing import day_pacing_ledger
+from assignments.selectors.schedule import restaurant_day_schedule
 from availability.versions import version_get, version_key
 
 PARTY_TOO_LARGE = "party_too_large"
 FULLY_BOOKED = "fully_booked"
 NO_SERVICE = "no_service"
+CLOSED = "closed"
 
 
 def max_age_seconds() -> float:
     return float(maitre_settings.AVAILABILITY_MAX_AGE_SECONDS)
 
 
-def slots_for_day(*, restaurant: Restaurant) -> list[int]:
-    """Slot starts in engine minutes (from local midnight): every slot_minutes step inside each service
-    period, start included and end excluded; a period ending at or before its start runs past midnight."""
-    out: set[int] = set()
-    step = max(1, int(restaurant.slot_minutes))
-    for period in restaurant.periods:
-        out.update(range(period.start_minute, period.end_minute, step))
-    return sorted(out)
+def slots_for_day(*, restaurant: Restaurant, day: date) -> list[int]:
+    """Slot starts in engine minutes (from local midnight): every slot_minutes step inside each service of
+    that day's schedule, start included, up to its last seating and before its end; a service ending at or
+    before its start runs past midnight. A closed day has none."""
+    return restaurant_day_schedule(restaurant=restaurant, day=day).slots()
 
 
 def snapshot_key(
-    restaurant_id: int, floor_version: int, day: date, minute: int, party_size: int, accessible: bool, include_holds: bool
+    restaurant_id: int, floor_version: int, day: date, minute: int, party_size: int, accessible: bool, include_holds: bool,
+    schedule_version: int = 1,
 ) -> str:
-    """The floor version is part of the key: a table or zone edit makes every snapshot of the restaurant miss."""
+    """The floor and schedule versions are part of the key: a table, zone or schedule edit makes every snapshot
+    of the restaurant miss."""
     return (
-        f"avail:s:{restaurant_id}:{floor_version}:{day.isoformat()}:{minute}:{party_size}:{int(accessible)}:"
+        f"avail:s:{restaurant_id}:{floor_version}:{schedule_version}:{day.isoformat()}:{minute}:{party_size}:{int(accessible)}:"
         f"{int(include_holds)}"
     )
 
@@ -63,11 +67,13 @@ class DayFloor:
     floor: Floor
     occupancy: Occupancy
     valid_until: float | None  # epoch seconds of the first expiry of a counted hold
+    schedule: DaySchedule | None = None
+    pacing: PacingLedger | None = None  # None: the day sets no pacing
 
     def __post_init__(self) -> None:
         self._intervals = {t: self.occupancy.intervals(t) for t in self.floor.table_ids}
         self._until: dict[int, tuple[dict[str, int], list[tuple[int, Candidate]]]] = {}
-        self.turn_groups: dict[int, list[tuple[int, int, int]]] = {}
+        self.turn_groups: dict[tuple, list[tuple[int, int, int]]] = {}
 
     def free_until(self, minute: int) -> tuple[dict[str, int], list[tuple[int, Candidate]]]:
         """For a slot start: until when each table stays free (the slot itself if it is taken), and every plan
@@ -94,19 +100,21 @@ def day_floor_load(*, restaurant: Restaurant, day: date, include_holds: bool) ->
     state = floor_state(restaurant=restaurant)
     floor = engine_for(restaurant=restaurant, floor=state.floor).floor  # its candidate shapes are cached
     occupancy, rows = occupancy_for_day(restaurant=restaurant, day=day, floor=floor, include_holds=include_holds)
+    schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
+    pacing = day_pacing_ledger(restaurant=restaurant, day=day, alloc_rows=rows)
     valid_until = None
     hold_ids = {r["hold_id"] for r in rows if r["hold_id"]}
     if hold_ids:
         first = Hold.objects.filter(pk__in=hold_ids).aggregate(first=Min("expires_at"))["first"]
         valid_until = first.timestamp() if first else None
-    return DayFloor(floor=floor, occupancy=occupancy, valid_until=valid_until)
+    return DayFloor(floor=floor, occupancy=occupancy, valid_until=valid_until, schedule=schedule, pacing=pacing)
 
 
-def _turn_groups(restaurant: Restaurant, largest: int) -> list[tuple[int, int, int]]:
-    """Party sizes 1..largest grouped by turn time: (lowest, highest, turn minutes)."""
+def _turn_groups(schedule: DaySchedule, minute: int, largest: int) -> list[tuple[int, int, int]]:
+    """Party sizes 1..largest grouped by their turn time at that minute: (lowest, highest, turn minutes)."""
     groups: list[tuple[int, int, int]] = []
     for p in range(1, largest + 1):
-        turn = restaurant.turn_for(p)
+        turn = schedule.turn_for(p, minute)
         if groups and groups[-1][2] == turn:
             groups[-1] = (groups[-1][0], p, turn)
         else:
@@ -126,10 +134,12 @@ def snapshot_compute(
     version: int,
 ) -> dict[str, Any]:
     """One slot by the engine's candidate rules: Floor.candidates_for + every table free over
-    [slot, slot + turn + buffer)."""
+    [slot, slot + turn + buffer), the turn of that day's service. A slot where starting would break the day's
+    pacing has no plans and a largest party of at most what pacing still lets start there (0: paced full)."""
     floor = day_floor.floor
     buffer = restaurant.buffer_minutes
-    end = minute + restaurant.turn_for(party_size) + buffer
+    schedule = day_floor.schedule or restaurant_day_schedule(restaurant=restaurant, day=day)
+    end = minute + schedule.turn_for(party_size, minute) + buffer
     tables_until, shapes_until = day_floor.free_until(minute)
     rank = floor.zone_rank
     plans = sorted(
@@ -138,9 +148,12 @@ def snapshot_compute(
     )
     usable = [(until, c) for until, c in shapes_until if c.accessible or not accessible]
     floor_largest = max((c.max_covers for _u, c in usable), default=0)
-    groups = day_floor.turn_groups.get(floor_largest)
+    service = schedule.service_around(minute)
+    turns = service.turn_minutes if service is not None else schedule.turn_minutes
+    gkey = (floor_largest, tuple(sorted(turns.items())))
+    groups = day_floor.turn_groups.get(gkey)
     if groups is None:
-        groups = day_floor.turn_groups[floor_largest] = _turn_groups(restaurant, floor_largest)
+        groups = day_floor.turn_groups[gkey] = _turn_groups(schedule, minute, floor_largest)
     largest = 0
     for lo, hi, turn in reversed(groups):
         if hi <= largest:
@@ -151,6 +164,14 @@ def snapshot_compute(
                 reach = min(c.max_covers, hi)
                 if reach >= lo and (c.size > 1 or reach >= c.min_covers) and reach > largest:
                     largest = reach
+    paced = None
+    if day_floor.pacing is not None:
+        paced = day_floor.pacing.refusal(minute, party_size)
+        room = day_floor.pacing.room(minute)
+        if paced is not None:
+            plans = []
+        if room is not None:
+            largest = min(largest, room)
     return {
         "minute": minute,
         "start_at": from_minutes(restaurant, day, minute).isoformat(),
@@ -159,6 +180,7 @@ def snapshot_compute(
         "free_tables": sorted(t for t, until in tables_until.items() if until >= end),
         "largest_party": largest,
         "floor_largest_party": floor_largest,
+        "paced": paced,
         "version": version,
         "as_of": time.time(),
         "valid_until": day_floor.valid_until,
@@ -185,7 +207,8 @@ def snapshots_for_slots(
     whole day, then one cache write."""
     vkey = version_key(restaurant.pk, day)
     keys = {
-        m: snapshot_key(restaurant.pk, restaurant.floor_version, day, m, party_size, accessible, include_holds)
+        m: snapshot_key(restaurant.pk, restaurant.floor_version, day, m, party_size, accessible, include_holds,
+                        restaurant.schedule_version)
         for m in minutes
     }
     got = cache.get_many([vkey, *keys.values()])
@@ -225,8 +248,10 @@ def availability_for_day(
     include_holds: bool = True,
 ) -> dict[str, Any]:
     """Every slot of the day at which the party can be seated, with the plans free there and per-slot
-    figures; an empty answer says why."""
-    minutes = slots_for_day(restaurant=restaurant)
+    figures; an empty answer says why (closed that day: `closed`, with the schedule's reason). `paced` lists
+    the slots that have free tables but where starting would break the day's pacing (shown as full)."""
+    schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
+    minutes = schedule.slots()
     version, snaps = snapshots_for_slots(
         restaurant=restaurant, day=day, minutes=minutes, party_size=party_size, accessible=accessible,
         include_holds=include_holds,
@@ -234,7 +259,9 @@ def availability_for_day(
     seatable = [s for s in snaps if s["plans"]]
     reason = None
     floor_largest = snaps[0]["floor_largest_party"] if snaps else 0
-    if not minutes:
+    if schedule.closed:
+        reason = CLOSED
+    elif not minutes:
         reason = NO_SERVICE
     elif party_size > floor_largest:
         reason = PARTY_TOO_LARGE
@@ -251,6 +278,17 @@ def availability_for_day(
         "as_of": as_of,
         "largest_party_on_floor": floor_largest,
         "reason": reason,
+        "schedule": {
+            "closed": schedule.closed,
+            "detail": schedule.closed_reason or schedule.note or None,
+            "services": [
+                {"name": s.name, "start_at": from_minutes(restaurant, day, s.start).isoformat(),
+                 "end_at": from_minutes(restaurant, day, s.end).isoformat(),
+                 "last_seating_at": from_minutes(restaurant, day, s.last_seating).isoformat()}
+                for s in schedule.services
+            ],
+        },
+        "paced": [{"start_at": s["start_at"], "reason": s["paced"]} for s in snaps if s.get("paced")],
         "slots": seatable,
     }
 

@@ -34,6 +34,7 @@ from assignments.locks import booking_lock
 from assignments.models import Restaurant
 from assignments.reseating import PlanStale
 from assignments.services.allocations import AllocationConflict
+from assignments.services.freed import OPTIMIZED, tables_freed_on_commit
 from optimization.applying import plan_changes_apply
 from optimization.scoring import day_score, restaurant_weights
 from optimization.selectors import DayState, day_plan_current
@@ -162,6 +163,9 @@ def day_plan_apply(*, plan: DayPlan, actor: Actor = OPTIMIZER, correlation_id: s
                 state=plan.state, moves=plan.moves, seat=plan.seated, confirm=True, strategy=DAY_OPTIMIZER,
                 actor=actor, correlation_id=correlation_id,
             )
+            if plan.moves:  # the old tables of the moved bookings are free: the floor may heal itself
+                tables_freed_on_commit(restaurant_id=plan.state.restaurant.pk, service_date=plan.state.day,
+                                       reason=OPTIMIZED, cause=f"the day optimizer moving {len(plan.moves)} booking(s)")
     finally:
         for handle in handles:
             handle.release()

@@ -77,7 +77,7 @@ def reseat_compute(
     if set(changed) & frozen:  # reseat_plan never does this; the rule is worth a second look
         return None
     if payoff_margin is not None:
-        engine = engine_for(restaurant=restaurant, floor=state.floor)
+        engine = engine_for(restaurant=restaurant, floor=state.floor, day=day)
         if not reseat_pays_off(engine, accepted, state.requests, new_request, plan, margin=payoff_margin):
             logger.info("re-seat for booking %s declined: it costs more later covers than it brings", booking.pk)
             return None

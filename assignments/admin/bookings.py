@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from assignments import lifecycle
 from assignments.admin import common
@@ -29,8 +30,11 @@ from assignments.admin.common import (
     refusal_html,
     restaurants_visible_to,
 )
+from assignments.admin.service import BookingServiceMixin, can_serve
 from assignments.lifecycle import Actor, LifecycleError
 from assignments.models import Booking, BookingStateHistory, TableAllocation
+from assignments.selectors.heal import booking_heal_note
+from assignments.selectors.pacing import booking_pacing_note
 from assignments.selectors.review import (
     booking_actions,
     booking_assign_options,
@@ -68,8 +72,13 @@ class HistoryInline(ReadOnlyInline):
 
     @admin.display(description="details")
     def details(self, obj):
-        meta = obj.metadata or {}
-        return ", ".join(f"{k}: {v}" for k, v in meta.items()) or "—"
+        meta = dict(obj.metadata or {})
+        healed = meta.pop("healed", "")
+        meta.pop("cause", None)
+        rest = ", ".join(f"{k}: {v}" for k, v in meta.items())
+        if healed:  # seated by the floor's self-healing: say so first
+            return format_html('<strong class="maitre-healed">{}</strong>{}', healed, f"; {rest}" if rest else "")
+        return rest or "—"
 
 
 class AllocationInline(ReadOnlyInline):
@@ -109,7 +118,7 @@ class CancelForm(forms.Form):
 
 
 # -- bookings -----------------------------------------------------------------------------------------
-class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
+class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelAdmin):
     """Bookings are created and changed through the API and services; here they are read, and moved along
     only through the lifecycle (assign, retry, cancel)."""
 
@@ -133,11 +142,12 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
             {"fields": ("tables_col", "version", "assignment_attempts", "assigned_at", "assignment_strategy",
                         "last_correlation_id", "created_at", "updated_at")},
         ),
+        ("Service", {"fields": ("arrived_at", "arrived_late", "left_at")}),
     )
     readonly_fields = (
         "state_col", "restaurant", "external_ref", "party_size", "when", "preferences", "arrival", "tables_col",
         "version", "assignment_attempts", "assigned_at", "assignment_strategy", "last_correlation_id", "created_at",
-        "updated_at",
+        "updated_at", "arrived_at", "arrived_late", "left_at",
     )
     actions = ["retry_selected", "cancel_selected"]
     url_prefix = "booking"
@@ -229,6 +239,7 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
             return super().change_view(request, object_id, form_url, extra_context=extra)
         extra.update(self._booking_tools(request, booking))
         extra["attempt_tries"] = booking_attempts_by_try(booking=booking)
+        extra["healed_note"] = booking_heal_note(booking=booking)
         if booking.state in WAITING_STATES:
             from assignments.context import assignment_context
 
@@ -243,7 +254,8 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
             reverse("admin:assignments_restaurant_timeline", args=[booking.restaurant_id])
             + f"?date={day.isoformat()}&booking={booking.pk}"
         )
-        actions = booking_actions(booking=booking)
+        actions = booking_actions(booking=booking, now=common.console_now())
+        serves = can_serve(request.user, booking.restaurant_id)
         tools = {
             "booking": booking,
             "timeline_url": timeline_url,
@@ -254,6 +266,13 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
             "assign_url": self._url("assign", booking),
             "retry_url": self._url("retry", booking),
             "cancel_url": self._url("cancel", booking),
+            "can_serve": serves,
+            "seatable": serves and actions.seat,
+            "completable": serves and actions.complete,
+            "no_show_possible": serves and actions.no_show,
+            "seat_url": self._url("seat", booking),
+            "complete_url": self._url("complete", booking),
+            "no_show_url": self._url("no-show", booking),
         }
         if booking.state in WAITING_STATES:
             tools["tables_at_time"] = booking_tables_at_time(booking_id=booking.pk)
@@ -322,6 +341,7 @@ class BookingAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
                 for i, p in enumerate(options.plans)
             ],
             "reason_now": "" if options.plans else booking_reason_now(ctx=ctx),
+            "pacing_note": booking_pacing_note(ctx=ctx),
             "nearest": [
                 {"label": o.label(tz), "start": o.start_at.isoformat(), "tables": ",".join(o.tables),
                  "delta": o.delta_minutes}

@@ -7,8 +7,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from assignments.admin.common import ReadOnlyAdmin
+from assignments.admin.schedule import ScheduleExceptionInline, WeeklyServiceInline
+from assignments.admin.service import TimelineWalkInMixin
 from assignments.admin.timeline import RestaurantTimelineMixin
 from assignments.models import Restaurant, Table, TableAdjacency, TableBlock, Zone
+from assignments.services.floor import table_save
 from tenancy.admin import RestaurantScopedAdminMixin
 
 
@@ -18,13 +21,13 @@ class ZoneInline(admin.TabularInline):
 
 
 @admin.register(Restaurant)
-class RestaurantAdmin(RestaurantTimelineMixin, RestaurantScopedAdminMixin, admin.ModelAdmin):
+class RestaurantAdmin(TimelineWalkInMixin, RestaurantTimelineMixin, RestaurantScopedAdminMixin, admin.ModelAdmin):
     restaurant_field = ""
     list_display = ("name", "slug", "timezone", "slot_minutes", "buffer_minutes", "max_combination_tables",
                     "floor_version", "timeline_link")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    inlines = [ZoneInline]
+    inlines = [ZoneInline, WeeklyServiceInline, ScheduleExceptionInline]
     change_form_template = "admin/assignments/restaurant/change_form.html"
 
     @admin.display(description="timeline")
@@ -55,6 +58,9 @@ class TableAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("restaurant", "zone", "combinable", "accessible", "active")
     search_fields = ("label",)
     list_select_related = ("restaurant", "zone")
+
+    def save_model(self, request, obj, form, change):
+        table_save(table=obj, created=not change, changed=form.changed_data)
 
 
 @admin.register(TableAdjacency)

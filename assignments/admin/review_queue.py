@@ -14,6 +14,7 @@ from assignments.admin import common
 from assignments.admin.bookings import BookingAdmin
 from assignments.admin.common import restaurants_visible_to
 from assignments.models import Booking, BookingState, ReviewBooking
+from assignments.selectors.heal import floor_healed_recent
 from assignments.selectors.review import (
     review_queue,
     review_reasons,
@@ -187,4 +188,5 @@ class ReviewQueueAdmin(BookingAdmin):
             b.service_key, b.service_name = key, (f"{b.restaurant.name} · {label}" if many else label)
         response.context_data["service_counts"] = review_service_counts(qs=cl.queryset, with_restaurant=many)
         response.context_data["group_columns"] = len(self.get_list_display(request)) + 1
+        response.context_data["healed_recent"] = floor_healed_recent(restaurants=restaurants_visible_to(request.user))
         return response

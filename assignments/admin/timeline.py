@@ -13,6 +13,7 @@ from django.urls import path, reverse
 
 from assignments.admin import common
 from assignments.admin.common import can_assign, refusal_html, restaurants_visible_to
+from assignments.admin.service import can_serve
 from assignments.lifecycle import Actor
 from assignments.models import Booking, Restaurant, TableBlock
 from assignments.selectors.timeline import restaurant_day_timeline
@@ -21,6 +22,7 @@ from assignments.services.manual import (
     ManualAssignmentError,
     booking_seat_at_table,
 )
+from assignments.services.walk_ins import clock as walk_in_clock
 
 
 class RestaurantTimelineMixin:
@@ -91,6 +93,10 @@ class RestaurantTimelineMixin:
             "seat_url": reverse("admin:assignments_restaurant_timeline_seat", args=[restaurant.pk]),
             "block_url": reverse("admin:assignments_restaurant_timeline_block", args=[restaurant.pk]),
             "unblock_url": reverse("admin:assignments_restaurant_timeline_unblock", args=[restaurant.pk]),
+            "can_serve": can_serve(request.user, restaurant),
+            "walk_in_url": reverse("admin:assignments_restaurant_timeline_walk_in", args=[restaurant.pk]),
+            "is_tonight": day == restaurant.service_day_of(walk_in_clock()),
+            "here_url": request.get_full_path(),
         }
         return TemplateResponse(request, "admin/assignments/restaurant/timeline.html", context)
 

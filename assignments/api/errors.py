@@ -23,6 +23,7 @@ from rest_framework.views import exception_handler, set_rollback
 from assignments import lifecycle
 from assignments.services.allocations import AllocationConflict
 from assignments.services.errors import BookingBusy, BookingStateRefused, ExternalRefTaken
+from assignments.services.walk_ins import WalkInRefused
 
 STATUS_CODES = {
     400: "invalid",
@@ -56,6 +57,9 @@ DOMAIN_ERRORS: dict[type[Exception], DomainError] = {
     BookingBusy: DomainError(409, "locked"),
     ExternalRefTaken: DomainError(409, "external_ref_conflict", lambda exc: {"original": exc.original}),
     AllocationConflict: DomainError(409, "conflict"),
+    WalkInRefused: DomainError(
+        409, "no_table_free", lambda exc: {"next_free_at": exc.next_free_at.isoformat() if exc.next_free_at else None}
+    ),
 }
 
 

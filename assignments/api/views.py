@@ -23,6 +23,7 @@ from assignments.api.fields import (
 )
 from assignments.lifecycle import Actor
 from assignments.models import Booking, Restaurant, Zone
+from assignments.models.bookings import LEGACY_STATUSES
 from assignments.selectors.bookings import booking_for_answer, booking_in
 from assignments.services.booking_requests import (
     booking_cancel_for_client,
@@ -53,7 +54,10 @@ class AttemptOutput(serializers.Serializer):
 
 class BookingOutput(serializers.ModelSerializer):
     restaurant: serializers.SlugRelatedField[Restaurant] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    status = serializers.CharField(source="legacy_status", read_only=True, help_text="Legacy status.")
+    status = serializers.ChoiceField(
+        source="legacy_status", read_only=True, choices=LEGACY_STATUSES,
+        help_text="Legacy status: confirmed, seated, completed, no_show and cancelled as the state; the rest pending.",
+    )
     preferred_zone: serializers.SlugRelatedField[Zone] = serializers.SlugRelatedField(
         slug_field="key", read_only=True, allow_null=True
     )
@@ -65,7 +69,8 @@ class BookingOutput(serializers.ModelSerializer):
         fields = [
             "id", "restaurant", "external_ref", "status", "state", "version", "party_size", "start_at", "end_at",
             "guest_name", "preferred_zone", "needs_accessible", "assignment_attempts", "assigned_at",
-            "assignment_strategy", "tables", "attempts", "created_at", "updated_at",
+            "assignment_strategy", "tables", "attempts", "arrived_at", "arrived_late", "left_at", "created_at",
+            "updated_at",
         ]
 
     def get_tables(self, obj) -> list[str]:

@@ -35,6 +35,9 @@ class DemandProfile:
     shortest_window: int = 100
     opens: int = 17 * 60
     closes: int = 23 * 60 + 30
+    # Minutes a party holds its tables (turn + buffer), by the largest party each turn is for; the
+    # restaurant's configured turns, never its bookings. Empty: every party holds `shortest_window`.
+    turns: Mapping[int, int] = field(default_factory=dict)
 
     def mix_at(self, minute: int) -> Mapping[int, float]:
         return self.hourly_mix.get((minute // 60) % 24, self.party_mix)
@@ -43,6 +46,13 @@ class DemandProfile:
         if not self.intensity:
             return 1.0
         return float(self.intensity.get((minute // 60) % 24, 0.0))
+
+    def turn_for(self, party: int) -> int:
+        """Minutes a party of this size is expected to hold its tables (the first turn that covers it)."""
+        if not self.turns:
+            return self.shortest_window
+        covering = [p for p in self.turns if p >= party]
+        return self.turns[min(covering)] if covering else max(self.turns.values())
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> DemandProfile:
@@ -56,6 +66,8 @@ class DemandProfile:
             }
         if "intensity" in data:
             kwargs["intensity"] = {int(k): float(v) for k, v in data["intensity"].items()}
+        if "turns" in data:
+            kwargs["turns"] = {int(k): int(v) for k, v in data["turns"].items()}
         for key in ("shortest_window", "opens", "closes"):
             if key in data:
                 kwargs[key] = int(data[key])

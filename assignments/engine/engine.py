@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .demand import DemandProfile
 from .floor import Candidate, Floor
 from .occupancy import Occupancy
+from .rollout import Rollouts
 from .scoring import Option, Weights, rank_key
 from .strategies import AssignmentStrategy, default_strategies
 from .types import Decision, Plan, Request, StrategyOutcome
 
 ALTERNATIVE = "alternative"
+ROLLOUT = "rollout"  # a plan no strategy proposed, put first by look-ahead rollouts
 
 
 @dataclass(slots=True)
@@ -51,6 +54,13 @@ class Engine:
             p: tuple(c.tables for c in floor.candidates_for(p, False)) for p in mix_sizes if p <= floor.largest_party
         }
         _ = floor.candidates  # enumerate once, up front
+        w = self.weights
+        self._rollouts = (
+            Rollouts(floor, self.demand, int(w.rollout_samples), max(1, round(w.rollout_arrivals * len(floor.table_ids))))
+            if w.rolls_out
+            else None
+        )
+        self._protection_rollouts: Rollouts | None = None  # built on first use
 
     # -- features -------------------------------------------------------------------------------
     def _table_windows(self, request: Request, occupancy: Occupancy) -> dict[str, tuple[bool, int | None, int | None]]:
@@ -171,10 +181,54 @@ class Engine:
             rest = sorted((o for o in opts if o.tables not in proposed), key=lambda o: (o.cost, o.tables))
             for o in rest[: self.max_plans - len(plans)]:
                 plans.append(_plan(o, ALTERNATIVE, "next best by score, in case the proposals are taken"))
-        refusal = self.protection_refusal(request, occupancy, opts) if opts and self.weights.protects else None
+        if self._rollouts is not None and len(opts) > 1:
+            plans = self._rollout_order(request, occupancy, opts, plans)
+        refusal = (
+            self.protection_refusal(request, occupancy, opts, plans[0].tables if plans else None)
+            if opts and self.weights.protects
+            else None
+        )
         if refusal is not None:
             return Decision(plans=(), outcomes=tuple(outcomes), candidates_evaluated=examined, refusal=refusal)
         return Decision(plans=tuple(plans), outcomes=tuple(outcomes), candidates_evaluated=examined)
+
+    def _rollout_order(self, request: Request, occupancy: Occupancy, opts: list[Option], plans: list[Plan]) -> list[Plan]:
+        """Put first the plan, among the engine's best few and smallest-fit's, after which the
+        prior's sampled later requests seat the most covers (ties keep the engine's order)."""
+        rank = self.floor.zone_rank
+        snug = min(opts, key=lambda o: (o.candidate.max_covers, o.candidate.size, rank[o.candidate.zone], o.tables))
+        contenders = [p.tables for p in plans[: int(self.weights.rollout_plans)]]
+        if snug.tables not in contenders:
+            contenders.append(snug.tables)
+        if len(contenders) < 2:
+            return plans
+        rollouts = self._rollouts
+        assert rollouts is not None  # only called when rollouts are on
+        draws = rollouts.draw(request)
+        if not draws:
+            return plans
+        memo: dict[Any, Any] = {}
+        best, best_covers, first_covers = contenders[0], -1, 0
+        for i, tables in enumerate(contenders):
+            covers = rollouts.covers(occupancy, draws, [(tables, request.start, request.end)], memo=memo)
+            if i == 0:
+                first_covers = covers
+            if covers > best_covers:
+                best, best_covers = tables, covers
+        if best == contenders[0]:
+            return plans
+        n = len(draws)
+        why = (
+            f"look-ahead: the prior's sampled later requests seat {best_covers / n:.1f} covers after it, "
+            f"{first_covers / n:.1f} after {'+'.join(contenders[0])}"
+        )
+        chosen = next((p for p in plans if p.tables == best), None)
+        if chosen is None:
+            o = next(o for o in opts if o.tables == best)
+            chosen = _plan(o, ROLLOUT, why)
+        else:
+            chosen = Plan(chosen.tables, chosen.strategy, chosen.score, chosen.breakdown, f"{chosen.reason}; {why}")
+        return [chosen, *(p for p in plans if p.tables != best)][: max(self.max_plans, len(plans))]
 
     def plan_capacity(self, request: Request, tables: Sequence[str], occupancy: Occupancy) -> float | None:
         """The capacity cost (expected later covers, the ranking's own currency) of seating `request`
@@ -194,7 +248,9 @@ class Engine:
         busy = sum(t.max_covers for tid, t in by_id.items() if not occupancy.is_free(tid, request.start, request.end))
         return busy / total
 
-    def protection_refusal(self, request: Request, occupancy: Occupancy, opts: Sequence[Option]) -> str | None:
+    def protection_refusal(
+        self, request: Request, occupancy: Occupancy, opts: Sequence[Option], chosen: tuple[str, ...] | None = None
+    ) -> str | None:
         """Why capacity protection sends this booking to review, or None to seat it.
 
         It fires only when all three hold: the start is at the peak (demand intensity at least
@@ -202,6 +258,10 @@ class Engine:
         even the cheapest free plan costs more expected later covers (its capacity cost: empty
         seats, joined tables, dead time, displaced later demand) than `protection_margin` x the
         party. Below the load threshold it never fires.
+
+        With `protection_samples` set, the expected later covers are played forward instead
+        (rollout.py): the same later requests drawn from the prior are seated with and without the
+        engine's chosen plan (`chosen`, else the cheapest), and the plan costs the covers they lose.
         """
         w = self.weights
         if not w.protects or not opts:
@@ -209,16 +269,38 @@ class Engine:
         if self.demand.intensity_at(request.start) < w.protection_peak:
             return None
         cheapest = min(opts, key=lambda o: (o.capacity, o.tables))
-        if cheapest.capacity <= w.protection_margin * request.party_size:
-            return None
-        load = self.seats_taken(request, occupancy)
-        if load < w.protection_load:
+        if w.protection_samples >= 1:
+            target = next((o for o in opts if o.tables == chosen), cheapest)
+            load = self.seats_taken(request, occupancy)
+            if load < w.protection_load:
+                return None
+            cost = self._played_cost(request, occupancy, target.tables)
+        else:
+            target, cost = cheapest, cheapest.capacity
+            if cost <= w.protection_margin * request.party_size:
+                return None
+            load = self.seats_taken(request, occupancy)
+            if load < w.protection_load:
+                return None
+        if cost <= w.protection_margin * request.party_size:
             return None
         return (
-            f"capacity protection: seating {request.party_size} on {self._describe(cheapest, request, occupancy)} "
+            f"capacity protection: seating {request.party_size} on {self._describe(target, request, occupancy)} "
             f"at {request.start // 60 % 24:02d}:{request.start % 60:02d} would cost an expected "
-            f"{cheapest.capacity:.1f} later covers ({load:.0%} of seats taken over the window)"
+            f"{cost:.1f} later covers ({load:.0%} of seats taken over the window)"
         )
+
+    def _played_cost(self, request: Request, occupancy: Occupancy, tables: tuple[str, ...]) -> float:
+        """Later covers lost by seating `request` on `tables`, averaged over rollouts from the prior."""
+        w = self.weights
+        if self._protection_rollouts is None:
+            arrivals = max(1, round(w.protection_arrivals * len(self.floor.table_ids)))
+            self._protection_rollouts = Rollouts(self.floor, self.demand, int(w.protection_samples), arrivals)
+        rollouts = self._protection_rollouts
+        draws = rollouts.draw(request)
+        if not draws:
+            return 0.0
+        return rollouts.lost(occupancy, draws, tables, request.start, request.end) / len(draws)
 
     def _describe(self, o: Option, request: Request, occupancy: Occupancy) -> str:
         by_id = self.floor.table_by_id

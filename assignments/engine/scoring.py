@@ -43,10 +43,26 @@ class Weights:
     protection_load: float = 0.0
     protection_margin: float = 1.0  # expected later covers lost per cover seated above which we refuse
     protection_peak: float = 0.8  # demand intensity (DemandProfile, 0-1) from which a start is the peak
+    # How protection estimates the later covers a plan costs: 0 = its capacity cost (the ranking's
+    # currency); n >= 1 = played forward, n rollouts of `protection_arrivals` x tables later requests
+    # drawn from the demand prior, seated smallest-fit first with and without the plan.
+    protection_samples: float = 0.0
+    protection_arrivals: float = 0.5
+    # Look-ahead rollouts (rollout.py; 0 samples = off): the engine's best `rollout_plans` plans and
+    # smallest-fit's plan are each played against the same `rollout_samples` sequences of later
+    # requests drawn from the demand prior (`rollout_arrivals` x tables of them, overlapping the
+    # window); the plan leaving room for the most covers goes first.
+    rollout_samples: float = 0.0
+    rollout_arrivals: float = 1.0
+    rollout_plans: float = 2.0
 
     @property
     def protects(self) -> bool:
         return self.protection_load > 0
+
+    @property
+    def rolls_out(self) -> bool:
+        return self.rollout_samples >= 1
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, float] | None) -> Weights:

@@ -4,6 +4,7 @@ from .floor import Restaurant, Table, TableAdjacency, Zone
 from .history import AttemptResult, BookingAssignmentAttempt, BookingStateHistory
 from .outbox import DeliveryState, DeliveryStatus, EmailDelivery, OutboxEvent
 from .review import ReviewBooking
+from .schedule import ScheduleException, WeeklyService
 
 __all__ = [
     "AttemptResult",
@@ -18,9 +19,11 @@ __all__ = [
     "OutboxEvent",
     "Restaurant",
     "ReviewBooking",
+    "ScheduleException",
     "Table",
     "TableAdjacency",
     "TableAllocation",
     "TableBlock",
+    "WeeklyService",
     "Zone",
 ]

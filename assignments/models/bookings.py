@@ -14,16 +14,33 @@ class BookingState(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
     MANUAL_REVIEW = "manual_review", "Manual review"
     CANCELLED = "cancelled", "Cancelled"
+    SEATED = "seated", "Seated"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
 
 
+# Bookings still ahead or at the table: they hold (or wait for) table time.
 LIVE_STATES = (
     BookingState.PENDING,
     BookingState.ASSIGNMENT_PENDING,
     BookingState.CONFIRMED,
     BookingState.MANUAL_REVIEW,
+    BookingState.SEATED,
 )
+# A party that sat down can no longer be cancelled: it is completed (it left) instead.
+CANCELLABLE_STATES = tuple(s for s in LIVE_STATES if s != BookingState.SEATED)
+# Finished: nothing moves them any more.
+FINAL_STATES = (BookingState.CANCELLED, BookingState.COMPLETED, BookingState.NO_SHOW)
 
-LEGACY_STATUS = {BookingState.CONFIRMED: "confirmed", BookingState.CANCELLED: "cancelled"}
+# The API's legacy `status` (README, "The booking state machine"); every state not named here is "pending".
+LEGACY_STATUS = {
+    BookingState.CONFIRMED: "confirmed",
+    BookingState.CANCELLED: "cancelled",
+    BookingState.SEATED: "seated",
+    BookingState.COMPLETED: "completed",
+    BookingState.NO_SHOW: "no_show",
+}
+LEGACY_STATUSES = ("pending", *dict.fromkeys(LEGACY_STATUS.values()))
 
 
 class Booking(FSMModelMixin, models.Model):
@@ -52,6 +69,16 @@ class Booking(FSMModelMixin, models.Model):
     # (first try, or the next retry after a backoff). Wake-up messages only make workers look sooner.
     due_at = models.DateTimeField(null=True, blank=True, help_text="When the pipeline should next try it.")
     service_date = models.DateField(null=True, blank=True, help_text="The restaurant's service day it belongs to.")
+    # The service itself (seated -> completed, or no-show): when the party came and went.
+    arrived_at = models.DateTimeField(null=True, blank=True, help_text="When the host seated the party.")
+    arrived_late = models.BooleanField(
+        default=False, help_text="Seated after its start plus the restaurant's late tolerance."
+    )
+    left_at = models.DateTimeField(null=True, blank=True, help_text="When the party left (completed).")
+    # The floor healed itself (assignments.services.heal): offered freed tables while `version` == heal_version,
+    # for one attempt; any later state change makes the mark stale by itself.
+    heal_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    heal_cause = models.CharField(max_length=200, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -74,7 +101,10 @@ class Booking(FSMModelMixin, models.Model):
             models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="booking_end_after_start"),
             models.CheckConstraint(condition=Q(party_size__gte=1), name="booking_party_positive"),
         ]
-        permissions = [("assign_booking", "Can assign, retry and cancel bookings from the review queue")]
+        permissions = [
+            ("assign_booking", "Can assign, retry and cancel bookings from the review queue"),
+            ("serve_booking", "Can seat, complete and mark no-show bookings, and seat walk-ins"),
+        ]
 
     def __str__(self) -> str:
         """Reference, party and start in the restaurant's own time (what the host reads on the floor)."""
@@ -115,6 +145,18 @@ class Booking(FSMModelMixin, models.Model):
     def send_to_review(self) -> None:
         """No plan after the allowed attempts: a person decides."""
 
-    @transition(field=state, source=list(LIVE_STATES), target=BookingState.CANCELLED)
+    @transition(field=state, source=list(CANCELLABLE_STATES), target=BookingState.CANCELLED)
     def cancel(self) -> None:
         """Cancelled by the guest, the platform or staff; its tables are released."""
+
+    @transition(field=state, source=BookingState.CONFIRMED, target=BookingState.SEATED)
+    def seat(self) -> None:
+        """The party arrived and the host sat it at its tables (late or not is noted)."""
+
+    @transition(field=state, source=BookingState.SEATED, target=BookingState.COMPLETED)
+    def complete(self) -> None:
+        """The party left; the rest of its tables' time is free."""
+
+    @transition(field=state, source=BookingState.CONFIRMED, target=BookingState.NO_SHOW)
+    def mark_no_show(self) -> None:
+        """The party never came (a host says so, or the grace period ran out); its tables are free."""

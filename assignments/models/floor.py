@@ -10,7 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from assignments.service_hours import ServicePeriod, minute_in_periods, periods_from, turn_minutes_for
+from assignments.service_hours import ServicePeriod, periods_from, turn_minutes_for
 
 
 def default_turn_minutes() -> dict[str, int]:
@@ -39,6 +39,23 @@ class Restaurant(models.Model):
     booking_horizon_days = models.PositiveIntegerField(
         null=True, blank=True, help_text="API bookings may start at most this many days ahead (empty: the site default)."
     )
+    no_show_grace_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="A confirmed booking not seated this long after its start is marked no-show."
+    )
+    late_tolerance_minutes = models.PositiveSmallIntegerField(
+        default=5, help_text="A party seated later than this after its start is noted as late."
+    )
+    schedule_version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped on every change of the weekly schedule or its exceptions; keys the schedule cache.")
+    pacing_covers_per_slot = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Pacing: most covers starting in one slot (empty: no limit). A service may set its own.")
+    pacing_bookings_per_slot = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Pacing: most bookings starting in one slot (empty: no limit).")
+    pacing_covers_per_service = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Pacing: most covers in one service (empty: no limit).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -67,30 +84,38 @@ class Restaurant(models.Model):
         if not isinstance(self.turn_minutes, dict) or "default" not in self.turn_minutes:
             raise ValidationError({"turn_minutes": "Needs a 'default' entry."})
 
-    def turn_for(self, party_size: int) -> int:
-        return turn_minutes_for(self.turn_minutes, party_size)
+    def turn_for(self, party_size: int, at: datetime | None = None) -> int:
+        """Turn time for a party; with `at`, that day's schedule (its service's turn times), else the default."""
+        if at is None:
+            return turn_minutes_for(self.turn_minutes, party_size)
+        from assignments.selectors.schedule import turn_minutes_at
+
+        return turn_minutes_at(restaurant=self, party_size=party_size, start_at=at)
 
     def local_midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(0, 0)).replace(tzinfo=self.tzinfo)
 
     @property
     def periods(self) -> tuple[ServicePeriod, ...]:
+        """The default service periods (every weekday without a schedule of its own)."""
         return periods_from(self.service_periods or ())
 
     def service_day_of(self, moment: datetime) -> date:
-        """The service day a moment belongs to: a time before the earliest period start counts to the day before
-        when a period runs past midnight."""
-        local = moment.astimezone(self.tzinfo)
-        periods = self.periods
-        crosses = any(p.end_minute > 24 * 60 for p in periods)
-        if crosses and local.hour * 60 + local.minute < min(p.start_minute for p in periods):
-            return local.date() - timedelta(days=1)
-        return local.date()
+        """The service day a moment belongs to: before the day's first opening, while the day before ran past
+        midnight, it is still the day before (assignments.selectors.schedule)."""
+        from assignments.selectors.schedule import restaurant_service_day
+
+        return restaurant_service_day(restaurant=self, moment=moment)
 
     def is_open_at(self, moment: datetime) -> bool:
-        """Whether a booking may start at this moment (inside one of the service periods)."""
-        local = moment.astimezone(self.tzinfo)
-        return minute_in_periods(local.hour * 60 + local.minute, self.periods) is not None
+        """Whether a booking may start at this moment (inside a service of that day's schedule)."""
+        return self.start_refusal(moment) is None
+
+    def start_refusal(self, moment: datetime) -> str | None:
+        """Why a booking may not start at this moment (closed day, outside service hours), or None."""
+        from assignments.selectors.schedule import booking_start_refusal
+
+        return booking_start_refusal(restaurant=self, start_at=moment)
 
     def minute_of_day(self, moment: datetime, day: date) -> int:
         """Minutes from the local midnight of `day` (the engine's clock)."""

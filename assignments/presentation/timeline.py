@@ -19,7 +19,12 @@ STATE_COLOURS: dict[str, tuple[str, str]] = {
     "confirmed": ("#2e7d32", "#ffffff"),
     "manual_review": ("#c62828", "#ffffff"),
     "cancelled": ("#9e9e9e", "#ffffff"),
+    "seated": ("#1565c0", "#ffffff"),  # at the table now
+    "completed": ("#cfd8dc", "#263238"),  # left: a pale bar, its freed time plainly empty after it
+    "no_show": ("#6d4c41", "#ffffff"),  # never came: brown, unlike review's red
 }
+# What a bar adds to its label, so the state reads without the colour too.
+STATE_MARKS: dict[str, str] = {"seated": "seated", "completed": "left", "no_show": "no-show"}
 UNKNOWN_STATE_COLOURS = ("#546e7a", "#ffffff")
 HOLD_COLOUR = "#5c6bc0"
 BLOCK_COLOUR = "#455a64"
@@ -85,6 +90,7 @@ class Bar:
     version: int = 0
     block_id: int | None = None
     ref: str = ""
+    text_fill: str = "#ffffff"
 
 
 @dataclass(frozen=True)
@@ -252,11 +258,12 @@ def timeline_layout(
                 fill=fill, hatched=hatched, label=en.label, title=en.title,
                 kind=en.kind, state=en.state, booking_id=en.booking_id, focused=bool(focus_ref) and en.ref == focus_ref,
                 show_label=(xs - x0) >= 6.5 * len(en.label), version=en.version, block_id=en.block_id, ref=en.ref,
+                text_fill=state_colours(en.state)[1] if en.kind in ("booking", "waiting") else "#ffffff",
             )
         )
     seated: dict[str, TimelineEntry] = {}
     for en in entries:
-        if en.kind == "booking":
+        if en.kind == "booking" and en.state != "no_show":  # a no-show's covers never sat down
             seated.setdefault(en.ref, en)
     covers = tuple(
         (x_of(m + 15), sum(e.covers for e in seated.values() if e.start <= m + 15 < e.seated_end))

@@ -30,14 +30,18 @@ ASSIGNABLE_STATES = (BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING
 @dataclass(frozen=True)
 class BookingActions:
     """What a person may do to a booking now. `assign` seats it by hand (the `confirm` transition), `retry` sends
-    it back to automatic assignment, `cancel` cancels it."""
+    it back to automatic assignment, `cancel` cancels it; a host's `seat`, `complete` and `no_show` (the last
+    only once the booking has started)."""
 
     assign: bool
     retry: bool
     cancel: bool
+    seat: bool = False
+    complete: bool = False
+    no_show: bool = False
 
 
-def booking_actions(*, booking: Booking) -> BookingActions:
+def booking_actions(*, booking: Booking, now: datetime | None = None) -> BookingActions:
     """Asks the state machine (django-fsm's available transitions), so a new state or transition changes the
     console's buttons without a second copy of the graph here. A retry of a booking already waiting for the
     assigner is no transition (it is made due now); from `confirmed` request_assignment is a modification's,
@@ -48,6 +52,9 @@ def booking_actions(*, booking: Booking) -> BookingActions:
         assign="confirm" in allowed,
         retry=waiting or ("request_assignment" in allowed and booking.state != BookingState.CONFIRMED),
         cancel="cancel" in allowed,
+        seat="seat" in allowed,
+        complete="complete" in allowed,
+        no_show="mark_no_show" in allowed and booking.start_at is not None and (now or timezone.now()) >= booking.start_at,
     )
 
 
@@ -221,7 +228,7 @@ def _tables_at_time(ctx: AssignmentContext) -> tuple[TableAtTime, ...]:
 def booking_assign_options(*, booking_id: int) -> AssignOptions:
     """The engine's ranked plans for the booking right now, and every table's state over its window."""
     ctx = assignment_context(booking_id=booking_id)
-    engine = engine_for(restaurant=ctx.restaurant, floor=ctx.floor)
+    engine = engine_for(restaurant=ctx.restaurant, floor=ctx.floor, day=ctx.day)
     decision = engine.decide(ctx.request, ctx.occupancy)
     return AssignOptions(context=ctx, plans=decision.plans, tables=_tables_at_time(ctx))
 
@@ -253,7 +260,7 @@ def booking_nearest_times(
     """The nearest start times within +-span (on the restaurant's slot grid, inside its service periods) at
     which the engine has a plan for the party, nearest first (earlier first on a tie). No writes."""
     restaurant, req = ctx.restaurant, ctx.request
-    engine = engine_for(restaurant=restaurant, floor=ctx.floor)
+    engine = engine_for(restaurant=restaurant, floor=ctx.floor, day=ctx.day)
     step = max(restaurant.slot_minutes, 5)
     base = ctx.booking.start_at
     now = now or timezone.now()
@@ -275,17 +282,15 @@ def booking_nearest_times(
 
 # -- the queue: services, day windows, reasons for a page of rows ----------------------------------------
 def service_label(booking: Booking) -> tuple[tuple, str]:
-    """(sort key, "Sat 05 Dec · dinner") of the service a booking belongs to, in its restaurant's time."""
-    from assignments.service_hours import minute_in_periods
+    """(sort key, "Sat 05 Dec · dinner") of the service a booking belongs to, in its restaurant's time (that
+    day's schedule)."""
+    from assignments.selectors.schedule import restaurant_day_schedule
 
     restaurant = booking.restaurant
     day = restaurant.service_day_of(booking.start_at)
     minute = restaurant.minute_of_day(booking.start_at, day)
-    name = ""
-    for p in restaurant.periods:
-        if minute_in_periods(minute % (24 * 60), (p,)) is not None:
-            name = p.name
-            break
+    service = restaurant_day_schedule(restaurant=restaurant, day=day).service_around(minute)
+    name = service.name if service is not None else ""
     return (day, restaurant.name, name), f"{day:%a %d %b} · {name or 'outside service hours'}"
 
 
@@ -303,15 +308,21 @@ def review_service_counts(*, qs: QuerySet[Booking], with_restaurant: bool) -> li
 def service_day_bounds(*, restaurant: Restaurant, first: date, days: int) -> tuple[datetime, datetime]:
     """[start, end) of `days` service days from `first`: a service day runs from its earliest period's
     start to the same time the next day (so a period past midnight stays with its evening)."""
-    opens = min((p.start_minute for p in restaurant.periods), default=0)
+    from assignments.selectors.schedule import restaurant_day_schedule
+
+    opens = restaurant_day_schedule(restaurant=restaurant, day=first).opens
+    if opens is None:
+        opens = min((p.start_minute for p in restaurant.periods), default=0)
     start = restaurant.local_midnight(first) + timedelta(minutes=opens)
     end = restaurant.local_midnight(first + timedelta(days=days)) + timedelta(minutes=opens)
     return start, end
 
 
 def review_reasons(*, bookings) -> dict[int, str]:
-    """The live one-line reason for each booking: one allocations query per restaurant and service day."""
+    """The live one-line reason for each booking: one allocations query per restaurant and service day (and
+    one more when that day sets pacing: a booking that pacing holds back says so)."""
     from assignments.context import floor_state, occupancy_for_day, request_for
+    from assignments.selectors.pacing import day_pacing_ledger
 
     groups: dict[tuple[int, date], list[Booking]] = {}
     for b in bookings:
@@ -320,7 +331,8 @@ def review_reasons(*, bookings) -> dict[int, str]:
     for (_rid, day), rows in groups.items():
         restaurant = rows[0].restaurant
         fs = floor_state(restaurant=restaurant)
-        occupancy, _rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fs.floor)
+        occupancy, alloc_rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fs.floor)
+        pacing = day_pacing_ledger(restaurant=restaurant, day=day, alloc_rows=alloc_rows)
         for b in rows:
             occ = occupancy
             own = [r for r in occ.refs() if r == f"b{b.pk}"]
@@ -328,6 +340,14 @@ def review_reasons(*, bookings) -> dict[int, str]:
                 occ = occ.copy()
                 occ.remove(own[0])
             request = request_for(booking=b, restaurant=restaurant, day=day)
+            if pacing is not None:
+                own_entry = pacing.remove(f"b{b.pk}")
+                paced = pacing.refusal(request.start, b.party_size)
+                if own_entry is not None:
+                    pacing.add(f"b{b.pk}", *own_entry)
+                if paced is not None:
+                    out[b.pk] = paced
+                    continue
             out[b.pk] = explain_no_plan(fs.floor, request, occ)
     return out
 

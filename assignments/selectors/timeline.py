@@ -5,7 +5,7 @@ still waiting, in a fixed number of queries, turned into plain entries for the p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.utils import timezone
 from assignments.context import DAY_SPAN, to_minutes
 from assignments.models import Booking, BookingState, Restaurant, Table, TableAllocation
 from assignments.presentation.timeline import (
+    STATE_MARKS,
     TimelineEntry,
     TimelineLayout,
     TimelineTable,
@@ -20,6 +21,8 @@ from assignments.presentation.timeline import (
     timeline_layout,
     timeline_range,
 )
+from assignments.schedules import DaySchedule
+from assignments.selectors.schedule import restaurant_day_schedule
 from assignments.templatetags.maitre_admin import state_label
 
 WAITING_STATES = (BookingState.PENDING, BookingState.ASSIGNMENT_PENDING, BookingState.MANUAL_REVIEW)
@@ -42,6 +45,26 @@ class DayTimeline:
     focus_booking: Booking | None = None
     free_for_focus: tuple[str, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+    schedule: DaySchedule | None = None
+
+    @property
+    def schedule_text(self) -> str:
+        """The day's services as a host reads them, or why it is closed."""
+        s = self.schedule
+        if s is None:
+            return ""
+        if s.closed:
+            return s.closed_reason[:1].upper() + s.closed_reason[1:]
+        parts = []
+        for svc in s.services:
+            text = svc.span
+            limits = svc.pacing
+            paced = [f"{v} {what}" for v, what in ((limits.covers_per_slot, "covers/slot"),
+                                                    (limits.bookings_per_slot, "bookings/slot"),
+                                                    (limits.covers_per_service, "covers/service")) if v]
+            parts.append(text + (f" (pacing {', '.join(paced)})" if paced else ""))
+        lead = {"exception": "Special hours", "weekly": "Weekly hours"}.get(s.source, "Hours")
+        return f"{lead}: " + "; ".join(parts) + (f" · {s.note}" if s.note else "")
 
 
 def _booking_ref(b_id: int, external_ref: str | None) -> str:
@@ -58,6 +81,8 @@ def restaurant_day_timeline(
     now = now or timezone.now()
     tz = restaurant.tzinfo
     midnight = restaurant.local_midnight(day)
+    # A confirmed party not seated this long after its start is late: the host looks for it (or marks a no-show).
+    late_from = (now_line or now) - timedelta(minutes=restaurant.late_tolerance_minutes)
     table_rows = list(Table.objects.filter(restaurant=restaurant, active=True).select_related("zone"))
     tables = [
         TimelineTable(label=t.label, zone=t.zone.key, zone_name=t.zone.name, max_covers=t.max_covers,
@@ -73,7 +98,8 @@ def restaurant_day_timeline(
         .values(
             "table__label", "start_at", "end_at", "booking_id", "hold_id", "booking__state", "booking__external_ref",
             "booking__party_size", "booking__guest_name", "booking__end_at", "hold__party_size", "hold__expires_at",
-            "hold__booking_id", "booking__version", "block_id", "block__reason",
+            "hold__booking_id", "booking__version", "block_id", "block__reason", "booking__left_at",
+            "booking__start_at",
         )
     )
     entries = []
@@ -83,14 +109,20 @@ def restaurant_day_timeline(
         if r["booking_id"]:
             counts["bookings"].add(r["booking_id"])
             ref = _booking_ref(r["booking_id"], r["booking__external_ref"])
-            seated_end = min(to_minutes(restaurant, day, r["booking__end_at"]), end)
+            left = r["booking__left_at"]
+            seated_end = min(to_minutes(restaurant, day, left or r["booking__end_at"]), end)
             guest = f" · {r['booking__guest_name']}" if r["booking__guest_name"] else ""
+            mark = STATE_MARKS.get(r["booking__state"])
+            if r["booking__state"] == BookingState.CONFIRMED and r["booking__start_at"] < late_from:
+                mark = "late"
             entries.append(
                 TimelineEntry(
                     table=r["table__label"], start=start, end=end, seated_end=seated_end, kind="booking",
-                    ref=f"b{r['booking_id']}", label=f"{ref} · {r['booking__party_size']}p",
+                    ref=f"b{r['booking_id']}",
+                    label=f"{ref} · {r['booking__party_size']}p" + (f" · {mark}" if mark else ""),
                     title=(f"{ref}{guest} · {r['booking__party_size']} covers · {hhmm(start)}–{hhmm(seated_end)}"
-                           f" (+buffer to {hhmm(end)}) · {state_label(r['booking__state'])}"),
+                           f" (+buffer to {hhmm(end)}) · {state_label(r['booking__state'])}"
+                           + (" · not here yet" if mark == "late" else "")),
                     state=r["booking__state"], booking_id=r["booking_id"], covers=r["booking__party_size"],
                     version=r["booking__version"],
                 )
@@ -156,7 +188,9 @@ def restaurant_day_timeline(
             title=(f"{ref}{' · ' + b.guest_name if b.guest_name else ''} · {b.party_size} covers · {hhmm(b_start)}–"
                    f"{hhmm(b_end)} · {state_label(b.state)}{' · ♿' if b.needs_accessible else ''}"),
         ))
-    lo, hi = timeline_range(service_periods=restaurant.service_periods, entries=[*entries, *lane],
+    schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
+    periods = [{"name": x.name, "start": hhmm(x.start), "end": hhmm(x.end)} for x in schedule.services]
+    lo, hi = timeline_range(service_periods=periods or restaurant.service_periods, entries=[*entries, *lane],
                             whole_day=whole_day)
     now_minute = to_minutes(restaurant, day, now_line or now)  # holds expire by the real clock, `now`
     layout = timeline_layout(
@@ -166,5 +200,5 @@ def restaurant_day_timeline(
     )
     return DayTimeline(
         restaurant=restaurant, day=day, layout=layout, waiting=waiting, focus_booking=focus_booking,
-        free_for_focus=free, counts={"bookings": len(allocated), "holds": len(counts["holds"])},
+        free_for_focus=free, counts={"bookings": len(allocated), "holds": len(counts["holds"])}, schedule=schedule,
     )

@@ -8,7 +8,7 @@ below and the insert cannot interleave with another writer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Max, Min
@@ -113,3 +113,20 @@ def allocations_release(
     assert owner is not None  # one of them, else the ValueError above
     allocations_changed_on_commit(restaurant_id=owner.restaurant_id, start_at=span["start"], end_at=span["end"])
     return deleted
+
+
+def allocations_trim(*, booking: Booking, end_at: datetime) -> bool:
+    """The booking's tables are free from `end_at` on (it left early, or never came): allocations that run
+    past it end there, those that would not start before it go. Availability hears of the freed span on
+    commit. True when any table time was freed. `end_at` is rounded up to the whole minute: the engine counts
+    in minutes, and a table it sees free at 20:42 must be free at 20:42:00."""
+    if end_at.second or end_at.microsecond:
+        end_at = end_at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    qs = TableAllocation.objects.filter(booking_id=booking.pk, end_at__gt=end_at)
+    span = qs.aggregate(end=Max("end_at"))
+    if span["end"] is None:
+        return False
+    qs.filter(start_at__gte=end_at).delete()
+    qs.update(end_at=end_at)
+    allocations_changed_on_commit(restaurant_id=booking.restaurant_id, start_at=end_at, end_at=span["end"])
+    return True

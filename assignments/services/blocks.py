@@ -14,6 +14,7 @@ from django.db import transaction
 from assignments.models import Restaurant, Table, TableAllocation, TableBlock
 from assignments.selectors.review import Clash, clashes_over, clashes_text
 from assignments.services.allocations import AllocationConflict, allocations_create, allocations_release
+from assignments.services.freed import BLOCK_REMOVED, span_freed_on_commit
 
 
 class BlockRefused(Exception):
@@ -66,8 +67,11 @@ def table_block_create(
 
 
 def table_block_remove(*, block: TableBlock) -> None:
-    """The tables are free again (availability is told on commit)."""
+    """The tables are free again (availability is told on commit, and the floor may heal itself)."""
     with transaction.atomic():
-        if TableAllocation.objects.filter(block=block).exists():
+        labels = sorted(TableAllocation.objects.filter(block=block).values_list("table__label", flat=True))
+        if labels:
             allocations_release(block=block)
+            span_freed_on_commit(restaurant=block.restaurant, start_at=block.start_at, reason=BLOCK_REMOVED,
+                                 cause=f"removal of the block on {', '.join(labels)} ({block.reason})")
         block.delete()

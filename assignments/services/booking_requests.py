@@ -18,6 +18,7 @@ from assignments import lifecycle
 from assignments.conf import api_settings
 from assignments.lifecycle import SYSTEM, Actor
 from assignments.models import Booking, BookingState, Restaurant, Zone
+from assignments.models.bookings import FINAL_STATES
 from assignments.services.bookings import booking_create, booking_modify
 from assignments.services.errors import BookingBusy, BookingStateRefused, ExternalRefTaken
 from assignments.services.pipeline import (
@@ -50,8 +51,9 @@ def booking_check_start(*, restaurant: Restaurant, start_at: datetime, now: date
         raise ValidationError({field: f"In the past (more than {grace} minutes ago)."})
     if start_at > now + timedelta(days=horizon):
         raise ValidationError({field: f"More than {horizon} days ahead."})
-    if not restaurant.is_open_at(start_at):
-        raise ValidationError({field: "Outside the restaurant's service periods."})
+    refusal = restaurant.start_refusal(start_at)
+    if refusal is not None:  # closed that day, outside the day's service hours, after the last seating
+        raise ValidationError({field: refusal[0].upper() + refusal[1:] + "."})
 
 
 def booking_matches_request(*, booking: Booking, party_size: int, start_at: datetime,
@@ -166,11 +168,12 @@ def booking_request_modify(
     actor: Actor = SYSTEM,
 ) -> BookingRequestAnswer:
     """A platform's change of party size or time: checked, written and, when it needs new tables, submitted to
-    the pipeline in one transaction. A cancelled booking is not changed (BookingStateRefused)."""
+    the pipeline in one transaction. A booking cancelled, seated or finished is not changed (BookingStateRefused)."""
     if start_at is not None:
         booking_check_start(restaurant=booking.restaurant, start_at=start_at)
-    if booking.state == BookingState.CANCELLED:
-        raise BookingStateRefused("A cancelled booking cannot be modified.", state=booking.state)
+    if booking.state in (*FINAL_STATES, BookingState.SEATED):  # the party sat down, left or never came
+        raise BookingStateRefused(f"A {booking.get_state_display().lower()} booking cannot be modified.",
+                                  state=booking.state)
     correlation_id = new_correlation_id()
     with transaction.atomic():
         booking = booking_modify(

@@ -36,7 +36,7 @@ def booking_create(
         raise ValidationError({"start_at": "Must include a time zone."})
     if preferred_zone is not None and preferred_zone.restaurant_id != restaurant.pk:
         raise ValidationError({"preferred_zone": "Belongs to another restaurant."})
-    minutes = duration_minutes if duration_minutes is not None else restaurant.turn_for(party_size)
+    minutes = duration_minutes if duration_minutes is not None else restaurant.turn_for(party_size, at=start_at)
     if minutes < 1:
         raise ValidationError({"duration_minutes": "Must be at least 1."})
     with transaction.atomic():
@@ -88,7 +88,7 @@ def booking_modify(
         elif locked.explicit_duration:
             minutes = int((locked.end_at - locked.start_at).total_seconds() // 60)
         else:
-            minutes = locked.restaurant.turn_for(changes.get("party_size", locked.party_size))
+            minutes = locked.restaurant.turn_for(changes.get("party_size", locked.party_size), at=new_start)
         new_end = new_start + timedelta(minutes=minutes)
         if new_start != locked.start_at:
             changes["start_at"] = new_start

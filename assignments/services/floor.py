@@ -3,9 +3,12 @@ keys the in-process floor and engine caches (assignments.context)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.db import transaction
 from django.db.models import F
 
-from assignments.models import Restaurant
+from assignments.models import Restaurant, Table
 
 
 def floor_touch(*, restaurant_id: int) -> None:
@@ -19,3 +22,15 @@ def floor_touch_for_instance(sender, instance, **kwargs) -> None:
     restaurant_id = getattr(instance, "restaurant_id", None)
     if restaurant_id:
         floor_touch(restaurant_id=restaurant_id)
+
+
+def table_save(*, table: Table, created: bool, changed: Iterable[str] = ()) -> Table:
+    """Save a table edited by staff. A table added in service or put back in service frees time on every
+    coming day, so the floor may heal itself (services.heal) once this commits."""
+    from assignments.services.freed import table_in_service_on_commit
+
+    with transaction.atomic():
+        table.save()
+        if table.active and (created or "active" in set(changed)):
+            table_in_service_on_commit(table=table)
+    return table

@@ -39,11 +39,26 @@ class HoldLimitReached(Exception):
         super().__init__(f"You have {limit} live holds, the most a client may have; release or let one expire first")
 
 
-def hold_max_minutes(*, restaurant: Restaurant, party_size: int | None) -> int:
-    """A hold lasts no longer than the party's turn time (without a party: the restaurant's longest turn)."""
+def hold_max_minutes(*, restaurant: Restaurant, party_size: int | None, start_at: datetime | None = None) -> int:
+    """A hold lasts no longer than the party's turn time that day (without a party: the day's longest turn)."""
     if party_size:
-        return restaurant.turn_for(party_size)
+        return restaurant.turn_for(party_size, at=start_at)
+    if start_at is not None:
+        from assignments.selectors.schedule import schedule_at
+
+        return schedule_at(restaurant=restaurant, moment=start_at)[0].longest_turn()
     return max(int(v) for v in restaurant.turn_minutes.values())
+
+
+def _turn(*, restaurant: Restaurant, party_size: int | None, start_at: datetime) -> int:
+    """The party's turn time on that day's schedule; without a party, the default of the service it starts in."""
+    if party_size:
+        return restaurant.turn_for(party_size, at=start_at)
+    from assignments.selectors.schedule import schedule_at
+
+    schedule, minute = schedule_at(restaurant=restaurant, moment=start_at)
+    service = schedule.service_around(minute)
+    return int((service.turn_minutes if service else schedule.turn_minutes)["default"])
 
 
 class NoPlanAvailable(AllocationConflict):
@@ -66,8 +81,8 @@ def _validate(
     errors: dict[str, str] = {}
     if start_at.tzinfo is None:
         errors["start_at"] = "Must include a time zone."
-    elif not restaurant.is_open_at(start_at):
-        errors["start_at"] = "Outside the restaurant's service periods."
+    elif (refusal := restaurant.start_refusal(start_at)) is not None:
+        errors["start_at"] = refusal[0].upper() + refusal[1:] + "."
     if not (HOLD_TTL_MIN_SECONDS <= ttl_seconds <= HOLD_TTL_MAX_SECONDS):
         errors["ttl_seconds"] = f"Must be between {HOLD_TTL_MIN_SECONDS} and {HOLD_TTL_MAX_SECONDS} seconds."
     if duration_minutes is not None and not (1 <= duration_minutes <= HOLD_MAX_DURATION_MINUTES):
@@ -95,7 +110,8 @@ def _validate(
     elif party_size is None:
         errors["party_size"] = "Give a party size or the tables to hold."
     if duration_minutes is not None and "duration_minutes" not in errors:
-        longest = hold_max_minutes(restaurant=restaurant, party_size=party_size)
+        longest = hold_max_minutes(restaurant=restaurant, party_size=party_size,
+                                   start_at=start_at if "start_at" not in errors else None)
         if duration_minutes > longest:
             errors["duration_minutes"] = f"At most the party's turn time, {longest} minutes."
     if errors:
@@ -136,7 +152,7 @@ def hold_create(
     )
     _check_client_limit(created_by=created_by)
     if duration_minutes is None:
-        duration_minutes = restaurant.turn_for(party_size) if party_size else int(restaurant.turn_minutes["default"])
+        duration_minutes = _turn(restaurant=restaurant, party_size=party_size, start_at=start_at)
     end_at = start_at + timedelta(minutes=duration_minutes + restaurant.buffer_minutes)
     hold = Hold.objects.create(
         restaurant=restaurant, booking=booking, party_size=party_size, start_at=start_at, end_at=end_at,
@@ -157,8 +173,8 @@ def hold_create(
 
 def _plans_for(*, restaurant: Restaurant, hold: Hold, party_size: int, booking: Booking | None) -> list[list[Table]]:
     state = floor_state(restaurant=restaurant)
-    engine = engine_for(restaurant=restaurant, floor=state.floor)
     day = restaurant.service_day_of(hold.start_at)
+    engine = engine_for(restaurant=restaurant, floor=state.floor, day=day)
     occupancy, _rows = occupancy_for_day(
         restaurant=restaurant, day=day, floor=engine.floor, include_holds=True,
         exclude_booking_id=booking.pk if booking else None,

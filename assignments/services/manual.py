@@ -174,7 +174,7 @@ def _seat(ctx, booking: Booking, tables: Sequence[str], *, actor: Actor, expecte
 
 def _engine_score(ctx, tables: tuple[str, ...]) -> tuple[float | None, dict]:
     """The engine's cost for this choice when it is one of its options (dominated shapes have none)."""
-    options, _ = engine_for(restaurant=ctx.restaurant, floor=ctx.floor).options(ctx.request, ctx.occupancy)
+    options, _ = engine_for(restaurant=ctx.restaurant, floor=ctx.floor, day=ctx.day).options(ctx.request, ctx.occupancy)
     for o in options:
         if o.tables == tables:
             return o.cost, dict(o.breakdown or {})
@@ -248,6 +248,9 @@ def booking_seat_at_time(
             raise StaleBooking(f"Booking {locked} changed while you were looking. Reload the page and decide again.")
         if locked.state not in ASSIGNABLE_STATES:
             raise NotAssignable(f"Booking {locked} is '{locked.get_state_display()}': nothing to seat.")
+        refusal = locked.restaurant.start_refusal(start_at)
+        if refusal is not None:  # the day's schedule: closed, outside its hours, after its last seating
+            raise NotAssignable(f"Booking {locked} cannot move there: {refusal}.")
         try:
             moved = booking_modify(booking=locked, start_at=start_at, expected_version=expected_version, actor=actor,
                                    correlation_id=correlation_id)

@@ -24,9 +24,10 @@ def new_correlation_id() -> str:
     return uuid.uuid4().hex
 
 
-def pipeline_wake(*, restaurant_id: int, service_date: date | None) -> None:
-    """On commit of the surrounding transaction, ask a worker to look at this restaurant day now. Never
-    raises: a broker that cannot be reached costs a short delay (the sweep), never the booking."""
+def pipeline_wake(*, restaurant_id: int, service_date: date | None, delay_ms: int = 0) -> None:
+    """On commit of the surrounding transaction, ask a worker to look at this restaurant day now (or in
+    `delay_ms`, when its bookings are due then). Never raises: a broker that cannot be reached costs a short
+    delay (the sweep), never the booking."""
 
     def send() -> None:
         from assignments.resilience import redis_failed, redis_usable
@@ -36,7 +37,11 @@ def pipeline_wake(*, restaurant_id: int, service_date: date | None) -> None:
             metrics.WAKEUPS.labels("skipped").inc()
             return
         try:
-            assign_due.send(restaurant_id, service_date.isoformat() if service_date else None)
+            args = (restaurant_id, service_date.isoformat() if service_date else None)
+            if delay_ms > 0:
+                assign_due.send_with_options(args=args, delay=delay_ms)
+            else:
+                assign_due.send(*args)
         except Exception as exc:  # the broker is away: the booking is due in Postgres all the same
             metrics.WAKEUPS.labels("failed").inc()
             if settings.REDIS_URL:

@@ -25,6 +25,12 @@ from assignments.models import (
     Zone,
 )
 from assignments.scenario import FORMAT_TAG, Scenario, ScenarioError
+from assignments.scenario_schedule import parse_schedule
+from assignments.schedules import hhmm
+from assignments.selectors.schedule import restaurant_day_schedule
+from assignments.selectors.schedule_export import schedule_document
+from assignments.service_hours import turn_minutes_for
+from assignments.services.schedule import schedule_replace
 from assignments.signals import allocations_changed_on_commit
 
 IMPORT_ACTOR = "import"
@@ -127,6 +133,7 @@ def scenario_import(
         raise ScenarioError("name", "must contain letters or digits")
     if day is not None:
         scenario = scenario_on_day(scenario=scenario, day=day)
+    schedule = parse_schedule(scenario.extra["schedule"]) if "schedule" in scenario.extra else None
     existing = Restaurant.objects.select_for_update().filter(slug=slug).first()
     if existing is not None and keep_other_bookings:
         if _floor_signature(restaurant=existing) != _scenario_floor_signature(scenario):
@@ -141,6 +148,8 @@ def scenario_import(
         if taken:
             raise ScenarioError("bookings", f"ids already used by kept bookings: {', '.join(sorted(str(t) for t in taken)[:5])}")
         zones = {z.key: z for z in Zone.objects.filter(restaurant=existing)}
+        if schedule is not None:
+            _schedule_apply(scenario=scenario, restaurant=existing, schedule=schedule)
         _bookings_create(scenario=scenario, restaurant=existing, zones=zones)
         return existing
     if existing is not None:
@@ -179,8 +188,21 @@ def scenario_import(
         ta, tb = sorted((tables[a], tables[b]), key=lambda t: t.pk)
         edges.append(TableAdjacency(restaurant=restaurant, table_a=ta, table_b=tb))
     TableAdjacency.objects.bulk_create(edges)
+    if schedule is not None:
+        _schedule_apply(scenario=scenario, restaurant=restaurant, schedule=schedule)
     _bookings_create(scenario=scenario, restaurant=restaurant, zones=zones)
     return restaurant
+
+
+def _schedule_apply(*, scenario: Scenario, restaurant: Restaurant, schedule: dict) -> None:
+    """Store the file's `schedule` key; the file's own day must agree with it (every booking of the day starts
+    inside that day's services), else nothing is imported and the error names the booking."""
+    schedule_replace(restaurant=restaurant, spec=schedule)
+    for i, b in enumerate(scenario.bookings):
+        refusal = restaurant.start_refusal(scenario.local_datetime(b.start_minute))
+        if refusal is not None:
+            raise ScenarioError(f"bookings[{i}].start",
+                                f"{b.id} at {b.start} on {scenario.restaurant.date}: under the file's schedule, {refusal}")
 
 
 def _bookings_create(*, scenario: Scenario, restaurant: Restaurant, zones: dict[str, Zone]) -> None:
@@ -234,18 +256,27 @@ def scenario_export(*, restaurant: Restaurant, day: date | None = None) -> dict:
     if day is None:
         day = restaurant.service_day_of(min(b.start_at for b in bookings)) if bookings else date.today()
     midnight = restaurant.local_midnight(day)
+    # The document's day as scenario/v1 sees it: the restaurant's default hours, or that day's own (the
+    # `schedule` key then spells every weekday out, so that a re-import gives every day the same hours).
+    own = restaurant_day_schedule(restaurant=restaurant, day=day)
+    if own.source == "default" or own.closed:
+        periods, turns = list(restaurant.service_periods), dict(restaurant.turn_minutes)
+    else:
+        periods = [{"name": x.name, "start": hhmm(x.start), "end": hhmm(x.end)} for x in own.services]
+        turns = dict(own.services[0].turn_minutes)
     rows = []
     for b in bookings:
         if restaurant.service_day_of(b.start_at) != day:
             continue
         local = b.start_at.astimezone(restaurant.tzinfo)
         minutes = int((b.end_at - b.start_at).total_seconds() // 60)
+        implied = turn_minutes_for(turns, b.party_size)
         rows.append(
             {
                 "id": b.external_ref or f"booking-{b.pk}",
                 "party_size": b.party_size,
                 "start": local.strftime("%H:%M"),
-                "duration_minutes": minutes if b.explicit_duration else None,
+                "duration_minutes": minutes if b.explicit_duration or minutes != implied else None,
                 "preferred_zone": b.preferred_zone.key if b.preferred_zone else None,
                 "accessible": b.needs_accessible,
                 "arrival": b.arrival if b.arrival is not None else int((b.created_at - midnight).total_seconds()) % 10**6,
@@ -261,8 +292,8 @@ def scenario_export(*, restaurant: Restaurant, day: date | None = None) -> dict:
             "slot_minutes": restaurant.slot_minutes,
             "buffer_minutes": restaurant.buffer_minutes,
             "max_combination_tables": restaurant.max_combination_tables,
-            "turn_minutes": dict(restaurant.turn_minutes),
-            "service_periods": list(restaurant.service_periods),
+            "turn_minutes": turns,
+            "service_periods": periods,
         },
         "zones": [{"id": z.key, "name": z.name, "priority": z.priority} for z in zones],
         "tables": [
@@ -272,6 +303,8 @@ def scenario_export(*, restaurant: Restaurant, day: date | None = None) -> dict:
         ],
         "adjacency": [[e.table_a.label, e.table_b.label] for e in edges],
         "bookings": rows,
+        **({"schedule": schedule} if (schedule := schedule_document(
+            restaurant=restaurant, materialise=own.source != "default" and not own.closed)) is not None else {}),
     }
 
 

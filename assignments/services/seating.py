@@ -26,6 +26,7 @@ from assignments.models import (
     Table,
     TableAllocation,
 )
+from assignments.services import freed
 from assignments.services.allocations import (
     DEADLOCK_DETECTED,
     AllocationConflict,
@@ -101,9 +102,13 @@ def booking_seat(
     labels = sorted(t.label for t in tables)
     with transaction.atomic():
         holds_release_for_booking(booking=booking)
-        before = sorted(TableAllocation.objects.filter(booking_id=booking.pk).values_list("table__label", flat=True))
+        held = freed.bookings_held(booking_ids=[booking.pk]).get(booking.pk)
+        before = sorted(held.tables) if held else []
         allocations_release(booking=booking)
         allocations_create(tables=tables, start_at=window[0], end_at=window[1], booking=booking)
+        if held is not None:
+            freed.held_freed_on_commit(held=held, restaurant=booking.restaurant, reason=freed.MOVED, tables=labels,
+                                       window=window, cause=f"move of {freed.booking_ref(booking)}")
         if booking.state == BookingState.CONFIRMED:
             version = booking.version if expected_version is None else expected_version
             if Booking.objects.filter(pk=booking.pk, version=version).count() != 1:
@@ -142,7 +147,11 @@ def booking_send_to_review(
     """assignment_pending -> manual_review with the reason a person will read first. Tables it still holds
     from before a modification are released: they no longer fit it (else it would have kept them)."""
     with transaction.atomic():
+        held = freed.bookings_held(booking_ids=[booking.pk]).get(booking.pk)
         allocations_release(booking=booking)
+        if held is not None:
+            freed.held_freed_on_commit(held=held, restaurant=booking.restaurant, reason=freed.RELEASED,
+                                       cause=f"{freed.booking_ref(booking)} giving up its tables")
         attempts = attempt_no or next_attempt_no(booking_id=booking.pk)
         if attempt_rows:
             attempts_record(booking_id=booking.pk, attempt_no=attempts, rows=attempt_rows, correlation_id=correlation_id)
@@ -204,6 +213,8 @@ def bookings_apply_batch(
 
     if not connection.in_atomic_block:
         raise RuntimeError("bookings_apply_batch runs inside the caller's transaction")
+    releasing = [s.booking.pk for s in seats if s.releases] + [r.booking.pk for r in reviews]
+    held = freed.bookings_held(booking_ids=releasing) if releasing else {}
     for seat in seats:
         if seat.releases:
             holds_release_for_booking(booking=seat.booking)
@@ -211,6 +222,8 @@ def bookings_apply_batch(
     for review in reviews:
         allocations_release(booking=review.booking)
     seated, conflicted = _allocate_all(seats)
+    if held:
+        _announce_freed(held, seated, [*[s.booking for s in seats], *[r.booking for r in reviews]])
     lifecycle.bookings_transition(name="confirm", actor=actor, changes=[
         Change(
             booking=s.booking,
@@ -285,6 +298,20 @@ def _allocate_all(seats: Sequence[Seat]) -> tuple[list[Seat], list[Seat]]:
         else:
             seated.append(s)
     return seated, conflicted
+
+
+def _announce_freed(held: Mapping[int, freed.Held], seated: Sequence[Seat], bookings: Sequence[Booking]) -> None:
+    """A modified booking re-planned off (some of) its old tables or time, or sent to review, frees them."""
+    now_at = {s.booking.pk: ([t.label for t in s.tables], s.window) for s in seated}
+    by_pk = {b.pk: b for b in bookings}
+    for pk, was in held.items():
+        booking = by_pk[pk]
+        tables, window = now_at.get(pk, ((), None))
+        freed.held_freed_on_commit(
+            held=was, restaurant=booking.restaurant, reason=freed.MOVED if window else freed.RELEASED,
+            tables=tables, window=window,
+            cause=f"move of {freed.booking_ref(booking)}" if window else f"{freed.booking_ref(booking)} giving up its tables",
+        )
 
 
 def _announce(seats: Sequence[Seat]) -> None:

@@ -12,12 +12,14 @@ from django.db.models import Q
 # What a host or an ops person needs in the admin: see every booking-related row, and work the review queue.
 OPS_APPS = ("assignments", "availability", "optimization")
 ASSIGN_PERMISSION = ("assignments", "assign_booking")
+SERVE_PERMISSION = ("assignments", "serve_booking")
 
 
 def ops_permissions():
     return Permission.objects.filter(
         Q(content_type__app_label__in=OPS_APPS, codename__startswith="view_")
         | Q(content_type__app_label=ASSIGN_PERMISSION[0], codename=ASSIGN_PERMISSION[1])
+        | Q(content_type__app_label=SERVE_PERMISSION[0], codename=SERVE_PERMISSION[1])
     )
 
 

@@ -220,7 +220,8 @@ MAITRE = {
     # Before sending a booking to review, try once to make room by moving later bookings (fewest moves).
     "RESEAT": env.bool("MAITRE_RESEAT", default=True),
     "RESEAT_TIME_LIMIT_SECONDS": env.float("MAITRE_RESEAT_TIME_LIMIT_SECONDS", default=0.5),
-    # ... only when the party outweighs this many times the expected later covers the moves give up.
+    # ... only when it adds more than this many expected covers to the day: the party, less the later
+    # covers the moves and its tables take, played forward from the demand prior (optimization.solver.reseat).
     "RESEAT_PAYOFF_MARGIN": env.float("MAITRE_RESEAT_PAYOFF_MARGIN", default=1.0),
     # The pipeline's queue of record: due bookings claimed per restaurant day, this many per transaction;
     # every worker sweeps Postgres for due work this often, so a lost wake-up costs at most that much.
@@ -228,6 +229,11 @@ MAITRE = {
     "SWEEP_INTERVAL_SECONDS": env.float("MAITRE_SWEEP_INTERVAL_SECONDS", default=1.0),
     # After a Redis failure a process leaves Redis alone (locks, rate limits, breaker state) for this long.
     "REDIS_BACKOFF_SECONDS": env.float("MAITRE_REDIS_BACKOFF_SECONDS", default=3.0),
+    # The floor heals itself: when tables free up, the day's bookings in review that start later than now + the
+    # margin get one more automatic try, due after the debounce (a burst of freed tables makes one pass).
+    "FLOOR_HEAL": env.bool("MAITRE_FLOOR_HEAL", default=True),
+    "FLOOR_HEAL_MARGIN_MINUTES": env.int("MAITRE_FLOOR_HEAL_MARGIN_MINUTES", default=15),
+    "FLOOR_HEAL_DEBOUNCE_MS": env.int("MAITRE_FLOOR_HEAL_DEBOUNCE_MS", default=1000),
 }
 
 LOGGING = {
@@ -287,7 +293,7 @@ SPECTACULAR_SETTINGS.update({
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"LegacyStatusEnum": "assignments.models.bookings.LEGACY_STATUSES"},
 })
 
 MAITRE_API = {
@@ -325,6 +331,7 @@ MAITRE_EVENTS = {
         "deliveries": env.float("MAITRE_SCHEDULE_DELIVERIES_SECONDS", default=5.0),
         "sweep_holds": env.float("MAITRE_SCHEDULE_SWEEP_HOLDS_SECONDS", default=30.0),
         "optimizer": env.float("MAITRE_SCHEDULE_OPTIMIZER_SECONDS", default=60.0),  # checks which slots are due
+        "no_shows": env.float("MAITRE_SCHEDULE_NO_SHOWS_SECONDS", default=60.0),  # the no-show sweep
     },
     # The scheduler's Redis lock: one scheduler runs the jobs; another takes over within LOCK_TTL.
     "SCHEDULER_LOCK_TTL_SECONDS": env.float("MAITRE_SCHEDULER_LOCK_TTL_SECONDS", default=10.0),

@@ -96,8 +96,9 @@ def reseat_cost(
 
     The new booking's plan costs its capacity cost (empty seats, joined tables, dead time, later
     demand displaced) on the arrangement after the moves; each moved booking adds the difference
-    between its new plan's capacity cost and its old one's. Admitting the booking pays off when
-    its party is larger than this (`reseat_pays_off`).
+    between its new plan's capacity cost and its old one's. The pay-off rule no longer reads it
+    (`reseat_pays_off` plays the day forward instead, see `reseat_gain`); it explains a re-seat in the
+    ranking's own currency.
     """
     before = _occupancy(engine.floor, accepted, requests)
     after = _occupancy(engine.floor, plan, {**requests, new_request.booking_id: new_request})
@@ -122,9 +123,47 @@ def reseat_pays_off(
     new_request: Request,
     plan: Mapping[str, Sequence[str]],
     margin: float = 1.0,
+    arrivals_per_table: float = 1.0,
 ) -> bool:
-    """Re-seat only when the covers admitted outweigh `margin` x the expected later covers lost."""
-    return new_request.party_size > margin * reseat_cost(engine, accepted, requests, new_request, plan)
+    """Re-seat only when it adds more than `margin` expected covers to the day (`reseat_gain`: the new
+    party, less the later covers the moves and its tables take from the demand prior's later guests)."""
+    gain = reseat_gain(engine, accepted, requests, new_request, plan, arrivals_per_table=arrivals_per_table)
+    return gain > margin
+
+
+def reseat_gain(
+    engine: Engine,
+    accepted: Mapping[str, Sequence[str]],
+    requests: Mapping[str, Request],
+    new_request: Request,
+    plan: Mapping[str, Sequence[str]],
+    samples: int = 32,
+    arrivals_per_table: float = 1.0,
+) -> float:
+    """Expected covers a re-seat adds to the day, by the engine's demand model played forward.
+
+    Later requests are drawn from the engine's demand prior (`samples` sequences, overlapping the
+    window of the new booking and of every booking that moves) and seated smallest-fit first on
+    both days: the arrangement as it is (the booking goes to review) and the re-seated one with
+    the new booking. The gain is the new party plus what the draws seat after the re-seat, minus
+    what they seat without it: the covers its tables and the moves take from later guests are
+    counted, not estimated from the tables' shape alone.
+    """
+    from assignments.engine.rollout import Rollouts
+
+    moved = moves(accepted, plan)
+    spans = [new_request, *(requests[b] for b in moved)]
+    start, end = min(r.start for r in spans), max(r.end for r in spans)
+    per = max(1, round(arrivals_per_table * len(engine.floor.table_ids)))
+    rollouts = Rollouts(engine.floor, engine.demand, samples, per)
+    key = f"reseat:{new_request.party_size}:{new_request.start}:{new_request.end}:{len(moved)}:{start}:{end}"
+    draws = rollouts.draw_window(start, end, key)
+    if not draws:
+        return float(new_request.party_size)
+    before = _occupancy(engine.floor, accepted, requests)
+    after = _occupancy(engine.floor, plan, {**requests, new_request.booking_id: new_request})
+    n = len(draws)
+    return new_request.party_size + (rollouts.covers(after, draws) - rollouts.covers(before, draws)) / n
 
 
 def _occupancy(floor: Floor, assignment: Mapping[str, Sequence[str]], requests: Mapping[str, Request]) -> Occupancy:

@@ -12,7 +12,7 @@ from assignments.models import Booking, BookingState, BookingStateHistory, Outbo
 from assignments.selectors.review import booking_actions
 from assignments.services.blocks import block_window
 from assignments.services.bookings import booking_update_contact
-from tests.factories import make_booking
+from tests.factories import at, make_booking
 
 # What each state offered before the console asked django-fsm: the answer must not change.
 OFFERED = {
@@ -21,7 +21,12 @@ OFFERED = {
     BookingState.MANUAL_REVIEW: {"assign", "retry", "cancel"},
     BookingState.CONFIRMED: {"cancel"},
     BookingState.CANCELLED: set(),
+    BookingState.SEATED: set(),  # a party at the table is completed, never cancelled
+    BookingState.COMPLETED: set(),
+    BookingState.NO_SHOW: set(),
 }
+# The host's actions, by state (no-show only once the booking has started).
+SERVED = {BookingState.CONFIRMED: {"seat", "no_show"}, BookingState.SEATED: {"complete"}}
 
 
 @pytest.mark.parametrize("state", list(BookingState))
@@ -32,6 +37,10 @@ def test_the_console_offers_what_the_state_machine_allows(state):
     assert offered == OFFERED[state]
     assert actions.assign == can_proceed(booking.confirm)
     assert actions.cancel == can_proceed(booking.cancel)
+    started = Booking(state=state, start_at=at("19:00"))
+    served = booking_actions(booking=started, now=at("19:20"))
+    assert {n for n in ("seat", "complete", "no_show") if getattr(served, n)} == SERVED.get(state, set())
+    assert not booking_actions(booking=started, now=at("18:59")).no_show
 
 
 @pytest.mark.django_db

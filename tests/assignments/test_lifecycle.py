@@ -11,7 +11,7 @@ from assignments import lifecycle
 from assignments.lifecycle import InvalidTransition, VersionConflict
 from assignments.models import Booking, BookingState, BookingStateHistory, OutboxEvent, TableAllocation
 from assignments.services.allocations import allocations_create
-from tests.factories import make_booking
+from tests.factories import at, make_booking
 
 S = BookingState
 
@@ -29,6 +29,14 @@ def _to(booking: Booking, state: str) -> Booking:
         return lifecycle.booking_send_to_review(booking=booking, reason="no plan")
     if state == S.CANCELLED:
         return lifecycle.booking_cancel(booking=booking)
+    lifecycle.booking_confirm(booking=booking, tables=["M1"], strategy="test")
+    if state == S.NO_SHOW:
+        return lifecycle.booking_mark_no_show(booking=booking, now=at("19:20"))
+    lifecycle.booking_mark_seated(booking=booking, now=at("19:02"))
+    if state == S.SEATED:
+        return booking
+    if state == S.COMPLETED:
+        return lifecycle.booking_complete(booking=booking, now=at("20:15"))
     raise AssertionError(state)
 
 
@@ -39,6 +47,9 @@ def _apply(booking: Booking, transition: str) -> Booking:
         "confirm": lambda: lifecycle.booking_confirm(booking=booking, tables=["M1"], strategy="test"),
         "send_to_review": lambda: lifecycle.booking_send_to_review(booking=booking, reason="x"),
         "cancel": lambda: lifecycle.booking_cancel(booking=booking),
+        "seat": lambda: lifecycle.booking_mark_seated(booking=booking, now=at("19:05")),
+        "complete": lambda: lifecycle.booking_complete(booking=booking, now=at("20:30")),
+        "mark_no_show": lambda: lifecycle.booking_mark_no_show(booking=booking, now=at("19:30")),
     }
     return calls[transition]()
 
@@ -56,8 +67,12 @@ ALLOWED = {
     (S.ASSIGNMENT_PENDING, "cancel"): S.CANCELLED,
     (S.CONFIRMED, "cancel"): S.CANCELLED,
     (S.MANUAL_REVIEW, "cancel"): S.CANCELLED,
+    (S.CONFIRMED, "seat"): S.SEATED,
+    (S.SEATED, "complete"): S.COMPLETED,
+    (S.CONFIRMED, "mark_no_show"): S.NO_SHOW,
 }
-TRANSITIONS = ["request_assignment", "request_modification", "confirm", "send_to_review", "cancel"]
+TRANSITIONS = ["request_assignment", "request_modification", "confirm", "send_to_review", "cancel", "seat", "complete",
+               "mark_no_show"]
 ALL_CASES = [(state, t) for state in S.values for t in TRANSITIONS]
 
 
@@ -154,7 +169,9 @@ def test_cancel_releases_the_tables(restaurant):
 @pytest.mark.django_db
 def test_legacy_status_mapping(restaurant):
     expected = {S.PENDING: "pending", S.ASSIGNMENT_PENDING: "pending", S.MANUAL_REVIEW: "pending",
-                S.CONFIRMED: "confirmed", S.CANCELLED: "cancelled"}
+                S.CONFIRMED: "confirmed", S.CANCELLED: "cancelled", S.SEATED: "seated", S.COMPLETED: "completed",
+                S.NO_SHOW: "no_show"}
+    assert set(expected) == set(S.values)
     for state, legacy in expected.items():
         assert _to(make_booking(restaurant), state).legacy_status == legacy
 

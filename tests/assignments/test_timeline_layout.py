@@ -134,12 +134,12 @@ def test_blocks_are_hatched_in_their_colour_and_an_unknown_state_gets_a_neutral_
     layout = timeline_layout(
         tables=TABLES,
         entries=[_entry("M1", 18 * 60, 20 * 60, kind="block", state="", ref="k1"),
-                 _entry("M2", 18 * 60, 20 * 60, state="seated", ref="b9")],
+                 _entry("M2", 18 * 60, 20 * 60, state="on_the_moon", ref="b9")],
         start=17 * 60, end=23 * 60,
     )
     block, odd = sorted(layout.bars, key=lambda b: b.ref)[1], sorted(layout.bars, key=lambda b: b.ref)[0]
     assert (block.kind, block.hatched, block.fill) == ("block", True, BLOCK_COLOUR)
-    assert (odd.hatched, odd.fill) == (False, state_colours("seated")[0])
+    assert (odd.hatched, odd.fill) == (False, state_colours("on_the_moon")[0])
     assert odd.fill not in {bg for bg, _fg in STATE_COLOURS.values()}
 
 
@@ -150,7 +150,8 @@ def test_every_state_has_a_readable_badge_and_the_day_span_matches_the_reads():
     from assignments.models import BookingState
 
     assert set(STATE_COLOURS) == set(BookingState.values)
-    assert set(STATE_COLOURS) == {"pending", "assignment_pending", "confirmed", "manual_review", "cancelled"}
+    assert set(STATE_COLOURS) == {"pending", "assignment_pending", "confirmed", "manual_review", "cancelled", "seated",
+                                  "completed", "no_show"}
     assert all(bg != fg for bg, fg in STATE_COLOURS.values())
     assert timedelta(minutes=DAY_SPAN_MINUTES) == DAY_SPAN
 

@@ -30,7 +30,7 @@ def grid(restaurant, party_size=2, **kw):
 def test_slots_follow_the_service_periods(restaurant):
     restaurant.service_periods = [{"name": "lunch", "start": "12:00", "end": "13:00"}, {"name": "late", "start": "23:30", "end": "00:30"}]
     restaurant.slot_minutes = 30
-    assert slots_for_day(restaurant=restaurant) == [720, 750, 1410, 1440]
+    assert slots_for_day(restaurant=restaurant, day=DAY) == [720, 750, 1410, 1440]
 
 
 @pytest.mark.django_db

@@ -64,3 +64,17 @@ def test_loadtest_seats_a_small_day_with_real_workers(redis_client, monkeypatch)
     result = json.loads(out.getvalue())
     assert result["bookings"] == 39 and result["stuck"] == 0 and result["overlaps"] == 0
     assert result["confirmed"] > 0 and result["confirmed"] + result["manual_review"] == 39
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_bench_heal_times_a_freed_table_seating_the_party_in_review(transactional_db, redis_client, monkeypatch):
+    from django.db import connection
+
+    db = connection.settings_dict  # the worker process reads DATABASE_URL: point it at the test database
+    monkeypatch.setenv("DATABASE_URL", f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
+    out = io.StringIO()
+    call_command("bench_heal", "--runs", "2", "--json", stdout=out, stderr=io.StringIO())
+    result = json.loads(out.getvalue())
+    assert result["runs"] == 2 and len(result["cancel_to_seated_s"]) == 2 and len(result["floor_heal_ms"]) == 2
+    assert result["debounce_ms"] / 1000 <= result["median_s"] < 30

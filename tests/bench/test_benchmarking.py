@@ -125,3 +125,31 @@ def test_bench_swaps_command_summarises_by_kind_of_decision():
     summary = json.loads(out.getvalue())
     assert summary["all"]["swaps"] >= summary["all"]["gain"] + summary["all"]["loss"] > 0
     assert any(k.startswith("strategy=") for k in summary) and any(k.startswith("party=") for k in summary)
+
+
+def test_bench_engine_reuses_cached_references_of_the_same_file_only(tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    small = str(SCENARIOS / "sample-small.json")
+    refs = tmp_path / "refs"
+
+    def run():
+        out = io.StringIO()
+        call_command("bench_engine", small, "--json", "--no-ablation", "--time-limit", "10",
+                     "--references", str(refs), stdout=out, stderr=io.StringIO())
+        return json.loads(out.getvalue())["scenarios"][0]
+
+    first = run()
+    cached = json.loads((refs / "sample-small.json").read_text())
+    assert cached["online_limit"]["covers_seated"] == first["online_limit"]["covers_seated"]
+    assert cached["optimum"]["covers"] == first["optimum"]["covers"]
+    # a cached figure is used as it stands (so a planted one shows through) ...
+    cached["optimum"]["covers"] = 999
+    (refs / "sample-small.json").write_text(json.dumps(cached))
+    assert run()["optimum"]["covers"] == 999
+    # ... but only for the same bytes: another file's references are solved again
+    cached["sha256"] = "0" * 64
+    (refs / "sample-small.json").write_text(json.dumps(cached))
+    assert run()["optimum"]["covers"] == first["optimum"]["covers"]

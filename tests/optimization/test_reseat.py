@@ -107,28 +107,34 @@ def test_a_move_takes_the_snuggest_plan_among_the_fewest_moves():
 
 
 def test_a_re_seat_that_costs_more_later_covers_than_it_seats_is_declined():
-    from assignments.engine import Engine
-    from optimization.solver.reseat import reseat_cost, reseat_pays_off
+    from assignments.engine import DemandProfile, Engine
+    from optimization.solver.reseat import reseat_cost, reseat_gain, reseat_pays_off
 
     f = big_and_small()
-    engine = Engine(f)
+    # Later guests, by the prior: large parties at the peak, which only the eight-top seats.
+    engine = Engine(f, demand=DemandProfile(party_mix={8: 1.0}, turns={8: 145}))
     # The eight-top is busy until 18:50; a couple holds the two-top from 19:00.
     requests = {"eight": r("eight", 8, start=17 * 60, length=110), "two": r("two", 2)}
     accepted = {"eight": ("L",), "two": ("S",)}
     early_two = r("early", 2, start=18 * 60)
     plan = reseat_plan(f, accepted, requests, early_two)
     assert plan == {"eight": ("L",), "two": ("L",), "early": ("S",)}  # the couple moves to the eight-top
-    cost = reseat_cost(engine, accepted, requests, early_two, plan)
-    assert cost > 2  # a couple on the eight-top at 19:00: more expected later covers than the two it seats
+    assert reseat_cost(engine, accepted, requests, early_two, plan) > 2  # the ranking's own currency agrees
+    gain = reseat_gain(engine, accepted, requests, early_two, plan)
+    assert gain < 0  # the two it seats, less an eight that would have sat at the eight-top at 19:00
     assert not reseat_pays_off(engine, accepted, requests, early_two, plan)
-    # With a small enough margin the same re-seat is taken: the rule weighs covers now against
-    # expected covers later, nothing else.
-    assert reseat_pays_off(engine, accepted, requests, early_two, plan, margin=2 / cost - 0.01)
+    # the rule weighs covers now against expected covers later, nothing else: under a low enough
+    # margin the same re-seat is taken
+    assert reseat_pays_off(engine, accepted, requests, early_two, plan, margin=gain - 0.01)
+    # and with couples only to come, moving the couple costs nobody a seat: it pays off
+    couples = Engine(f, demand=DemandProfile(party_mix={2: 1.0}, turns={2: 100}))
+    assert reseat_gain(couples, accepted, requests, early_two, plan) > 1
+    assert reseat_pays_off(couples, accepted, requests, early_two, plan)
 
 
 def test_a_re_seat_that_fills_a_table_pays_off():
     from assignments.engine import Engine
-    from optimization.solver.reseat import reseat_cost, reseat_pays_off
+    from optimization.solver.reseat import reseat_cost, reseat_gain, reseat_pays_off
 
     f = two_tables()
     engine = Engine(f)
@@ -137,4 +143,5 @@ def test_a_re_seat_that_fills_a_table_pays_off():
     plan = reseat_plan(f, accepted, requests, r("four", 4))
     cost = reseat_cost(engine, accepted, requests, r("four", 4), plan)
     assert cost < 4  # the couple now fills the two-top and the four fills the four-top
+    assert reseat_gain(engine, accepted, requests, r("four", 4), plan) > 1
     assert reseat_pays_off(engine, accepted, requests, r("four", 4), plan)

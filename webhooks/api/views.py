@@ -28,7 +28,7 @@ from webhooks.services import (
 
 EVENT_TYPES = (
     "booking.created", "booking.assignment_requested", "booking.confirmed", "booking.manual_review",
-    "booking.cancelled", "booking.failed", "booking.modified",
+    "booking.cancelled", "booking.failed", "booking.modified", "booking.seated", "booking.completed", "booking.no_show",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -33,6 +34,12 @@ class Command(MaitreCommand):
             help="engine_reseat: bookings starting within this of the earliest accepted start never move (default 60)",
         )
         parser.add_argument("--no-online-limit", action="store_true", help="skip the online limit (the slow part)")
+        parser.add_argument(
+            "--references",
+            metavar="DIR",
+            help="reuse DIR/<file name> (the online limit and optimum of the same file, written by an earlier run "
+            "with this option) instead of solving them again; writes it when missing",
+        )
         parser.add_argument("--no-ablation", action="store_true", help="skip the per-strategy ablation")
         parser.add_argument(
             "--compare-ungated", action="store_true", help="also replay re-seating without its pay-off rule (slow)"
@@ -47,8 +54,9 @@ class Command(MaitreCommand):
         results = []
         with CommandProgress(self, json=as_json) as progress:
             progress.overall("scenarios", total=len(scenarios))
-            for n, scenario in enumerate(scenarios, 1):
+            for n, (path, scenario) in enumerate(zip(opts["files"], scenarios), 1):
                 prefix = f"[{n}/{len(scenarios)}] "
+                cached = _reference(opts["references"], path) if opts["references"] else None
                 results.append(
                     bench_scenario(
                         scenario,
@@ -59,10 +67,13 @@ class Command(MaitreCommand):
                         freeze_minutes=opts["freeze_minutes"],
                         with_ablation=not opts["no_ablation"],
                         with_ungated=opts["compare_ungated"],
+                        references=cached,
                         progress=lambda msg, prefix=prefix: progress.phase(prefix + msg),
                         step=progress.update,
                     )
                 )
+                if opts["references"] and cached is None and results[-1]["online_limit"]:
+                    _keep_reference(opts["references"], path, results[-1])
                 progress.finish()
                 progress.advance_overall()
                 if not as_json:
@@ -109,7 +120,7 @@ class Command(MaitreCommand):
         rs = r["engine_reseat"]
         lines.append(
             f"  engine_reseat: {rs['reseats']} bookings seated by re-seating, {rs['moves']} moves, "
-            f"{rs['declined']} re-seats declined (would cost more later covers than they seat)"
+            f"{rs['declined']} re-seats declined (played forward, they would not add a full expected cover)"
         )
         for flag in r["flags"]:
             lines.append(f"  FLAG {flag}")
@@ -144,6 +155,30 @@ class Command(MaitreCommand):
         lines.append(f"  flagged days: {len(o['flagged_days'])}" + "".join(
             f"\n    {day}: {'; '.join(flags)}" for day, flags in o["flagged_days"].items()))
         return "\n".join(lines) + "\n"
+
+
+def _reference(folder: str, path: str) -> dict | None:
+    """The cached references of this very file (same bytes), or None."""
+    ref = Path(folder) / Path(path).name
+    if not ref.is_file():
+        return None
+    doc = json.loads(ref.read_text(encoding="utf-8"))
+    return doc if doc.get("sha256") == _digest(path) else None
+
+
+def _keep_reference(folder: str, path: str, result: dict) -> None:
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    doc = {
+        "name": result["name"],
+        "sha256": _digest(path),
+        "online_limit": result["online_limit"],
+        "optimum": result["optimum"],
+    }
+    (Path(folder) / Path(path).name).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+
+def _digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _fmt(value, digits: int = 3) -> str:

@@ -1,0 +1,175 @@
+"""Saying that table time became free: the senders' half of `assignments.signals.tables_freed`.
+
+A service that frees table time (a cancellation, a booking moved off its tables, a block removed, a table
+back in service, the day optimizer's moves) calls `tables_freed_on_commit`. The signal goes out once per
+restaurant day per transaction, after the commit, so nothing hears of time that a rollback took back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import transaction
+
+from assignments.models import Booking, BookingState, Restaurant, Table, TableAllocation
+from assignments.signals import tables_freed
+
+logger = logging.getLogger("maitre.freed")
+
+CANCELLED = "cancelled"
+MOVED = "moved"
+BLOCK_REMOVED = "block_removed"
+BLOCK_SHORTENED = "block_shortened"
+TABLE_IN_SERVICE = "table_in_service"
+OPTIMIZED = "optimized"
+RELEASED = "released"
+
+
+def booking_ref(booking: Booking) -> str:
+    return booking.external_ref or f"#{booking.pk}"
+
+
+@dataclass
+class _Freed:
+    reason: str
+    causes: list[str] = field(default_factory=list)
+    booking_ids: set[int] = field(default_factory=set)
+
+
+class _Pending:
+    """What one transaction freed, by restaurant day; sent by `send` when it commits."""
+
+    def __init__(self) -> None:
+        self.days: dict[tuple[int, date], _Freed] = {}
+        self.sent = False
+
+    def add(self, restaurant_id: int, service_date: date, reason: str, cause: str, booking_id: int | None) -> None:
+        freed = self.days.setdefault((restaurant_id, service_date), _Freed(reason))
+        if cause and cause not in freed.causes:
+            freed.causes.append(cause)
+        if booking_id is not None:
+            freed.booking_ids.add(booking_id)
+
+    def send(self) -> None:
+        self.sent = True
+        days, self.days = self.days, {}
+        for (restaurant_id, service_date), freed in days.items():
+            _send(restaurant_id, service_date, freed)
+
+
+def _cause_text(causes: list[str]) -> str:
+    if not causes:
+        return ""
+    if len(causes) == 1:
+        return causes[0]
+    return f"{causes[0]} and {len(causes) - 1} more"
+
+
+def _send(restaurant_id: int, service_date: date, freed: _Freed) -> None:
+    results = tables_freed.send_robust(
+        sender=None, restaurant_id=restaurant_id, service_date=service_date, reason=freed.reason,
+        cause=_cause_text(freed.causes), booking_ids=frozenset(freed.booking_ids),
+    )
+    for receiver, result in results:
+        if isinstance(result, Exception):
+            logger.error("tables_freed receiver %s failed for restaurant %s day %s", receiver, restaurant_id,
+                         service_date, exc_info=result)
+
+
+def _pending_for(connection) -> _Pending:
+    """The transaction's pending set: a fresh one when the last one was sent or rolled back (its on-commit
+    hook is then gone from the connection's list)."""
+    pending = getattr(connection, "_maitre_tables_freed", None)
+    if pending is not None and not pending.sent and any(getattr(hook, "__self__", None) is pending for _, hook, _ in connection.run_on_commit):
+        return pending
+    pending = _Pending()
+    connection._maitre_tables_freed = pending
+    transaction.on_commit(pending.send, robust=True)
+    return pending
+
+
+def tables_freed_on_commit(
+    *, restaurant_id: int, service_date: date | None, reason: str, cause: str = "", booking_id: int | None = None
+) -> None:
+    """On commit, tell `tables_freed`'s receivers that time on the restaurant day's tables is free. `cause` is
+    for people ("cancellation of #123"); `booking_id` is the booking whose tables they were (the receiver
+    leaves it alone). Several calls in one transaction make one signal per restaurant day."""
+    if service_date is None:
+        return
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _send(restaurant_id, service_date, _Freed(reason, [cause] if cause else [],
+                                                  {booking_id} if booking_id is not None else set()))
+        return
+    _pending_for(connection).add(restaurant_id, service_date, reason, cause, booking_id)
+
+
+@dataclass(frozen=True)
+class Held:
+    """Where a booking sat before a write: its tables and window (buffer included)."""
+
+    booking_id: int
+    restaurant_id: int
+    tables: frozenset[str]
+    start_at: datetime
+    end_at: datetime
+
+    def freed_by(self, tables=(), window: tuple[datetime, datetime] | None = None) -> bool:
+        """Whether moving to `tables` over `window` (nothing: released) lets go of some of this time."""
+        if window is None or not tables:
+            return True
+        return bool(self.tables - set(tables)) or self.start_at < window[0] or self.end_at > window[1]
+
+
+def bookings_held(*, booking_ids) -> dict[int, Held]:
+    """What these bookings hold now (one query)."""
+    spans: dict[int, list] = {}
+    rows = TableAllocation.objects.filter(booking_id__in=list(booking_ids)).values_list(
+        "booking_id", "restaurant_id", "table__label", "start_at", "end_at"
+    )
+    for booking_id, restaurant_id, label, start_at, end_at in rows:
+        spans.setdefault(booking_id, []).append((restaurant_id, label, start_at, end_at))
+    return {
+        bid: Held(bid, items[0][0], frozenset(i[1] for i in items), min(i[2] for i in items), max(i[3] for i in items))
+        for bid, items in spans.items()
+    }
+
+
+def held_freed_on_commit(
+    *, held: Held, restaurant: Restaurant | None, reason: str, cause: str, tables=(),
+    window: tuple[datetime, datetime] | None = None,
+) -> bool:
+    """Send for the day of what a booking held, when its move to `tables` over `window` (or its release) frees
+    some of it. Returns whether it did."""
+    if not held.freed_by(tables, window):
+        return False
+    restaurant = restaurant if restaurant is not None and restaurant.pk == held.restaurant_id else (
+        Restaurant.objects.get(pk=held.restaurant_id))
+    tables_freed_on_commit(restaurant_id=held.restaurant_id, service_date=restaurant.service_day_of(held.start_at),
+                           reason=reason, cause=cause, booking_id=held.booking_id)
+    return True
+
+
+def span_freed_on_commit(
+    *, restaurant: Restaurant, start_at: datetime, reason: str, cause: str, booking_id: int | None = None
+) -> None:
+    tables_freed_on_commit(restaurant_id=restaurant.pk, service_date=restaurant.service_day_of(start_at),
+                           reason=reason, cause=cause, booking_id=booking_id)
+
+
+def table_in_service_on_commit(*, table: Table) -> None:
+    """A table (back) in service frees time on every coming day that has bookings waiting for a table."""
+    from django.utils import timezone
+
+    restaurant = table.restaurant
+    today = restaurant.service_day_of(timezone.now())
+    days = (
+        Booking.objects.filter(restaurant_id=restaurant.pk, service_date__gte=today,
+                               state__in=(BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING))
+        .values_list("service_date", flat=True).distinct().order_by("service_date")
+    )
+    for day in days:
+        tables_freed_on_commit(restaurant_id=restaurant.pk, service_date=day, reason=TABLE_IN_SERVICE,
+                               cause=f"table {table.label} in service")

@@ -1,0 +1,167 @@
+"""The floor heals itself: when tables free up in a restaurant day, the bookings of that day waiting for a table
+are offered the freed time automatically.
+
+`floor_heal` (the receiver of `assignments.signals.tables_freed`, after the freeing write committed):
+- bookings in manual review that start later than now + FLOOR_HEAL_MARGIN_MINUTES go back to
+  assignment_pending through the lifecycle door, with a history row that says which freed tables brought
+  them back, marked for ONE attempt (`heal_version` = their new version): no plan sends them straight back
+  to review, no retry cycle, no re-seat;
+- bookings in assignment_pending that are due later (backing off) are made due;
+- all of them due after FLOOR_HEAL_DEBOUNCE_MS, then one wake-up for the day. A burst of freed tables finds
+  them already due and changes nothing, so the burst costs one pass of the pipeline, which keeps its own
+  locks (Redis lock + advisory lock): nothing is decided here.
+Only in engine mode: with the kill switch on, or in shadow / legacy mode, nothing is seated automatically.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from assignments import flags, lifecycle, metrics
+from assignments.conf import maitre_settings
+from assignments.lifecycle import Actor
+from assignments.locks import booking_is_locked
+from assignments.models import Booking, BookingState, Restaurant
+
+logger = logging.getLogger("maitre.heal")
+HEALER = Actor("floor_heal")
+TRIGGER = "floor_healed"
+
+
+# What freed the tables, in a host's words, when the sender gave no `cause` of its own.
+REASON_WORDS = {
+    "cancelled": "a cancellation", "completed": "a party leaving early", "no_show": "a no-show",
+    "block_removed": "a block removed", "moved": "a booking moved", "released": "a booking giving up its tables",
+    "table_in_service": "a table back in service", "optimized": "the day optimizer",
+}
+
+
+@dataclass
+class HealResult:
+    status: str  # "offered", "nothing", "off"
+    offered: list[int] = field(default_factory=list)  # review -> assignment_pending
+    hastened: int = 0  # assignment_pending made due sooner
+    left_alone: list[int] = field(default_factory=list)  # being edited, or changed meanwhile
+    reason: str = ""
+
+
+def heal_text(*, cause: str, freed_at: datetime, restaurant: Restaurant) -> str:
+    """"tables freed up at 20:41 (cancellation of #123)": what a host reads in the booking's history."""
+    by = f" ({cause})" if cause else ""
+    return f"tables freed up at {freed_at.astimezone(restaurant.tzinfo):%H:%M}{by}"
+
+
+def floor_heal(
+    *, restaurant_id: int, service_date: date, reason: str = "", cause: str = "", exclude_booking_ids=(),
+    now: datetime | None = None,
+) -> HealResult:
+    """Offer a restaurant day's freed table time to the bookings waiting for it (see the module's doc)."""
+    if not maitre_settings.FLOOR_HEAL:
+        return HealResult("off", reason="FLOOR_HEAL is off")
+    mode = flags.pipeline_mode()
+    if mode is not flags.PipelineMode.ENGINE:
+        metrics.FLOOR_HEAL_EVENTS.labels("mode_" + mode.value).inc()
+        return HealResult("off", reason=f"pipeline in {mode.value} mode: nothing is seated automatically")
+    restaurant = Restaurant.objects.filter(pk=restaurant_id).first()
+    if restaurant is None:
+        return HealResult("nothing", reason="unknown restaurant")
+    now = now or timezone.now()
+    debounce = maitre_settings.FLOOR_HEAL_DEBOUNCE_MS
+    due = now + timedelta(milliseconds=debounce)
+    cause = cause or REASON_WORDS.get(reason, reason)
+    text = heal_text(cause=cause, freed_at=now, restaurant=restaurant)[:200]
+    correlation_id = f"heal-{uuid.uuid4().hex[:16]}"
+    result = HealResult("nothing")
+    waiting = (
+        Booking.objects.filter(
+            restaurant_id=restaurant_id, service_date=service_date, state=BookingState.MANUAL_REVIEW,
+            start_at__gt=now + timedelta(minutes=maitre_settings.FLOOR_HEAL_MARGIN_MINUTES),
+        )
+        .exclude(pk__in=list(exclude_booking_ids))
+        .order_by(F("arrival").asc(nulls_last=True), "start_at", "id")
+    )
+    for booking in waiting:
+        if booking_is_locked(booking.pk):  # staff (or the optimizer) are working on it right now
+            result.left_alone.append(booking.pk)
+            continue
+        try:
+            booking_offer_freed_tables(booking=booking, text=text, reason=reason, cause=cause, due_at=due,
+                                       correlation_id=correlation_id)
+        except lifecycle.LifecycleError:  # changed since we read it (staff got there first): theirs
+            result.left_alone.append(booking.pk)
+            continue
+        result.offered.append(booking.pk)
+    result.hastened = Booking.objects.filter(
+        restaurant_id=restaurant_id, service_date=service_date, state=BookingState.ASSIGNMENT_PENDING, due_at__gt=due,
+    ).exclude(pk__in=list(exclude_booking_ids)).update(due_at=due)
+    if result.offered or result.hastened:
+        from assignments.services.pipeline import pipeline_wake
+
+        result.status = "offered"
+        pipeline_wake(restaurant_id=restaurant_id, service_date=service_date, delay_ms=debounce)
+    metrics.FLOOR_HEAL_EVENTS.labels(result.status).inc()
+    logger.info("restaurant %s day %s: %s freed (%s): %s offered, %s hastened, %s left alone", restaurant_id,
+                service_date, reason, cause, len(result.offered), result.hastened, len(result.left_alone),
+                extra={"correlation_id": correlation_id})
+    return result
+
+
+def booking_offer_freed_tables(
+    *, booking: Booking, text: str, reason: str, cause: str, due_at: datetime, correlation_id: str
+) -> Booking:
+    """manual_review -> assignment_pending through the lifecycle (history + event), due at `due_at`, marked for
+    one attempt. Raises VersionConflict / InvalidTransition and writes nothing when the booking moved."""
+    with transaction.atomic():
+        lifecycle.booking_request_assignment(
+            booking=booking, trigger=TRIGGER, expected_version=booking.version, actor=HEALER,
+            correlation_id=correlation_id,
+            metadata={"reason": f"floor healed: {text}", "freed_by": cause, "freed_reason": reason},
+        )
+        Booking.objects.filter(pk=booking.pk, version=booking.version).update(
+            due_at=due_at, heal_version=booking.version, heal_cause=text,
+        )
+        booking.due_at, booking.heal_version, booking.heal_cause = due_at, booking.version, text
+    return booking
+
+
+def healing_cause(booking: Booking) -> str:
+    """While a booking's one healing attempt is pending: "tables freed up at 20:41 (cancellation of #123)";
+    else ''."""
+    if booking.heal_version is not None and booking.heal_version == booking.version:
+        return booking.heal_cause or "tables freed up"
+    return ""
+
+
+def seated_note(cause: str) -> dict:
+    """What a healed booking's confirmation carries (its history row and its booking.confirmed event)."""
+    return {"healed": f"seated automatically after {cause}", "cause": {"kind": TRIGGER, "detail": cause}}
+
+
+def review_reason(cause: str, why: str) -> str:
+    return f"still no free plan after {cause}: {why}" if why else f"still no free plan after {cause}"
+
+
+def count_outcomes(*, seated: int = 0, back_to_review: int = 0) -> None:
+    if seated:
+        metrics.FLOOR_HEALED.labels("seated").inc(seated)
+    if back_to_review:
+        metrics.FLOOR_HEALED.labels("back_to_review").inc(back_to_review)
+
+
+def on_tables_freed(sender, *, restaurant_id: int, service_date: date, reason: str = "", cause: str = "",
+                    booking_ids=(), **kwargs) -> None:
+    """The receiver of `tables_freed` (connected in AssignmentsConfig.ready). Runs after the freeing write
+    committed; a failure is logged and costs only the healing (the bookings stay in review)."""
+    try:
+        floor_heal(restaurant_id=restaurant_id, service_date=service_date, reason=reason, cause=cause,
+                   exclude_booking_ids=booking_ids)
+    except Exception:
+        metrics.FLOOR_HEAL_EVENTS.labels("failed").inc()
+        logger.exception("floor heal for restaurant %s day %s failed", restaurant_id, service_date)

@@ -1,0 +1,139 @@
+"""Dev-only tuning helpers for issue 15 (docs/benchmarks/engine.md): fast replays over a set of days.
+
+    python -m bench.engine_tuning covers var/engine-sets/tuning/*.json --weights protection_load=0.8,...
+    python -m bench.engine_tuning reseat var/engine-sets/tuning/s1002.json ... [--margin 1.0] [--draws-per-table 1]
+    python -m bench.engine_tuning latency scenarios/generated/gen-60t-4z-400b-s42.json [--weights ...]
+
+`covers` replays the engine (default weights) and a variant, first-fit and smallest-fit, and prints
+the totals by the day's load (read from the generated name), the days more than 1% below a
+baseline, and the days where the variant seats fewer covers than the engine. `reseat` replays the
+engine and the engine with re-seating per day. `latency` measures `Engine.decide` in thread CPU time.
+Nothing here is imported by the service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Sequence
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    import django
+
+    django.setup()
+
+
+def _weights(spec: str | None):
+    from assignments.engine import Weights
+
+    if not spec:
+        return Weights()
+    return Weights.from_mapping({k: float(v) for k, v in (x.split("=") for x in spec.split(","))})
+
+
+def _load(name: str) -> float | None:
+    return float(name.split("load")[1].split("-")[0]) if "load" in name else None
+
+
+def covers(files: Sequence[str], spec: str | None) -> None:
+    from assignments.management.base import scenario_from_file
+    from bench.benchmarking import replay_engine, replay_first_fit, replay_smallest_fit
+
+    variant = _weights(spec)
+    groups: dict[str, list[int]] = {"< 0.9": [0, 0, 0, 0], "0.9-1.0": [0, 0, 0, 0], ">= 1.1": [0, 0, 0, 0], "other": [0, 0, 0, 0]}
+    bad_engine = bad_variant = 0
+    for path in files:
+        sc = scenario_from_file(path)
+        ff, sf = replay_first_fit(sc).covers_seated, replay_smallest_fit(sc).covers_seated
+        e = replay_engine(sc).covers_seated
+        v = replay_engine(sc, weights=variant).covers_seated
+        load = _load(sc.name)
+        key = "other" if load is None else "< 0.9" if load < 0.9 else "0.9-1.0" if load < 1.05 else ">= 1.1"
+        g = groups[key]
+        g[0] += e
+        g[1] += v
+        g[2] += v < e
+        g[3] += 1
+        bad_engine += e < 0.99 * max(ff, sf)
+        bad_variant += v < 0.99 * max(ff, sf)
+        mark = " (more than 1% below a baseline)" if v < 0.99 * max(ff, sf) else ""
+        print(f"{sc.name:44} engine {e:5} variant {v:5} first_fit {ff:5} smallest_fit {sf:5}{mark}")
+    print(f"days more than 1% below a baseline: engine {bad_engine}, variant {bad_variant}")
+    for key, (e, v, lower, n) in groups.items():
+        if n:
+            print(f"load {key:8} {n:3} days: engine {e} -> variant {v} ({(v / e - 1) * 100:+.2f}%), {lower} days lower")
+
+
+def reseat(files: Sequence[str], margin: float, draws_per_table: float) -> None:
+    from assignments.management.base import scenario_from_file
+    from bench.benchmarking import replay_engine, replay_engine_reseat
+
+    total_e = total_r = lower = 0
+    for path in files:
+        sc = scenario_from_file(path)
+        t0 = time.perf_counter()
+        e = replay_engine(sc).covers_seated
+        r = replay_engine_reseat(
+            sc, time_limit=0.5, freeze_minutes=60, payoff_margin=margin, payoff_draws_per_table=draws_per_table
+        )
+        total_e += e
+        total_r += r.covers_seated
+        lower += r.covers_seated < e
+        print(
+            f"{sc.name:44} engine {e:5} engine_reseat {r.covers_seated:5} (re-seats {r.reseats}, moves {r.moves}, "
+            f"declined {r.declined}; {time.perf_counter() - t0:.0f}s)"
+        )
+    print(f"total: engine {total_e}, engine_reseat {total_r}; days engine_reseat < engine: {lower}")
+
+
+def latency(path: str, spec: str | None, runs: int) -> None:
+    from assignments.engine import Engine, Occupancy
+    from assignments.management.base import scenario_from_file
+    from assignments.stats import percentile
+    from bench.benchmarking import scenario_demand, scenario_floor, scenario_requests
+
+    sc = scenario_from_file(path)
+    floor = scenario_floor(sc)
+    for _ in range(runs):
+        engine = Engine(floor, weights=_weights(spec), demand=scenario_demand(sc))
+        occ = Occupancy(floor)
+        cpu: list[float] = []
+        for r in scenario_requests(sc):
+            t0 = time.thread_time_ns()
+            d = engine.decide(r, occ)
+            cpu.append((time.thread_time_ns() - t0) / 1e6)
+            if d.best:
+                occ.add(d.best.tables, r.start, r.end, r.booking_id)
+        cpu.sort()
+        print(f"{sc.name}: decide p50 {percentile(cpu, 50):.3f} p99 {percentile(cpu, 99):.3f} max {cpu[-1]:.3f} ms CPU")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.engine_tuning")
+    sub = parser.add_subparsers(dest="what", required=True)
+    c = sub.add_parser("covers")
+    c.add_argument("files", nargs="+")
+    c.add_argument("--weights", help="name=value,... for the variant (default weights otherwise)")
+    r = sub.add_parser("reseat")
+    r.add_argument("files", nargs="+")
+    r.add_argument("--margin", type=float, default=1.0, help="expected covers a re-seat must add")
+    r.add_argument("--draws-per-table", type=float, default=1.0, help="later requests per draw, x tables")
+    lat = sub.add_parser("latency")
+    lat.add_argument("file")
+    lat.add_argument("--weights")
+    lat.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    _setup()
+    if args.what == "covers":
+        covers(args.files, args.weights)
+    elif args.what == "reseat":
+        reseat(args.files, args.margin, args.draws_per_table)
+    else:
+        latency(args.file, args.weights, args.runs)
+
+
+if __name__ == "__main__":
+    main()
