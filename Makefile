@@ -9,8 +9,8 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ARGS ?=
-# 1: `make lint` also checks `ruff format` (off until the tree has been formatted once).
-FORMAT_CHECK ?= 0
+# 1 (the default): `make lint` also checks `ruff format`; FORMAT_CHECK=0 skips it.
+FORMAT_CHECK ?= 1
 
 .PHONY: install demo test test-fast run lint migrate bench clean up db-change-plan
 

@@ -15,15 +15,25 @@ class AssignmentsConfig(AppConfig):
         from assignments.services.floor import floor_touch_for_instance
 
         for model in (Table, TableAdjacency, Zone):
-            post_save.connect(floor_touch_for_instance, sender=model, dispatch_uid=f"floor-touch-save-{model.__name__}")
-            post_delete.connect(floor_touch_for_instance, sender=model, dispatch_uid=f"floor-touch-del-{model.__name__}")
+            post_save.connect(
+                floor_touch_for_instance, sender=model, dispatch_uid=f"floor-touch-save-{model.__name__}"
+            )
+            post_delete.connect(
+                floor_touch_for_instance, sender=model, dispatch_uid=f"floor-touch-del-{model.__name__}"
+            )
 
         from assignments.models import ScheduleException, WeeklyService
         from assignments.services.schedule import schedule_touch_for_instance
 
         for model in (WeeklyService, ScheduleException):
-            post_save.connect(schedule_touch_for_instance, sender=model, dispatch_uid=f"schedule-touch-save-{model.__name__}")
-            post_delete.connect(schedule_touch_for_instance, sender=model, dispatch_uid=f"schedule-touch-del-{model.__name__}")
+            post_save.connect(
+                schedule_touch_for_instance,
+                sender=model,
+                dispatch_uid=f"schedule-touch-save-{model.__name__}",
+            )
+            post_delete.connect(
+                schedule_touch_for_instance, sender=model, dispatch_uid=f"schedule-touch-del-{model.__name__}"
+            )
 
         from assignments.services.heal import on_tables_freed
         from assignments.signals import tables_freed

@@ -65,15 +65,23 @@ class ApiSettings:
 
 @dataclass(frozen=True)
 class EventsSettings:
-    CONSUMERS: list[str] = dataclasses.field(default_factory=lambda: ["webhooks.services.webhook_deliveries_create"])
+    CONSUMERS: list[str] = dataclasses.field(
+        default_factory=lambda: ["webhooks.services.webhook_deliveries_create"]
+    )
     DELIVERY_BASE_DELAY_SECONDS: float = 5.0
     DELIVERY_MAX_DELAY_SECONDS: float = 3600.0
     DELIVERY_GIVE_UP_SECONDS: float = 3 * 24 * 3600.0
     WEBHOOK_TIMEOUT_SECONDS: float = 5.0
     WEBHOOK_ALLOW_PRIVATE_HOSTS: bool = False
-    SCHEDULE_SECONDS: dict[str, float] = dataclasses.field(default_factory=lambda: {
-        "relay_outbox": 2.0, "deliveries": 5.0, "sweep_holds": 30.0, "optimizer": 60.0, "no_shows": 60.0,
-    })
+    SCHEDULE_SECONDS: dict[str, float] = dataclasses.field(
+        default_factory=lambda: {
+            "relay_outbox": 2.0,
+            "deliveries": 5.0,
+            "sweep_holds": 30.0,
+            "optimizer": 60.0,
+            "no_shows": 60.0,
+        }
+    )
     SCHEDULER_LOCK_TTL_SECONDS: float = 10.0
 
 

@@ -50,10 +50,17 @@ class EpochSeconds(Func):
     output_field = BigIntegerField()
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="FLOOR(EXTRACT(EPOCH FROM %(expressions)s))::bigint", **extra)
+        return self.as_sql(
+            compiler, connection, template="FLOOR(EXTRACT(EPOCH FROM %(expressions)s))::bigint", **extra
+        )
 
     def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="CAST(ROUND((julianday(%(expressions)s) - 2440587.5) * 86400) AS INTEGER)", **extra)
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(ROUND((julianday(%(expressions)s) - 2440587.5) * 86400) AS INTEGER)",
+            **extra,
+        )
 
 
 _FLOORS: dict[int, tuple[tuple, FloorState]] = {}
@@ -77,14 +84,20 @@ def _load_floor_state(*, restaurant: Restaurant) -> FloorState:
     by_pk = {t.pk: t for t in tables}
     edges = [
         (by_pk[a].label, by_pk[b].label)
-        for a, b in TableAdjacency.objects.filter(restaurant=restaurant).values_list("table_a_id", "table_b_id")
+        for a, b in TableAdjacency.objects.filter(restaurant=restaurant).values_list(
+            "table_a_id", "table_b_id"
+        )
         if a in by_pk and b in by_pk
     ]
     floor = Floor(
         tables=tuple(
             TableSpec(
-                id=t.label, zone=t.zone.key, min_covers=t.min_covers, max_covers=t.max_covers,
-                combinable=t.combinable, accessible=t.accessible,
+                id=t.label,
+                zone=t.zone.key,
+                min_covers=t.min_covers,
+                max_covers=t.max_covers,
+                combinable=t.combinable,
+                accessible=t.accessible,
             )
             for t in tables
         ),
@@ -103,7 +116,9 @@ caches_register(_ENGINES.clear, name="assignments.context._ENGINES")
 def engine_for(*, restaurant: Restaurant, floor: Floor, day: date | None = None) -> Engine:
     """An engine per floor + weights (+ the day's opening hours for its demand prior), reused across decisions
     (its candidate enumeration is the costly part)."""
-    weights = json.dumps(restaurant.scoring_weights or {}, sort_keys=True)  # hashable, also with a 'demand' object
+    weights = json.dumps(
+        restaurant.scoring_weights or {}, sort_keys=True
+    )  # hashable, also with a 'demand' object
     demand_cfg = (restaurant.scoring_weights or {}).get("demand")
     prior = None if isinstance(demand_cfg, dict) else demand_prior(restaurant, day)
     hours = (prior.opens, prior.closes, prior.shortest_window) if prior is not None else None
@@ -112,7 +127,9 @@ def engine_for(*, restaurant: Restaurant, floor: Floor, day: date | None = None)
     if engine is None:
         engine = Engine(
             floor,
-            weights=Weights.from_mapping({k: v for k, v in (restaurant.scoring_weights or {}).items() if k != "demand"}),
+            weights=Weights.from_mapping(
+                {k: v for k, v in (restaurant.scoring_weights or {}).items() if k != "demand"}
+            ),
             demand=DemandProfile.from_mapping(demand_cfg) if prior is None else prior,
         )
         _ENGINES[key] = engine
@@ -135,18 +152,24 @@ def demand_prior(restaurant: Restaurant, day: date | None = None) -> DemandProfi
         if schedule.closed:
             return base
         return DemandProfile(
-            party_mix=base.party_mix, hourly_mix=base.hourly_mix, intensity=base.intensity,
+            party_mix=base.party_mix,
+            hourly_mix=base.hourly_mix,
+            intensity=base.intensity,
             shortest_window=schedule.shortest_turn() + restaurant.buffer_minutes,
-            opens=schedule.opens, closes=schedule.closes,
+            opens=schedule.opens,
+            closes=schedule.closes,
         )
     periods = restaurant.periods
     turns = restaurant.turn_minutes or {}
     if not periods or not turns:
         return base
     return DemandProfile(
-        party_mix=base.party_mix, hourly_mix=base.hourly_mix, intensity=base.intensity,
+        party_mix=base.party_mix,
+        hourly_mix=base.hourly_mix,
+        intensity=base.intensity,
         shortest_window=min(int(v) for v in turns.values()) + restaurant.buffer_minutes,
-        opens=min(p.start_minute for p in periods), closes=max(p.end_minute for p in periods),
+        opens=min(p.start_minute for p in periods),
+        closes=max(p.end_minute for p in periods),
         turns={p: restaurant.turn_for(p) + restaurant.buffer_minutes for p in base.party_mix},
     )
 
@@ -217,7 +240,11 @@ def assignment_context(*, booking_id: int, include_holds: bool = True) -> Assign
     state = floor_state(restaurant=restaurant)
     day = restaurant.service_day_of(booking.start_at)
     occupancy, rows = occupancy_for_day(
-        restaurant=restaurant, day=day, floor=state.floor, include_holds=include_holds, exclude_booking_id=booking.pk
+        restaurant=restaurant,
+        day=day,
+        floor=state.floor,
+        include_holds=include_holds,
+        exclude_booking_id=booking.pk,
     )
     current = tuple(sorted(r["table__label"] for r in rows if r["booking_id"] == booking.pk))
     held = tuple(sorted(r["table__label"] for r in rows if r["hold__booking_id"] == booking.pk))

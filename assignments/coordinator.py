@@ -124,7 +124,9 @@ def assign_due(*, restaurant_id: int, service_date: date | None) -> list[Outcome
 
 def due_exists(*, restaurant_id: int, service_date: date | None) -> bool:
     return Booking.objects.filter(
-        restaurant_id=restaurant_id, service_date=service_date, state=BookingState.ASSIGNMENT_PENDING,
+        restaurant_id=restaurant_id,
+        service_date=service_date,
+        state=BookingState.ASSIGNMENT_PENDING,
         due_at__lte=timezone.now(),
     ).exists()
 
@@ -142,7 +144,9 @@ def due_restaurant_days(*, limit: int = 100) -> list[tuple[int, date | None]]:
 
 def _pass(restaurant_id: int, service_date: date | None) -> list[Outcome] | None:
     # The lock store is Redis (or in-process when embedded); while Redis is away the database lock alone serves.
-    handle = restaurant_day_lock(restaurant_id, service_date) if redis_usable() or not settings.REDIS_URL else None
+    handle = (
+        restaurant_day_lock(restaurant_id, service_date) if redis_usable() or not settings.REDIS_URL else None
+    )
     if handle is not None and handle.status is LockStatus.CONTENDED:
         return None
     if handle is not None and handle.status is LockStatus.UNAVAILABLE:
@@ -256,8 +260,12 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
         claimed = list(
             Booking.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("preferred_zone")
-            .filter(restaurant_id=restaurant_id, service_date=service_date, state=BookingState.ASSIGNMENT_PENDING,
-                    due_at__lte=now)
+            .filter(
+                restaurant_id=restaurant_id,
+                service_date=service_date,
+                state=BookingState.ASSIGNMENT_PENDING,
+                due_at__lte=now,
+            )
             .order_by(F("arrival").asc(nulls_last=True), "id")[:size]
         )
         if not claimed:
@@ -276,7 +284,11 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             if r["hold__booking_id"] in owns:
                 hold_refs.setdefault(r["hold__booking_id"], set()).add(f"h{r['hold_id']}")
         mode = flags.pipeline_mode()
-        engine = engine_for(restaurant=restaurant, floor=fstate.floor, day=day) if mode is not flags.PipelineMode.LEGACY else None
+        engine = (
+            engine_for(restaurant=restaurant, floor=fstate.floor, day=day)
+            if mode is not flags.PipelineMode.LEGACY
+            else None
+        )
         buffer = timedelta(minutes=restaurant.buffer_minutes)
         seats: list[Seat] = []
         reviews: list[Review] = []
@@ -289,17 +301,25 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 healed[booking.pk] = heal
             request = request_for(booking=booking, restaurant=restaurant, day=day)
             own = [f"b{booking.pk}", *sorted(hold_refs.get(booking.pk, ()))]
-            saved = [(ref, occupancy.tables_of(ref), _span(occupancy, ref)) for ref in own if ref in occupancy]
+            saved = [
+                (ref, occupancy.tables_of(ref), _span(occupancy, ref)) for ref in own if ref in occupancy
+            ]
             for ref, _, _ in saved:
                 occupancy.remove(ref)
             cur = current.get(booking.pk, ())
             hld = held.get(booking.pk, ())
             paced = pacing.remove(f"b{booking.pk}") if pacing is not None else None
             refusal = pacing.refusal(request.start, booking.party_size) if pacing is not None else None
-            if heal and mode is not flags.PipelineMode.ENGINE:  # the kill switch came on since: a person decides
+            if (
+                heal and mode is not flags.PipelineMode.ENGINE
+            ):  # the kill switch came on since: a person decides
                 decided = _Decided("review", reason=f"not seated automatically in {mode.value} mode")
-            elif refusal is not None:  # the kitchen's pacing, counted in memory like the occupancy: review, why
-                decided = _Decided("review", reason=refusal, rows=[AttemptRow("pacing", AttemptResult.NO_PLAN, refusal, {})])
+            elif (
+                refusal is not None
+            ):  # the kitchen's pacing, counted in memory like the occupancy: review, why
+                decided = _Decided(
+                    "review", reason=refusal, rows=[AttemptRow("pacing", AttemptResult.NO_PLAN, refusal, {})]
+                )
             else:
                 decided = _decide(engine, mode, fstate.floor, request, occupancy, cur, hld)
             correlation_id = booking.last_correlation_id
@@ -309,14 +329,22 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 occupancy.add(plan.tables, request.start, request.end, f"b{booking.pk}")
                 if pacing is not None:
                     pacing.add(f"b{booking.pk}", request.start, booking.party_size)
-                seats.append(Seat(
-                    booking=booking, tables=tuple(fstate.tables_by_label[t] for t in plan.tables),
-                    window=(booking.start_at, booking.end_at + buffer), strategy=plan.strategy, attempt_no=attempt_no,
-                    rows=decided.rows, correlation_id=correlation_id,
-                    metadata={"score": plan.score, **(seated_note(heal) if heal else {})},
-                    releases=booking.pk in owns,
-                ))
-                outcomes.append(Outcome(Status.CONFIRMED, booking.pk, tables=plan.tables, strategy=plan.strategy))
+                seats.append(
+                    Seat(
+                        booking=booking,
+                        tables=tuple(fstate.tables_by_label[t] for t in plan.tables),
+                        window=(booking.start_at, booking.end_at + buffer),
+                        strategy=plan.strategy,
+                        attempt_no=attempt_no,
+                        rows=decided.rows,
+                        correlation_id=correlation_id,
+                        metadata={"score": plan.score, **(seated_note(heal) if heal else {})},
+                        releases=booking.pk in owns,
+                    )
+                )
+                outcomes.append(
+                    Outcome(Status.CONFIRMED, booking.pk, tables=plan.tables, strategy=plan.strategy)
+                )
                 continue
             last = attempt_no >= restaurant.max_assignment_attempts or bool(heal)
             reseat = mode is flags.PipelineMode.ENGINE and maitre_settings.RESEAT and not heal
@@ -333,15 +361,25 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                     # leased while its re-seat is tried outside the lock; due again if this worker dies
                     retries.append(Retry(booking, now + RESEAT_LEASE, attempt_no - 1, [], correlation_id))
                     continue
-                reason = f"{decided.reason} after {attempt_no} attempt(s)" if decided.kind != "review" else decided.reason
+                reason = (
+                    f"{decided.reason} after {attempt_no} attempt(s)"
+                    if decided.kind != "review"
+                    else decided.reason
+                )
                 if heal:
                     reason = review_reason(heal, decided.reason)
                 reviews.append(Review(booking, reason, attempt_no, decided.rows, correlation_id))
                 outcomes.append(Outcome(Status.MANUAL_REVIEW, booking.pk, reason=reason))
             else:
                 delay = backoff_ms(attempt_no)
-                retries.append(Retry(booking, now + timedelta(milliseconds=delay), attempt_no, decided.rows, correlation_id))
-                outcomes.append(Outcome(Status.RETRY_SCHEDULED, booking.pk, reason=decided.reason, delay_ms=delay))
+                retries.append(
+                    Retry(
+                        booking, now + timedelta(milliseconds=delay), attempt_no, decided.rows, correlation_id
+                    )
+                )
+                outcomes.append(
+                    Outcome(Status.RETRY_SCHEDULED, booking.pk, reason=decided.reason, delay_ms=delay)
+                )
         result = bookings_apply_batch(seats=seats, reviews=reviews, retries=retries, actor=COORDINATOR)
     lost = {s.booking.pk for s in result.conflicted}
     if healed:
@@ -352,7 +390,8 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
     if lost:
         outcomes = [
             Outcome(Status.RETRY_SCHEDULED, o.booking_id, reason="tables taken meanwhile", delay_ms=0)
-            if o.booking_id in lost else o
+            if o.booking_id in lost
+            else o
             for o in outcomes
         ]
     elapsed = time.perf_counter() - started
@@ -363,10 +402,17 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             metrics.BOOKINGS_FINISHED.labels(BookingState.MANUAL_REVIEW).inc()
     done = timezone.now()
     for seat in result.seated:
-        metrics.BOOKING_TO_CONFIRMED_SECONDS.observe(max(0.0, (done - requested_at[seat.booking.pk]).total_seconds()))
+        metrics.BOOKING_TO_CONFIRMED_SECONDS.observe(
+            max(0.0, (done - requested_at[seat.booking.pk]).total_seconds())
+        )
     metrics.BATCH_SIZE.observe(len(claimed))
-    logger.info("restaurant %s day %s: %s booking(s) decided in %.1f ms", restaurant_id, service_date, len(claimed),
-                elapsed * 1000)
+    logger.info(
+        "restaurant %s day %s: %s booking(s) decided in %.1f ms",
+        restaurant_id,
+        service_date,
+        len(claimed),
+        elapsed * 1000,
+    )
     return outcomes, len(claimed), reseats
 
 
@@ -415,11 +461,21 @@ def _decide(engine, mode, floor, request, occupancy, current, held) -> _Decided:
         outcomes = ()
         if decision is not None:  # shadow: what the engine would have done, beside what legacy does
             best = decision.best
-            rows.append(AttemptRow("engine", AttemptResult.SHADOW,
-                         f"engine would choose {', '.join(best.tables)} ({best.strategy})" if best else "engine found no plan",
-                         {"tables": list(best.tables) if best else [], "strategy": best.strategy if best else "",
-                          "legacy_tables": list(plans[0].tables) if plans else [],
-                          "agrees": bool(best and plans and best.tables == plans[0].tables)}))
+            rows.append(
+                AttemptRow(
+                    "engine",
+                    AttemptResult.SHADOW,
+                    f"engine would choose {', '.join(best.tables)} ({best.strategy})"
+                    if best
+                    else "engine found no plan",
+                    {
+                        "tables": list(best.tables) if best else [],
+                        "strategy": best.strategy if best else "",
+                        "legacy_tables": list(plans[0].tables) if plans else [],
+                        "agrees": bool(best and plans and best.tables == plans[0].tables),
+                    },
+                )
+            )
     if not plans and decision is not None and decision.refusal and mode is flags.PipelineMode.ENGINE:
         # The restaurant's capacity protection (opt-in) turned a free plan down: review at once, with why.
         rows.append(AttemptRow("capacity_protection", AttemptResult.NO_PLAN, decision.refusal, {}))
@@ -428,25 +484,46 @@ def _decide(engine, mode, floor, request, occupancy, current, held) -> _Decided:
         plan = plans[0]
         for o in outcomes:
             chosen = o.plan is not None and o.plan.tables == plan.tables
-            rows.append(AttemptRow(
-                o.strategy,
-                AttemptResult.SUCCESS if chosen else (AttemptResult.FAILURE if o.plan else AttemptResult.NO_PLAN),
-                o.reason,
-                {"tables": list(o.plan.tables), "score": o.plan.score, "breakdown": dict(o.plan.breakdown)} if o.plan else {},
-            ))
+            rows.append(
+                AttemptRow(
+                    o.strategy,
+                    AttemptResult.SUCCESS
+                    if chosen
+                    else (AttemptResult.FAILURE if o.plan else AttemptResult.NO_PLAN),
+                    o.reason,
+                    {
+                        "tables": list(o.plan.tables),
+                        "score": o.plan.score,
+                        "breakdown": dict(o.plan.breakdown),
+                    }
+                    if o.plan
+                    else {},
+                )
+            )
         if not outcomes or plan.strategy in (KEEP, LEGACY):
-            rows.append(AttemptRow(plan.strategy, AttemptResult.SUCCESS, plan.reason, {"tables": list(plan.tables)}))
+            rows.append(
+                AttemptRow(plan.strategy, AttemptResult.SUCCESS, plan.reason, {"tables": list(plan.tables)})
+            )
         return _Decided("seat", plan=plan, rows=rows)
     hopeless = not floor.candidates_for(request.party_size, request.accessible)
     if hopeless:
-        reason = (f"no table or combination on this floor seats {request.party_size}"
-                  f"{' with step-free access' if request.accessible else ''}")
+        reason = (
+            f"no table or combination on this floor seats {request.party_size}"
+            f"{' with step-free access' if request.accessible else ''}"
+        )
     else:
         reason = explain_no_plan(floor, request, occupancy)  # what a host reads first in the queue
     for o in outcomes:
         rows.append(AttemptRow(o.strategy, AttemptResult.NO_PLAN, o.reason, {}))
     if not outcomes:
-        rows.append(AttemptRow(LEGACY if mode is not flags.PipelineMode.ENGINE else "engine", AttemptResult.NO_PLAN, reason, {}))
+        rows.append(
+            AttemptRow(
+                LEGACY if mode is not flags.PipelineMode.ENGINE else "engine",
+                AttemptResult.NO_PLAN,
+                reason,
+                {},
+            )
+        )
     return _Decided("review" if hopeless else "retry", reason=reason, rows=rows)
 
 
@@ -463,7 +540,9 @@ def _preferred_first(floor, request, occupancy, plans: list[Plan], current, held
     return plans
 
 
-def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], correlation_id: str) -> Outcome:
+def _reseat_or_review(
+    booking_id: int, attempt_no: int, rows: list[AttemptRow], correlation_id: str
+) -> Outcome:
     """Last resort before manual review, outside the day's lock: move not-yet-started bookings (fewest moves,
     none about to start) so that this one fits, in one transaction with its seat. A plan that went stale
     (another writer got there first) makes the booking due again, a bounded number of times."""
@@ -478,24 +557,45 @@ def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], 
         return Outcome(Status.SKIPPED, booking_id, reason="no longer waiting")
     booking = Booking.objects.select_related("restaurant").get(pk=booking_id)
     rows = list(rows)
-    plan = reseat_compute(booking=booking, time_limit=maitre_settings.RESEAT_TIME_LIMIT_SECONDS,
-                          payoff_margin=maitre_settings.RESEAT_PAYOFF_MARGIN)
+    plan = reseat_compute(
+        booking=booking,
+        time_limit=maitre_settings.RESEAT_TIME_LIMIT_SECONDS,
+        payoff_margin=maitre_settings.RESEAT_PAYOFF_MARGIN,
+    )
     if plan is not None:
         try:
             with transaction.atomic():
                 tables = reseat_apply(plan=plan, actor=COORDINATOR, correlation_id=correlation_id)
                 booking_seat(
-                    booking=booking, tables=plan.table_objects(tables),
-                    window=booking.restaurant.occupied_window(booking.start_at, booking.end_at), strategy=RESEAT, actor=COORDINATOR,
-                    correlation_id=correlation_id, attempt_no=attempt_no,
-                    attempt_rows=[*rows, AttemptRow(RESEAT, AttemptResult.SUCCESS,
-                                          f"re-seated {len(plan.moves)} other booking(s)", {"tables": list(tables)})],
+                    booking=booking,
+                    tables=plan.table_objects(tables),
+                    window=booking.restaurant.occupied_window(booking.start_at, booking.end_at),
+                    strategy=RESEAT,
+                    actor=COORDINATOR,
+                    correlation_id=correlation_id,
+                    attempt_no=attempt_no,
+                    attempt_rows=[
+                        *rows,
+                        AttemptRow(
+                            RESEAT,
+                            AttemptResult.SUCCESS,
+                            f"re-seated {len(plan.moves)} other booking(s)",
+                            {"tables": list(tables)},
+                        ),
+                    ],
                     expected_version=booking.version,
                 )
             metrics.BOOKINGS_FINISHED.labels(BookingState.CONFIRMED).inc()
-            metrics.BOOKING_TO_CONFIRMED_SECONDS.observe(max(0.0, (timezone.now() - booking.updated_at).total_seconds()))
-            return Outcome(Status.CONFIRMED, booking_id, tables=tuple(sorted(tables)), strategy=RESEAT,
-                           extra={"moved": sorted(plan.moves)})
+            metrics.BOOKING_TO_CONFIRMED_SECONDS.observe(
+                max(0.0, (timezone.now() - booking.updated_at).total_seconds())
+            )
+            return Outcome(
+                Status.CONFIRMED,
+                booking_id,
+                tables=tuple(sorted(tables)),
+                strategy=RESEAT,
+                extra={"moved": sorted(plan.moves)},
+            )
         except (PlanStale, AllocationConflict, VersionConflict) as exc:
             stale = AttemptRow(RESEAT, AttemptResult.CONFLICT, f"re-seat went stale: {exc}", {})
             tries = BookingAssignmentAttempt.objects.filter(
@@ -503,21 +603,38 @@ def _reseat_or_review(booking_id: int, attempt_no: int, rows: list[AttemptRow], 
             ).count()
             if tries + 1 < RESEAT_STALE_TRIES:
                 with transaction.atomic():
-                    attempts_record(booking_id=booking_id, attempt_no=attempt_no, rows=[*rows, stale],
-                                    correlation_id=correlation_id)
+                    attempts_record(
+                        booking_id=booking_id,
+                        attempt_no=attempt_no,
+                        rows=[*rows, stale],
+                        correlation_id=correlation_id,
+                    )
                     Booking.objects.filter(pk=booking_id, state=BookingState.ASSIGNMENT_PENDING).update(
                         due_at=timezone.now()
                     )
                 return Outcome(Status.RETRY_SCHEDULED, booking_id, reason="re-seat went stale", delay_ms=0)
             rows.append(stale)
     elif reseater_installed():
-        rows.append(AttemptRow(RESEAT, AttemptResult.NO_PLAN,
-                     "no re-arrangement of later bookings seats it without costing more covers than it brings", {}))
+        rows.append(
+            AttemptRow(
+                RESEAT,
+                AttemptResult.NO_PLAN,
+                "no re-arrangement of later bookings seats it without costing more covers than it brings",
+                {},
+            )
+        )
     reason = next((r[2] for r in rows if r[1] == AttemptResult.NO_PLAN and r[0] != RESEAT), "no free plan")
     reason = f"{reason} after {attempt_no} attempt(s)"
     try:
-        booking_send_to_review(booking=booking, reason=reason, actor=COORDINATOR, correlation_id=correlation_id,
-                               attempt_no=attempt_no, attempt_rows=rows, expected_version=booking.version)
+        booking_send_to_review(
+            booking=booking,
+            reason=reason,
+            actor=COORDINATOR,
+            correlation_id=correlation_id,
+            attempt_no=attempt_no,
+            attempt_rows=rows,
+            expected_version=booking.version,
+        )
     except VersionConflict:
         return Outcome(Status.SKIPPED, booking_id, reason="changed concurrently")
     metrics.BOOKINGS_FINISHED.labels(BookingState.MANUAL_REVIEW).inc()

@@ -118,7 +118,11 @@ def outbox_emit(
 ) -> OutboxEvent:
     """An event about a booking that changes no state (tables moved, a failure recorded)."""
     event = outbox_event(
-        booking=booking, event_type=event_type, from_state=booking.state, to_state=booking.state, extra=payload,
+        booking=booking,
+        event_type=event_type,
+        from_state=booking.state,
+        to_state=booking.state,
+        extra=payload,
         correlation_id=correlation_id,
     )
     event.save()
@@ -133,11 +137,20 @@ def booking_record_created(*, booking: Booking, actor: Actor = SYSTEM, correlati
             raise VersionConflict(booking, 0)
         booking.version = 1
         BookingStateHistory.objects.create(
-            booking=booking, from_state="", to_state=booking.state, version=1, transition="create",
-            actor=actor.user, actor_label=actor.label, correlation_id=correlation_id,
+            booking=booking,
+            from_state="",
+            to_state=booking.state,
+            version=1,
+            transition="create",
+            actor=actor.user,
+            actor_label=actor.label,
+            correlation_id=correlation_id,
         )
         outbox_event(
-            booking=booking, event_type=EVENT_FOR_STATE[BookingState.PENDING], from_state="", to_state=booking.state,
+            booking=booking,
+            event_type=EVENT_FOR_STATE[BookingState.PENDING],
+            from_state="",
+            to_state=booking.state,
             correlation_id=correlation_id,
         ).save()
 
@@ -176,16 +189,32 @@ def _transition(
         for key, value in fields.items():
             setattr(booking, key, value)
         BookingStateHistory.objects.create(
-            booking=booking, from_state=from_state, to_state=to_state, version=booking.version, transition=name,
-            actor=actor.user, actor_label=actor.label, metadata=dict(metadata or {}), correlation_id=correlation_id,
+            booking=booking,
+            from_state=from_state,
+            to_state=to_state,
+            version=booking.version,
+            transition=name,
+            actor=actor.user,
+            actor_label=actor.label,
+            metadata=dict(metadata or {}),
+            correlation_id=correlation_id,
         )
         outbox_event(
-            booking=booking, event_type=EVENT_FOR_STATE[to_state], from_state=from_state, to_state=to_state,
-            extra={**(event_extra or {}), **(metadata or {})}, correlation_id=correlation_id,
+            booking=booking,
+            event_type=EVENT_FOR_STATE[to_state],
+            from_state=from_state,
+            to_state=to_state,
+            extra={**(event_extra or {}), **(metadata or {})},
+            correlation_id=correlation_id,
         ).save()
     metrics.TRANSITION_SECONDS.labels(from_state, to_state).observe(time.perf_counter() - started)
     logger.info(
-        "booking %s %s -> %s v%s by %s", booking.pk, from_state, to_state, booking.version, actor.label,
+        "booking %s %s -> %s v%s by %s",
+        booking.pk,
+        from_state,
+        to_state,
+        booking.version,
+        actor.label,
         extra={"correlation_id": correlation_id},
     )
     return booking
@@ -202,13 +231,20 @@ def booking_request_assignment(
 ) -> Booking:
     """pending / manual_review → assignment_pending; confirmed → assignment_pending only for a modification."""
     if booking.state == BookingState.CONFIRMED and trigger != "modification":
-        raise InvalidTransition(booking, "request_assignment", "a confirmed booking is re-planned only when modified")
+        raise InvalidTransition(
+            booking, "request_assignment", "a confirmed booking is re-planned only when modified"
+        )
     fields: dict[str, Any] = {"due_at": timezone.now(), "assignment_attempts": 0}
     if correlation_id:
         fields["last_correlation_id"] = correlation_id
     return _transition(
-        booking, "request_assignment", expected_version=expected_version, actor=actor,
-        metadata={"trigger": trigger, **(metadata or {})}, correlation_id=correlation_id, fields=fields,
+        booking,
+        "request_assignment",
+        expected_version=expected_version,
+        actor=actor,
+        metadata={"trigger": trigger, **(metadata or {})},
+        correlation_id=correlation_id,
+        fields=fields,
     )
 
 
@@ -229,8 +265,12 @@ def booking_confirm(
     if attempts is not None:
         fields["assignment_attempts"] = attempts
     return _transition(
-        booking, "confirm", expected_version=expected_version, actor=actor,
-        metadata={"tables": list(tables), "strategy": strategy, **(metadata or {})}, correlation_id=correlation_id,
+        booking,
+        "confirm",
+        expected_version=expected_version,
+        actor=actor,
+        metadata={"tables": list(tables), "strategy": strategy, **(metadata or {})},
+        correlation_id=correlation_id,
         fields=fields,
     )
 
@@ -246,8 +286,12 @@ def booking_send_to_review(
     attempts: int | None = None,
 ) -> Booking:
     return _transition(
-        booking, "send_to_review", expected_version=expected_version, actor=actor,
-        metadata={"reason": reason, **(metadata or {})}, correlation_id=correlation_id,
+        booking,
+        "send_to_review",
+        expected_version=expected_version,
+        actor=actor,
+        metadata={"reason": reason, **(metadata or {})},
+        correlation_id=correlation_id,
         fields={"due_at": None, **({"assignment_attempts": attempts} if attempts is not None else {})},
     )
 
@@ -268,20 +312,32 @@ def booking_cancel(
         held = freed.bookings_held(booking_ids=[booking.pk]).get(booking.pk)
         released = sorted(held.tables) if held else []
         booking = _transition(
-            booking, "cancel", expected_version=expected_version, actor=actor,
-            metadata={"reason": reason, "released_tables": sorted(released)}, correlation_id=correlation_id,
+            booking,
+            "cancel",
+            expected_version=expected_version,
+            actor=actor,
+            metadata={"reason": reason, "released_tables": sorted(released)},
+            correlation_id=correlation_id,
             fields={"due_at": None},
         )
         from assignments.services.allocations import allocations_release
 
         allocations_release(booking=booking)
         if held is not None:  # the floor may heal itself (services.heal), once this commits
-            freed.held_freed_on_commit(held=held, restaurant=None, reason=freed.CANCELLED,
-                                       cause=f"cancellation of {freed.booking_ref(booking)}")
+            freed.held_freed_on_commit(
+                held=held,
+                restaurant=None,
+                reason=freed.CANCELLED,
+                cause=f"cancellation of {freed.booking_ref(booking)}",
+            )
         if from_state == BookingState.ASSIGNMENT_PENDING:
             # Cancelled while the pipeline had it: its assignment failed, and the platform hears so.
-            outbox_emit(booking=booking, event_type=BOOKING_FAILED, payload={"reason": "cancelled before assignment"},
-                        correlation_id=correlation_id)
+            outbox_emit(
+                booking=booking,
+                event_type=BOOKING_FAILED,
+                payload={"reason": "cancelled before assignment"},
+                correlation_id=correlation_id,
+            )
     return booking
 
 
@@ -293,22 +349,37 @@ def booking_record_modification(
     event. The row is already locked by the caller."""
     state = str(getattr(booking.state, "value", booking.state))
     version = booking.version
-    updated = Booking.objects.filter(pk=booking.pk, version=version).update(version=version + 1, updated_at=timezone.now())
+    updated = Booking.objects.filter(pk=booking.pk, version=version).update(
+        version=version + 1, updated_at=timezone.now()
+    )
     if updated != 1:
         raise VersionConflict(booking, version)
     booking.version = version + 1
     BookingStateHistory.objects.create(
-        booking=booking, from_state=state, to_state=state, version=booking.version, transition="modify",
-        actor=actor.user, actor_label=actor.label, metadata={"changes": dict(changes)}, correlation_id=correlation_id,
+        booking=booking,
+        from_state=state,
+        to_state=state,
+        version=booking.version,
+        transition="modify",
+        actor=actor.user,
+        actor_label=actor.label,
+        metadata={"changes": dict(changes)},
+        correlation_id=correlation_id,
     )
-    outbox_emit(booking=booking, event_type=BOOKING_MODIFIED, payload={"changes": dict(changes)},
-                correlation_id=correlation_id)
+    outbox_emit(
+        booking=booking,
+        event_type=BOOKING_MODIFIED,
+        payload={"changes": dict(changes)},
+        correlation_id=correlation_id,
+    )
     return booking
 
 
 def booking_record_failure(*, booking: Booking, reason: str, correlation_id: str = "") -> OutboxEvent:
     """No state change (e.g. the booking was cancelled while we processed it): tell the world it failed."""
-    return outbox_emit(booking=booking, event_type=BOOKING_FAILED, payload={"reason": reason}, correlation_id=correlation_id)
+    return outbox_emit(
+        booking=booking, event_type=BOOKING_FAILED, payload={"reason": reason}, correlation_id=correlation_id
+    )
 
 
 @dataclass
@@ -349,8 +420,13 @@ def bookings_transition(*, name: str, changes: Sequence[Change], actor: Actor = 
         else:
             out = Booking._meta.get_field(key)
             per_row[key] = Case(
-                *[When(pk=c.booking.pk, then=Value(c.fields[key], output_field=out)) for c in changes if key in c.fields],
-                default=F(key), output_field=out,
+                *[
+                    When(pk=c.booking.pk, then=Value(c.fields[key], output_field=out))
+                    for c in changes
+                    if key in c.fields
+                ],
+                default=F(key),
+                output_field=out,
             )
     with transaction.atomic(savepoint=False):
         match = reduce(or_, (Q(pk=c.booking.pk, version=c.booking.version, state=frm) for c, frm, _ in plan))
@@ -368,15 +444,29 @@ def bookings_transition(*, name: str, changes: Sequence[Change], actor: Actor = 
             booking.updated_at = now
             for key, value in change.fields.items():
                 setattr(booking, key, value)
-            history.append(BookingStateHistory(
-                booking=booking, from_state=from_state, to_state=to_state, version=booking.version, transition=name,
-                actor=actor.user, actor_label=actor.label, metadata=dict(change.metadata),
-                correlation_id=change.correlation_id,
-            ))
-            events.append(outbox_event(
-                booking=booking, event_type=EVENT_FOR_STATE[to_state], from_state=from_state, to_state=to_state,
-                extra=change.metadata, correlation_id=change.correlation_id,
-            ))
+            history.append(
+                BookingStateHistory(
+                    booking=booking,
+                    from_state=from_state,
+                    to_state=to_state,
+                    version=booking.version,
+                    transition=name,
+                    actor=actor.user,
+                    actor_label=actor.label,
+                    metadata=dict(change.metadata),
+                    correlation_id=change.correlation_id,
+                )
+            )
+            events.append(
+                outbox_event(
+                    booking=booking,
+                    event_type=EVENT_FOR_STATE[to_state],
+                    from_state=from_state,
+                    to_state=to_state,
+                    extra=change.metadata,
+                    correlation_id=change.correlation_id,
+                )
+            )
         BookingStateHistory.objects.bulk_create(history)
         OutboxEvent.objects.bulk_create(events)
     elapsed = (time.perf_counter() - started) / len(plan)
@@ -402,12 +492,18 @@ def booking_mark_seated(
     late = late_minutes > booking.restaurant.late_tolerance_minutes
     with transaction.atomic():  # a savepoint: a conflict leaves the caller's transaction usable
         booking = _transition(
-            booking, "seat", expected_version=expected_version, actor=actor, correlation_id=correlation_id,
+            booking,
+            "seat",
+            expected_version=expected_version,
+            actor=actor,
+            correlation_id=correlation_id,
             metadata={"arrived_at": now.isoformat(), "late": late, "late_minutes": late_minutes},
             fields={"arrived_at": now, "arrived_late": late},
         )
     restaurant = booking.restaurant.slug
-    transaction.on_commit(lambda: metrics.PARTY_ARRIVALS.labels(restaurant, "late" if late else "on_time").inc())
+    transaction.on_commit(
+        lambda: metrics.PARTY_ARRIVALS.labels(restaurant, "late" if late else "on_time").inc()
+    )
     return booking
 
 
@@ -428,12 +524,21 @@ def booking_complete(
     actual = max(0.0, (now - (booking.arrived_at or booking.start_at)).total_seconds() / 60)
     with transaction.atomic():
         booking = _transition(
-            booking, "complete", expected_version=expected_version, actor=actor, correlation_id=correlation_id,
-            metadata={"left_at": now.isoformat(), "turn_minutes": round(actual, 1),
-                      "planned_minutes": round(planned, 1)},
+            booking,
+            "complete",
+            expected_version=expected_version,
+            actor=actor,
+            correlation_id=correlation_id,
+            metadata={
+                "left_at": now.isoformat(),
+                "turn_minutes": round(actual, 1),
+                "planned_minutes": round(planned, 1),
+            },
             fields={"left_at": now},
         )
-        freed = allocations_trim(booking=booking, end_at=now + timedelta(minutes=booking.restaurant.buffer_minutes))
+        freed = allocations_trim(
+            booking=booking, end_at=now + timedelta(minutes=booking.restaurant.buffer_minutes)
+        )
         if freed:
             tables_freed_on_commit(booking=booking, reason="completed")
     restaurant = booking.restaurant.slug
@@ -461,10 +566,16 @@ def booking_mark_no_show(
 
     now = now or timezone.now()
     if now < booking.start_at and booking.state == BookingState.CONFIRMED:
-        raise InvalidTransition(booking, "mark_no_show", "it has not started yet (a guest who will not come cancels)")
+        raise InvalidTransition(
+            booking, "mark_no_show", "it has not started yet (a guest who will not come cancels)"
+        )
     with transaction.atomic():
         booking = _transition(
-            booking, "mark_no_show", expected_version=expected_version, actor=actor, correlation_id=correlation_id,
+            booking,
+            "mark_no_show",
+            expected_version=expected_version,
+            actor=actor,
+            correlation_id=correlation_id,
             metadata={"by": by, "minutes_after_start": int((now - booking.start_at).total_seconds() // 60)},
         )
         if allocations_trim(booking=booking, end_at=now):

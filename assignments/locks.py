@@ -114,7 +114,12 @@ class RedisLockManager(LockManager):
     def _acquire(self, key: str, ttl: float, wait: float) -> LockHandle:
         try:
             lock = self.client.lock(
-                key, timeout=ttl, sleep=0.005, blocking=wait > 0, blocking_timeout=wait or None, thread_local=False
+                key,
+                timeout=ttl,
+                sleep=0.005,
+                blocking=wait > 0,
+                blocking_timeout=wait or None,
+                thread_local=False,
             )
             if lock.acquire():
                 return LockHandle(key, LockStatus.ACQUIRED, self, lock)

@@ -7,67 +7,102 @@ from prometheus_client import Counter, Gauge, Histogram
 _MS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 TRANSITION_SECONDS = Histogram(
-    "maitre_booking_transition_seconds", "Time to apply one booking state transition.", ["from_state", "to_state"],
+    "maitre_booking_transition_seconds",
+    "Time to apply one booking state transition.",
+    ["from_state", "to_state"],
     buckets=_MS_BUCKETS,
 )
-TRANSITION_CONFLICTS = Counter("maitre_booking_version_conflicts_total", "Transitions refused for a stale version.")
+TRANSITION_CONFLICTS = Counter(
+    "maitre_booking_version_conflicts_total", "Transitions refused for a stale version."
+)
 
 LOCK_ACQUIRE_SECONDS = Histogram(
-    "maitre_lock_acquire_seconds", "Time to acquire (or fail to acquire) a booking lock.", ["backend"],
+    "maitre_lock_acquire_seconds",
+    "Time to acquire (or fail to acquire) a booking lock.",
+    ["backend"],
     buckets=_MS_BUCKETS,
 )
 LOCK_ACQUIRED = Counter("maitre_lock_acquired_total", "Booking locks acquired.", ["backend"])
-LOCK_CONTENDED = Counter("maitre_lock_contended_total", "Lock requests refused because another owner holds it.", ["backend"])
-LOCK_FAILED = Counter("maitre_lock_failed_total", "Lock operations that failed because the lock store was unreachable.", ["backend", "operation"])
+LOCK_CONTENDED = Counter(
+    "maitre_lock_contended_total", "Lock requests refused because another owner holds it.", ["backend"]
+)
+LOCK_FAILED = Counter(
+    "maitre_lock_failed_total",
+    "Lock operations that failed because the lock store was unreachable.",
+    ["backend", "operation"],
+)
 
 ASSIGNMENT_OUTCOMES = Counter(
-    "maitre_assignment_outcomes_total", "Outcome of each strategy's proposal per attempt.", ["strategy", "result"]
+    "maitre_assignment_outcomes_total",
+    "Outcome of each strategy's proposal per attempt.",
+    ["strategy", "result"],
 )
-BOOKINGS_FINISHED = Counter("maitre_bookings_finished_total", "Bookings leaving the pipeline, by final state.", ["state"])
+BOOKINGS_FINISHED = Counter(
+    "maitre_bookings_finished_total", "Bookings leaving the pipeline, by final state.", ["state"]
+)
 BREAKER_STATE = Gauge(
-    "maitre_circuit_breaker_open", "1 when the assignment circuit breaker is open.", ["breaker"], multiprocess_mode="livemax"
+    "maitre_circuit_breaker_open",
+    "1 when the assignment circuit breaker is open.",
+    ["breaker"],
+    multiprocess_mode="livemax",
 )
 QUEUE_LATENCY_SECONDS = Histogram(
-    "maitre_queue_latency_seconds", "From a message being enqueued to a worker starting it.", ["actor"],
+    "maitre_queue_latency_seconds",
+    "From a message being enqueued to a worker starting it.",
+    ["actor"],
     buckets=_MS_BUCKETS,
 )
 BOOKING_TO_CONFIRMED_SECONDS = Histogram(
     "maitre_booking_to_confirmed_seconds", "From assignment requested to confirmed.", buckets=_MS_BUCKETS
 )
 BATCH_SIZE = Histogram(
-    "maitre_pipeline_batch_bookings", "Bookings claimed per pipeline transaction.",
+    "maitre_pipeline_batch_bookings",
+    "Bookings claimed per pipeline transaction.",
     buckets=(1, 2, 5, 10, 20, 50, 100, 200),
 )
-WAKEUPS = Counter("maitre_pipeline_wakeups_total", "Wake-up messages, by outcome (sent, failed).", ["outcome"])
+WAKEUPS = Counter(
+    "maitre_pipeline_wakeups_total", "Wake-up messages, by outcome (sent, failed).", ["outcome"]
+)
 SWEEPS = Counter("maitre_pipeline_sweeps_total", "Restaurant days found due by a worker's sweep.")
 FLOOR_HEALED = Counter(
-    "maitre_floor_healed_total", "Bookings brought back from review by freed tables, by how their one try ended.",
+    "maitre_floor_healed_total",
+    "Bookings brought back from review by freed tables, by how their one try ended.",
     ["outcome"],
 )
 FLOOR_HEAL_EVENTS = Counter(
-    "maitre_floor_heal_events_total", "Freed-tables events heard, by what they did (offered, nothing, mode_*, failed).",
+    "maitre_floor_heal_events_total",
+    "Freed-tables events heard, by what they did (offered, nothing, mode_*, failed).",
     ["result"],
 )
 REDIS_DEGRADED = Counter(
     "maitre_redis_degraded_total", "Times a process found Redis away and went on without it for a while."
 )
-ENGINE_DECISION_SECONDS = Histogram("maitre_engine_decision_seconds", "Pure engine decision time.", buckets=_MS_BUCKETS)
+ENGINE_DECISION_SECONDS = Histogram(
+    "maitre_engine_decision_seconds", "Pure engine decision time.", buckets=_MS_BUCKETS
+)
 
 # The service itself (seated / completed / no-show), counted by the process that records it (web for hosts
 # and walk-ins, a worker for the no-show sweep). No-show rate = no_show / all outcomes, per restaurant.
 PARTY_ARRIVALS = Counter(
-    "maitre_party_arrivals_total", "Confirmed parties by how their booking turned out: on_time, late, no_show.",
+    "maitre_party_arrivals_total",
+    "Confirmed parties by how their booking turned out: on_time, late, no_show.",
     ["restaurant", "outcome"],
 )
 TURN_MINUTES = Histogram(
-    "maitre_turn_minutes", "Actual turn time of completed parties (seated to left), minutes.", ["restaurant"],
+    "maitre_turn_minutes",
+    "Actual turn time of completed parties (seated to left), minutes.",
+    ["restaurant"],
     buckets=(15, 30, 45, 60, 75, 90, 105, 120, 135, 150, 180, 210, 240, 300),
 )
 TURN_RATIO = Histogram(
-    "maitre_turn_actual_to_planned_ratio", "Actual turn time over the planned one, per completed party.",
-    ["restaurant"], buckets=(0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.35, 1.5, 2.0, 3.0),
+    "maitre_turn_actual_to_planned_ratio",
+    "Actual turn time over the planned one, per completed party.",
+    ["restaurant"],
+    buckets=(0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.35, 1.5, 2.0, 3.0),
 )
-WALK_INS = Counter("maitre_walk_ins_total", "Walk-ins asked for, by outcome (seated, refused).", ["restaurant", "outcome"])
+WALK_INS = Counter(
+    "maitre_walk_ins_total", "Walk-ins asked for, by outcome (seated, refused).", ["restaurant", "outcome"]
+)
 
 
 class ManualReviewCollector:
@@ -79,7 +114,9 @@ class ManualReviewCollector:
 
         yield GaugeMetricFamily("maitre_manual_review_bookings", "Bookings waiting in manual review.")
         yield GaugeMetricFamily("maitre_due_bookings", "Bookings due for the pipeline now (the backlog).")
-        yield GaugeMetricFamily("maitre_oldest_due_age_seconds", "How long the most overdue booking has waited.")
+        yield GaugeMetricFamily(
+            "maitre_oldest_due_age_seconds", "How long the most overdue booking has waited."
+        )
 
     def collect(self):
         from django.db.models import Count, Min
@@ -90,7 +127,9 @@ class ManualReviewCollector:
 
         family = GaugeMetricFamily("maitre_manual_review_bookings", "Bookings waiting in manual review.")
         due = GaugeMetricFamily("maitre_due_bookings", "Bookings due for the pipeline now (the backlog).")
-        oldest = GaugeMetricFamily("maitre_oldest_due_age_seconds", "How long the most overdue booking has waited.")
+        oldest = GaugeMetricFamily(
+            "maitre_oldest_due_age_seconds", "How long the most overdue booking has waited."
+        )
         try:
             family.add_metric([], Booking.objects.filter(state=BookingState.MANUAL_REVIEW).count())
             now = timezone.now()
@@ -107,26 +146,35 @@ class ManualReviewCollector:
 
 
 # Events out: the outbox relay and its consumers (e-mail, webhooks). ------------------------------------
-OUTBOX_EVENTS_PUBLISHED = Counter("maitre_outbox_events_published_total", "Outbox events relayed to the streams.")
+OUTBOX_EVENTS_PUBLISHED = Counter(
+    "maitre_outbox_events_published_total", "Outbox events relayed to the streams."
+)
 OUTBOX_RELAY_LAG_SECONDS = Histogram(
-    "maitre_outbox_relay_lag_seconds", "From an event being written to it being relayed.",
+    "maitre_outbox_relay_lag_seconds",
+    "From an event being written to it being relayed.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
 )
 DELIVERIES = Counter(
-    "maitre_event_deliveries_total", "Delivery tries by consumer (email, webhook) and result.", ["consumer", "result"]
+    "maitre_event_deliveries_total",
+    "Delivery tries by consumer (email, webhook) and result.",
+    ["consumer", "result"],
 )
 WEBHOOK_DELIVERY_SECONDS = Histogram(
-    "maitre_webhook_delivery_seconds", "From an event being written to its webhook being accepted.",
+    "maitre_webhook_delivery_seconds",
+    "From an event being written to its webhook being accepted.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0),
 )
 SCHEDULER_RUNS = Counter("maitre_scheduler_job_runs_total", "Periodic jobs sent by the scheduler.", ["job"])
 SCHEDULER_LEADER = Gauge(
-    "maitre_scheduler_leader", "1 while a live scheduler holds the scheduler lock and runs the jobs.",
+    "maitre_scheduler_leader",
+    "1 while a live scheduler holds the scheduler lock and runs the jobs.",
     multiprocess_mode="livemax",
 )
 OPTIMIZER_RUNS = Counter("maitre_optimizer_runs_total", "Scheduled optimizer runs by outcome.", ["outcome"])
 OPTIMIZER_GAIN = Gauge(
-    "maitre_optimizer_last_gain_ratio", "Score gain the last optimizer run found, per restaurant.", ["restaurant"],
+    "maitre_optimizer_last_gain_ratio",
+    "Score gain the last optimizer run found, per restaurant.",
+    ["restaurant"],
     multiprocess_mode="mostrecent",
 )
 
@@ -150,8 +198,14 @@ class BacklogCollector:
     )
     DELIVERY_NAMES = (
         ("maitre_event_deliveries_pending", "Deliveries waiting for a (next) try, by consumer."),
-        ("maitre_event_deliveries_failed", "Deliveries given up, by consumer (the admin can redeliver them)."),
-        ("maitre_event_deliveries_oldest_pending_age_seconds", "Age of the oldest pending delivery, by consumer."),
+        (
+            "maitre_event_deliveries_failed",
+            "Deliveries given up, by consumer (the admin can redeliver them).",
+        ),
+        (
+            "maitre_event_deliveries_oldest_pending_age_seconds",
+            "Age of the oldest pending delivery, by consumer.",
+        ),
     )
 
     def describe(self):
@@ -181,7 +235,9 @@ class BacklogCollector:
         def age(oldest):
             return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
 
-        outbox = OutboxEvent.objects.filter(published_at__isnull=True).aggregate(n=Count("pk"), oldest=Min("created_at"))
+        outbox = OutboxEvent.objects.filter(published_at__isnull=True).aggregate(
+            n=Count("pk"), oldest=Min("created_at")
+        )
         values = [outbox["n"], age(outbox["oldest"])]
         families = []
         for (name, doc), value in zip(self.NAMES, values):
@@ -189,9 +245,13 @@ class BacklogCollector:
             family.add_metric([], value)
             families.append(family)
         consumers = {"email": EmailDelivery, **DELIVERY_CONSUMERS}
-        delivery_families = [GaugeMetricFamily(name, doc, labels=["consumer"]) for name, doc in self.DELIVERY_NAMES]
+        delivery_families = [
+            GaugeMetricFamily(name, doc, labels=["consumer"]) for name, doc in self.DELIVERY_NAMES
+        ]
         for consumer, model in consumers.items():
-            pending = model.objects.filter(status=DeliveryStatus.PENDING).aggregate(n=Count("pk"), oldest=Min("created_at"))
+            pending = model.objects.filter(status=DeliveryStatus.PENDING).aggregate(
+                n=Count("pk"), oldest=Min("created_at")
+            )
             failed = model.objects.filter(status=DeliveryStatus.FAILED).count()
             for family, value in zip(delivery_families, (pending["n"], failed, age(pending["oldest"]))):
                 family.add_metric([consumer], value)

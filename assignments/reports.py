@@ -23,9 +23,14 @@ def pipeline_summary(*, restaurant: Restaurant) -> dict:
     )
     requested: dict[int, datetime] = {}
     latencies_ms: list[float] = []
-    rows = BookingStateHistory.objects.filter(
-        booking__restaurant=restaurant, to_state__in=[BookingState.ASSIGNMENT_PENDING, BookingState.CONFIRMED]
-    ).order_by("booking_id", "version").values_list("booking_id", "to_state", "created_at")
+    rows = (
+        BookingStateHistory.objects.filter(
+            booking__restaurant=restaurant,
+            to_state__in=[BookingState.ASSIGNMENT_PENDING, BookingState.CONFIRMED],
+        )
+        .order_by("booking_id", "version")
+        .values_list("booking_id", "to_state", "created_at")
+    )
     for booking_id, to_state, created_at in rows:
         if to_state == BookingState.ASSIGNMENT_PENDING:
             requested[booking_id] = created_at

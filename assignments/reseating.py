@@ -39,7 +39,11 @@ class ReseatProposal(Protocol):
 
 class Reseater(Protocol):
     def compute(
-        self, *, booking: Booking, now: datetime | None = None, time_limit: float | None = None,
+        self,
+        *,
+        booking: Booking,
+        now: datetime | None = None,
+        time_limit: float | None = None,
         payoff_margin: float | None = None,
     ) -> ReseatProposal | None:
         """The fewest moves that seat `booking` (no writes), or None."""
@@ -65,7 +69,10 @@ def reseater_installed() -> bool:
 
 
 def reseat_compute(
-    *, booking: Booking, now: datetime | None = None, time_limit: float | None = None,
+    *,
+    booking: Booking,
+    now: datetime | None = None,
+    time_limit: float | None = None,
     payoff_margin: float | None = None,
 ) -> ReseatProposal | None:
     """The registered re-seater's proposal for `booking`, or None (also when no re-seater is installed)."""

@@ -62,8 +62,10 @@ def restaurant_rate_limiter(restaurant_id: int) -> WindowRateLimiter:
     cfg = maitre_settings
     window_s = max(1, cfg.RATE_LIMIT_WINDOW_MS // 1000)
     return WindowRateLimiter(
-        rate_limiter_backend(), f"maitre:rate:restaurant:{restaurant_id}",
-        limit=cfg.RATE_LIMIT_PER_RESTAURANT * window_s, window=window_s,
+        rate_limiter_backend(),
+        f"maitre:rate:restaurant:{restaurant_id}",
+        limit=cfg.RATE_LIMIT_PER_RESTAURANT * window_s,
+        window=window_s,
     )
 
 
@@ -86,7 +88,9 @@ def assignment_breaker() -> pybreaker.CircuitBreaker:
     with _lock:
         if _breaker is None:
             storage = (
-                pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, _redis(), namespace="maitre:breaker:assignment")
+                pybreaker.CircuitRedisStorage(
+                    pybreaker.STATE_CLOSED, _redis(), namespace="maitre:breaker:assignment"
+                )
                 if settings.REDIS_URL
                 else pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
             )

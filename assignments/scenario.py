@@ -315,5 +315,7 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ScenarioError("(document)", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+        raise ScenarioError(
+            "(document)", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
     return parse_scenario(data)

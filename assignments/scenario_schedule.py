@@ -79,7 +79,7 @@ def _services(value: Any, where: str) -> list[dict[str, Any]] | None:
     if value == "closed":
         return None
     if not isinstance(value, list) or not value:
-        raise ScenarioError(where, "must be \"closed\" or a non-empty list of services")
+        raise ScenarioError(where, 'must be "closed" or a non-empty list of services')
     services = [_service(s, f"{where}[{i}]") for i, s in enumerate(value)]
     names = [s["name"] for s in services]
     if len(set(names)) != len(names):
@@ -91,7 +91,9 @@ def parse_schedule(value: Any) -> dict[str, Any]:
     """Validate a `schedule` value: {"pacing": {...}, "weekly": {day: "closed" | [service, ...]},
     "exceptions": [{"date", "closed" | "services", "note"}]}. Raises ScenarioError pointing at the value."""
     if not isinstance(value, Mapping):
-        raise ScenarioError("schedule", "must be an object with weekly, exceptions and pacing (each optional)")
+        raise ScenarioError(
+            "schedule", "must be an object with weekly, exceptions and pacing (each optional)"
+        )
     unknown = set(value) - {"weekly", "exceptions", "pacing"}
     if unknown:
         raise ScenarioError(f"schedule.{sorted(unknown)[0]}", "unknown; use weekly, exceptions, pacing")
@@ -121,6 +123,10 @@ def parse_schedule(value: Any) -> dict[str, Any]:
         elif "services" in e:
             services = _services(e["services"], f"{where}.services")
         else:
-            raise ScenarioError(where, "needs \"closed\": true or \"services\"")
+            raise ScenarioError(where, 'needs "closed": true or "services"')
         exceptions.append({"date": day, "services": services, "note": str(e.get("note") or "")[:200]})
-    return {"pacing": _pacing(value.get("pacing"), "schedule.pacing"), "weekly": weekly, "exceptions": exceptions}
+    return {
+        "pacing": _pacing(value.get("pacing"), "schedule.pacing"),
+        "weekly": weekly,
+        "exceptions": exceptions,
+    }

@@ -93,8 +93,11 @@ class DaySchedule:
         service = self.service_around(minute) if minute is not None else None
         if service is None and minute is None and len(self.services) == 1:
             service = self.services[0]
-        return (service.turn_for(party_size) if service is not None
-                else turn_minutes_for(self.turn_minutes, party_size))
+        return (
+            service.turn_for(party_size)
+            if service is not None
+            else turn_minutes_for(self.turn_minutes, party_size)
+        )
 
     def longest_turn(self) -> int:
         tables = [self.turn_minutes, *(s.turn_minutes for s in self.services)]
@@ -146,8 +149,13 @@ class HoursRow:
     note: str = ""
 
 
-def service_from_row(row: HoursRow, *, default_turns: Mapping[str, int], default_pacing: PacingLimits,
-                     inherit_turns: Mapping[str, Mapping[str, int]] | None = None) -> Service:
+def service_from_row(
+    row: HoursRow,
+    *,
+    default_turns: Mapping[str, int],
+    default_pacing: PacingLimits,
+    inherit_turns: Mapping[str, Mapping[str, int]] | None = None,
+) -> Service:
     start = int(row.start or 0)
     end = int(row.end or 0)
     if end <= start:
@@ -161,8 +169,14 @@ def service_from_row(row: HoursRow, *, default_turns: Mapping[str, int], default
             last += DAY_MINUTES
         last = min(last, end - 1)
     turns = row.turn_minutes or (inherit_turns or {}).get(row.name) or default_turns
-    return Service(name=row.name, start=start, end=end, last_seating=last, turn_minutes=dict(turns),
-                   pacing=row.pacing.over(default_pacing))
+    return Service(
+        name=row.name,
+        start=start,
+        end=end,
+        last_seating=last,
+        turn_minutes=dict(turns),
+        pacing=row.pacing.over(default_pacing),
+    )
 
 
 def resolve_day(
@@ -179,18 +193,37 @@ def resolve_day(
     a service without turn times takes those of the weekday's service of the same name, else the restaurant's).
     A weekday without rows runs the restaurant's default service periods and turn times."""
     default_services = tuple(
-        Service(name=n, start=s, end=e, last_seating=e - 1, turn_minutes=dict(default_turns), pacing=default_pacing)
+        Service(
+            name=n,
+            start=s,
+            end=e,
+            last_seating=e - 1,
+            turn_minutes=dict(default_turns),
+            pacing=default_pacing,
+        )
         for n, s, e in default_periods
     )
     rows = weekly.get(day.weekday(), ())
     if rows:
         if any(r.closed for r in rows):
-            week = DaySchedule(day, (), default_turns, slot_minutes,
-                               closed_reason=f"closed on {WEEKDAY_NAMES[day.weekday()]}s", source="weekly")
+            week = DaySchedule(
+                day,
+                (),
+                default_turns,
+                slot_minutes,
+                closed_reason=f"closed on {WEEKDAY_NAMES[day.weekday()]}s",
+                source="weekly",
+            )
         else:
-            services = tuple(sorted(
-                (service_from_row(r, default_turns=default_turns, default_pacing=default_pacing) for r in rows),
-                key=lambda s: (s.start, s.name)))
+            services = tuple(
+                sorted(
+                    (
+                        service_from_row(r, default_turns=default_turns, default_pacing=default_pacing)
+                        for r in rows
+                    ),
+                    key=lambda s: (s.start, s.name),
+                )
+            )
             week = DaySchedule(day, services, default_turns, slot_minutes, source="weekly")
     else:
         week = DaySchedule(day, default_services, default_turns, slot_minutes, source="default")
@@ -199,10 +232,19 @@ def resolve_day(
     note = "; ".join(dict.fromkeys(r.note for r in exceptions if r.note))
     if any(r.closed for r in exceptions):
         reason = f"closed on {day:%a %d %b %Y}" + (f" ({note})" if note else "")
-        return DaySchedule(day, (), default_turns, slot_minutes, closed_reason=reason, source="exception", note=note)
+        return DaySchedule(
+            day, (), default_turns, slot_minutes, closed_reason=reason, source="exception", note=note
+        )
     inherit = {s.name: s.turn_minutes for s in week.services}
-    services = tuple(sorted(
-        (service_from_row(r, default_turns=default_turns, default_pacing=default_pacing, inherit_turns=inherit)
-         for r in exceptions),
-        key=lambda s: (s.start, s.name)))
+    services = tuple(
+        sorted(
+            (
+                service_from_row(
+                    r, default_turns=default_turns, default_pacing=default_pacing, inherit_turns=inherit
+                )
+                for r in exceptions
+            ),
+            key=lambda s: (s.start, s.name),
+        )
+    )
     return DaySchedule(day, services, default_turns, slot_minutes, source="exception", note=note)

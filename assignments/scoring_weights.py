@@ -37,7 +37,9 @@ def validate_scoring_weights(value: object) -> None:
         if weight < 0 and key not in SIGNED_WEIGHTS:
             raise ValidationError({"scoring_weights": f"Weight {key!r} cannot be negative, got {weight!r}."})
         if key in UNIT_WEIGHTS and weight > 1:
-            raise ValidationError({"scoring_weights": f"Weight {key!r} is a share from 0 to 1, got {weight!r}."})
+            raise ValidationError(
+                {"scoring_weights": f"Weight {key!r} is a share from 0 to 1, got {weight!r}."}
+            )
 
 
 def _validate_demand(demand: object) -> None:
@@ -46,7 +48,9 @@ def _validate_demand(demand: object) -> None:
     unknown = sorted(set(demand) - DEMAND_KEYS)
     if unknown:
         raise ValidationError(
-            {"scoring_weights": f"Unknown demand key {unknown[0]!r}; known: {', '.join(sorted(DEMAND_KEYS))}."}
+            {
+                "scoring_weights": f"Unknown demand key {unknown[0]!r}; known: {', '.join(sorted(DEMAND_KEYS))}."
+            }
         )
     try:
         DemandProfile.from_mapping(demand)

@@ -39,7 +39,7 @@ def turn_minutes_for(turn_minutes: Mapping[str, int], party_size: int) -> int:
 
 
 def minute_of(hhmm: str) -> int:
-    """"HH:MM" as minutes from midnight; anything else is a ValueError."""
+    """ "HH:MM" as minutes from midnight; anything else is a ValueError."""
     m = HHMM.match(hhmm)
     if not m:
         raise ValueError(hhmm)

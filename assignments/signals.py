@@ -28,5 +28,7 @@ allocations_changed = Signal()
 def allocations_changed_on_commit(*, restaurant_id: int, start_at: datetime, end_at: datetime) -> None:
     """Send `allocations_changed` once the current transaction commits (at once outside one)."""
     transaction.on_commit(
-        lambda: allocations_changed.send(sender=None, restaurant_id=restaurant_id, start_at=start_at, end_at=end_at)
+        lambda: allocations_changed.send(
+            sender=None, restaurant_id=restaurant_id, start_at=start_at, end_at=end_at
+        )
     )

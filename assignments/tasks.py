@@ -28,7 +28,9 @@ def assign_due(restaurant_id: int, service_date: str | None = None) -> None:
     from assignments.coordinator import assign_due as decide
 
     _observe_queue_latency("assign_due")
-    decide(restaurant_id=restaurant_id, service_date=date.fromisoformat(service_date) if service_date else None)
+    decide(
+        restaurant_id=restaurant_id, service_date=date.fromisoformat(service_date) if service_date else None
+    )
 
 
 @dramatiq.actor(queue_name="events", max_retries=10, time_limit=60_000)

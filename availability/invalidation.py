@@ -11,7 +11,9 @@ from typing import Any
 logger = logging.getLogger("maitre.availability")
 
 
-def on_allocations_changed(sender: Any, *, restaurant_id: int, start_at: datetime, end_at: datetime, **kwargs: Any) -> None:
+def on_allocations_changed(
+    sender: Any, *, restaurant_id: int, start_at: datetime, end_at: datetime, **kwargs: Any
+) -> None:
     """Runs after the writer's commit, so it never raises: an unreachable cache costs at most the snapshots'
     short TTL in staleness, never a failed booking."""
     from availability.services import availability_floor_changed

@@ -45,7 +45,13 @@ def slots_for_day(*, restaurant: Restaurant, day: date) -> list[int]:
 
 
 def snapshot_key(
-    restaurant_id: int, floor_version: int, day: date, minute: int, party_size: int, accessible: bool, include_holds: bool,
+    restaurant_id: int,
+    floor_version: int,
+    day: date,
+    minute: int,
+    party_size: int,
+    accessible: bool,
+    include_holds: bool,
     schedule_version: int = 1,
 ) -> str:
     """The floor and schedule versions are part of the key: a table, zone or schedule edit makes every snapshot
@@ -99,7 +105,9 @@ class DayFloor:
 def day_floor_load(*, restaurant: Restaurant, day: date, include_holds: bool) -> DayFloor:
     state = floor_state(restaurant=restaurant)
     floor = engine_for(restaurant=restaurant, floor=state.floor).floor  # its candidate shapes are cached
-    occupancy, rows = occupancy_for_day(restaurant=restaurant, day=day, floor=floor, include_holds=include_holds)
+    occupancy, rows = occupancy_for_day(
+        restaurant=restaurant, day=day, floor=floor, include_holds=include_holds
+    )
     schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
     pacing = day_pacing_ledger(restaurant=restaurant, day=day, alloc_rows=rows)
     valid_until = None
@@ -107,7 +115,9 @@ def day_floor_load(*, restaurant: Restaurant, day: date, include_holds: bool) ->
     if hold_ids:
         first = Hold.objects.filter(pk__in=hold_ids).aggregate(first=Min("expires_at"))["first"]
         valid_until = first.timestamp() if first else None
-    return DayFloor(floor=floor, occupancy=occupancy, valid_until=valid_until, schedule=schedule, pacing=pacing)
+    return DayFloor(
+        floor=floor, occupancy=occupancy, valid_until=valid_until, schedule=schedule, pacing=pacing
+    )
 
 
 def _turn_groups(schedule: DaySchedule, minute: int, largest: int) -> list[tuple[int, int, int]]:
@@ -143,7 +153,11 @@ def snapshot_compute(
     tables_until, shapes_until = day_floor.free_until(minute)
     rank = floor.zone_rank
     plans = sorted(
-        (c for c in floor.candidates_for(party_size, accessible) if all(tables_until[t] >= end for t in c.tables)),
+        (
+            c
+            for c in floor.candidates_for(party_size, accessible)
+            if all(tables_until[t] >= end for t in c.tables)
+        ),
         key=lambda c: (c.max_covers - party_size, c.size, rank[c.zone], c.tables),
     )
     usable = [(until, c) for until, c in shapes_until if c.accessible or not accessible]
@@ -207,8 +221,16 @@ def snapshots_for_slots(
     whole day, then one cache write."""
     vkey = version_key(restaurant.pk, day)
     keys = {
-        m: snapshot_key(restaurant.pk, restaurant.floor_version, day, m, party_size, accessible, include_holds,
-                        restaurant.schedule_version)
+        m: snapshot_key(
+            restaurant.pk,
+            restaurant.floor_version,
+            day,
+            m,
+            party_size,
+            accessible,
+            include_holds,
+            restaurant.schedule_version,
+        )
         for m in minutes
     }
     got = cache.get_many([vkey, *keys.values()])
@@ -230,8 +252,14 @@ def snapshots_for_slots(
         fresh = {}
         for m in missing:
             snap = snapshot_compute(
-                restaurant=restaurant, day=day, minute=m, party_size=party_size, accessible=accessible,
-                include_holds=include_holds, day_floor=day_floor, version=version,
+                restaurant=restaurant,
+                day=day,
+                minute=m,
+                party_size=party_size,
+                accessible=accessible,
+                include_holds=include_holds,
+                day_floor=day_floor,
+                version=version,
             )
             out[m] = snap
             fresh[keys[m]] = snap
@@ -253,7 +281,11 @@ def availability_for_day(
     schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
     minutes = schedule.slots()
     version, snaps = snapshots_for_slots(
-        restaurant=restaurant, day=day, minutes=minutes, party_size=party_size, accessible=accessible,
+        restaurant=restaurant,
+        day=day,
+        minutes=minutes,
+        party_size=party_size,
+        accessible=accessible,
         include_holds=include_holds,
     )
     seatable = [s for s in snaps if s["plans"]]
@@ -282,9 +314,12 @@ def availability_for_day(
             "closed": schedule.closed,
             "detail": schedule.closed_reason or schedule.note or None,
             "services": [
-                {"name": s.name, "start_at": from_minutes(restaurant, day, s.start).isoformat(),
-                 "end_at": from_minutes(restaurant, day, s.end).isoformat(),
-                 "last_seating_at": from_minutes(restaurant, day, s.last_seating).isoformat()}
+                {
+                    "name": s.name,
+                    "start_at": from_minutes(restaurant, day, s.start).isoformat(),
+                    "end_at": from_minutes(restaurant, day, s.end).isoformat(),
+                    "last_seating_at": from_minutes(restaurant, day, s.last_seating).isoformat(),
+                }
                 for s in schedule.services
             ],
         },
@@ -305,7 +340,11 @@ def availability_for_slot(
     day = restaurant.service_day_of(start_at)
     minute = restaurant.minute_of_day(start_at, day)
     _version, (snap,) = snapshots_for_slots(
-        restaurant=restaurant, day=day, minutes=[minute], party_size=party_size, accessible=accessible,
+        restaurant=restaurant,
+        day=day,
+        minutes=[minute],
+        party_size=party_size,
+        accessible=accessible,
         include_holds=include_holds,
     )
     return snap

@@ -13,10 +13,15 @@ from availability.versions import days_touched, restaurant_tz, version_bump
 def availability_invalidate(*, restaurant_id: int, start_at: datetime, end_at: datetime) -> dict[date, int]:
     """Bump the version of every service day whose snapshots could see [start_at, end_at); usually one day."""
     tz = restaurant_tz(restaurant_id)
-    return {day: version_bump(restaurant_id=restaurant_id, day=day) for day in days_touched(tz=tz, start_at=start_at, end_at=end_at)}
+    return {
+        day: version_bump(restaurant_id=restaurant_id, day=day)
+        for day in days_touched(tz=tz, start_at=start_at, end_at=end_at)
+    }
 
 
-def availability_floor_changed(*, restaurant_id: int, start_at: datetime, end_at: datetime) -> dict[date, int]:
+def availability_floor_changed(
+    *, restaurant_id: int, start_at: datetime, end_at: datetime
+) -> dict[date, int]:
     """Invalidate, then publish one message carrying the new versions."""
     versions = availability_invalidate(restaurant_id=restaurant_id, start_at=start_at, end_at=end_at)
     events.publish(

@@ -34,7 +34,9 @@ def version_get(*, restaurant_id: int, day: date) -> int:
     if value is None:
         cache.add(key, _seed(), timeout=None)
         value = cache.get(key)
-    return int(value) if value is not None else _seed()  # Redis away: a fresh version, so nothing stale is served
+    return (
+        int(value) if value is not None else _seed()
+    )  # Redis away: a fresh version, so nothing stale is served
 
 
 def version_bump(*, restaurant_id: int, day: date) -> int:

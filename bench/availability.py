@@ -69,7 +69,9 @@ def seat_booking(booking: Booking) -> tuple[list[str], float | None]:
                 if booking.state == BookingState.PENDING:
                     lifecycle.booking_request_assignment(booking=booking)
                 allocations_create(
-                    tables=[ctx.tables_by_label[t] for t in plan.tables], start_at=ctx.window[0], end_at=ctx.window[1],
+                    tables=[ctx.tables_by_label[t] for t in plan.tables],
+                    start_at=ctx.window[0],
+                    end_at=ctx.window[1],
                     booking=booking,
                 )
                 lifecycle.booking_confirm(booking=booking, tables=list(plan.tables), strategy=plan.strategy)
@@ -131,11 +133,22 @@ class _Poller(threading.Thread):
             connection.close()
 
 
-def run(*, scenario: Scenario, seat: int, party_size: int, slot: str, iterations: int, cold_iterations: int,
-        changes: int, progress: Callable[[str], None] = lambda s: None,
-        step: Callable[[int, int], None] = lambda done, total: None) -> dict:
+def run(
+    *,
+    scenario: Scenario,
+    seat: int,
+    party_size: int,
+    slot: str,
+    iterations: int,
+    cold_iterations: int,
+    changes: int,
+    progress: Callable[[str], None] = lambda s: None,
+    step: Callable[[int, int], None] = lambda done, total: None,
+) -> dict:
     """`progress` is told each phase as it starts, `step(done, total)` counts within a phase."""
-    day = scenario_tonight(scenario=scenario)  # the API serves days from yesterday on: the file's day moves here
+    day = scenario_tonight(
+        scenario=scenario
+    )  # the API serves days from yesterday on: the file's day moves here
     restaurant = scenario_import(scenario=scenario, replace=True, day=day)
     pending = list(Booking.objects.filter(restaurant=restaurant).order_by("arrival", "external_ref"))
     seated = 0
@@ -159,9 +172,16 @@ def run(*, scenario: Scenario, seat: int, party_size: int, slot: str, iterations
         return availability_for_day(restaurant=restaurant, day=day, party_size=party_size)
 
     one_slot(), day_grid()  # engine and connections warm
-    results: dict = {"scenario": scenario.name, "tables": len(scenario.tables), "bookings": len(scenario.bookings),
-                     "seated": seated, "seat_seconds": round(seat_seconds, 2), "party_size": party_size, "slot": slot,
-                     "database": connection.vendor}
+    results: dict = {
+        "scenario": scenario.name,
+        "tables": len(scenario.tables),
+        "bookings": len(scenario.bookings),
+        "seated": seated,
+        "seat_seconds": round(seat_seconds, 2),
+        "party_size": party_size,
+        "slot": slot,
+        "database": connection.vendor,
+    }
     progress("measuring snapshot latency")
     results["slot_cold"] = _timed(one_slot, cold_iterations, invalidate).summary()
     one_slot()
@@ -217,8 +237,11 @@ def run(*, scenario: Scenario, seat: int, party_size: int, slot: str, iterations
                 break
             template = templates[attempt % len(templates)]
             booking = booking_create(
-                restaurant=restaurant, party_size=template.party_size, start_at=template.start_at,
-                preferred_zone=template.preferred_zone, needs_accessible=template.needs_accessible,
+                restaurant=restaurant,
+                party_size=template.party_size,
+                start_at=template.start_at,
+                preferred_zone=template.preferred_zone,
+                needs_accessible=template.needs_accessible,
             )
             ctx = assignment_context(booking_id=booking.pk)
             best = engine_for(restaurant=restaurant, floor=ctx.floor).decide(ctx.request, ctx.occupancy).best

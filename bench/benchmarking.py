@@ -34,7 +34,8 @@ Assigner = Callable[[Request, Occupancy], Plan | None]
 def scenario_floor(scenario: Scenario) -> Floor:
     return Floor(
         tables=tuple(
-            TableSpec(t.id, t.zone, t.min_covers, t.max_covers, t.combinable, t.accessible) for t in scenario.tables
+            TableSpec(t.id, t.zone, t.min_covers, t.max_covers, t.combinable, t.accessible)
+            for t in scenario.tables
         ),
         adjacency=tuple(scenario.adjacency),
         zone_priority={z.id: z.priority for z in scenario.zones},
@@ -166,7 +167,9 @@ class ReplayResult:
             else None,
             "p50_ms": round(percentile(lat, 50), 4),
             "p99_ms": round(percentile(lat, 99), 4),
-            "plans_per_s": round(self.candidates_evaluated / total_s) if total_s and self.candidates_evaluated else None,
+            "plans_per_s": round(self.candidates_evaluated / total_s)
+            if total_s and self.candidates_evaluated
+            else None,
             "decisions_per_s": round(len(lat) / total_s) if total_s else None,
             "wins": dict(sorted(self.wins.items())),
             "reseats": self.reseats,
@@ -193,7 +196,9 @@ def _seated_and_zones(
     return seated, named, honoured
 
 
-def engine_assigner(engine: Engine, wins: Counter | None = None, counter: list[int] | None = None) -> Assigner:
+def engine_assigner(
+    engine: Engine, wins: Counter | None = None, counter: list[int] | None = None
+) -> Assigner:
     def assign(request: Request, occupancy: Occupancy) -> Plan | None:
         decision = engine.decide(request, occupancy)
         if counter is not None:
@@ -206,7 +211,9 @@ def engine_assigner(engine: Engine, wins: Counter | None = None, counter: list[i
     return assign
 
 
-def replay(scenario: Scenario, name: str, make: Callable[[Floor], Assigner], floor: Floor | None = None) -> ReplayResult:
+def replay(
+    scenario: Scenario, name: str, make: Callable[[Floor], Assigner], floor: Floor | None = None
+) -> ReplayResult:
     """Online: arrival order, each request decided before the next is seen, tables kept."""
     floor = floor or scenario_floor(scenario)
     requests = scenario_requests(scenario)
@@ -298,12 +305,20 @@ def replay_engine_reseat(
         elif assignment and floor.candidates_for(r.party_size, r.accessible):
             first = min(by_id[b].start for b in assignment)
             frozen = {b for b in assignment if by_id[b].start < first + freeze_minutes}
-            new = reseat_plan(floor, assignment, by_id, r, frozen, time_limit=time_limit, num_workers=num_workers)
+            new = reseat_plan(
+                floor, assignment, by_id, r, frozen, time_limit=time_limit, num_workers=num_workers
+            )
             if (
                 new is not None
                 and payoff_margin is not None
                 and not reseat_pays_off(
-                    engine, assignment, by_id, r, new, margin=payoff_margin, arrivals_per_table=payoff_draws_per_table
+                    engine,
+                    assignment,
+                    by_id,
+                    r,
+                    new,
+                    margin=payoff_margin,
+                    arrivals_per_table=payoff_draws_per_table,
                 )
             ):
                 declined += 1
@@ -335,11 +350,11 @@ def replay_engine_reseat(
 
 
 def replay_first_fit(scenario: Scenario) -> ReplayResult:
-    return replay(scenario, "first_fit", lambda f: (lambda r, occ: first_fit(f, r, occ)))
+    return replay(scenario, "first_fit", lambda f: lambda r, occ: first_fit(f, r, occ))
 
 
 def replay_smallest_fit(scenario: Scenario) -> ReplayResult:
-    return replay(scenario, "smallest_fit", lambda f: (lambda r, occ: smallest_fit(f, r, occ)))
+    return replay(scenario, "smallest_fit", lambda f: lambda r, occ: smallest_fit(f, r, occ))
 
 
 # -- references: the online limit and the offline optimum ---------------------------------------
@@ -411,7 +426,9 @@ def online_limit(
             continue
         near = [a for a in accepted if a.start < r.end and r.start < a.end]
         solves += 1
-        relaxed = solve_seat_all(floor, [*near, r], current=incumbent, time_limit=time_limit, num_workers=num_workers)
+        relaxed = solve_seat_all(
+            floor, [*near, r], current=incumbent, time_limit=time_limit, num_workers=num_workers
+        )
         if relaxed.status == "INFEASIBLE":
             rejected += 1
             continue
@@ -419,7 +436,12 @@ def online_limit(
         pinned = {a.booking_id: incumbent[a.booking_id] for a in accepted if a.booking_id not in near_ids}
         solves += 1
         local = solve_seat_all(
-            floor, [*accepted, r], fixed=pinned, current=incumbent, time_limit=time_limit, num_workers=num_workers
+            floor,
+            [*accepted, r],
+            fixed=pinned,
+            current=incumbent,
+            time_limit=time_limit,
+            num_workers=num_workers,
         )
         if not local.solved:
             solves += 1
@@ -478,7 +500,9 @@ def ablation(scenario: Scenario, weights: Weights | None = None) -> dict[str, An
         out[f"without_{s.name}"] = r.covers_seated
         zone[f"without_{s.name}"] = r.figures()["preferred_zone_honoured_pct"]
         changed[s.name] = sum(
-            1 for b in set(full.assignment) | set(r.assignment) if full.assignment.get(b) != r.assignment.get(b)
+            1
+            for b in set(full.assignment) | set(r.assignment)
+            if full.assignment.get(b) != r.assignment.get(b)
         )
     for s in everything:
         out[f"only_{s.name}"] = replay_engine(scenario, weights=weights, strategies=[s]).covers_seated
@@ -494,7 +518,12 @@ BASELINES = ("first_fit", "smallest_fit")
 # The capacity-protection settings the benchmark measures as `engine_policy` (opt-in in production;
 # chosen on the tuning set, docs/benchmarks/engine.md).
 # Played forward: 16 rollouts of 0.5 x tables later requests from the prior decide the expected cost.
-POLICY_WEIGHTS = {"protection_load": 0.8, "protection_margin": 1.0, "protection_samples": 16, "protection_arrivals": 0.5}
+POLICY_WEIGHTS = {
+    "protection_load": 0.8,
+    "protection_margin": 1.0,
+    "protection_samples": 16,
+    "protection_arrivals": 0.5,
+}
 
 
 def day_flags(result: Mapping[str, Any], slack: float = 0.01) -> list[str]:
@@ -535,14 +564,23 @@ def bench_scenario(
     `references` ({"optimum": ..., "online_limit": ...} as a previous run reported them for the same
     file) are reused instead of solved again: neither depends on the engine's settings."""
     say = progress or (lambda _msg: None)
-    out: dict[str, Any] = {"name": scenario.name, "bookings": len(scenario.bookings), "tables": len(scenario.tables)}
+    out: dict[str, Any] = {
+        "name": scenario.name,
+        "bookings": len(scenario.bookings),
+        "tables": len(scenario.tables),
+    }
     runs = {
         "engine": lambda: replay_engine(scenario, weights=weights),
         "engine_reseat": lambda: replay_engine_reseat(
-            scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes, progress=step
+            scenario,
+            weights=weights,
+            time_limit=reseat_time_limit,
+            freeze_minutes=freeze_minutes,
+            progress=step,
         ),
         "engine_policy": lambda: replay_engine(
-            scenario, weights=policy_weights or Weights(**{**(weights or Weights()).as_dict(), **POLICY_WEIGHTS}),
+            scenario,
+            weights=policy_weights or Weights(**{**(weights or Weights()).as_dict(), **POLICY_WEIGHTS}),
             name="engine_policy",
         ),
         "first_fit": lambda: replay_first_fit(scenario),
@@ -550,7 +588,11 @@ def bench_scenario(
     }
     if with_ungated:
         runs[UNGATED] = lambda: replay_engine_reseat(
-            scenario, weights=weights, time_limit=reseat_time_limit, freeze_minutes=freeze_minutes, payoff_margin=None,
+            scenario,
+            weights=weights,
+            time_limit=reseat_time_limit,
+            freeze_minutes=freeze_minutes,
+            payoff_margin=None,
             name=UNGATED,
         )
     latencies: dict[str, list[float]] = {}
@@ -589,7 +631,9 @@ def bench_scenario(
     for name in (*ASSIGNERS, UNGATED) if with_ungated else ASSIGNERS:
         seated = out[name]["covers_seated"]
         out[name]["ratio_to_optimum"] = _ratio(seated, opt["covers"])
-        out[name]["ratio_to_online_limit"] = _ratio(seated, out["online_limit"]["covers_seated"]) if with_online_limit else None
+        out[name]["ratio_to_online_limit"] = (
+            _ratio(seated, out["online_limit"]["covers_seated"]) if with_online_limit else None
+        )
     if with_online_limit:
         out["online_limit"]["ratio_to_optimum"] = _ratio(out["online_limit"]["covers_seated"], opt["covers"])
     out["flags"] = day_flags(out)
@@ -607,7 +651,9 @@ def bench_overall(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         seated = sum(r[name]["covers_seated"] for r in results)
         plans = [r[name]["plans_per_s"] for r in results if r[name]["plans_per_s"]]
         per_opt = [r[name]["ratio_to_optimum"] for r in results if r[name]["ratio_to_optimum"] is not None]
-        per_lim = [r[name]["ratio_to_online_limit"] for r in results if r[name]["ratio_to_online_limit"] is not None]
+        per_lim = [
+            r[name]["ratio_to_online_limit"] for r in results if r[name]["ratio_to_online_limit"] is not None
+        ]
         overall[name] = {
             "covers_requested": requested,
             "covers_seated": seated,
@@ -623,16 +669,24 @@ def bench_overall(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         }
     overall["optimum_covers"] = sum(r["optimum"]["covers"] for r in results)
     limits = [r["online_limit"] for r in results if r["online_limit"]]
-    overall["online_limit_covers"] = sum(x["covers_seated"] for x in limits) if len(limits) == len(results) else None
+    overall["online_limit_covers"] = (
+        sum(x["covers_seated"] for x in limits) if len(limits) == len(results) else None
+    )
     overall["flagged_days"] = {r["name"]: r["flags"] for r in results if r.get("flags")}
     for name in BASELINES:
-        worst = min(results, key=lambda r: _ratio(r["engine"]["covers_seated"], r[name]["covers_seated"]) or 1.0)
+        worst = min(
+            results, key=lambda r: _ratio(r["engine"]["covers_seated"], r[name]["covers_seated"]) or 1.0
+        )
         overall[f"worst_day_vs_{name}"] = {
             "name": worst["name"],
             "ratio": _ratio(worst["engine"]["covers_seated"], worst[name]["covers_seated"]),
         }
     engine = overall["engine"]
-    overall["p50_ms"], overall["p99_ms"], overall["plans_per_s"] = engine["p50_ms"], engine["p99_ms"], engine["plans_per_s"]
+    overall["p50_ms"], overall["p99_ms"], overall["plans_per_s"] = (
+        engine["p50_ms"],
+        engine["p99_ms"],
+        engine["plans_per_s"],
+    )
     return overall
 
 
@@ -641,7 +695,9 @@ def public(result: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # -- why a day is lost: single-decision counterfactuals -------------------------------------------
-def decision_swaps(scenario: Scenario, baseline: str = "smallest_fit", weights: Weights | None = None) -> list[dict[str, Any]]:
+def decision_swaps(
+    scenario: Scenario, baseline: str = "smallest_fit", weights: Weights | None = None
+) -> list[dict[str, Any]]:
     """For every engine decision where `baseline` (first_fit or smallest_fit) would have chosen other
     tables, replay the day with that one decision swapped to the baseline's choice (the engine
     deciding everything else) and record the covers gained (negative: the engine's own choice was
@@ -653,7 +709,9 @@ def decision_swaps(scenario: Scenario, baseline: str = "smallest_fit", weights: 
     engine = Engine(floor, weights=weights, demand=scenario_demand(scenario))
     requests = scenario_requests(scenario)
 
-    def play(swap: int | None = None, alt: Plan | None = None) -> tuple[int, list[tuple[Plan | None, Plan | None]]]:
+    def play(
+        swap: int | None = None, alt: Plan | None = None
+    ) -> tuple[int, list[tuple[Plan | None, Plan | None]]]:
         occ = Occupancy(floor)
         seated = 0
         log: list[tuple[Plan | None, Plan | None]] = []
@@ -692,12 +750,20 @@ def swap_summary(swaps: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, floa
     """Mean gain of swapping, and how many swaps gain or lose, by kind of decision."""
     groups: dict[str, list[int]] = {}
     for s in swaps:
-        keys = ["all", f"strategy={s['strategy']}", f"engine_joins={s['engine_joins']}",
-                f"party={min(s['party_size'], 6)}{'+' if s['party_size'] >= 6 else ''}"]
+        keys = [
+            "all",
+            f"strategy={s['strategy']}",
+            f"engine_joins={s['engine_joins']}",
+            f"party={min(s['party_size'], 6)}{'+' if s['party_size'] >= 6 else ''}",
+        ]
         for k in keys:
             groups.setdefault(k, []).append(s["gain"])
     return {
-        k: {"swaps": len(v), "mean_gain": round(statistics.fmean(v), 3), "gain": sum(1 for g in v if g > 0),
-            "loss": sum(1 for g in v if g < 0)}
+        k: {
+            "swaps": len(v),
+            "mean_gain": round(statistics.fmean(v), 3),
+            "gain": sum(1 for g in v if g > 0),
+            "loss": sum(1 for g in v if g < 0),
+        }
         for k, v in sorted(groups.items())
     }

@@ -43,7 +43,12 @@ def covers(files: Sequence[str], spec: str | None) -> None:
     from bench.benchmarking import replay_engine, replay_first_fit, replay_smallest_fit
 
     variant = _weights(spec)
-    groups: dict[str, list[int]] = {"< 0.9": [0, 0, 0, 0], "0.9-1.0": [0, 0, 0, 0], ">= 1.1": [0, 0, 0, 0], "other": [0, 0, 0, 0]}
+    groups: dict[str, list[int]] = {
+        "< 0.9": [0, 0, 0, 0],
+        "0.9-1.0": [0, 0, 0, 0],
+        ">= 1.1": [0, 0, 0, 0],
+        "other": [0, 0, 0, 0],
+    }
     bad_engine = bad_variant = 0
     for path in files:
         sc = scenario_from_file(path)
@@ -64,7 +69,9 @@ def covers(files: Sequence[str], spec: str | None) -> None:
     print(f"days more than 1% below a baseline: engine {bad_engine}, variant {bad_variant}")
     for key, (e, v, lower, n) in groups.items():
         if n:
-            print(f"load {key:8} {n:3} days: engine {e} -> variant {v} ({(v / e - 1) * 100:+.2f}%), {lower} days lower")
+            print(
+                f"load {key:8} {n:3} days: engine {e} -> variant {v} ({(v / e - 1) * 100:+.2f}%), {lower} days lower"
+            )
 
 
 def reseat(files: Sequence[str], margin: float, draws_per_table: float) -> None:
@@ -77,7 +84,11 @@ def reseat(files: Sequence[str], margin: float, draws_per_table: float) -> None:
         t0 = time.perf_counter()
         e = replay_engine(sc).covers_seated
         r = replay_engine_reseat(
-            sc, time_limit=0.5, freeze_minutes=60, payoff_margin=margin, payoff_draws_per_table=draws_per_table
+            sc,
+            time_limit=0.5,
+            freeze_minutes=60,
+            payoff_margin=margin,
+            payoff_draws_per_table=draws_per_table,
         )
         total_e += e
         total_r += r.covers_seated
@@ -108,7 +119,9 @@ def latency(path: str, spec: str | None, runs: int) -> None:
             if d.best:
                 occ.add(d.best.tables, r.start, r.end, r.booking_id)
         cpu.sort()
-        print(f"{sc.name}: decide p50 {percentile(cpu, 50):.3f} p99 {percentile(cpu, 99):.3f} max {cpu[-1]:.3f} ms CPU")
+        print(
+            f"{sc.name}: decide p50 {percentile(cpu, 50):.3f} p99 {percentile(cpu, 99):.3f} max {cpu[-1]:.3f} ms CPU"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -24,7 +24,19 @@ ZONE_NAMES = [
 ZONE_SHARE = [0.38, 0.22, 0.2, 0.12, 0.1, 0.08, 0.08, 0.08]
 TURN_MINUTES = {"2": 90, "4": 105, "6": 120, "8": 135, "default": 150}
 SERVICE = ("17:00", "23:30")
-PARTY_MIX = [(1, 4), (2, 47), (3, 12), (4, 18), (5, 4), (6, 6), (7, 2.5), (8, 2.5), (9, 1), (10, 1.5), (12, 1)]
+PARTY_MIX = [
+    (1, 4),
+    (2, 47),
+    (3, 12),
+    (4, 18),
+    (5, 4),
+    (6, 6),
+    (7, 2.5),
+    (8, 2.5),
+    (9, 1),
+    (10, 1.5),
+    (12, 1),
+]
 # Relative weight of each 15-minute start from 17:00 to 21:45.
 START_WEIGHTS = [2, 2, 3, 4, 5, 6, 8, 9, 11, 12, 12, 11, 10, 9, 7, 6, 4, 3, 2, 1]
 EXPLICIT_DURATIONS = [60, 75, 120, 180]
@@ -76,7 +88,9 @@ def generate_scenario(
     if tables < zones:
         raise ValueError("need at least one table per zone")
     rng = random.Random(seed)
-    zone_list = [{"id": zid, "name": zname, "priority": i + 1} for i, (zid, zname) in enumerate(ZONE_NAMES[:zones])]
+    zone_list = [
+        {"id": zid, "name": zname, "priority": i + 1} for i, (zid, zname) in enumerate(ZONE_NAMES[:zones])
+    ]
     per_zone = _split(tables, ZONE_SHARE[:zones])
     per_zone = [max(1, n) for n in per_zone]
     while sum(per_zone) > tables:
@@ -101,7 +115,8 @@ def generate_scenario(
                     "zone": z["id"],
                     "min_covers": rng.choice(mins),
                     "max_covers": cap,
-                    "combinable": (not bar_like and cap <= 6 and rng.random() < 0.8) or (cap == 8 and rng.random() < 0.3),
+                    "combinable": (not bar_like and cap <= 6 and rng.random() < 0.8)
+                    or (cap == 8 and rng.random() < 0.3),
                     "accessible": False,
                 }
             )
@@ -149,7 +164,11 @@ def generate_scenario(
         slot = rng.choices(range(len(START_WEIGHTS)), START_WEIGHTS)[0]
         duration = rng.choice(EXPLICIT_DURATIONS) if rng.random() < 0.05 else None
         turn = duration or next(
-            (TURN_MINUTES[k] for k in sorted((k for k in TURN_MINUTES if k != "default"), key=int) if int(k) >= party),
+            (
+                TURN_MINUTES[k]
+                for k in sorted((k for k in TURN_MINUTES if k != "default"), key=int)
+                if int(k) >= party
+            ),
             TURN_MINUTES["default"],
         )
         demand += party * (turn + buffer_minutes)
@@ -171,7 +190,11 @@ def generate_scenario(
         b["id"] = f"B{i + 1:04d}"
         b["arrival"] = a
     if name is None:
-        name = f"gen-{tables}t-{zones}z-{len(docs)}b-s{seed}" if bookings is not None else f"gen-{tables}t-{zones}z-load{load:.1f}-s{seed}"
+        name = (
+            f"gen-{tables}t-{zones}z-{len(docs)}b-s{seed}"
+            if bookings is not None
+            else f"gen-{tables}t-{zones}z-load{load:.1f}-s{seed}"
+        )
         if adjacency != "rows":
             name += f"-{adjacency}"
         if accessible_share != 0.03:

@@ -1,7 +1,9 @@
 """gunicorn hooks for the web process (`-c python:config.gunicorn`): each worker marks itself alive for
 the metrics, and a dead worker's live gauges are dropped (prometheus_client multiprocess mode)."""
 
-worker_class = "uvicorn_worker.UvicornWorker"  # ASGI: the availability stream (SSE) holds no thread per client
+worker_class = (
+    "uvicorn_worker.UvicornWorker"  # ASGI: the availability stream (SSE) holds no thread per client
+)
 graceful_timeout = 20
 accesslog = "-"
 max_requests = 5000

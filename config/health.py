@@ -44,7 +44,9 @@ def health(request):
             # The exception text names hosts and ports: staff only.
             checks[name] = f"error: {exc.__class__.__name__}: {exc}" if _is_staff(request) else "error"
             healthy = False
-    return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503
+    )
 
 
 def _is_staff(request) -> bool:

@@ -18,7 +18,9 @@ from prometheus_client import REGISTRY, CollectorRegistry, Gauge, generate_lates
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 PROCESS_UP = Gauge(
-    "maitre_process_up", "1 per live process of this role (web, worker, scheduler).", ["role"],
+    "maitre_process_up",
+    "1 per live process of this role (web, worker, scheduler).",
+    ["role"],
     multiprocess_mode="livesum",
 )
 

@@ -44,7 +44,9 @@ class OptimizerRunAdmin(admin.ModelAdmin):
     @admin.display(description="outcome", ordering="status")
     def outcome(self, obj):
         label, colour = OUTCOMES.get(obj.status, (obj.status, "#333"))
-        return format_html('<strong style="color:{};white-space:nowrap" title="{}">{}</strong>', colour, obj.reason, label)
+        return format_html(
+            '<strong style="color:{};white-space:nowrap" title="{}">{}</strong>', colour, obj.reason, label
+        )
 
     @admin.display(description="gain found")
     def gain(self, obj):

@@ -40,7 +40,9 @@ def plan_changes_apply(
         if now_ is None or now_.version != before.version or now_.state != before.state:
             raise PlanStale(f"booking {pk} changed since the plan was made")
     held: dict[int, set[str]] = {}
-    for booking_id, label in TableAllocation.objects.filter(booking_id__in=ids).values_list("booking_id", "table__label"):
+    for booking_id, label in TableAllocation.objects.filter(booking_id__in=ids).values_list(
+        "booking_id", "table__label"
+    ):
         held.setdefault(booking_id, set()).add(label)
     for bid, (old, _new) in moves.items():
         if held.get(int(bid), set()) != set(old):
@@ -57,18 +59,33 @@ def plan_changes_apply(
         b, bid = locked[pk], str(pk)
         if bid in moves:
             old, new = moves[bid]
-            row = AttemptRow(strategy, AttemptResult.SUCCESS, f"moved from {', '.join(old)} to {', '.join(new)} by the {by}",
-                   {"from_tables": list(old), "tables": list(new), "move": True})
+            row = AttemptRow(
+                strategy,
+                AttemptResult.SUCCESS,
+                f"moved from {', '.join(old)} to {', '.join(new)} by the {by}",
+                {"from_tables": list(old), "tables": list(new), "move": True},
+            )
         else:
             new = seat[bid]
             if not confirm:  # the caller seats it (re-seating) in the same transaction
                 continue
-            row = AttemptRow(strategy, AttemptResult.SUCCESS, f"seated at {', '.join(new)} by the {by}",
-                   {"tables": list(new), "move": False})
+            row = AttemptRow(
+                strategy,
+                AttemptResult.SUCCESS,
+                f"seated at {', '.join(new)} by the {by}",
+                {"tables": list(new), "move": False},
+            )
         booking_seat(
-            booking=b, tables=[state.tables_by_label[t] for t in new], window=(b.start_at, b.end_at + buffer),
-            strategy=strategy, actor=actor, correlation_id=correlation_id, attempt_rows=[row],
+            booking=b,
+            tables=[state.tables_by_label[t] for t in new],
+            window=(b.start_at, b.end_at + buffer),
+            strategy=strategy,
+            actor=actor,
+            correlation_id=correlation_id,
+            attempt_rows=[row],
             expected_version=planned[bid].version,
-            metadata={"from_tables": list(moves[bid][0]), "strategy": strategy} if bid in moves else {"by": strategy},
+            metadata={"from_tables": list(moves[bid][0]), "strategy": strategy}
+            if bid in moves
+            else {"by": strategy},
         )
     return locked

@@ -119,14 +119,23 @@ def day_plan_compute(
     # A confirmed booking on tables the floor no longer offers as a plan shape keeps them.
     for bid, tables in state.current.items():
         r = state.requests[bid]
-        if bid not in fixed and tables not in {c.tables for c in state.floor.candidates_for(r.party_size, r.accessible)}:
+        if bid not in fixed and tables not in {
+            c.tables for c in state.floor.candidates_for(r.party_size, r.accessible)
+        }:
             fixed[bid] = tables
     requests = [r for bid, r in sorted(state.requests.items()) if bid not in left_out]
     weights = restaurant_weights(restaurant)
     solution = solve_day_plan(
-        state.floor, requests, fixed=fixed, current=state.current, optional=state.optional - left_out,
-        cost=lambda r, tables: plan_cost(state.floor, r, tables, weights) if r.booking_id in state.bookings else 0.0,
-        time_limit=time_limit, num_workers=1,
+        state.floor,
+        requests,
+        fixed=fixed,
+        current=state.current,
+        optional=state.optional - left_out,
+        cost=lambda r, tables: (
+            plan_cost(state.floor, r, tables, weights) if r.booking_id in state.bookings else 0.0
+        ),
+        time_limit=time_limit,
+        num_workers=1,
     )
     covers_before, score_before = day_score(state, state.current, weights)
     if solution.solved:
@@ -141,10 +150,19 @@ def day_plan_compute(
     }
     seated = {bid: assignment[bid] for bid in state.optional if bid in assignment}
     return DayPlan(
-        state=state, now=now, frozen=frozen, solver_status=solution.status, seconds=solution.seconds,
-        covers_bound=solution.bound, assignment=assignment, moves=moves, seated=seated,
-        covers_before=covers_before, covers_after=covers_after,
-        score_before=score_before, score_after=score_after,
+        state=state,
+        now=now,
+        frozen=frozen,
+        solver_status=solution.status,
+        seconds=solution.seconds,
+        covers_bound=solution.bound,
+        assignment=assignment,
+        moves=moves,
+        seated=seated,
+        covers_before=covers_before,
+        covers_after=covers_after,
+        score_before=score_before,
+        score_after=score_after,
     )
 
 
@@ -160,12 +178,21 @@ def day_plan_apply(*, plan: DayPlan, actor: Actor = OPTIMIZER, correlation_id: s
                 raise PlanStale(f"booking {bid} is being processed ({handle.status})")
         with transaction.atomic():
             plan_changes_apply(
-                state=plan.state, moves=plan.moves, seat=plan.seated, confirm=True, strategy=DAY_OPTIMIZER,
-                actor=actor, correlation_id=correlation_id,
+                state=plan.state,
+                moves=plan.moves,
+                seat=plan.seated,
+                confirm=True,
+                strategy=DAY_OPTIMIZER,
+                actor=actor,
+                correlation_id=correlation_id,
             )
             if plan.moves:  # the old tables of the moved bookings are free: the floor may heal itself
-                tables_freed_on_commit(restaurant_id=plan.state.restaurant.pk, service_date=plan.state.day,
-                                       reason=OPTIMIZED, cause=f"the day optimizer moving {len(plan.moves)} booking(s)")
+                tables_freed_on_commit(
+                    restaurant_id=plan.state.restaurant.pk,
+                    service_date=plan.state.day,
+                    reason=OPTIMIZED,
+                    cause=f"the day optimizer moving {len(plan.moves)} booking(s)",
+                )
     finally:
         for handle in handles:
             handle.release()
@@ -189,11 +216,17 @@ def day_optimize(
     threshold = float(_settings_or(min_improvement, "OPTIMIZATION_MIN_IMPROVEMENT"))
     correlation_id = correlation_id or f"opt-{uuid.uuid4().hex[:12]}"
     plan = day_plan_compute(
-        restaurant=restaurant, day=day, now=now, freeze_minutes=freeze_minutes, include_optional=include_optional,
+        restaurant=restaurant,
+        day=day,
+        now=now,
+        freeze_minutes=freeze_minutes,
+        include_optional=include_optional,
         time_limit=time_limit,
     )
-    better = plan.score_after >= plan.score_before * (1 + threshold) if plan.score_before > 0 else (
-        plan.score_after > plan.score_before
+    better = (
+        plan.score_after >= plan.score_before * (1 + threshold)
+        if plan.score_before > 0
+        else (plan.score_after > plan.score_before)
     )
     changed = bool(plan.moves or plan.seated)
     if plan.solver_status not in ("OPTIMAL", "FEASIBLE"):
@@ -201,8 +234,9 @@ def day_optimize(
     elif not changed:
         status, reason = "unchanged", "the current plan is already as good"
     elif not better:
-        status, reason = "below_threshold", (
-            f"improvement {plan.improvement:+.1%} is below the {threshold:.0%} required"
+        status, reason = (
+            "below_threshold",
+            (f"improvement {plan.improvement:+.1%} is below the {threshold:.0%} required"),
         )
     elif not apply:
         status, reason = "dry_run", f"improvement {plan.improvement:+.1%} would be applied (dry run)"
@@ -215,17 +249,37 @@ def day_optimize(
         except AllocationConflict as exc:
             status, reason = "aborted", f"allocation conflict: {exc}"
     result = OptimizationResult(
-        status=status, reason=reason, applied=status == "applied", solver_status=plan.solver_status,
-        covers_before=plan.covers_before, covers_after=plan.covers_after, score_before=plan.score_before,
-        score_after=plan.score_after, improvement=plan.improvement, moved=len(plan.moves),
-        newly_seated=len(plan.seated), frozen=len(plan.frozen), bookings=len(plan.state.current),
-        optional=len(plan.state.optional), seconds=plan.seconds,
-        total_seconds=round(time.perf_counter() - started, 3), covers_bound=plan.covers_bound, correlation_id=correlation_id,
-        moves={int(b): m for b, m in plan.moves.items()}, seated={int(b): t for b, t in plan.seated.items()},
+        status=status,
+        reason=reason,
+        applied=status == "applied",
+        solver_status=plan.solver_status,
+        covers_before=plan.covers_before,
+        covers_after=plan.covers_after,
+        score_before=plan.score_before,
+        score_after=plan.score_after,
+        improvement=plan.improvement,
+        moved=len(plan.moves),
+        newly_seated=len(plan.seated),
+        frozen=len(plan.frozen),
+        bookings=len(plan.state.current),
+        optional=len(plan.state.optional),
+        seconds=plan.seconds,
+        total_seconds=round(time.perf_counter() - started, 3),
+        covers_bound=plan.covers_bound,
+        correlation_id=correlation_id,
+        moves={int(b): m for b, m in plan.moves.items()},
+        seated={int(b): t for b, t in plan.seated.items()},
     )
     logger.info(
         "day optimizer %s %s: %s (%s), covers %s -> %s, moved %s, seated %s",
-        restaurant.slug, day, status, reason, result.covers_before, result.covers_after, result.moved,
-        result.newly_seated, extra={"correlation_id": correlation_id},
+        restaurant.slug,
+        day,
+        status,
+        reason,
+        result.covers_before,
+        result.covers_after,
+        result.moved,
+        result.newly_seated,
+        extra={"correlation_id": correlation_id},
     )
     return result

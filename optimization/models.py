@@ -18,7 +18,9 @@ class OptimizerSchedule(models.Model):
 
     class Meta:
         ordering = ["restaurant", "run_at"]
-        constraints = [models.UniqueConstraint(fields=["restaurant", "run_at"], name="optimizer_schedule_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["restaurant", "run_at"], name="optimizer_schedule_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.restaurant} at {self.run_at:%H:%M}"
@@ -28,18 +30,27 @@ class OptimizerRun(models.Model):
     """What one run of the day optimizer found and did; a scheduled slot runs at most once a day."""
 
     restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="optimizer_runs")
-    schedule = models.ForeignKey(OptimizerSchedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    schedule = models.ForeignKey(
+        OptimizerSchedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
     day = models.DateField()
-    status = models.CharField(max_length=32, default="running",
-                              help_text="running, applied, below_threshold, unchanged, aborted, no_solution, error")
+    status = models.CharField(
+        max_length=32,
+        default="running",
+        help_text="running, applied, below_threshold, unchanged, aborted, no_solution, error",
+    )
     reason = models.TextField(blank=True)
     applied = models.BooleanField(default=False)
-    improvement = models.FloatField(null=True, blank=True, help_text="Score gain the plan found (0.05 = +5%).")
+    improvement = models.FloatField(
+        null=True, blank=True, help_text="Score gain the plan found (0.05 = +5%)."
+    )
     covers_before = models.PositiveIntegerField(null=True, blank=True)
     covers_after = models.PositiveIntegerField(null=True, blank=True)
     moved = models.PositiveIntegerField(default=0)
     newly_seated = models.PositiveIntegerField(default=0)
-    frozen = models.PositiveIntegerField(default=0, help_text="Bookings inside the freeze window, never moved.")
+    frozen = models.PositiveIntegerField(
+        default=0, help_text="Bookings inside the freeze window, never moved."
+    )
     moves = models.JSONField(default=dict, blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
@@ -48,8 +59,11 @@ class OptimizerRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         constraints = [
-            models.UniqueConstraint(fields=["schedule", "day"], condition=Q(schedule__isnull=False),
-                                    name="optimizer_run_once_per_slot_and_day"),
+            models.UniqueConstraint(
+                fields=["schedule", "day"],
+                condition=Q(schedule__isnull=False),
+                name="optimizer_run_once_per_slot_and_day",
+            ),
         ]
 
     def __str__(self) -> str:

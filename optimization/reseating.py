@@ -63,13 +63,21 @@ def reseat_compute(
     freeze = int(maitre_settings.OPTIMIZATION_FREEZE_MINUTES if freeze_minutes is None else freeze_minutes)
     restaurant = booking.restaurant
     day = restaurant.service_day_of(booking.start_at)
-    state = day_plan_current(restaurant=restaurant, day=day, include_optional=False, exclude_booking_id=booking.pk)
+    state = day_plan_current(
+        restaurant=restaurant, day=day, include_optional=False, exclude_booking_id=booking.pk
+    )
     new_request = request_for(booking=booking, restaurant=restaurant, day=day)
     cutoff = state.minute(now) + freeze
     frozen = {bid for bid in state.current if state.requests[bid].start < cutoff} | set(state.blockers)
     accepted = {**state.current, **state.blockers}
     plan = reseat_plan(
-        state.floor, accepted, state.requests, new_request, frozen=frozen, time_limit=time_limit, num_workers=1
+        state.floor,
+        accepted,
+        state.requests,
+        new_request,
+        frozen=frozen,
+        time_limit=time_limit,
+        num_workers=1,
     )
     if plan is None:
         return None
@@ -79,11 +87,16 @@ def reseat_compute(
     if payoff_margin is not None:
         engine = engine_for(restaurant=restaurant, floor=state.floor, day=day)
         if not reseat_pays_off(engine, accepted, state.requests, new_request, plan, margin=payoff_margin):
-            logger.info("re-seat for booking %s declined: it costs more later covers than it brings", booking.pk)
+            logger.info(
+                "re-seat for booking %s declined: it costs more later covers than it brings", booking.pk
+            )
             return None
     return ReseatPlan(
-        booking=booking, tables=plan[new_request.booking_id],
-        moves={bid: (state.current[bid], new) for bid, new in changed.items()}, frozen=frozen, state=state,
+        booking=booking,
+        tables=plan[new_request.booking_id],
+        moves={bid: (state.current[bid], new) for bid, new in changed.items()},
+        frozen=frozen,
+        state=state,
         seconds=round(time.perf_counter() - started, 3),
     )
 
@@ -97,8 +110,14 @@ def reseat_apply(*, plan: ReseatPlan, actor: Actor = RESEATER, correlation_id: s
     target = str(plan.booking.pk)
     plan.state.bookings.setdefault(target, plan.booking)
     plan_changes_apply(
-        state=plan.state, moves=plan.moves, seat={}, confirm=False, strategy=RESEAT, actor=actor,
-        correlation_id=correlation_id, also_check=[target],
+        state=plan.state,
+        moves=plan.moves,
+        seat={},
+        confirm=False,
+        strategy=RESEAT,
+        actor=actor,
+        correlation_id=correlation_id,
+        also_check=[target],
     )
     return plan.tables
 
@@ -107,7 +126,11 @@ class CpSatReseater:
     """The optimizer's answer to `assignments.reseating.Reseater`."""
 
     def compute(
-        self, *, booking: Booking, now: datetime | None = None, time_limit: float | None = None,
+        self,
+        *,
+        booking: Booking,
+        now: datetime | None = None,
+        time_limit: float | None = None,
         payoff_margin: float | None = None,
     ) -> ReseatPlan | None:
         if time_limit is None:

@@ -28,7 +28,9 @@ def optimizer_runs_start_due(*, now: datetime | None = None) -> list[int]:
             continue
         try:
             with transaction.atomic():
-                run = OptimizerRun.objects.create(restaurant=schedule.restaurant, schedule=schedule, day=local.date())
+                run = OptimizerRun.objects.create(
+                    restaurant=schedule.restaurant, schedule=schedule, day=local.date()
+                )
         except IntegrityError:  # already ran (or is running) for this slot today
             continue
         started.append(run.pk)
@@ -50,7 +52,11 @@ def optimizer_run_execute(*, run_id: int, now: datetime | None = None) -> Optimi
         result = day_optimize(restaurant=run.restaurant, day=run.day, now=now, time_limit=time_limit)
     except Exception as exc:
         logger.exception("optimizer run %s failed", run_id)
-        run.status, run.reason, run.finished_at = "error", f"{type(exc).__name__}: {exc}"[:2000], timezone.now()
+        run.status, run.reason, run.finished_at = (
+            "error",
+            f"{type(exc).__name__}: {exc}"[:2000],
+            timezone.now(),
+        )
         run.save()
         metrics.OPTIMIZER_RUNS.labels("error").inc()
         raise

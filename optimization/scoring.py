@@ -23,10 +23,14 @@ QUALITY_WEIGHT = 0.1
 
 def restaurant_weights(restaurant: Restaurant) -> Weights:
     """The restaurant's scoring weights (the demand profile, which a whole-day plan has no use for, left out)."""
-    return Weights.from_mapping({k: v for k, v in (restaurant.scoring_weights or {}).items() if k != "demand"})
+    return Weights.from_mapping(
+        {k: v for k, v in (restaurant.scoring_weights or {}).items() if k != "demand"}
+    )
 
 
-def day_score(state: DayState, assignment: Mapping[str, Iterable[str]], weights: Weights | None = None) -> tuple[int, float]:
+def day_score(
+    state: DayState, assignment: Mapping[str, Iterable[str]], weights: Weights | None = None
+) -> tuple[int, float]:
     """(covers seated, score) of a plan for the day's bookings (see the module docstring)."""
     weights = weights or restaurant_weights(state.restaurant)
     covers, cost = 0, 0.0

@@ -40,7 +40,10 @@ def _day_bookings(*, restaurant: Restaurant, day: date, states: Iterable[str]) -
     midnight = restaurant.local_midnight(day)
     qs = (
         Booking.objects.filter(
-            restaurant=restaurant, start_at__gte=midnight, start_at__lt=midnight + DAY_SPAN, state__in=list(states)
+            restaurant=restaurant,
+            start_at__gte=midnight,
+            start_at__lt=midnight + DAY_SPAN,
+            state__in=list(states),
         )
         .select_related("preferred_zone")
         .order_by("pk")
@@ -61,9 +64,15 @@ def day_plan_current(
     bookings = {str(b.pk): b for b in _day_bookings(restaurant=restaurant, day=day, states=states)}
     midnight = restaurant.local_midnight(day)
     rows = list(
-        TableAllocation.objects.filter(restaurant=restaurant, start_at__lt=midnight + DAY_SPAN, end_at__gt=midnight)
-        .filter(Q(hold__isnull=True) | Q(hold__expires_at__gt=timezone.now()))  # bookings, table blocks, live holds
-        .values_list("table__label", "booking_id", "hold_id", "hold__booking_id", "start_at", "end_at", "block_id")
+        TableAllocation.objects.filter(
+            restaurant=restaurant, start_at__lt=midnight + DAY_SPAN, end_at__gt=midnight
+        )
+        .filter(
+            Q(hold__isnull=True) | Q(hold__expires_at__gt=timezone.now())
+        )  # bookings, table blocks, live holds
+        .values_list(
+            "table__label", "booking_id", "hold_id", "hold__booking_id", "start_at", "end_at", "block_id"
+        )
         .order_by("booking_id", "hold_id", "block_id", "table__label")
     )
     tables_of: dict[str, list[str]] = {}
@@ -78,8 +87,13 @@ def day_plan_current(
             owner = f"b{booking_id}" if booking_id else f"h{hold_id}" if hold_id else f"k{block_id}"
             blocker_rows.setdefault(owner, []).append((label, start_at, end_at))
     state = DayState(
-        restaurant=restaurant, day=day, floor=fs.floor, tables_by_label=fs.tables_by_label, bookings={},
-        requests={}, current={},
+        restaurant=restaurant,
+        day=day,
+        floor=fs.floor,
+        tables_by_label=fs.tables_by_label,
+        bookings={},
+        requests={},
+        current={},
     )
     holding = {o[1:] for o in blocker_rows if o.startswith("b")}
     for key, b in bookings.items():
@@ -106,4 +120,3 @@ def day_plan_current(
             state.requests[key] = Request(key, 0, state.minute(start_at), state.minute(end_at))
             state.blockers[key] = tuple(sorted(labels))
     return state
-

@@ -34,7 +34,8 @@ class RestaurantScopedAdminMixin:
     def get_list_filter(self, request):
         # Only the restaurants in the scoped rows, never the names of every tenant.
         return [
-            (f, admin.RelatedOnlyFieldListFilter) if f == "restaurant" else f for f in super().get_list_filter(request)
+            (f, admin.RelatedOnlyFieldListFilter) if f == "restaurant" else f
+            for f in super().get_list_filter(request)
         ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

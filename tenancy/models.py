@@ -18,13 +18,17 @@ class Role(models.TextChoices):
 
 class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    restaurant = models.ForeignKey("assignments.Restaurant", on_delete=models.CASCADE, related_name="memberships")
+    restaurant = models.ForeignKey(
+        "assignments.Restaurant", on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PLATFORM)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["restaurant", "user"]
-        constraints = [models.UniqueConstraint(fields=["user", "restaurant"], name="membership_unique_user_restaurant")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "restaurant"], name="membership_unique_user_restaurant")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.restaurant} ({self.role})"

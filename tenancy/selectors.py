@@ -35,4 +35,6 @@ def user_works_the_floor(user, restaurant_id: int) -> bool:
         return False
     if user.is_superuser:
         return True
-    return Membership.objects.filter(user=user, restaurant_id=restaurant_id, role__in=(Role.HOST, Role.MANAGER)).exists()
+    return Membership.objects.filter(
+        user=user, restaurant_id=restaurant_id, role__in=(Role.HOST, Role.MANAGER)
+    ).exists()

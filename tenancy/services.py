@@ -14,7 +14,9 @@ from tenancy.models import Membership, Role
 
 
 @transaction.atomic
-def api_client_create(*, name: str, restaurant_slugs: Sequence[str], role: str = Role.PLATFORM) -> tuple[object, str]:
+def api_client_create(
+    *, name: str, restaurant_slugs: Sequence[str], role: str = Role.PLATFORM
+) -> tuple[object, str]:
     """A user for a booking platform, members of the given restaurants, with an API token. Returns (user, token
     key). A name already taken is refused rather than silently widened."""
     if not restaurant_slugs:
@@ -39,5 +41,7 @@ def api_client_create(*, name: str, restaurant_slugs: Sequence[str], role: str =
 
 
 def membership_grant(*, user, restaurant: Restaurant, role: str = Role.PLATFORM) -> Membership:
-    membership, _ = Membership.objects.update_or_create(user=user, restaurant=restaurant, defaults={"role": role})
+    membership, _ = Membership.objects.update_or_create(
+        user=user, restaurant=restaurant, defaults={"role": role}
+    )
     return membership

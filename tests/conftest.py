@@ -71,7 +71,9 @@ def _clear_cache():
 def _rollout_switches(request):
     """The rollout switches as their migration seeds them. A transactional test ends with a flush, which deletes
     them, so every later test would run the legacy assigner: put back any that is missing."""
-    if not (request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)):
+    if not (
+        request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    ):
         return
     import importlib
 
@@ -80,7 +82,11 @@ def _rollout_switches(request):
     request.getfixturevalue("_django_db_helper")
     seeding = importlib.import_module("assignments.migrations.0003_rollout_switches")
     pipeline_v3, shadow = seeding.INITIAL[getattr(settings, "MAITRE_ROLLOUT_INITIAL_MODE", "engine")]
-    initial = {"assignment_pipeline_v3": pipeline_v3, "assignment_shadow_mode": shadow, "assignment_kill_switch": False}
+    initial = {
+        "assignment_pipeline_v3": pipeline_v3,
+        "assignment_shadow_mode": shadow,
+        "assignment_kill_switch": False,
+    }
     for name, note in seeding.SWITCHES.items():
         Switch.objects.get_or_create(name=name, defaults={"active": initial[name], "note": note})
 

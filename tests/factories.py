@@ -71,7 +71,17 @@ class FloorFactory:
         return r
 
 
-__all__ = ["DAY", "LONDON", "FloorFactory", "RestaurantFactory", "TableFactory", "ZoneFactory", "at", "grant", "make_booking"]
+__all__ = [
+    "DAY",
+    "LONDON",
+    "FloorFactory",
+    "RestaurantFactory",
+    "TableFactory",
+    "ZoneFactory",
+    "at",
+    "grant",
+    "make_booking",
+]
 
 
 def grant(user, *restaurants, role: str = "platform"):

@@ -31,7 +31,15 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     """The delivery log: one line per (event, endpoint), what the endpoint last answered, and when the next
     try is due; given-up deliveries are one filter away and can be redelivered."""
 
-    list_display = ("id", "status_badge", "event_label", "endpoint", "attempts_count", "last_answer", "next_or_done")
+    list_display = (
+        "id",
+        "status_badge",
+        "event_label",
+        "endpoint",
+        "attempts_count",
+        "last_answer",
+        "next_or_done",
+    )
     list_display_links = ("id",)
     list_filter = ("status", "event__event_type", "subscription")
     search_fields = ("subscription__url", "event__aggregate_id")
@@ -61,8 +69,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
-        return format_html('<strong style="color:{}">{}</strong>', STATUS_COLOURS.get(obj.status, "#333"),
-                           obj.get_status_display())
+        return format_html(
+            '<strong style="color:{}">{}</strong>',
+            STATUS_COLOURS.get(obj.status, "#333"),
+            obj.get_status_display(),
+        )
 
     @admin.display(description="tries", ordering="attempts")
     def attempts_count(self, obj):

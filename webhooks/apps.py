@@ -10,4 +10,6 @@ class WebhooksConfig(AppConfig):
         from assignments.metrics import delivery_consumer_register
         from webhooks.models import WebhookDelivery
 
-        delivery_consumer_register("webhook", WebhookDelivery)  # the outbox backlog gauges count its deliveries
+        delivery_consumer_register(
+            "webhook", WebhookDelivery
+        )  # the outbox backlog gauges count its deliveries

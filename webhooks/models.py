@@ -19,14 +19,22 @@ def new_webhook_secret() -> str:
 
 class WebhookSubscription(models.Model):
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_subscriptions",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="webhook_subscriptions",
         help_text="The API client that receives these events.",
     )
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=100, default=new_webhook_secret, help_text="Signs every delivery.")
-    event_types = models.JSONField(default=list, blank=True, help_text="Event types to send; empty: all of them.")
+    event_types = models.JSONField(
+        default=list, blank=True, help_text="Event types to send; empty: all of them."
+    )
     restaurant = models.ForeignKey(
-        Restaurant, null=True, blank=True, on_delete=models.CASCADE, help_text="Only this restaurant's events; empty: all."
+        Restaurant,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text="Only this restaurant's events; empty: all.",
     )
     description = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
@@ -58,7 +66,9 @@ class WebhookDelivery(DeliveryState):
             models.UniqueConstraint(fields=["subscription", "event"], name="webhook_delivery_once_per_event"),
         ]
         indexes = [
-            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_delivery_due"),
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_delivery_due"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,8 @@ def webhook_subscription_of(*, owner, pk: int) -> WebhookSubscription:
     return WebhookSubscription.objects.get(pk=pk, owner=owner)
 
 
-def webhook_deliveries_latest(*, subscription: WebhookSubscription, limit: int = 100) -> QuerySet[WebhookDelivery]:
+def webhook_deliveries_latest(
+    *, subscription: WebhookSubscription, limit: int = 100
+) -> QuerySet[WebhookDelivery]:
     """The subscription's deliveries, newest first."""
     return subscription.deliveries.select_related("event").order_by("-id")[:limit]

@@ -35,10 +35,15 @@ logger = logging.getLogger("maitre.webhooks")
 USER_AGENT = "Maitre-Webhooks/1"
 
 
-def webhook_subscription_create(*, owner, url: str, event_types: list[str], restaurant=None,
-                                description: str = "", is_active: bool = True) -> WebhookSubscription:
+def webhook_subscription_create(
+    *, owner, url: str, event_types: list[str], restaurant=None, description: str = "", is_active: bool = True
+) -> WebhookSubscription:
     return WebhookSubscription.objects.create(
-        owner=owner, url=url, event_types=sorted(set(event_types)), restaurant=restaurant, description=description,
+        owner=owner,
+        url=url,
+        event_types=sorted(set(event_types)),
+        restaurant=restaurant,
+        description=description,
         is_active=is_active,
     )
 
@@ -68,7 +73,8 @@ def webhook_deliveries_create(*, events: list[OutboxEvent]) -> None:
     now = timezone.now()
     rows = [
         WebhookDelivery(subscription=s, event=e, next_attempt_at=now)
-        for e in events for s in subscriptions
+        for e in events
+        for s in subscriptions
         if s.wants(e) and (sees[s.owner_id] is None or e.restaurant_id in sees[s.owner_id])
     ]
     if not rows:
@@ -90,7 +96,9 @@ def _restaurants_seen_by_owners(subscriptions) -> dict[int, set[int] | None]:
     from tenancy.selectors import restaurants_for_user
 
     return {
-        s.owner_id: None if s.owner.is_superuser else set(restaurants_for_user(s.owner).values_list("pk", flat=True))
+        s.owner_id: None
+        if s.owner.is_superuser
+        else set(restaurants_for_user(s.owner).values_list("pk", flat=True))
         for s in {s.owner_id: s for s in subscriptions}.values()
     }
 
@@ -100,11 +108,16 @@ def webhook_body(event: OutboxEvent) -> str:
         {
             "type": event.event_type,
             "timestamp": event.created_at.isoformat(),
-            "data": {"event_id": event.pk, "aggregate": f"{event.aggregate_type}:{event.aggregate_id}",
-                     "restaurant_id": event.restaurant_id, "correlation_id": event.correlation_id,
-                     **event.payload},
+            "data": {
+                "event_id": event.pk,
+                "aggregate": f"{event.aggregate_type}:{event.aggregate_id}",
+                "restaurant_id": event.restaurant_id,
+                "correlation_id": event.correlation_id,
+                **event.payload,
+            },
         },
-        default=str, separators=(",", ":"),
+        default=str,
+        separators=(",", ":"),
     )
 
 
@@ -147,15 +160,24 @@ def webhook_delivery_send(*, delivery_id: int, post=_post) -> bool:
             status, error = None, f"{type(exc).__name__}: {exc}"
         else:
             error = "" if 200 <= status < 300 else f"HTTP {status}"
-        logger.info("webhook %s -> %s in %.0f ms: %s", delivery_id, status, (time.perf_counter() - started) * 1000,
-                    error or "ok")
+        logger.info(
+            "webhook %s -> %s in %.0f ms: %s",
+            delivery_id,
+            status,
+            (time.perf_counter() - started) * 1000,
+            error or "ok",
+        )
         if error:
             delivery_record_failure(delivery=delivery, error=error, last_status_code=status)
-            metrics.DELIVERIES.labels("webhook", "failed" if delivery.status == DeliveryStatus.FAILED else "retry").inc()
+            metrics.DELIVERIES.labels(
+                "webhook", "failed" if delivery.status == DeliveryStatus.FAILED else "retry"
+            ).inc()
             return False
         delivery_record_success(delivery=delivery, last_status_code=status)
         metrics.DELIVERIES.labels("webhook", "delivered").inc()
-        metrics.WEBHOOK_DELIVERY_SECONDS.observe(max(0.0, (timezone.now() - delivery.event.created_at).total_seconds()))
+        metrics.WEBHOOK_DELIVERY_SECONDS.observe(
+            max(0.0, (timezone.now() - delivery.event.created_at).total_seconds())
+        )
         return True
 
 
@@ -179,12 +201,21 @@ def deliveries_hand_back_for_rollback(*, dry_run: bool, webhooks_out: Path) -> t
     go; webhook deliveries not yet accepted are written to `webhooks_out` (JSON lines), in one transaction.
     Returns (events handed back, webhook deliveries exported); a dry run only counts."""
     unsent = EmailDelivery.objects.exclude(status=DeliveryStatus.DELIVERED)
-    waiting = WebhookDelivery.objects.exclude(status=DeliveryStatus.DELIVERED).select_related("event", "subscription")
+    waiting = WebhookDelivery.objects.exclude(status=DeliveryStatus.DELIVERED).select_related(
+        "event", "subscription"
+    )
     with transaction.atomic():
         event_ids = list(unsent.values_list("event_id", flat=True))
         hooks = [
-            {"delivery_id": d.pk, "status": d.status, "url": d.subscription.url, "event_id": d.event_id,
-             "event_type": d.event.event_type, "payload": d.event.payload, "attempts": d.attempts}
+            {
+                "delivery_id": d.pk,
+                "status": d.status,
+                "url": d.subscription.url,
+                "event_id": d.event_id,
+                "event_type": d.event.event_type,
+                "payload": d.event.payload,
+                "attempts": d.attempts,
+            }
             for d in waiting
         ]
         if not dry_run:
@@ -194,4 +225,3 @@ def deliveries_hand_back_for_rollback(*, dry_run: bool, webhooks_out: Path) -> t
                 webhooks_out.parent.mkdir(parents=True, exist_ok=True)
                 webhooks_out.write_text("".join(json.dumps(h, default=str) + "\n" for h in hooks))
     return len(event_ids), len(hooks)
-

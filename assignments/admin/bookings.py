@@ -77,7 +77,9 @@ class HistoryInline(ReadOnlyInline):
         meta.pop("cause", None)
         rest = ", ".join(f"{k}: {v}" for k, v in meta.items())
         if healed:  # seated by the floor's self-healing: say so first
-            return format_html('<strong class="maitre-healed">{}</strong>{}', healed, f"; {rest}" if rest else "")
+            return format_html(
+                '<strong class="maitre-healed">{}</strong>{}', healed, f"; {rest}" if rest else ""
+            )
         return rest or "—"
 
 
@@ -92,9 +94,13 @@ class AllocationInline(ReadOnlyInline):
 class ManualAssignForm(forms.Form):
     """Either one of the engine's plans, or a free choice of tables; `version` refuses a stale page."""
 
-    plan = forms.CharField(required=False)  # a plan taken meanwhile still reaches the service, which names the clash
+    plan = forms.CharField(
+        required=False
+    )  # a plan taken meanwhile still reaches the service, which names the clash
     tables = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
-    override = forms.BooleanField(required=False)  # seat on tables that break a soft rule (a separate permission)
+    override = forms.BooleanField(
+        required=False
+    )  # seat on tables that break a soft rule (a separate permission)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, plans=(), tables=(), **kwargs):
@@ -105,7 +111,9 @@ class ManualAssignForm(forms.Form):
         data = super().clean()
         plan, tables = data.get("plan"), data.get("tables") or []
         if plan and tables:
-            raise forms.ValidationError("Choose either one of the engine's plans or your own tables, not both.")
+            raise forms.ValidationError(
+                "Choose either one of the engine's plans or your own tables, not both."
+            )
         if not plan and not tables:
             raise forms.ValidationError("Choose one of the engine's plans or tick the tables yourself.")
         data["table_labels"] = plan.split(",") if plan else list(tables)
@@ -123,7 +131,14 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
     only through the lifecycle (assign, retry, cancel)."""
 
     list_display = (
-        "booking_ref", "state_col", "restaurant", "party_size", "when", "preferences", "tables_col", "version",
+        "booking_ref",
+        "state_col",
+        "restaurant",
+        "party_size",
+        "when",
+        "preferences",
+        "tables_col",
+        "version",
         "assignment_strategy",
     )
     list_display_links = ("booking_ref",)
@@ -139,15 +154,40 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
         ("Request", {"fields": ("party_size", "when", "preferences", "arrival")}),
         (
             "Assignment",
-            {"fields": ("tables_col", "version", "assignment_attempts", "assigned_at", "assignment_strategy",
-                        "last_correlation_id", "created_at", "updated_at")},
+            {
+                "fields": (
+                    "tables_col",
+                    "version",
+                    "assignment_attempts",
+                    "assigned_at",
+                    "assignment_strategy",
+                    "last_correlation_id",
+                    "created_at",
+                    "updated_at",
+                )
+            },
         ),
         ("Service", {"fields": ("arrived_at", "arrived_late", "left_at")}),
     )
     readonly_fields = (
-        "state_col", "restaurant", "external_ref", "party_size", "when", "preferences", "arrival", "tables_col",
-        "version", "assignment_attempts", "assigned_at", "assignment_strategy", "last_correlation_id", "created_at",
-        "updated_at", "arrived_at", "arrived_late", "left_at",
+        "state_col",
+        "restaurant",
+        "external_ref",
+        "party_size",
+        "when",
+        "preferences",
+        "arrival",
+        "tables_col",
+        "version",
+        "assignment_attempts",
+        "assigned_at",
+        "assignment_strategy",
+        "last_correlation_id",
+        "created_at",
+        "updated_at",
+        "arrived_at",
+        "arrived_late",
+        "left_at",
     )
     actions = ["retry_selected", "cancel_selected"]
     url_prefix = "booking"
@@ -181,8 +221,12 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
         return ", ".join(labels) or "—"
 
     def get_queryset(self, request):
-        return (super().get_queryset(request).filter(restaurant__in=restaurants_visible_to(request.user))
-                .prefetch_related("allocations__table"))
+        return (
+            super()
+            .get_queryset(request)
+            .filter(restaurant__in=restaurants_visible_to(request.user))
+            .prefetch_related("allocations__table")
+        )
 
     # ---- permissions: bookings come from the API; changes go through the lifecycle
     def has_add_permission(self, request):
@@ -196,8 +240,9 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
 
     def save_model(self, request, obj, form, change):
         """Only what the form edits, through the one service for a guest's contact (never a full save())."""
-        booking_update_contact(booking=obj, **{f: form.cleaned_data[f] for f in form.changed_data
-                                               if f in CONTACT_FIELDS})
+        booking_update_contact(
+            booking=obj, **{f: form.cleaned_data[f] for f in form.changed_data if f in CONTACT_FIELDS}
+        )
 
     # ---- urls
     def get_urls(self):
@@ -227,14 +272,18 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
 
     def _require_assign(self, request):
         if not self.has_assign_permission(request):
-            raise PermissionDenied("You may look, but assigning, retrying and cancelling needs the "
-                                   "'assign bookings' permission.")
+            raise PermissionDenied(
+                "You may look, but assigning, retrying and cancelling needs the 'assign bookings' permission."
+            )
 
     # ---- the detail page
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = dict(extra_context or {})
-        booking = (Booking.objects.filter(pk=object_id, restaurant__in=restaurants_visible_to(request.user))
-                   .select_related("restaurant", "preferred_zone").first())
+        booking = (
+            Booking.objects.filter(pk=object_id, restaurant__in=restaurants_visible_to(request.user))
+            .select_related("restaurant", "preferred_zone")
+            .first()
+        )
         if booking is None:  # unknown, or another restaurant's: the admin's own "does not exist" answer
             return super().change_view(request, object_id, form_url, extra_context=extra)
         extra.update(self._booking_tools(request, booking))
@@ -288,7 +337,9 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
         self._require_assign(request)
         if not booking_actions(booking=booking).assign:
             self.message_user(
-                request, f"Booking {booking} is '{booking.get_state_display()}': nothing to assign.", messages.WARNING
+                request,
+                f"Booking {booking} is '{booking.get_state_display()}': nothing to assign.",
+                messages.WARNING,
             )
             return HttpResponseRedirect(self._after_url(booking))
         if request.method == "POST" and "_time" in request.POST:
@@ -299,13 +350,21 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
         form_kwargs = {"plans": options.plans, "tables": options.tables}
         if request.method == "POST":
             form = ManualAssignForm(request.POST, **form_kwargs)
-            if form.is_valid() and form.cleaned_data["override"] and not request.user.has_perm(OVERRIDE_PERMISSION):
-                raise PermissionDenied("Seating on tables that break a rule needs the 'override seating' permission.")
+            if (
+                form.is_valid()
+                and form.cleaned_data["override"]
+                and not request.user.has_perm(OVERRIDE_PERMISSION)
+            ):
+                raise PermissionDenied(
+                    "Seating on tables that break a rule needs the 'override seating' permission."
+                )
             if form.is_valid():
                 try:
                     booking_assign_manually(
-                        booking=booking, table_labels=form.cleaned_data["table_labels"],
-                        actor=Actor.staff(request.user), expected_version=form.cleaned_data["version"],
+                        booking=booking,
+                        table_labels=form.cleaned_data["table_labels"],
+                        actor=Actor.staff(request.user),
+                        expected_version=form.cleaned_data["version"],
                         override=form.cleaned_data["override"],
                     )
                 except ManualAssignmentError as exc:
@@ -316,7 +375,8 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
                     form = ManualAssignForm(initial={"version": booking.version}, **form_kwargs)
                 else:
                     self.message_user(
-                        request, f"Booking {booking} confirmed at {', '.join(sorted(form.cleaned_data['table_labels']))}.",
+                        request,
+                        f"Booking {booking} confirmed at {', '.join(sorted(form.cleaned_data['table_labels']))}.",
                         messages.SUCCESS,
                     )
                     return HttpResponseRedirect(self._changelist_url())
@@ -335,16 +395,25 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
             "booking": booking,
             "form": form,
             "plans": [
-                {"rank": i + 1, "plan": p, "value": ",".join(p.tables), "zone": ctx.floor.table_by_id[p.tables[0]].zone,
-                 "covers": sum(ctx.floor.table_by_id[t].max_covers for t in p.tables),
-                 "breakdown": [(k, v) for k, v in p.breakdown.items() if v]}
+                {
+                    "rank": i + 1,
+                    "plan": p,
+                    "value": ",".join(p.tables),
+                    "zone": ctx.floor.table_by_id[p.tables[0]].zone,
+                    "covers": sum(ctx.floor.table_by_id[t].max_covers for t in p.tables),
+                    "breakdown": [(k, v) for k, v in p.breakdown.items() if v],
+                }
                 for i, p in enumerate(options.plans)
             ],
             "reason_now": "" if options.plans else booking_reason_now(ctx=ctx),
             "pacing_note": booking_pacing_note(ctx=ctx),
             "nearest": [
-                {"label": o.label(tz), "start": o.start_at.isoformat(), "tables": ",".join(o.tables),
-                 "delta": o.delta_minutes}
+                {
+                    "label": o.label(tz),
+                    "start": o.start_at.isoformat(),
+                    "tables": ",".join(o.tables),
+                    "delta": o.delta_minutes,
+                }
                 for o in (() if options.plans else booking_nearest_times(ctx=ctx, now=common.console_now()))
             ],
             "reseat": reseat,
@@ -363,13 +432,20 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
         offer = booking_reseat_offer(booking=booking, now=common.console_now())
         if offer is None:
             return {"found": False}
-        moves = [{"booking": m.booking, "from": "+".join(m.old_tables), "to": "+".join(m.new_tables)}
-                 for m in offer.moves]
-        text = ", ".join(f"move {m.booking.external_ref or '#' + str(m.booking.pk)} from {'+'.join(m.old_tables)} "
-                         f"to {'+'.join(m.new_tables)}" for m in offer.moves)
+        moves = [
+            {"booking": m.booking, "from": "+".join(m.old_tables), "to": "+".join(m.new_tables)}
+            for m in offer.moves
+        ]
+        text = ", ".join(
+            f"move {m.booking.external_ref or '#' + str(m.booking.pk)} from {'+'.join(m.old_tables)} "
+            f"to {'+'.join(m.new_tables)}"
+            for m in offer.moves
+        )
         tables = "+".join(offer.tables)
         return {
-            "found": True, "moves": moves, "tables": tables,
+            "found": True,
+            "moves": moves,
+            "tables": tables,
             "text": f"{text}, then seat here at {tables}" if moves else f"seat here at {tables}",
             "signature": offer.signature,
         }
@@ -381,17 +457,28 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
             tables = [t for t in request.POST.get("tables", "").split(",") if t]
             version = int(request.POST["version"])
         except (KeyError, ValueError):
-            self.message_user(request, "That time choice was malformed; pick one of the offered times.", messages.ERROR)
+            self.message_user(
+                request, "That time choice was malformed; pick one of the offered times.", messages.ERROR
+            )
             return HttpResponseRedirect(self._url("assign", booking))
         try:
-            booking_seat_at_time(booking=booking, start_at=start_at, table_labels=tables,
-                                 actor=Actor.staff(request.user), expected_version=version)
+            booking_seat_at_time(
+                booking=booking,
+                start_at=start_at,
+                table_labels=tables,
+                actor=Actor.staff(request.user),
+                expected_version=version,
+            )
         except (ManualAssignmentError, LifecycleError) as exc:
             self.message_user(request, refusal_html(exc), messages.ERROR)
             return HttpResponseRedirect(self._url("assign", booking))
         booking.refresh_from_db()
-        self.message_user(request, f"Booking {booking} moved to {local_time(booking)} and confirmed at "
-                                   f"{', '.join(tables)}. Tell the guest the new time.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Booking {booking} moved to {local_time(booking)} and confirmed at "
+            f"{', '.join(tables)}. Tell the guest the new time.",
+            messages.SUCCESS,
+        )
         return HttpResponseRedirect(self._changelist_url())
 
     def _seat_with_reseat(self, request, booking: Booking):
@@ -402,21 +489,30 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
             self.message_user(request, "That proposal was malformed; ask for a new one.", messages.ERROR)
             return HttpResponseRedirect(self._url("assign", booking))
         try:
-            seated, moves = booking_seat_with_reseat(booking=booking, expected_moves=expected,
-                                                     actor=Actor.staff(request.user), expected_version=version,
-                                                     now=common.console_now())
+            seated, moves = booking_seat_with_reseat(
+                booking=booking,
+                expected_moves=expected,
+                actor=Actor.staff(request.user),
+                expected_version=version,
+                now=common.console_now(),
+            )
         except (ManualAssignmentError, LifecycleError) as exc:
             self.message_user(request, refusal_html(exc), messages.ERROR)
             return HttpResponseRedirect(self._url("assign", booking) + "?reseat=1")
         tables = sorted(TableAllocation.objects.filter(booking=seated).values_list("table__label", flat=True))
-        self.message_user(request, f"Booking {seated} confirmed at {', '.join(tables)} after moving {len(moves)} "
-                                   f"other booking(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Booking {seated} confirmed at {', '.join(tables)} after moving {len(moves)} other booking(s).",
+            messages.SUCCESS,
+        )
         return HttpResponseRedirect(self._changelist_url())
 
     # ---- retry / cancel, one booking
     def _retry(self, request, booking: Booking, version: int | None) -> tuple[int, str]:
         """Retry through the service and say what happened to the booking: (level, text)."""
-        out = booking_retry_by_staff(booking=booking, actor=Actor.staff(request.user), expected_version=version)
+        out = booking_retry_by_staff(
+            booking=booking, actor=Actor.staff(request.user), expected_version=version
+        )
         if out.result == "refused":
             return messages.ERROR, f"{booking}: not retried: {out.error}."
         if out.result == "confirmed":
@@ -424,10 +520,13 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
         if out.result == "review":
             return messages.WARNING, f"{booking}: retried, and back in review at once: {out.reason_before}."
         if out.plan_now:
-            return messages.SUCCESS, (f"{booking}: sent to automatic assignment ({out.reason_before}); "
-                                      f"it is seated within seconds.")
-        return messages.WARNING, (f"{booking}: sent to automatic assignment, but the engine has no plan now "
-                                  f"({out.reason_before}): it will come back to review unless the floor changes.")
+            return messages.SUCCESS, (
+                f"{booking}: sent to automatic assignment ({out.reason_before}); it is seated within seconds."
+            )
+        return messages.WARNING, (
+            f"{booking}: sent to automatic assignment, but the engine has no plan now "
+            f"({out.reason_before}): it will come back to review unless the floor changes."
+        )
 
     def retry_view(self, request, object_id):
         if request.method != "POST":
@@ -448,13 +547,17 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
         if request.method == "POST" and form.is_valid():
             try:
                 lifecycle.booking_cancel(
-                    booking=booking, reason=form.cleaned_data["reason"] or "cancelled by staff",
-                    expected_version=form.cleaned_data["version"], actor=Actor.staff(request.user),
+                    booking=booking,
+                    reason=form.cleaned_data["reason"] or "cancelled by staff",
+                    expected_version=form.cleaned_data["version"],
+                    actor=Actor.staff(request.user),
                 )
             except LifecycleError as exc:
                 self.message_user(request, f"Not cancelled: {exc}.", messages.ERROR)
             else:
-                self.message_user(request, f"Booking {booking} cancelled; its tables are free again.", messages.SUCCESS)
+                self.message_user(
+                    request, f"Booking {booking} cancelled; its tables are free again.", messages.SUCCESS
+                )
             return HttpResponseRedirect(self._after_url(booking))
         context = {
             **self.admin_site.each_context(request),
@@ -477,8 +580,11 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
 
     @admin.action(description="Cancel the selected bookings…", permissions=["assign"])
     def cancel_selected(self, request, queryset):
-        bookings = list(scope_queryset(Booking.objects.filter(pk__in=queryset.values("pk")), request.user)
-                        .select_related("restaurant"))
+        bookings = list(
+            scope_queryset(Booking.objects.filter(pk__in=queryset.values("pk")), request.user).select_related(
+                "restaurant"
+            )
+        )
         if request.POST.get("confirm") == "yes":
             form = CancelForm(request.POST)
             reason = (form.cleaned_data["reason"] if form.is_valid() else "") or "cancelled by staff"
@@ -489,7 +595,9 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
                 except LifecycleError as exc:
                     self.message_user(request, f"{booking}: not cancelled: {exc}.", messages.ERROR)
                 else:
-                    self.message_user(request, f"{booking}: cancelled; its tables are free again.", messages.SUCCESS)
+                    self.message_user(
+                        request, f"{booking}: cancelled; its tables are free again.", messages.SUCCESS
+                    )
             return None
         context = {
             **self.admin_site.each_context(request),

@@ -97,4 +97,3 @@ class ReadOnlyInline(NoWritesMixin, admin.TabularInline):
         return request.user.has_perm("assignments.view_booking") or request.user.has_perm(
             "assignments.view_reviewbooking"
         )
-

@@ -21,10 +21,20 @@ class ZoneInline(admin.TabularInline):
 
 
 @admin.register(Restaurant)
-class RestaurantAdmin(TimelineWalkInMixin, RestaurantTimelineMixin, RestaurantScopedAdminMixin, admin.ModelAdmin):
+class RestaurantAdmin(
+    TimelineWalkInMixin, RestaurantTimelineMixin, RestaurantScopedAdminMixin, admin.ModelAdmin
+):
     restaurant_field = ""
-    list_display = ("name", "slug", "timezone", "slot_minutes", "buffer_minutes", "max_combination_tables",
-                    "floor_version", "timeline_link")
+    list_display = (
+        "name",
+        "slug",
+        "timezone",
+        "slot_minutes",
+        "buffer_minutes",
+        "max_combination_tables",
+        "floor_version",
+        "timeline_link",
+    )
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [ZoneInline, WeeklyServiceInline, ScheduleExceptionInline]
@@ -32,8 +42,10 @@ class RestaurantAdmin(TimelineWalkInMixin, RestaurantTimelineMixin, RestaurantSc
 
     @admin.display(description="timeline")
     def timeline_link(self, obj):
-        return format_html('<a href="{}">today’s timeline</a>',
-                           reverse("admin:assignments_restaurant_timeline", args=[obj.pk]))
+        return format_html(
+            '<a href="{}">today’s timeline</a>',
+            reverse("admin:assignments_restaurant_timeline", args=[obj.pk]),
+        )
 
 
 @admin.register(TableBlock)
@@ -54,7 +66,16 @@ class ZoneAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Table)
 class TableAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("label", "restaurant", "zone", "min_covers", "max_covers", "combinable", "accessible", "active")
+    list_display = (
+        "label",
+        "restaurant",
+        "zone",
+        "min_covers",
+        "max_covers",
+        "combinable",
+        "accessible",
+        "active",
+    )
     list_filter = ("restaurant", "zone", "combinable", "accessible", "active")
     search_fields = ("label",)
     list_select_related = ("restaurant", "zone")

@@ -33,16 +33,24 @@ class ServiceDayFilter(admin.SimpleListFilter):
     SPANS = {"today": (0, 1), "tomorrow": (1, 1), "coming": (0, 7), "past": (-365, 365)}
 
     def lookups(self, request, model_admin):
-        return [("coming", "Tonight and the next 6 days"), ("today", "Tonight"), ("tomorrow", "Tomorrow"),
-                ("past", "Past services (missed)"), ("all", "Any day")]
+        return [
+            ("coming", "Tonight and the next 6 days"),
+            ("today", "Tonight"),
+            ("tomorrow", "Tomorrow"),
+            ("past", "Past services (missed)"),
+            ("all", "Any day"),
+        ]
 
     def value(self):
         return super().value() or self.DEFAULT
 
     def choices(self, changelist):
         for key, title in self.lookup_choices:
-            yield {"selected": self.value() == key, "query_string": changelist.get_query_string({self.parameter_name: key}),
-                   "display": title}
+            yield {
+                "selected": self.value() == key,
+                "query_string": changelist.get_query_string({self.parameter_name: key}),
+                "display": title,
+            }
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -57,7 +65,9 @@ class ServiceDayFilter(admin.SimpleListFilter):
                 scope |= Q(restaurant=restaurant, start_at__lt=start)
                 continue
             offset, days = self.SPANS.get(value, self.SPANS[self.DEFAULT])
-            start, end = service_day_bounds(restaurant=restaurant, first=today + timedelta(days=offset), days=days)
+            start, end = service_day_bounds(
+                restaurant=restaurant, first=today + timedelta(days=offset), days=days
+            )
             scope |= Q(restaurant=restaurant, start_at__gte=start, start_at__lt=end)
         return queryset.filter(scope) if scope else queryset.none()
 
@@ -72,7 +82,9 @@ class QueueStateFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         qs = model_admin.get_queryset(request)
         counts = {state: qs.filter(state=state).count() for state in self.LABELS}
-        return [(state, f"{label} ({counts[state]})") for state, label in self.LABELS.items() if counts[state]]
+        return [
+            (state, f"{label} ({counts[state]})") for state, label in self.LABELS.items() if counts[state]
+        ]
 
     def queryset(self, request, queryset):
         return queryset.filter(state=self.value()) if self.value() else queryset
@@ -89,7 +101,11 @@ class RestaurantScopeFilter(admin.SimpleListFilter):
         return [(str(r.pk), r.name) for r in restaurants] if len(restaurants) > 1 else []
 
     def queryset(self, request, queryset):
-        return queryset.filter(restaurant_id=self.value()) if self.value() and self.value().isdigit() else queryset
+        return (
+            queryset.filter(restaurant_id=self.value())
+            if self.value() and self.value().isdigit()
+            else queryset
+        )
 
 
 @admin.register(ReviewBooking)
@@ -119,15 +135,22 @@ class ReviewQueueAdmin(BookingAdmin):
         return False  # the queue is worked through its actions, never by editing rows
 
     def get_object(self, request, object_id, from_field=None):
-        return (Booking.objects.filter(pk=object_id, restaurant__in=restaurants_visible_to(request.user))
-                .select_related("restaurant", "preferred_zone").first())
+        return (
+            Booking.objects.filter(pk=object_id, restaurant__in=restaurants_visible_to(request.user))
+            .select_related("restaurant", "preferred_zone")
+            .first()
+        )
 
     @admin.display(description="booking", ordering="id")
     def booking_ref(self, obj):
         url = reverse("admin:assignments_booking_change", args=[obj.pk])
         name = obj.guest_name or ""
-        return format_html('<a href="{}" class="maitre-ref">{}</a> <span class="maitre-guest">{}</span>', url,
-                           obj.external_ref or f"#{obj.pk}", name)
+        return format_html(
+            '<a href="{}" class="maitre-ref">{}</a> <span class="maitre-guest">{}</span>',
+            url,
+            obj.external_ref or f"#{obj.pk}",
+            name,
+        )
 
     @admin.display(description="party", ordering="party_size")
     def party(self, obj):
@@ -165,11 +188,14 @@ class ReviewQueueAdmin(BookingAdmin):
     @admin.display(description="")
     def row_actions(self, obj):
         day = obj.restaurant.service_day_of(obj.start_at)
-        timeline = (reverse("admin:assignments_restaurant_timeline", args=[obj.restaurant_id])
-                    + f"?date={day.isoformat()}&booking={obj.pk}")
+        timeline = (
+            reverse("admin:assignments_restaurant_timeline", args=[obj.restaurant_id])
+            + f"?date={day.isoformat()}&booking={obj.pk}"
+        )
         return format_html(
             '<a class="button maitre-assign" href="{}">Assign…</a> <a class="button maitre-timeline" href="{}">Timeline</a>',
-            self._url("assign", obj), timeline,
+            self._url("assign", obj),
+            timeline,
         )
 
     def changelist_view(self, request, extra_context=None):
@@ -188,5 +214,7 @@ class ReviewQueueAdmin(BookingAdmin):
             b.service_key, b.service_name = key, (f"{b.restaurant.name} · {label}" if many else label)
         response.context_data["service_counts"] = review_service_counts(qs=cl.queryset, with_restaurant=many)
         response.context_data["group_columns"] = len(self.get_list_display(request)) + 1
-        response.context_data["healed_recent"] = floor_healed_recent(restaurants=restaurants_visible_to(request.user))
+        response.context_data["healed_recent"] = floor_healed_recent(
+            restaurants=restaurants_visible_to(request.user)
+        )
         return response

@@ -15,7 +15,9 @@ from django.contrib import admin
 
 from assignments.models import ScheduleException, WeeklyService
 
-_TIME = forms.TimeInput(format="%H:%M", attrs={"placeholder": "HH:MM", "style": "width:3.6em", "maxlength": 5})
+_TIME = forms.TimeInput(
+    format="%H:%M", attrs={"placeholder": "HH:MM", "style": "width:3.6em", "maxlength": 5}
+)
 _COUNT = forms.NumberInput(attrs={"style": "width:3.4em", "min": 1})
 
 
@@ -36,7 +38,8 @@ _COLUMNS = (*_HOURS, "pacing_covers_per_slot", "pacing_bookings_per_slot", "paci
 
 class ServiceHoursForm(forms.ModelForm):
     turn_minutes = TurnMinutesField(
-        required=False, label="Turn times",
+        required=False,
+        label="Turn times",
         widget=forms.TextInput(attrs={"style": "width:9.5em", "placeholder": "the restaurant's"}),
         help_text='Party size → minutes, e.g. {"2": 75, "default": 120}; empty: the restaurant\'s.',
     )
@@ -44,9 +47,13 @@ class ServiceHoursForm(forms.ModelForm):
     class Meta:
         fields: tuple[str, ...] = _COLUMNS
         widgets = {
-            "start": _TIME, "end": _TIME, "last_seating": _TIME,
+            "start": _TIME,
+            "end": _TIME,
+            "last_seating": _TIME,
             "name": forms.TextInput(attrs={"style": "width:5em", "placeholder": "dinner"}),
-            "pacing_covers_per_slot": _COUNT, "pacing_bookings_per_slot": _COUNT, "pacing_covers_per_service": _COUNT,
+            "pacing_covers_per_slot": _COUNT,
+            "pacing_bookings_per_slot": _COUNT,
+            "pacing_covers_per_service": _COUNT,
             "note": forms.TextInput(attrs={"style": "width:10em"}),
         }
         labels = {

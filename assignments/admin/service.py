@@ -37,7 +37,12 @@ def can_serve(user, restaurant: Restaurant | int) -> bool:
 
 
 def _tables(booking: Booking) -> str:
-    return "+".join(sorted(TableAllocation.objects.filter(booking=booking).values_list("table__label", flat=True))) or "—"
+    return (
+        "+".join(
+            sorted(TableAllocation.objects.filter(booking=booking).values_list("table__label", flat=True))
+        )
+        or "—"
+    )
 
 
 class BookingServiceMixin:
@@ -47,7 +52,11 @@ class BookingServiceMixin:
         info = self.opts.app_label, self.opts.model_name
         wrap = self.admin_site.admin_view
         return [
-            path(f"<path:object_id>/{action}/", wrap(self._service_view(action)), name=f"{info[0]}_{info[1]}_{action}")
+            path(
+                f"<path:object_id>/{action}/",
+                wrap(self._service_view(action)),
+                name=f"{info[0]}_{info[1]}_{action}",
+            )
             for action in SERVICE_ACTIONS
         ] + super().get_urls()
 
@@ -68,24 +77,35 @@ class BookingServiceMixin:
             back = self._after_url(booking)
         version = request.POST.get("version") or ""
         if not version.isdigit():
-            self.message_user(request, "Reload the page and try again (its version is missing).", messages.ERROR)
+            self.message_user(
+                request, "Reload the page and try again (its version is missing).", messages.ERROR
+            )
             return HttpResponseRedirect(back)
         actor = Actor.staff(request.user)
         tz = booking.restaurant.tzinfo
         now = common.console_now()
         try:
             if action == "seat":
-                lifecycle.booking_mark_seated(booking=booking, expected_version=int(version), actor=actor, now=now)
-                late = (f", {int((booking.arrived_at - booking.start_at).total_seconds() // 60)} min late"
-                        if booking.arrived_late else "")
+                lifecycle.booking_mark_seated(
+                    booking=booking, expected_version=int(version), actor=actor, now=now
+                )
+                late = (
+                    f", {int((booking.arrived_at - booking.start_at).total_seconds() // 60)} min late"
+                    if booking.arrived_late
+                    else ""
+                )
                 text = f"{booking} seated at {_tables(booking)}{late}."
             elif action == "complete":
-                lifecycle.booking_complete(booking=booking, expected_version=int(version), actor=actor, now=now)
+                lifecycle.booking_complete(
+                    booking=booking, expected_version=int(version), actor=actor, now=now
+                )
                 free = booking.left_at + timedelta(minutes=booking.restaurant.buffer_minutes)
                 text = f"{booking} has left; {_tables(booking)} free from {free.astimezone(tz):%H:%M}."
             else:
                 tables = _tables(booking)
-                lifecycle.booking_mark_no_show(booking=booking, expected_version=int(version), actor=actor, now=now)
+                lifecycle.booking_mark_no_show(
+                    booking=booking, expected_version=int(version), actor=actor, now=now
+                )
                 text = f"{booking} marked no-show; {tables} free from now."
         except LifecycleError as exc:
             self.message_user(request, f"Not done: {exc}.", messages.ERROR)
@@ -99,8 +119,13 @@ class TimelineWalkInMixin:
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
-        return [path("<path:object_id>/timeline/walk-in/", wrap(self.timeline_walk_in_view),
-                     name="assignments_restaurant_timeline_walk_in")] + super().get_urls()
+        return [
+            path(
+                "<path:object_id>/timeline/walk-in/",
+                wrap(self.timeline_walk_in_view),
+                name="assignments_restaurant_timeline_walk_in",
+            )
+        ] + super().get_urls()
 
     def timeline_walk_in_view(self, request, object_id):
         from assignments.services.walk_ins import WalkInRefused, walk_in_seat
@@ -118,16 +143,27 @@ class TimelineWalkInMixin:
         party_size = int(party)
         try:
             walk_in = walk_in_seat(
-                restaurant=restaurant, party_size=party_size, guest_name=request.POST.get("guest_name", "")[:200],
-                needs_accessible=request.POST.get("needs_accessible") == "on", actor=Actor.staff(request.user),
+                restaurant=restaurant,
+                party_size=party_size,
+                guest_name=request.POST.get("guest_name", "")[:200],
+                needs_accessible=request.POST.get("needs_accessible") == "on",
+                actor=Actor.staff(request.user),
             )
         except WalkInRefused as exc:
-            when = (f" Next free: {exc.next_free_at.astimezone(restaurant.tzinfo):%H:%M}." if exc.next_free_at
-                    else " Nothing frees up for them before close.")
-            self.message_user(request, f"Walk-in of {party_size} not seated: {exc.reason}.{when}", messages.WARNING)
+            when = (
+                f" Next free: {exc.next_free_at.astimezone(restaurant.tzinfo):%H:%M}."
+                if exc.next_free_at
+                else " Nothing frees up for them before close."
+            )
+            self.message_user(
+                request, f"Walk-in of {party_size} not seated: {exc.reason}.{when}", messages.WARNING
+            )
             return HttpResponseRedirect(back)
         b = walk_in.booking
         until = b.end_at.astimezone(restaurant.tzinfo)
-        self.message_user(request, f"Walk-in of {party_size} seated at {'+'.join(walk_in.tables)} until "
-                                   f"{until:%H:%M} ({b}).", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Walk-in of {party_size} seated at {'+'.join(walk_in.tables)} until {until:%H:%M} ({b}).",
+            messages.SUCCESS,
+        )
         return HttpResponseRedirect(f"{back}?booking={b.pk}")

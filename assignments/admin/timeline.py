@@ -31,13 +31,24 @@ class RestaurantTimelineMixin:
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
-            path("<path:object_id>/timeline/", wrap(self.timeline_view), name="assignments_restaurant_timeline"),
-            path("<path:object_id>/timeline/seat/", wrap(self.timeline_seat_view),
-                 name="assignments_restaurant_timeline_seat"),
-            path("<path:object_id>/timeline/block/", wrap(self.timeline_block_view),
-                 name="assignments_restaurant_timeline_block"),
-            path("<path:object_id>/timeline/unblock/", wrap(self.timeline_unblock_view),
-                 name="assignments_restaurant_timeline_unblock"),
+            path(
+                "<path:object_id>/timeline/", wrap(self.timeline_view), name="assignments_restaurant_timeline"
+            ),
+            path(
+                "<path:object_id>/timeline/seat/",
+                wrap(self.timeline_seat_view),
+                name="assignments_restaurant_timeline_seat",
+            ),
+            path(
+                "<path:object_id>/timeline/block/",
+                wrap(self.timeline_block_view),
+                name="assignments_restaurant_timeline_block",
+            ),
+            path(
+                "<path:object_id>/timeline/unblock/",
+                wrap(self.timeline_unblock_view),
+                name="assignments_restaurant_timeline_unblock",
+            ),
         ] + super().get_urls()
 
     def _timeline_restaurant(self, request, object_id) -> Restaurant:
@@ -66,8 +77,12 @@ class RestaurantTimelineMixin:
         focus = request.GET.get("booking")
         whole_day = request.GET.get("span") == "day"
         timeline = restaurant_day_timeline(
-            restaurant=restaurant, day=day, focus_booking_id=int(focus) if focus and focus.isdigit() else None,
-            now_line=now, whole_day=whole_day, all_waiting=request.GET.get("waiting") == "all",
+            restaurant=restaurant,
+            day=day,
+            focus_booking_id=int(focus) if focus and focus.isdigit() else None,
+            now_line=now,
+            whole_day=whole_day,
+            all_waiting=request.GET.get("waiting") == "all",
         )
         base = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
         span = "&span=day" if whole_day else ""
@@ -84,7 +99,8 @@ class RestaurantTimelineMixin:
             "day": day,
             "whole_day": whole_day,
             "zoom_url": f"{base}?date={day.isoformat()}" + ("" if whole_day else "&span=day"),
-            "all_waiting_url": f"{base}?date={day.isoformat()}{span}&waiting=all" + (f"&booking={focus}" if focus else ""),
+            "all_waiting_url": f"{base}?date={day.isoformat()}{span}&waiting=all"
+            + (f"&booking={focus}" if focus else ""),
             "prev_url": f"{base}?date={date.fromordinal(day.toordinal() - 1).isoformat()}{span}",
             "next_url": f"{base}?date={date.fromordinal(day.toordinal() + 1).isoformat()}{span}",
             "states": list(layout.states),
@@ -114,12 +130,20 @@ class RestaurantTimelineMixin:
             self.message_user(request, "Pick a booking, then a table row.", messages.ERROR)
             return HttpResponseRedirect(back)
         try:
-            moved = booking_seat_at_table(booking=booking, table_label=table, actor=Actor.staff(request.user),
-                                          expected_version=int(version))
+            moved = booking_seat_at_table(
+                booking=booking,
+                table_label=table,
+                actor=Actor.staff(request.user),
+                expected_version=int(version),
+            )
         except ManualAssignmentError as exc:
             self.message_user(request, refusal_html(exc), messages.ERROR)
         else:
-            done = f"Booking {booking} moved to {table}." if moved else f"Booking {booking} confirmed at {table}."
+            done = (
+                f"Booking {booking} moved to {table}."
+                if moved
+                else f"Booking {booking} confirmed at {table}."
+            )
             self.message_user(request, done, messages.SUCCESS)
         return HttpResponseRedirect(back)
 
@@ -135,19 +159,30 @@ class RestaurantTimelineMixin:
             start_t = datetime.strptime(request.POST.get("start", ""), "%H:%M").time()
             end_t = datetime.strptime(request.POST.get("end", ""), "%H:%M").time()
         except ValueError:
-            self.message_user(request, "Give the block a start and an end like 18:00 and 23:00.", messages.ERROR)
+            self.message_user(
+                request, "Give the block a start and an end like 18:00 and 23:00.", messages.ERROR
+            )
             return HttpResponseRedirect(back)
         start_at, end_at = block_window(restaurant=restaurant, day=day, start=start_t, end=end_t)
         try:
-            block = table_block_create(restaurant=restaurant, table_labels=request.POST.getlist("table"),
-                                       start_at=start_at, end_at=end_at, reason=request.POST.get("reason", ""),
-                                       user=request.user)
+            block = table_block_create(
+                restaurant=restaurant,
+                table_labels=request.POST.getlist("table"),
+                start_at=start_at,
+                end_at=end_at,
+                reason=request.POST.get("reason", ""),
+                user=request.user,
+            )
         except BlockRefused as exc:
             self.message_user(request, refusal_html(exc), messages.ERROR)
         else:
             tables = ", ".join(sorted(block.allocations.values_list("table__label", flat=True)))
-            self.message_user(request, f"{tables} blocked {start_t:%H:%M}–{end_t:%H:%M}: {block.reason}. The engine "
-                                       f"and availability leave it alone.", messages.SUCCESS)
+            self.message_user(
+                request,
+                f"{tables} blocked {start_t:%H:%M}–{end_t:%H:%M}: {block.reason}. The engine "
+                f"and availability leave it alone.",
+                messages.SUCCESS,
+            )
         return HttpResponseRedirect(back)
 
     def timeline_unblock_view(self, request, object_id):
@@ -160,5 +195,7 @@ class RestaurantTimelineMixin:
             self.message_user(request, "That block is gone already.", messages.WARNING)
         else:
             table_block_remove(block=block)
-            self.message_user(request, f"Block removed ({block.reason}); the table is free again.", messages.SUCCESS)
+            self.message_user(
+                request, f"Block removed ({block.reason}); the table is free again.", messages.SUCCESS
+            )
         return HttpResponseRedirect(self._timeline_url(restaurant, request))

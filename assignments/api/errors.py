@@ -58,13 +58,16 @@ DOMAIN_ERRORS: dict[type[Exception], DomainError] = {
     ExternalRefTaken: DomainError(409, "external_ref_conflict", lambda exc: {"original": exc.original}),
     AllocationConflict: DomainError(409, "conflict"),
     WalkInRefused: DomainError(
-        409, "no_table_free", lambda exc: {"next_free_at": exc.next_free_at.isoformat() if exc.next_free_at else None}
+        409,
+        "no_table_free",
+        lambda exc: {"next_free_at": exc.next_free_at.isoformat() if exc.next_free_at else None},
     ),
 }
 
 
-def map_domain_error(exc_type: type[Exception], *, status: int, code: str,
-                     extra: Callable[[Exception], dict] | None = None) -> None:
+def map_domain_error(
+    exc_type: type[Exception], *, status: int, code: str, extra: Callable[[Exception], dict] | None = None
+) -> None:
     """Let an app's own refusal answer through the one handler (availability's hold conflicts, for one)."""
     DOMAIN_ERRORS[exc_type] = DomainError(status, code, extra or (lambda exc: {}))
 
@@ -79,10 +82,14 @@ def domain_response(exc: Exception) -> Response | None:
     for klass in type(exc).__mro__:
         mapped = DOMAIN_ERRORS.get(klass)
         if mapped is not None:
-            return Response({"error": mapped.code, "detail": str(exc), **mapped.extra(exc)}, status=mapped.status)
+            return Response(
+                {"error": mapped.code, "detail": str(exc), **mapped.extra(exc)}, status=mapped.status
+            )
     if isinstance(exc, DjangoValidationError):
-        return Response({"error": "invalid", "detail": "The request is not valid.", "fields": validation_fields(exc)},
-                        status=400)
+        return Response(
+            {"error": "invalid", "detail": "The request is not valid.", "fields": validation_fields(exc)},
+            status=400,
+        )
     if isinstance(exc, ObjectDoesNotExist):
         return Response({"error": "not_found", "detail": "No such resource."}, status=404)
     return None
@@ -98,15 +105,21 @@ def json_exception_handler(exc, context):
     response = exception_handler(exc, context)
     if response is None and isinstance(exc, DatabaseOperationalError | DatabaseInterfaceError):
         # The database is away (a restart, a failover): nothing was written; try again shortly.
-        response = Response({"error": "unavailable", "detail": "The service is briefly unavailable; retry shortly."},
-                            status=503, headers={"Retry-After": "2"})
+        response = Response(
+            {"error": "unavailable", "detail": "The service is briefly unavailable; retry shortly."},
+            status=503,
+            headers={"Retry-After": "2"},
+        )
         return response
     if response is None:
         return None
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
-        body = {"error": "invalid", "detail": "The request is not valid.",
-                "fields": data if isinstance(data, dict) else {"non_field_errors": data}}
+        body = {
+            "error": "invalid",
+            "detail": "The request is not valid.",
+            "fields": data if isinstance(data, dict) else {"non_field_errors": data},
+        }
     elif isinstance(exc, Http404 | exceptions.NotFound):
         body = {"error": "not_found", "detail": "No such resource."}
     else:
@@ -138,7 +151,9 @@ class ErrorSerializer(serializers.Serializer):
     correlation_id = serializers.CharField(required=False, help_text="On a 500: quote it to us.")
     retry_after = serializers.IntegerField(required=False, help_text="On a 429: seconds to wait.")
     state = serializers.CharField(required=False, help_text="The booking's state, when it is the reason.")
-    original = serializers.IntegerField(required=False, help_text="On an external_ref clash: the original booking.")
+    original = serializers.IntegerField(
+        required=False, help_text="On an external_ref clash: the original booking."
+    )
 
 
 def error_responses(*codes: int) -> dict:

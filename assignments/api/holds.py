@@ -32,9 +32,15 @@ class HoldInput(serializers.Serializer):
     restaurant = RestaurantSlugField()
     start_at = ApiDateTimeField(help_text="ISO 8601; without a UTC offset, the restaurant's local time.")
     party_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
-    tables = serializers.ListField(child=StrictCharField(max_length=32), required=False, allow_empty=False, max_length=20)
-    ttl_seconds = serializers.IntegerField(min_value=HOLD_TTL_MIN_SECONDS, max_value=HOLD_TTL_MAX_SECONDS, default=120)
-    duration_minutes = serializers.IntegerField(min_value=1, max_value=HOLD_MAX_DURATION_MINUTES, required=False)
+    tables = serializers.ListField(
+        child=StrictCharField(max_length=32), required=False, allow_empty=False, max_length=20
+    )
+    ttl_seconds = serializers.IntegerField(
+        min_value=HOLD_TTL_MIN_SECONDS, max_value=HOLD_TTL_MAX_SECONDS, default=120
+    )
+    duration_minutes = serializers.IntegerField(
+        min_value=1, max_value=HOLD_MAX_DURATION_MINUTES, required=False
+    )
     booking = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
     def validate(self, attrs):
@@ -43,7 +49,11 @@ class HoldInput(serializers.Serializer):
             raise serializers.ValidationError({"party_size": "Give a party size or the tables to hold."})
         attrs["start_at"] = localize(attrs["start_at"], restaurant)
         if "booking" in attrs:
-            booking = Booking.objects.select_related("preferred_zone").filter(pk=attrs["booking"], restaurant=restaurant).first()
+            booking = (
+                Booking.objects.select_related("preferred_zone")
+                .filter(pk=attrs["booking"], restaurant=restaurant)
+                .first()
+            )
             if booking is None:
                 raise serializers.ValidationError({"booking": "No such booking at this restaurant."})
             attrs["booking"] = booking
@@ -70,16 +80,24 @@ def holds_for(request):
 class HoldCreateApi(APIView):
     throttle_scope = "holds"
 
-    @extend_schema(request=HoldInput, responses={201: HoldOutput, **error_responses(400, 409, 413, 415)},
-                   description="409: the tables are taken, or you have as many live holds as a client may.")
+    @extend_schema(
+        request=HoldInput,
+        responses={201: HoldOutput, **error_responses(400, 409, 413, 415)},
+        description="409: the tables are taken, or you have as many live holds as a client may.",
+    )
     def post(self, request):
         data = HoldInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
         hold = hold_create(
-            restaurant=v["restaurant"], start_at=v["start_at"], party_size=v.get("party_size"),
-            table_labels=v.get("tables"), ttl_seconds=v["ttl_seconds"], duration_minutes=v.get("duration_minutes"),
-            booking=v.get("booking"), created_by=request.user,
+            restaurant=v["restaurant"],
+            start_at=v["start_at"],
+            party_size=v.get("party_size"),
+            table_labels=v.get("tables"),
+            ttl_seconds=v["ttl_seconds"],
+            duration_minutes=v.get("duration_minutes"),
+            booking=v.get("booking"),
+            created_by=request.user,
         )
         hold.tables = hold_tables(hold=hold)
         return Response(HoldOutput(hold).data, status=status.HTTP_201_CREATED)

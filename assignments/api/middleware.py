@@ -53,8 +53,11 @@ class ApiErrorMiddleware:
         content_type = response.get("Content-Type", "").split(";")[0].strip()
         if content_type in JSON_TYPES:
             return response
-        if request.path.startswith(("/api/docs/", "/api/redoc/")) and content_type == "text/html" \
-                and response.status_code not in (404, 500):
+        if (
+            request.path.startswith(("/api/docs/", "/api/redoc/"))
+            and content_type == "text/html"
+            and response.status_code not in (404, 500)
+        ):
             return response
         detail = {
             404: "No such resource.",
@@ -75,14 +78,22 @@ class ApiErrorMiddleware:
         from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 
         if isinstance(exception, RequestDataTooBig):
-            return error_response(413, "The request body is too large.",
-                                  max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+            return error_response(
+                413, "The request body is too large.", max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            )
         if isinstance(exception, SuspiciousOperation):
             return error_response(400, "The request could not be read.")
         correlation_id = uuid.uuid4().hex
-        logger.error("API %s %s failed [correlation_id=%s]", request.method, request.path, correlation_id,
-                     exc_info=exception, extra={"correlation_id": correlation_id})
-        response = error_response(500, "Something went wrong on our side; quote the correlation id.",
-                                  correlation_id=correlation_id)
+        logger.error(
+            "API %s %s failed [correlation_id=%s]",
+            request.method,
+            request.path,
+            correlation_id,
+            exc_info=exception,
+            extra={"correlation_id": correlation_id},
+        )
+        response = error_response(
+            500, "Something went wrong on our side; quote the correlation id.", correlation_id=correlation_id
+        )
         response["X-Correlation-ID"] = correlation_id
         return response

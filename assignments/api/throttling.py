@@ -18,7 +18,11 @@ class _ClientThrottle(SimpleRateThrottle):
         pass
 
     def get_cache_key(self, request, view):
-        ident = f"user:{request.user.pk}" if request.user and request.user.is_authenticated else f"ip:{self.get_ident(request)}"
+        ident = (
+            f"user:{request.user.pk}"
+            if request.user and request.user.is_authenticated
+            else f"ip:{self.get_ident(request)}"
+        )
         return f"throttle:{self.scope}:{ident}"
 
     def allow_request(self, request, view):

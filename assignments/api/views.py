@@ -53,9 +53,13 @@ class AttemptOutput(serializers.Serializer):
 
 
 class BookingOutput(serializers.ModelSerializer):
-    restaurant: serializers.SlugRelatedField[Restaurant] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    restaurant: serializers.SlugRelatedField[Restaurant] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     status = serializers.ChoiceField(
-        source="legacy_status", read_only=True, choices=LEGACY_STATUSES,
+        source="legacy_status",
+        read_only=True,
+        choices=LEGACY_STATUSES,
         help_text="Legacy status: confirmed, seated, completed, no_show and cancelled as the state; the rest pending.",
     )
     preferred_zone: serializers.SlugRelatedField[Zone] = serializers.SlugRelatedField(
@@ -67,9 +71,27 @@ class BookingOutput(serializers.ModelSerializer):
     class Meta:
         model = Booking
         fields = [
-            "id", "restaurant", "external_ref", "status", "state", "version", "party_size", "start_at", "end_at",
-            "guest_name", "preferred_zone", "needs_accessible", "assignment_attempts", "assigned_at",
-            "assignment_strategy", "tables", "attempts", "arrived_at", "arrived_late", "left_at", "created_at",
+            "id",
+            "restaurant",
+            "external_ref",
+            "status",
+            "state",
+            "version",
+            "party_size",
+            "start_at",
+            "end_at",
+            "guest_name",
+            "preferred_zone",
+            "needs_accessible",
+            "assignment_attempts",
+            "assigned_at",
+            "assignment_strategy",
+            "tables",
+            "attempts",
+            "arrived_at",
+            "arrived_late",
+            "left_at",
+            "created_at",
             "updated_at",
         ]
 
@@ -79,8 +101,13 @@ class BookingOutput(serializers.ModelSerializer):
     @extend_schema_field(AttemptOutput(many=True))
     def get_attempts(self, obj) -> list[dict]:
         return [
-            {"attempt_no": a.attempt_no, "strategy": a.strategy, "result": a.result, "reason": a.reason,
-             "created_at": a.created_at}
+            {
+                "attempt_no": a.attempt_no,
+                "strategy": a.strategy,
+                "result": a.result,
+                "reason": a.reason,
+                "created_at": a.created_at,
+            }
             for a in obj.attempts.all()
         ]
 
@@ -122,17 +149,24 @@ class BookingCreateApi(APIView):
         request=BookingCreateInputSerializer,
         responses={201: BookingAcceptedOutput, 200: BookingOutput, **error_responses(400, 409, 413, 415)},
         description="Create a booking; a retry with the same external_ref and the same request answers 200 with "
-                    "the original, a different request with a used external_ref answers 409 naming it.",
+        "the original, a different request with a used external_ref answers 409 naming it.",
     )
     def post(self, request):
         data = self.BookingCreateInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
         answer = booking_request_create(
-            restaurant=v["restaurant"], party_size=v["party_size"], start_at=v["start_at"],
-            duration_minutes=v.get("duration_minutes"), guest_name=v["guest_name"], guest_email=v["guest_email"],
-            preferred_zone_key=v["preferred_zone"], needs_accessible=v["needs_accessible"],
-            external_ref=v["external_ref"], notes=v["notes"], actor=_actor(request),
+            restaurant=v["restaurant"],
+            party_size=v["party_size"],
+            start_at=v["start_at"],
+            duration_minutes=v.get("duration_minutes"),
+            guest_name=v["guest_name"],
+            guest_email=v["guest_email"],
+            preferred_zone_key=v["preferred_zone"],
+            needs_accessible=v["needs_accessible"],
+            external_ref=v["external_ref"],
+            notes=v["notes"],
+            actor=_actor(request),
         )
         if not answer.created:  # idempotent create: the platform retried
             return _answer(answer.booking.pk, status.HTTP_200_OK)
@@ -146,8 +180,9 @@ class BookingDetailApi(APIView):
         party_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
         start_at = ApiDateTimeField(required=False, help_text="ISO 8601; without a UTC offset, local time.")
         duration_minutes = serializers.IntegerField(min_value=15, max_value=600, required=False)
-        version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False,
-                                           help_text="Optimistic concurrency check.")
+        version = serializers.IntegerField(
+            min_value=1, max_value=2**31 - 1, required=False, help_text="Optimistic concurrency check."
+        )
 
         def validate(self, attrs):
             if not ({"party_size", "start_at", "duration_minutes"} & attrs.keys()):
@@ -163,16 +198,24 @@ class BookingDetailApi(APIView):
         booking = _booking_of_caller(request, pk)
         return _answer(booking.pk, status.HTTP_200_OK)
 
-    @extend_schema(request=BookingModifySerializer,
-                   responses={202: BookingAcceptedOutput, **error_responses(400, 404, 409, 413, 415)})
+    @extend_schema(
+        request=BookingModifySerializer,
+        responses={202: BookingAcceptedOutput, **error_responses(400, 404, 409, 413, 415)},
+    )
     def patch(self, request, pk: int):
         booking = _booking_of_caller(request, pk)
-        data = self.BookingModifySerializer(data=request.data, context={"request": request, "booking": booking})
+        data = self.BookingModifySerializer(
+            data=request.data, context={"request": request, "booking": booking}
+        )
         data.is_valid(raise_exception=True)
         v = data.validated_data
         answer = booking_request_modify(
-            booking=booking, party_size=v.get("party_size"), start_at=v.get("start_at"),
-            duration_minutes=v.get("duration_minutes"), expected_version=v.get("version"), actor=_actor(request),
+            booking=booking,
+            party_size=v.get("party_size"),
+            start_at=v.get("start_at"),
+            duration_minutes=v.get("duration_minutes"),
+            expected_version=v.get("version"),
+            actor=_actor(request),
         )
         return _answer(answer.booking.pk, status.HTTP_202_ACCEPTED, answer.correlation_id)
 
@@ -184,16 +227,22 @@ class BookingCancelApi(APIView):
         reason = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
         version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
 
-    @extend_schema(request=BookingCancelInputSerializer,
-                   responses={200: BookingOutput, **error_responses(400, 404, 409, 413, 415)},
-                   description="Idempotent: cancelling a cancelled booking answers 200. Without `version` the "
-                               "cancel wins against the assignment pipeline; with it, a stale version is a 409.")
+    @extend_schema(
+        request=BookingCancelInputSerializer,
+        responses={200: BookingOutput, **error_responses(400, 404, 409, 413, 415)},
+        description="Idempotent: cancelling a cancelled booking answers 200. Without `version` the "
+        "cancel wins against the assignment pipeline; with it, a stale version is a 409.",
+    )
     def post(self, request, pk: int):
         booking = _booking_of_caller(request, pk)
         data = self.BookingCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        booking_cancel_for_client(booking=booking, reason=data.validated_data["reason"],
-                                  expected_version=data.validated_data.get("version"), actor=_actor(request))
+        booking_cancel_for_client(
+            booking=booking,
+            reason=data.validated_data["reason"],
+            expected_version=data.validated_data.get("version"),
+            actor=_actor(request),
+        )
         return _answer(booking.pk, status.HTTP_200_OK)
 
 
@@ -212,12 +261,15 @@ class ProcessAssignmentApi(APIView):
         request=ProcessInputSerializer,
         responses={202: ProcessAcceptedSerializer, **error_responses(400, 404, 409, 413, 415)},
         description="400: malformed input or a state that cannot be processed; 404: unknown booking or not one of "
-                    "your restaurants; 409: the booking is being processed right now.",
+        "your restaurants; 409: the booking is being processed right now.",
     )
     def post(self, request):
         data = self.ProcessInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         booking = _booking_of_caller(request, data.validated_data["bookingId"])
-        correlation_id = booking_request_processing(booking=booking, trigger=data.validated_data["trigger"],
-                                                    actor=_actor(request))
-        return Response({"status": "accepted", "correlationId": correlation_id}, status=status.HTTP_202_ACCEPTED)
+        correlation_id = booking_request_processing(
+            booking=booking, trigger=data.validated_data["trigger"], actor=_actor(request)
+        )
+        return Response(
+            {"status": "accepted", "correlationId": correlation_id}, status=status.HTTP_202_ACCEPTED
+        )

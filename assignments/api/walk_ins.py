@@ -19,7 +19,8 @@ class WalkInRefusedOutput(serializers.Serializer):
     error = serializers.CharField(help_text="`no_table_free`")
     detail = serializers.CharField()
     next_free_at = serializers.DateTimeField(
-        allow_null=True, help_text="When a plan for this party frees up today; null when none does before close."
+        allow_null=True,
+        help_text="When a plan for this party frees up today; null when none does before close.",
     )
 
 
@@ -27,7 +28,9 @@ class WalkInApi(APIView):
     throttle_scope = "bookings"
 
     class WalkInInputSerializer(serializers.Serializer):
-        restaurant = StrictSlugField(max_length=100, help_text="One of your restaurants (another's is a 404).")
+        restaurant = StrictSlugField(
+            max_length=100, help_text="One of your restaurants (another's is a 404)."
+        )
         party_size = serializers.IntegerField(min_value=1, max_value=100)
         guest_name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
         preferred_zone = StrictSlugField(max_length=64, required=False, allow_null=True, default=None)
@@ -37,12 +40,14 @@ class WalkInApi(APIView):
         request=WalkInInputSerializer,
         responses={
             201: BookingOutput,
-            409: OpenApiResponse(WalkInRefusedOutput, description="No plan free now: when one frees up, if today"),
+            409: OpenApiResponse(
+                WalkInRefusedOutput, description="No plan free now: when one frees up, if today"
+            ),
             **{k: v for k, v in error_responses(400, 404, 413, 415).items()},
         },
         description="A party of `party_size` at the door now. When a plan is free from now for the party's turn "
-                    "time, the booking is created, confirmed and seated at once (state `seated`, its tables "
-                    "listed): 201. Otherwise 409 with `next_free_at`, and nothing is written.",
+        "time, the booking is created, confirmed and seated at once (state `seated`, its tables "
+        "listed): 201. Otherwise 409 with `next_free_at`, and nothing is written.",
     )
     def post(self, request):
         data = self.WalkInInputSerializer(data=request.data)
@@ -56,7 +61,12 @@ class WalkInApi(APIView):
                 raise serializers.ValidationError({"preferred_zone": ["Unknown zone."]})
         correlation_id = new_correlation_id()
         walk_in = walk_in_seat(  # WalkInRefused: a 409 with next_free_at (assignments.api.errors)
-            restaurant=restaurant, party_size=v["party_size"], guest_name=v["guest_name"], preferred_zone=zone,
-            needs_accessible=v["needs_accessible"], actor=_actor(request), correlation_id=correlation_id,
+            restaurant=restaurant,
+            party_size=v["party_size"],
+            guest_name=v["guest_name"],
+            preferred_zone=zone,
+            needs_accessible=v["needs_accessible"],
+            actor=_actor(request),
+            correlation_id=correlation_id,
         )
         return _answer(walk_in.booking.pk, status.HTTP_201_CREATED, correlation_id)

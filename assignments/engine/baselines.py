@@ -33,5 +33,7 @@ def smallest_fit(floor: Floor, request: Request, occupancy: Occupancy) -> Plan |
     )
     for c in shapes:
         if _free(occupancy, c.tables, request):
-            return Plan(c.tables, "smallest_fit", float(c.max_covers - request.party_size), {}, "smallest that fits")
+            return Plan(
+                c.tables, "smallest_fit", float(c.max_covers - request.party_size), {}, "smallest that fits"
+            )
     return None

@@ -12,11 +12,32 @@ from typing import Any
 
 # A generic evening: mostly twos and fours, a tail of large parties.
 DEFAULT_PARTY_MIX: Mapping[int, float] = {
-    1: 0.04, 2: 0.48, 3: 0.12, 4: 0.18, 5: 0.04, 6: 0.06, 7: 0.025, 8: 0.025, 9: 0.01, 10: 0.01, 12: 0.005,
+    1: 0.04,
+    2: 0.48,
+    3: 0.12,
+    4: 0.18,
+    5: 0.04,
+    6: 0.06,
+    7: 0.025,
+    8: 0.025,
+    9: 0.01,
+    10: 0.01,
+    12: 0.005,
 }
 # Relative arrival intensity by hour of the day (local), peaking 19:00-20:00.
 DEFAULT_INTENSITY: Mapping[int, float] = {
-    11: 0.2, 12: 0.5, 13: 0.5, 14: 0.2, 15: 0.1, 16: 0.1, 17: 0.35, 18: 0.7, 19: 1.0, 20: 0.85, 21: 0.35, 22: 0.1,
+    11: 0.2,
+    12: 0.5,
+    13: 0.5,
+    14: 0.2,
+    15: 0.1,
+    16: 0.1,
+    17: 0.35,
+    18: 0.7,
+    19: 1.0,
+    20: 0.85,
+    21: 0.35,
+    22: 0.1,
 }
 
 

@@ -48,22 +48,33 @@ class Engine:
         self._zone_tables: dict[str, list[str]] = {}
         for tid in floor.table_ids:
             self._zone_tables.setdefault(floor.table_by_id[tid].zone, []).append(tid)
-        mix_sizes = sorted({p for p in self.demand.party_mix} | {p for m in self.demand.hourly_mix.values() for p in m})
+        mix_sizes = sorted(
+            {p for p in self.demand.party_mix} | {p for m in self.demand.hourly_mix.values() for p in m}
+        )
         # Later demand, by party size: the shapes each size could use (as table-id tuples).
         self._demand_shapes = {
-            p: tuple(c.tables for c in floor.candidates_for(p, False)) for p in mix_sizes if p <= floor.largest_party
+            p: tuple(c.tables for c in floor.candidates_for(p, False))
+            for p in mix_sizes
+            if p <= floor.largest_party
         }
         _ = floor.candidates  # enumerate once, up front
         w = self.weights
         self._rollouts = (
-            Rollouts(floor, self.demand, int(w.rollout_samples), max(1, round(w.rollout_arrivals * len(floor.table_ids))))
+            Rollouts(
+                floor,
+                self.demand,
+                int(w.rollout_samples),
+                max(1, round(w.rollout_arrivals * len(floor.table_ids))),
+            )
             if w.rolls_out
             else None
         )
         self._protection_rollouts: Rollouts | None = None  # built on first use
 
     # -- features -------------------------------------------------------------------------------
-    def _table_windows(self, request: Request, occupancy: Occupancy) -> dict[str, tuple[bool, int | None, int | None]]:
+    def _table_windows(
+        self, request: Request, occupancy: Occupancy
+    ) -> dict[str, tuple[bool, int | None, int | None]]:
         s, e = request.start, request.end
         return {tid: occupancy.window(tid, s, e) for tid in self.floor.table_ids}
 
@@ -131,7 +142,11 @@ class Engine:
                 span_end = next_start if next_start is not None else max(demand.closes + shortest, e)
                 span = span_end - span_start
                 bounded = prev_end is not None or next_start is not None
-                table_gap[t] = (waste / 60.0 * by_id[t].max_covers, span, bounded and span - length < shortest)
+                table_gap[t] = (
+                    waste / 60.0 * by_id[t].max_covers,
+                    span,
+                    bounded and span - length < shortest,
+                )
         zone_load: dict[str, float] = {}
         for zone, tids in self._zone_tables.items():
             zone_load[zone] = sum(1 for t in tids if t not in free) / len(tids)
@@ -171,7 +186,9 @@ class Engine:
             if o is None:
                 outcomes.append(StrategyOutcome(strategy.name, None, proposal.reason))
                 continue
-            outcomes.append(StrategyOutcome(strategy.name, _plan(o, strategy.name, proposal.reason), proposal.reason))
+            outcomes.append(
+                StrategyOutcome(strategy.name, _plan(o, strategy.name, proposal.reason), proposal.reason)
+            )
             proposed.setdefault(o.tables, (o, strategy, proposal.reason))  # strategies run in priority order
         best = min((o.capacity for o, _s, _r in proposed.values()), default=0.0)
         tol = self.weights.tolerance
@@ -189,14 +206,20 @@ class Engine:
             else None
         )
         if refusal is not None:
-            return Decision(plans=(), outcomes=tuple(outcomes), candidates_evaluated=examined, refusal=refusal)
+            return Decision(
+                plans=(), outcomes=tuple(outcomes), candidates_evaluated=examined, refusal=refusal
+            )
         return Decision(plans=tuple(plans), outcomes=tuple(outcomes), candidates_evaluated=examined)
 
-    def _rollout_order(self, request: Request, occupancy: Occupancy, opts: list[Option], plans: list[Plan]) -> list[Plan]:
+    def _rollout_order(
+        self, request: Request, occupancy: Occupancy, opts: list[Option], plans: list[Plan]
+    ) -> list[Plan]:
         """Put first the plan, among the engine's best few and smallest-fit's, after which the
         prior's sampled later requests seat the most covers (ties keep the engine's order)."""
         rank = self.floor.zone_rank
-        snug = min(opts, key=lambda o: (o.candidate.max_covers, o.candidate.size, rank[o.candidate.zone], o.tables))
+        snug = min(
+            opts, key=lambda o: (o.candidate.max_covers, o.candidate.size, rank[o.candidate.zone], o.tables)
+        )
         contenders = [p.tables for p in plans[: int(self.weights.rollout_plans)]]
         if snug.tables not in contenders:
             contenders.append(snug.tables)
@@ -227,7 +250,9 @@ class Engine:
             o = next(o for o in opts if o.tables == best)
             chosen = _plan(o, ROLLOUT, why)
         else:
-            chosen = Plan(chosen.tables, chosen.strategy, chosen.score, chosen.breakdown, f"{chosen.reason}; {why}")
+            chosen = Plan(
+                chosen.tables, chosen.strategy, chosen.score, chosen.breakdown, f"{chosen.reason}; {why}"
+            )
         return [chosen, *(p for p in plans if p.tables != best)][: max(self.max_plans, len(plans))]
 
     def plan_capacity(self, request: Request, tables: Sequence[str], occupancy: Occupancy) -> float | None:
@@ -245,11 +270,17 @@ class Engine:
         total = sum(t.max_covers for t in by_id.values())
         if not total:
             return 0.0
-        busy = sum(t.max_covers for tid, t in by_id.items() if not occupancy.is_free(tid, request.start, request.end))
+        busy = sum(
+            t.max_covers for tid, t in by_id.items() if not occupancy.is_free(tid, request.start, request.end)
+        )
         return busy / total
 
     def protection_refusal(
-        self, request: Request, occupancy: Occupancy, opts: Sequence[Option], chosen: tuple[str, ...] | None = None
+        self,
+        request: Request,
+        occupancy: Occupancy,
+        opts: Sequence[Option],
+        chosen: tuple[str, ...] | None = None,
     ) -> str | None:
         """Why capacity protection sends this booking to review, or None to seat it.
 
@@ -317,4 +348,6 @@ class Engine:
 
 
 def _plan(o: Option, strategy: str, reason: str) -> Plan:
-    return Plan(tables=o.tables, strategy=strategy, score=o.cost, breakdown=dict(o.breakdown or {}), reason=reason)
+    return Plan(
+        tables=o.tables, strategy=strategy, score=o.cost, breakdown=dict(o.breakdown or {}), reason=reason
+    )

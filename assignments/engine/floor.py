@@ -76,7 +76,9 @@ class Floor:
     @cached_property
     def zone_rank(self) -> dict[str, int]:
         """Zones ranked 0, 1, ... by (priority, id); a zone missing from zone_priority ranks last."""
-        zones = sorted({t.zone for t in self.tables}, key=lambda z: (self.zone_priority.get(z, UNRANKED_ZONE), z))
+        zones = sorted(
+            {t.zone for t in self.tables}, key=lambda z: (self.zone_priority.get(z, UNRANKED_ZONE), z)
+        )
         return {z: i for i, z in enumerate(zones)}
 
     @cached_property
@@ -97,9 +99,7 @@ class Floor:
     def candidates(self) -> tuple[Candidate, ...]:
         """Every plan shape on this floor, in a canonical order (size, then table ids)."""
         by_id = self.table_by_id
-        out = [
-            Candidate((t.id,), t.zone, t.min_covers, t.max_covers, t.accessible) for t in by_id.values()
-        ]
+        out = [Candidate((t.id,), t.zone, t.min_covers, t.max_covers, t.accessible) for t in by_id.values()]
         level = {frozenset((tid,)) for tid, t in by_id.items() if t.combinable}
         for _size in range(2, self.max_combination_tables + 1):
             grown: set[frozenset[str]] = set()

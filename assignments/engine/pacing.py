@@ -25,16 +25,24 @@ class PacingLimits:
 
     @property
     def active(self) -> bool:
-        return any(v is not None for v in (self.covers_per_slot, self.bookings_per_slot, self.covers_per_service))
+        return any(
+            v is not None for v in (self.covers_per_slot, self.bookings_per_slot, self.covers_per_service)
+        )
 
     def over(self, fallback: PacingLimits) -> PacingLimits:
         """These limits, each unset one taken from `fallback` (a service's own over the restaurant's)."""
         return PacingLimits(
-            covers_per_slot=self.covers_per_slot if self.covers_per_slot is not None else fallback.covers_per_slot,
-            bookings_per_slot=(self.bookings_per_slot if self.bookings_per_slot is not None
-                               else fallback.bookings_per_slot),
-            covers_per_service=(self.covers_per_service if self.covers_per_service is not None
-                                else fallback.covers_per_service),
+            covers_per_slot=self.covers_per_slot
+            if self.covers_per_slot is not None
+            else fallback.covers_per_slot,
+            bookings_per_slot=(
+                self.bookings_per_slot if self.bookings_per_slot is not None else fallback.bookings_per_slot
+            ),
+            covers_per_service=(
+                self.covers_per_service
+                if self.covers_per_service is not None
+                else fallback.covers_per_service
+            ),
         )
 
 
@@ -127,17 +135,20 @@ class PacingLedger:
         when = _hhmm(slot)
         have = self._slot_covers.get(slot, 0)
         if limits.covers_per_slot is not None and have + covers > limits.covers_per_slot:
-            return (f"pacing: {when} already has {have} of {limits.covers_per_slot} covers starting"
-                    + (f"; a party of {covers} would make {have + covers}" if have < limits.covers_per_slot else ""))
+            return f"pacing: {when} already has {have} of {limits.covers_per_slot} covers starting" + (
+                f"; a party of {covers} would make {have + covers}" if have < limits.covers_per_slot else ""
+            )
         count = self._slot_bookings.get(slot, 0)
         if limits.bookings_per_slot is not None and count + 1 > limits.bookings_per_slot:
             return f"pacing: {when} already has {count} of {limits.bookings_per_slot} bookings starting"
         total = self._service_covers.get(i, 0)
         if limits.covers_per_service is not None and total + covers > limits.covers_per_service:
             name = service.name or "the service"
-            return (f"pacing: {name} already has {total} of {limits.covers_per_service} covers"
-                    + (f"; a party of {covers} would make {total + covers}"
-                       if total < limits.covers_per_service else ""))
+            return f"pacing: {name} already has {total} of {limits.covers_per_service} covers" + (
+                f"; a party of {covers} would make {total + covers}"
+                if total < limits.covers_per_service
+                else ""
+            )
         return None
 
     def room(self, start: int) -> int | None:
@@ -148,7 +159,10 @@ class PacingLedger:
         limits = self.services[i].limits
         slot = self._slot(i, start)
         caps = []
-        if limits.bookings_per_slot is not None and self._slot_bookings.get(slot, 0) >= limits.bookings_per_slot:
+        if (
+            limits.bookings_per_slot is not None
+            and self._slot_bookings.get(slot, 0) >= limits.bookings_per_slot
+        ):
             return 0
         if limits.covers_per_slot is not None:
             caps.append(limits.covers_per_slot - self._slot_covers.get(slot, 0))

@@ -40,7 +40,9 @@ class Rollouts:
         for p in sorted(set(demand.party_mix) | {p for m in demand.hourly_mix.values() for p in m}):
             shapes = floor.candidates_for(p, False)
             if shapes:
-                self._shapes[p] = tuple(sorted(shapes, key=lambda c: (c.max_covers, c.size, rank[c.zone], c.tables)))
+                self._shapes[p] = tuple(
+                    sorted(shapes, key=lambda c: (c.max_covers, c.size, rank[c.zone], c.tables))
+                )
         self._turn = {p: demand.turn_for(p) for p in self._shapes}
         self._longest = max(self._turn.values(), default=demand.shortest_window)
         self._mixes: dict[int, tuple[list[int], list[float]]] = {}
@@ -58,7 +60,9 @@ class Rollouts:
 
     def draw(self, request: Request) -> list[list[Arrival]]:
         """The sampled sequences of later requests overlapping `request`'s window (same for every plan)."""
-        return self.draw_window(request.start, request.end, f"{request.party_size}:{request.start}:{request.end}")
+        return self.draw_window(
+            request.start, request.end, f"{request.party_size}:{request.start}:{request.end}"
+        )
 
     def draw_window(self, start: int, end: int, key: str) -> list[list[Arrival]]:
         """`samples` sequences of `arrivals` requests from the prior, each overlapping [start, end);
@@ -154,7 +158,14 @@ class Rollouts:
                     total += party
         return total
 
-    def lost(self, occupancy: Occupancy, draws: Sequence[Sequence[Arrival]], tables: Sequence[str], start: int, end: int) -> int:
+    def lost(
+        self,
+        occupancy: Occupancy,
+        draws: Sequence[Sequence[Arrival]],
+        tables: Sequence[str],
+        start: int,
+        end: int,
+    ) -> int:
         """Covers the draws seat without (`tables`, [start, end)) taken minus those they seat with it:
         `covers(occ, draws) - covers(occ, draws, [(tables, start, end)])`, computed once up to the
         first request whose smallest-fit shape the plan takes (until then both seat the same)."""
@@ -181,5 +192,7 @@ class Rollouts:
                     for t in c.tables:
                         extra.setdefault(t, []).append((s, e))
             for (p, s, e), c in zip(seq[split:], chosen[split:]):
-                total += (p if c is not None else 0) - (p if self._seat(p, s, e, extra, memo, base_free) else 0)
+                total += (p if c is not None else 0) - (
+                    p if self._seat(p, s, e, extra, memo, base_free) else 0
+                )
         return total

@@ -119,7 +119,9 @@ class Option:
         self.cost = round(self.capacity + self.soft, 6)
 
 
-def static_cost(w: Weights, *, empty_seats: int, extra_tables: int, zone_mismatch: int, zone_rank: int) -> float:
+def static_cost(
+    w: Weights, *, empty_seats: int, extra_tables: int, zone_mismatch: int, zone_rank: int
+) -> float:
     """The plan terms that depend neither on time nor on the order bookings arrive in (Option.score's
     empty_seats, tables_used, zone_mismatch and zone_priority): the plan cost a whole-day plan can use."""
     return (

@@ -64,7 +64,9 @@ def _number(text: str, kind, minimum=None):
     try:
         value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not {'an integer' if kind is int else 'a number'}: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"not {'an integer' if kind is int else 'a number'}: {text!r}"
+        ) from None
     if value != value or value in (float("inf"), float("-inf")):
         raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
     if minimum is not None and value < minimum:
@@ -115,7 +117,11 @@ def restaurant_from_ref(ref: str):
         restaurant = Restaurant.objects.filter(pk=int(ref)).first()
     if restaurant is None:
         slugs = list(Restaurant.objects.order_by("slug").values_list("slug", flat=True)[:10])
-        known = f"restaurants here: {', '.join(slugs)}" if slugs else "there is no restaurant yet (run `make demo`)"
+        known = (
+            f"restaurants here: {', '.join(slugs)}"
+            if slugs
+            else "there is no restaurant yet (run `make demo`)"
+        )
         raise CommandError(f"no restaurant {ref!r}; {known}")
     return restaurant
 

@@ -36,7 +36,9 @@ class CommandProgress:
             console = Console(file=stream, force_terminal=True, highlight=False)
             self._progress = Progress(
                 SpinnerColumn(finished_text="[green]✓"),
-                TextColumn("{task.description}", table_column=Column(width=58, no_wrap=True, overflow="ellipsis")),
+                TextColumn(
+                    "{task.description}", table_column=Column(width=58, no_wrap=True, overflow="ellipsis")
+                ),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("elapsed"),

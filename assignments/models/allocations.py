@@ -13,17 +13,23 @@ class Hold(models.Model):
     """Tables kept for a short while (a guest in the booking widget) before a booking confirms."""
 
     restaurant = models.ForeignKey("assignments.Restaurant", on_delete=models.CASCADE, related_name="holds")
-    booking = models.ForeignKey("assignments.Booking", null=True, blank=True, on_delete=models.SET_NULL, related_name="holds")
+    booking = models.ForeignKey(
+        "assignments.Booking", null=True, blank=True, on_delete=models.SET_NULL, related_name="holds"
+    )
     party_size = models.PositiveSmallIntegerField(null=True, blank=True)
     start_at = models.DateTimeField()
     end_at = models.DateTimeField(help_text="End of the window, buffer included.")
     expires_at = models.DateTimeField(db_index=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="hold_end_after_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="hold_end_after_start")
+        ]
 
     def __str__(self) -> str:
         return f"Hold #{self.pk} until {self.expires_at:%H:%M:%S}"
@@ -34,16 +40,22 @@ class TableBlock(models.Model):
     sit under the same exclusion constraint as bookings and holds, so the engine, availability and the
     optimizer see a blocked table as taken without knowing what a block is."""
 
-    restaurant = models.ForeignKey("assignments.Restaurant", on_delete=models.CASCADE, related_name="table_blocks")
+    restaurant = models.ForeignKey(
+        "assignments.Restaurant", on_delete=models.CASCADE, related_name="table_blocks"
+    )
     reason = models.CharField(max_length=200)
     start_at = models.DateTimeField()
     end_at = models.DateTimeField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["start_at", "id"]
-        constraints = [models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="table_block_end_after_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="table_block_end_after_start")
+        ]
 
     def __str__(self) -> str:
         tz = self.restaurant.tzinfo
@@ -51,12 +63,16 @@ class TableBlock(models.Model):
 
 
 class TableAllocation(models.Model):
-    restaurant = models.ForeignKey("assignments.Restaurant", on_delete=models.CASCADE, related_name="allocations")
+    restaurant = models.ForeignKey(
+        "assignments.Restaurant", on_delete=models.CASCADE, related_name="allocations"
+    )
     table = models.ForeignKey("assignments.Table", on_delete=models.PROTECT, related_name="allocations")
     booking = models.ForeignKey(
         "assignments.Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="allocations"
     )
-    hold = models.ForeignKey("assignments.Hold", null=True, blank=True, on_delete=models.CASCADE, related_name="allocations")
+    hold = models.ForeignKey(
+        "assignments.Hold", null=True, blank=True, on_delete=models.CASCADE, related_name="allocations"
+    )
     block = models.ForeignKey(
         "assignments.TableBlock", null=True, blank=True, on_delete=models.CASCADE, related_name="allocations"
     )
@@ -66,7 +82,10 @@ class TableAllocation(models.Model):
 
     class Meta:
         ordering = ["table", "start_at"]
-        indexes = [models.Index(fields=["restaurant", "start_at", "end_at"]), models.Index(fields=["table", "start_at"])]
+        indexes = [
+            models.Index(fields=["restaurant", "start_at", "end_at"]),
+            models.Index(fields=["table", "start_at"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="allocation_end_after_start"),
             models.CheckConstraint(
@@ -80,6 +99,11 @@ class TableAllocation(models.Model):
         ]
 
     def __str__(self) -> str:
-        owner = (f"booking {self.booking_id}" if self.booking_id
-                 else f"hold {self.hold_id}" if self.hold_id else f"block {self.block_id}")
+        owner = (
+            f"booking {self.booking_id}"
+            if self.booking_id
+            else f"hold {self.hold_id}"
+            if self.hold_id
+            else f"block {self.block_id}"
+        )
         return f"{self.table} {self.start_at:%H:%M}-{self.end_at:%H:%M} ({owner})"

@@ -44,8 +44,12 @@ LEGACY_STATUSES = ("pending", *dict.fromkeys(LEGACY_STATUS.values()))
 
 
 class Booking(FSMModelMixin, models.Model):
-    restaurant = models.ForeignKey("assignments.Restaurant", on_delete=models.PROTECT, related_name="bookings")
-    external_ref = models.CharField(max_length=100, null=True, blank=True, help_text="The booking platform's id.")
+    restaurant = models.ForeignKey(
+        "assignments.Restaurant", on_delete=models.PROTECT, related_name="bookings"
+    )
+    external_ref = models.CharField(
+        max_length=100, null=True, blank=True, help_text="The booking platform's id."
+    )
     guest_name = models.CharField(max_length=200, blank=True)
     guest_email = models.EmailField(blank=True)
     party_size = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
@@ -57,10 +61,16 @@ class Booking(FSMModelMixin, models.Model):
     )
     needs_accessible = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
-    arrival = models.PositiveIntegerField(null=True, blank=True, help_text="Order the request reached us (imports).")
+    arrival = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Order the request reached us (imports)."
+    )
 
-    state = FSMField(default=BookingState.PENDING, choices=BookingState.choices, protected=True, db_index=True)
-    version = models.PositiveIntegerField(default=0, help_text="Counts state changes; every transition checks it.")
+    state = FSMField(
+        default=BookingState.PENDING, choices=BookingState.choices, protected=True, db_index=True
+    )
+    version = models.PositiveIntegerField(
+        default=0, help_text="Counts state changes; every transition checks it."
+    )
     assignment_attempts = models.PositiveIntegerField(default=0)
     assigned_at = models.DateTimeField(null=True, blank=True)
     assignment_strategy = models.CharField(max_length=64, blank=True)
@@ -68,7 +78,9 @@ class Booking(FSMModelMixin, models.Model):
     # The queue of record: a booking in assignment_pending whose due_at has passed is work for the pipeline
     # (first try, or the next retry after a backoff). Wake-up messages only make workers look sooner.
     due_at = models.DateTimeField(null=True, blank=True, help_text="When the pipeline should next try it.")
-    service_date = models.DateField(null=True, blank=True, help_text="The restaurant's service day it belongs to.")
+    service_date = models.DateField(
+        null=True, blank=True, help_text="The restaurant's service day it belongs to."
+    )
     # The service itself (seated -> completed, or no-show): when the party came and went.
     arrived_at = models.DateTimeField(null=True, blank=True, help_text="When the host seated the party.")
     arrived_late = models.BooleanField(
@@ -89,13 +101,15 @@ class Booking(FSMModelMixin, models.Model):
             models.Index(fields=["restaurant", "start_at"]),
             models.Index(fields=["state", "start_at"]),
             models.Index(
-                fields=["due_at", "restaurant", "service_date"], name="booking_due_work",
+                fields=["due_at", "restaurant", "service_date"],
+                name="booking_due_work",
                 condition=Q(state="assignment_pending"),
             ),
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["restaurant", "external_ref"], name="booking_unique_external_ref",
+                fields=["restaurant", "external_ref"],
+                name="booking_unique_external_ref",
                 condition=Q(external_ref__isnull=False),
             ),
             models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="booking_end_after_start"),

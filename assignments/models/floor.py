@@ -28,16 +28,26 @@ class Restaurant(models.Model):
     slot_minutes = models.PositiveSmallIntegerField(default=15, validators=[MinValueValidator(1)])
     buffer_minutes = models.PositiveSmallIntegerField(default=10)
     max_combination_tables = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1)])
-    turn_minutes = models.JSONField(default=default_turn_minutes, help_text="Turn time by party size, plus 'default'.")
+    turn_minutes = models.JSONField(
+        default=default_turn_minutes, help_text="Turn time by party size, plus 'default'."
+    )
     service_periods = models.JSONField(default=default_service_periods)
     max_assignment_attempts = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1)])
-    scoring_weights = models.JSONField(default=dict, blank=True, help_text="Overrides of the engine's scoring weights.")
-    floor_version = models.PositiveIntegerField(default=1, help_text="Bumped on every floor change; keys the engine's caches.")
+    scoring_weights = models.JSONField(
+        default=dict, blank=True, help_text="Overrides of the engine's scoring weights."
+    )
+    floor_version = models.PositiveIntegerField(
+        default=1, help_text="Bumped on every floor change; keys the engine's caches."
+    )
     booking_past_grace_minutes = models.PositiveIntegerField(
-        null=True, blank=True, help_text="API bookings may start this long in the past (empty: the site default)."
+        null=True,
+        blank=True,
+        help_text="API bookings may start this long in the past (empty: the site default).",
     )
     booking_horizon_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="API bookings may start at most this many days ahead (empty: the site default)."
+        null=True,
+        blank=True,
+        help_text="API bookings may start at most this many days ahead (empty: the site default).",
     )
     no_show_grace_minutes = models.PositiveSmallIntegerField(
         default=15, help_text="A confirmed booking not seated this long after its start is marked no-show."
@@ -46,16 +56,28 @@ class Restaurant(models.Model):
         default=5, help_text="A party seated later than this after its start is noted as late."
     )
     schedule_version = models.PositiveIntegerField(
-        default=1, editable=False, help_text="Bumped on every change of the weekly schedule or its exceptions; keys the schedule cache.")
+        default=1,
+        editable=False,
+        help_text="Bumped on every change of the weekly schedule or its exceptions; keys the schedule cache.",
+    )
     pacing_covers_per_slot = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)],
-        help_text="Pacing: most covers starting in one slot (empty: no limit). A service may set its own.")
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Pacing: most covers starting in one slot (empty: no limit). A service may set its own.",
+    )
     pacing_bookings_per_slot = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)],
-        help_text="Pacing: most bookings starting in one slot (empty: no limit).")
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Pacing: most bookings starting in one slot (empty: no limit).",
+    )
     pacing_covers_per_service = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)],
-        help_text="Pacing: most covers in one service (empty: no limit).")
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Pacing: most covers in one service (empty: no limit).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -10,7 +10,9 @@ class BookingStateHistory(models.Model):
     to_state = models.CharField(max_length=32)
     version = models.PositiveIntegerField(help_text="The booking's version after this change.")
     transition = models.CharField(max_length=64)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(max_length=150, default="system")
     metadata = models.JSONField(default=dict, blank=True)
     correlation_id = models.CharField(max_length=64, blank=True, db_index=True)
@@ -20,7 +22,9 @@ class BookingStateHistory(models.Model):
         db_table = "booking_state_history"
         ordering = ["booking", "version"]
         verbose_name_plural = "booking state history"
-        constraints = [models.UniqueConstraint(fields=["booking", "version"], name="history_one_row_per_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "version"], name="history_one_row_per_version")
+        ]
 
     def __str__(self) -> str:
         return f"{self.booking_id} v{self.version}: {self.from_state or '∅'} → {self.to_state}"

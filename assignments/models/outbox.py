@@ -54,7 +54,9 @@ class EmailDelivery(DeliveryState):
 
     class Meta:
         indexes = [
-            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="email_delivery_due"),
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="pending"), name="email_delivery_due"
+            ),
         ]
 
     def __str__(self) -> str:

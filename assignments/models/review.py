@@ -11,4 +11,6 @@ class ReviewBooking(Booking):
         proxy = True
         verbose_name = "review queue booking"
         verbose_name_plural = "review queue"
-        permissions = [("override_seating", "Can seat a booking on tables that break a soft rule (recorded as such)")]
+        permissions = [
+            ("override_seating", "Can seat a booking on tables that break a soft rule (recorded as such)")
+        ]

@@ -14,8 +14,15 @@ from django.db import models
 
 from .floor import Restaurant
 
-WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"), (5, "Saturday"),
-            (6, "Sunday")]
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
 
 
 def turn_minutes_errors(value) -> str | None:
@@ -23,7 +30,7 @@ def turn_minutes_errors(value) -> str | None:
     if value in (None, {}, ""):
         return None
     if not isinstance(value, dict) or "default" not in value:
-        return "An object of party size -> minutes with a 'default' entry, e.g. {\"2\": 75, \"default\": 120}."
+        return 'An object of party size -> minutes with a \'default\' entry, e.g. {"2": 75, "default": 120}.'
     for k, v in value.items():
         if k != "default" and not str(k).isdigit():
             return f"Keys are party sizes or 'default', not {k!r}."
@@ -39,22 +46,36 @@ class ServiceHours(models.Model):
     closed = models.BooleanField(default=False, help_text="Closed all day (the other fields are ignored).")
     name = models.CharField(max_length=64, blank=True, default="", help_text="e.g. lunch, dinner.")
     start = models.TimeField(null=True, blank=True, help_text="First seating, local time.")
-    end = models.TimeField(null=True, blank=True,
-                           help_text="Service ends; at or before the start it runs past midnight.")
-    last_seating = models.TimeField(null=True, blank=True,
-                                    help_text="Latest start of a booking (empty: any time before the end).")
-    turn_minutes = models.JSONField(default=dict, blank=True,
-                                    help_text="Turn time by party size plus 'default' (empty: the restaurant's).")
+    end = models.TimeField(
+        null=True, blank=True, help_text="Service ends; at or before the start it runs past midnight."
+    )
+    last_seating = models.TimeField(
+        null=True, blank=True, help_text="Latest start of a booking (empty: any time before the end)."
+    )
+    turn_minutes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Turn time by party size plus 'default' (empty: the restaurant's).",
+    )
     pacing_covers_per_slot = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
         help_text="Pacing: most covers starting in one slot (empty: the restaurant's). A booking past it goes to "
-                  "review; staff assigning by hand may override.")
+        "review; staff assigning by hand may override.",
+    )
     pacing_bookings_per_slot = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)],
-        help_text="Most bookings starting in one slot (empty: the restaurant's).")
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Most bookings starting in one slot (empty: the restaurant's).",
+    )
     pacing_covers_per_service = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)],
-        help_text="Most covers in this service (empty: the restaurant's).")
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Most covers in this service (empty: the restaurant's).",
+    )
 
     class Meta:
         abstract = True
@@ -69,8 +90,10 @@ class ServiceHours(models.Model):
             if self.start is not None and self.end is not None and self.start == self.end:
                 errors["end"] = "A service cannot end when it starts."
             if self.last_seating is not None and self.start is not None and self.end is not None:
+
                 def m(t):
                     return t.hour * 60 + t.minute
+
                 start, end, last = m(self.start), m(self.end), m(self.last_seating)
                 end += 1440 if end <= start else 0
                 last += 1440 if last < start else 0
@@ -90,7 +113,9 @@ class WeeklyService(ServiceHours):
         ordering = ["restaurant", "weekday", "start", "name"]
         verbose_name = "weekly service"
         constraints = [
-            models.UniqueConstraint(fields=["restaurant", "weekday", "name"], name="weekly_service_unique_name"),
+            models.UniqueConstraint(
+                fields=["restaurant", "weekday", "name"], name="weekly_service_unique_name"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -106,7 +131,9 @@ class ScheduleException(ServiceHours):
         ordering = ["restaurant", "date", "start", "name"]
         verbose_name = "dated exception"
         constraints = [
-            models.UniqueConstraint(fields=["restaurant", "date", "name"], name="schedule_exception_unique_name"),
+            models.UniqueConstraint(
+                fields=["restaurant", "date", "name"], name="schedule_exception_unique_name"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -58,7 +58,9 @@ class TimelineEntry:
     start: int
     end: int
     seated_end: int
-    kind: str  # "booking" | "hold" | "block" | "waiting" (a booking without tables, drawn in the waiting lane)
+    kind: (
+        str  # "booking" | "hold" | "block" | "waiting" (a booking without tables, drawn in the waiting lane)
+    )
     ref: str  # "b12" / "h3" / "k4"
     label: str
     title: str
@@ -230,7 +232,9 @@ def timeline_layout(
         zones.append(ZoneBand(y=y, height=zone_height, name=f"Waiting for a table ({len(lane_of)}{more})"))
         y += zone_height
         for i in range(len(lanes)):
-            rows.append(Row(y=y, height=row_height, label="", caption="", zone="", free_for_focus=False, stripe=True))
+            rows.append(
+                Row(y=y, height=row_height, label="", caption="", zone="", free_for_focus=False, stripe=True)
+            )
             row_y[f"lane:{i}"] = y
             y += row_height
     for zone_tables in by_zone.values():
@@ -238,26 +242,56 @@ def timeline_layout(
         y += zone_height
         for i, t in enumerate(zone_tables):
             caption = f"{t.max_covers} covers" + (" · ♿" if t.accessible else "")
-            rows.append(Row(y=y, height=row_height, label=t.label, caption=caption, zone=t.zone,
-                            free_for_focus=t.label in free_for_focus, stripe=bool(i % 2)))
+            rows.append(
+                Row(
+                    y=y,
+                    height=row_height,
+                    label=t.label,
+                    caption=caption,
+                    zone=t.zone,
+                    free_for_focus=t.label in free_for_focus,
+                    stripe=bool(i % 2),
+                )
+            )
             row_y[t.label] = y
             y += row_height
 
     bars: list[Bar] = []
-    placed = [(e, e.table) for e in entries] + [(e, f"lane:{lane_of[e.ref]}") for e in waiting if e.ref in lane_of]
+    placed = [(e, e.table) for e in entries] + [
+        (e, f"lane:{lane_of[e.ref]}") for e in waiting if e.ref in lane_of
+    ]
     for en, row_key in sorted(placed, key=lambda p: (p[1], p[0].start, p[0].ref)):
         if row_key not in row_y or en.end <= start or en.start >= end:
             continue
         x0, x1, xs = x_of(en.start), x_of(en.end), x_of(en.seated_end)
         hatched = en.kind in ("hold", "block")
-        fill = HOLD_COLOUR if en.kind == "hold" else BLOCK_COLOUR if en.kind == "block" else state_colour(en.state)
+        fill = (
+            HOLD_COLOUR
+            if en.kind == "hold"
+            else BLOCK_COLOUR
+            if en.kind == "block"
+            else state_colour(en.state)
+        )
         bars.append(
             Bar(
-                x=x0, y=row_y[row_key] + 3, width=max(x1 - x0, 1.0), height=row_height - 6,
-                buffer_x=xs, buffer_width=max(x1 - xs, 0.0),
-                fill=fill, hatched=hatched, label=en.label, title=en.title,
-                kind=en.kind, state=en.state, booking_id=en.booking_id, focused=bool(focus_ref) and en.ref == focus_ref,
-                show_label=(xs - x0) >= 6.5 * len(en.label), version=en.version, block_id=en.block_id, ref=en.ref,
+                x=x0,
+                y=row_y[row_key] + 3,
+                width=max(x1 - x0, 1.0),
+                height=row_height - 6,
+                buffer_x=xs,
+                buffer_width=max(x1 - xs, 0.0),
+                fill=fill,
+                hatched=hatched,
+                label=en.label,
+                title=en.title,
+                kind=en.kind,
+                state=en.state,
+                booking_id=en.booking_id,
+                focused=bool(focus_ref) and en.ref == focus_ref,
+                show_label=(xs - x0) >= 6.5 * len(en.label),
+                version=en.version,
+                block_id=en.block_id,
+                ref=en.ref,
                 text_fill=state_colours(en.state)[1] if en.kind in ("booking", "waiting") else "#ffffff",
             )
         )
@@ -279,12 +313,27 @@ def timeline_layout(
 
     band = None
     if focus is not None:
-        band = Band(x=x_of(focus[0]), width=max(x_of(focus[1]) - x_of(focus[0]), 1.0),
-                    label=f"{hhmm(focus[0])}–{hhmm(focus[1])}")
+        band = Band(
+            x=x_of(focus[0]),
+            width=max(x_of(focus[1]) - x_of(focus[0]), 1.0),
+            label=f"{hhmm(focus[0])}–{hhmm(focus[1])}",
+        )
     now_x = x_of(now_minute) if now_minute is not None and start <= now_minute <= end else None
     return TimelineLayout(
-        width=label_width + (end - start) * minute_width + 24, height=y + 8, label_width=label_width,
-        header_height=header_height, rows=tuple(rows), zones=tuple(zones), bars=tuple(bars), ticks=tuple(ticks),
-        focus=band, start=start, end=end, now_x=now_x, covers=covers, states=states, waiting_lanes=len(lanes),
+        width=label_width + (end - start) * minute_width + 24,
+        height=y + 8,
+        label_width=label_width,
+        header_height=header_height,
+        rows=tuple(rows),
+        zones=tuple(zones),
+        bars=tuple(bars),
+        ticks=tuple(ticks),
+        focus=band,
+        start=start,
+        end=end,
+        now_x=now_x,
+        covers=covers,
+        states=states,
+        waiting_lanes=len(lanes),
         waiting_hidden=hidden,
     )

@@ -32,21 +32,29 @@ def floor_healed_recent(
     since = since or timezone.now() - timedelta(hours=12)
     rows = list(
         BookingStateHistory.objects.filter(
-            transition="confirm", metadata__has_key="healed", created_at__gte=since,
+            transition="confirm",
+            metadata__has_key="healed",
+            created_at__gte=since,
             booking__restaurant__in=restaurants,
-        ).select_related("booking__restaurant").order_by("-created_at", "-id")[:limit]
+        )
+        .select_related("booking__restaurant")
+        .order_by("-created_at", "-id")[:limit]
     )
     tables: dict[int, list[str]] = {}
-    for booking_id, label in TableAllocation.objects.filter(booking_id__in=[r.booking_id for r in rows]).values_list(
-        "booking_id", "table__label"
-    ):
+    for booking_id, label in TableAllocation.objects.filter(
+        booking_id__in=[r.booking_id for r in rows]
+    ).values_list("booking_id", "table__label"):
         tables.setdefault(booking_id, []).append(label)
     return [
         HealedSeat(
-            booking_id=r.booking_id, ref=r.booking.external_ref or f"#{r.booking_id}",
-            guest_name=r.booking.guest_name, party_size=r.booking.party_size,
-            start=f"{r.booking.local_start:%H:%M}", tables=tuple(sorted(tables.get(r.booking_id, ()))),
-            note=str(r.metadata.get("healed", "")), at=r.created_at,
+            booking_id=r.booking_id,
+            ref=r.booking.external_ref or f"#{r.booking_id}",
+            guest_name=r.booking.guest_name,
+            party_size=r.booking.party_size,
+            start=f"{r.booking.local_start:%H:%M}",
+            tables=tuple(sorted(tables.get(r.booking_id, ()))),
+            note=str(r.metadata.get("healed", "")),
+            at=r.created_at,
         )
         for r in rows
     ]
@@ -55,5 +63,7 @@ def floor_healed_recent(
 def booking_heal_note(*, booking: Booking) -> str:
     """'seated automatically after tables freed up at 20:41 (...)' while the booking's latest change is that
     seating; else ''."""
-    row = BookingStateHistory.objects.filter(booking=booking, version=booking.version, transition="confirm").first()
+    row = BookingStateHistory.objects.filter(
+        booking=booking, version=booking.version, transition="confirm"
+    ).first()
     return str((row.metadata or {}).get("healed", "")) if row else ""

@@ -10,16 +10,19 @@ from assignments.models import Booking, Restaurant
 from assignments.selectors.schedule import pacing_ledger, restaurant_day_schedule
 
 
-def day_pacing_ledger(*, restaurant: Restaurant, day: date, alloc_rows: Iterable[dict]) -> PacingLedger | None:
+def day_pacing_ledger(
+    *, restaurant: Restaurant, day: date, alloc_rows: Iterable[dict]
+) -> PacingLedger | None:
     """None when the day's schedule sets no pacing (no query); else one query: the covers and starts of the
     bookings holding tables in `alloc_rows` (the rows occupancy_for_day read)."""
     schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
     if not schedule.paces:
         return None
     ids = {r["booking_id"] for r in alloc_rows if r.get("booking_id")}
-    seated = list(Booking.objects.filter(pk__in=ids).values_list("pk", "start_at", "party_size")) if ids else []
+    seated = (
+        list(Booking.objects.filter(pk__in=ids).values_list("pk", "start_at", "party_size")) if ids else []
+    )
     return pacing_ledger(restaurant=restaurant, day=day, seated=seated)
-
 
 
 def booking_pacing_note(*, ctx) -> str | None:

@@ -54,7 +54,9 @@ def booking_actions(*, booking: Booking, now: datetime | None = None) -> Booking
         cancel="cancel" in allowed,
         seat="seat" in allowed,
         complete="complete" in allowed,
-        no_show="mark_no_show" in allowed and booking.start_at is not None and (now or timezone.now()) >= booking.start_at,
+        no_show="mark_no_show" in allowed
+        and booking.start_at is not None
+        and (now or timezone.now()) >= booking.start_at,
     )
 
 
@@ -125,26 +127,42 @@ def clashes_for(*, restaurant: Restaurant, refs_by_table: dict[str, list[str]]) 
             pk = int(ref[1:])
             if ref.startswith("b") and pk in bookings:
                 b = bookings[pk]
-                label = (f"{b.external_ref or f'#{b.pk}'} ({b.party_size}p {b.start_at.astimezone(tz):%H:%M}-"
-                         f"{b.end_at.astimezone(tz):%H:%M})")
+                label = (
+                    f"{b.external_ref or f'#{b.pk}'} ({b.party_size}p {b.start_at.astimezone(tz):%H:%M}-"
+                    f"{b.end_at.astimezone(tz):%H:%M})"
+                )
                 out.append(Clash(table=table, kind="booking", pk=pk, label=label))
             elif ref.startswith("k") and pk in blocks:
                 k = blocks[pk]
                 label = f"{k.reason} {k.start_at.astimezone(tz):%H:%M}-{k.end_at.astimezone(tz):%H:%M}"
                 out.append(Clash(table=table, kind="block", pk=pk, label=label))
             else:
-                out.append(Clash(table=table, kind="hold" if ref.startswith("h") else "booking", pk=pk,
-                                 label=ref_label(ref)))
+                out.append(
+                    Clash(
+                        table=table,
+                        kind="hold" if ref.startswith("h") else "booking",
+                        pk=pk,
+                        label=ref_label(ref),
+                    )
+                )
     return out
 
 
 def clashes_over(
-    *, restaurant: Restaurant, table_labels, start_at: datetime, end_at: datetime, exclude_booking_id: int | None = None
+    *,
+    restaurant: Restaurant,
+    table_labels,
+    start_at: datetime,
+    end_at: datetime,
+    exclude_booking_id: int | None = None,
 ) -> list[Clash]:
     """Every live allocation on these tables overlapping [start_at, end_at), as clashes (expired holds ignored)."""
     rows = (
         TableAllocation.objects.filter(
-            restaurant=restaurant, table__label__in=list(table_labels), start_at__lt=end_at, end_at__gt=start_at
+            restaurant=restaurant,
+            table__label__in=list(table_labels),
+            start_at__lt=end_at,
+            end_at__gt=start_at,
         )
         .filter(Q(hold__isnull=True) | Q(hold__expires_at__gt=timezone.now()))
         .values_list("table__label", "booking_id", "hold_id", "block_id")
@@ -214,10 +232,17 @@ def _tables_at_time(ctx: AssignmentContext) -> tuple[TableAtTime, ...]:
         single = singles.get(label)
         rows.append(
             TableAtTime(
-                label=label, zone=table.zone.key, zone_name=table.zone.name, min_covers=table.min_covers,
-                max_covers=table.max_covers, combinable=table.combinable, accessible=table.accessible, free=free,
+                label=label,
+                zone=table.zone.key,
+                zone_name=table.zone.name,
+                min_covers=table.min_covers,
+                max_covers=table.max_covers,
+                combinable=table.combinable,
+                accessible=table.accessible,
+                free=free,
                 seats_party_alone=bool(free and single and single.fits(req.party_size, req.accessible)),
-                taken_by=taken, clashes=tuple(by_table.get(label, ())),
+                taken_by=taken,
+                clashes=tuple(by_table.get(label, ())),
             )
         )
     rank = floor.zone_rank
@@ -270,8 +295,14 @@ def booking_nearest_times(
             start_at = base + timedelta(minutes=delta)
             if start_at <= now or not restaurant.is_open_at(start_at):
                 continue
-            shifted = Request(req.booking_id, req.party_size, req.start + delta, req.end + delta, req.preferred_zone,
-                              req.accessible)
+            shifted = Request(
+                req.booking_id,
+                req.party_size,
+                req.start + delta,
+                req.end + delta,
+                req.preferred_zone,
+                req.accessible,
+            )
             best = engine.decide(shifted, ctx.occupancy).best
             if best is not None:
                 found.append(TimeOption(start_at=start_at, delta_minutes=delta, tables=best.tables))
@@ -300,7 +331,9 @@ def review_service_counts(*, qs: QuerySet[Booking], with_restaurant: bool) -> li
     counts: dict[tuple, list] = {}
     for booking in Booking.objects.filter(pk__in=qs.values("pk")).select_related("restaurant"):
         key, label = service_label(booking)
-        entry = counts.setdefault(key, [f"{booking.restaurant.name} · {label}" if with_restaurant else label, 0])
+        entry = counts.setdefault(
+            key, [f"{booking.restaurant.name} · {label}" if with_restaurant else label, 0]
+        )
         entry[1] += 1
     return [v for _k, v in sorted(counts.items())]
 
@@ -360,8 +393,15 @@ def booking_attempts_by_try(*, booking: Booking) -> list[dict]:
     out = []
     for no, rows in tries.items():
         won = next((a for a in rows if a.result == "success"), None)
-        out.append({"no": no, "rows": rows, "at": rows[0].created_at, "success": won,
-                    "summary": won.reason if won else (rows[-1].reason or rows[-1].result)})
+        out.append(
+            {
+                "no": no,
+                "rows": rows,
+                "at": rows[0].created_at,
+                "success": won,
+                "summary": won.reason if won else (rows[-1].reason or rows[-1].result),
+            }
+        )
     return out
 
 

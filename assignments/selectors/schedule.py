@@ -37,9 +37,15 @@ def _minute(t: time | None) -> int | None:
 
 def _row(r) -> HoursRow:
     return HoursRow(
-        name=r.name, closed=r.closed, start=_minute(r.start), end=_minute(r.end), last_seating=_minute(r.last_seating),
+        name=r.name,
+        closed=r.closed,
+        start=_minute(r.start),
+        end=_minute(r.end),
+        last_seating=_minute(r.last_seating),
         turn_minutes={str(k): int(v) for k, v in (r.turn_minutes or {}).items()},
-        pacing=PacingLimits(r.pacing_covers_per_slot, r.pacing_bookings_per_slot, r.pacing_covers_per_service),
+        pacing=PacingLimits(
+            r.pacing_covers_per_slot, r.pacing_bookings_per_slot, r.pacing_covers_per_service
+        ),
         note=getattr(r, "note", ""),
     )
 
@@ -59,12 +65,18 @@ def schedule_rows(*, restaurant: Restaurant) -> ScheduleRows:
     weekly: dict[int, list[HoursRow]] = {}
     exceptions: dict[date, list[HoursRow]] = {}
     if restaurant.pk is not None:
-        for r in WeeklyService.objects.filter(restaurant_id=restaurant.pk).order_by("weekday", "start", "name"):
+        for r in WeeklyService.objects.filter(restaurant_id=restaurant.pk).order_by(
+            "weekday", "start", "name"
+        ):
             weekly.setdefault(r.weekday, []).append(_row(r))
-        for e in ScheduleException.objects.filter(restaurant_id=restaurant.pk).order_by("date", "start", "name"):
+        for e in ScheduleException.objects.filter(restaurant_id=restaurant.pk).order_by(
+            "date", "start", "name"
+        ):
             exceptions.setdefault(e.date, []).append(_row(e))
-    rows = ScheduleRows(weekly={k: tuple(v) for k, v in weekly.items()},
-                        exceptions={k: tuple(v) for k, v in exceptions.items()})
+    rows = ScheduleRows(
+        weekly={k: tuple(v) for k, v in weekly.items()},
+        exceptions={k: tuple(v) for k, v in exceptions.items()},
+    )
     with _ROWS_LOCK:
         _ROWS[key] = rows
         while len(_ROWS) > _ROWS_CACHE_SIZE:
@@ -73,15 +85,22 @@ def schedule_rows(*, restaurant: Restaurant) -> ScheduleRows:
 
 
 def restaurant_pacing(restaurant: Restaurant) -> PacingLimits:
-    return PacingLimits(restaurant.pacing_covers_per_slot, restaurant.pacing_bookings_per_slot,
-                        restaurant.pacing_covers_per_service)
+    return PacingLimits(
+        restaurant.pacing_covers_per_slot,
+        restaurant.pacing_bookings_per_slot,
+        restaurant.pacing_covers_per_service,
+    )
 
 
 def _instance_key(restaurant: Restaurant) -> tuple:
     """What the instance's own fields contribute (they may be edited on the instance between calls)."""
     return (
-        restaurant.schedule_version, restaurant.slot_minutes, repr(restaurant.service_periods),
-        repr(restaurant.turn_minutes), restaurant.pacing_covers_per_slot, restaurant.pacing_bookings_per_slot,
+        restaurant.schedule_version,
+        restaurant.slot_minutes,
+        repr(restaurant.service_periods),
+        repr(restaurant.turn_minutes),
+        restaurant.pacing_covers_per_slot,
+        restaurant.pacing_bookings_per_slot,
         restaurant.pacing_covers_per_service,
     )
 
@@ -119,8 +138,11 @@ def restaurant_service_day(*, restaurant: Restaurant, moment: datetime) -> date:
     before = restaurant_day_schedule(restaurant=restaurant, day=today - timedelta(days=1))
     if not before.crosses_midnight:
         return today
-    opens = [o for o in (before.opens, restaurant_day_schedule(restaurant=restaurant, day=today).opens)
-             if o is not None]
+    opens = [
+        o
+        for o in (before.opens, restaurant_day_schedule(restaurant=restaurant, day=today).opens)
+        if o is not None
+    ]
     if minute < min(opens):
         return today - timedelta(days=1)
     return today
@@ -144,7 +166,9 @@ def turn_minutes_at(*, restaurant: Restaurant, party_size: int, start_at: dateti
     return schedule.turn_for(party_size, minute)
 
 
-def pacing_ledger(*, restaurant: Restaurant, day: date, seated: list[tuple[int, datetime, int]]) -> PacingLedger:
+def pacing_ledger(
+    *, restaurant: Restaurant, day: date, seated: list[tuple[int, datetime, int]]
+) -> PacingLedger:
     """The day's pacing ledger from the bookings seated in it: (booking id, start, covers) each."""
     schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
     ledger = PacingLedger(schedule.paced_services(), schedule.slot_minutes)

@@ -18,15 +18,27 @@ def _hhmm(t) -> str | None:
 
 
 def _pacing(row) -> dict:
-    return {"covers_per_slot": row.pacing_covers_per_slot, "bookings_per_slot": row.pacing_bookings_per_slot,
-            "covers_per_service": row.pacing_covers_per_service}
+    return {
+        "covers_per_slot": row.pacing_covers_per_slot,
+        "bookings_per_slot": row.pacing_bookings_per_slot,
+        "covers_per_service": row.pacing_covers_per_service,
+    }
 
 
 def _services(rows) -> str | list[dict]:
     if any(r.closed for r in rows):
         return "closed"
-    return [{"name": r.name, "start": _hhmm(r.start), "end": _hhmm(r.end), "last_seating": _hhmm(r.last_seating),
-             "turn_minutes": dict(r.turn_minutes or {}), "pacing": _pacing(r)} for r in rows]
+    return [
+        {
+            "name": r.name,
+            "start": _hhmm(r.start),
+            "end": _hhmm(r.end),
+            "last_seating": _hhmm(r.last_seating),
+            "turn_minutes": dict(r.turn_minutes or {}),
+            "pacing": _pacing(r),
+        }
+        for r in rows
+    ]
 
 
 def schedule_document(*, restaurant: Restaurant, materialise: bool = False) -> dict | None:
@@ -39,9 +51,20 @@ def schedule_document(*, restaurant: Restaurant, materialise: bool = False) -> d
         weekly.setdefault(r.weekday, []).append(r)
     if materialise:
         for d in range(7):
-            weekly.setdefault(d, [WeeklyService(
-                restaurant=restaurant, weekday=d, name=p.name, start=_time(p.start), end=_time(p.end),
-                turn_minutes=dict(restaurant.turn_minutes)) for p in restaurant.periods])
+            weekly.setdefault(
+                d,
+                [
+                    WeeklyService(
+                        restaurant=restaurant,
+                        weekday=d,
+                        name=p.name,
+                        start=_time(p.start),
+                        end=_time(p.end),
+                        turn_minutes=dict(restaurant.turn_minutes),
+                    )
+                    for p in restaurant.periods
+                ],
+            )
     dated: dict = {}
     for e in ScheduleException.objects.filter(restaurant=restaurant).order_by("date", "start", "name"):
         dated.setdefault(e.date, []).append(e)

@@ -59,9 +59,15 @@ class DayTimeline:
         for svc in s.services:
             text = svc.span
             limits = svc.pacing
-            paced = [f"{v} {what}" for v, what in ((limits.covers_per_slot, "covers/slot"),
-                                                    (limits.bookings_per_slot, "bookings/slot"),
-                                                    (limits.covers_per_service, "covers/service")) if v]
+            paced = [
+                f"{v} {what}"
+                for v, what in (
+                    (limits.covers_per_slot, "covers/slot"),
+                    (limits.bookings_per_slot, "bookings/slot"),
+                    (limits.covers_per_service, "covers/service"),
+                )
+                if v
+            ]
             parts.append(text + (f" (pacing {', '.join(paced)})" if paced else ""))
         lead = {"exception": "Special hours", "weekly": "Weekly hours"}.get(s.source, "Hours")
         return f"{lead}: " + "; ".join(parts) + (f" · {s.note}" if s.note else "")
@@ -72,8 +78,14 @@ def _booking_ref(b_id: int, external_ref: str | None) -> str:
 
 
 def restaurant_day_timeline(
-    *, restaurant: Restaurant, day: date, focus_booking_id: int | None = None, now: datetime | None = None,
-    whole_day: bool = False, now_line: datetime | None = None, all_waiting: bool = False,
+    *,
+    restaurant: Restaurant,
+    day: date,
+    focus_booking_id: int | None = None,
+    now: datetime | None = None,
+    whole_day: bool = False,
+    now_line: datetime | None = None,
+    all_waiting: bool = False,
 ) -> DayTimeline:
     """Tables, the day's allocations (bookings, table blocks and live holds) and the bookings still without
     tables (drawn in the waiting lane at their time), in four queries; plus, for a focus booking still waiting,
@@ -85,20 +97,41 @@ def restaurant_day_timeline(
     late_from = (now_line or now) - timedelta(minutes=restaurant.late_tolerance_minutes)
     table_rows = list(Table.objects.filter(restaurant=restaurant, active=True).select_related("zone"))
     tables = [
-        TimelineTable(label=t.label, zone=t.zone.key, zone_name=t.zone.name, max_covers=t.max_covers,
-                      accessible=t.accessible)
+        TimelineTable(
+            label=t.label,
+            zone=t.zone.key,
+            zone_name=t.zone.name,
+            max_covers=t.max_covers,
+            accessible=t.accessible,
+        )
         for t in table_rows
     ]
     zone_prio = {t.zone.key: t.zone.priority for t in table_rows}
     zone_order = sorted(zone_prio, key=lambda z: (zone_prio[z], z))
 
     rows = (
-        TableAllocation.objects.filter(restaurant=restaurant, start_at__lt=midnight + DAY_SPAN, end_at__gt=midnight)
+        TableAllocation.objects.filter(
+            restaurant=restaurant, start_at__lt=midnight + DAY_SPAN, end_at__gt=midnight
+        )
         .filter(Q(hold__isnull=True) | Q(hold__expires_at__gt=now))
         .values(
-            "table__label", "start_at", "end_at", "booking_id", "hold_id", "booking__state", "booking__external_ref",
-            "booking__party_size", "booking__guest_name", "booking__end_at", "hold__party_size", "hold__expires_at",
-            "hold__booking_id", "booking__version", "block_id", "block__reason", "booking__left_at",
+            "table__label",
+            "start_at",
+            "end_at",
+            "booking_id",
+            "hold_id",
+            "booking__state",
+            "booking__external_ref",
+            "booking__party_size",
+            "booking__guest_name",
+            "booking__end_at",
+            "hold__party_size",
+            "hold__expires_at",
+            "hold__booking_id",
+            "booking__version",
+            "block_id",
+            "block__reason",
+            "booking__left_at",
             "booking__start_at",
         )
     )
@@ -117,22 +150,36 @@ def restaurant_day_timeline(
                 mark = "late"
             entries.append(
                 TimelineEntry(
-                    table=r["table__label"], start=start, end=end, seated_end=seated_end, kind="booking",
+                    table=r["table__label"],
+                    start=start,
+                    end=end,
+                    seated_end=seated_end,
+                    kind="booking",
                     ref=f"b{r['booking_id']}",
                     label=f"{ref} · {r['booking__party_size']}p" + (f" · {mark}" if mark else ""),
-                    title=(f"{ref}{guest} · {r['booking__party_size']} covers · {hhmm(start)}–{hhmm(seated_end)}"
-                           f" (+buffer to {hhmm(end)}) · {state_label(r['booking__state'])}"
-                           + (" · not here yet" if mark == "late" else "")),
-                    state=r["booking__state"], booking_id=r["booking_id"], covers=r["booking__party_size"],
+                    title=(
+                        f"{ref}{guest} · {r['booking__party_size']} covers · {hhmm(start)}–{hhmm(seated_end)}"
+                        f" (+buffer to {hhmm(end)}) · {state_label(r['booking__state'])}"
+                        + (" · not here yet" if mark == "late" else "")
+                    ),
+                    state=r["booking__state"],
+                    booking_id=r["booking_id"],
+                    covers=r["booking__party_size"],
                     version=r["booking__version"],
                 )
             )
         elif r["block_id"]:
             entries.append(
                 TimelineEntry(
-                    table=r["table__label"], start=start, end=end, seated_end=end, kind="block",
-                    ref=f"k{r['block_id']}", label=f"blocked: {r['block__reason']}",
-                    title=f"Blocked {hhmm(start)}–{hhmm(end)}: {r['block__reason']}", block_id=r["block_id"],
+                    table=r["table__label"],
+                    start=start,
+                    end=end,
+                    seated_end=end,
+                    kind="block",
+                    ref=f"k{r['block_id']}",
+                    label=f"blocked: {r['block__reason']}",
+                    title=f"Blocked {hhmm(start)}–{hhmm(end)}: {r['block__reason']}",
+                    block_id=r["block_id"],
                 )
             )
         else:
@@ -140,10 +187,17 @@ def restaurant_day_timeline(
             party = f" · {r['hold__party_size']}p" if r["hold__party_size"] else ""
             entries.append(
                 TimelineEntry(
-                    table=r["table__label"], start=start, end=end, seated_end=end, kind="hold",
-                    ref=f"h{r['hold_id']}", label=f"hold {r['hold_id']}{party}",
-                    title=(f"Hold #{r['hold_id']}{party} · {hhmm(start)}–{hhmm(end)} · expires "
-                           f"{r['hold__expires_at'].astimezone(tz):%H:%M:%S}"),
+                    table=r["table__label"],
+                    start=start,
+                    end=end,
+                    seated_end=end,
+                    kind="hold",
+                    ref=f"h{r['hold_id']}",
+                    label=f"hold {r['hold_id']}{party}",
+                    title=(
+                        f"Hold #{r['hold_id']}{party} · {hhmm(start)}–{hhmm(end)} · expires "
+                        f"{r['hold__expires_at'].astimezone(tz):%H:%M:%S}"
+                    ),
                     booking_id=r["hold__booking_id"],
                 )
             )
@@ -151,14 +205,20 @@ def restaurant_day_timeline(
     allocated = counts["bookings"]
     waiting_qs = (
         Booking.objects.filter(
-            restaurant=restaurant, state__in=WAITING_STATES, start_at__lt=midnight + DAY_SPAN, start_at__gte=midnight
+            restaurant=restaurant,
+            state__in=WAITING_STATES,
+            start_at__lt=midnight + DAY_SPAN,
+            start_at__gte=midnight,
         )
         .select_related("preferred_zone")
         .order_by("start_at", "id")
     )
     waiting = [
-        WaitingBooking(booking=b, start_label=f"{b.start_at.astimezone(tz):%H:%M}",
-                       end_label=f"{b.end_at.astimezone(tz):%H:%M}")
+        WaitingBooking(
+            booking=b,
+            start_label=f"{b.start_at.astimezone(tz):%H:%M}",
+            end_label=f"{b.end_at.astimezone(tz):%H:%M}",
+        )
         for b in waiting_qs
         if b.pk not in allocated and restaurant.service_day_of(b.start_at) == day
     ]
@@ -170,7 +230,10 @@ def restaurant_day_timeline(
         focus_booking = Booking.objects.filter(pk=focus_booking_id, restaurant=restaurant).first()
     if focus_booking is not None and restaurant.service_day_of(focus_booking.start_at) == day:
         _start, end_with_buffer = restaurant.occupied_window(focus_booking.start_at, focus_booking.end_at)
-        focus = (to_minutes(restaurant, day, focus_booking.start_at), to_minutes(restaurant, day, end_with_buffer))
+        focus = (
+            to_minutes(restaurant, day, focus_booking.start_at),
+            to_minutes(restaurant, day, end_with_buffer),
+        )
         if focus_booking.state in WAITING_STATES:
             from assignments.selectors.review import booking_tables_at_time
 
@@ -182,23 +245,51 @@ def restaurant_day_timeline(
         b = w.booking
         b_start, b_end = to_minutes(restaurant, day, b.start_at), to_minutes(restaurant, day, b.end_at)
         ref = _booking_ref(b.pk, b.external_ref)
-        lane.append(TimelineEntry(
-            table="", start=b_start, end=b_end + buffer, seated_end=b_end, kind="waiting", ref=f"b{b.pk}",
-            label=f"{ref} · {b.party_size}p", state=b.state, booking_id=b.pk, covers=b.party_size, version=b.version,
-            title=(f"{ref}{' · ' + b.guest_name if b.guest_name else ''} · {b.party_size} covers · {hhmm(b_start)}–"
-                   f"{hhmm(b_end)} · {state_label(b.state)}{' · ♿' if b.needs_accessible else ''}"),
-        ))
+        lane.append(
+            TimelineEntry(
+                table="",
+                start=b_start,
+                end=b_end + buffer,
+                seated_end=b_end,
+                kind="waiting",
+                ref=f"b{b.pk}",
+                label=f"{ref} · {b.party_size}p",
+                state=b.state,
+                booking_id=b.pk,
+                covers=b.party_size,
+                version=b.version,
+                title=(
+                    f"{ref}{' · ' + b.guest_name if b.guest_name else ''} · {b.party_size} covers · {hhmm(b_start)}–"
+                    f"{hhmm(b_end)} · {state_label(b.state)}{' · ♿' if b.needs_accessible else ''}"
+                ),
+            )
+        )
     schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
     periods = [{"name": x.name, "start": hhmm(x.start), "end": hhmm(x.end)} for x in schedule.services]
-    lo, hi = timeline_range(service_periods=periods or restaurant.service_periods, entries=[*entries, *lane],
-                            whole_day=whole_day)
+    lo, hi = timeline_range(
+        service_periods=periods or restaurant.service_periods, entries=[*entries, *lane], whole_day=whole_day
+    )
     now_minute = to_minutes(restaurant, day, now_line or now)  # holds expire by the real clock, `now`
     layout = timeline_layout(
-        tables=tables, entries=entries, start=lo, end=hi, zone_order=zone_order, focus=focus,
-        focus_ref=f"b{focus_booking.pk}" if focus_booking else "", free_for_focus=frozenset(free),
-        now_minute=now_minute, waiting=lane, max_waiting_lanes=None if all_waiting else 6,
+        tables=tables,
+        entries=entries,
+        start=lo,
+        end=hi,
+        zone_order=zone_order,
+        focus=focus,
+        focus_ref=f"b{focus_booking.pk}" if focus_booking else "",
+        free_for_focus=frozenset(free),
+        now_minute=now_minute,
+        waiting=lane,
+        max_waiting_lanes=None if all_waiting else 6,
     )
     return DayTimeline(
-        restaurant=restaurant, day=day, layout=layout, waiting=waiting, focus_booking=focus_booking,
-        free_for_focus=free, counts={"bookings": len(allocated), "holds": len(counts["holds"])}, schedule=schedule,
+        restaurant=restaurant,
+        day=day,
+        layout=layout,
+        waiting=waiting,
+        focus_booking=focus_booking,
+        free_for_focus=free,
+        counts={"bookings": len(allocated), "holds": len(counts["holds"])},
+        schedule=schedule,
     )

@@ -41,7 +41,9 @@ def allocations_purge_expired_holds(*, table_ids: Sequence[int], start_at: datet
         table_id__in=list(table_ids), hold_id__in=expired, start_at__lt=end_at, end_at__gt=start_at
     ).delete()
     if deleted:
-        for restaurant_id in set(Table.objects.filter(pk__in=list(table_ids)).values_list("restaurant_id", flat=True)):
+        for restaurant_id in set(
+            Table.objects.filter(pk__in=list(table_ids)).values_list("restaurant_id", flat=True)
+        ):
             allocations_changed_on_commit(restaurant_id=restaurant_id, start_at=start_at, end_at=end_at)
     return deleted
 
@@ -61,11 +63,18 @@ def allocations_create(
         raise ValueError("An allocation belongs to exactly one booking, hold or table block")
     owner = booking or hold or block
     assert owner is not None  # exactly one of them, checked above
-    tables = sorted(tables, key=lambda t: t.pk)  # one insertion order everywhere, against lock-order deadlocks
+    tables = sorted(
+        tables, key=lambda t: t.pk
+    )  # one insertion order everywhere, against lock-order deadlocks
     table_ids = [t.pk for t in tables]
     rows = [
         TableAllocation(
-            restaurant_id=owner.restaurant_id, table=t, booking=booking, hold=hold, block=block, start_at=start_at,
+            restaurant_id=owner.restaurant_id,
+            table=t,
+            booking=booking,
+            hold=hold,
+            block=block,
+            start_at=start_at,
             end_at=end_at,
         )
         for t in tables
@@ -76,8 +85,9 @@ def allocations_create(
             allocations_purge_expired_holds(table_ids=table_ids, start_at=start_at, end_at=end_at)
             if connection.vendor != "postgresql":
                 clash = list(
-                    TableAllocation.objects.filter(table_id__in=table_ids, start_at__lt=end_at, end_at__gt=start_at)
-                    .values_list("table__label", flat=True)
+                    TableAllocation.objects.filter(
+                        table_id__in=table_ids, start_at__lt=end_at, end_at__gt=start_at
+                    ).values_list("table__label", flat=True)
                 )
                 if clash:
                     raise AllocationConflict(sorted(set(clash)))
@@ -111,7 +121,9 @@ def allocations_release(
     deleted, _ = qs.delete()
     owner = booking or hold or block
     assert owner is not None  # one of them, else the ValueError above
-    allocations_changed_on_commit(restaurant_id=owner.restaurant_id, start_at=span["start"], end_at=span["end"])
+    allocations_changed_on_commit(
+        restaurant_id=owner.restaurant_id, start_at=span["start"], end_at=span["end"]
+    )
     return deleted
 
 

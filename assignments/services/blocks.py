@@ -36,7 +36,12 @@ def block_window(*, restaurant: Restaurant, day: date, start: time, end: time) -
 
 
 def table_block_create(
-    *, restaurant: Restaurant, table_labels: Sequence[str], start_at: datetime, end_at: datetime, reason: str,
+    *,
+    restaurant: Restaurant,
+    table_labels: Sequence[str],
+    start_at: datetime,
+    end_at: datetime,
+    reason: str,
     user=None,
 ) -> TableBlock:
     labels = sorted({str(t).strip() for t in table_labels if str(t).strip()})
@@ -44,7 +49,9 @@ def table_block_create(
     if not labels:
         raise BlockRefused("Choose a table to block.")
     if not reason:
-        raise BlockRefused("Say why the table is blocked (a private event, a broken chair): the host will read it.")
+        raise BlockRefused(
+            "Say why the table is blocked (a private event, a broken chair): the host will read it."
+        )
     if end_at <= start_at:
         raise BlockRefused("A block must end after it starts.")
     tables = list(Table.objects.filter(restaurant=restaurant, label__in=labels, active=True))
@@ -61,8 +68,12 @@ def table_block_create(
         try:
             allocations_create(tables=tables, start_at=start_at, end_at=end_at, block=block)
         except AllocationConflict as exc:
-            clashes = clashes_over(restaurant=restaurant, table_labels=exc.tables, start_at=start_at, end_at=end_at)
-            raise BlockRefused(f"Not blocked: {clashes_text(clashes) or exc}; taken a moment ago.", clashes) from exc
+            clashes = clashes_over(
+                restaurant=restaurant, table_labels=exc.tables, start_at=start_at, end_at=end_at
+            )
+            raise BlockRefused(
+                f"Not blocked: {clashes_text(clashes) or exc}; taken a moment ago.", clashes
+            ) from exc
     return block
 
 
@@ -72,6 +83,10 @@ def table_block_remove(*, block: TableBlock) -> None:
         labels = sorted(TableAllocation.objects.filter(block=block).values_list("table__label", flat=True))
         if labels:
             allocations_release(block=block)
-            span_freed_on_commit(restaurant=block.restaurant, start_at=block.start_at, reason=BLOCK_REMOVED,
-                                 cause=f"removal of the block on {', '.join(labels)} ({block.reason})")
+            span_freed_on_commit(
+                restaurant=block.restaurant,
+                start_at=block.start_at,
+                reason=BLOCK_REMOVED,
+                cause=f"removal of the block on {', '.join(labels)} ({block.reason})",
+            )
         block.delete()

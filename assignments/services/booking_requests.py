@@ -40,8 +40,9 @@ def booking_horizon(*, restaurant: Restaurant) -> tuple[int, int]:
     )
 
 
-def booking_check_start(*, restaurant: Restaurant, start_at: datetime, now: datetime | None = None,
-                        field: str = "start_at") -> None:
+def booking_check_start(
+    *, restaurant: Restaurant, start_at: datetime, now: datetime | None = None, field: str = "start_at"
+) -> None:
     """A start time a platform may book: aware, inside the horizon, and inside a service period."""
     if start_at.tzinfo is None:
         raise ValidationError({field: "Must include a time zone."})
@@ -56,8 +57,9 @@ def booking_check_start(*, restaurant: Restaurant, start_at: datetime, now: date
         raise ValidationError({field: refusal[0].upper() + refusal[1:] + "."})
 
 
-def booking_matches_request(*, booking: Booking, party_size: int, start_at: datetime,
-                            duration_minutes: int | None) -> bool:
+def booking_matches_request(
+    *, booking: Booking, party_size: int, start_at: datetime, duration_minutes: int | None
+) -> bool:
     """Whether a create with this booking's external_ref asks for the same thing (a retry) or something else."""
     if booking.party_size != party_size or booking.start_at != start_at:
         return False
@@ -66,8 +68,9 @@ def booking_matches_request(*, booking: Booking, party_size: int, start_at: date
     return True
 
 
-def booking_cancel_for_client(*, booking: Booking, reason: str = "", expected_version: int | None = None,
-                              actor: Actor = SYSTEM) -> Booking:
+def booking_cancel_for_client(
+    *, booking: Booking, reason: str = "", expected_version: int | None = None, actor: Actor = SYSTEM
+) -> Booking:
     """Cancel, idempotently: an already cancelled booking is answered as it is. Without an expected version
     the cancel wins against the pipeline: a version that moved meanwhile is re-read and the cancel retried
     (a few times), unless the booking became final. With a version, a moved one is a VersionConflict."""
@@ -78,7 +81,9 @@ def booking_cancel_for_client(*, booking: Booking, reason: str = "", expected_ve
             return current
         try:
             return lifecycle.booking_cancel(
-                booking=current, reason=reason, actor=actor,
+                booking=current,
+                reason=reason,
+                actor=actor,
                 expected_version=expected_version if expected_version is not None else current.version,
             )
         except lifecycle.VersionConflict:
@@ -106,10 +111,12 @@ def _zone_by_key(*, restaurant: Restaurant, key: str | None) -> Zone | None:
     return zone
 
 
-def _retried_create(*, existing: Booking, party_size: int, start_at: datetime,
-                    duration_minutes: int | None) -> BookingRequestAnswer:
-    if not booking_matches_request(booking=existing, party_size=party_size, start_at=start_at,
-                                   duration_minutes=duration_minutes):
+def _retried_create(
+    *, existing: Booking, party_size: int, start_at: datetime, duration_minutes: int | None
+) -> BookingRequestAnswer:
+    if not booking_matches_request(
+        booking=existing, party_size=party_size, start_at=start_at, duration_minutes=duration_minutes
+    ):
         raise ExternalRefTaken(external_ref=existing.external_ref or "", original=existing.pk)
     return BookingRequestAnswer(booking=existing, created=False, correlation_id=None)
 
@@ -136,25 +143,36 @@ def booking_request_create(
     if external_ref:
         existing = Booking.objects.filter(restaurant=restaurant, external_ref=external_ref).first()
         if existing is not None:
-            return _retried_create(existing=existing, party_size=party_size, start_at=start_at,
-                                   duration_minutes=duration_minutes)
+            return _retried_create(
+                existing=existing, party_size=party_size, start_at=start_at, duration_minutes=duration_minutes
+            )
     correlation_id = new_correlation_id()
     try:
         with transaction.atomic():
             booking = booking_create(
-                restaurant=restaurant, party_size=party_size, start_at=start_at, duration_minutes=duration_minutes,
-                guest_name=guest_name, guest_email=guest_email, preferred_zone=preferred_zone,
-                needs_accessible=needs_accessible, external_ref=external_ref, notes=notes, actor=actor,
+                restaurant=restaurant,
+                party_size=party_size,
+                start_at=start_at,
+                duration_minutes=duration_minutes,
+                guest_name=guest_name,
+                guest_email=guest_email,
+                preferred_zone=preferred_zone,
+                needs_accessible=needs_accessible,
+                external_ref=external_ref,
+                notes=notes,
+                actor=actor,
                 correlation_id=correlation_id,
             )
-            booking_submit_for_assignment(booking=booking, trigger="creation", actor=actor,
-                                          correlation_id=correlation_id)
+            booking_submit_for_assignment(
+                booking=booking, trigger="creation", actor=actor, correlation_id=correlation_id
+            )
     except IntegrityError:
         existing = Booking.objects.filter(restaurant=restaurant, external_ref=external_ref).first()
         if existing is None:
             raise
-        return _retried_create(existing=existing, party_size=party_size, start_at=start_at,
-                                   duration_minutes=duration_minutes)
+        return _retried_create(
+            existing=existing, party_size=party_size, start_at=start_at, duration_minutes=duration_minutes
+        )
     return BookingRequestAnswer(booking=booking, created=True, correlation_id=correlation_id)
 
 
@@ -172,17 +190,24 @@ def booking_request_modify(
     if start_at is not None:
         booking_check_start(restaurant=booking.restaurant, start_at=start_at)
     if booking.state in (*FINAL_STATES, BookingState.SEATED):  # the party sat down, left or never came
-        raise BookingStateRefused(f"A {booking.get_state_display().lower()} booking cannot be modified.",
-                                  state=booking.state)
+        raise BookingStateRefused(
+            f"A {booking.get_state_display().lower()} booking cannot be modified.", state=booking.state
+        )
     correlation_id = new_correlation_id()
     with transaction.atomic():
         booking = booking_modify(
-            booking=booking, party_size=party_size, start_at=start_at, duration_minutes=duration_minutes,
-            expected_version=expected_version, actor=actor, correlation_id=correlation_id,
+            booking=booking,
+            party_size=party_size,
+            start_at=start_at,
+            duration_minutes=duration_minutes,
+            expected_version=expected_version,
+            actor=actor,
+            correlation_id=correlation_id,
         )
         if booking.state == BookingState.ASSIGNMENT_PENDING:
-            booking_submit_for_assignment(booking=booking, trigger="modification", actor=actor,
-                                          correlation_id=correlation_id)
+            booking_submit_for_assignment(
+                booking=booking, trigger="modification", actor=actor, correlation_id=correlation_id
+            )
     return BookingRequestAnswer(booking=booking, created=False, correlation_id=correlation_id)
 
 
@@ -194,6 +219,7 @@ def booking_request_processing(*, booking: Booking, trigger: str, actor: Actor =
     if booking.state == BookingState.CANCELLED:
         raise BookingStateRefused("A cancelled booking cannot be assigned.", state=booking.state)
     if booking.state == BookingState.CONFIRMED and trigger != "modification":
-        raise BookingStateRefused("The booking is already confirmed; only a modification re-plans it.",
-                                  state=booking.state)
+        raise BookingStateRefused(
+            "The booking is already confirmed; only a modification re-plans it.", state=booking.state
+        )
     return booking_submit_for_assignment(booking=booking, trigger=trigger, actor=actor)

@@ -36,7 +36,9 @@ def booking_create(
         raise ValidationError({"start_at": "Must include a time zone."})
     if preferred_zone is not None and preferred_zone.restaurant_id != restaurant.pk:
         raise ValidationError({"preferred_zone": "Belongs to another restaurant."})
-    minutes = duration_minutes if duration_minutes is not None else restaurant.turn_for(party_size, at=start_at)
+    minutes = (
+        duration_minutes if duration_minutes is not None else restaurant.turn_for(party_size, at=start_at)
+    )
     if minutes < 1:
         raise ValidationError({"duration_minutes": "Must be at least 1."})
     with transaction.atomic():
@@ -100,10 +102,15 @@ def booking_modify(
         Booking.objects.filter(pk=locked.pk).update(**changes)
         locked.refresh_from_db()
         described = {k: str(v) for k, v in changes.items() if k != "service_date"}
-        lifecycle.booking_record_modification(booking=locked, changes=described, actor=actor, correlation_id=correlation_id)
+        lifecycle.booking_record_modification(
+            booking=locked, changes=described, actor=actor, correlation_id=correlation_id
+        )
         if locked.state in ("confirmed", "manual_review", "pending"):
             lifecycle.booking_request_assignment(
-                booking=locked, trigger="modification", actor=actor, correlation_id=correlation_id,
+                booking=locked,
+                trigger="modification",
+                actor=actor,
+                correlation_id=correlation_id,
                 metadata={"changes": described},
             )
         return locked

@@ -45,7 +45,9 @@ class _Pending:
         self.days: dict[tuple[int, date], _Freed] = {}
         self.sent = False
 
-    def add(self, restaurant_id: int, service_date: date, reason: str, cause: str, booking_id: int | None) -> None:
+    def add(
+        self, restaurant_id: int, service_date: date, reason: str, cause: str, booking_id: int | None
+    ) -> None:
         freed = self.days.setdefault((restaurant_id, service_date), _Freed(reason))
         if cause and cause not in freed.causes:
             freed.causes.append(cause)
@@ -69,20 +71,33 @@ def _cause_text(causes: list[str]) -> str:
 
 def _send(restaurant_id: int, service_date: date, freed: _Freed) -> None:
     results = tables_freed.send_robust(
-        sender=None, restaurant_id=restaurant_id, service_date=service_date, reason=freed.reason,
-        cause=_cause_text(freed.causes), booking_ids=frozenset(freed.booking_ids),
+        sender=None,
+        restaurant_id=restaurant_id,
+        service_date=service_date,
+        reason=freed.reason,
+        cause=_cause_text(freed.causes),
+        booking_ids=frozenset(freed.booking_ids),
     )
     for receiver, result in results:
         if isinstance(result, Exception):
-            logger.error("tables_freed receiver %s failed for restaurant %s day %s", receiver, restaurant_id,
-                         service_date, exc_info=result)
+            logger.error(
+                "tables_freed receiver %s failed for restaurant %s day %s",
+                receiver,
+                restaurant_id,
+                service_date,
+                exc_info=result,
+            )
 
 
 def _pending_for(connection) -> _Pending:
     """The transaction's pending set: a fresh one when the last one was sent or rolled back (its on-commit
     hook is then gone from the connection's list)."""
     pending = getattr(connection, "_maitre_tables_freed", None)
-    if pending is not None and not pending.sent and any(getattr(hook, "__self__", None) is pending for _, hook, _ in connection.run_on_commit):
+    if (
+        pending is not None
+        and not pending.sent
+        and any(getattr(hook, "__self__", None) is pending for _, hook, _ in connection.run_on_commit)
+    ):
         return pending
     pending = _Pending()
     connection._maitre_tables_freed = pending
@@ -91,7 +106,12 @@ def _pending_for(connection) -> _Pending:
 
 
 def tables_freed_on_commit(
-    *, restaurant_id: int, service_date: date | None, reason: str, cause: str = "", booking_id: int | None = None
+    *,
+    restaurant_id: int,
+    service_date: date | None,
+    reason: str,
+    cause: str = "",
+    booking_id: int | None = None,
 ) -> None:
     """On commit, tell `tables_freed`'s receivers that time on the restaurant day's tables is free. `cause` is
     for people ("cancellation of #123"); `booking_id` is the booking whose tables they were (the receiver
@@ -100,8 +120,11 @@ def tables_freed_on_commit(
         return
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        _send(restaurant_id, service_date, _Freed(reason, [cause] if cause else [],
-                                                  {booking_id} if booking_id is not None else set()))
+        _send(
+            restaurant_id,
+            service_date,
+            _Freed(reason, [cause] if cause else [], {booking_id} if booking_id is not None else set()),
+        )
         return
     _pending_for(connection).add(restaurant_id, service_date, reason, cause, booking_id)
 
@@ -132,31 +155,55 @@ def bookings_held(*, booking_ids) -> dict[int, Held]:
     for booking_id, restaurant_id, label, start_at, end_at in rows:
         spans.setdefault(booking_id, []).append((restaurant_id, label, start_at, end_at))
     return {
-        bid: Held(bid, items[0][0], frozenset(i[1] for i in items), min(i[2] for i in items), max(i[3] for i in items))
+        bid: Held(
+            bid,
+            items[0][0],
+            frozenset(i[1] for i in items),
+            min(i[2] for i in items),
+            max(i[3] for i in items),
+        )
         for bid, items in spans.items()
     }
 
 
 def held_freed_on_commit(
-    *, held: Held, restaurant: Restaurant | None, reason: str, cause: str, tables=(),
+    *,
+    held: Held,
+    restaurant: Restaurant | None,
+    reason: str,
+    cause: str,
+    tables=(),
     window: tuple[datetime, datetime] | None = None,
 ) -> bool:
     """Send for the day of what a booking held, when its move to `tables` over `window` (or its release) frees
     some of it. Returns whether it did."""
     if not held.freed_by(tables, window):
         return False
-    restaurant = restaurant if restaurant is not None and restaurant.pk == held.restaurant_id else (
-        Restaurant.objects.get(pk=held.restaurant_id))
-    tables_freed_on_commit(restaurant_id=held.restaurant_id, service_date=restaurant.service_day_of(held.start_at),
-                           reason=reason, cause=cause, booking_id=held.booking_id)
+    restaurant = (
+        restaurant
+        if restaurant is not None and restaurant.pk == held.restaurant_id
+        else (Restaurant.objects.get(pk=held.restaurant_id))
+    )
+    tables_freed_on_commit(
+        restaurant_id=held.restaurant_id,
+        service_date=restaurant.service_day_of(held.start_at),
+        reason=reason,
+        cause=cause,
+        booking_id=held.booking_id,
+    )
     return True
 
 
 def span_freed_on_commit(
     *, restaurant: Restaurant, start_at: datetime, reason: str, cause: str, booking_id: int | None = None
 ) -> None:
-    tables_freed_on_commit(restaurant_id=restaurant.pk, service_date=restaurant.service_day_of(start_at),
-                           reason=reason, cause=cause, booking_id=booking_id)
+    tables_freed_on_commit(
+        restaurant_id=restaurant.pk,
+        service_date=restaurant.service_day_of(start_at),
+        reason=reason,
+        cause=cause,
+        booking_id=booking_id,
+    )
 
 
 def table_in_service_on_commit(*, table: Table) -> None:
@@ -166,10 +213,19 @@ def table_in_service_on_commit(*, table: Table) -> None:
     restaurant = table.restaurant
     today = restaurant.service_day_of(timezone.now())
     days = (
-        Booking.objects.filter(restaurant_id=restaurant.pk, service_date__gte=today,
-                               state__in=(BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING))
-        .values_list("service_date", flat=True).distinct().order_by("service_date")
+        Booking.objects.filter(
+            restaurant_id=restaurant.pk,
+            service_date__gte=today,
+            state__in=(BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING),
+        )
+        .values_list("service_date", flat=True)
+        .distinct()
+        .order_by("service_date")
     )
     for day in days:
-        tables_freed_on_commit(restaurant_id=restaurant.pk, service_date=day, reason=TABLE_IN_SERVICE,
-                               cause=f"table {table.label} in service")
+        tables_freed_on_commit(
+            restaurant_id=restaurant.pk,
+            service_date=day,
+            reason=TABLE_IN_SERVICE,
+            cause=f"table {table.label} in service",
+        )

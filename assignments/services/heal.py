@@ -37,9 +37,14 @@ TRIGGER = "floor_healed"
 
 # What freed the tables, in a host's words, when the sender gave no `cause` of its own.
 REASON_WORDS = {
-    "cancelled": "a cancellation", "completed": "a party leaving early", "no_show": "a no-show",
-    "block_removed": "a block removed", "moved": "a booking moved", "released": "a booking giving up its tables",
-    "table_in_service": "a table back in service", "optimized": "the day optimizer",
+    "cancelled": "a cancellation",
+    "completed": "a party leaving early",
+    "no_show": "a no-show",
+    "block_removed": "a block removed",
+    "moved": "a booking moved",
+    "released": "a booking giving up its tables",
+    "table_in_service": "a table back in service",
+    "optimized": "the day optimizer",
 }
 
 
@@ -53,13 +58,18 @@ class HealResult:
 
 
 def heal_text(*, cause: str, freed_at: datetime, restaurant: Restaurant) -> str:
-    """"tables freed up at 20:41 (cancellation of #123)": what a host reads in the booking's history."""
+    """ "tables freed up at 20:41 (cancellation of #123)": what a host reads in the booking's history."""
     by = f" ({cause})" if cause else ""
     return f"tables freed up at {freed_at.astimezone(restaurant.tzinfo):%H:%M}{by}"
 
 
 def floor_heal(
-    *, restaurant_id: int, service_date: date, reason: str = "", cause: str = "", exclude_booking_ids=(),
+    *,
+    restaurant_id: int,
+    service_date: date,
+    reason: str = "",
+    cause: str = "",
+    exclude_booking_ids=(),
     now: datetime | None = None,
 ) -> HealResult:
     """Offer a restaurant day's freed table time to the bookings waiting for it (see the module's doc)."""
@@ -81,7 +91,9 @@ def floor_heal(
     result = HealResult("nothing")
     waiting = (
         Booking.objects.filter(
-            restaurant_id=restaurant_id, service_date=service_date, state=BookingState.MANUAL_REVIEW,
+            restaurant_id=restaurant_id,
+            service_date=service_date,
+            state=BookingState.MANUAL_REVIEW,
             start_at__gt=now + timedelta(minutes=maitre_settings.FLOOR_HEAL_MARGIN_MINUTES),
         )
         .exclude(pk__in=list(exclude_booking_ids))
@@ -92,24 +104,45 @@ def floor_heal(
             result.left_alone.append(booking.pk)
             continue
         try:
-            booking_offer_freed_tables(booking=booking, text=text, reason=reason, cause=cause, due_at=due,
-                                       correlation_id=correlation_id)
+            booking_offer_freed_tables(
+                booking=booking,
+                text=text,
+                reason=reason,
+                cause=cause,
+                due_at=due,
+                correlation_id=correlation_id,
+            )
         except lifecycle.LifecycleError:  # changed since we read it (staff got there first): theirs
             result.left_alone.append(booking.pk)
             continue
         result.offered.append(booking.pk)
-    result.hastened = Booking.objects.filter(
-        restaurant_id=restaurant_id, service_date=service_date, state=BookingState.ASSIGNMENT_PENDING, due_at__gt=due,
-    ).exclude(pk__in=list(exclude_booking_ids)).update(due_at=due)
+    result.hastened = (
+        Booking.objects.filter(
+            restaurant_id=restaurant_id,
+            service_date=service_date,
+            state=BookingState.ASSIGNMENT_PENDING,
+            due_at__gt=due,
+        )
+        .exclude(pk__in=list(exclude_booking_ids))
+        .update(due_at=due)
+    )
     if result.offered or result.hastened:
         from assignments.services.pipeline import pipeline_wake
 
         result.status = "offered"
         pipeline_wake(restaurant_id=restaurant_id, service_date=service_date, delay_ms=debounce)
     metrics.FLOOR_HEAL_EVENTS.labels(result.status).inc()
-    logger.info("restaurant %s day %s: %s freed (%s): %s offered, %s hastened, %s left alone", restaurant_id,
-                service_date, reason, cause, len(result.offered), result.hastened, len(result.left_alone),
-                extra={"correlation_id": correlation_id})
+    logger.info(
+        "restaurant %s day %s: %s freed (%s): %s offered, %s hastened, %s left alone",
+        restaurant_id,
+        service_date,
+        reason,
+        cause,
+        len(result.offered),
+        result.hastened,
+        len(result.left_alone),
+        extra={"correlation_id": correlation_id},
+    )
     return result
 
 
@@ -120,12 +153,17 @@ def booking_offer_freed_tables(
     one attempt. Raises VersionConflict / InvalidTransition and writes nothing when the booking moved."""
     with transaction.atomic():
         lifecycle.booking_request_assignment(
-            booking=booking, trigger=TRIGGER, expected_version=booking.version, actor=HEALER,
+            booking=booking,
+            trigger=TRIGGER,
+            expected_version=booking.version,
+            actor=HEALER,
             correlation_id=correlation_id,
             metadata={"reason": f"floor healed: {text}", "freed_by": cause, "freed_reason": reason},
         )
         Booking.objects.filter(pk=booking.pk, version=booking.version).update(
-            due_at=due_at, heal_version=booking.version, heal_cause=text,
+            due_at=due_at,
+            heal_version=booking.version,
+            heal_cause=text,
         )
         booking.due_at, booking.heal_version, booking.heal_cause = due_at, booking.version, text
     return booking
@@ -155,13 +193,26 @@ def count_outcomes(*, seated: int = 0, back_to_review: int = 0) -> None:
         metrics.FLOOR_HEALED.labels("back_to_review").inc(back_to_review)
 
 
-def on_tables_freed(sender, *, restaurant_id: int, service_date: date, reason: str = "", cause: str = "",
-                    booking_ids=(), **kwargs) -> None:
+def on_tables_freed(
+    sender,
+    *,
+    restaurant_id: int,
+    service_date: date,
+    reason: str = "",
+    cause: str = "",
+    booking_ids=(),
+    **kwargs,
+) -> None:
     """The receiver of `tables_freed` (connected in AssignmentsConfig.ready). Runs after the freeing write
     committed; a failure is logged and costs only the healing (the bookings stay in review)."""
     try:
-        floor_heal(restaurant_id=restaurant_id, service_date=service_date, reason=reason, cause=cause,
-                   exclude_booking_ids=booking_ids)
+        floor_heal(
+            restaurant_id=restaurant_id,
+            service_date=service_date,
+            reason=reason,
+            cause=cause,
+            exclude_booking_ids=booking_ids,
+        )
     except Exception:
         metrics.FLOOR_HEAL_EVENTS.labels("failed").inc()
         logger.exception("floor heal for restaurant %s day %s failed", restaurant_id, service_date)

@@ -36,10 +36,14 @@ class HoldLimitReached(Exception):
 
     def __init__(self, limit: int):
         self.limit = limit
-        super().__init__(f"You have {limit} live holds, the most a client may have; release or let one expire first")
+        super().__init__(
+            f"You have {limit} live holds, the most a client may have; release or let one expire first"
+        )
 
 
-def hold_max_minutes(*, restaurant: Restaurant, party_size: int | None, start_at: datetime | None = None) -> int:
+def hold_max_minutes(
+    *, restaurant: Restaurant, party_size: int | None, start_at: datetime | None = None
+) -> int:
     """A hold lasts no longer than the party's turn time that day (without a party: the day's longest turn)."""
     if party_size:
         return restaurant.turn_for(party_size, at=start_at)
@@ -100,18 +104,25 @@ def _validate(
         if not labels:
             errors["tables"] = "Give at least one table."
         else:
-            found = {t.label: t for t in Table.objects.filter(restaurant=restaurant, label__in=labels, active=True)}
+            found = {
+                t.label: t for t in Table.objects.filter(restaurant=restaurant, label__in=labels, active=True)
+            }
             unknown = [label for label in labels if label not in found]
             if unknown:
                 errors["tables"] = f"Unknown or inactive tables: {', '.join(unknown)}."
             tables = [found[label] for label in sorted(found)]
             if len(labels) > restaurant.max_combination_tables:
-                errors["tables"] = f"A hold is for one party: at most {restaurant.max_combination_tables} tables."
+                errors["tables"] = (
+                    f"A hold is for one party: at most {restaurant.max_combination_tables} tables."
+                )
     elif party_size is None:
         errors["party_size"] = "Give a party size or the tables to hold."
     if duration_minutes is not None and "duration_minutes" not in errors:
-        longest = hold_max_minutes(restaurant=restaurant, party_size=party_size,
-                                   start_at=start_at if "start_at" not in errors else None)
+        longest = hold_max_minutes(
+            restaurant=restaurant,
+            party_size=party_size,
+            start_at=start_at if "start_at" not in errors else None,
+        )
         if duration_minutes > longest:
             errors["duration_minutes"] = f"At most the party's turn time, {longest} minutes."
     if errors:
@@ -147,16 +158,26 @@ def hold_create(
     (created_by) has too many live holds; either way nothing is written. A hold starts inside a service
     period, lasts at most the party's turn time and takes at most max_combination_tables tables."""
     party_size, tables = _validate(
-        restaurant=restaurant, start_at=start_at, party_size=party_size, table_labels=table_labels,
-        ttl_seconds=ttl_seconds, duration_minutes=duration_minutes, booking=booking,
+        restaurant=restaurant,
+        start_at=start_at,
+        party_size=party_size,
+        table_labels=table_labels,
+        ttl_seconds=ttl_seconds,
+        duration_minutes=duration_minutes,
+        booking=booking,
     )
     _check_client_limit(created_by=created_by)
     if duration_minutes is None:
         duration_minutes = _turn(restaurant=restaurant, party_size=party_size, start_at=start_at)
     end_at = start_at + timedelta(minutes=duration_minutes + restaurant.buffer_minutes)
     hold = Hold.objects.create(
-        restaurant=restaurant, booking=booking, party_size=party_size, start_at=start_at, end_at=end_at,
-        expires_at=timezone.now() + timedelta(seconds=ttl_seconds), created_by=created_by,
+        restaurant=restaurant,
+        booking=booking,
+        party_size=party_size,
+        start_at=start_at,
+        end_at=end_at,
+        expires_at=timezone.now() + timedelta(seconds=ttl_seconds),
+        created_by=created_by,
     )
     if tables:
         allocations_create(tables=tables, start_at=start_at, end_at=end_at, hold=hold)
@@ -171,12 +192,17 @@ def hold_create(
     raise NoPlanAvailable(party_size)
 
 
-def _plans_for(*, restaurant: Restaurant, hold: Hold, party_size: int, booking: Booking | None) -> list[list[Table]]:
+def _plans_for(
+    *, restaurant: Restaurant, hold: Hold, party_size: int, booking: Booking | None
+) -> list[list[Table]]:
     state = floor_state(restaurant=restaurant)
     day = restaurant.service_day_of(hold.start_at)
     engine = engine_for(restaurant=restaurant, floor=state.floor, day=day)
     occupancy, _rows = occupancy_for_day(
-        restaurant=restaurant, day=day, floor=engine.floor, include_holds=True,
+        restaurant=restaurant,
+        day=day,
+        floor=engine.floor,
+        include_holds=True,
         exclude_booking_id=booking.pk if booking else None,
     )
     request = Request(
@@ -209,9 +235,11 @@ def holds_release_for_booking(*, booking: Booking) -> list[str]:
     now = timezone.now()
     holds = list(Hold.objects.select_for_update().filter(booking=booking).order_by("pk"))
     live = [h.pk for h in holds if h.expires_at > now]
-    labels = sorted(
-        set(TableAllocation.objects.filter(hold_id__in=live).values_list("table__label", flat=True))
-    ) if live else []
+    labels = (
+        sorted(set(TableAllocation.objects.filter(hold_id__in=live).values_list("table__label", flat=True)))
+        if live
+        else []
+    )
     for hold in holds:
         allocations_release(hold=hold)
     if holds:
@@ -234,7 +262,9 @@ def holds_sweep_expired(*, now: datetime | None = None, batch_size: int = 500) -
             if not batch:
                 return total
             ids = [row[0] for row in batch]
-            had_tables = set(TableAllocation.objects.filter(hold_id__in=ids).values_list("hold_id", flat=True))
+            had_tables = set(
+                TableAllocation.objects.filter(hold_id__in=ids).values_list("hold_id", flat=True)
+            )
             TableAllocation.objects.filter(hold_id__in=ids).delete()
             Hold.objects.filter(pk__in=ids).delete()
             spans: dict[tuple[int, object], tuple[datetime, datetime]] = {}

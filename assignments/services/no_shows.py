@@ -52,21 +52,28 @@ def no_shows_mark_due(*, now: datetime | None = None, batch_size: int = 200) -> 
     return results
 
 
-def _sweep_restaurant(restaurant_id: int, started_before: datetime, now: datetime, batch_size: int) -> SweepResult:
+def _sweep_restaurant(
+    restaurant_id: int, started_before: datetime, now: datetime, batch_size: int
+) -> SweepResult:
     marked: list[int] = []
     skipped = 0
     with transaction.atomic():
         due = list(
             Booking.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("restaurant")
-            .filter(restaurant_id=restaurant_id, state=BookingState.CONFIRMED, start_at__lte=started_before,
-                    start_at__gt=now - LOOKBACK)
+            .filter(
+                restaurant_id=restaurant_id,
+                state=BookingState.CONFIRMED,
+                start_at__lte=started_before,
+                start_at__gt=now - LOOKBACK,
+            )
             .order_by("start_at", "id")[:batch_size]
         )
         for booking in due:
             try:
-                lifecycle.booking_mark_no_show(booking=booking, expected_version=booking.version, actor=SWEEP,
-                                               now=now, by="sweep")
+                lifecycle.booking_mark_no_show(
+                    booking=booking, expected_version=booking.version, actor=SWEEP, now=now, by="sweep"
+                )
             except LifecycleError as exc:  # moved by someone else in between: theirs is the newer truth
                 logger.info("no-show sweep left booking %s: %s", booking.pk, exc)
                 skipped += 1

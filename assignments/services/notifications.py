@@ -25,7 +25,8 @@ def notification_send_for_event(*, event_id: int) -> int:
             f"Your table at {booking.restaurant.name} is confirmed",
             f"Hello {booking.guest_name or 'there'},\n\nYour table for {booking.party_size} on {when} is confirmed"
             f"{f' (table {tables})' if tables else ''}.\n\nSee you soon,\n{booking.restaurant.name}",
-            settings.DEFAULT_FROM_EMAIL, [booking.guest_email],
+            settings.DEFAULT_FROM_EMAIL,
+            [booking.guest_email],
         )
     if event.event_type == "booking.manual_review":
         recipients = settings.OPS_NOTIFICATION_EMAILS
@@ -35,6 +36,7 @@ def notification_send_for_event(*, event_id: int) -> int:
             f"[{booking.restaurant.name}] booking needs a person: {booking}",
             f"Booking {booking} for {booking.party_size} on {when} could not be seated automatically.\n"
             f"Reason: {event.payload.get('reason', 'unknown')}\nOpen the review queue in the admin.",
-            settings.DEFAULT_FROM_EMAIL, list(recipients),
+            settings.DEFAULT_FROM_EMAIL,
+            list(recipients),
         )
     return 0

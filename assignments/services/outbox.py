@@ -71,14 +71,21 @@ def _publish(events: list[OutboxEvent]) -> None:
     for e in events:
         pipe.xadd(
             stream_name(e.restaurant_id),
-            {"id": e.pk, "type": e.event_type, "aggregate": f"{e.aggregate_type}:{e.aggregate_id}",
-             "correlation_id": e.correlation_id, "payload": json.dumps(e.payload, default=str)},
-            maxlen=STREAM_MAXLEN, approximate=True,
+            {
+                "id": e.pk,
+                "type": e.event_type,
+                "aggregate": f"{e.aggregate_type}:{e.aggregate_id}",
+                "correlation_id": e.correlation_id,
+                "payload": json.dumps(e.payload, default=str),
+            },
+            maxlen=STREAM_MAXLEN,
+            approximate=True,
         )
     pipe.execute()
 
 
 # Delivery state shared by every consumer -------------------------------------------------------------
+
 
 def delivery_backoff_seconds(*, attempts: int) -> float:
     """Exponential backoff with jitter: base * 2^(attempts-1), capped, then scaled by a random 50-100%
@@ -110,11 +117,15 @@ def delivery_record_failure(*, delivery: DeliveryState, error: str, **fields) ->
     if now - delivery.created_at >= give_up:
         delivery.status = DeliveryStatus.FAILED
     else:
-        delivery.next_attempt_at = now + timedelta(seconds=delivery_backoff_seconds(attempts=delivery.attempts))
+        delivery.next_attempt_at = now + timedelta(
+            seconds=delivery_backoff_seconds(attempts=delivery.attempts)
+        )
     delivery.save()
 
 
-def delivery_claim(model: type[DeliveryState], *, delivery_id: int, related: Iterable[str] = ()) -> DeliveryState | None:
+def delivery_claim(
+    model: type[DeliveryState], *, delivery_id: int, related: Iterable[str] = ()
+) -> DeliveryState | None:
     """Lock one pending delivery for the caller's transaction (skipping one that another worker holds)."""
     qs = model.objects.select_related(*related).filter(pk=delivery_id, status=DeliveryStatus.PENDING)
     qs = qs.select_for_update(skip_locked=True, of=("self",)) if connection.vendor == "postgresql" else qs
@@ -124,7 +135,8 @@ def delivery_claim(model: type[DeliveryState], *, delivery_id: int, related: Ite
 def deliveries_due(model: type[DeliveryState], *, limit: int = 500) -> list[int]:
     return list(
         model.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
-        .order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
     )
 
 
@@ -136,6 +148,7 @@ def delivery_redeliver(*, delivery: DeliveryState) -> None:
 
 
 # The e-mail consumer ----------------------------------------------------------------------------------
+
 
 def email_deliveries_create(*, events: list[OutboxEvent]) -> None:
     wanted = [e for e in events if e.event_type in NOTIFY_EVENTS]
@@ -167,7 +180,9 @@ def email_delivery_send(*, delivery_id: int) -> bool:
         except Exception as exc:  # the mail server's failure is this delivery's, to retry
             logger.warning("e-mail delivery %s failed: %s", delivery_id, exc)
             delivery_record_failure(delivery=delivery, error=f"{type(exc).__name__}: {exc}")
-            metrics.DELIVERIES.labels("email", "failed" if delivery.status == DeliveryStatus.FAILED else "retry").inc()
+            metrics.DELIVERIES.labels(
+                "email", "failed" if delivery.status == DeliveryStatus.FAILED else "retry"
+            ).inc()
             return False
         delivery_record_success(delivery=delivery)
         metrics.DELIVERIES.labels("email", "delivered").inc()

@@ -70,11 +70,16 @@ def booking_submit_for_assignment(
     with transaction.atomic():
         if booking.state != BookingState.ASSIGNMENT_PENDING:
             lifecycle.booking_request_assignment(
-                booking=booking, trigger=trigger, actor=actor, correlation_id=correlation_id,
+                booking=booking,
+                trigger=trigger,
+                actor=actor,
+                correlation_id=correlation_id,
                 expected_version=expected_version,
             )
         else:
-            Booking.objects.filter(pk=booking.pk, state=BookingState.ASSIGNMENT_PENDING).update(due_at=timezone.now())
+            Booking.objects.filter(pk=booking.pk, state=BookingState.ASSIGNMENT_PENDING).update(
+                due_at=timezone.now()
+            )
         pipeline_wake(restaurant_id=booking.restaurant_id, service_date=booking.service_date)
     return correlation_id
 
@@ -90,7 +95,11 @@ def booking_being_processed(*, booking_id: int) -> bool:
         return False
     try:
         with transaction.atomic():
-            list(Booking.objects.select_for_update(nowait=True).filter(pk=booking_id).values_list("pk", flat=True))
+            list(
+                Booking.objects.select_for_update(nowait=True)
+                .filter(pk=booking_id)
+                .values_list("pk", flat=True)
+            )
     except OperationalError:
         return True
     return False

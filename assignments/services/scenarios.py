@@ -67,7 +67,9 @@ def scenario_on_day(*, scenario: Scenario, day: date) -> Scenario:
 
 def restaurant_bookings_not_imported(*, restaurant: Restaurant):
     """Bookings of the restaurant that no scenario import created: made through the API or the admin."""
-    imported = BookingStateHistory.objects.filter(transition="create", actor_label=IMPORT_ACTOR).values("booking_id")
+    imported = BookingStateHistory.objects.filter(transition="create", actor_label=IMPORT_ACTOR).values(
+        "booking_id"
+    )
     return Booking.objects.filter(restaurant=restaurant).exclude(pk__in=imported)
 
 
@@ -80,7 +82,9 @@ def _floor_signature(*, restaurant: Restaurant) -> tuple:
     )
     edges = sorted(
         tuple(sorted(pair))
-        for pair in TableAdjacency.objects.filter(restaurant=restaurant).values_list("table_a__label", "table_b__label")
+        for pair in TableAdjacency.objects.filter(restaurant=restaurant).values_list(
+            "table_a__label", "table_b__label"
+        )
     )
     return zones, tables, edges
 
@@ -103,7 +107,9 @@ def _imported_bookings_delete(*, restaurant: Restaurant) -> None:
     ids = list(imported.values_list("pk", flat=True))
     if not ids:
         return
-    span = TableAllocation.objects.filter(booking_id__in=ids).aggregate(start=Min("start_at"), end=Max("end_at"))
+    span = TableAllocation.objects.filter(booking_id__in=ids).aggregate(
+        start=Min("start_at"), end=Max("end_at")
+    )
     TableAllocation.objects.filter(booking_id__in=ids).delete()
     TableAllocation.objects.filter(hold__booking_id__in=ids).delete()
     Hold.objects.filter(booking_id__in=ids).delete()
@@ -142,11 +148,15 @@ def scenario_import(
             )
         _imported_bookings_delete(restaurant=existing)
         taken = set(
-            Booking.objects.filter(restaurant=existing, external_ref__in=[b.id for b in scenario.bookings])
-            .values_list("external_ref", flat=True)
+            Booking.objects.filter(
+                restaurant=existing, external_ref__in=[b.id for b in scenario.bookings]
+            ).values_list("external_ref", flat=True)
         )
         if taken:
-            raise ScenarioError("bookings", f"ids already used by kept bookings: {', '.join(sorted(str(t) for t in taken)[:5])}")
+            raise ScenarioError(
+                "bookings",
+                f"ids already used by kept bookings: {', '.join(sorted(str(t) for t in taken)[:5])}",
+            )
         zones = {z.key: z for z in Zone.objects.filter(restaurant=existing)}
         if schedule is not None:
             _schedule_apply(scenario=scenario, restaurant=existing, schedule=schedule)
@@ -176,8 +186,14 @@ def scenario_import(
         for t in Table.objects.bulk_create(
             [
                 Table(
-                    restaurant=restaurant, zone=zones[t.zone], label=t.id, min_covers=t.min_covers,
-                    max_covers=t.max_covers, combinable=t.combinable, accessible=t.accessible, position_x=i,
+                    restaurant=restaurant,
+                    zone=zones[t.zone],
+                    label=t.id,
+                    min_covers=t.min_covers,
+                    max_covers=t.max_covers,
+                    combinable=t.combinable,
+                    accessible=t.accessible,
+                    position_x=i,
                 )
                 for i, t in enumerate(scenario.tables)
             ]
@@ -201,8 +217,10 @@ def _schedule_apply(*, scenario: Scenario, restaurant: Restaurant, schedule: dic
     for i, b in enumerate(scenario.bookings):
         refusal = restaurant.start_refusal(scenario.local_datetime(b.start_minute))
         if refusal is not None:
-            raise ScenarioError(f"bookings[{i}].start",
-                                f"{b.id} at {b.start} on {scenario.restaurant.date}: under the file's schedule, {refusal}")
+            raise ScenarioError(
+                f"bookings[{i}].start",
+                f"{b.id} at {b.start} on {scenario.restaurant.date}: under the file's schedule, {refusal}",
+            )
 
 
 def _bookings_create(*, scenario: Scenario, restaurant: Restaurant, zones: dict[str, Zone]) -> None:
@@ -227,8 +245,13 @@ def _bookings_create(*, scenario: Scenario, restaurant: Restaurant, zones: dict[
     BookingStateHistory.objects.bulk_create(
         [
             BookingStateHistory(
-                booking=b, from_state="", to_state=BookingState.PENDING, version=1, transition="create",
-                actor_label=IMPORT_ACTOR, metadata={"scenario": scenario.name},
+                booking=b,
+                from_state="",
+                to_state=BookingState.PENDING,
+                version=1,
+                transition="create",
+                actor_label=IMPORT_ACTOR,
+                metadata={"scenario": scenario.name},
             )
             for b in bookings
         ]
@@ -236,7 +259,10 @@ def _bookings_create(*, scenario: Scenario, restaurant: Restaurant, zones: dict[
     OutboxEvent.objects.bulk_create(
         [
             outbox_event(
-                booking=b, event_type=EVENT_FOR_STATE[BookingState.PENDING], from_state="", to_state=BookingState.PENDING
+                booking=b,
+                event_type=EVENT_FOR_STATE[BookingState.PENDING],
+                from_state="",
+                to_state=BookingState.PENDING,
             )
             for b in bookings
         ]
@@ -247,11 +273,19 @@ def scenario_export(*, restaurant: Restaurant, day: date | None = None) -> dict:
     """The restaurant's floor and one service day's bookings (default: the day of its first booking), as a
     scenario/v1 document. Cancelled bookings are left out."""
     zones = list(Zone.objects.filter(restaurant=restaurant).order_by("priority", "id"))
-    tables = list(Table.objects.filter(restaurant=restaurant).select_related("zone").order_by("position_x", "id"))
-    edges = TableAdjacency.objects.filter(restaurant=restaurant).select_related("table_a", "table_b").order_by("id")
+    tables = list(
+        Table.objects.filter(restaurant=restaurant).select_related("zone").order_by("position_x", "id")
+    )
+    edges = (
+        TableAdjacency.objects.filter(restaurant=restaurant)
+        .select_related("table_a", "table_b")
+        .order_by("id")
+    )
     bookings = list(
-        Booking.objects.filter(restaurant=restaurant).exclude(state=BookingState.CANCELLED)
-        .select_related("preferred_zone").order_by("id")
+        Booking.objects.filter(restaurant=restaurant)
+        .exclude(state=BookingState.CANCELLED)
+        .select_related("preferred_zone")
+        .order_by("id")
     )
     if day is None:
         day = restaurant.service_day_of(min(b.start_at for b in bookings)) if bookings else date.today()
@@ -279,7 +313,9 @@ def scenario_export(*, restaurant: Restaurant, day: date | None = None) -> dict:
                 "duration_minutes": minutes if b.explicit_duration or minutes != implied else None,
                 "preferred_zone": b.preferred_zone.key if b.preferred_zone else None,
                 "accessible": b.needs_accessible,
-                "arrival": b.arrival if b.arrival is not None else int((b.created_at - midnight).total_seconds()) % 10**6,
+                "arrival": b.arrival
+                if b.arrival is not None
+                else int((b.created_at - midnight).total_seconds()) % 10**6,
             }
         )
     return {
@@ -297,15 +333,26 @@ def scenario_export(*, restaurant: Restaurant, day: date | None = None) -> dict:
         },
         "zones": [{"id": z.key, "name": z.name, "priority": z.priority} for z in zones],
         "tables": [
-            {"id": t.label, "zone": t.zone.key, "min_covers": t.min_covers, "max_covers": t.max_covers,
-             "combinable": t.combinable, "accessible": t.accessible}
+            {
+                "id": t.label,
+                "zone": t.zone.key,
+                "min_covers": t.min_covers,
+                "max_covers": t.max_covers,
+                "combinable": t.combinable,
+                "accessible": t.accessible,
+            }
             for t in tables
         ],
         "adjacency": [[e.table_a.label, e.table_b.label] for e in edges],
         "bookings": rows,
-        **({"schedule": schedule} if (schedule := schedule_document(
-            restaurant=restaurant, materialise=own.source != "default" and not own.closed)) is not None else {}),
+        **(
+            {"schedule": schedule}
+            if (
+                schedule := schedule_document(
+                    restaurant=restaurant, materialise=own.source != "default" and not own.closed
+                )
+            )
+            is not None
+            else {}
+        ),
     }
-
-
-

@@ -22,7 +22,9 @@ def schedule_touch_for_instance(sender, instance, **kwargs) -> None:
     cached = instance._state.fields_cache.get("restaurant")
     if cached is not None:
         cached.schedule_version = (
-            Restaurant.objects.filter(pk=instance.restaurant_id).values_list("schedule_version", flat=True).first()
+            Restaurant.objects.filter(pk=instance.restaurant_id)
+            .values_list("schedule_version", flat=True)
+            .first()
             or cached.schedule_version
         )
 
@@ -37,11 +39,18 @@ def _rows(model, restaurant: Restaurant, services, **key) -> list:
     if services is None:
         return [model(restaurant=restaurant, closed=True, **key)]
     return [
-        model(restaurant=restaurant, name=s["name"], start=_time(s["start"]), end=_time(s["end"]),
-              last_seating=_time(s["last_seating"]), turn_minutes=s["turn_minutes"],
-              pacing_covers_per_slot=s["pacing"]["covers_per_slot"],
-              pacing_bookings_per_slot=s["pacing"]["bookings_per_slot"],
-              pacing_covers_per_service=s["pacing"]["covers_per_service"], **key)
+        model(
+            restaurant=restaurant,
+            name=s["name"],
+            start=_time(s["start"]),
+            end=_time(s["end"]),
+            last_seating=_time(s["last_seating"]),
+            turn_minutes=s["turn_minutes"],
+            pacing_covers_per_slot=s["pacing"]["covers_per_slot"],
+            pacing_bookings_per_slot=s["pacing"]["bookings_per_slot"],
+            pacing_covers_per_service=s["pacing"]["covers_per_service"],
+            **key,
+        )
         for s in services
     ]
 
@@ -54,17 +63,25 @@ def schedule_replace(*, restaurant: Restaurant, spec: dict) -> None:
 
     WeeklyService.objects.filter(restaurant=restaurant).delete()
     ScheduleException.objects.filter(restaurant=restaurant).delete()
-    weekly = [row for day, services in sorted(spec["weekly"].items())
-              for row in _rows(WeeklyService, restaurant, services, weekday=day)]
-    exceptions = [row for e in spec["exceptions"]
-                  for row in _rows(ScheduleException, restaurant, e["services"], date=e["date"], note=e["note"])]
+    weekly = [
+        row
+        for day, services in sorted(spec["weekly"].items())
+        for row in _rows(WeeklyService, restaurant, services, weekday=day)
+    ]
+    exceptions = [
+        row
+        for e in spec["exceptions"]
+        for row in _rows(ScheduleException, restaurant, e["services"], date=e["date"], note=e["note"])
+    ]
     for row in (*weekly, *exceptions):
         row.full_clean(exclude=["restaurant"], validate_unique=False)
     WeeklyService.objects.bulk_create(weekly)
     ScheduleException.objects.bulk_create(exceptions)
     pacing = spec["pacing"]
     Restaurant.objects.filter(pk=restaurant.pk).update(
-        pacing_covers_per_slot=pacing["covers_per_slot"], pacing_bookings_per_slot=pacing["bookings_per_slot"],
-        pacing_covers_per_service=pacing["covers_per_service"], schedule_version=F("schedule_version") + 1,
+        pacing_covers_per_slot=pacing["covers_per_slot"],
+        pacing_bookings_per_slot=pacing["bookings_per_slot"],
+        pacing_covers_per_service=pacing["covers_per_service"],
+        schedule_version=F("schedule_version") + 1,
     )
     restaurant.refresh_from_db()

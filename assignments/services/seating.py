@@ -38,6 +38,7 @@ from assignments.signals import allocations_changed_on_commit
 
 TABLES_CHANGED = "booking.tables_changed"
 
+
 class AttemptRow(NamedTuple):
     """What one strategy (or person) proposed in one attempt, before it becomes a row."""
 
@@ -52,8 +53,15 @@ def attempt_objects(
 ) -> list[BookingAssignmentAttempt]:
     """The one constructor of attempt rows (unsaved; `_attempts_save` writes them in one query)."""
     return [
-        BookingAssignmentAttempt(booking_id=booking_id, attempt_no=attempt_no, strategy=s, result=r, reason=why[:2000],
-                                 metadata=dict(m), correlation_id=correlation_id)
+        BookingAssignmentAttempt(
+            booking_id=booking_id,
+            attempt_no=attempt_no,
+            strategy=s,
+            result=r,
+            reason=why[:2000],
+            metadata=dict(m),
+            correlation_id=correlation_id,
+        )
         for s, r, why, m in rows
     ]
 
@@ -63,7 +71,9 @@ def attempts_record(
 ) -> list[BookingAssignmentAttempt]:
     """Record one attempt's rows (bulk, one query), with their outcome metrics."""
     return _attempts_save(
-        attempt_objects(booking_id=booking_id, attempt_no=attempt_no, rows=rows, correlation_id=correlation_id)
+        attempt_objects(
+            booking_id=booking_id, attempt_no=attempt_no, rows=rows, correlation_id=correlation_id
+        )
     )
 
 
@@ -107,28 +117,49 @@ def booking_seat(
         allocations_release(booking=booking)
         allocations_create(tables=tables, start_at=window[0], end_at=window[1], booking=booking)
         if held is not None:
-            freed.held_freed_on_commit(held=held, restaurant=booking.restaurant, reason=freed.MOVED, tables=labels,
-                                       window=window, cause=f"move of {freed.booking_ref(booking)}")
+            freed.held_freed_on_commit(
+                held=held,
+                restaurant=booking.restaurant,
+                reason=freed.MOVED,
+                tables=labels,
+                window=window,
+                cause=f"move of {freed.booking_ref(booking)}",
+            )
         if booking.state == BookingState.CONFIRMED:
             version = booking.version if expected_version is None else expected_version
             if Booking.objects.filter(pk=booking.pk, version=version).count() != 1:
                 raise lifecycle.VersionConflict(booking, version)
             lifecycle.outbox_emit(
-                booking=booking, event_type=TABLES_CHANGED,
+                booking=booking,
+                event_type=TABLES_CHANGED,
                 payload={"from_tables": before, "tables": labels, "strategy": strategy, **(metadata or {})},
                 correlation_id=correlation_id,
             )
         else:
             lifecycle.booking_confirm(
-                booking=booking, tables=labels, strategy=strategy, expected_version=expected_version, actor=actor,
-                correlation_id=correlation_id, attempts=attempt_no, metadata=dict(metadata or {}),
+                booking=booking,
+                tables=labels,
+                strategy=strategy,
+                expected_version=expected_version,
+                actor=actor,
+                correlation_id=correlation_id,
+                attempts=attempt_no,
+                metadata=dict(metadata or {}),
             )
         rows = list(attempt_rows)
         if not any(r[1] == AttemptResult.SUCCESS for r in rows):
-            rows.append(AttemptRow(strategy, AttemptResult.SUCCESS, f"seated at {', '.join(labels)} by {actor.label}",
-                         {"tables": labels, **({"from_tables": before} if before else {})}))
+            rows.append(
+                AttemptRow(
+                    strategy,
+                    AttemptResult.SUCCESS,
+                    f"seated at {', '.join(labels)} by {actor.label}",
+                    {"tables": labels, **({"from_tables": before} if before else {})},
+                )
+            )
         attempts_record(
-            booking_id=booking.pk, attempt_no=attempt_no or next_attempt_no(booking_id=booking.pk), rows=rows,
+            booking_id=booking.pk,
+            attempt_no=attempt_no or next_attempt_no(booking_id=booking.pk),
+            rows=rows,
             correlation_id=correlation_id,
         )
     return booking
@@ -150,14 +181,25 @@ def booking_send_to_review(
         held = freed.bookings_held(booking_ids=[booking.pk]).get(booking.pk)
         allocations_release(booking=booking)
         if held is not None:
-            freed.held_freed_on_commit(held=held, restaurant=booking.restaurant, reason=freed.RELEASED,
-                                       cause=f"{freed.booking_ref(booking)} giving up its tables")
+            freed.held_freed_on_commit(
+                held=held,
+                restaurant=booking.restaurant,
+                reason=freed.RELEASED,
+                cause=f"{freed.booking_ref(booking)} giving up its tables",
+            )
         attempts = attempt_no or next_attempt_no(booking_id=booking.pk)
         if attempt_rows:
-            attempts_record(booking_id=booking.pk, attempt_no=attempts, rows=attempt_rows, correlation_id=correlation_id)
+            attempts_record(
+                booking_id=booking.pk, attempt_no=attempts, rows=attempt_rows, correlation_id=correlation_id
+            )
         lifecycle.booking_send_to_review(
-            booking=booking, reason=reason, actor=actor, correlation_id=correlation_id, attempts=attempts,
-            expected_version=expected_version, metadata={"party_size": booking.party_size, "attempts": attempts},
+            booking=booking,
+            reason=reason,
+            actor=actor,
+            correlation_id=correlation_id,
+            attempts=attempts,
+            expected_version=expected_version,
+            metadata={"party_size": booking.party_size, "attempts": attempts},
         )
     return booking
 
@@ -224,26 +266,46 @@ def bookings_apply_batch(
     seated, conflicted = _allocate_all(seats)
     if held:
         _announce_freed(held, seated, [*[s.booking for s in seats], *[r.booking for r in reviews]])
-    lifecycle.bookings_transition(name="confirm", actor=actor, changes=[
-        Change(
-            booking=s.booking,
-            fields={"assigned_at": timezone.now(), "assignment_strategy": s.strategy, "assignment_attempts": s.attempt_no,
-                    "due_at": None},
-            metadata={"tables": [t.label for t in s.tables], "strategy": s.strategy, "attempt_no": s.attempt_no,
-                      **s.metadata},
-            correlation_id=s.correlation_id,
-        )
-        for s in seated
-    ])
-    lifecycle.bookings_transition(name="send_to_review", actor=actor, changes=[
-        Change(
-            booking=r.booking, fields={"assignment_attempts": r.attempt_no, "due_at": None},
-            metadata={"reason": r.reason, "party_size": r.booking.party_size, "attempts": r.attempt_no},
-            correlation_id=r.correlation_id,
-        )
-        for r in reviews
-    ])
-    later = [*retries, *[Retry(s.booking, timezone.now(), s.attempt_no, [], s.correlation_id) for s in conflicted]]
+    lifecycle.bookings_transition(
+        name="confirm",
+        actor=actor,
+        changes=[
+            Change(
+                booking=s.booking,
+                fields={
+                    "assigned_at": timezone.now(),
+                    "assignment_strategy": s.strategy,
+                    "assignment_attempts": s.attempt_no,
+                    "due_at": None,
+                },
+                metadata={
+                    "tables": [t.label for t in s.tables],
+                    "strategy": s.strategy,
+                    "attempt_no": s.attempt_no,
+                    **s.metadata,
+                },
+                correlation_id=s.correlation_id,
+            )
+            for s in seated
+        ],
+    )
+    lifecycle.bookings_transition(
+        name="send_to_review",
+        actor=actor,
+        changes=[
+            Change(
+                booking=r.booking,
+                fields={"assignment_attempts": r.attempt_no, "due_at": None},
+                metadata={"reason": r.reason, "party_size": r.booking.party_size, "attempts": r.attempt_no},
+                correlation_id=r.correlation_id,
+            )
+            for r in reviews
+        ],
+    )
+    later = [
+        *retries,
+        *[Retry(s.booking, timezone.now(), s.attempt_no, [], s.correlation_id) for s in conflicted],
+    ]
     for retry in later:  # no state change: a later due time and the attempt count, one UPDATE for all
         retry.booking.assignment_attempts, retry.booking.due_at = retry.attempt_no, retry.due_at
     Booking.objects.bulk_update([r.booking for r in later], ["assignment_attempts", "due_at"])
@@ -253,10 +315,23 @@ def bookings_apply_batch(
     for item in items:
         rows = item.rows
         if isinstance(item, Seat) and id(item) in lost:
-            rows = [*rows, AttemptRow(item.strategy, AttemptResult.CONFLICT, "tables taken meanwhile by another writer",
-                            {"tables": [t.label for t in item.tables]})]
-        objs.extend(attempt_objects(booking_id=item.booking.pk, attempt_no=item.attempt_no, rows=rows,
-                                    correlation_id=item.correlation_id))
+            rows = [
+                *rows,
+                AttemptRow(
+                    item.strategy,
+                    AttemptResult.CONFLICT,
+                    "tables taken meanwhile by another writer",
+                    {"tables": [t.label for t in item.tables]},
+                ),
+            ]
+        objs.extend(
+            attempt_objects(
+                booking_id=item.booking.pk,
+                attempt_no=item.attempt_no,
+                rows=rows,
+                correlation_id=item.correlation_id,
+            )
+        )
     _attempts_save(objs)
     return BatchResult(seated=seated, conflicted=conflicted)
 
@@ -270,9 +345,15 @@ def _allocate_all(seats: Sequence[Seat]) -> tuple[list[Seat], list[Seat]]:
         return [], []
     rows = sorted(
         (
-            TableAllocation(restaurant_id=s.booking.restaurant_id, table=t, booking=s.booking, start_at=s.window[0],
-                            end_at=s.window[1])
-            for s in seats for t in s.tables
+            TableAllocation(
+                restaurant_id=s.booking.restaurant_id,
+                table=t,
+                booking=s.booking,
+                start_at=s.window[0],
+                end_at=s.window[1],
+            )
+            for s in seats
+            for t in s.tables
         ),
         key=lambda a: (a.table.pk, a.start_at),
     )
@@ -300,7 +381,9 @@ def _allocate_all(seats: Sequence[Seat]) -> tuple[list[Seat], list[Seat]]:
     return seated, conflicted
 
 
-def _announce_freed(held: Mapping[int, freed.Held], seated: Sequence[Seat], bookings: Sequence[Booking]) -> None:
+def _announce_freed(
+    held: Mapping[int, freed.Held], seated: Sequence[Seat], bookings: Sequence[Booking]
+) -> None:
     """A modified booking re-planned off (some of) its old tables or time, or sent to review, frees them."""
     now_at = {s.booking.pk: ([t.label for t in s.tables], s.window) for s in seated}
     by_pk = {b.pk: b for b in bookings}
@@ -308,9 +391,14 @@ def _announce_freed(held: Mapping[int, freed.Held], seated: Sequence[Seat], book
         booking = by_pk[pk]
         tables, window = now_at.get(pk, ((), None))
         freed.held_freed_on_commit(
-            held=was, restaurant=booking.restaurant, reason=freed.MOVED if window else freed.RELEASED,
-            tables=tables, window=window,
-            cause=f"move of {freed.booking_ref(booking)}" if window else f"{freed.booking_ref(booking)} giving up its tables",
+            held=was,
+            restaurant=booking.restaurant,
+            reason=freed.MOVED if window else freed.RELEASED,
+            tables=tables,
+            window=window,
+            cause=f"move of {freed.booking_ref(booking)}"
+            if window
+            else f"{freed.booking_ref(booking)} giving up its tables",
         )
 
 

@@ -70,8 +70,18 @@ def walk_in_seat(
         try:
             with transaction.atomic():
                 restaurant_day_lock_wait(restaurant_id=restaurant.pk, service_date=day)
-                walk_in = _seat_locked(restaurant, day, start, now, party_size, guest_name, preferred_zone,
-                                       needs_accessible, actor, correlation_id)
+                walk_in = _seat_locked(
+                    restaurant,
+                    day,
+                    start,
+                    now,
+                    party_size,
+                    guest_name,
+                    preferred_zone,
+                    needs_accessible,
+                    actor,
+                    correlation_id,
+                )
         except AllocationConflict:
             continue
         except WalkInRefused:
@@ -83,7 +93,9 @@ def walk_in_seat(
     raise WalkInRefused("the floor kept changing while we looked; ask again", None)
 
 
-def _seat_locked(restaurant, day, start, now, party_size, guest_name, zone, accessible, actor, correlation_id):
+def _seat_locked(
+    restaurant, day, start, now, party_size, guest_name, zone, accessible, actor, correlation_id
+):
     fstate = floor_state(restaurant=restaurant)
     occupancy, _rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fstate.floor, now=now)
     engine = engine_for(restaurant=restaurant, floor=fstate.floor, day=day)
@@ -93,44 +105,82 @@ def _seat_locked(restaurant, day, start, now, party_size, guest_name, zone, acce
     zone_key = zone.key if zone is not None else None
     plan = None
     if schedule.service_at(minute) is not None:
-        decision = engine.decide(Request(WALK_IN, party_size, minute, minute + length, zone_key, accessible), occupancy)
+        decision = engine.decide(
+            Request(WALK_IN, party_size, minute, minute + length, zone_key, accessible), occupancy
+        )
         plan = decision.plans[0] if decision.plans else None
     if plan is None:
-        raise _refusal(restaurant, day, schedule, fstate.floor, engine, occupancy, party_size, length, minute,
-                       zone_key, accessible)
+        raise _refusal(
+            restaurant,
+            day,
+            schedule,
+            fstate.floor,
+            engine,
+            occupancy,
+            party_size,
+            length,
+            minute,
+            zone_key,
+            accessible,
+        )
     booking = booking_create(
-        restaurant=restaurant, party_size=party_size, start_at=start, guest_name=guest_name,
-        preferred_zone=zone, needs_accessible=accessible, notes="walk-in", actor=actor,
+        restaurant=restaurant,
+        party_size=party_size,
+        start_at=start,
+        guest_name=guest_name,
+        preferred_zone=zone,
+        needs_accessible=accessible,
+        notes="walk-in",
+        actor=actor,
         correlation_id=correlation_id,
     )
-    lifecycle.booking_request_assignment(booking=booking, trigger=WALK_IN, actor=actor, correlation_id=correlation_id)
+    lifecycle.booking_request_assignment(
+        booking=booking, trigger=WALK_IN, actor=actor, correlation_id=correlation_id
+    )
     booking_seat(
-        booking=booking, tables=[fstate.tables_by_label[t] for t in plan.tables],
+        booking=booking,
+        tables=[fstate.tables_by_label[t] for t in plan.tables],
         window=(booking.start_at, booking.end_at + timedelta(minutes=restaurant.buffer_minutes)),
-        strategy=plan.strategy, actor=actor, correlation_id=correlation_id, metadata={"walk_in": True},
+        strategy=plan.strategy,
+        actor=actor,
+        correlation_id=correlation_id,
+        metadata={"walk_in": True},
     )
     lifecycle.booking_mark_seated(booking=booking, actor=actor, correlation_id=correlation_id, now=now)
     return WalkIn(booking=booking, tables=tuple(sorted(plan.tables)))
 
 
-def _refusal(restaurant, day, schedule, floor, engine, occupancy, party_size, length, minute, zone_key, accessible):
+def _refusal(
+    restaurant, day, schedule, floor, engine, occupancy, party_size, length, minute, zone_key, accessible
+):
     if not floor.candidates_for(party_size, accessible):
         need = " with step-free access" if accessible else ""
         return WalkInRefused(f"no table or combination on this floor seats {party_size}{need}", None)
     if schedule.closed:
         return WalkInRefused(schedule.closed_reason or "the restaurant is closed today", None)
     found = next_free_start(
-        engine, occupancy, party_size=party_size, length=length, earliest=minute,
-        latest=max(s.last_seating for s in schedule.services), preferred_zone=zone_key, accessible=accessible,
+        engine,
+        occupancy,
+        party_size=party_size,
+        length=length,
+        earliest=minute,
+        latest=max(s.last_seating for s in schedule.services),
+        preferred_zone=zone_key,
+        accessible=accessible,
         openings=[s.start for s in schedule.services],
         may_start=lambda m: schedule.service_at(m) is not None,
     )
     serving = schedule.service_at(minute) is not None
     if found is None:
-        why = "no table frees up for this party before close" if serving else "not serving now, nor later today"
+        why = (
+            "no table frees up for this party before close" if serving else "not serving now, nor later today"
+        )
         return WalkInRefused(why, None)
     at = from_minutes(restaurant, day, found[0])
     local = at.astimezone(restaurant.tzinfo)
-    why = (f"no table is free for {party_size} now; the next frees up at {local:%H:%M}" if serving
-           else f"not serving now; the next table for {party_size} is free at {local:%H:%M}")
+    why = (
+        f"no table is free for {party_size} now; the next frees up at {local:%H:%M}"
+        if serving
+        else f"not serving now; the next table for {party_size} is free at {local:%H:%M}"
+    )
     return WalkInRefused(why, at)

@@ -10,6 +10,7 @@ from assignments.presentation.timeline import state_colours
 
 register = template.Library()
 
+
 def state_label(state: str) -> str:
     try:
         return BookingState(str(state)).label
@@ -23,7 +24,10 @@ def state_badge(state: str) -> str:
     return format_html(
         '<span class="maitre-badge maitre-state-{}" style="background:{};color:{};padding:2px 8px;'
         'border-radius:10px;font-size:11px;font-weight:600;white-space:nowrap;">{}</span>',
-        state, bg, fg, state_label(state),
+        state,
+        bg,
+        fg,
+        state_label(state),
     )
 
 

@@ -29,6 +29,8 @@ class StreamQuery(serializers.Serializer):
     heartbeat = serializers.FloatField(min_value=0.1, max_value=60, default=15)
     # The field's bound is read once, when this module is imported (a settings change needs a restart).
     max_seconds = serializers.FloatField(
-        min_value=0.5, max_value=api_settings.STREAM_MAX_SECONDS, default=60,
+        min_value=0.5,
+        max_value=api_settings.STREAM_MAX_SECONDS,
+        default=60,
         help_text="The stream ends after this long; reconnect for more.",
     )

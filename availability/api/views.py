@@ -27,7 +27,9 @@ class TooManyStreams(exceptions.Throttled):
 
 def single_valued(query_params) -> dict:
     """The query as one value per name; a name given twice is a 400 rather than silently the last one."""
-    repeated = {name: ["Give this parameter once."] for name, values in query_params.lists() if len(values) > 1}
+    repeated = {
+        name: ["Give this parameter once."] for name, values in query_params.lists() if len(values) > 1
+    }
     if repeated:
         raise exceptions.ValidationError(repeated)
     return query_params.dict()
@@ -40,14 +42,19 @@ def _iso(epoch: float | None) -> str | None:
 class AvailabilityApi(APIView):
     throttle_scope = "availability"
 
-    @extend_schema(parameters=[AvailabilityQuery], responses={200: OpenApiTypes.OBJECT, **error_responses(400)})
+    @extend_schema(
+        parameters=[AvailabilityQuery], responses={200: OpenApiTypes.OBJECT, **error_responses(400)}
+    )
     def get(self, request):
         query = AvailabilityQuery(data=single_valued(request.query_params), context={"request": request})
         query.is_valid(raise_exception=True)
         q = query.validated_data
         answer = availability_for_day(
-            restaurant=q["restaurant"], day=q["date"], party_size=q["party_size"],
-            accessible=q["accessible"], include_holds=q["include_holds"],
+            restaurant=q["restaurant"],
+            day=q["date"],
+            party_size=q["party_size"],
+            accessible=q["accessible"],
+            include_holds=q["include_holds"],
         )
         answer["as_of"] = _iso(answer["as_of"])
         answer["slots"] = [
@@ -91,10 +98,14 @@ class AvailabilityStreamApi(APIView):
     renderer_classes = [JSONRenderer, EventStreamRenderer]
     throttle_scope = "stream"
 
-    @extend_schema(parameters=[StreamQuery],
-                   responses={(200, "text/event-stream"): SseEvent,
-                              **{(code, "application/json"): r for code, r in error_responses(400).items()}},
-                   description="At most MAITRE_STREAMS_MAX_PER_CLIENT open streams per client (429 beyond).")
+    @extend_schema(
+        parameters=[StreamQuery],
+        responses={
+            (200, "text/event-stream"): SseEvent,
+            **{(code, "application/json"): r for code, r in error_responses(400).items()},
+        },
+        description="At most MAITRE_STREAMS_MAX_PER_CLIENT open streams per client (429 beyond).",
+    )
     def get(self, request):
         query = StreamQuery(data=single_valued(request.query_params), context={"request": request})
         query.is_valid(raise_exception=True)
@@ -104,8 +115,11 @@ class AvailabilityStreamApi(APIView):
             raise TooManyStreams(wait=q["max_seconds"])
         try:
             stream = ClientEventStream(
-                restaurant_id=restaurant.pk, slug=restaurant.slug, heartbeat=q["heartbeat"],
-                max_seconds=q["max_seconds"], user_id=request.user.pk,
+                restaurant_id=restaurant.pk,
+                slug=restaurant.slug,
+                heartbeat=q["heartbeat"],
+                max_seconds=q["max_seconds"],
+                user_id=request.user.pk,
             )
         except Exception:
             stream_slot_release(user_id=request.user.pk)

@@ -129,9 +129,17 @@ DRAMATIQ_BROKER = {
     # Timeouts: a wake-up that cannot be sent must fail fast (the booking is due in Postgres anyway).
     # No client-side retries either: redis-py's default would multiply the timeout.
     # (dramatiq builds its pool from a bare URL, so the pool is given whole.)
-    "OPTIONS": {"connection_pool": ConnectionPool.from_url(
-        REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5, retry=NO_RETRY, connection_class=GuardedConnection,
-    )} if REDIS_URL else {},
+    "OPTIONS": {
+        "connection_pool": ConnectionPool.from_url(
+            REDIS_URL,
+            socket_timeout=0.5,
+            socket_connect_timeout=0.5,
+            retry=NO_RETRY,
+            connection_class=GuardedConnection,
+        )
+    }
+    if REDIS_URL
+    else {},
     "MIDDLEWARE": [
         "dramatiq.middleware.AgeLimit",
         "dramatiq.middleware.TimeLimit",
@@ -193,7 +201,9 @@ SPECTACULAR_SETTINGS = {
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend" if EMBEDDED else "django.core.mail.backends.smtp.EmailBackend",
+    default="django.core.mail.backends.console.EmailBackend"
+    if EMBEDDED
+    else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="maitre@localhost")
 OPS_NOTIFICATION_EMAILS = env.list("OPS_NOTIFICATION_EMAILS", default=[])
@@ -240,8 +250,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"correlation": {"()": "assignments.log_context.CorrelationIdFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["correlation"]}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["correlation"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
     "loggers": {"maitre": {"level": env.str("MAITRE_LOG_LEVEL", default="WARNING"), "propagate": True}},
 }
@@ -257,7 +271,9 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+)
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 # A request body larger than this is answered 413 (the API takes small JSON documents).
@@ -288,13 +304,15 @@ REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
 # ?format=... is not part of the API: an unknown one would answer an undocumented 404.
 REST_FRAMEWORK["URL_FORMAT_OVERRIDE"] = None
 
-SPECTACULAR_SETTINGS.update({
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LegacyStatusEnum": "assignments.models.bookings.LEGACY_STATUSES"},
-})
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "COMPONENT_SPLIT_REQUEST": True,
+        "ENUM_NAME_OVERRIDES": {"LegacyStatusEnum": "assignments.models.bookings.LEGACY_STATUSES"},
+    }
+)
 
 MAITRE_API = {
     # Bookings: how far back (a platform's clock may lag) and ahead a start time may be. Per-restaurant
@@ -330,7 +348,9 @@ MAITRE_EVENTS = {
         "relay_outbox": env.float("MAITRE_SCHEDULE_RELAY_SECONDS", default=2.0),
         "deliveries": env.float("MAITRE_SCHEDULE_DELIVERIES_SECONDS", default=5.0),
         "sweep_holds": env.float("MAITRE_SCHEDULE_SWEEP_HOLDS_SECONDS", default=30.0),
-        "optimizer": env.float("MAITRE_SCHEDULE_OPTIMIZER_SECONDS", default=60.0),  # checks which slots are due
+        "optimizer": env.float(
+            "MAITRE_SCHEDULE_OPTIMIZER_SECONDS", default=60.0
+        ),  # checks which slots are due
         "no_shows": env.float("MAITRE_SCHEDULE_NO_SHOWS_SECONDS", default=60.0),  # the no-show sweep
     },
     # The scheduler's Redis lock: one scheduler runs the jobs; another takes over within LOCK_TTL.

@@ -6,7 +6,9 @@ from .base import *  # noqa: F403
 from .base import SECRET_KEY, STORAGES, env
 
 if not SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("dev-", "test-", "django-insecure")):
-    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters in production")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a random value of at least 50 characters in production"
+    )
 
 DEBUG = False
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

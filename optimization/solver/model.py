@@ -111,7 +111,9 @@ def _build(
     return model, choices
 
 
-def _solve(model: cp_model.CpModel, time_limit: float, num_workers: int, seed: int = 0) -> tuple[cp_model.CpSolver, int]:
+def _solve(
+    model: cp_model.CpModel, time_limit: float, num_workers: int, seed: int = 0
+) -> tuple[cp_model.CpSolver, int]:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, float(time_limit))
     solver.parameters.num_workers = num_workers
@@ -169,7 +171,10 @@ def solve_max_covers(
         terms: list[Any] = []
         worst = 0
         for bid, opts in choices.items():
-            costs = [(sum(cap.get(t, 0) for t in tables) - party[bid]) * 4 + (len(tables) - 1) for tables, _x in opts]
+            costs = [
+                (sum(cap.get(t, 0) for t in tables) - party[bid]) * 4 + (len(tables) - 1)
+                for tables, _x in opts
+            ]
             worst += max(costs, default=0)
             terms.extend(c * x for c, (_t, x) in zip(costs, opts))
         slack = worst
@@ -230,7 +235,10 @@ def solve_seat_all(
         worst = 0
         for bid, opts in choices.items():
             cur = tuple(sorted(current.get(bid, ())))
-            costs = [(sum(cap.get(t, 0) for t in tables) - party[bid]) * 4 + (len(tables) - 1) for tables, _x in opts]
+            costs = [
+                (sum(cap.get(t, 0) for t in tables) - party[bid]) * 4 + (len(tables) - 1)
+                for tables, _x in opts
+            ]
             worst += max(costs, default=0)
             for (tables, x), c in zip(opts, costs):
                 if tables == cur:
@@ -254,10 +262,14 @@ def solve_seat_all(
     )
 
 
-def _moved(assignment: Mapping[str, tuple[str, ...]], current: Mapping[str, Sequence[str]] | None) -> int | None:
+def _moved(
+    assignment: Mapping[str, tuple[str, ...]], current: Mapping[str, Sequence[str]] | None
+) -> int | None:
     if current is None:
         return None
-    return sum(1 for bid, tables in current.items() if bid in assignment and assignment[bid] != tuple(sorted(tables)))
+    return sum(
+        1 for bid, tables in current.items() if bid in assignment and assignment[bid] != tuple(sorted(tables))
+    )
 
 
 def plan_cost(floor: Floor, request: Request, tables: Sequence[str], weights: Weights) -> float:
@@ -319,7 +331,9 @@ def solve_day_plan(
     first_limit = max(0.05, time_limit * 0.7)  # covers matter most, and proving them takes longest
     solver, status = _solve(model, first_limit, num_workers)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return Solution(STATUS.get(status, str(status)), 0, float("nan"), round(time.perf_counter() - t0, 3), {}, None)
+        return Solution(
+            STATUS.get(status, str(status)), 0, float("nan"), round(time.perf_counter() - t0, 3), {}, None
+        )
     best_covers = int(round(solver.ObjectiveValue()))
     bound = float(best_covers) if status == cp_model.OPTIMAL else float(int(solver.BestObjectiveBound()))
     first = _read(solver, choices)
@@ -335,7 +349,11 @@ def solve_day_plan(
     terms = []
     for bid, opts in choices.items():
         for tables, x in opts:
-            c = int(round(COST_SCALE * cost(by_id[bid], tables))) if cost is not None and bid not in (fixed or {}) else 0
+            c = (
+                int(round(COST_SCALE * cost(by_id[bid], tables)))
+                if cost is not None and bid not in (fixed or {})
+                else 0
+            )
             moved = int(bid in current and bid not in (fixed or {}) and tables != current[bid])
             if c * factor + moved:
                 terms.append((c * factor + moved) * x)

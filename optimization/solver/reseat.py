@@ -76,7 +76,9 @@ def reseat_plan(
     return out
 
 
-def moves(accepted: Mapping[str, Sequence[str]], plan: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+def moves(
+    accepted: Mapping[str, Sequence[str]], plan: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[str, ...]]:
     """The bookings of `accepted` whose tables change in `plan`, with their new tables."""
     return {
         bid: tuple(sorted(plan[bid]))
@@ -166,7 +168,9 @@ def reseat_gain(
     return new_request.party_size + (rollouts.covers(after, draws) - rollouts.covers(before, draws)) / n
 
 
-def _occupancy(floor: Floor, assignment: Mapping[str, Sequence[str]], requests: Mapping[str, Request]) -> Occupancy:
+def _occupancy(
+    floor: Floor, assignment: Mapping[str, Sequence[str]], requests: Mapping[str, Request]
+) -> Occupancy:
     occ = Occupancy(floor)
     for bid, tables in assignment.items():
         r = requests[bid]

@@ -13,14 +13,21 @@ from assignments.models import Booking
 from tests.factories import grant, make_booking
 
 VIEW_PERMS = [
-    "view_booking", "view_reviewbooking", "view_restaurant", "view_bookingstatehistory",
-    "view_bookingassignmentattempt", "view_tableallocation", "view_hold",
+    "view_booking",
+    "view_reviewbooking",
+    "view_restaurant",
+    "view_bookingstatehistory",
+    "view_bookingassignmentattempt",
+    "view_tableallocation",
+    "view_hold",
 ]
 
 
 def _staff(username: str, codenames: list[str]) -> User:
     user = User.objects.create_user(username=username, password="pw-" + username, is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="assignments", codename__in=codenames))
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="assignments", codename__in=codenames)
+    )
     return User.objects.get(pk=user.pk)  # fresh permission cache
 
 
@@ -40,7 +47,9 @@ def viewer(db, restaurant) -> User:
 
 @pytest.fixture
 def assigner(db, restaurant) -> User:
-    return grant(_staff("assigner", [*VIEW_PERMS, "assign_booking", "change_booking"]), restaurant, role="manager")
+    return grant(
+        _staff("assigner", [*VIEW_PERMS, "assign_booking", "change_booking"]), restaurant, role="manager"
+    )
 
 
 @pytest.fixture
@@ -55,8 +64,14 @@ def assigner_client(client, assigner):
     return client
 
 
-def in_review(restaurant, *, party_size: int = 2, start: str = "19:00", reason: str = "no table after 5 attempts",
-              **kwargs) -> Booking:
+def in_review(
+    restaurant,
+    *,
+    party_size: int = 2,
+    start: str = "19:00",
+    reason: str = "no table after 5 attempts",
+    **kwargs,
+) -> Booking:
     booking = make_booking(restaurant, party_size=party_size, start=start, **kwargs)
     lifecycle.booking_request_assignment(booking=booking)
     lifecycle.booking_send_to_review(booking=booking, reason=reason)
@@ -70,8 +85,12 @@ def confirmed_at(restaurant, tables: list[str], *, party_size: int = 2, start: s
     booking = make_booking(restaurant, party_size=party_size, start=start)
     lifecycle.booking_request_assignment(booking=booking)
     ctx = assignment_context(booking_id=booking.pk)
-    allocations_create(tables=[ctx.tables_by_label[t] for t in tables], start_at=ctx.window[0], end_at=ctx.window[1],
-                       booking=booking)
+    allocations_create(
+        tables=[ctx.tables_by_label[t] for t in tables],
+        start_at=ctx.window[0],
+        end_at=ctx.window[1],
+        booking=booking,
+    )
     lifecycle.booking_confirm(booking=booking, tables=tables, strategy="test")
     return Booking.objects.get(pk=booking.pk)
 

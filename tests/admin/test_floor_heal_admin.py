@@ -29,8 +29,9 @@ def _heal_one(restaurant, django_capture_on_commit_callbacks):
     return five, six
 
 
-def test_the_queue_lists_bookings_seated_after_tables_freed_up(restaurant, viewer_client,
-                                                               django_capture_on_commit_callbacks):
+def test_the_queue_lists_bookings_seated_after_tables_freed_up(
+    restaurant, viewer_client, django_capture_on_commit_callbacks
+):
     five, six = _heal_one(restaurant, django_capture_on_commit_callbacks)
     page = viewer_client.get("/admin/assignments/reviewbooking/").content.decode()
     assert "1 seated automatically after tables freed up" in page
@@ -38,20 +39,24 @@ def test_the_queue_lists_bookings_seated_after_tables_freed_up(restaurant, viewe
     assert f"(cancellation of #{five.pk})" in page
 
 
-def test_the_queue_shows_only_the_restaurants_the_user_may_see(restaurant, viewer_client,
-                                                               django_capture_on_commit_callbacks):
+def test_the_queue_shows_only_the_restaurants_the_user_may_see(
+    restaurant, viewer_client, django_capture_on_commit_callbacks
+):
     other = FloorFactory.small()
     _heal_one(other, django_capture_on_commit_callbacks)
     page = viewer_client.get("/admin/assignments/reviewbooking/").content.decode()
     assert "seated automatically" not in page
 
 
-def test_the_booking_page_says_it_was_seated_automatically(restaurant, viewer_client,
-                                                           django_capture_on_commit_callbacks):
+def test_the_booking_page_says_it_was_seated_automatically(
+    restaurant, viewer_client, django_capture_on_commit_callbacks
+):
     five, six = _heal_one(restaurant, django_capture_on_commit_callbacks)
     page = viewer_client.get(f"/admin/assignments/booking/{six.pk}/change/").content.decode()
     assert 'id="maitre-healed">Seated automatically after tables freed up at ' in page
-    assert '<strong class="maitre-healed">seated automatically after tables freed up at ' in page  # the history row
+    assert (
+        '<strong class="maitre-healed">seated automatically after tables freed up at ' in page
+    )  # the history row
     assert "floor healed: tables freed up at " in page and f"cancellation of #{five.pk}" in page
 
 

@@ -41,11 +41,17 @@ def test_bulk_retry_enqueues_each_booking_once_as_the_staff_user(
         fresh = Booking.objects.get(pk=b.pk)
         assert fresh.state == BookingState.ASSIGNMENT_PENDING and fresh.due_at is not None  # due once, now
         last = BookingStateHistory.objects.filter(booking=b).latest("version")
-        assert (last.transition, last.actor, last.metadata["trigger"]) == ("request_assignment", assigner, "retry")
+        assert (last.transition, last.actor, last.metadata["trigger"]) == (
+            "request_assignment",
+            assigner,
+            "retry",
+        )
     assert Booking.objects.get(pk=ignored.pk).state == BookingState.MANUAL_REVIEW
 
 
-def test_retry_of_one_booking_from_its_page(restaurant, assigner_client, enqueued, django_capture_on_commit_callbacks):
+def test_retry_of_one_booking_from_its_page(
+    restaurant, assigner_client, enqueued, django_capture_on_commit_callbacks
+):
     booking = in_review(restaurant)
     url = reverse("admin:assignments_booking_retry", args=[booking.pk])
     assert assigner_client.get(url).status_code == 405
@@ -76,7 +82,9 @@ def test_retry_with_a_stale_version_is_refused_and_nothing_enqueued(
 @pytest.mark.parametrize("model", ["bookingstatehistory", "bookingassignmentattempt"])
 def test_history_and_attempts_cannot_be_edited_or_deleted(restaurant, admin_client, model):
     booking = in_review(restaurant)
-    row = BookingAssignmentAttempt.objects.create(booking=booking, attempt_no=1, strategy="best_fit", result="no_plan")
+    row = BookingAssignmentAttempt.objects.create(
+        booking=booking, attempt_no=1, strategy="best_fit", result="no_plan"
+    )
     if model == "bookingstatehistory":
         row = BookingStateHistory.objects.filter(booking=booking).latest("version")
     before = {k: v for k, v in row.__dict__.items() if not k.startswith("_")}
@@ -99,20 +107,32 @@ def test_the_booking_page_shows_history_attempts_and_allocations_read_only(resta
     from assignments.services.manual import booking_assign_manually
 
     booking = in_review(restaurant)
-    BookingAssignmentAttempt.objects.create(booking=booking, attempt_no=1, strategy="best_fit", result="no_plan",
-                                            reason="no free table or combination fits the party")
+    BookingAssignmentAttempt.objects.create(
+        booking=booking,
+        attempt_no=1,
+        strategy="best_fit",
+        result="no_plan",
+        reason="no free table or combination fits the party",
+    )
     from django.contrib.auth.models import User
 
-    booking_assign_manually(booking=booking, table_labels=["M2"], actor=Actor.staff(User.objects.get()),
-                            expected_version=booking.version)
+    booking_assign_manually(
+        booking=booking,
+        table_labels=["M2"],
+        actor=Actor.staff(User.objects.get()),
+        expected_version=booking.version,
+    )
 
     html = admin_client.get(reverse("admin:assignments_booking_change", args=[booking.pk])).content.decode()
 
     assert "State history" in html and "Assignment attempts" in html and "Allocations" in html
     assert "no free table or combination fits the party" in html and "staff:admin" in html
     assert 'name="history-TOTAL_FORMS"' in html  # the inlines are there, with nothing editable in them
-    for prefix, fields in (("history", ("to_state", "transition", "actor_label", "metadata")),
-                           ("attempts", ("strategy", "result", "reason")), ("allocations", ("table", "start_at"))):
+    for prefix, fields in (
+        ("history", ("to_state", "transition", "actor_label", "metadata")),
+        ("attempts", ("strategy", "result", "reason")),
+        ("allocations", ("table", "start_at")),
+    ):
         for field in fields:
             assert f'name="{prefix}-0-{field}"' not in html
         assert f'name="{prefix}-0-DELETE"' not in html
@@ -125,12 +145,16 @@ def test_the_retry_service_tells_what_happened_to_the_booking(restaurant, assign
     from assignments.services.manual import booking_retry_by_staff
 
     booking = in_review(restaurant)
-    stale = booking_retry_by_staff(booking=booking, actor=Actor.staff(assigner), expected_version=booking.version - 1)
+    stale = booking_retry_by_staff(
+        booking=booking, actor=Actor.staff(assigner), expected_version=booking.version - 1
+    )
     assert (stale.result, stale.tables) == ("refused", ())
     assert "changed by someone else" in stale.error
     assert Booking.objects.get(pk=booking.pk).state == BookingState.MANUAL_REVIEW
 
-    out = booking_retry_by_staff(booking=booking, actor=Actor.staff(assigner), expected_version=booking.version)
+    out = booking_retry_by_staff(
+        booking=booking, actor=Actor.staff(assigner), expected_version=booking.version
+    )
     assert (out.result, out.plan_now) == ("queued", True)
     assert out.reason_before.startswith("a plan is free now")
     assert Booking.objects.get(pk=booking.pk).state == BookingState.ASSIGNMENT_PENDING

@@ -43,21 +43,27 @@ def test_lists_review_and_stuck_pending_bookings_soonest_first(restaurant, viewe
     assert not {fresh_pending.pk, confirmed.pk, untouched.pk} & {b.pk for b in rows}
     html = response.content.decode()
     # the live reason, computed from the floor now (an empty floor: a plan is free), and the stuck one
-    assert "a plan is free now: M2 seats 4 over 18:00-19:40" in html and "stuck waiting for the assigner" in html
+    assert (
+        "a plan is free now: M2 seats 4 over 18:00-19:40" in html and "stuck waiting for the assigner" in html
+    )
     assert html.count('class="maitre-group"') == 1 and "Sat 05 Dec · dinner" in html
     assert "Sat 05 Dec · dinner: <b>3</b> waiting" in html
 
 
-def test_the_queue_defaults_to_the_coming_services_and_filters_offer_only_real_values(restaurant, viewer_client):
+def test_the_queue_defaults_to_the_coming_services_and_filters_offer_only_real_values(
+    restaurant, viewer_client
+):
     from tests.factories import at
 
     tonight = in_review(restaurant, start="19:00")
     next_week = in_review(restaurant, start="19:00")
-    Booking.objects.filter(pk=next_week.pk).update(start_at=at("19:00") + timedelta(days=8),
-                                                   end_at=at("20:30") + timedelta(days=8))
+    Booking.objects.filter(pk=next_week.pk).update(
+        start_at=at("19:00") + timedelta(days=8), end_at=at("20:30") + timedelta(days=8)
+    )
     last_january = in_review(restaurant, start="19:00")
-    Booking.objects.filter(pk=last_january.pk).update(start_at=at("19:00") - timedelta(days=320),
-                                                      end_at=at("20:30") - timedelta(days=320))
+    Booking.objects.filter(pk=last_january.pk).update(
+        start_at=at("19:00") - timedelta(days=320), end_at=at("20:30") - timedelta(days=320)
+    )
 
     response = viewer_client.get(QUEUE)
     assert [b.pk for b in response.context["cl"].result_list] == [tonight.pk]
@@ -78,8 +84,9 @@ def test_the_queue_shows_only_the_restaurants_the_user_may_see(restaurant, viewe
     assert [b.pk for b in html.context["cl"].result_list] == [mine.pk]  # a member of one restaurant only
     assert "sortable column-restaurant" not in html.content.decode()  # one restaurant: no restaurant column
     assert viewer_client.get(reverse("admin:assignments_booking_change", args=[theirs.pk])).status_code == 302
-    assert viewer_client.get(reverse("admin:assignments_reviewbooking_assign", args=[theirs.pk])).status_code in (
-        403, 404)
+    assert viewer_client.get(
+        reverse("admin:assignments_reviewbooking_assign", args=[theirs.pk])
+    ).status_code in (403, 404)
     timeline = reverse("admin:assignments_restaurant_timeline", args=[other.pk])
     assert viewer_client.get(timeline).status_code == 404
 
@@ -94,8 +101,13 @@ def test_queue_shows_preferences_and_the_last_attempt(restaurant, viewer_client)
 
     zone = restaurant.zones.get(key="terrace")
     booking = in_review(restaurant, preferred_zone=zone, needs_accessible=True)
-    BookingAssignmentAttempt.objects.create(booking=booking, attempt_no=5, strategy="best_fit", result="no_plan",
-                                            reason="no free table or combination fits the party")
+    BookingAssignmentAttempt.objects.create(
+        booking=booking,
+        attempt_no=5,
+        strategy="best_fit",
+        result="no_plan",
+        reason="no free table or combination fits the party",
+    )
 
     html = viewer_client.get(QUEUE).content.decode()
 
@@ -125,12 +137,22 @@ def test_a_viewer_can_look_but_not_open_the_assign_form_or_act(restaurant, viewe
     assert page.status_code == 200 and "Assign manually" not in page.content.decode()
     assert viewer_client.get(assign_url(booking)).status_code == 403
     assert viewer_client.post(assign_url(booking), {"plan": "M1", "version": before}).status_code == 403
-    assert viewer_client.post(reverse("admin:assignments_reviewbooking_retry", args=[booking.pk]),
-                              {"version": before}).status_code == 403
-    assert viewer_client.post(reverse("admin:assignments_reviewbooking_cancel", args=[booking.pk]),
-                              {"version": before}).status_code == 403
+    assert (
+        viewer_client.post(
+            reverse("admin:assignments_reviewbooking_retry", args=[booking.pk]), {"version": before}
+        ).status_code
+        == 403
+    )
+    assert (
+        viewer_client.post(
+            reverse("admin:assignments_reviewbooking_cancel", args=[booking.pk]), {"version": before}
+        ).status_code
+        == 403
+    )
     for action in ("retry_selected", "cancel_selected"):
-        response = viewer_client.post(QUEUE, {"action": action, "_selected_action": [booking.pk], "confirm": "yes"})
+        response = viewer_client.post(
+            QUEUE, {"action": action, "_selected_action": [booking.pk], "confirm": "yes"}
+        )
         assert response.status_code in (200, 302)
     assert "retry_selected" not in viewer_client.get(QUEUE).content.decode()
 
@@ -162,13 +184,20 @@ def test_an_assigner_sees_the_form_with_the_engines_ranked_plans(restaurant, ass
     for label in ("M1", "M2", "M3", "T1"):  # the free choice lists every table, M1 marked taken
         assert f'name="tables" value="{label}"' in html
     other = Booking.objects.exclude(pk=booking.pk).get()
-    assert f'taken by <a href="/admin/assignments/booking/{other.pk}/change/">#{other.pk} (2p 19:30-21:00)</a>' in html
+    assert (
+        f'taken by <a href="/admin/assignments/booking/{other.pk}/change/">#{other.pk} (2p 19:30-21:00)</a>'
+        in html
+    )
 
 
-def test_an_assigner_assigns_through_the_form_and_history_carries_the_user(restaurant, assigner, assigner_client):
+def test_an_assigner_assigns_through_the_form_and_history_carries_the_user(
+    restaurant, assigner, assigner_client
+):
     booking = in_review(restaurant, party_size=2)
 
-    response = assigner_client.post(assign_url(booking), {"plan": "M1", "version": booking.version}, follow=True)
+    response = assigner_client.post(
+        assign_url(booking), {"plan": "M1", "version": booking.version}, follow=True
+    )
 
     assert response.status_code == 200
     assert "confirmed at M1" in response.content.decode()
@@ -183,7 +212,10 @@ def test_free_choice_of_tables_through_the_form(restaurant, assigner_client):
 
     assigner_client.post(assign_url(booking), {"tables": ["M2", "M3"], "version": booking.version})
 
-    assert sorted(TableAllocation.objects.filter(booking=booking).values_list("table__label", flat=True)) == ["M2", "M3"]
+    assert sorted(TableAllocation.objects.filter(booking=booking).values_list("table__label", flat=True)) == [
+        "M2",
+        "M3",
+    ]
 
 
 def test_a_conflicting_choice_in_the_form_shows_the_conflict_and_writes_nothing(restaurant, assigner_client):
@@ -195,8 +227,10 @@ def test_a_conflicting_choice_in_the_form_shows_the_conflict_and_writes_nothing(
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert (f'Not seated: T1 is taken by <a href="/admin/assignments/booking/{other.pk}/change/">#{other.pk} (4p 18:45-'
-            in html)
+    assert (
+        f'Not seated: T1 is taken by <a href="/admin/assignments/booking/{other.pk}/change/">#{other.pk} (4p 18:45-'
+        in html
+    )
     assert (TableAllocation.objects.count(), BookingStateHistory.objects.count()) == (allocations, history)
     assert Booking.objects.get(pk=booking.pk).state == BookingState.MANUAL_REVIEW
 
@@ -223,7 +257,9 @@ def test_a_stale_form_is_refused(restaurant, assigner_client):
     assert "changed while you were looking" in response.content.decode()
     fresh = Booking.objects.get(pk=booking.pk)
     assert fresh.state == BookingState.MANUAL_REVIEW and not TableAllocation.objects.exists()
-    assert response.context["form"].initial["version"] == fresh.version  # the reloaded form carries the new one
+    assert (
+        response.context["form"].initial["version"] == fresh.version
+    )  # the reloaded form carries the new one
 
 
 def test_the_assign_form_of_a_confirmed_booking_redirects_without_writing(restaurant, assigner_client):
@@ -237,7 +273,9 @@ def test_the_assign_form_of_a_confirmed_booking_redirects_without_writing(restau
     assert list(TableAllocation.objects.values_list("table__label", flat=True)) == ["M1"]
 
 
-def test_cancel_from_the_queue_goes_through_the_lifecycle_as_the_staff_user(restaurant, assigner, assigner_client):
+def test_cancel_from_the_queue_goes_through_the_lifecycle_as_the_staff_user(
+    restaurant, assigner, assigner_client
+):
     booking = in_review(restaurant)
     url = reverse("admin:assignments_reviewbooking_cancel", args=[booking.pk])
     assert "Yes, cancel" in assigner_client.get(url).content.decode()
@@ -269,11 +307,15 @@ def test_a_plan_taken_meanwhile_names_the_booking_that_took_it(restaurant, assig
     booking = in_review(restaurant, party_size=2, start="19:00")
     page = assigner_client.get(assign_url(booking))
     offered = page.context["plans"][0]["value"]  # what the person saw and picked
-    other = confirmed_at(restaurant, offered.split(","), party_size=2, start="18:45")  # taken while they looked
+    other = confirmed_at(
+        restaurant, offered.split(","), party_size=2, start="18:45"
+    )  # taken while they looked
 
     response = assigner_client.post(assign_url(booking), {"plan": offered, "version": booking.version})
 
     html = response.content.decode()
-    assert (f'Not seated: {offered.split(",")[0]} is taken by <a href="/admin/assignments/booking/{other.pk}/change/">'
-            f"#{other.pk} (2p 18:45-20:15)</a>") in html
+    assert (
+        f'Not seated: {offered.split(",")[0]} is taken by <a href="/admin/assignments/booking/{other.pk}/change/">'
+        f"#{other.pk} (2p 18:45-20:15)</a>"
+    ) in html
     assert Booking.objects.get(pk=booking.pk).state == BookingState.MANUAL_REVIEW

@@ -43,11 +43,15 @@ def _said(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-def test_a_host_seats_a_party_then_completes_it_and_its_tables_free_up(restaurant, viewer, viewer_client, evening):
+def test_a_host_seats_a_party_then_completes_it_and_its_tables_free_up(
+    restaurant, viewer, viewer_client, evening
+):
     booking = confirmed_at(restaurant, ["M1"], start="19:00")
 
     r = _post(viewer_client, booking, "seat")
-    assert r.status_code == 302 and r["Location"] == reverse("admin:assignments_booking_change", args=[booking.pk])
+    assert r.status_code == 302 and r["Location"] == reverse(
+        "admin:assignments_booking_change", args=[booking.pk]
+    )
     booking.refresh_from_db()
     assert booking.state == S.SEATED and booking.arrived_at == at("19:10") and booking.arrived_late
     last = BookingStateHistory.objects.filter(booking=booking).latest("version")
@@ -82,8 +86,10 @@ def test_refusals_say_why_and_change_nothing(restaurant, viewer_client, evening)
     booking.version -= 1
     r = _post(viewer_client, booking, "seat")  # stale page
     assert "changed by someone else" in _said(r)[-1]
-    r = viewer_client.post(reverse("admin:assignments_booking_seat", args=[booking.pk]),
-                           {"version": "x", "next": "https://evil.example/"})
+    r = viewer_client.post(
+        reverse("admin:assignments_booking_seat", args=[booking.pk]),
+        {"version": "x", "next": "https://evil.example/"},
+    )
     assert r["Location"].startswith("/admin/")  # never sent off-site
     fresh = Booking.objects.get(pk=booking.pk)
     assert (fresh.state, fresh.version) == (S.CONFIRMED, version)
@@ -120,7 +126,9 @@ def test_the_booking_page_offers_what_the_state_allows(restaurant, viewer_client
 def test_a_walk_in_from_the_timeline_is_seated_or_told_when_a_table_frees(restaurant, viewer_client, evening):
     url = reverse("admin:assignments_restaurant_timeline_walk_in", args=[restaurant.pk])
     evening("19:30")
-    page = viewer_client.get(reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])).content.decode()
+    page = viewer_client.get(
+        reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
+    ).content.decode()
     assert 'id="maitre-walk-in"' in page
 
     r = viewer_client.post(url, {"party_size": "2", "guest_name": "Door"})
@@ -130,8 +138,13 @@ def test_a_walk_in_from_the_timeline_is_seated_or_told_when_a_table_frees(restau
 
     taken = set(TableAllocation.objects.filter(booking=booking).values_list("table__label", flat=True))
     assert taken == {"M1"}  # the smallest table that seats two
-    table_block_create(restaurant=restaurant, table_labels=["M2", "M3", "T1"], start_at=at("17:00"),
-                       end_at=at("20:45"), reason="private party")
+    table_block_create(
+        restaurant=restaurant,
+        table_labels=["M2", "M3", "T1"],
+        start_at=at("17:00"),
+        end_at=at("20:45"),
+        reason="private party",
+    )
     before = Booking.objects.count()
     r = viewer_client.post(url, {"party_size": "4"})
     assert Booking.objects.count() == before
@@ -150,8 +163,9 @@ def test_the_walk_in_form_is_only_on_tonights_timeline(restaurant, viewer_client
     assert 'id="maitre-walk-in"' not in page
 
 
-def test_the_timeline_draws_seated_completed_and_no_show_bars_in_their_own_colours(restaurant, viewer_client,
-                                                                                     evening):
+def test_the_timeline_draws_seated_completed_and_no_show_bars_in_their_own_colours(
+    restaurant, viewer_client, evening
+):
     seated = confirmed_at(restaurant, ["M1"], start="19:00")
     lifecycle.booking_mark_seated(booking=seated, now=at("19:05"))
     left = confirmed_at(restaurant, ["M2"], start="18:00")
@@ -160,21 +174,24 @@ def test_the_timeline_draws_seated_completed_and_no_show_bars_in_their_own_colou
     gone = confirmed_at(restaurant, ["T1"], party_size=4, start="18:30")
     lifecycle.booking_mark_no_show(booking=gone, now=at("18:50"))
 
-    html = viewer_client.get(reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
-                             + f"?date={DAY.isoformat()}").content.decode()
+    html = viewer_client.get(
+        reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk]) + f"?date={DAY.isoformat()}"
+    ).content.decode()
     start = html.index('<svg class="maitre-timeline"')
-    svg = html[start:html.index("</svg>", start)]
+    svg = html[start : html.index("</svg>", start)]
     for state, mark in ((S.SEATED, "seated"), (S.COMPLETED, "left"), (S.NO_SHOW, "no-show")):
         assert re.search(rf'<g class="maitre-bar maitre-booking maitre-state-{state}', svg), state
         assert f'fill="{STATE_COLOURS[state][0]}"' in svg
         assert f" · {mark}<" in svg or f" · {mark}</title>" in svg or f"· {mark}" in svg
     assert len({STATE_COLOURS[s][0] for s in S.values}) == len(S.values)  # no two states look alike
     # a no-show's covers never sat down: 18:30-19:00 counts only the two who left at 19:00, not the no-show's four
-    html_covers = re.findall(r'class="maitre-covers" x="[^"]+" y="27" font-size="10" fill="[^"]+" text-anchor="middle">(\d+)<',
-                             html)
+    html_covers = re.findall(
+        r'class="maitre-covers" x="[^"]+" y="27" font-size="10" fill="[^"]+" text-anchor="middle">(\d+)<',
+        html,
+    )
     assert html_covers[3] == "2"  # slots from 17:00: 17:00, 17:30, 18:00, 18:30
     # the legend shows each drawn state
-    legend = html[html.index('class="maitre-legend"'):start]
+    legend = html[html.index('class="maitre-legend"') : start]
     assert all(f"maitre-state-{s}" in legend for s in (S.SEATED, S.COMPLETED, S.NO_SHOW))
 
 
@@ -185,11 +202,14 @@ def test_superusers_may_serve_everywhere(restaurant, client, evening):
     assert Booking.objects.get(pk=booking.pk).state == S.SEATED
 
 
-def test_a_confirmed_party_not_here_past_its_tolerance_reads_late_on_the_timeline(restaurant, viewer_client, evening):
+def test_a_confirmed_party_not_here_past_its_tolerance_reads_late_on_the_timeline(
+    restaurant, viewer_client, evening
+):
     late = confirmed_at(restaurant, ["M1"], start="19:00")
     on_time = confirmed_at(restaurant, ["M2"], start="19:10")
     evening("19:10")  # tolerance 5 minutes: 19:00 is late, 19:10 is not
-    html = viewer_client.get(reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
-                             + f"?date={DAY.isoformat()}").content.decode()
+    html = viewer_client.get(
+        reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk]) + f"?date={DAY.isoformat()}"
+    ).content.decode()
     assert f"#{late.pk} · 2p · late<" in html and "not here yet" in html
     assert f"#{on_time.pk} · 2p<" in html

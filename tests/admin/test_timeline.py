@@ -22,14 +22,28 @@ from tests.factories import DAY, at
 @pytest.mark.django_db
 def test_the_page_draws_bars_for_allocations_and_hatched_holds(restaurant, viewer_client):
     seated = confirmed_at(restaurant, ["M2", "M3"], party_size=6, start="19:00")
-    hold = Hold.objects.create(restaurant=restaurant, party_size=4, start_at=at("20:00"), end_at=at("21:45"),
-                               expires_at=timezone.now() + timedelta(minutes=15))
-    allocations_create(tables=[restaurant.tables.get(label="T1")], start_at=hold.start_at, end_at=hold.end_at,
-                       hold=hold)
-    expired = Hold.objects.create(restaurant=restaurant, start_at=at("18:00"), end_at=at("19:00"),
-                                  expires_at=timezone.now() - timedelta(minutes=1))
-    allocations_create(tables=[restaurant.tables.get(label="M1")], start_at=expired.start_at,
-                       end_at=expired.end_at, hold=expired)
+    hold = Hold.objects.create(
+        restaurant=restaurant,
+        party_size=4,
+        start_at=at("20:00"),
+        end_at=at("21:45"),
+        expires_at=timezone.now() + timedelta(minutes=15),
+    )
+    allocations_create(
+        tables=[restaurant.tables.get(label="T1")], start_at=hold.start_at, end_at=hold.end_at, hold=hold
+    )
+    expired = Hold.objects.create(
+        restaurant=restaurant,
+        start_at=at("18:00"),
+        end_at=at("19:00"),
+        expires_at=timezone.now() - timedelta(minutes=1),
+    )
+    allocations_create(
+        tables=[restaurant.tables.get(label="M1")],
+        start_at=expired.start_at,
+        end_at=expired.end_at,
+        hold=expired,
+    )
     url = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk]) + f"?date={DAY.isoformat()}"
 
     response = viewer_client.get(url)
@@ -37,14 +51,18 @@ def test_the_page_draws_bars_for_allocations_and_hatched_holds(restaurant, viewe
     assert response.status_code == 200
     html = response.content.decode()
     start = html.index('<svg class="maitre-timeline"')
-    svg = html[start:html.index("</svg>", start)]
+    svg = html[start : html.index("</svg>", start)]
     bookings = re.findall(r'<g class="maitre-bar maitre-booking maitre-state-confirmed', svg)
     holds = re.findall(r'<g class="maitre-bar maitre-hold', svg)
-    assert len(bookings) == 2 and len(holds) == 1  # one bar per table of the booking; the expired hold is gone
+    assert (
+        len(bookings) == 2 and len(holds) == 1
+    )  # one bar per table of the booking; the expired hold is gone
     assert 'fill="url(#maitre-hatch)"' in svg and '<pattern id="maitre-hatch"' in svg
     assert reverse("admin:assignments_booking_change", args=[seated.pk]) in svg
     assert f"{seated.external_ref or f'#{seated.pk}'} · 6p" in svg
-    assert ">MAIN ROOM<" in html and ">TERRACE<" in html  # in the table column, which stays put when scrolling
+    assert (
+        ">MAIN ROOM<" in html and ">TERRACE<" in html
+    )  # in the table column, which stays put when scrolling
     assert html.index(">M1") < html.index(">M2") < html.index(">T1")
 
 
@@ -62,10 +80,15 @@ def test_a_booking_in_review_shows_the_tables_free_at_its_time(restaurant, viewe
     assert 'class="maitre-focus-band"' in html
     # the booking waits in the waiting lane, at its time, ready to be picked and dropped on a table
     assert "WAITING FOR A TABLE (1)" in html
-    assert re.search(rf'<g class="maitre-bar maitre-waiting maitre-booking maitre-state-manual_review[^"]*"\s+'
-                     rf'data-booking="{booking.pk}"', html)
+    assert re.search(
+        rf'<g class="maitre-bar maitre-waiting maitre-booking maitre-state-manual_review[^"]*"\s+'
+        rf'data-booking="{booking.pk}"',
+        html,
+    )
     timeline = restaurant_day_timeline(restaurant=restaurant, day=DAY, focus_booking_id=booking.pk)
-    assert timeline.free_for_focus == ("M2", "M3", "T1") and [w.booking.pk for w in timeline.waiting] == [booking.pk]
+    assert timeline.free_for_focus == ("M2", "M3", "T1") and [w.booking.pk for w in timeline.waiting] == [
+        booking.pk
+    ]
 
 
 @pytest.mark.django_db
@@ -77,7 +100,9 @@ def test_the_timeline_is_reachable_from_the_restaurant_and_booking_pages(restaur
     booking_page = viewer_client.get(reverse("admin:assignments_booking_change", args=[booking.pk]))
 
     assert f'href="{timeline}"' in restaurant_page.content.decode()
-    assert f'href="{timeline}?date={DAY.isoformat()}&amp;booking={booking.pk}"' in booking_page.content.decode()
+    assert (
+        f'href="{timeline}?date={DAY.isoformat()}&amp;booking={booking.pk}"' in booking_page.content.decode()
+    )
     assert viewer_client.get(f"{timeline}?date=not-a-date").status_code == 200
 
 

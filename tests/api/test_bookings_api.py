@@ -35,7 +35,9 @@ def client(restaurant):
 
 
 def process(client, booking_id, trigger="retry"):
-    return client.post("/api/assignments/process", {"bookingId": booking_id, "trigger": trigger}, format="json")
+    return client.post(
+        "/api/assignments/process", {"bookingId": booking_id, "trigger": trigger}, format="json"
+    )
 
 
 def test_process_accepts_with_a_correlation_id(client, restaurant):
@@ -44,7 +46,10 @@ def test_process_accepts_with_a_correlation_id(client, restaurant):
     assert r.status_code == 202
     assert r.json()["status"] == "accepted" and len(r.json()["correlationId"]) == 32
     booking.refresh_from_db()
-    assert booking.state == BookingState.ASSIGNMENT_PENDING and booking.last_correlation_id == r.json()["correlationId"]
+    assert (
+        booking.state == BookingState.ASSIGNMENT_PENDING
+        and booking.last_correlation_id == r.json()["correlationId"]
+    )
 
 
 def test_process_conflict_when_the_lock_is_held(client, restaurant):
@@ -71,8 +76,12 @@ def test_process_confirmed_only_for_a_modification(client, restaurant):
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"trigger": "retry"}, "bookingId"), ({"bookingId": "x", "trigger": "retry"}, "bookingId"),
-     ({"bookingId": 1, "trigger": "whenever"}, "trigger"), ({"bookingId": 1}, "trigger")],
+    [
+        ({"trigger": "retry"}, "bookingId"),
+        ({"bookingId": "x", "trigger": "retry"}, "bookingId"),
+        ({"bookingId": 1, "trigger": "whenever"}, "trigger"),
+        ({"bookingId": 1}, "trigger"),
+    ],
 )
 def test_process_malformed_input_names_the_field(client, body, field):
     r = client.post("/api/assignments/process", body, format="json")
@@ -90,29 +99,52 @@ def test_process_without_credentials_is_401():
 
 
 def test_create_booking_then_read_it(client, restaurant):
-    r = client.post("/api/bookings", {"restaurant": restaurant.slug, "party_size": 2,
-                                       "start_at": "2026-12-05T19:00:00+00:00", "external_ref": "ext-1",
-                                       "preferred_zone": "main"}, format="json")
+    r = client.post(
+        "/api/bookings",
+        {
+            "restaurant": restaurant.slug,
+            "party_size": 2,
+            "start_at": "2026-12-05T19:00:00+00:00",
+            "external_ref": "ext-1",
+            "preferred_zone": "main",
+        },
+        format="json",
+    )
     assert r.status_code == 201, r.json()
     body = r.json()
     assert body["state"] == "assignment_pending" and body["status"] == "pending" and body["correlation_id"]
     got = client.get(f"/api/bookings/{body['id']}").json()
     assert got["external_ref"] == "ext-1" and got["preferred_zone"] == "main" and got["tables"] == []
-    assert [h.to_state for h in BookingStateHistory.objects.filter(booking_id=body["id"])] == ["pending", "assignment_pending"]
+    assert [h.to_state for h in BookingStateHistory.objects.filter(booking_id=body["id"])] == [
+        "pending",
+        "assignment_pending",
+    ]
 
 
 def test_create_is_idempotent_on_the_platforms_reference(client, restaurant):
-    body = {"restaurant": restaurant.slug, "party_size": 2, "start_at": "2026-12-05T19:00:00+00:00", "external_ref": "ext-2"}
-    first, second = client.post("/api/bookings", body, format="json"), client.post("/api/bookings", body, format="json")
+    body = {
+        "restaurant": restaurant.slug,
+        "party_size": 2,
+        "start_at": "2026-12-05T19:00:00+00:00",
+        "external_ref": "ext-2",
+    }
+    first, second = (
+        client.post("/api/bookings", body, format="json"),
+        client.post("/api/bookings", body, format="json"),
+    )
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json()["id"] == second.json()["id"] and Booking.objects.count() == 1
 
 
 @pytest.mark.parametrize(
     ("patch", "field"),
-    [({"restaurant": "nowhere"}, "restaurant"), ({"party_size": 0}, "party_size"),
-     ({"start_at": "tomorrow"}, "start_at"), ({"start_at": "2026-12-05T09:00:00+00:00"}, "start_at"),
-     ({"preferred_zone": "roof"}, "preferred_zone")],
+    [
+        ({"restaurant": "nowhere"}, "restaurant"),
+        ({"party_size": 0}, "party_size"),
+        ({"start_at": "tomorrow"}, "start_at"),
+        ({"start_at": "2026-12-05T09:00:00+00:00"}, "start_at"),
+        ({"preferred_zone": "roof"}, "preferred_zone"),
+    ],
 )
 def test_create_rejects_bad_input_and_writes_nothing(client, restaurant, patch, field):
     body = {"restaurant": restaurant.slug, "party_size": 2, "start_at": "2026-12-05T19:00:00+00:00", **patch}
@@ -125,15 +157,22 @@ def test_modify_a_confirmed_booking_requeues_it(client, restaurant):
     booking = make_booking(restaurant)
     lifecycle.booking_request_assignment(booking=booking)
     lifecycle.booking_confirm(booking=booking, tables=["M1"], strategy="test")
-    r = client.patch(f"/api/bookings/{booking.pk}", {"party_size": 3, "version": booking.version}, format="json")
+    r = client.patch(
+        f"/api/bookings/{booking.pk}", {"party_size": 3, "version": booking.version}, format="json"
+    )
     assert r.status_code == 202 and r.json()["state"] == "assignment_pending" and r.json()["party_size"] == 3
-    stale = client.patch(f"/api/bookings/{booking.pk}", {"party_size": 4, "version": booking.version}, format="json")
+    stale = client.patch(
+        f"/api/bookings/{booking.pk}", {"party_size": 4, "version": booking.version}, format="json"
+    )
     assert stale.status_code == 409
 
 
 def test_cancel_then_cancel_again(client, restaurant):
     booking = make_booking(restaurant)
-    assert client.post(f"/api/bookings/{booking.pk}/cancel", {"reason": "guest"}, format="json").json()["status"] == "cancelled"
+    assert (
+        client.post(f"/api/bookings/{booking.pk}/cancel", {"reason": "guest"}, format="json").json()["status"]
+        == "cancelled"
+    )
     again = client.post(f"/api/bookings/{booking.pk}/cancel", {}, format="json")
     assert again.status_code == 200 and again.json()["status"] == "cancelled"  # idempotent
     assert BookingStateHistory.objects.filter(booking=booking, to_state="cancelled").count() == 1
@@ -147,7 +186,9 @@ def test_schema_and_docs_are_served(client):
 def test_health_reports_every_dependency(client, settings):
     r = client.get("/health/")
     checks = r.json()["checks"]
-    assert r.status_code == 200 and r.json()["status"] == "ok" and set(checks) == {"database", "redis", "broker"}
+    assert (
+        r.status_code == 200 and r.json()["status"] == "ok" and set(checks) == {"database", "redis", "broker"}
+    )
     assert checks["database"] == "ok"
     expected = "ok" if settings.REDIS_URL else "embedded"
     assert checks["redis"] == checks["broker"] == expected
@@ -156,6 +197,12 @@ def test_health_reports_every_dependency(client, settings):
 def test_metrics_expose_our_series(client, restaurant):
     make_booking(restaurant)
     text = client.get("/metrics").content.decode()
-    for name in ("maitre_lock_acquire_seconds", "maitre_booking_transition_seconds", "maitre_assignment_outcomes_total",
-                 "maitre_circuit_breaker_open", "maitre_queue_latency_seconds", "maitre_manual_review_bookings"):
+    for name in (
+        "maitre_lock_acquire_seconds",
+        "maitre_booking_transition_seconds",
+        "maitre_assignment_outcomes_total",
+        "maitre_circuit_breaker_open",
+        "maitre_queue_latency_seconds",
+        "maitre_manual_review_bookings",
+    ):
         assert name in text

@@ -33,9 +33,14 @@ def test_every_error_is_json(api_a, restaurant, settings, debug):
     assert_error(api_a.get("/api/bookings/abc"), 404, "not_found")
     assert_error(api_a.get("/api/bookings/999999"), 404, "not_found")
     assert_error(api_a.delete("/api/bookings"), 405, "method_not_allowed")
-    assert_error(api_a.post("/api/bookings", "party_size=2", content_type="application/x-www-form-urlencoded"), 415,
-                 "unsupported_media_type")
-    assert_error(api_a.post("/api/bookings", "{not json", content_type="application/json"), 400, "parse_error")
+    assert_error(
+        api_a.post("/api/bookings", "party_size=2", content_type="application/x-www-form-urlencoded"),
+        415,
+        "unsupported_media_type",
+    )
+    assert_error(
+        api_a.post("/api/bookings", "{not json", content_type="application/json"), 400, "parse_error"
+    )
     assert_error(api_a.post("/api/bookings", {"notes": "x" * 100_000}, format="json"), 413, "too_large")
     assert_error(APIClient().get("/api/bookings/1"), 401, "not_authenticated")
     bad_token = APIClient()
@@ -64,15 +69,25 @@ def test_a_500_is_json_with_a_logged_correlation_id(api_a, restaurant, settings,
 def test_wsgi_and_asgi_default_to_production_settings(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "MAITRE_VAR_DIR": str(tmp_path)}
     for module in ("config.wsgi", "config.asgi"):
-        done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=django_settings.BASE_DIR, env=env,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", f"import {module}"],
+            cwd=django_settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         # Production settings refuse to start without a real SECRET_KEY: proof that they are the default.
         assert done.returncode != 0 and "SECRET_KEY must be set" in done.stderr, done.stderr[-500:]
 
 
 def test_metrics_can_be_closed_and_opened_with_a_token(settings):
-    settings.MAITRE_API = {**settings.MAITRE_API, "METRICS_PUBLIC": False, "METRICS_TOKEN": "s3cret",
-                           "METRICS_ALLOWED_IPS": []}
+    settings.MAITRE_API = {
+        **settings.MAITRE_API,
+        "METRICS_PUBLIC": False,
+        "METRICS_TOKEN": "s3cret",
+        "METRICS_ALLOWED_IPS": [],
+    }
     client = Client()
     assert client.get("/metrics").status_code == 404
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 404
@@ -82,11 +97,19 @@ def test_metrics_can_be_closed_and_opened_with_a_token(settings):
 
 
 def test_production_settings_close_metrics_and_docs():
-    code = ("from config.settings import prod; "
-            "assert not prod.MAITRE_API['METRICS_PUBLIC'] and not prod.MAITRE_API['DOCS_PUBLIC'] and not prod.DEBUG")
+    code = (
+        "from config.settings import prod; "
+        "assert not prod.MAITRE_API['METRICS_PUBLIC'] and not prod.MAITRE_API['DOCS_PUBLIC'] and not prod.DEBUG"
+    )
     env = {"PATH": "/usr/bin:/bin", "SECRET_KEY": "k" * 60}
-    done = subprocess.run([sys.executable, "-c", code], cwd=django_settings.BASE_DIR, env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr[-500:]
 
 
@@ -105,7 +128,9 @@ def test_health_shows_error_detail_only_to_staff(monkeypatch):
 
     monkeypatch.setattr(health, "_check_redis", down)
     r = Client().get("/health/")
-    assert r.status_code == 503 and r.json()["checks"]["redis"] == "error" and "6379" not in r.content.decode()
+    assert (
+        r.status_code == 503 and r.json()["checks"]["redis"] == "error" and "6379" not in r.content.decode()
+    )
     staff = Client()
     staff.force_login(get_user_model().objects.create_user("ops", is_staff=True))
     assert "6379" in staff.get("/health/").json()["checks"]["redis"]

@@ -33,24 +33,51 @@ def _cancelled() -> Booking:
     ("make", "status", "body"),
     [
         (lambda: lifecycle.VersionConflict(_cancelled(), 3), 409, {"error": "version_conflict"}),
-        (lambda: lifecycle.InvalidTransition(_cancelled(), "confirm"), 400,
-         {"error": "invalid_state", "state": "cancelled"}),
-        (lambda: BookingStateRefused("A cancelled booking cannot be modified.", state=BookingState.CANCELLED), 400,
-         {"error": "invalid_state", "state": "cancelled", "detail": "A cancelled booking cannot be modified."}),
+        (
+            lambda: lifecycle.InvalidTransition(_cancelled(), "confirm"),
+            400,
+            {"error": "invalid_state", "state": "cancelled"},
+        ),
+        (
+            lambda: BookingStateRefused(
+                "A cancelled booking cannot be modified.", state=BookingState.CANCELLED
+            ),
+            400,
+            {
+                "error": "invalid_state",
+                "state": "cancelled",
+                "detail": "A cancelled booking cannot be modified.",
+            },
+        ),
         (lambda: BookingBusy(), 409, {"error": "locked"}),
-        (lambda: ExternalRefTaken(external_ref="abc", original=7), 409,
-         {"error": "external_ref_conflict", "original": 7}),
-        (lambda: AllocationConflict(["M1", "M2"]), 409,
-         {"error": "conflict", "detail": "Tables M1, M2 are already taken over that time"}),
+        (
+            lambda: ExternalRefTaken(external_ref="abc", original=7),
+            409,
+            {"error": "external_ref_conflict", "original": 7},
+        ),
+        (
+            lambda: AllocationConflict(["M1", "M2"]),
+            409,
+            {"error": "conflict", "detail": "Tables M1, M2 are already taken over that time"},
+        ),
         (lambda: HoldLimitReached(3), 409, {"error": "hold_limit_reached"}),
-        (lambda: DjangoValidationError({"start_at": "In the past."}), 400,
-         {"error": "invalid", "fields": {"start_at": ["In the past."]}}),
-        (lambda: DjangoValidationError("Not like that."), 400,
-         {"error": "invalid", "fields": {"non_field_errors": ["Not like that."]}}),
+        (
+            lambda: DjangoValidationError({"start_at": "In the past."}),
+            400,
+            {"error": "invalid", "fields": {"start_at": ["In the past."]}},
+        ),
+        (
+            lambda: DjangoValidationError("Not like that."),
+            400,
+            {"error": "invalid", "fields": {"non_field_errors": ["Not like that."]}},
+        ),
         (lambda: Booking.DoesNotExist(), 404, {"error": "not_found"}),
         (lambda: exceptions.NotFound(), 404, {"error": "not_found"}),
-        (lambda: exceptions.ValidationError({"party_size": ["A number."]}), 400,
-         {"error": "invalid", "fields": {"party_size": ["A number."]}}),
+        (
+            lambda: exceptions.ValidationError({"party_size": ["A number."]}),
+            400,
+            {"error": "invalid", "fields": {"party_size": ["A number."]}},
+        ),
     ],
     ids=lambda v: v if isinstance(v, int) else None,
 )
@@ -94,22 +121,41 @@ def _counts() -> tuple[int, int, int]:
 
 def test_a_create_refused_by_the_service_writes_nothing(api_a, restaurant):
     before = _counts()
-    r = api_a.post("/api/bookings", {"restaurant": restaurant.slug, "party_size": 2,
-                                     "start_at": at("19:00").isoformat(), "preferred_zone": "cellar"}, format="json")
+    r = api_a.post(
+        "/api/bookings",
+        {
+            "restaurant": restaurant.slug,
+            "party_size": 2,
+            "start_at": at("19:00").isoformat(),
+            "preferred_zone": "cellar",
+        },
+        format="json",
+    )
     assert r.status_code == 400 and r.json()["fields"] == {"preferred_zone": ["Unknown zone."]}
     assert _counts() == before
 
 
 def test_a_create_with_a_guest_email_stores_it_with_the_booking(api_a, restaurant):
-    r = api_a.post("/api/bookings", {"restaurant": restaurant.slug, "party_size": 2, "start_at": at("19:00").isoformat(),
-                                     "guest_email": "ada@example.com"}, format="json")
+    r = api_a.post(
+        "/api/bookings",
+        {
+            "restaurant": restaurant.slug,
+            "party_size": 2,
+            "start_at": at("19:00").isoformat(),
+            "guest_email": "ada@example.com",
+        },
+        format="json",
+    )
     assert r.status_code == 201
     assert Booking.objects.get(pk=r.json()["id"]).guest_email == "ada@example.com"
 
 
 def test_a_modification_of_a_cancelled_booking_is_refused_and_writes_nothing(api_a, restaurant):
-    r = api_a.post("/api/bookings", {"restaurant": restaurant.slug, "party_size": 2,
-                                     "start_at": at("19:00").isoformat()}, format="json")
+    r = api_a.post(
+        "/api/bookings",
+        {"restaurant": restaurant.slug, "party_size": 2, "start_at": at("19:00").isoformat()},
+        format="json",
+    )
     pk = r.json()["id"]
     assert api_a.post(f"/api/bookings/{pk}/cancel", {}, format="json").status_code == 200
     before = _counts()

@@ -21,6 +21,7 @@ def rates(settings):
             **settings.REST_FRAMEWORK,
             "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates},
         }
+
     return set_rates
 
 
@@ -32,7 +33,10 @@ def test_bursts_are_throttled_per_client_with_a_json_429(api_a, api_b, restauran
     assert r.status_code == 429 and r.json()["error"] == "throttled"
     assert 0 < int(r["Retry-After"]) <= 60 and r.json()["retry_after"] == int(r["Retry-After"])
     assert api_b.get("/api/bookings/1").status_code == 404  # another client has its own budget
-    assert api_a.get(f"/api/availability?restaurant={restaurant.slug}&date=2026-12-05&party_size=2").status_code == 200
+    assert (
+        api_a.get(f"/api/availability?restaurant={restaurant.slug}&date=2026-12-05&party_size=2").status_code
+        == 200
+    )
 
 
 def test_sustained_rate_counts_too(api_a, rates):
@@ -44,8 +48,16 @@ def test_a_client_has_a_cap_on_live_holds(api_a, restaurant, settings):
     settings.MAITRE_API = {**settings.MAITRE_API, "HOLDS_MAX_LIVE_PER_CLIENT": 2}
 
     def hold(table, start="19:00"):
-        return api_a.post("/api/holds", {"restaurant": restaurant.slug, "start_at": at(start).isoformat(),
-                                         "tables": [table], "ttl_seconds": 60}, format="json")
+        return api_a.post(
+            "/api/holds",
+            {
+                "restaurant": restaurant.slug,
+                "start_at": at(start).isoformat(),
+                "tables": [table],
+                "ttl_seconds": 60,
+            },
+            format="json",
+        )
 
     first, second = hold("M1"), hold("M2")
     assert first.status_code == second.status_code == 201
@@ -57,7 +69,12 @@ def test_a_client_has_a_cap_on_live_holds(api_a, restaurant, settings):
 
 
 def test_holds_last_no_longer_than_the_partys_turn(api_a, restaurant):
-    body = {"restaurant": restaurant.slug, "start_at": at("19:00").isoformat(), "party_size": 2, "ttl_seconds": 60}
+    body = {
+        "restaurant": restaurant.slug,
+        "start_at": at("19:00").isoformat(),
+        "party_size": 2,
+        "ttl_seconds": 60,
+    }
     turn = restaurant.turn_for(2)
     assert api_a.post("/api/holds", {**body, "duration_minutes": turn + 1}, format="json").status_code == 400
     assert api_a.post("/api/holds", {**body, "duration_minutes": turn}, format="json").status_code == 201
@@ -70,7 +87,11 @@ def test_a_client_has_a_cap_on_open_streams(api_a, platform_a, restaurant, setti
     first, second = api_a.get(url), api_a.get(url)
     assert first.status_code == second.status_code == 200 and streams_open(user_id=platform_a.pk) == 2
     third = api_a.get(url)
-    assert third.status_code == 429 and third.json()["error"] == "stream_limit_reached" and "Retry-After" in third
+    assert (
+        third.status_code == 429
+        and third.json()["error"] == "stream_limit_reached"
+        and "Retry-After" in third
+    )
     assert streams_open(user_id=platform_a.pk) == 2  # a refused stream takes no slot
 
 
@@ -81,8 +102,9 @@ def test_a_closed_stream_gives_its_slot_back(platform_a, restaurant, settings):
     settings.MAITRE_API = {**settings.MAITRE_API, "STREAMS_MAX_PER_CLIENT": 1}
     assert stream_slot_take(user_id=platform_a.pk)
     assert not stream_slot_take(user_id=platform_a.pk)
-    stream = ClientEventStream(restaurant_id=restaurant.pk, slug=restaurant.slug, heartbeat=1, max_seconds=1,
-                               user_id=platform_a.pk)
+    stream = ClientEventStream(
+        restaurant_id=restaurant.pk, slug=restaurant.slug, heartbeat=1, max_seconds=1, user_id=platform_a.pk
+    )
     stream.close()
     stream.close()  # Django may close twice: the slot is given back once
     assert streams_open(user_id=platform_a.pk) == 0

@@ -12,8 +12,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_modification_that_goes_to_review_releases_its_tables(api_a, restaurant):
-    created = api_a.post("/api/bookings", {"restaurant": restaurant.slug, "party_size": 2,
-                                          "start_at": at("19:00").isoformat()}, format="json")
+    created = api_a.post(
+        "/api/bookings",
+        {"restaurant": restaurant.slug, "party_size": 2, "start_at": at("19:00").isoformat()},
+        format="json",
+    )
     assert created.status_code == 201
     pk = created.json()["id"]
     coordinator.process_booking(booking_id=pk)

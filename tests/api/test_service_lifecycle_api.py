@@ -23,12 +23,21 @@ def test_a_seated_party_cannot_be_cancelled_nor_modified_over_the_api(restaurant
     assert r.status_code == 400 and r.json()["error"] == "invalid_state"
     body = api_a.get(f"/api/bookings/{booking.pk}").json()
     assert (body["state"], body["status"], body["arrived_at"] is not None, body["arrived_late"]) == (
-        "seated", "seated", True, False)
+        "seated",
+        "seated",
+        True,
+        False,
+    )
 
 
 def _block_all_but_m1(restaurant):
-    table_block_create(restaurant=restaurant, table_labels=["M2", "M3", "T1"], start_at=at("17:00"),
-                       end_at=at("23:59"), reason="private party")
+    table_block_create(
+        restaurant=restaurant,
+        table_labels=["M2", "M3", "T1"],
+        start_at=at("17:00"),
+        end_at=at("23:59"),
+        reason="private party",
+    )
 
 
 def test_the_time_a_completion_frees_is_bookable_at_once_through_the_api(restaurant, api_a):
@@ -36,8 +45,11 @@ def test_the_time_a_completion_frees_is_bookable_at_once_through_the_api(restaur
     booking = seated_booking(restaurant)  # M1 19:00-20:30 (+10 buffer)
 
     def book_at_2000():
-        r = api_a.post("/api/bookings", {"restaurant": restaurant.slug, "party_size": 2,
-                                         "start_at": at("20:00").isoformat()}, format="json")
+        r = api_a.post(
+            "/api/bookings",
+            {"restaurant": restaurant.slug, "party_size": 2, "start_at": at("20:00").isoformat()},
+            format="json",
+        )
         assert r.status_code == 201
         coordinator.process_booking(booking_id=r.json()["id"])
         return Booking.objects.get(pk=r.json()["id"])

@@ -26,7 +26,11 @@ def booking_a(restaurant):
 
 def _untouched(booking):
     fresh = Booking.objects.get(pk=booking.pk)
-    assert (fresh.state, fresh.version, fresh.party_size) == (booking.state, booking.version, booking.party_size)
+    assert (fresh.state, fresh.version, fresh.party_size) == (
+        booking.state,
+        booking.version,
+        booking.party_size,
+    )
     assert BookingStateHistory.objects.filter(booking=booking).count() == booking.version
 
 
@@ -40,7 +44,9 @@ def test_another_tenant_cannot_read_patch_cancel_or_process_a_booking(api_b, boo
         api_b.get(f"/api/bookings/{booking_a.pk}"),
         api_b.patch(f"/api/bookings/{booking_a.pk}", {"party_size": 3}, format="json"),
         api_b.post(f"/api/bookings/{booking_a.pk}/cancel", {}, format="json"),
-        api_b.post("/api/assignments/process", {"bookingId": booking_a.pk, "trigger": "retry"}, format="json"),
+        api_b.post(
+            "/api/assignments/process", {"bookingId": booking_a.pk, "trigger": "retry"}, format="json"
+        ),
     ):
         assert r.status_code == 404, r.content
         assert r.json() == {"error": "not_found", "detail": "No such resource."}  # same as a missing id
@@ -52,7 +58,9 @@ def test_another_tenant_cannot_read_patch_cancel_or_process_a_booking(api_b, boo
 
 def test_walking_ids_reads_nothing_of_another_tenant(api_b, restaurant):
     ids = [make_booking(restaurant, start=t).pk for t in ("18:00", "19:00", "20:00")]
-    assert all(api_b.get(f"/api/bookings/{pk}").status_code == 404 for pk in range(min(ids) - 2, max(ids) + 3))
+    assert all(
+        api_b.get(f"/api/bookings/{pk}").status_code == 404 for pk in range(min(ids) - 2, max(ids) + 3)
+    )
 
 
 def test_another_tenant_cannot_create_at_a_restaurant_it_does_not_serve(api_b, restaurant):
@@ -63,17 +71,36 @@ def test_another_tenant_cannot_create_at_a_restaurant_it_does_not_serve(api_b, r
 
 
 def test_external_ref_of_another_tenant_is_not_returned(api_b, restaurant_b, booking_a):
-    body = {"restaurant": restaurant_b.slug, "party_size": 2, "start_at": at("19:00").isoformat(), "external_ref": "A-1"}
+    body = {
+        "restaurant": restaurant_b.slug,
+        "party_size": 2,
+        "start_at": at("19:00").isoformat(),
+        "external_ref": "A-1",
+    }
     r = api_b.post("/api/bookings", body, format="json")
-    assert r.status_code == 201 and r.json()["id"] != booking_a.pk and r.json()["restaurant"] == restaurant_b.slug
+    assert (
+        r.status_code == 201
+        and r.json()["id"] != booking_a.pk
+        and r.json()["restaurant"] == restaurant_b.slug
+    )
 
 
 def test_holds_are_scoped(api_a, api_b, restaurant, platform_a):
-    body = {"restaurant": restaurant.slug, "start_at": at("19:00").isoformat(), "tables": ["M1"], "ttl_seconds": 60}
+    body = {
+        "restaurant": restaurant.slug,
+        "start_at": at("19:00").isoformat(),
+        "tables": ["M1"],
+        "ttl_seconds": 60,
+    }
     assert api_b.post("/api/holds", body, format="json").status_code == 400
     assert not Hold.objects.exists()
-    hold = hold_create(restaurant=restaurant, start_at=at("19:00"), table_labels=["M1"], ttl_seconds=60,
-                       created_by=platform_a)
+    hold = hold_create(
+        restaurant=restaurant,
+        start_at=at("19:00"),
+        table_labels=["M1"],
+        ttl_seconds=60,
+        created_by=platform_a,
+    )
     assert api_b.delete(f"/api/holds/{hold.pk}").status_code == 404
     assert Hold.objects.filter(pk=hold.pk).exists()
     assert api_a.delete(f"/api/holds/{hold.pk}").status_code == 204
@@ -82,8 +109,13 @@ def test_holds_are_scoped(api_a, api_b, restaurant, platform_a):
 
 def test_a_client_cannot_release_another_clients_hold_at_a_shared_restaurant(api_a, restaurant, platform_b):
     grant(platform_b, restaurant)
-    hold = hold_create(restaurant=restaurant, start_at=at("19:00"), table_labels=["M1"], ttl_seconds=60,
-                       created_by=platform_b)
+    hold = hold_create(
+        restaurant=restaurant,
+        start_at=at("19:00"),
+        table_labels=["M1"],
+        ttl_seconds=60,
+        created_by=platform_b,
+    )
     assert api_a.delete(f"/api/holds/{hold.pk}").status_code == 404
     assert Hold.objects.filter(pk=hold.pk).exists()
 
@@ -110,7 +142,9 @@ def test_restaurants_for_user(restaurant, restaurant_b, platform_a):
     assert not restaurants_for_user(platform_a).exists()
 
 
-def test_create_api_client_prints_a_token_for_its_restaurants_only(restaurant, restaurant_b, capsys, booking_a):
+def test_create_api_client_prints_a_token_for_its_restaurants_only(
+    restaurant, restaurant_b, capsys, booking_a
+):
     call_command("create_api_client", "partner", "--restaurant", restaurant_b.slug)
     token = capsys.readouterr().out.strip()
     assert len(token) == 40
@@ -132,11 +166,19 @@ def test_create_api_client_refuses_an_unknown_restaurant():
 @pytest.fixture
 def host_b(restaurant_b):
     user = get_user_model().objects.create_user("host_b", password="pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(
-        content_type__app_label="assignments",
-        codename__in=["view_booking", "view_reviewbooking", "view_restaurant", "assign_booking", "view_hold",
-                      "view_bookingstatehistory"],
-    ))
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="assignments",
+            codename__in=[
+                "view_booking",
+                "view_reviewbooking",
+                "view_restaurant",
+                "assign_booking",
+                "view_hold",
+                "view_bookingstatehistory",
+            ],
+        )
+    )
     grant(user, restaurant_b, role="host")
     client = Client()
     client.force_login(user)
@@ -161,11 +203,18 @@ def test_admin_pages_and_actions_of_another_restaurant_are_refused(host_b, resta
     assert change.status_code == 302  # the admin's "does not exist" redirect
     assert host_b.get(f"/admin/assignments/booking/{booking_a.pk}/assign/").status_code == 404
     assert host_b.post(f"/admin/assignments/booking/{booking_a.pk}/retry/").status_code == 404
-    assert host_b.post(f"/admin/assignments/booking/{booking_a.pk}/cancel/", {"reason": "x"}).status_code == 404
+    assert (
+        host_b.post(f"/admin/assignments/booking/{booking_a.pk}/cancel/", {"reason": "x"}).status_code == 404
+    )
     assert host_b.get(f"/admin/assignments/restaurant/{restaurant.pk}/timeline/").status_code == 404
     for action in ("retry_selected", "cancel_selected"):
-        host_b.post("/admin/assignments/booking/", {"action": action, "_selected_action": [booking_a.pk], "confirm": "yes"})
-        host_b.post("/admin/assignments/reviewbooking/", {"action": action, "_selected_action": [booking_a.pk],
-                                                          "confirm": "yes"})
+        host_b.post(
+            "/admin/assignments/booking/",
+            {"action": action, "_selected_action": [booking_a.pk], "confirm": "yes"},
+        )
+        host_b.post(
+            "/admin/assignments/reviewbooking/",
+            {"action": action, "_selected_action": [booking_a.pk], "confirm": "yes"},
+        )
     fresh = Booking.objects.get(pk=booking_a.pk)
     assert fresh.state == BookingState.MANUAL_REVIEW and fresh.version == booking_a.version

@@ -70,16 +70,28 @@ def test_a_naive_time_is_the_restaurants_local_time_for_bookings_and_holds(api_a
     r = create(api_a, restaurant, start_at="2026-12-05T19:00")
     assert r.status_code == 201
     assert Booking.objects.get(pk=r.json()["id"]).start_at == at("19:00")
-    h = api_a.post("/api/holds", {"restaurant": restaurant.slug, "start_at": "2026-12-05T20:00", "tables": ["M1"]},
-                   format="json")
+    h = api_a.post(
+        "/api/holds",
+        {"restaurant": restaurant.slug, "start_at": "2026-12-05T20:00", "tables": ["M1"]},
+        format="json",
+    )
     assert h.status_code == 201 and Hold.objects.get(pk=h.json()["id"]).start_at == at("20:00")
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("restaurant", "bistro\u0000"), ("restaurant", "x" * 101), ("guest_name", "x" * 201), ("notes", "x" * 1001),
-     ("external_ref", "x" * 101), ("guest_name", "nul\u0000"), ("preferred_zone", "nope"), ("party_size", 0),
-     ("party_size", 101), ("duration_minutes", 10_000)],
+    [
+        ("restaurant", "bistro\u0000"),
+        ("restaurant", "x" * 101),
+        ("guest_name", "x" * 201),
+        ("notes", "x" * 1001),
+        ("external_ref", "x" * 101),
+        ("guest_name", "nul\u0000"),
+        ("preferred_zone", "nope"),
+        ("party_size", 0),
+        ("party_size", 101),
+        ("duration_minutes", 10_000),
+    ],
 )
 def test_create_refuses_bad_fields(api_a, restaurant, field, value):
     r = create(api_a, restaurant, **{field: value})
@@ -88,8 +100,12 @@ def test_create_refuses_bad_fields(api_a, restaurant, field, value):
 
 
 def test_a_deeply_nested_body_is_a_400(api_a):
-    assert api_a.generic("POST", "/api/bookings", "[" * 100_000 + "]" * 100_000,
-                         content_type="application/json").status_code == 413
+    assert (
+        api_a.generic(
+            "POST", "/api/bookings", "[" * 100_000 + "]" * 100_000, content_type="application/json"
+        ).status_code
+        == 413
+    )
     body = "[" * 20_000 + "]" * 20_000  # 40 kB: under the body limit, far past the nesting limit
     r = api_a.generic("POST", "/api/bookings", body, content_type="application/json")
     assert r.status_code == 400 and r.json()["error"] == "parse_error"
@@ -120,7 +136,9 @@ def test_patch_with_nothing_to_change_is_a_400(api_a, restaurant):
     assert BookingStateHistory.objects.filter(booking=booking).count() == 1
 
 
-@pytest.mark.parametrize("start_at", ["9999-12-31T19:00:00+00:00", "2026-12-05T12:99", "2026-12-05T09:00:00+00:00"])
+@pytest.mark.parametrize(
+    "start_at", ["9999-12-31T19:00:00+00:00", "2026-12-05T12:99", "2026-12-05T09:00:00+00:00"]
+)
 def test_patch_refuses_bad_times(api_a, restaurant, start_at):
     booking = make_booking(restaurant)
     r = api_a.patch(f"/api/bookings/{booking.pk}", {"start_at": start_at}, format="json")
@@ -158,21 +176,33 @@ def test_a_cancel_with_a_stale_version_is_a_409(api_a, restaurant):
 
 @pytest.mark.parametrize(
     ("over", "field"),
-    [({"start_at": "9999-12-31T19:00:00+00:00"}, "start_at"), ({"start_at": "2026-12-05T04:00"}, "start_at"),
-     ({"start_at": "2026-12-05T09:00"}, "start_at"), ({"start_at": "2026-12-05T12:99"}, "start_at"),
-     ({"start_at": "2026-12-05T19:00+23:00"}, "start_at"), ({"restaurant": "a\u0000b"}, "restaurant"),
-     ({"duration_minutes": 600}, "duration_minutes"), ({"tables": ["M1", "M2", "M3", "T1"]}, "tables")],
+    [
+        ({"start_at": "9999-12-31T19:00:00+00:00"}, "start_at"),
+        ({"start_at": "2026-12-05T04:00"}, "start_at"),
+        ({"start_at": "2026-12-05T09:00"}, "start_at"),
+        ({"start_at": "2026-12-05T12:99"}, "start_at"),
+        ({"start_at": "2026-12-05T19:00+23:00"}, "start_at"),
+        ({"restaurant": "a\u0000b"}, "restaurant"),
+        ({"duration_minutes": 600}, "duration_minutes"),
+        ({"tables": ["M1", "M2", "M3", "T1"]}, "tables"),
+    ],
 )
 def test_holds_refuse_bad_input(api_a, restaurant, over, field):
-    body = {"restaurant": restaurant.slug, "start_at": at("19:00").isoformat(), "tables": ["M1"], "ttl_seconds": 60}
+    body = {
+        "restaurant": restaurant.slug,
+        "start_at": at("19:00").isoformat(),
+        "tables": ["M1"],
+        "ttl_seconds": 60,
+    }
     body.update(over)
     r = api_a.post("/api/holds", body, format="json")
     assert r.status_code == 400 and field in r.json()["fields"], r.content
     assert not Hold.objects.exists()
 
 
-@pytest.mark.parametrize("query", ["date=9999-12-31", "date=0001-01-01", "date=2026-12-05&restaurant=a%00b",
-                                   "date=2026-13-01"])
+@pytest.mark.parametrize(
+    "query", ["date=9999-12-31", "date=0001-01-01", "date=2026-12-05&restaurant=a%00b", "date=2026-13-01"]
+)
 def test_availability_refuses_bad_queries(api_a, restaurant, query):
     params = f"restaurant={restaurant.slug}&party_size=2&{query}"
     r = api_a.get(f"/api/availability?{params}")
@@ -195,8 +225,10 @@ def test_booleans_in_a_body_are_json_booleans(api_a, restaurant, value):
     assert create(api_a, restaurant, needs_accessible=True).status_code == 201
 
 
-@pytest.mark.parametrize(("field", "value"), [("guest_name", 0), ("notes", 1.5), ("external_ref", 7),
-                                              ("preferred_zone", 1), ("guest_name", ["x"])])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("guest_name", 0), ("notes", 1.5), ("external_ref", 7), ("preferred_zone", 1), ("guest_name", ["x"])],
+)
 def test_text_in_a_body_is_a_json_string(api_a, restaurant, field, value):
     r = create(api_a, restaurant, **{field: value})
     assert r.status_code == 400 and field in r.json()["fields"]

@@ -26,8 +26,12 @@ def evening(monkeypatch):
 
 
 def _counts():
-    return (Booking.objects.count(), BookingStateHistory.objects.count(), OutboxEvent.objects.count(),
-            TableAllocation.objects.count())
+    return (
+        Booking.objects.count(),
+        BookingStateHistory.objects.count(),
+        OutboxEvent.objects.count(),
+        TableAllocation.objects.count(),
+    )
 
 
 def walk_in(client, restaurant, **body):
@@ -43,25 +47,45 @@ def test_a_walk_in_with_a_free_plan_is_seated_at_once(api_a, restaurant, evening
     assert r.status_code == 201, r.content
     body = r.json()
     assert (body["state"], body["status"], body["party_size"], body["guest_name"]) == (
-        "seated", "seated", 2, "At the door")
+        "seated",
+        "seated",
+        2,
+        "At the door",
+    )
     assert body["tables"] and body["arrived_late"] is False
     booking = Booking.objects.get(pk=body["id"])
     assert (booking.start_at, booking.end_at, booking.arrived_at) == (at("19:30"), at("21:00"), at("19:30"))
     # the whole way through the lifecycle: one history row and one event per step
-    steps = list(BookingStateHistory.objects.filter(booking=booking).order_by("version").values_list("transition",
-                                                                                                  flat=True))
+    steps = list(
+        BookingStateHistory.objects.filter(booking=booking)
+        .order_by("version")
+        .values_list("transition", flat=True)
+    )
     assert steps == ["create", "request_assignment", "confirm", "seat"]
-    events = list(OutboxEvent.objects.filter(aggregate_id=str(booking.pk)).order_by("id").values_list("event_type",
-                                                                                                   flat=True))
-    assert events == ["booking.created", "booking.assignment_requested", "booking.confirmed", "booking.seated"]
+    events = list(
+        OutboxEvent.objects.filter(aggregate_id=str(booking.pk))
+        .order_by("id")
+        .values_list("event_type", flat=True)
+    )
+    assert events == [
+        "booking.created",
+        "booking.assignment_requested",
+        "booking.confirmed",
+        "booking.seated",
+    ]
     spans = set(TableAllocation.objects.filter(booking=booking).values_list("start_at", "end_at"))
     assert spans == {(at("19:30"), at("21:10"))}  # turn 90 + buffer 10, from now
     assert booking.due_at is None
 
 
 def test_no_free_plan_is_a_409_with_the_next_free_time_and_nothing_written(api_a, restaurant, evening):
-    table_block_create(restaurant=restaurant, table_labels=["M2", "M3", "T1"], start_at=at("17:00"),
-                       end_at=at("23:30"), reason="private party")
+    table_block_create(
+        restaurant=restaurant,
+        table_labels=["M2", "M3", "T1"],
+        start_at=at("17:00"),
+        end_at=at("23:30"),
+        reason="private party",
+    )
     seated_booking(restaurant, table="M1", start="19:00")  # M1 taken until 20:40 (20:30 + buffer)
     before = _counts()
 
@@ -79,18 +103,26 @@ def test_no_free_plan_is_a_409_with_the_next_free_time_and_nothing_written(api_a
 
 
 def test_the_next_free_time_follows_an_early_completion(api_a, restaurant, evening):
-    table_block_create(restaurant=restaurant, table_labels=["M2", "M3", "T1"], start_at=at("17:00"),
-                       end_at=at("23:30"), reason="private party")
+    table_block_create(
+        restaurant=restaurant,
+        table_labels=["M2", "M3", "T1"],
+        start_at=at("17:00"),
+        end_at=at("23:30"),
+        reason="private party",
+    )
     party = seated_booking(restaurant, table="M1", start="19:00")
     assert walk_in(api_a, restaurant, party_size=2).json()["next_free_at"] == at("20:40").isoformat()
     lifecycle.booking_complete(booking=party, now=at("19:30"))  # left early: M1 free from 19:40
     assert walk_in(api_a, restaurant, party_size=2).json()["next_free_at"] == at("19:40").isoformat()
 
 
-@pytest.mark.parametrize(("clock", "party", "why"), [
-    ("19:30", 20, "no table or combination"),  # nothing on this floor seats 20
-    ("23:45", 2, "not serving"),  # after the last start of the day
-])
+@pytest.mark.parametrize(
+    ("clock", "party", "why"),
+    [
+        ("19:30", 20, "no table or combination"),  # nothing on this floor seats 20
+        ("23:45", 2, "not serving"),  # after the last start of the day
+    ],
+)
 def test_no_free_time_today_is_a_409_with_null(api_a, restaurant, evening, clock, party, why):
     evening(clock)
     before = _counts()
@@ -108,17 +140,20 @@ def test_another_tenants_restaurant_is_a_404_and_writes_nothing(api_b, restauran
     assert _counts() == before
 
 
-@pytest.mark.parametrize("body", [
-    {"party_size": 0},
-    {"party_size": "two"},
-    {"party_size": 101},
-    {"party_size": 2, "preferred_zone": "roof"},
-    {"party_size": 2, "needs_accessible": "maybe"},
-    {"party_size": 2, "guest_name": 5},
-    {"party_size": 2, "restaurant": "bad slug!"},
-    {"party_size": 2, "restaurant": None},
-    {},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"party_size": 0},
+        {"party_size": "two"},
+        {"party_size": 101},
+        {"party_size": 2, "preferred_zone": "roof"},
+        {"party_size": 2, "needs_accessible": "maybe"},
+        {"party_size": 2, "guest_name": 5},
+        {"party_size": 2, "restaurant": "bad slug!"},
+        {"party_size": 2, "restaurant": None},
+        {},
+    ],
+)
 def test_bad_input_is_a_400_and_writes_nothing(api_a, restaurant, evening, body):
     before = _counts()
     r = walk_in_body(api_a, {"restaurant": restaurant.slug, **body})
@@ -151,7 +186,9 @@ def test_a_walk_in_waits_for_the_pipelines_lock_on_the_restaurant_day(restaurant
     def batch():
         try:
             with transaction.atomic(), connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", _lock_key(restaurant.pk, at("19:30").date()))
+                cur.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", _lock_key(restaurant.pk, at("19:30").date())
+                )
                 locked.set()
                 release.wait(10)
         finally:

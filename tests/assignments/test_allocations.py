@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _alloc(restaurant, label, booking, start, end):
-    return allocations_create(tables=[restaurant.tables.get(label=label)], start_at=start, end_at=end, booking=booking)
+    return allocations_create(
+        tables=[restaurant.tables.get(label=label)], start_at=start, end_at=end, booking=booking
+    )
 
 
 def test_overlap_including_the_buffer_is_refused_back_to_back_is_fine(restaurant):
@@ -46,12 +48,20 @@ def test_the_exclusion_constraint_itself_refuses_a_raw_overlapping_insert(restau
     """Bypass the service: Postgres alone must refuse the second row."""
     a, b = make_booking(restaurant), make_booking(restaurant)
     table = restaurant.tables.get(label="M1")
-    TableAllocation.objects.create(restaurant=restaurant, table=table, booking=a, start_at=at("19:00"), end_at=at("20:40"))
+    TableAllocation.objects.create(
+        restaurant=restaurant, table=table, booking=a, start_at=at("19:00"), end_at=at("20:40")
+    )
     with pytest.raises(IntegrityError, match="allocation_no_overlap"), transaction.atomic():
-        TableAllocation.objects.create(restaurant=restaurant, table=table, booking=b, start_at=at("20:39"), end_at=at("21:00"))
-    TableAllocation.objects.create(restaurant=restaurant, table=table, booking=b, start_at=at("20:40"), end_at=at("21:00"))
+        TableAllocation.objects.create(
+            restaurant=restaurant, table=table, booking=b, start_at=at("20:39"), end_at=at("21:00")
+        )
+    TableAllocation.objects.create(
+        restaurant=restaurant, table=table, booking=b, start_at=at("20:40"), end_at=at("21:00")
+    )
 
 
 def test_an_allocation_belongs_to_a_booking_or_a_hold(restaurant):
     with pytest.raises(ValueError):
-        allocations_create(tables=[restaurant.tables.get(label="M1")], start_at=at("19:00"), end_at=at("20:00"))
+        allocations_create(
+            tables=[restaurant.tables.get(label="M1")], start_at=at("19:00"), end_at=at("20:00")
+        )

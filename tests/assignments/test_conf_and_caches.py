@@ -24,7 +24,9 @@ from config import redis_guard
 
 def test_the_settings_object_answers_with_settings_maitre(settings):
     assert settings.MAITRE["BATCH_SIZE"] == maitre_settings.BATCH_SIZE
-    assert maitre_settings.RETRY_BASE_DELAY_MS == settings.MAITRE["RETRY_BASE_DELAY_MS"] == 10  # test settings
+    assert (
+        maitre_settings.RETRY_BASE_DELAY_MS == settings.MAITRE["RETRY_BASE_DELAY_MS"] == 10
+    )  # test settings
 
 
 def test_a_settings_change_is_read_again_and_undone_after(settings):
@@ -88,7 +90,13 @@ def test_one_reset_forgets_every_process_cache(restaurant):
     manager = locks.lock_manager()
     breaker = resilience.assignment_breaker()
     redis_guard.trip()
-    assert context._FLOORS and context._ENGINES and versions._TZ_CACHE and flags._cached is not None and redis_guard.redis_away()
+    assert (
+        context._FLOORS
+        and context._ENGINES
+        and versions._TZ_CACHE
+        and flags._cached is not None
+        and redis_guard.redis_away()
+    )
 
     maitre_caches_reset()
 
@@ -106,7 +114,15 @@ def test_product_code_reads_maitre_settings_through_the_object():
     pattern = re.compile(r"settings\.MAITRE(_API|_EVENTS)?\b")
     offenders = [
         f"{path.relative_to(settings.BASE_DIR)}:{n}"
-        for package in ("assignments", "availability", "optimization", "tenancy", "webhooks", "config", "bench")
+        for package in (
+            "assignments",
+            "availability",
+            "optimization",
+            "tenancy",
+            "webhooks",
+            "config",
+            "bench",
+        )
         for path in (settings.BASE_DIR / package).rglob("*.py")
         if path.name != "conf.py" and "migrations" not in path.parts
         for n, line in enumerate(path.read_text().splitlines(), 1)

@@ -43,7 +43,9 @@ def _to(booking: Booking, state: str) -> Booking:
 def _apply(booking: Booking, transition: str) -> Booking:
     calls = {
         "request_assignment": lambda: lifecycle.booking_request_assignment(booking=booking),
-        "request_modification": lambda: lifecycle.booking_request_assignment(booking=booking, trigger="modification"),
+        "request_modification": lambda: lifecycle.booking_request_assignment(
+            booking=booking, trigger="modification"
+        ),
         "confirm": lambda: lifecycle.booking_confirm(booking=booking, tables=["M1"], strategy="test"),
         "send_to_review": lambda: lifecycle.booking_send_to_review(booking=booking, reason="x"),
         "cancel": lambda: lifecycle.booking_cancel(booking=booking),
@@ -71,8 +73,16 @@ ALLOWED = {
     (S.SEATED, "complete"): S.COMPLETED,
     (S.CONFIRMED, "mark_no_show"): S.NO_SHOW,
 }
-TRANSITIONS = ["request_assignment", "request_modification", "confirm", "send_to_review", "cancel", "seat", "complete",
-               "mark_no_show"]
+TRANSITIONS = [
+    "request_assignment",
+    "request_modification",
+    "confirm",
+    "send_to_review",
+    "cancel",
+    "seat",
+    "complete",
+    "mark_no_show",
+]
 ALL_CASES = [(state, t) for state in S.values for t in TRANSITIONS]
 
 
@@ -94,9 +104,10 @@ def test_allowed_transition_writes_one_history_row_and_one_event(restaurant, sta
     assert OutboxEvent.objects.filter(event_type="booking.failed").count() == failed
     last = BookingStateHistory.objects.filter(booking=booking).latest("version")
     assert (last.from_state, last.to_state, last.version) == (state, fresh.state, fresh.version)
-    assert OutboxEvent.objects.exclude(event_type="booking.failed").latest("id").event_type == lifecycle.EVENT_FOR_STATE[
-        fresh.state
-    ]
+    assert (
+        OutboxEvent.objects.exclude(event_type="booking.failed").latest("id").event_type
+        == lifecycle.EVENT_FOR_STATE[fresh.state]
+    )
     # version counts the history rows (creation included)
     assert BookingStateHistory.objects.filter(booking=booking).count() == fresh.version
 
@@ -156,21 +167,34 @@ def test_transition_rolled_back_leaves_no_history_and_no_outbox(restaurant):
 @pytest.mark.django_db
 def test_cancel_releases_the_tables(restaurant):
     booking = _to(make_booking(restaurant), S.ASSIGNMENT_PENDING)
-    allocations_create(tables=[restaurant.tables.get(label="M1")], start_at=booking.start_at, end_at=booking.end_at,
-                       booking=booking)
+    allocations_create(
+        tables=[restaurant.tables.get(label="M1")],
+        start_at=booking.start_at,
+        end_at=booking.end_at,
+        booking=booking,
+    )
     lifecycle.booking_confirm(booking=booking, tables=["M1"], strategy="test")
 
     lifecycle.booking_cancel(booking=booking, reason="guest called")
 
     assert not TableAllocation.objects.filter(booking=booking).exists()
-    assert BookingStateHistory.objects.filter(booking=booking).latest("version").metadata["released_tables"] == ["M1"]
+    assert BookingStateHistory.objects.filter(booking=booking).latest("version").metadata[
+        "released_tables"
+    ] == ["M1"]
 
 
 @pytest.mark.django_db
 def test_legacy_status_mapping(restaurant):
-    expected = {S.PENDING: "pending", S.ASSIGNMENT_PENDING: "pending", S.MANUAL_REVIEW: "pending",
-                S.CONFIRMED: "confirmed", S.CANCELLED: "cancelled", S.SEATED: "seated", S.COMPLETED: "completed",
-                S.NO_SHOW: "no_show"}
+    expected = {
+        S.PENDING: "pending",
+        S.ASSIGNMENT_PENDING: "pending",
+        S.MANUAL_REVIEW: "pending",
+        S.CONFIRMED: "confirmed",
+        S.CANCELLED: "cancelled",
+        S.SEATED: "seated",
+        S.COMPLETED: "completed",
+        S.NO_SHOW: "no_show",
+    }
     assert set(expected) == set(S.values)
     for state, legacy in expected.items():
         assert _to(make_booking(restaurant), state).legacy_status == legacy

@@ -44,9 +44,12 @@ def test_production_settings_refuse_to_start_without_a_real_secret_key():
 
 @pytest.mark.slow
 def test_production_settings_pass_the_deploy_checks():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-           "SECRET_KEY": "k" * 20 + "-a-long-random-production-secret-value-for-tests-0123456789",
-           "ALLOWED_HOSTS": "maitre.example.com"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "SECRET_KEY": "k" * 20 + "-a-long-random-production-secret-value-for-tests-0123456789",
+        "ALLOWED_HOSTS": "maitre.example.com",
+    }
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

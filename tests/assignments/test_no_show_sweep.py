@@ -42,9 +42,13 @@ def test_a_confirmed_booking_becomes_a_no_show_after_the_grace_period_and_not_be
     assert fresh.state == S.NO_SHOW
     row = BookingStateHistory.objects.filter(booking=booking).latest("version")
     assert (row.transition, row.actor_label, row.metadata["by"]) == ("mark_no_show", "no_show_sweep", "sweep")
-    assert OutboxEvent.objects.filter(aggregate_id=str(booking.pk)).latest("id").event_type == "booking.no_show"
+    assert (
+        OutboxEvent.objects.filter(aggregate_id=str(booking.pk)).latest("id").event_type == "booking.no_show"
+    )
     # its table is free from the sweep's minute on (rounded up to the whole minute)
-    assert list(TableAllocation.objects.filter(booking=booking).values_list("end_at", flat=True)) == [at("19:16")]
+    assert list(TableAllocation.objects.filter(booking=booking).values_list("end_at", flat=True)) == [
+        at("19:16")
+    ]
 
     # idempotent: a second run finds nothing and writes nothing
     rows = BookingStateHistory.objects.count()
@@ -65,12 +69,17 @@ def test_the_grace_period_is_the_restaurants_own(restaurant):
 def test_seated_waiting_and_long_past_bookings_are_left_alone(restaurant):
     seated = seated_booking(restaurant, table="M1", start="19:00")
     review = lifecycle.booking_send_to_review(
-        booking=lifecycle.booking_request_assignment(booking=make_booking(restaurant, start="19:00")), reason="no plan")
+        booking=lifecycle.booking_request_assignment(booking=make_booking(restaurant, start="19:00")),
+        reason="no plan",
+    )
     old = confirmed(restaurant, table="M2", start="17:00")
     # seen from the next evening, the 17:00 booking started more than the lookback (24 h) ago
     assert _marked(no_shows_mark_due(now=at("17:01") + timedelta(days=1))) == []
     assert {b.state for b in Booking.objects.filter(pk__in=[seated.pk, review.pk, old.pk])} == {
-        S.SEATED, S.MANUAL_REVIEW, S.CONFIRMED}
+        S.SEATED,
+        S.MANUAL_REVIEW,
+        S.CONFIRMED,
+    }
 
 
 @pytest.mark.django_db
@@ -79,12 +88,16 @@ def test_the_command_runs_the_sweep_once_and_prints_a_summary(restaurant, monkey
 
     booking = confirmed(restaurant)
     real = no_shows.no_shows_mark_due
-    monkeypatch.setattr("assignments.management.commands.mark_no_shows.no_shows_mark_due",
-                        lambda **kw: real(now=at("19:40"), **kw))
+    monkeypatch.setattr(
+        "assignments.management.commands.mark_no_shows.no_shows_mark_due",
+        lambda **kw: real(now=at("19:40"), **kw),
+    )
     out = io.StringIO()
     call_command("mark_no_shows", stdout=out)
     assert Booking.objects.get(pk=booking.pk).state == S.NO_SHOW
-    assert f"{restaurant.slug}" in out.getvalue() and "marked 1 no-show(s) in 1 restaurant(s)" in out.getvalue()
+    assert (
+        f"{restaurant.slug}" in out.getvalue() and "marked 1 no-show(s) in 1 restaurant(s)" in out.getvalue()
+    )
 
 
 def test_the_scheduler_sends_the_sweep_every_minute():

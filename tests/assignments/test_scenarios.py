@@ -34,8 +34,12 @@ def test_samples_round_trip(path):
 
     assert _normalised(exported) == _normalised(original)
     assert parse_scenario(exported) is not None
-    assert Booking.objects.filter(restaurant=restaurant, state="pending", version=1).count() == len(original["bookings"])
-    assert BookingStateHistory.objects.filter(booking__restaurant=restaurant).count() == len(original["bookings"])
+    assert Booking.objects.filter(restaurant=restaurant, state="pending", version=1).count() == len(
+        original["bookings"]
+    )
+    assert BookingStateHistory.objects.filter(booking__restaurant=restaurant).count() == len(
+        original["bookings"]
+    )
 
 
 @pytest.mark.django_db
@@ -67,7 +71,10 @@ BAD = {
     "party size < 1": (lambda d: d["bookings"][0].update(party_size=0), "bookings[0].party_size"),
     "start outside service": (lambda d: d["bookings"][0].update(start="09:00"), "bookings[0].start"),
     "bad time": (lambda d: d["bookings"][0].update(start="25:99"), "bookings[0].start"),
-    "unknown preferred zone": (lambda d: d["bookings"][0].update(preferred_zone="roof"), "bookings[0].preferred_zone"),
+    "unknown preferred zone": (
+        lambda d: d["bookings"][0].update(preferred_zone="roof"),
+        "bookings[0].preferred_zone",
+    ),
     "max < min covers": (lambda d: d["tables"][0].update(min_covers=5, max_covers=2), "tables[0].max_covers"),
     "unknown time zone": (lambda d: d["restaurant"].update(timezone="Mars/Olympus"), "restaurant.timezone"),
     "missing bookings": (lambda d: d.pop("bookings"), "bookings"),
@@ -85,7 +92,9 @@ def test_bad_files_name_the_field_and_write_nothing(tmp_path, case):
         call_command("import_scenario", str(path))
 
     assert field in str(err.value)
-    assert not Restaurant.objects.exists() and not Table.objects.exists() and not TableAdjacency.objects.exists()
+    assert (
+        not Restaurant.objects.exists() and not Table.objects.exists() and not TableAdjacency.objects.exists()
+    )
 
 
 @pytest.mark.django_db

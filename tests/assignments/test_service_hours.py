@@ -41,8 +41,11 @@ def test_a_minute_in_service_is_the_same_wall_clock_minute_inside_one_period(min
         assert found % (24 * 60) == minute
         assert any(p.start_minute <= found < p.end_minute for p in DINNER_PAST_MIDNIGHT)
     else:
-        assert not any(p.start_minute <= m < p.end_minute for p in DINNER_PAST_MIDNIGHT
-                       for m in (minute, minute + 24 * 60))
+        assert not any(
+            p.start_minute <= m < p.end_minute
+            for p in DINNER_PAST_MIDNIGHT
+            for m in (minute, minute + 24 * 60)
+        )
 
 
 def test_service_hours_import_no_django():
@@ -54,6 +57,13 @@ def test_service_hours_import_no_django():
 def test_the_models_do_not_import_the_scenario_file_format():
     for path in sorted((ROOT / "assignments" / "models").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
-                [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            assert not any(n == "assignments.scenario" or n.startswith("assignments.scenario.") for n in names), path
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            assert not any(
+                n == "assignments.scenario" or n.startswith("assignments.scenario.") for n in names
+            ), path

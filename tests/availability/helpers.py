@@ -18,8 +18,10 @@ def seat(restaurant, labels: list[str], *, party_size: int = 2, start: str = "19
     start_at, end_at = restaurant.occupied_window(booking.start_at, booking.end_at)
     with transaction.atomic():
         allocations_create(
-            tables=list(Table.objects.filter(restaurant=restaurant, label__in=labels)), start_at=start_at,
-            end_at=end_at, booking=booking,
+            tables=list(Table.objects.filter(restaurant=restaurant, label__in=labels)),
+            start_at=start_at,
+            end_at=end_at,
+            booking=booking,
         )
         lifecycle.booking_confirm(booking=booking, tables=labels, strategy="test")
     return booking

@@ -21,12 +21,19 @@ def test_hold_created_with_tables(api, restaurant):
     assert r.status_code == 201, r.content
     body = r.json()
     assert body["tables"] == ["M1"] and body["restaurant"] == restaurant.slug
-    assert Hold.objects.get(pk=body["id"]).expires_at.isoformat().replace("+00:00", "Z")[:19] == body["expires_at"][:19]
+    assert (
+        Hold.objects.get(pk=body["id"]).expires_at.isoformat().replace("+00:00", "Z")[:19]
+        == body["expires_at"][:19]
+    )
     assert {"id", "tables", "expires_at", "start_at", "end_at"} <= set(body)
 
 
 def test_hold_created_by_party_size_with_a_local_time(api, restaurant):
-    r = api.post("/api/holds", hold_body(restaurant, tables=None, party_size=4, start_at="2026-12-05T19:00"), format="json")
+    r = api.post(
+        "/api/holds",
+        hold_body(restaurant, tables=None, party_size=4, start_at="2026-12-05T19:00"),
+        format="json",
+    )
     assert r.status_code == 201, r.content
     hold = Hold.objects.get(pk=r.json()["id"])
     assert hold.start_at == at("19:00")  # read in the restaurant's time zone
@@ -91,20 +98,27 @@ def test_delete_hold_is_204_then_404(api, restaurant):
 
 def test_availability_answer(api, restaurant):
     api.post("/api/holds", hold_body(restaurant, tables=["M2"]), format="json")
-    r = api.get("/api/availability", {"restaurant": restaurant.slug, "date": DAY.isoformat(), "party_size": 4})
+    r = api.get(
+        "/api/availability", {"restaurant": restaurant.slug, "date": DAY.isoformat(), "party_size": 4}
+    )
     assert r.status_code == 200, r.content
     body = r.json()
     assert body["include_holds"] is True and body["reason"] is None and body["version"]
     seven = next(s for s in body["slots"] if s["start_at"] == at("19:00").isoformat())
     assert ["M2"] not in seven["plans"] and seven["largest_party"] == 6 and seven["free_tables"] == 3
     assert seven["as_of"] and seven["version"] == body["version"]
-    r = api.get("/api/availability", {"restaurant": restaurant.slug, "date": DAY.isoformat(), "party_size": 4, "include_holds": "false"})
+    r = api.get(
+        "/api/availability",
+        {"restaurant": restaurant.slug, "date": DAY.isoformat(), "party_size": 4, "include_holds": "false"},
+    )
     seven = next(s for s in r.json()["slots"] if s["start_at"] == at("19:00").isoformat())
     assert ["M2"] in seven["plans"]
 
 
 def test_availability_for_a_party_too_large(api, restaurant):
-    r = api.get("/api/availability", {"restaurant": restaurant.slug, "date": DAY.isoformat(), "party_size": 40})
+    r = api.get(
+        "/api/availability", {"restaurant": restaurant.slug, "date": DAY.isoformat(), "party_size": 40}
+    )
     assert r.status_code == 200
     assert r.json()["slots"] == [] and r.json()["reason"] == "party_too_large"
 
@@ -155,5 +169,7 @@ def test_without_credentials_is_a_401(anon, restaurant, method, url):
 
 def test_a_bad_token_is_a_401(anon, restaurant):
     anon.credentials(HTTP_AUTHORIZATION="Token not-a-token")
-    r = anon.get("/api/availability", {"restaurant": restaurant.slug, "date": DAY.isoformat(), "party_size": 2})
+    r = anon.get(
+        "/api/availability", {"restaurant": restaurant.slug, "date": DAY.isoformat(), "party_size": 2}
+    )
     assert r.status_code == 401 and r.json()["error"] == "authentication_failed"

@@ -53,8 +53,12 @@ def test_nothing_is_heard_for_a_rolled_back_change_or_after_unsubscribing(restau
     unsubscribe = events.subscribe(restaurant.pk, heard.put)
     booking = make_booking(restaurant, start="19:00")
     with pytest.raises(RuntimeError), transaction.atomic():
-        allocations_create(tables=[Table.objects.get(restaurant=restaurant, label="M1")], start_at=booking.start_at,
-                           end_at=booking.end_at, booking=booking)
+        allocations_create(
+            tables=[Table.objects.get(restaurant=restaurant, label="M1")],
+            start_at=booking.start_at,
+            end_at=booking.end_at,
+            booking=booking,
+        )
         raise RuntimeError("roll back")
     assert _wait(heard, 0.5) is None
     unsubscribe()
@@ -64,13 +68,16 @@ def test_nothing_is_heard_for_a_rolled_back_change_or_after_unsubscribing(restau
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_sse_stream_over_http_pushes_the_new_version_within_a_second(live_server, restaurant, django_user_model):
+def test_sse_stream_over_http_pushes_the_new_version_within_a_second(
+    live_server, restaurant, django_user_model
+):
     user = grant(django_user_model.objects.create_user(username="sse"), restaurant)
     token = Token.objects.create(user=user).key
     host, port = live_server.url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=5)
     conn.request(
-        "GET", f"/api/availability/stream?restaurant={restaurant.slug}&heartbeat=0.3&max_seconds=3",
+        "GET",
+        f"/api/availability/stream?restaurant={restaurant.slug}&heartbeat=0.3&max_seconds=3",
         headers={"Authorization": f"Token {token}", "Accept": "text/event-stream"},
     )
     response = conn.getresponse()

@@ -31,7 +31,9 @@ def _expire(hold: Hold) -> None:
 
 
 def test_a_hold_on_tables_takes_them_for_turn_and_buffer(restaurant):
-    hold = hold_create(restaurant=restaurant, start_at=at("19:00"), table_labels=["M2", "M3"], party_size=6, ttl_seconds=120)
+    hold = hold_create(
+        restaurant=restaurant, start_at=at("19:00"), table_labels=["M2", "M3"], party_size=6, ttl_seconds=120
+    )
     assert hold_tables(hold=hold) == ["M2", "M3"]
     assert hold.end_at == at("21:00") + timedelta(minutes=10)  # 6 covers turn 120 + buffer 10
     assert timedelta(seconds=115) < hold.expires_at - timezone.now() <= timedelta(seconds=120)
@@ -44,11 +46,17 @@ def test_a_hold_blocks_the_engine_and_availability(restaurant):
     state = floor_state(restaurant=restaurant)
     occupancy, _ = occupancy_for_day(restaurant=restaurant, day=DAY, floor=state.floor)
     assert not occupancy.is_free("M1", 19 * 60, 19 * 60 + 30)
-    assert ["M1"] not in availability_for_slot(restaurant=restaurant, start_at=at("19:00"), party_size=2)["plans"]
+    assert ["M1"] not in availability_for_slot(restaurant=restaurant, start_at=at("19:00"), party_size=2)[
+        "plans"
+    ]
     booking = make_booking(restaurant, start="19:00")
     with pytest.raises(AllocationConflict):
-        allocations_create(tables=[Table.objects.get(restaurant=restaurant, label="M1")],
-                           start_at=booking.start_at, end_at=booking.end_at, booking=booking)
+        allocations_create(
+            tables=[Table.objects.get(restaurant=restaurant, label="M1")],
+            start_at=booking.start_at,
+            end_at=booking.end_at,
+            booking=booking,
+        )
 
 
 def test_a_hold_by_party_size_takes_the_engines_best_plans_until_none_is_left(restaurant):
@@ -93,7 +101,12 @@ def test_bad_input_is_refused_before_anything_is_written(restaurant, kwargs, fie
 
 def test_a_naive_start_is_refused(restaurant):
     with pytest.raises(ValidationError) as err:
-        hold_create(restaurant=restaurant, start_at=at("19:00").replace(tzinfo=None), table_labels=["M1"], ttl_seconds=60)
+        hold_create(
+            restaurant=restaurant,
+            start_at=at("19:00").replace(tzinfo=None),
+            table_labels=["M1"],
+            ttl_seconds=60,
+        )
     assert "start_at" in err.value.message_dict
 
 
@@ -145,7 +158,9 @@ def test_promoting_a_hold_returns_its_tables_and_lets_the_booking_take_them(rest
     booking = make_booking(restaurant, party_size=4, start="19:00")
     live = hold_create(restaurant=restaurant, start_at=booking.start_at, booking=booking, ttl_seconds=60)
     assert live.party_size == 4
-    expired = hold_create(restaurant=restaurant, start_at=at("21:00"), table_labels=["M1"], booking=booking, ttl_seconds=60)
+    expired = hold_create(
+        restaurant=restaurant, start_at=at("21:00"), table_labels=["M1"], booking=booking, ttl_seconds=60
+    )
     _expire(expired)
     other = hold_create(restaurant=restaurant, start_at=at("19:00"), table_labels=["M1"], ttl_seconds=60)
     held = hold_tables(hold=live)
@@ -155,7 +170,10 @@ def test_promoting_a_hold_returns_its_tables_and_lets_the_booking_take_them(rest
     assert list(Hold.objects.values_list("pk", flat=True)) == [other.pk]
     tables = list(Table.objects.filter(restaurant=restaurant, label__in=labels))
     allocations_create(tables=tables, start_at=booking.start_at, end_at=booking.end_at, booking=booking)
-    assert sorted(TableAllocation.objects.filter(booking=booking).values_list("table__label", flat=True)) == labels
+    assert (
+        sorted(TableAllocation.objects.filter(booking=booking).values_list("table__label", flat=True))
+        == labels
+    )
 
 
 def test_a_hold_for_another_restaurants_booking_is_refused(restaurant):

@@ -41,7 +41,8 @@ def _race(n: int, work) -> list:
 @pytest.mark.parametrize("start", ["18:00", "19:00", "20:00", "21:00", "22:00"])
 def test_two_holds_on_one_table_exactly_one_wins(restaurant, start):
     results = _race(
-        2, lambda i: hold_create(restaurant=restaurant, start_at=at(start), table_labels=["M1"], ttl_seconds=60)
+        2,
+        lambda i: hold_create(restaurant=restaurant, start_at=at(start), table_labels=["M1"], ttl_seconds=60),
     )
     winners = [r for r in results if isinstance(r, Hold)]
     losers = [r for r in results if isinstance(r, AllocationConflict)]
@@ -51,12 +52,19 @@ def test_two_holds_on_one_table_exactly_one_wins(restaurant, start):
 
 
 def test_racing_holds_over_the_api_one_201_one_409(restaurant, django_user_model):
-    token = Token.objects.create(user=grant(django_user_model.objects.create_user(username="racer"), restaurant)).key
+    token = Token.objects.create(
+        user=grant(django_user_model.objects.create_user(username="racer"), restaurant)
+    ).key
 
     def post(i: int):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        body = {"restaurant": restaurant.slug, "start_at": at("19:00").isoformat(), "tables": ["M2"], "ttl_seconds": 60}
+        body = {
+            "restaurant": restaurant.slug,
+            "start_at": at("19:00").isoformat(),
+            "tables": ["M2"],
+            "ttl_seconds": 60,
+        }
         return client.post("/api/holds", body, format="json")
 
     responses = _race(2, post)
@@ -67,7 +75,9 @@ def test_racing_holds_over_the_api_one_201_one_409(restaurant, django_user_model
 
 
 def test_many_party_holds_racing_never_share_a_table(restaurant):
-    results = _race(6, lambda i: hold_create(restaurant=restaurant, start_at=at("19:00"), party_size=2, ttl_seconds=60))
+    results = _race(
+        6, lambda i: hold_create(restaurant=restaurant, start_at=at("19:00"), party_size=2, ttl_seconds=60)
+    )
     winners = [r for r in results if isinstance(r, Hold)]
     assert all(isinstance(r, Hold | AllocationConflict) for r in results), results
     labels = list(TableAllocation.objects.values_list("table__label", flat=True))

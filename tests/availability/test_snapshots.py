@@ -28,7 +28,10 @@ def grid(restaurant, party_size=2, **kw):
 
 @pytest.mark.django_db
 def test_slots_follow_the_service_periods(restaurant):
-    restaurant.service_periods = [{"name": "lunch", "start": "12:00", "end": "13:00"}, {"name": "late", "start": "23:30", "end": "00:30"}]
+    restaurant.service_periods = [
+        {"name": "lunch", "start": "12:00", "end": "13:00"},
+        {"name": "late", "start": "23:30", "end": "00:30"},
+    ]
     restaurant.slot_minutes = 30
     assert slots_for_day(restaurant=restaurant, day=DAY) == [720, 750, 1410, 1440]
 
@@ -74,10 +77,20 @@ def test_party_larger_than_any_plan_gets_an_empty_answer_with_the_reason(restaur
 
 @pytest.mark.django_db
 def test_fully_booked_says_so(restaurant):
-    for label in ("M1", "M2", "M3", "T1"):  # back-to-back holds of the longest turn (150 + 10 buffer) all evening
+    for label in (
+        "M1",
+        "M2",
+        "M3",
+        "T1",
+    ):  # back-to-back holds of the longest turn (150 + 10 buffer) all evening
         for start in ("17:00", "19:40", "22:20"):
-            hold_create(restaurant=restaurant, start_at=at(start), table_labels=[label], ttl_seconds=600,
-                        duration_minutes=150)
+            hold_create(
+                restaurant=restaurant,
+                start_at=at(start),
+                table_labels=[label],
+                ttl_seconds=600,
+                duration_minutes=150,
+            )
     answer = grid(restaurant, party_size=2)
     assert answer["slots"] == [] and answer["reason"] == FULLY_BOOKED
     assert grid(restaurant, party_size=2, include_holds=False)["slots"]
@@ -110,7 +123,9 @@ def test_a_warm_snapshot_comes_from_the_cache(restaurant, django_assert_num_quer
 def test_an_expired_hold_is_ignored_at_once_even_by_a_cached_snapshot(restaurant):
     hold = hold_create(restaurant=restaurant, start_at=at("19:00"), table_labels=["M1"], ttl_seconds=60)
     Hold.objects.filter(pk=hold.pk).update(expires_at=timezone.now() + timedelta(seconds=0.4))
-    assert ["M1"] not in availability_for_slot(restaurant=restaurant, start_at=at("19:00"), party_size=2)["plans"]
+    assert ["M1"] not in availability_for_slot(restaurant=restaurant, start_at=at("19:00"), party_size=2)[
+        "plans"
+    ]
     time.sleep(0.5)  # less than the 1 s max age: only the hold's expiry can make the snapshot stale
     assert ["M1"] in availability_for_slot(restaurant=restaurant, start_at=at("19:00"), party_size=2)["plans"]
 
@@ -132,7 +147,9 @@ def test_a_released_hold_appears_free_at_once(restaurant):
     from assignments.services.holds import hold_release
 
     hold = hold_create(restaurant=restaurant, start_at=at("19:00"), table_labels=["M1"], ttl_seconds=300)
-    assert ["M1"] not in availability_for_slot(restaurant=restaurant, start_at=at("19:00"), party_size=2)["plans"]
+    assert ["M1"] not in availability_for_slot(restaurant=restaurant, start_at=at("19:00"), party_size=2)[
+        "plans"
+    ]
     hold_release(hold=hold)
     assert ["M1"] in availability_for_slot(restaurant=restaurant, start_at=at("19:00"), party_size=2)["plans"]
 
@@ -141,13 +158,21 @@ def test_a_released_hold_appears_free_at_once(restaurant):
 def test_a_change_that_skips_the_hook_is_still_never_served_more_than_a_second_late(restaurant):
     availability_for_slot(restaurant=restaurant, start_at=at("19:00"), party_size=2)
     TableAllocation.objects.create(  # behind the services' back: no invalidation
-        restaurant=restaurant, table=Table.objects.get(restaurant=restaurant, label="M1"),
-        hold=Hold.objects.create(restaurant=restaurant, start_at=at("19:00"), end_at=at("21:00"),
-                                 expires_at=timezone.now() + timedelta(minutes=5)),
-        start_at=at("19:00"), end_at=at("21:00"),
+        restaurant=restaurant,
+        table=Table.objects.get(restaurant=restaurant, label="M1"),
+        hold=Hold.objects.create(
+            restaurant=restaurant,
+            start_at=at("19:00"),
+            end_at=at("21:00"),
+            expires_at=timezone.now() + timedelta(minutes=5),
+        ),
+        start_at=at("19:00"),
+        end_at=at("21:00"),
     )
     time.sleep(1.05)
-    assert ["M1"] not in availability_for_slot(restaurant=restaurant, start_at=at("19:00"), party_size=2)["plans"]
+    assert ["M1"] not in availability_for_slot(restaurant=restaurant, start_at=at("19:00"), party_size=2)[
+        "plans"
+    ]
 
 
 @pytest.mark.django_db

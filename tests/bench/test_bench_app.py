@@ -16,13 +16,19 @@ ROOT = settings.BASE_DIR
 
 
 def test_production_settings_leave_the_bench_app_and_its_commands_out():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.prod", "SECRET_KEY": secrets.token_urlsafe(64)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+    }
     code = (
         "import django; django.setup(); from django.conf import settings; "
         "from django.core.management import get_commands; "
         "print('bench' in settings.INSTALLED_APPS, 'bench_engine' in get_commands(), 'demo' in get_commands())"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.stdout.split() == ["False", "False", "True"], out.stdout + out.stderr
 
 
@@ -38,10 +44,16 @@ def test_the_test_settings_have_the_bench_commands():
 @pytest.mark.slow
 def test_the_built_wheel_has_no_bench_code(tmp_path):
     source = tmp_path / "src"  # a copy: setuptools writes build/ and *.egg-info beside the sources
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "var", "artifacts", "build", "*.egg-info"))
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(".venv", ".git", "var", "artifacts", "build", "*.egg-info"),
+    )
     out = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     (wheel,) = tmp_path.glob("maitre-*.whl")

@@ -25,7 +25,10 @@ def test_checker_finds_each_kind_of_fault():
     assert any("not connected" in p for p in check_assignment(s, {first.id: ["M03", "M06", "M09"]}))
     assert any("not combinable" in p for p in check_assignment(s, {first.id: ["M04", "M03"]}))
     two = [b for b in s.bookings if b.party_size == 2]
-    a, b = two[0], next(x for x in two[1:] if x.start_minute < two[0].end_minute + s.restaurant.buffer_minutes)
+    a, b = (
+        two[0],
+        next(x for x in two[1:] if x.start_minute < two[0].end_minute + s.restaurant.buffer_minutes),
+    )
     assert any("overlap" in p for p in check_assignment(s, {a.id: ["M01"], b.id: ["M01"]}))
 
 
@@ -58,8 +61,18 @@ def test_online_limit_and_bench_figures_on_the_small_sample():
     r = bench_scenario(s, time_limit=5, online_time_limit=2)
     assert r["online_limit"]["covers_seated"] == limit.covers_seated
     assert r["optimum"]["covers"] >= limit.covers_seated
-    for key in ("covers_requested", "covers_seated", "seated_ratio", "ratio_to_optimum", "ratio_to_online_limit",
-                "to_review", "preferred_zone_honoured_pct", "p50_ms", "p99_ms", "plans_per_s"):
+    for key in (
+        "covers_requested",
+        "covers_seated",
+        "seated_ratio",
+        "ratio_to_optimum",
+        "ratio_to_online_limit",
+        "to_review",
+        "preferred_zone_honoured_pct",
+        "p50_ms",
+        "p99_ms",
+        "plans_per_s",
+    ):
         assert key in r["engine"]
     overall = bench_overall([r])
     assert {"p50_ms", "p99_ms", "plans_per_s"} <= set(overall)
@@ -107,6 +120,7 @@ def test_decision_swaps_replay_the_day_with_one_decision_changed():
     floor = scenario_floor(s)
     engine = Engine(floor, demand=scenario_demand(s))
     for swap in swaps[:3]:  # an independent replay: smallest-fit decides that one booking only
+
         def assign(r, occ, bid=swap["booking"]):
             return smallest_fit(floor, r, occ) if r.booking_id == bid else engine.decide(r, occ).best
 
@@ -121,7 +135,9 @@ def test_bench_swaps_command_summarises_by_kind_of_decision():
     from django.core.management import call_command
 
     out = io.StringIO()
-    call_command("bench_swaps", str(SCENARIOS / "sample-medium.json"), "--json", stdout=out, stderr=io.StringIO())
+    call_command(
+        "bench_swaps", str(SCENARIOS / "sample-medium.json"), "--json", stdout=out, stderr=io.StringIO()
+    )
     summary = json.loads(out.getvalue())
     assert summary["all"]["swaps"] >= summary["all"]["gain"] + summary["all"]["loss"] > 0
     assert any(k.startswith("strategy=") for k in summary) and any(k.startswith("party=") for k in summary)
@@ -137,8 +153,18 @@ def test_bench_engine_reuses_cached_references_of_the_same_file_only(tmp_path):
 
     def run():
         out = io.StringIO()
-        call_command("bench_engine", small, "--json", "--no-ablation", "--time-limit", "10",
-                     "--references", str(refs), stdout=out, stderr=io.StringIO())
+        call_command(
+            "bench_engine",
+            small,
+            "--json",
+            "--no-ablation",
+            "--time-limit",
+            "10",
+            "--references",
+            str(refs),
+            stdout=out,
+            stderr=io.StringIO(),
+        )
         return json.loads(out.getvalue())["scenarios"][0]
 
     first = run()

@@ -49,7 +49,9 @@ def test_queue_booking_restaurant_and_timeline_pages_open_with_their_tools(
     assert page.locator("#id_name").input_value() == restaurant.name
     page.screenshot(path=str(artifacts_dir / "pages-restaurant.png"))
 
-    page.goto(f"{live_server.url}/admin/assignments/restaurant/{restaurant.pk}/timeline/?date={DAY.isoformat()}")
+    page.goto(
+        f"{live_server.url}/admin/assignments/restaurant/{restaurant.pk}/timeline/?date={DAY.isoformat()}"
+    )
     assert page.locator(f"g.maitre-state-confirmed[data-booking='{seated.pk}']").count() >= 1
     assert page.locator(f"g.maitre-waiting[data-booking='{waiting.pk}']").count() == 1
     page.screenshot(path=str(artifacts_dir / "pages-timeline.png"))

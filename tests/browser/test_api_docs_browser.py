@@ -24,8 +24,13 @@ def test_swagger_ui_lists_the_operations_without_the_network(live_server, browse
     page.goto(f"{live_server.url}/api/docs/")
     page.wait_for_selector(".opblock-summary-path", timeout=15_000)
     paths = {p.strip().replace("\u200b", "") for p in page.locator(".opblock-summary-path").all_inner_texts()}
-    assert {"/api/bookings", "/api/bookings/{id}", "/api/holds", "/api/availability",
-            "/api/assignments/process"} <= paths, paths
+    assert {
+        "/api/bookings",
+        "/api/bookings/{id}",
+        "/api/holds",
+        "/api/availability",
+        "/api/assignments/process",
+    } <= paths, paths
     assert outside == []  # nothing was fetched from anywhere but the service
     page.screenshot(path=str(artifacts_dir / "api-docs.png"))
 

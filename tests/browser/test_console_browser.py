@@ -24,8 +24,11 @@ QUEUE = "/admin/assignments/reviewbooking/"
 def _host(page, live_server, restaurant) -> User:
     """A host of one restaurant (a tenancy membership), who may assign, logged in on the queue."""
     user = User.objects.create_user("host", password="friday-night", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(
-        content_type__app_label="assignments", codename__in=[*VIEW_PERMS, "assign_booking"]))
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="assignments", codename__in=[*VIEW_PERMS, "assign_booking"]
+        )
+    )
     grant(user, restaurant, role="host")
     page.goto(f"{live_server.url}/admin/login/?next={QUEUE}")
     page.fill("#id_username", "host")
@@ -46,8 +49,13 @@ def _full_four_tops(restaurant) -> Booking:
 def _in_viewport(page, locator) -> bool:
     box = locator.bounding_box()
     size = page.viewport_size
-    return box is not None and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= size["width"] \
+    return (
+        box is not None
+        and box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size["width"]
         and box["y"] + box["height"] <= size["height"]
+    )
 
 
 def test_tonight_s_queue_fits_a_laptop_and_a_nearest_time_fix_seats_the_booking(
@@ -56,13 +64,16 @@ def test_tonight_s_queue_fits_a_laptop_and_a_nearest_time_fix_seats_the_booking(
     _full_four_tops(restaurant)
     stuck = in_review(restaurant, party_size=4, start="19:00", guest_name="Grace Hopper")
     tonight = [stuck] + [
-        in_review(restaurant, party_size=2, start=f"{17 + i // 4}:{(i % 4) * 15:02d}", guest_name=f"Guest {i}")
+        in_review(
+            restaurant, party_size=2, start=f"{17 + i // 4}:{(i % 4) * 15:02d}", guest_name=f"Guest {i}"
+        )
         for i in range(14)
     ]
     elsewhere = in_review(FloorFactory.small(), party_size=2, start="19:00", guest_name="Other Place")
     last_january = in_review(restaurant, party_size=2, start="19:00", guest_name="Long Gone")
-    Booking.objects.filter(pk=last_january.pk).update(start_at=at("19:00") - timedelta(days=315),
-                                                      end_at=at("20:30") - timedelta(days=315))
+    Booking.objects.filter(pk=last_january.pk).update(
+        start_at=at("19:00") - timedelta(days=315), end_at=at("20:30") - timedelta(days=315)
+    )
     page = browser_page
     _host(page, live_server, restaurant)
 
@@ -102,7 +113,9 @@ def test_tonight_s_queue_fits_a_laptop_and_a_nearest_time_fix_seats_the_booking(
     assert page.locator(f"tr[data-booking='{stuck.pk}']").count() == 0
 
 
-def test_a_re_seat_proposal_is_shown_as_its_moves_and_applied(live_server, browser_page, restaurant, artifacts_dir):
+def test_a_re_seat_proposal_is_shown_as_its_moves_and_applied(
+    live_server, browser_page, restaurant, artifacts_dir
+):
     small = _full_four_tops(restaurant)
     booking = in_review(restaurant, party_size=4, start="19:00", guest_name="Ada")
     page = browser_page
@@ -116,7 +129,9 @@ def test_a_re_seat_proposal_is_shown_as_its_moves_and_applied(live_server, brows
     proposal.locator("input[name=_reseat]").click()
     page.wait_for_url(re.compile(r"/admin/assignments/reviewbooking/$"))
     assert "confirmed at M2 after moving 1 other booking(s)" in page.inner_text("ul.messagelist")
-    assert list(TableAllocation.objects.filter(booking=small).values_list("table__label", flat=True)) == ["M1"]
+    assert list(TableAllocation.objects.filter(booking=small).values_list("table__label", flat=True)) == [
+        "M1"
+    ]
     fresh = Booking.objects.get(pk=booking.pk)
     assert fresh.state == BookingState.CONFIRMED
     assert fresh.history.latest("version").actor == user
@@ -132,7 +147,9 @@ def test_the_timeline_moves_a_confirmed_booking_blocks_a_table_and_names_a_clash
     waiting = in_review(restaurant, party_size=4, start="20:00", guest_name="Waits")
     page = browser_page
     _host(page, live_server, restaurant)
-    timeline = f"{live_server.url}/admin/assignments/restaurant/{restaurant.pk}/timeline/?date={DAY.isoformat()}"
+    timeline = (
+        f"{live_server.url}/admin/assignments/restaurant/{restaurant.pk}/timeline/?date={DAY.isoformat()}"
+    )
 
     # Move: pick the confirmed booking's bar, then the M2 row.
     page.goto(timeline)
@@ -141,7 +158,9 @@ def test_the_timeline_moves_a_confirmed_booking_blocks_a_table_and_names_a_clash
     page.locator("text.maitre-row-label[data-table='M2']").click()
     page.wait_for_load_state()
     assert "moved to M2" in page.inner_text("ul.messagelist")
-    assert list(TableAllocation.objects.filter(booking=moving).values_list("table__label", flat=True)) == ["M2"]
+    assert list(TableAllocation.objects.filter(booking=moving).values_list("table__label", flat=True)) == [
+        "M2"
+    ]
 
     # A clash: the same booking onto M3, which another booking holds at 19:30.
     page.locator(f"g.maitre-state-confirmed[data-booking='{moving.pk}']").first.click()
@@ -150,7 +169,9 @@ def test_the_timeline_moves_a_confirmed_booking_blocks_a_table_and_names_a_clash
     error = page.locator("ul.messagelist li.error")
     assert f"Not moved: M3 is taken by #{other.pk} (3p 19:30-" in error.inner_text()
     assert error.locator(f"a[href$='/booking/{other.pk}/change/']").count() == 1
-    assert list(TableAllocation.objects.filter(booking=moving).values_list("table__label", flat=True)) == ["M2"]
+    assert list(TableAllocation.objects.filter(booking=moving).values_list("table__label", flat=True)) == [
+        "M2"
+    ]
 
     # Block T2 for the evening; the engine then leaves it alone.
     ctx = assignment_context(booking_id=waiting.pk)

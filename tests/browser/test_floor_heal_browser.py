@@ -29,9 +29,14 @@ def test_a_cancellation_in_the_admin_seats_the_review_booking_and_the_queue_show
     Booking.objects.filter(pk=six.pk).update(guest_name="Ada Lovelace")
     still = waiting_in_review(restaurant, party_size=8, start="19:45")
     Booking.objects.filter(pk=still.pk).update(guest_name="Alan Turing")
-    user = grant(User.objects.create_user("host", password="s3cret-pass", is_staff=True), restaurant, role="host")
-    user.user_permissions.set(Permission.objects.filter(
-        content_type__app_label="assignments", codename__in=[*VIEW_PERMS, "assign_booking"]))
+    user = grant(
+        User.objects.create_user("host", password="s3cret-pass", is_staff=True), restaurant, role="host"
+    )
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="assignments", codename__in=[*VIEW_PERMS, "assign_booking"]
+        )
+    )
     page = browser_page
     page.goto(f"{live_server.url}/admin/login/?next=/admin/assignments/booking/{five.pk}/change/")
     page.fill("#id_username", "host")
@@ -50,15 +55,22 @@ def test_a_cancellation_in_the_admin_seats_the_review_booking_and_the_queue_show
     page.goto(f"{live_server.url}/admin/assignments/reviewbooking/")
     panel = page.locator("#maitre-healed-recent")
     assert "1 seated automatically after tables freed up" in panel.locator("summary").inner_text()
-    assert re.search(rf"#{six.pk} Ada Lovelace · 6p 19:30 at T1 — seated automatically after tables freed up at \d\d:\d\d "
-                     rf"\(cancellation of #{five.pk}\)", panel.inner_text())
+    assert re.search(
+        rf"#{six.pk} Ada Lovelace · 6p 19:30 at T1 — seated automatically after tables freed up at \d\d:\d\d "
+        rf"\(cancellation of #{five.pk}\)",
+        panel.inner_text(),
+    )
     assert page.locator("#result_list tbody tr", has_text="Alan Turing").count() == 1
     shots = [artifacts_dir / "floor-healed-queue.png", artifacts_dir / "floor-healed-booking.png"]
     page.screenshot(path=str(shots[0]))
 
     panel.locator(f"a[href$='/booking/{six.pk}/change/']").click()
     page.wait_for_selector("#maitre-healed")
-    assert page.locator("#maitre-healed").inner_text().startswith("Seated automatically after tables freed up at ")
+    assert (
+        page.locator("#maitre-healed")
+        .inner_text()
+        .startswith("Seated automatically after tables freed up at ")
+    )
     assert page.locator("strong.maitre-healed").count() == 1
     page.screenshot(path=str(shots[1]), full_page=True)
     assert all(s.stat().st_size > 10_000 for s in shots)

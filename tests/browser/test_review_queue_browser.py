@@ -30,23 +30,36 @@ def _floor_with_a_busy_evening(restaurant):
     confirmed_at(restaurant, ["T1"], party_size=5, start="19:15")
     confirmed_at(restaurant, ["T2"], party_size=3, start="17:45")
     confirmed_at(restaurant, ["M4"], start="21:30")
-    hold = Hold.objects.create(restaurant=restaurant, party_size=4, start_at=at("20:30"), end_at=at("22:15"),
-                               expires_at=timezone.now() + timedelta(hours=1))
-    allocations_create(tables=[restaurant.tables.get(label="T3")], start_at=hold.start_at, end_at=hold.end_at,
-                       hold=hold)
+    hold = Hold.objects.create(
+        restaurant=restaurant,
+        party_size=4,
+        start_at=at("20:30"),
+        end_at=at("22:15"),
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    allocations_create(
+        tables=[restaurant.tables.get(label="T3")], start_at=hold.start_at, end_at=hold.end_at, hold=hold
+    )
 
 
 def test_staff_assigns_a_booking_from_the_queue_and_sees_it_confirmed(
     live_server, browser_page, restaurant, artifacts_dir
 ):
     _floor_with_a_busy_evening(restaurant)
-    booking = in_review(restaurant, party_size=4, start="20:00", guest_name="Ada Lovelace",
-                        reason="no table after 5 attempts")
-    other = in_review(restaurant, party_size=2, start="19:30", guest_name="Alan Turing",
-                      reason="preferred zone full")
-    user = grant(User.objects.create_user("maitre-d", password="s3cret-pass", is_staff=True), restaurant, role="host")
-    user.user_permissions.set(Permission.objects.filter(
-        content_type__app_label="assignments", codename__in=[*VIEW_PERMS, "assign_booking"]))
+    booking = in_review(
+        restaurant, party_size=4, start="20:00", guest_name="Ada Lovelace", reason="no table after 5 attempts"
+    )
+    other = in_review(
+        restaurant, party_size=2, start="19:30", guest_name="Alan Turing", reason="preferred zone full"
+    )
+    user = grant(
+        User.objects.create_user("maitre-d", password="s3cret-pass", is_staff=True), restaurant, role="host"
+    )
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="assignments", codename__in=[*VIEW_PERMS, "assign_booking"]
+        )
+    )
     page = browser_page
 
     page.goto(f"{live_server.url}/admin/login/?next=/admin/assignments/reviewbooking/")
@@ -73,16 +86,22 @@ def test_staff_assigns_a_booking_from_the_queue_and_sees_it_confirmed(
 
     fresh = Booking.objects.get(pk=booking.pk)
     assert fresh.state == BookingState.CONFIRMED
-    assert sorted(TableAllocation.objects.filter(booking=fresh).values_list("table__label", flat=True)) == sorted(chosen)
+    assert sorted(
+        TableAllocation.objects.filter(booking=fresh).values_list("table__label", flat=True)
+    ) == sorted(chosen)
     assert BookingStateHistory.objects.filter(booking=fresh).latest("version").actor == user
 
-    page.goto(f"{live_server.url}/admin/assignments/restaurant/{restaurant.pk}/timeline/"
-              f"?date={DAY.isoformat()}&booking={other.pk}")
+    page.goto(
+        f"{live_server.url}/admin/assignments/restaurant/{restaurant.pk}/timeline/"
+        f"?date={DAY.isoformat()}&booking={other.pk}"
+    )
     svg = page.locator("svg#maitre-timeline")
     svg.wait_for()
     assert svg.locator("g.maitre-booking").count() >= 8
     assert svg.locator("g.maitre-hold").count() == 1
-    assert svg.locator(f"g.maitre-state-confirmed a[href$='/booking/{booking.pk}/change/']").count() == len(chosen)
+    assert svg.locator(f"g.maitre-state-confirmed a[href$='/booking/{booking.pk}/change/']").count() == len(
+        chosen
+    )
     assert svg.locator("rect.maitre-free-row").count() >= 1
     shot = artifacts_dir / "timeline-focus.png"
     page.screenshot(path=str(shot), full_page=True)

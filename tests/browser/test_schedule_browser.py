@@ -27,13 +27,23 @@ def _login(page, live_server, next_url: str) -> None:
     page.wait_for_load_state()
 
 
-def test_a_manager_adds_a_weekday_service_in_the_browser(live_server, browser_page, restaurant, artifacts_dir):
+def test_a_manager_adds_a_weekday_service_in_the_browser(
+    live_server, browser_page, restaurant, artifacts_dir
+):
     WeeklyService.objects.create(restaurant=restaurant, weekday=0, closed=True)
-    WeeklyService.objects.create(restaurant=restaurant, weekday=4, name="dinner", start=time(18), end=time(1),
-                                 last_seating=time(23), turn_minutes={"2": 80, "default": 120},
-                                 pacing_covers_per_slot=24)
-    ScheduleException.objects.create(restaurant=restaurant, date=DAY + timedelta(days=20), closed=True,
-                                     note="Christmas Day")
+    WeeklyService.objects.create(
+        restaurant=restaurant,
+        weekday=4,
+        name="dinner",
+        start=time(18),
+        end=time(1),
+        last_seating=time(23),
+        turn_minutes={"2": 80, "default": 120},
+        pacing_covers_per_slot=24,
+    )
+    ScheduleException.objects.create(
+        restaurant=restaurant, date=DAY + timedelta(days=20), closed=True, note="Christmas Day"
+    )
     page = browser_page
     change = f"/admin/assignments/restaurant/{restaurant.pk}/change/"
     _login(page, live_server, change)
@@ -60,28 +70,42 @@ def test_a_manager_adds_a_weekday_service_in_the_browser(live_server, browser_pa
     assert "was changed successfully" in page.inner_text("ul.messagelist")
     restaurant.refresh_from_db()
     (lunch,) = restaurant_day_schedule(restaurant=restaurant, day=DAY).services
-    assert (lunch.name, lunch.start, lunch.end, lunch.turn_for(2), lunch.pacing.covers_per_slot) == \
-        ("lunch", 720, 900, 60, 12)
+    assert (lunch.name, lunch.start, lunch.end, lunch.turn_for(2), lunch.pacing.covers_per_slot) == (
+        "lunch",
+        720,
+        900,
+        60,
+        12,
+    )
     page.locator("#weeklyservices-group").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "schedule-restaurant-saved.png"))
 
 
-def test_a_closed_day_on_the_timeline_and_pacing_on_the_assign_page(live_server, browser_page, restaurant,
-                                                                    artifacts_dir):
-    ScheduleException.objects.create(restaurant=restaurant, date=DAY + timedelta(days=1), closed=True,
-                                     note="private wedding")
+def test_a_closed_day_on_the_timeline_and_pacing_on_the_assign_page(
+    live_server, browser_page, restaurant, artifacts_dir
+):
+    ScheduleException.objects.create(
+        restaurant=restaurant, date=DAY + timedelta(days=1), closed=True, note="private wedding"
+    )
     restaurant.pacing_covers_per_slot = 4
     restaurant.save()
     confirmed_at(restaurant, ["M2"], party_size=4, start="19:00")
-    paced = in_review(restaurant, party_size=2, start="19:00", guest_name="Grace",
-                      reason="pacing: 19:00 already has 4 of 4 covers starting")
+    paced = in_review(
+        restaurant,
+        party_size=2,
+        start="19:00",
+        guest_name="Grace",
+        reason="pacing: 19:00 already has 4 of 4 covers starting",
+    )
     page = browser_page
     timeline = f"/admin/assignments/restaurant/{restaurant.pk}/timeline/?date={(DAY + timedelta(days=1)).isoformat()}"
     _login(page, live_server, timeline)
     banner = page.locator("#maitre-schedule")
     assert banner.inner_text() == "Closed on Sun 06 Dec 2026 (private wedding)"
     page.screenshot(path=str(artifacts_dir / "schedule-timeline-closed.png"))
-    page.goto(f"{live_server.url}/admin/assignments/restaurant/{restaurant.pk}/timeline/?date={DAY.isoformat()}")
+    page.goto(
+        f"{live_server.url}/admin/assignments/restaurant/{restaurant.pk}/timeline/?date={DAY.isoformat()}"
+    )
     assert "Hours: dinner 17:00-23:30 (pacing 4 covers/slot)" in page.inner_text("#maitre-schedule")
     page.screenshot(path=str(artifacts_dir / "schedule-timeline-open.png"))
 

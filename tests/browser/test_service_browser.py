@@ -20,8 +20,11 @@ S = BookingState
 
 @pytest.fixture
 def evening(monkeypatch):
-    for target in ("assignments.admin.common.console_now", "assignments.services.walk_ins.clock",
-                   "assignments.admin.timeline.walk_in_clock"):
+    for target in (
+        "assignments.admin.common.console_now",
+        "assignments.services.walk_ins.clock",
+        "assignments.admin.timeline.walk_in_clock",
+    ):
         monkeypatch.setattr(target, lambda: at("19:20"))
 
 
@@ -33,10 +36,14 @@ def test_a_host_seats_completes_marks_a_no_show_and_seats_a_walk_in_from_the_tim
     leaving = confirmed_at(restaurant, ["M2"], party_size=3, start="18:00")
     lifecycle.booking_mark_seated(booking=leaving, now=at("18:02"))
     user = User.objects.create_user("host", password="friday-night", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="assignments", codename__in=VIEW_PERMS))
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="assignments", codename__in=VIEW_PERMS)
+    )
     grant(user, restaurant, role="host")  # a host: no assign permission, the service actions by role
     page = browser_page
-    timeline = f"{live_server.url}/admin/assignments/restaurant/{restaurant.pk}/timeline/?date={DAY.isoformat()}"
+    timeline = (
+        f"{live_server.url}/admin/assignments/restaurant/{restaurant.pk}/timeline/?date={DAY.isoformat()}"
+    )
     page.goto(f"{live_server.url}/admin/login/?next=/admin/")
     page.fill("#id_username", "host")
     page.fill("#id_password", "friday-night")

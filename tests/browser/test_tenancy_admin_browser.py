@@ -21,8 +21,12 @@ def test_a_host_sees_only_their_restaurant(live_server, browser_page, restaurant
     for name, start in (("Ada Lovelace", "19:00"), ("Alan Turing", "19:30"), ("Grace Hopper", "20:00")):
         make_booking(restaurant, guest_name=name, start=start, external_ref=f"MH-{start}")
     make_booking(other, guest_name="Rival Guest", start="19:00", external_ref="CR-1")
-    user = grant(User.objects.create_user("host", password="s3cret-pass", is_staff=True), restaurant, role="host")
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="assignments", codename__in=VIEW_PERMS))
+    user = grant(
+        User.objects.create_user("host", password="s3cret-pass", is_staff=True), restaurant, role="host"
+    )
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="assignments", codename__in=VIEW_PERMS)
+    )
 
     page = browser_page
     page.set_viewport_size({"width": 1366, "height": 768})

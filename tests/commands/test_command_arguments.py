@@ -18,8 +18,17 @@ from assignments.management.base import HelpWithDefaultsFormatter, MaitreCommand
 SMALL = str(settings.BASE_DIR / "scenarios" / "sample-small.json")
 OUR_APPS = ("assignments", "availability", "optimization", "tenancy", "webhooks", "bench")
 OURS = sorted(name for name, app in get_commands().items() if app in OUR_APPS)
-BASE_OPTIONS = {"help", "version", "verbosity", "settings", "pythonpath", "traceback", "no_color", "force_color",
-                "skip_checks"}
+BASE_OPTIONS = {
+    "help",
+    "version",
+    "verbosity",
+    "settings",
+    "pythonpath",
+    "traceback",
+    "no_color",
+    "force_color",
+    "skip_checks",
+}
 
 
 def fails(*args, match: str) -> str:
@@ -47,15 +56,25 @@ def bad_field(tmp_path):
 
 
 def test_the_commands_are_all_maitre_commands():
-    assert {"demo", "bench_engine", "bench_availability", "loadtest", "optimize_day", "generate_scenario",
-            "import_scenario", "export_scenario"} <= set(OURS)
+    assert {
+        "demo",
+        "bench_engine",
+        "bench_availability",
+        "loadtest",
+        "optimize_day",
+        "generate_scenario",
+        "import_scenario",
+        "export_scenario",
+    } <= set(OURS)
     for name in OURS:
         assert isinstance(load_command_class(get_commands()[name], name), MaitreCommand), name
 
 
 @pytest.mark.parametrize("name", OURS)
 def test_every_argument_has_help_and_shows_its_default(name, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "2000")  # one line per option: long defaults are not wrapped at their hyphens
+    monkeypatch.setenv(
+        "COLUMNS", "2000"
+    )  # one line per option: long defaults are not wrapped at their hyphens
     command = load_command_class(get_commands()[name], name)
     parser = command.create_parser("manage.py", name)
     assert parser.formatter_class is HelpWithDefaultsFormatter
@@ -66,13 +85,21 @@ def test_every_argument_has_help_and_shows_its_default(name, monkeypatch):
         assert action.help, f"{name} {action.dest}: no help text"
         if action.default not in (None, False, argparse.SUPPRESS):
             d = action.default
-            shown = " ".join(map(str, d)) if isinstance(d, list) else f"{d:g}" if isinstance(d, float) else str(d)
-            assert re.search(rf"default:? {re.escape(shown)}\b", text), f"{name} {action.dest}: default not shown"
+            shown = (
+                " ".join(map(str, d)) if isinstance(d, list) else f"{d:g}" if isinstance(d, float) else str(d)
+            )
+            assert re.search(rf"default:? {re.escape(shown)}\b", text), (
+                f"{name} {action.dest}: default not shown"
+            )
 
 
 @pytest.mark.parametrize("command", ["demo", "bench_engine", "bench_availability", "import_scenario"])
 def test_a_missing_file_is_named_with_what_is_wrong(command, db):
-    fails(command, "scenarios/sample-smal.json", match=r"^scenarios/sample-smal\.json: no such file \(in scenarios: .*sample-small\.json")
+    fails(
+        command,
+        "scenarios/sample-smal.json",
+        match=r"^scenarios/sample-smal\.json: no such file \(in scenarios: .*sample-small\.json",
+    )
 
 
 @pytest.mark.parametrize("command", ["demo", "bench_engine", "bench_availability", "import_scenario"])
@@ -94,16 +121,25 @@ def test_bench_engine_checks_every_file_before_the_long_work(tmp_path):
         (("demo", SMALL, "--existing", "maybe"), r"--existing: invalid choice: 'maybe'"),
         (("bench_engine", SMALL, "--time-limit", "-1"), r"--time-limit: must be greater than 0, got -1"),
         (("bench_engine", SMALL, "--freeze-minutes", "ten"), r"--freeze-minutes: not an integer: 'ten'"),
-        (("bench_engine", SMALL, "--assignments-out", SMALL), r"--assignments-out: .* is a file, not a folder"),
+        (
+            ("bench_engine", SMALL, "--assignments-out", SMALL),
+            r"--assignments-out: .* is a file, not a folder",
+        ),
         (("bench_availability", SMALL, "--slot", "25:00"), r"--slot: not a time HH:MM: '25:00'"),
-        (("bench_availability", SMALL, "--seat", "400"), r"--seat: the scenario has 39 bookings, cannot seat 400"),
+        (
+            ("bench_availability", SMALL, "--seat", "400"),
+            r"--seat: the scenario has 39 bookings, cannot seat 400",
+        ),
         (("bench_availability", SMALL, "--changes", "0"), r"--changes: must be at least 1, got 0"),
         (("loadtest", SMALL, "--workers", "0"), r"--workers: must be at least 1, got 0"),
         (("loadtest", SMALL, "--rate", "nan"), r"--rate: not a finite number"),
         (("generate_scenario", "--load", "-1"), r"--load: must be greater than 0, got -1"),
         (("generate_scenario", "--tables", "0"), r"--tables: must be at least 1, got 0"),
         (("generate_scenario", "--zones", "99"), r"--zones: at most \d+, got 99"),
-        (("generate_scenario", "--tables", "2", "--zones", "3"), r"--tables: needs at least one table per zone"),
+        (
+            ("generate_scenario", "--tables", "2", "--zones", "3"),
+            r"--tables: needs at least one table per zone",
+        ),
         (("generate_scenario", "--bookings", "0"), r"--bookings: must be at least 1"),
         (("optimize_day", "nowhere"), r"no restaurant 'nowhere'; there is no restaurant yet"),
         (("optimize_day", "x", "--time-limit", "0"), r"--time-limit: must be greater than 0"),

@@ -84,7 +84,9 @@ def test_the_demo_lands_on_tonight_and_its_links_open_for_the_printed_login(smal
         response = staff.get(url.removeprefix("http://127.0.0.1:8123"))
         assert response.status_code == 200, (name, url, response.status_code)
     docs = staff.get(links["API docs"].removeprefix("http://127.0.0.1:8123")).content.decode()
-    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs and "https://" not in docs  # works offline
+    assert (
+        "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs and "https://" not in docs
+    )  # works offline
     queue = staff.get(links["review queue"].removeprefix("http://127.0.0.1:8123")).content.decode()
     in_review = bookings.filter(state=BookingState.MANUAL_REVIEW)
     assert in_review.exists() and all(b.external_ref in queue for b in in_review)
@@ -111,8 +113,16 @@ def test_a_second_demo_keeps_a_booking_made_through_the_api(small_day):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     start = datetime.combine(scenario_tonight(scenario=scenario), time(19, 0), tzinfo=restaurant.tzinfo)
-    made = api.post("/api/bookings", {"restaurant": restaurant.slug, "party_size": 2,
-                                      "start_at": start.isoformat(), "external_ref": "platform-1"}, format="json")
+    made = api.post(
+        "/api/bookings",
+        {
+            "restaurant": restaurant.slug,
+            "party_size": 2,
+            "start_at": start.isoformat(),
+            "external_ref": "platform-1",
+        },
+        format="json",
+    )
     assert made.status_code == 201, made.json()
 
     second = run_demo(small_day)  # no terminal: keeps it, as --existing keep would

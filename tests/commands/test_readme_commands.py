@@ -26,7 +26,10 @@ OUR_APPS = ("assignments", "availability", "optimization", "bench")
 
 # README command -> where it runs: "tests/<file>::<test>" or "ci: <text of the .ci/run step>".
 RUN_BY = {
-    "make demo": ["ci: make demo", "tests/commands/test_demo_console.py::test_the_demo_lands_on_tonight_and_its_links_open_for_the_printed_login"],
+    "make demo": [
+        "ci: make demo",
+        "tests/commands/test_demo_console.py::test_the_demo_lands_on_tonight_and_its_links_open_for_the_printed_login",
+    ],
     "make run": ["tests/commands/test_readme_commands.py::test_make_run_serves_the_app_on_the_port_given"],
     "make test": ["ci: make test"],
     "make lint": ["ci: make lint"],
@@ -35,26 +38,54 @@ RUN_BY = {
     "import_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
     "export_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
     "generate_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
-    "bench_engine": ["tests/bench/test_bench_commands.py::test_bench_engine_shows_each_phase_with_counts_on_a_terminal"],
-    "bench_swaps": ["tests/bench/test_benchmarking.py::test_bench_swaps_command_summarises_by_kind_of_decision"],
-    "bench_availability": ["tests/bench/test_bench_commands.py::test_bench_availability_measures_a_small_day"],
+    "bench_engine": [
+        "tests/bench/test_bench_commands.py::test_bench_engine_shows_each_phase_with_counts_on_a_terminal"
+    ],
+    "bench_swaps": [
+        "tests/bench/test_benchmarking.py::test_bench_swaps_command_summarises_by_kind_of_decision"
+    ],
+    "bench_availability": [
+        "tests/bench/test_bench_commands.py::test_bench_availability_measures_a_small_day"
+    ],
     "loadtest": ["tests/bench/test_bench_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
-    "bench_heal": ["tests/bench/test_bench_commands.py::test_bench_heal_times_a_freed_table_seating_the_party_in_review"],
-    "worker": ["tests/coordinator/test_worker_process.py::test_the_worker_process_seats_woken_bookings_and_stops_cleanly_on_sigterm",
-               "tests/bench/test_bench_commands.py::test_loadtest_seats_a_small_day_with_real_workers"],
-    "optimize_day": ["tests/commands/test_command_output.py::test_the_dry_run_lists_the_moves_it_would_make",
-                     "tests/optimization/test_day_optimizer.py::test_command_applies_and_summarises"],
+    "bench_heal": [
+        "tests/bench/test_bench_commands.py::test_bench_heal_times_a_freed_table_seating_the_party_in_review"
+    ],
+    "worker": [
+        "tests/coordinator/test_worker_process.py::test_the_worker_process_seats_woken_bookings_and_stops_cleanly_on_sigterm",
+        "tests/bench/test_bench_commands.py::test_loadtest_seats_a_small_day_with_real_workers",
+    ],
+    "optimize_day": [
+        "tests/commands/test_command_output.py::test_the_dry_run_lists_the_moves_it_would_make",
+        "tests/optimization/test_day_optimizer.py::test_command_applies_and_summarises",
+    ],
     "shadow_report": ["tests/coordinator/test_rollout_commands.py::test_shadow_report_counts_agreement"],
-    "backfill_state_history": ["tests/coordinator/test_rollout_commands.py::test_backfill_dry_run_writes_nothing"],
+    "backfill_state_history": [
+        "tests/coordinator/test_rollout_commands.py::test_backfill_dry_run_writes_nothing"
+    ],
     "relay_outbox": ["tests/commands/test_readme_commands.py::test_relay_outbox_publishes_and_loops"],
     "sweep_holds": ["tests/availability/test_holds.py::test_the_sweep_command_and_actor"],
-    "mark_no_shows": ["tests/assignments/test_no_show_sweep.py::test_the_command_runs_the_sweep_once_and_prints_a_summary"],
-    "scheduler": ["tests/deploy/test_topology.py::test_the_scheduler_takes_its_lock_back_after_losing_it_and_a_second_one_stands_by"],
-    "create_api_client": ["tests/api/test_tenancy.py::test_create_api_client_prints_a_token_for_its_restaurants_only"],
-    "db_change_plan": ["tests/deploy/test_db_change_plan.py::test_the_plan_lists_unapplied_migrations_with_sql_and_rollback"],
-    "db_rollback_cleanup": ["tests/deploy/test_db_change_plan.py::test_forward_back_with_clean_up_and_forward_again_keeps_the_bookings_and_their_emails"],
-    "make up": ["tests/commands/test_readme_commands.py::test_make_up_runs_the_procfile_on_postgres_and_redis"],
-    "check": ["tests/assignments/test_migrations_and_settings.py::test_production_settings_pass_the_deploy_checks"],
+    "mark_no_shows": [
+        "tests/assignments/test_no_show_sweep.py::test_the_command_runs_the_sweep_once_and_prints_a_summary"
+    ],
+    "scheduler": [
+        "tests/deploy/test_topology.py::test_the_scheduler_takes_its_lock_back_after_losing_it_and_a_second_one_stands_by"
+    ],
+    "create_api_client": [
+        "tests/api/test_tenancy.py::test_create_api_client_prints_a_token_for_its_restaurants_only"
+    ],
+    "db_change_plan": [
+        "tests/deploy/test_db_change_plan.py::test_the_plan_lists_unapplied_migrations_with_sql_and_rollback"
+    ],
+    "db_rollback_cleanup": [
+        "tests/deploy/test_db_change_plan.py::test_forward_back_with_clean_up_and_forward_again_keeps_the_bookings_and_their_emails"
+    ],
+    "make up": [
+        "tests/commands/test_readme_commands.py::test_make_up_runs_the_procfile_on_postgres_and_redis"
+    ],
+    "check": [
+        "tests/assignments/test_migrations_and_settings.py::test_production_settings_pass_the_deploy_checks"
+    ],
     "migrate": ["tests/assignments/test_migrations_and_settings.py::test_migrations_go_to_zero_and_back"],
     "collectstatic": ["tests/deploy/test_static_files.py::test_a_production_server_serves_the_admin_css"],
 }
@@ -103,7 +134,11 @@ def free_port() -> int:
 
 
 def embedded_env(tmp_path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
+    }
     env["MAITRE_VAR_DIR"] = str(tmp_path / "var")
     return env
 
@@ -111,15 +146,25 @@ def embedded_env(tmp_path) -> dict:
 @pytest.mark.slow
 def test_make_run_serves_the_app_on_the_port_given(tmp_path):
     port = free_port()
-    server = subprocess.Popen(["make", "run", f"PORT={port}"], cwd=ROOT, env=embedded_env(tmp_path),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        ["make", "run", f"PORT={port}"],
+        cwd=ROOT,
+        env=embedded_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
-        while True:  # (the development server restarts when a file changes: a refused or reset connection is retried)
+        while (
+            True
+        ):  # (the development server restarts when a file changes: a refused or reset connection is retried)
             try:
                 with (
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2) as page,
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=2) as css,
+                    urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=2
+                    ) as css,
                 ):
                     assert (page.status, css.status) == (200, 200)
                     break
@@ -136,19 +181,38 @@ def test_make_bench_is_bench_engine_on_the_samples():
     """`make bench` takes minutes (the online limit on sample-large); bench_engine itself is run on sample-small
     by tests/commands/test_command_output.py. Here: the target runs that command on the three samples."""
     # --no-print-directory: under CI's `make test` this runs as a sub-make, which would add "Leaving directory"
-    plan = subprocess.run(["make", "-n", "--no-print-directory", "bench"], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout
+    plan = subprocess.run(
+        ["make", "-n", "--no-print-directory", "bench"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     line = next(x for x in plan.splitlines() if "bench_engine" in x)
     assert "manage.py bench_engine" in line
     for sample in ("small", "medium", "large"):
-        assert f"scenarios/sample-{sample}.json" in line and (ROOT / "scenarios" / f"sample-{sample}.json").exists()
+        assert (
+            f"scenarios/sample-{sample}.json" in line
+            and (ROOT / "scenarios" / f"sample-{sample}.json").exists()
+        )
 
 
 @pytest.mark.django_db
 def test_generate_import_export_round_trip(tmp_path):
     out = tmp_path / "gen" / "tiny.json"
-    call_command("generate_scenario", "--tables", "8", "--zones", "2", "--load", "0.8", "--seed", "3",
-                 "--name", "tiny", "--out", str(out), stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "generate_scenario",
+        "--tables",
+        "8",
+        "--zones",
+        "2",
+        "--load",
+        "0.8",
+        "--seed",
+        "3",
+        "--name",
+        "tiny",
+        "--out",
+        str(out),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
     doc = json.loads(out.read_text())
     said = io.StringIO()
     call_command("import_scenario", str(out), stdout=said)
@@ -196,17 +260,28 @@ def test_make_up_runs_the_procfile_on_postgres_and_redis(tmp_path):
 
     db = connection.settings_dict
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update(DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-               REDIS_URL=settings.REDIS_URL, MAITRE_VAR_DIR=str(tmp_path / "var"), SECRET_KEY=secrets.token_urlsafe(60))
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        REDIS_URL=settings.REDIS_URL,
+        MAITRE_VAR_DIR=str(tmp_path / "var"),
+        SECRET_KEY=secrets.token_urlsafe(60),
+    )
     port = free_port()
-    up = subprocess.Popen(["make", "up", f"UP_PORT={port}"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, start_new_session=True)
+    up = subprocess.Popen(
+        ["make", "up", f"UP_PORT={port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
             try:
-                health = urllib.request.Request(f"http://127.0.0.1:{port}/health/",
-                                                headers={"X-Forwarded-Proto": "https"})  # as behind the proxy
+                health = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/health/", headers={"X-Forwarded-Proto": "https"}
+                )  # as behind the proxy
                 with urllib.request.urlopen(health, timeout=2) as r:
                     assert r.status == 200
                     break

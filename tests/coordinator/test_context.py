@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_two_queries_warm_four_when_the_floor_changed(settings, django_assert_num_queries):
-    restaurant = scenario_import(scenario=load_scenario(settings.BASE_DIR / "scenarios" / "sample-large.json"))
+    restaurant = scenario_import(
+        scenario=load_scenario(settings.BASE_DIR / "scenarios" / "sample-large.json")
+    )
     bookings = list(restaurant.bookings.order_by("arrival")[:40])
     tables = list(restaurant.tables.order_by("label"))
     for booking, table in zip(bookings, tables, strict=False):  # a busy day: 40 allocations

@@ -53,8 +53,12 @@ def _pair_seated_at_m2(restaurant) -> Booking:
 
     pair = make_booking(restaurant, party_size=2)
     lifecycle.booking_request_assignment(booking=pair)
-    allocations_create(tables=[restaurant.tables.get(label="M2")], start_at=pair.start_at,
-                       end_at=pair.end_at + timedelta(minutes=restaurant.buffer_minutes), booking=pair)
+    allocations_create(
+        tables=[restaurant.tables.get(label="M2")],
+        start_at=pair.start_at,
+        end_at=pair.end_at + timedelta(minutes=restaurant.buffer_minutes),
+        booking=pair,
+    )
     lifecycle.booking_confirm(booking=pair, tables=["M2"], strategy="test")
     return pair
 
@@ -66,7 +70,9 @@ def make_due(*bookings) -> None:
 
 
 def dead_redis_lock_manager() -> RedisLockManager:
-    return RedisLockManager(client=redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2))
+    return RedisLockManager(
+        client=redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+    )
 
 
 @pytest.mark.django_db
@@ -79,8 +85,14 @@ def test_confirms_with_tables_history_attempts_and_event(restaurant):
     booking.refresh_from_db()
     assert outcome.status == Status.CONFIRMED and booking.state == BookingState.CONFIRMED
     assert booking.due_at is None
-    assert sorted(TableAllocation.objects.filter(booking=booking).values_list("table__label", flat=True)) == list(outcome.tables)
-    assert booking.assignment_attempts == 1 and booking.assigned_at and booking.assignment_strategy == outcome.strategy
+    assert sorted(
+        TableAllocation.objects.filter(booking=booking).values_list("table__label", flat=True)
+    ) == list(outcome.tables)
+    assert (
+        booking.assignment_attempts == 1
+        and booking.assigned_at
+        and booking.assignment_strategy == outcome.strategy
+    )
     attempts = BookingAssignmentAttempt.objects.filter(booking=booking)
     assert attempts.filter(result=AttemptResult.SUCCESS).count() >= 1
     assert attempts.count() >= 5  # one row per strategy's outcome
@@ -175,14 +187,24 @@ def test_full_floor_retries_with_backoff_then_manual_review(restaurant, settings
         assert run(booking).status == Status.SKIPPED  # not due yet: nothing happens early
         make_due(booking)
 
-    assert [o.status for o in outcomes] == [Status.RETRY_SCHEDULED, Status.RETRY_SCHEDULED, Status.MANUAL_REVIEW]
+    assert [o.status for o in outcomes] == [
+        Status.RETRY_SCHEDULED,
+        Status.RETRY_SCHEDULED,
+        Status.MANUAL_REVIEW,
+    ]
     assert [o.delay_ms for o in outcomes[:2]] == [coordinator.backoff_ms(1), coordinator.backoff_ms(2)]
     assert all(d >= coordinator.backoff_ms(1) - 50 for d in delays)
     booking.refresh_from_db()
-    assert booking.state == BookingState.MANUAL_REVIEW and booking.assignment_attempts == 3 and booking.due_at is None
+    assert (
+        booking.state == BookingState.MANUAL_REVIEW
+        and booking.assignment_attempts == 3
+        and booking.due_at is None
+    )
     last = BookingStateHistory.objects.filter(booking=booking).latest("version")
     assert "after 3 attempt" in last.metadata["reason"]
-    assert OutboxEvent.objects.filter(aggregate_id=str(booking.pk), event_type="booking.manual_review").exists()
+    assert OutboxEvent.objects.filter(
+        aggregate_id=str(booking.pk), event_type="booking.manual_review"
+    ).exists()
     assert BookingAssignmentAttempt.objects.filter(booking=booking, result=AttemptResult.NO_PLAN).exists()
 
 
@@ -322,7 +344,10 @@ def test_rate_limit_per_restaurant_defers_the_excess(restaurant, settings):
 def test_bookings_competing_for_the_last_table(restaurant):
     """Both parties of seven can only sit at M2+M3; the first gets it, the second is due again later."""
     a, b = submitted(restaurant, party_size=7), submitted(restaurant, party_size=7)
-    outcomes = {o.booking_id: o for o in coordinator.assign_due(restaurant_id=restaurant.pk, service_date=a.service_date)}
+    outcomes = {
+        o.booking_id: o
+        for o in coordinator.assign_due(restaurant_id=restaurant.pk, service_date=a.service_date)
+    }
     assert outcomes[a.pk].status == Status.CONFIRMED and outcomes[b.pk].status == Status.RETRY_SCHEDULED
     fresh = Booking.objects.get(pk=b.pk)
     assert fresh.state == BookingState.ASSIGNMENT_PENDING and fresh.due_at > timezone.now()
@@ -344,7 +369,9 @@ def test_a_table_taken_by_an_outside_writer_costs_only_that_booking_a_retry(rest
             return real_apply(seats=seats, **kwargs)
         first = seats[0]
         taken["tables"] = [t.label for t in first.tables]
-        allocations_create(tables=list(first.tables), start_at=first.window[0], end_at=first.window[1], booking=rival)
+        allocations_create(
+            tables=list(first.tables), start_at=first.window[0], end_at=first.window[1], booking=rival
+        )
         return real_apply(seats=seats, **kwargs)
 
     monkeypatch.setattr(coordinator, "bookings_apply_batch", rival_first)
@@ -492,7 +519,7 @@ def test_many_bookings_many_threads_never_double_book(restaurant):
 
     rows = list(TableAllocation.objects.values_list("table_id", "start_at", "end_at"))
     for i, (t1, s1, e1) in enumerate(rows):
-        for t2, s2, e2 in rows[i + 1:]:
+        for t2, s2, e2 in rows[i + 1 :]:
             assert not (t1 == t2 and s1 < e2 and s2 < e1)
     assert Booking.objects.filter(state=BookingState.CONFIRMED).count() == 3
     waiting = Booking.objects.filter(state=BookingState.ASSIGNMENT_PENDING)
@@ -593,7 +620,10 @@ def test_reseat_solves_run_after_the_day_is_let_go_with_the_booking_leased(resta
     def compute_while_looking(**kwargs):
         def other_worker():
             with connection.cursor() as cur:
-                cur.execute("SELECT pg_try_advisory_lock(%s, %s)", coordinator._lock_key(restaurant.pk, seven.service_date))
+                cur.execute(
+                    "SELECT pg_try_advisory_lock(%s, %s)",
+                    coordinator._lock_key(restaurant.pk, seven.service_date),
+                )
                 seen["day_free"] = cur.fetchone()[0]
             connection.close()  # and its lock with it
 
@@ -609,7 +639,9 @@ def test_reseat_solves_run_after_the_day_is_let_go_with_the_booking_leased(resta
     assert seen == {"day_free": True, "leased": True}
     assert outcome.status == Status.MANUAL_REVIEW
     fresh = Booking.objects.get(pk=seven.pk)
-    assert fresh.state == BookingState.MANUAL_REVIEW and fresh.assignment_attempts == 1 and fresh.due_at is None
+    assert (
+        fresh.state == BookingState.MANUAL_REVIEW and fresh.assignment_attempts == 1 and fresh.due_at is None
+    )
 
 
 @pytest.mark.django_db
@@ -642,8 +674,10 @@ def test_tables_released_by_a_review_in_a_batch_serve_the_next_booking_of_that_b
     booking_modify(booking=grown, party_size=40)
     newcomer = submitted(restaurant, party_size=2)
 
-    outcomes = {o.booking_id: o for o in coordinator.assign_due(restaurant_id=restaurant.pk,
-                                                                 service_date=newcomer.service_date)}
+    outcomes = {
+        o.booking_id: o
+        for o in coordinator.assign_due(restaurant_id=restaurant.pk, service_date=newcomer.service_date)
+    }
 
     assert outcomes[grown.pk].status == Status.MANUAL_REVIEW
     assert outcomes[newcomer.pk].status == Status.CONFIRMED and list(outcomes[newcomer.pk].tables) == released

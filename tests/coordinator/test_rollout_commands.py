@@ -38,7 +38,10 @@ def test_backfill_dry_run_writes_nothing(restaurant):
     BookingStateHistory.objects.filter(booking=b).delete()
     out = io.StringIO()
     call_command("backfill_state_history", "--dry-run", stdout=out, stderr=io.StringIO())
-    assert "bookings without history  1" in out.getvalue() and not BookingStateHistory.objects.filter(booking=b).exists()
+    assert (
+        "bookings without history  1" in out.getvalue()
+        and not BookingStateHistory.objects.filter(booking=b).exists()
+    )
 
 
 def test_shadow_report_counts_agreement(restaurant):

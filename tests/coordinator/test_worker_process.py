@@ -33,11 +33,21 @@ def worker_process(transactional_db):
     broker = dramatiq.get_broker()
     for queue in list(broker.get_declared_queues()):
         broker.flush(queue)  # no wake-up left over from another test
-    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL,
-           "DJANGO_SETTINGS_MODULE": "config.settings.test", "MAITRE_SWEEP_INTERVAL_SECONDS": "0.5"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "MAITRE_SWEEP_INTERVAL_SECONDS": "0.5",
+    }
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "worker", "--threads", "2"], cwd=settings.BASE_DIR, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [sys.executable, "manage.py", "worker", "--threads", "2"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     line = proc.stdout.readline()
     assert "worker ready" in line, line
@@ -58,8 +68,12 @@ def _submitted(restaurant, **kwargs) -> Booking:
 def test_the_worker_process_seats_woken_bookings_and_stops_cleanly_on_sigterm(restaurant, worker_process):
     bookings = [_submitted(restaurant, party_size=2, start=t) for t in ("18:00", "19:00", "20:00")]
 
-    assert wait_until(lambda: Booking.objects.filter(pk__in=[b.pk for b in bookings],
-                                                     state=BookingState.CONFIRMED).count() == 3, timeout=20)
+    assert wait_until(
+        lambda: (
+            Booking.objects.filter(pk__in=[b.pk for b in bookings], state=BookingState.CONFIRMED).count() == 3
+        ),
+        timeout=20,
+    )
 
     worker_process.send_signal(signal.SIGTERM)
     assert worker_process.wait(20) == 0

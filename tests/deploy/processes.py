@@ -45,10 +45,18 @@ class Process:
         self.name = name
         self.log = log_dir / f"{name}.log"
         self._out = open(self.log, "wb")  # noqa: SIM115 (closed in stop)
-        argv = [sys.executable, "-m", *args] if args and args[0] == "gunicorn" else [sys.executable, "manage.py", *args]
+        argv = (
+            [sys.executable, "-m", *args]
+            if args and args[0] == "gunicorn"
+            else [sys.executable, "manage.py", *args]
+        )
         self.proc = subprocess.Popen(
-            argv, cwd=settings.BASE_DIR, env=env, stdout=self._out,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            argv,
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def output(self) -> str:

@@ -41,7 +41,9 @@ def test_the_plan_lists_unapplied_migrations_with_sql_and_rollback(tmp_path):
 
 
 @pytest.mark.slow
-def test_forward_back_with_clean_up_and_forward_again_keeps_the_bookings_and_their_emails(restaurant, tmp_path):
+def test_forward_back_with_clean_up_and_forward_again_keeps_the_bookings_and_their_emails(
+    restaurant, tmp_path
+):
     from tenancy.services import membership_grant
     from webhooks.services import webhook_subscription_create
 
@@ -66,12 +68,19 @@ def test_forward_back_with_clean_up_and_forward_again_keeps_the_bookings_and_the
 
     for app, target in BACK:
         call_command("migrate", app, target, verbosity=0)
-    assert not {"webhooks_webhookdelivery", "assignments_emaildelivery", "optimization_optimizerrun"} & _tables()
-    assert OutboxEvent.objects.count() == events and OutboxEvent.objects.filter(published_at__isnull=True).count() == 1
+    assert (
+        not {"webhooks_webhookdelivery", "assignments_emaildelivery", "optimization_optimizerrun"} & _tables()
+    )
+    assert (
+        OutboxEvent.objects.count() == events
+        and OutboxEvent.objects.filter(published_at__isnull=True).count() == 1
+    )
 
     call_command("migrate", verbosity=0)
     assert {"webhooks_webhookdelivery", "assignments_emaildelivery", "optimization_optimizerrun"} <= _tables()
-    assert outbox.outbox_relay(publish=lambda events: None) == 1  # forward again: the e-mail is owed once more
+    assert (
+        outbox.outbox_relay(publish=lambda events: None) == 1
+    )  # forward again: the e-mail is owed once more
     from assignments.models import EmailDelivery
 
     assert list(EmailDelivery.objects.values_list("event_id", flat=True)) == [confirmed.pk]

@@ -54,7 +54,9 @@ def production_env(tmp_path):
 
 def test_a_production_server_serves_the_admin_css(production_env, tmp_path):
     manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], env=production_env, check=True, cwd=settings.BASE_DIR)
+    subprocess.run(
+        [*manage, "collectstatic", "--noinput", "-v0"], env=production_env, check=True, cwd=settings.BASE_DIR
+    )
     assert (tmp_path / "static" / "admin" / "css" / "base.css").exists()
 
     port = free_port()
@@ -62,8 +64,14 @@ def test_a_production_server_serves_the_admin_css(production_env, tmp_path):
     web = (settings.BASE_DIR / "Procfile").read_text().split("web:", 1)[1].splitlines()[0].strip()
     assert web.startswith("gunicorn ")
     env = {**production_env, "PORT": str(port), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    server = subprocess.Popen(["bash", "-c", f"exec {web}"], env=env, cwd=settings.BASE_DIR,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        ["bash", "-c", f"exec {web}"],
+        env=env,
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -83,7 +91,9 @@ def test_a_production_server_serves_the_admin_css(production_env, tmp_path):
         status, headers, _ = get(base + hashed.group(1).decode())
         assert status == 200 and "immutable" in headers.get("Cache-Control", "")
 
-        status, headers, _ = get(f"{base}/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+        status, headers, _ = get(
+            f"{base}/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"
+        )
         assert status == 200 and "javascript" in headers["Content-Type"]  # the API docs need no CDN
 
         status, _, _ = get(f"{base}/static/admin/css/no-such-file.css")

@@ -30,7 +30,12 @@ from tests.webhooks.receiver import Receiver
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_subscription_create
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
 
 FAST_SCHEDULE = {
     "MAITRE_SCHEDULE_RELAY_SECONDS": "0.5",
@@ -54,8 +59,12 @@ def _get(url: str) -> tuple[int, str]:
 
 
 def _post(url: str, token: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
-        "Authorization": f"Token {token}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as r:
             return r.status, json.loads(r.read())
@@ -72,7 +81,9 @@ def samples(text: str) -> dict[tuple[str, tuple], float]:
 
 
 def total(metrics: dict, name: str, **labels) -> float:
-    return sum(v for (n, ls), v in metrics.items() if n == name and all((k, v2) in ls for k, v2 in labels.items()))
+    return sum(
+        v for (n, ls), v in metrics.items() if n == name and all((k, v2) in ls for k, v2 in labels.items())
+    )
 
 
 @pytest.fixture
@@ -100,19 +111,37 @@ def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processe
         base = f"http://127.0.0.1:{port}"
         sub = webhook_subscription_create(owner=platform, url=receiver.url, event_types=[])
         receiver.secret = sub.secret
-        web = start("web", "gunicorn", "config.asgi:application", "-c", "python:config.gunicorn",
-                    "--bind", f"127.0.0.1:{port}", "--workers", "2")
+        web = start(
+            "web",
+            "gunicorn",
+            "config.asgi:application",
+            "-c",
+            "python:config.gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        )
         worker = start("worker", "worker", "--threads", "2")
         scheduler = start("scheduler", "scheduler")
         assert wait_until(lambda: _get(f"{base}/health/")[0] == 200, 60), web.output()[-3000:]
 
         here = timezone.now().astimezone(restaurant.tzinfo)
-        OptimizerSchedule.objects.create(restaurant=restaurant, run_at=here.time().replace(second=0, microsecond=0),
-                                         time_limit_seconds=2)
+        OptimizerSchedule.objects.create(
+            restaurant=restaurant, run_at=here.time().replace(second=0, microsecond=0), time_limit_seconds=2
+        )
         for size, email in ((2, "ada@example.com"), (20, "")):
-            status, body = _post(f"{base}/api/bookings", token, {
-                "restaurant": restaurant.slug, "party_size": size, "start_at": at("19:00").isoformat(),
-                "guest_name": "Ada" if email else "Big party", "guest_email": email})
+            status, body = _post(
+                f"{base}/api/bookings",
+                token,
+                {
+                    "restaurant": restaurant.slug,
+                    "party_size": size,
+                    "start_at": at("19:00").isoformat(),
+                    "guest_name": "Ada" if email else "Big party",
+                    "guest_email": email,
+                },
+            )
             assert status == 201, body
         hold = hold_create(restaurant=restaurant, start_at=at("21:00"), table_labels=["M1"], ttl_seconds=60)
         Hold.objects.filter(pk=hold.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -120,7 +149,10 @@ def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processe
         def states():
             return set(Booking.objects.values_list("state", flat=True))
 
-        assert wait_until(lambda: states() == {"confirmed", "manual_review"}, 60), (states(), worker.output()[-3000:])
+        assert wait_until(lambda: states() == {"confirmed", "manual_review"}, 60), (
+            states(),
+            worker.output()[-3000:],
+        )
 
         def all_out():
             events = set(OutboxEvent.objects.values_list("pk", flat=True))
@@ -132,7 +164,11 @@ def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processe
                 and OptimizerRun.objects.filter(finished_at__isnull=False).exists()
             )
 
-        assert wait_until(all_out, 60), (receiver.snapshot(), scheduler.output()[-3000:], worker.output()[-3000:])
+        assert wait_until(all_out, 60), (
+            receiver.snapshot(),
+            scheduler.output()[-3000:],
+            worker.output()[-3000:],
+        )
         snap = receiver.snapshot()
 
     events = list(OutboxEvent.objects.order_by("pk"))
@@ -162,13 +198,18 @@ def test_bookings_events_webhooks_emails_holds_and_metrics_through_real_processe
     assert total(m, "maitre_event_deliveries_total", consumer="email", result="delivered") == 2
     assert total(m, "maitre_outbox_events_published_total") == len(events)
     assert total(m, "maitre_scheduler_job_runs_total", job="relay_outbox_periodic") >= 1
-    assert total(m, "maitre_process_up", role="worker") == 1 and total(m, "maitre_process_up", role="scheduler") == 1
+    assert (
+        total(m, "maitre_process_up", role="worker") == 1
+        and total(m, "maitre_process_up", role="scheduler") == 1
+    )
     assert total(m, "maitre_process_up", role="web") == 2  # both gunicorn workers
     assert total(m, "maitre_scheduler_leader") == 1
     assert total(m, "maitre_optimizer_runs_total") == 1  # the scheduled run, recorded by the worker
     run = OptimizerRun.objects.get()
     assert run.schedule is not None and run.status != "running"
-    assert total(m, "maitre_outbox_unpublished_events") == 0 and total(m, "maitre_manual_review_bookings") == 1
+    assert (
+        total(m, "maitre_outbox_unpublished_events") == 0 and total(m, "maitre_manual_review_bookings") == 1
+    )
     assert total(m, "maitre_event_deliveries_pending", consumer="webhook") == 0
 
 
@@ -183,9 +224,9 @@ def test_the_scheduler_takes_its_lock_back_after_losing_it_and_a_second_one_stan
     redis_client.set("maitre:scheduler:lock", b"somebody-else", px=3000)
     assert wait_until(lambda: "lock lost" in first.output(), 10), first.output()
     # the stranger's lock expires: one of the two takes over, nobody was restarted
-    assert wait_until(lambda: first.output().count("lock held") + second.output().count("lock held") == 2, 15), (
-        first.output(), second.output()
-    )
+    assert wait_until(
+        lambda: first.output().count("lock held") + second.output().count("lock held") == 2, 15
+    ), (first.output(), second.output())
     assert first.alive() and second.alive()
     # while one scheduler runs, the relay works again: a new event is published
     OutboxEvent.objects.create(aggregate_id="x", event_type="test.ping", payload={})

@@ -11,7 +11,9 @@ def table(tid, zone="main", lo=1, hi=2, combinable=False, accessible=False) -> T
 
 def floor(*tables: TableSpec, edges=(), zones=None, max_join=3) -> Floor:
     zones = zones or {z: i for i, z in enumerate(sorted({t.zone for t in tables}))}
-    return Floor(tables=tuple(tables), adjacency=tuple(edges), zone_priority=zones, max_combination_tables=max_join)
+    return Floor(
+        tables=tuple(tables), adjacency=tuple(edges), zone_priority=zones, max_combination_tables=max_join
+    )
 
 
 def plan_problems(f: Floor, r: Request, tables: tuple[str, ...]) -> list[str]:

@@ -34,7 +34,9 @@ def test_at_the_peak_it_refuses_with_the_reason_and_no_plans():
     f, occ = busy_floor()
     d = Engine(f, weights=PROTECT).decide(two_at(PEAK), occ)
     assert d.plans == () and d.best is None
-    assert d.refusal.startswith("capacity protection: seating 2 on the last free 6-top T6 at 19:30 would cost an expected ")
+    assert d.refusal.startswith(
+        "capacity protection: seating 2 on the last free 6-top T6 at 19:30 would cost an expected "
+    )
     cost = float(d.refusal.split("an expected ")[1].split(" later covers")[0])
     assert cost > 2  # more later covers than the couple brings, or it would not have fired
     assert "25% of seats taken" in d.refusal

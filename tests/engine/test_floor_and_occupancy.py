@@ -24,13 +24,19 @@ def test_candidates_are_singles_and_connected_same_zone_combinable_groups():
 
 
 def test_max_combination_tables_is_respected():
-    f = floor(*(table(f"T{i}", combinable=True) for i in range(5)), edges=[(f"T{i}", f"T{i+1}") for i in range(4)], max_join=2)
+    f = floor(
+        *(table(f"T{i}", combinable=True) for i in range(5)),
+        edges=[(f"T{i}", f"T{i + 1}") for i in range(4)],
+        max_join=2,
+    )
     assert max(c.size for c in f.candidates) == 2
 
 
 def test_dominated_combinations_are_not_offered():
     f = floor(
-        table("A", hi=4, combinable=True), table("B", hi=2, combinable=True), table("C", hi=2, combinable=True),
+        table("A", hi=4, combinable=True),
+        table("B", hi=2, combinable=True),
+        table("C", hi=2, combinable=True),
         edges=[("A", "B"), ("B", "C")],
     )
     four = {c.tables for c in f.candidates_for(4)}

@@ -10,8 +10,9 @@ from assignments.engine import Engine, Occupancy, Request
 from assignments.engine.next_free import next_free_start
 from tests.engine.helpers import floor, table
 
-FLOOR = floor(table("A", hi=2), table("B", hi=4, combinable=True), table("C", hi=4, combinable=True),
-              edges=[("B", "C")])
+FLOOR = floor(
+    table("A", hi=2), table("B", hi=4, combinable=True), table("C", hi=4, combinable=True), edges=[("B", "C")]
+)
 ENGINE = Engine(FLOOR)
 
 
@@ -37,7 +38,9 @@ def test_the_first_free_minute_is_the_one_asking_every_minute_finds(rows, party,
         if occupancy.is_free(t, start, start + dur):
             occupancy.add([t], start, start + dur, f"b{i}")
     latest = 1400
-    found = next_free_start(ENGINE, occupancy, party_size=party, length=length, earliest=earliest, latest=latest)
+    found = next_free_start(
+        ENGINE, occupancy, party_size=party, length=length, earliest=earliest, latest=latest
+    )
     expected = brute_force(occupancy, party, length, earliest, latest)
     assert (found[0] if found else None) == expected
     if found:
@@ -60,7 +63,18 @@ def test_nothing_before_close_is_none():
 
 def test_a_later_service_period_counts_from_its_opening():
     occupancy = Occupancy(FLOOR)
-    found = next_free_start(ENGINE, occupancy, party_size=2, length=90, earliest=900, latest=1400, openings=[1080],
-                            may_start=lambda m: 720 <= m < 870 or 1080 <= m < 1410)
+    found = next_free_start(
+        ENGINE,
+        occupancy,
+        party_size=2,
+        length=90,
+        earliest=900,
+        latest=1400,
+        openings=[1080],
+        may_start=lambda m: 720 <= m < 870 or 1080 <= m < 1410,
+    )
     assert found[0] == 1080
-    assert brute_force(occupancy, 2, 90, 900, 1400, may_start=lambda m: 720 <= m < 870 or 1080 <= m < 1410) == 1080
+    assert (
+        brute_force(occupancy, 2, 90, 900, 1400, may_start=lambda m: 720 <= m < 870 or 1080 <= m < 1410)
+        == 1080
+    )

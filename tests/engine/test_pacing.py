@@ -14,12 +14,15 @@ def test_a_slot_full_of_covers_refuses_with_the_figures():
     ledger = PacingLedger([DINNER], slot_minutes=15)
     ledger.add_many([(f"b{i}", 19 * 60 + 30, 6) for i in range(5)])  # 30 covers at 19:30
     assert ledger.refusal(19 * 60 + 30, 2) == "pacing: 19:30 already has 30 of 30 covers starting"
-    assert ledger.refusal(19 * 60 + 40, 2) == "pacing: 19:30 already has 30 of 30 covers starting"  # same slot
+    assert (
+        ledger.refusal(19 * 60 + 40, 2) == "pacing: 19:30 already has 30 of 30 covers starting"
+    )  # same slot
     assert ledger.refusal(19 * 60 + 45, 2) is None
     ledger.remove("b0")
     assert ledger.refusal(19 * 60 + 30, 6) is None
-    assert ledger.refusal(19 * 60 + 30, 7) == ("pacing: 19:30 already has 24 of 30 covers starting; "
-                                               "a party of 7 would make 31")
+    assert ledger.refusal(19 * 60 + 30, 7) == (
+        "pacing: 19:30 already has 24 of 30 covers starting; a party of 7 would make 31"
+    )
     assert ledger.room(19 * 60 + 30) == 6
 
 
@@ -31,7 +34,9 @@ def test_bookings_per_slot_and_covers_per_service():
     assert ledger.refusal(12 * 60 + 20, 1) == "pacing: 12:00 already has 2 of 2 bookings starting"
     assert ledger.room(12 * 60) == 0
     ledger.add("b3", 13 * 60, 5)
-    assert ledger.refusal(14 * 60, 2) == "pacing: lunch already has 9 of 10 covers; a party of 2 would make 11"
+    assert (
+        ledger.refusal(14 * 60, 2) == "pacing: lunch already has 9 of 10 covers; a party of 2 would make 11"
+    )
     assert ledger.refusal(14 * 60, 1) is None
     assert ledger.refusal(19 * 60, 8) is None  # dinner's limits, not lunch's
     assert ledger.refusal(16 * 60, 50) is None  # between services: not paced
@@ -48,8 +53,12 @@ def test_slots_run_from_the_service_start_and_past_midnight():
 
 @settings(max_examples=150, deadline=None)
 @given(
-    limits=st.builds(PacingLimits, st.none() | st.integers(1, 12), st.none() | st.integers(1, 4),
-                     st.none() | st.integers(1, 40)),
+    limits=st.builds(
+        PacingLimits,
+        st.none() | st.integers(1, 12),
+        st.none() | st.integers(1, 4),
+        st.none() | st.integers(1, 40),
+    ),
     requests=st.lists(st.tuples(st.integers(17 * 60, 23 * 60 - 1), st.integers(1, 8)), max_size=40),
 )
 def test_admitting_what_the_ledger_allows_never_breaks_a_limit_and_refusals_are_exact(limits, requests):
@@ -62,8 +71,10 @@ def test_admitting_what_the_ledger_allows_never_breaks_a_limit_and_refusals_are_
         would_break = (
             (limits.covers_per_slot is not None and sum(in_slot) + covers > limits.covers_per_slot)
             or (limits.bookings_per_slot is not None and len(in_slot) + 1 > limits.bookings_per_slot)
-            or (limits.covers_per_service is not None
-                and sum(c for _s, c in admitted) + covers > limits.covers_per_service)
+            or (
+                limits.covers_per_service is not None
+                and sum(c for _s, c in admitted) + covers > limits.covers_per_service
+            )
         )
         refusal = ledger.refusal(start, covers)
         assert (refusal is not None) == would_break, (refusal, admitted, start, covers)

@@ -104,7 +104,12 @@ def test_same_input_same_plans_whatever_the_order_of_tables_and_edges(floor, req
     rng.shuffle(tables)
     edges = [(b, a) if rng.random() < 0.5 else (a, b) for a, b in floor.adjacency]
     rng.shuffle(edges)
-    shuffled = Floor(tuple(tables), tuple(edges), dict(reversed(list(floor.zone_priority.items()))), floor.max_combination_tables)
+    shuffled = Floor(
+        tuple(tables),
+        tuple(edges),
+        dict(reversed(list(floor.zone_priority.items()))),
+        floor.max_combination_tables,
+    )
 
     def decisions(f):
         engine = Engine(f)
@@ -150,8 +155,10 @@ def test_no_decision_reads_a_booking_still_to_come(floor, requests, other_future
     from assignments.engine import Weights
 
     k = len(requests) // 2
-    future = [Request(f"F{r.booking_id}", *(r.party_size, r.start, r.end, r.preferred_zone, r.accessible))
-              for r in other_future]
+    future = [
+        Request(f"F{r.booking_id}", *(r.party_size, r.start, r.end, r.preferred_zone, r.accessible))
+        for r in other_future
+    ]
     weights = Weights(protection_load=0.3) if protect else None
 
     def decisions(day):

@@ -15,9 +15,13 @@ def req(party: int, start: int = 19 * H, end: int = 21 * H, accessible: bool = F
 
 def terrace() -> object:
     return floor(
-        table("W01", "window", 1, 4, combinable=True), table("W02", "window", 1, 2, combinable=True),
-        table("W03", "window", 1, 2, combinable=True), table("M01", "main", 1, 6), table("M02", "main", 1, 6),
-        table("A1", "main", 1, 4, accessible=True), table("A2", "main", 1, 4, accessible=True),
+        table("W01", "window", 1, 4, combinable=True),
+        table("W02", "window", 1, 2, combinable=True),
+        table("W03", "window", 1, 2, combinable=True),
+        table("M01", "main", 1, 6),
+        table("M02", "main", 1, 6),
+        table("A1", "main", 1, 4, accessible=True),
+        table("A2", "main", 1, 4, accessible=True),
         edges=[("W01", "W02"), ("W02", "W03")],
     )
 
@@ -57,7 +61,12 @@ def test_accessibility_when_no_accessible_table_is_large_enough():
 
 
 def test_every_table_of_the_size_taken():
-    f = floor(table("S1", "main", 1, 2), table("S2", "main", 1, 2), table("B1", "main", 5, 6), table("B2", "main", 5, 6))
+    f = floor(
+        table("S1", "main", 1, 2),
+        table("S2", "main", 1, 2),
+        table("B1", "main", 5, 6),
+        table("B2", "main", 5, 6),
+    )
     occ = Occupancy(f)
     occ.add(["B1"], 18 * H + 45, 20 * H, "b4")
     occ.add(["B2"], 20 * H + 30, 22 * H, "b5")

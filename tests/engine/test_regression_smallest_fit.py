@@ -24,17 +24,29 @@ def hm(text: str) -> int:
 
 def evening():
     f = floor(
-        table("M01", lo=1, hi=2), table("M02", lo=1, hi=2, combinable=True), table("M03", lo=2, hi=2, combinable=True),
-        table("M04", lo=2, hi=4), table("M05", lo=2, hi=4, combinable=True), table("M06", lo=3, hi=6, combinable=True),
+        table("M01", lo=1, hi=2),
+        table("M02", lo=1, hi=2, combinable=True),
+        table("M03", lo=2, hi=2, combinable=True),
+        table("M04", lo=2, hi=4),
+        table("M05", lo=2, hi=4, combinable=True),
+        table("M06", lo=3, hi=6, combinable=True),
         table("M07", lo=6, hi=8),
         edges=[("M01", "M02"), ("M02", "M03"), ("M04", "M05"), ("M05", "M06"), ("M06", "M07")],
     )
     day = [  # arrival order: (id, party, start, end incl. buffer)
-        ("B0011", 2, "19:30", "21:10"), ("B0027", 1, "20:45", "22:25"), ("B0025", 8, "20:30", "22:55"),
-        ("B0008", 5, "18:45", "21:55"), ("B0009", 2, "19:00", "20:40"),
-        ("B0004", 4, "18:15", "20:10"), ("B0018", 2, "19:45", "21:25"), ("B0007", 3, "18:30", "20:25"),
-        ("B0006", 2, "18:30", "20:10"), ("B0001", 2, "17:15", "18:55"), ("B0022", 2, "20:15", "21:55"),
-        ("B0024", 2, "20:30", "22:10"), ("B0012", 2, "19:30", "21:10"),
+        ("B0011", 2, "19:30", "21:10"),
+        ("B0027", 1, "20:45", "22:25"),
+        ("B0025", 8, "20:30", "22:55"),
+        ("B0008", 5, "18:45", "21:55"),
+        ("B0009", 2, "19:00", "20:40"),
+        ("B0004", 4, "18:15", "20:10"),
+        ("B0018", 2, "19:45", "21:25"),
+        ("B0007", 3, "18:30", "20:25"),
+        ("B0006", 2, "18:30", "20:10"),
+        ("B0001", 2, "17:15", "18:55"),
+        ("B0022", 2, "20:15", "21:55"),
+        ("B0024", 2, "20:30", "22:10"),
+        ("B0012", 2, "19:30", "21:10"),
     ]
     return f, [Request(b, p, hm(s), hm(e)) for b, p, s, e in day]
 
@@ -63,4 +75,6 @@ def test_the_engine_alone_lost_to_smallest_fit_and_played_protection_does_not():
     assert alone < by_sf  # the old behaviour, kept as the engine's default
     assert guarded >= by_sf
     assert list(refusals) == ["B0018"]
-    assert refusals["B0018"].startswith("capacity protection: seating 2 on the last free 4-top M05 at 19:45 would cost")
+    assert refusals["B0018"].startswith(
+        "capacity protection: seating 2 on the last free 4-top M05 at 19:45 would cost"
+    )

@@ -23,7 +23,9 @@ def test_draws_are_reproducible_overlap_the_window_and_follow_the_turns():
     rollouts = Rollouts(f, demand, samples=5, arrivals=7)
     r = Request("any-id", 2, PEAK, PEAK + 100)
     draws = rollouts.draw(r)
-    assert draws == rollouts.draw(Request("another-id", 2, PEAK, PEAK + 100))  # seeded by the window, not the id
+    assert draws == rollouts.draw(
+        Request("another-id", 2, PEAK, PEAK + 100)
+    )  # seeded by the window, not the id
     assert draws != rollouts.draw(Request("x", 2, PEAK + 15, PEAK + 115))
     assert len(draws) == 5 and all(len(seq) == 7 for seq in draws)
     for seq in draws:
@@ -56,9 +58,13 @@ def test_protection_played_forward_refuses_with_its_reason_and_keeps_the_six_top
     weights = Weights(protection_load=0.2, protection_samples=4, protection_arrivals=1.0)
     d = Engine(f, weights=weights, demand=demand).decide(Request("two", 2, PEAK, PEAK + 100), occ)
     assert d.plans == ()
-    assert d.refusal.startswith("capacity protection: seating 2 on the last free 6-top T6 at 19:30 would cost an expected ")
+    assert d.refusal.startswith(
+        "capacity protection: seating 2 on the last free 6-top T6 at 19:30 would cost an expected "
+    )
     cost = float(d.refusal.split("an expected ")[1].split(" later covers")[0])
-    assert cost >= 6.0  # at least the six that would have sat there in every draw (two, when their times allow)
+    assert (
+        cost >= 6.0
+    )  # at least the six that would have sat there in every draw (two, when their times allow)
     # one later request a draw, and only couples: seating this couple costs at most the couple it displaces
     one_couple = Weights(protection_load=0.2, protection_samples=4, protection_arrivals=0.5)
     couples = Engine(f, weights=one_couple, demand=DemandProfile(turns=TURNS, party_mix={2: 1.0}))
@@ -91,8 +97,10 @@ def test_rollouts_read_no_booking_still_to_come_and_plans_stay_valid(f, requests
     from .helpers import plan_problems
 
     k = len(requests) // 2
-    future = [Request(f"F{r.booking_id}", r.party_size, r.start, r.end, r.preferred_zone, r.accessible)
-              for r in other_future]
+    future = [
+        Request(f"F{r.booking_id}", r.party_size, r.start, r.end, r.preferred_zone, r.accessible)
+        for r in other_future
+    ]
     weights = Weights(rollout_samples=3, rollout_arrivals=1.0, protection_load=0.3, protection_samples=3)
 
     def decisions(day):

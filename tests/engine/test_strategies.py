@@ -48,8 +48,11 @@ def test_best_fit_keeps_the_bigger_table_for_a_bigger_party():
 
 def test_combination_joins_for_a_large_party_and_wins():
     f = floor(
-        table("A", hi=4, combinable=True), table("B", hi=4, combinable=True),
-        table("C", hi=2, combinable=True), table("D", hi=2, combinable=True), table("E", hi=2, combinable=True),
+        table("A", hi=4, combinable=True),
+        table("B", hi=4, combinable=True),
+        table("C", hi=2, combinable=True),
+        table("D", hi=2, combinable=True),
+        table("E", hi=2, combinable=True),
         edges=[("A", "B"), ("C", "D"), ("D", "E")],
     )
     # The cheapest join; with lookahead off A+B and C+D+E cost the same, and fewer tables decide.
@@ -65,7 +68,9 @@ def test_lookahead_spares_the_table_that_larger_parties_later_need():
     # Two identical 4-tops; only X can join Y and Z to seat a party of 8-10 later.
     f = floor(
         table("W", hi=4, combinable=False),
-        table("X", hi=4, combinable=True), table("Y", hi=4, combinable=True), table("Z", hi=2, combinable=True),
+        table("X", hi=4, combinable=True),
+        table("Y", hi=4, combinable=True),
+        table("Z", hi=2, combinable=True),
         edges=[("X", "Y"), ("Y", "Z")],
     )
     engine = Engine(f)
@@ -101,24 +106,33 @@ def test_gap_fit_slots_into_a_tight_gap_and_leaves_the_long_stretch_whole():
 
 def test_zone_preference_wins_when_the_wish_costs_nothing_else():
     f = floor(
-        table("M1", zone="main", hi=2), table("P1", zone="patio", hi=2), table("P4", zone="patio", hi=4),
+        table("M1", zone="main", hi=2),
+        table("P1", zone="patio", hi=2),
+        table("P4", zone="patio", hi=4),
         zones={"main": 1, "patio": 2},
     )
     engine = Engine(f)
-    assert outcome(engine, req(2, preferred_zone="patio"), Occupancy(f), "zone_preference").plan.tables == ("P1",)
+    assert outcome(engine, req(2, preferred_zone="patio"), Occupancy(f), "zone_preference").plan.tables == (
+        "P1",
+    )
     won = best(engine, req(2, preferred_zone="patio"), Occupancy(f))
     assert won.tables == ("P1",) and won.strategy == "zone_preference"
     assert outcome(engine, req(2), Occupancy(f), "zone_preference").plan is None
     # A soft wish: when the only plan in the zone wastes a big table, the cheaper plan elsewhere wins.
-    g = floor(table("M1", zone="main", hi=2), table("P6", zone="patio", lo=1, hi=6), zones={"main": 1, "patio": 2})
+    g = floor(
+        table("M1", zone="main", hi=2), table("P6", zone="patio", lo=1, hi=6), zones={"main": 1, "patio": 2}
+    )
     won = best(Engine(g), req(2, preferred_zone="patio"), Occupancy(g))
     assert won.tables == ("M1",)
 
 
 def test_load_balance_spreads_into_the_quiet_zone_at_equal_cost():
     f = floor(
-        table("M1", zone="main", hi=2), table("M2", zone="main", hi=2), table("M3", zone="main", hi=2),
-        table("W1", zone="window", hi=2), table("W2", zone="window", hi=2),
+        table("M1", zone="main", hi=2),
+        table("M2", zone="main", hi=2),
+        table("M3", zone="main", hi=2),
+        table("W1", zone="window", hi=2),
+        table("W2", zone="window", hi=2),
         zones={"main": 1, "window": 2},
     )
     occ = Occupancy(f)
@@ -149,9 +163,16 @@ def test_nothing_free_gives_reasons_and_no_plans():
     assert len(d.outcomes) == len(default_strategies())
 
 
-@pytest.mark.parametrize("strategy", [BestFit(), Combination(), Lookahead(), GapFit(), ZonePreference(), LoadBalance()])
+@pytest.mark.parametrize(
+    "strategy", [BestFit(), Combination(), Lookahead(), GapFit(), ZonePreference(), LoadBalance()]
+)
 def test_every_strategy_alone_is_a_working_engine(strategy):
-    f = floor(table("A", hi=2), table("B", hi=4, combinable=True), table("C", hi=4, combinable=True), edges=[("B", "C")])
+    f = floor(
+        table("A", hi=2),
+        table("B", hi=4, combinable=True),
+        table("C", hi=4, combinable=True),
+        edges=[("B", "C")],
+    )
     d = Engine(f, strategies=[strategy]).decide(req(6), Occupancy(f))
     assert d.plans[0].tables == ("B", "C")
 

@@ -12,7 +12,9 @@ from assignments.services.seating import booking_send_to_review
 from tests.factories import RestaurantFactory, TableFactory, ZoneFactory, make_booking
 
 
-def seated(restaurant: Restaurant, tables: list[str], *, party_size: int = 2, start: str = "19:00") -> Booking:
+def seated(
+    restaurant: Restaurant, tables: list[str], *, party_size: int = 2, start: str = "19:00"
+) -> Booking:
     """Confirmed at exactly `tables`, in one transaction (as the pipeline leaves it)."""
     booking = make_booking(restaurant, party_size=party_size, start=start)
     with transaction.atomic():
@@ -20,8 +22,12 @@ def seated(restaurant: Restaurant, tables: list[str], *, party_size: int = 2, st
         by_label = {t.label: t for t in restaurant.tables.all()}
         from assignments.services.allocations import allocations_create
 
-        allocations_create(tables=[by_label[t] for t in tables], start_at=booking.start_at,
-                           end_at=booking.end_at + timedelta(minutes=restaurant.buffer_minutes), booking=booking)
+        allocations_create(
+            tables=[by_label[t] for t in tables],
+            start_at=booking.start_at,
+            end_at=booking.end_at + timedelta(minutes=restaurant.buffer_minutes),
+            booking=booking,
+        )
         lifecycle.booking_confirm(booking=booking, tables=tables, strategy="test")
     return Booking.objects.get(pk=booking.pk)
 
@@ -40,8 +46,11 @@ def tables_of(booking: Booking) -> list[str]:
 
 
 def transitions(booking: Booking) -> list[tuple[str, str]]:
-    return list(BookingStateHistory.objects.filter(booking=booking).order_by("version")
-                .values_list("transition", "to_state"))
+    return list(
+        BookingStateHistory.objects.filter(booking=booking)
+        .order_by("version")
+        .values_list("transition", "to_state")
+    )
 
 
 def wide_floor(two_tops: int = 20) -> Restaurant:

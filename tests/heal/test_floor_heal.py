@@ -42,7 +42,8 @@ def full_floor(restaurant):
 
 
 def test_a_cancellation_lets_the_review_booking_be_seated_automatically(
-        restaurant, full_floor, django_capture_on_commit_callbacks):
+    restaurant, full_floor, django_capture_on_commit_callbacks
+):
     five, _, _, six = full_floor
     seated_before = healed_total("seated")
     with django_capture_on_commit_callbacks(execute=True):
@@ -67,7 +68,8 @@ def test_a_cancellation_lets_the_review_booking_be_seated_automatically(
 
 
 def test_a_healed_booking_that_still_does_not_fit_goes_back_to_review_after_one_attempt(
-        restaurant, full_floor, django_capture_on_commit_callbacks):
+    restaurant, full_floor, django_capture_on_commit_callbacks
+):
     _, _, couple, six = full_floor
     back_before = healed_total("back_to_review")
     attempts_before = BookingAssignmentAttempt.objects.filter(booking=six).count()
@@ -79,7 +81,10 @@ def test_a_healed_booking_that_still_does_not_fit_goes_back_to_review_after_one_
     six.refresh_from_db()
     assert [o.status for o in outcomes] == ["manual_review"]  # straight back: no retry, no re-seat
     assert six.state == BookingState.MANUAL_REVIEW and six.assignment_attempts == 1
-    assert transitions(six)[-2:] == [("request_assignment", "assignment_pending"), ("send_to_review", "manual_review")]
+    assert transitions(six)[-2:] == [
+        ("request_assignment", "assignment_pending"),
+        ("send_to_review", "manual_review"),
+    ]
     reason = BookingStateHistory.objects.get(booking=six, version=six.version).metadata["reason"]
     assert reason.startswith("still no free plan after tables freed up at ")
     new_attempts = BookingAssignmentAttempt.objects.filter(booking=six).order_by("id")[attempts_before:]
@@ -89,7 +94,8 @@ def test_a_healed_booking_that_still_does_not_fit_goes_back_to_review_after_one_
 
 
 def test_each_freed_tables_event_offers_a_review_booking_once(
-        restaurant, full_floor, django_capture_on_commit_callbacks):
+    restaurant, full_floor, django_capture_on_commit_callbacks
+):
     five, _, couple, six = full_floor
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.booking_cancel(booking=couple)
@@ -139,13 +145,16 @@ def test_a_booking_staff_are_working_on_is_left_alone(restaurant, full_floor):
 
 def test_the_booking_whose_tables_were_freed_is_not_offered_them(restaurant, full_floor):
     *_, six = full_floor
-    result = floor_heal(restaurant_id=restaurant.pk, service_date=DAY, reason="released", exclude_booking_ids={six.pk})
+    result = floor_heal(
+        restaurant_id=restaurant.pk, service_date=DAY, reason="released", exclude_booking_ids={six.pk}
+    )
     assert result.offered == []
 
 
 @pytest.mark.parametrize("switches", [{"kill_switch": True}, {"shadow_mode": True}, {"pipeline_v3": False}])
-def test_nothing_is_seated_automatically_unless_the_engine_runs(restaurant, full_floor, switches,
-                                                               django_capture_on_commit_callbacks):
+def test_nothing_is_seated_automatically_unless_the_engine_runs(
+    restaurant, full_floor, switches, django_capture_on_commit_callbacks
+):
     five, *_, six = full_floor
     flags_set(**switches)
     with django_capture_on_commit_callbacks(execute=True):
@@ -156,7 +165,8 @@ def test_nothing_is_seated_automatically_unless_the_engine_runs(restaurant, full
 
 
 def test_a_booking_healed_before_the_kill_switch_came_on_goes_back_to_review_unseated(
-        restaurant, full_floor, django_capture_on_commit_callbacks):
+    restaurant, full_floor, django_capture_on_commit_callbacks
+):
     five, *_, six = full_floor
     lifecycle.booking_cancel(booking=five)
     assert floor_heal(restaurant_id=restaurant.pk, service_date=DAY, reason="cancelled").offered == [six.pk]
@@ -167,18 +177,23 @@ def test_a_booking_healed_before_the_kill_switch_came_on_goes_back_to_review_uns
 
     six.refresh_from_db()
     assert six.state == BookingState.MANUAL_REVIEW and tables_of(six) == []
-    assert "legacy mode" in BookingStateHistory.objects.get(booking=six, version=six.version).metadata["reason"]
+    assert (
+        "legacy mode" in BookingStateHistory.objects.get(booking=six, version=six.version).metadata["reason"]
+    )
 
 
-def test_bookings_backing_off_are_made_due_and_other_days_and_restaurants_are_untouched(restaurant, full_floor):
+def test_bookings_backing_off_are_made_due_and_other_days_and_restaurants_are_untouched(
+    restaurant, full_floor
+):
     *_, six = full_floor
     other = FloorFactory.small()
     elsewhere = waiting_in_review(other, party_size=6)
     from django.utils import timezone
 
     backing_off = waiting_in_review(restaurant, party_size=2, start="20:00")
-    Booking.objects.filter(pk=backing_off.pk).update(state=BookingState.ASSIGNMENT_PENDING,
-                                                     due_at=timezone.now() + timezone.timedelta(minutes=5))
+    Booking.objects.filter(pk=backing_off.pk).update(
+        state=BookingState.ASSIGNMENT_PENDING, due_at=timezone.now() + timezone.timedelta(minutes=5)
+    )
 
     result = floor_heal(restaurant_id=restaurant.pk, service_date=DAY, reason="cancelled")
 

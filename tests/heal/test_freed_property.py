@@ -19,7 +19,9 @@ def test_a_move_frees_time_exactly_when_some_old_table_minute_is_no_longer_held(
     held = Held(1, 1, old, T0 + timedelta(minutes=old_span[0]), T0 + timedelta(minutes=old_span[1]))
     window = (T0 + timedelta(minutes=new_span[0]), T0 + timedelta(minutes=new_span[1]))
     let_go = any(
-        not (t in new and new_span[0] <= m < new_span[1]) for t in old for m in range(old_span[0], old_span[1])
+        not (t in new and new_span[0] <= m < new_span[1])
+        for t in old
+        for m in range(old_span[0], old_span[1])
     )
     assert held.freed_by(sorted(new), window) is let_go
 

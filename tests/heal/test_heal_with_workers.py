@@ -35,7 +35,10 @@ def _assert_seated_by_healing(booking: Booking, cause: str) -> None:
     booking.refresh_from_db()
     offer, confirm = list(BookingStateHistory.objects.filter(booking=booking).order_by("version"))[-2:]
     assert (offer.transition, offer.actor_label) == ("request_assignment", "floor_heal")
-    assert offer.metadata["reason"].startswith("floor healed: tables freed up at ") and cause in offer.metadata["reason"]
+    assert (
+        offer.metadata["reason"].startswith("floor healed: tables freed up at ")
+        and cause in offer.metadata["reason"]
+    )
     assert confirm.transition == "confirm" and confirm.actor_label == "coordinator"
     assert confirm.metadata["healed"].startswith("seated automatically after tables freed up at ")
     event = OutboxEvent.objects.get(aggregate_id=str(booking.pk), event_type="booking.confirmed")
@@ -59,8 +62,13 @@ def test_a_cancellation_lets_a_review_booking_be_seated_by_the_worker_process(re
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_a_block_removed_lets_a_review_booking_be_seated_by_the_worker_process(restaurant, worker_process):
-    block = table_block_create(restaurant=restaurant, table_labels=["T1"], start_at=at("18:00"), end_at=at("23:00"),
-                               reason="private party")
+    block = table_block_create(
+        restaurant=restaurant,
+        table_labels=["T1"],
+        start_at=at("18:00"),
+        end_at=at("23:00"),
+        reason="private party",
+    )
     seated(restaurant, ["M2", "M3"], party_size=8, start="19:00")
     six = waiting_in_review(restaurant, party_size=6, start="19:30")
 
@@ -73,7 +81,9 @@ def test_a_block_removed_lets_a_review_booking_be_seated_by_the_worker_process(r
 
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_an_early_completion_lets_a_review_booking_be_seated_by_the_worker_process(restaurant, worker_process):
+def test_an_early_completion_lets_a_review_booking_be_seated_by_the_worker_process(
+    restaurant, worker_process
+):
     """Needs the service lifecycle (svc-lifecycle: seated / completed); runs once that is merged."""
     five = seated(restaurant, ["T1"], party_size=5, start="19:00")
     seated(restaurant, ["M2", "M3"], party_size=8, start="19:00")
@@ -98,7 +108,9 @@ def test_a_cancellation_heals_the_floor_with_an_in_process_worker_on_either_back
     _assert_seated_by_healing(six, f"cancellation of #{five.pk}")
 
 
-def test_a_storm_of_twenty_cancellations_makes_one_pass_for_the_day(transactional_db, worker, settings, monkeypatch):
+def test_a_storm_of_twenty_cancellations_makes_one_pass_for_the_day(
+    transactional_db, worker, settings, monkeypatch
+):
     settings.MAITRE = {**settings.MAITRE, "FLOOR_HEAL_DEBOUNCE_MS": 5000}  # the storm fits well inside it
     from assignments.services import pipeline
 
@@ -110,27 +122,35 @@ def test_a_storm_of_twenty_cancellations_makes_one_pass_for_the_day(transactiona
     eight = seated(restaurant, ["B1"], party_size=8, start="19:00")
     party = waiting_in_review(restaurant, party_size=8, start="19:30")
     attempts_before = BookingAssignmentAttempt.objects.filter(booking=party).count()
-    events = {r: REGISTRY.get_sample_value("maitre_floor_heal_events_total", {"result": r}) or 0.0
-              for r in ("offered", "nothing")}
+    events = {
+        r: REGISTRY.get_sample_value("maitre_floor_heal_events_total", {"result": r}) or 0.0
+        for r in ("offered", "nothing")
+    }
 
     started = time.monotonic()
     for couple in couples:
         lifecycle.booking_cancel(booking=couple, reason="storm")
     storm_seconds = time.monotonic() - started
 
-    assert wait_until(lambda: _state(party) == BookingState.MANUAL_REVIEW and _heal_offers(party) == 1, timeout=20)
+    assert wait_until(
+        lambda: _state(party) == BookingState.MANUAL_REVIEW and _heal_offers(party) == 1, timeout=20
+    )
     time.sleep(1.0)  # a second pass, if any, would have come by now
     assert storm_seconds < 5.0, f"the storm took {storm_seconds:.1f}s, longer than the debounce"
     assert _heal_offers(party) == 1, transitions(party)
-    assert transitions(party)[-2:] == [("request_assignment", "assignment_pending"),
-                                       ("send_to_review", "manual_review")]
+    assert transitions(party)[-2:] == [
+        ("request_assignment", "assignment_pending"),
+        ("send_to_review", "manual_review"),
+    ]
     tried = BookingAssignmentAttempt.objects.filter(booking=party).order_by("id")[attempts_before:]
     assert {a.attempt_no for a in tried} == {1}
     assert len(wakes) == 1 and wakes[0]["delay_ms"] == 5000
     assert (REGISTRY.get_sample_value("maitre_floor_heal_events_total", {"result": "offered"}) or 0.0) == (
-        events["offered"] + 1)
+        events["offered"] + 1
+    )
     assert (REGISTRY.get_sample_value("maitre_floor_heal_events_total", {"result": "nothing"}) or 0.0) == (
-        events["nothing"] + 19)
+        events["nothing"] + 19
+    )
 
     lifecycle.booking_cancel(booking=eight)  # a later event offers it again, and now it fits
 

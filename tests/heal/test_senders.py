@@ -36,33 +36,46 @@ def heard():
     tables_freed.connect(on_tables_freed, dispatch_uid="floor-heal")
 
 
-def test_cancelling_a_seated_booking_says_so_once_on_commit(restaurant, heard, django_capture_on_commit_callbacks):
+def test_cancelling_a_seated_booking_says_so_once_on_commit(
+    restaurant, heard, django_capture_on_commit_callbacks
+):
     booking = seated(restaurant, ["T1"], party_size=5)
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.booking_cancel(booking=booking, reason="guest called")
         assert heard == []  # nothing before the commit
 
-    assert heard == [{"signal": tables_freed, "restaurant_id": restaurant.pk, "service_date": DAY,
-                      "reason": "cancelled", "cause": f"cancellation of #{booking.pk}",
-                      "booking_ids": frozenset({booking.pk})}]
+    assert heard == [
+        {
+            "signal": tables_freed,
+            "restaurant_id": restaurant.pk,
+            "service_date": DAY,
+            "reason": "cancelled",
+            "cause": f"cancellation of #{booking.pk}",
+            "booking_ids": frozenset({booking.pk}),
+        }
+    ]
 
 
-def test_cancelling_a_booking_that_held_no_table_frees_nothing(restaurant, heard, django_capture_on_commit_callbacks):
+def test_cancelling_a_booking_that_held_no_table_frees_nothing(
+    restaurant, heard, django_capture_on_commit_callbacks
+):
     booking = waiting_in_review(restaurant, party_size=2)
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.booking_cancel(booking=booking)
     assert heard == []
 
 
-def test_many_cancellations_in_one_transaction_make_one_signal_per_day(restaurant, heard,
-                                                                       django_capture_on_commit_callbacks):
+def test_many_cancellations_in_one_transaction_make_one_signal_per_day(
+    restaurant, heard, django_capture_on_commit_callbacks
+):
     first, second = seated(restaurant, ["M1"], start="18:00"), seated(restaurant, ["M2"], start="18:00")
     other_day = seated(restaurant, ["M3"], start="18:00")
     Booking.objects.filter(pk=other_day.pk).update(service_date=DAY + timedelta(days=1))
     from assignments.models import TableAllocation
 
-    TableAllocation.objects.filter(booking=other_day).update(start_at=at("18:00") + timedelta(days=1),
-                                                             end_at=at("20:00") + timedelta(days=1))
+    TableAllocation.objects.filter(booking=other_day).update(
+        start_at=at("18:00") + timedelta(days=1), end_at=at("20:00") + timedelta(days=1)
+    )
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         for b in (first, second, other_day):
             lifecycle.booking_cancel(booking=Booking.objects.get(pk=b.pk))
@@ -79,22 +92,31 @@ def test_a_rolled_back_cancellation_says_nothing(restaurant, heard, django_captu
         with pytest.raises(RuntimeError), transaction.atomic():
             lifecycle.booking_cancel(booking=booking)
             raise RuntimeError("the request failed after the cancel")
-        lifecycle.booking_cancel(booking=seated(restaurant, ["M1"]))  # the next write on the connection is heard
+        lifecycle.booking_cancel(
+            booking=seated(restaurant, ["M1"])
+        )  # the next write on the connection is heard
     assert [h["cause"].split(" #")[0] for h in heard] == ["cancellation of"]
     assert Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED
 
 
 def test_removing_a_block_frees_its_tables(restaurant, heard, django_capture_on_commit_callbacks):
-    block = table_block_create(restaurant=restaurant, table_labels=["T1", "M1"], start_at=at("18:00"),
-                               end_at=at("23:00"), reason="private party")
+    block = table_block_create(
+        restaurant=restaurant,
+        table_labels=["T1", "M1"],
+        start_at=at("18:00"),
+        end_at=at("23:00"),
+        reason="private party",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         table_block_remove(block=block)
     assert [(h["reason"], h["cause"], h["service_date"]) for h in heard] == [
-        ("block_removed", "removal of the block on M1, T1 (private party)", DAY)]
+        ("block_removed", "removal of the block on M1, T1 (private party)", DAY)
+    ]
 
 
 def test_a_booking_moved_to_another_day_frees_the_old_day_when_it_is_re_planned(
-        restaurant, heard, django_capture_on_commit_callbacks):
+    restaurant, heard, django_capture_on_commit_callbacks
+):
     booking = seated(restaurant, ["T1"], party_size=5)
     with django_capture_on_commit_callbacks(execute=True):
         booking_modify(booking=booking, start_at=at("19:00") + timedelta(days=1))
@@ -107,8 +129,9 @@ def test_a_booking_moved_to_another_day_frees_the_old_day_when_it_is_re_planned(
     assert [(h["reason"], h["service_date"]) for h in heard] == [("moved", DAY)]
 
 
-def test_a_booking_re_planned_on_the_same_tables_and_time_frees_nothing(restaurant, heard,
-                                                                        django_capture_on_commit_callbacks):
+def test_a_booking_re_planned_on_the_same_tables_and_time_frees_nothing(
+    restaurant, heard, django_capture_on_commit_callbacks
+):
     booking = seated(restaurant, ["M2"], party_size=4)
     with django_capture_on_commit_callbacks(execute=True):
         booking_modify(booking=booking, party_size=3, duration_minutes=105)
@@ -118,18 +141,22 @@ def test_a_booking_re_planned_on_the_same_tables_and_time_frees_nothing(restaura
     assert heard == []
 
 
-def test_staff_moving_a_booking_to_other_tables_frees_the_old_ones(restaurant, heard, django_capture_on_commit_callbacks):
+def test_staff_moving_a_booking_to_other_tables_frees_the_old_ones(
+    restaurant, heard, django_capture_on_commit_callbacks
+):
     from assignments.lifecycle import Actor
 
     booking = seated(restaurant, ["M2"], party_size=2)
     with django_capture_on_commit_callbacks(execute=True):
-        booking_move_tables(booking=booking, table_labels=["M1"], actor=Actor("staff:host"),
-                            expected_version=booking.version)
+        booking_move_tables(
+            booking=booking, table_labels=["M1"], actor=Actor("staff:host"), expected_version=booking.version
+        )
     assert [(h["reason"], h["cause"]) for h in heard] == [("moved", f"move of #{booking.pk}")]
 
 
 def test_a_table_back_in_service_frees_time_on_each_coming_day_with_bookings_waiting(
-        restaurant, heard, django_capture_on_commit_callbacks):
+    restaurant, heard, django_capture_on_commit_callbacks
+):
     waiting_in_review(restaurant, party_size=6)
     later = make_booking(restaurant, party_size=2, start="19:00")
     Booking.objects.filter(pk=later.pk).update(service_date=DAY + timedelta(days=3))
@@ -151,7 +178,9 @@ def test_a_table_back_in_service_frees_time_on_each_coming_day_with_bookings_wai
     ]
 
 
-def test_the_day_optimizer_moving_bookings_frees_their_old_tables(restaurant, heard, django_capture_on_commit_callbacks):
+def test_the_day_optimizer_moving_bookings_frees_their_old_tables(
+    restaurant, heard, django_capture_on_commit_callbacks
+):
     from optimization.day_optimizer import day_optimize
 
     couple = seated(restaurant, ["M2"], party_size=2)  # would fit M1; a party of 8 needs M2+M3
@@ -162,4 +191,5 @@ def test_the_day_optimizer_moving_bookings_frees_their_old_tables(restaurant, he
     assert result.status == "applied" and result.moved == 1, result.reason
     assert tables_of(couple) == ["M1"]
     assert [(h["reason"], h["service_date"], h["cause"]) for h in heard] == [
-        ("optimized", DAY, "the day optimizer moving 1 booking(s)")]
+        ("optimized", DAY, "the day optimizer moving 1 booking(s)")
+    ]

@@ -37,8 +37,10 @@ def seat(restaurant, tables, *, party_size=2, start="19:00", **kw) -> Booking:
         lifecycle.booking_request_assignment(booking=b)
         by_label = {t.label: t for t in restaurant.tables.all()}
         allocations_create(
-            tables=[by_label[t] for t in tables], start_at=b.start_at,
-            end_at=b.end_at + timedelta(minutes=restaurant.buffer_minutes), booking=b,
+            tables=[by_label[t] for t in tables],
+            start_at=b.start_at,
+            end_at=b.end_at + timedelta(minutes=restaurant.buffer_minutes),
+            booking=b,
         )
         lifecycle.booking_confirm(booking=b, tables=list(tables), strategy="test")
     return b
@@ -92,9 +94,13 @@ def blocked_eight(db):
 
 def test_solve_day_plan_covers_then_cost_then_moves():
     floor = Floor(
-        tables=(TableSpec("A", "main", 1, 2, False, False), TableSpec("B", "main", 1, 4, False, False),
-                TableSpec("C", "main", 1, 4, False, False)),
-        adjacency=(), zone_priority={"main": 1},
+        tables=(
+            TableSpec("A", "main", 1, 2, False, False),
+            TableSpec("B", "main", 1, 4, False, False),
+            TableSpec("C", "main", 1, 4, False, False),
+        ),
+        adjacency=(),
+        zone_priority={"main": 1},
     )
     reqs = [Request("two", 2, 0, 100), Request("four", 4, 0, 100), Request("four2", 4, 0, 100)]
     cost = lambda r, tables: sum(floor.table_by_id[t].max_covers for t in tables) - r.party_size  # noqa: E731
@@ -160,7 +166,9 @@ def test_small_improvement_writes_nothing(db):
     assert 0 < result.improvement < 0.10
     assert snapshot() == before
     # The same plan clears a lower bar.
-    assert day_optimize(restaurant=r, day=DAY, now=EARLY, min_improvement=0.01, time_limit=5).status == "applied"
+    assert (
+        day_optimize(restaurant=r, day=DAY, now=EARLY, min_improvement=0.01, time_limit=5).status == "applied"
+    )
     assert overlaps() == 0
 
 
@@ -205,8 +213,18 @@ def test_dry_run_writes_nothing(blocked_eight):
     r, couple, four, eight = blocked_eight
     before = snapshot()
     out = StringIO()
-    call_command("optimize_day", r.slug, "--date", DAY.isoformat(), "--dry-run", "--now", "2026-12-05T12:00",
-                 "--time-limit", "5", stdout=out)
+    call_command(
+        "optimize_day",
+        r.slug,
+        "--date",
+        DAY.isoformat(),
+        "--dry-run",
+        "--now",
+        "2026-12-05T12:00",
+        "--time-limit",
+        "5",
+        stdout=out,
+    )
     text = out.getvalue()
     assert "dry run" in text and "6 -> 14" in text and "applied" in text
     assert snapshot() == before
@@ -215,8 +233,17 @@ def test_dry_run_writes_nothing(blocked_eight):
 def test_command_applies_and_summarises(blocked_eight):
     r, couple, four, eight = blocked_eight
     out = StringIO()
-    call_command("optimize_day", r.slug, "--date", DAY.isoformat(), "--now", "2026-12-05T12:00",
-                 "--time-limit", "5", stdout=out)
+    call_command(
+        "optimize_day",
+        r.slug,
+        "--date",
+        DAY.isoformat(),
+        "--now",
+        "2026-12-05T12:00",
+        "--time-limit",
+        "5",
+        stdout=out,
+    )
     assert "yes (improvement" in out.getvalue()
     assert tables_of(eight) == ("M2", "M3")
 

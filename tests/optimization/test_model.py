@@ -46,7 +46,10 @@ def test_tiny_instance_known_optimum():
     sol = solve_max_covers(f, reqs, time_limit=5)
     assert sol.status == "OPTIMAL"
     assert sol.covers == 4 + 3 + 2 == sol.bound
-    assert {sol.assignment["four"], sol.assignment.get("three-a") or sol.assignment["three-b"]} == {("A", "B"), ("C",)}
+    assert {sol.assignment["four"], sol.assignment.get("three-a") or sol.assignment["three-b"]} == {
+        ("A", "B"),
+        ("C",),
+    }
     assert "two-late" in sol.assignment
 
 

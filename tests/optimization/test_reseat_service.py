@@ -74,9 +74,15 @@ def test_the_coordinator_pattern_moves_and_confirms_in_one_transaction(accessibl
     with transaction.atomic():
         tables = reseat_apply(plan=plan, correlation_id="c-1")
         by_label = {t.label: t for t in r.tables.all()}
-        allocations_create(tables=[by_label[t] for t in tables], start_at=four.start_at,
-                           end_at=four.end_at + timedelta(minutes=r.buffer_minutes), booking=four)
-        lifecycle.booking_confirm(booking=four, tables=list(tables), strategy="reseat", expected_version=four.version)
+        allocations_create(
+            tables=[by_label[t] for t in tables],
+            start_at=four.start_at,
+            end_at=four.end_at + timedelta(minutes=r.buffer_minutes),
+            booking=four,
+        )
+        lifecycle.booking_confirm(
+            booking=four, tables=list(tables), strategy="reseat", expected_version=four.version
+        )
     four.refresh_from_db()
     assert four.state == BookingState.CONFIRMED and tables_of(four) == ("M3",)
     assert overlaps() == 0

@@ -47,7 +47,9 @@ def _crowded_evening(restaurant):
 
 def test_a_run_before_service_applies_a_better_plan_and_records_it(restaurant):
     a, waiting = _crowded_evening(restaurant)
-    schedule = OptimizerSchedule.objects.create(restaurant=restaurant, run_at=time(15, 0), time_limit_seconds=5)
+    schedule = OptimizerSchedule.objects.create(
+        restaurant=restaurant, run_at=time(15, 0), time_limit_seconds=5
+    )
     [run_id] = optimizer_runs_start_due(now=local("15:00"))
 
     run = optimizer_run_execute(run_id=run_id, now=at("15:00"))

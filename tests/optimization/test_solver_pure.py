@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_solver_module_imports_and_solves_without_django():
-    modules = sorted(f"optimization.solver.{m.name}" for m in pkgutil.iter_modules(optimization.solver.__path__))
+    modules = sorted(
+        f"optimization.solver.{m.name}" for m in pkgutil.iter_modules(optimization.solver.__path__)
+    )
     assert {"optimization.solver.model", "optimization.solver.reseat"} <= set(modules)
     code = (
         "import importlib, sys\n"

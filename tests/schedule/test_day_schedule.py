@@ -24,25 +24,45 @@ MONDAY = DAY + timedelta(days=2)
 
 def weekly(restaurant, weekday, name="dinner", start="18:00", end="22:00", **kw) -> WeeklyService:
     h = lambda s: time.fromisoformat(s) if s else None  # noqa: E731
-    return WeeklyService.objects.create(restaurant=restaurant, weekday=weekday, name=name, start=h(start), end=h(end),
-                                        **{k: h(v) if k == "last_seating" else v for k, v in kw.items()})
+    return WeeklyService.objects.create(
+        restaurant=restaurant,
+        weekday=weekday,
+        name=name,
+        start=h(start),
+        end=h(end),
+        **{k: h(v) if k == "last_seating" else v for k, v in kw.items()},
+    )
 
 
 def test_without_rows_every_weekday_runs_the_default_periods_and_turns(restaurant):
     assert SATURDAY.weekday() == 5
     for d in range(7):
         s = restaurant_day_schedule(restaurant=restaurant, day=SATURDAY + timedelta(days=d))
-        assert s.source == "default" and [(x.name, x.start, x.end) for x in s.services] == [("dinner", 1020, 1410)]
+        assert s.source == "default" and [(x.name, x.start, x.end) for x in s.services] == [
+            ("dinner", 1020, 1410)
+        ]
         assert s.turn_for(2, 19 * 60) == restaurant.turn_for(2) == 90
 
 
 def test_a_weekday_has_its_own_services_turns_and_last_seating(restaurant):
     weekly(restaurant, 5, "lunch", "12:00", "15:00", turn_minutes={"2": 60, "default": 80})
-    weekly(restaurant, 5, "dinner", "18:00", "23:00", last_seating="21:30", turn_minutes={"2": 75, "default": 100})
+    weekly(
+        restaurant,
+        5,
+        "dinner",
+        "18:00",
+        "23:00",
+        last_seating="21:30",
+        turn_minutes={"2": 75, "default": 100},
+    )
     sat = restaurant_day_schedule(restaurant=restaurant, day=SATURDAY)
     assert [(x.name, x.start, x.end, x.last_seating) for x in sat.services] == [
-        ("lunch", 720, 900, 899), ("dinner", 1080, 1380, 1290)]
-    assert sat.turn_for(2, 12 * 60) == 60 and sat.turn_for(2, 19 * 60) == 75 and sat.turn_for(5, 19 * 60) == 100
+        ("lunch", 720, 900, 899),
+        ("dinner", 1080, 1380, 1290),
+    ]
+    assert (
+        sat.turn_for(2, 12 * 60) == 60 and sat.turn_for(2, 19 * 60) == 75 and sat.turn_for(5, 19 * 60) == 100
+    )
     assert sat.refusal(21 * 60 + 30) is None
     assert sat.refusal(21 * 60 + 45) == "21:45 is after the last seating of dinner (21:30)"
     assert sat.refusal(17 * 60).startswith("17:00 is outside the service hours (lunch 12:00-15:00; dinner")
@@ -54,12 +74,15 @@ def test_a_closed_weekday_and_a_dated_exception(restaurant):
     WeeklyService.objects.create(restaurant=restaurant, weekday=0, closed=True)
     monday = restaurant_day_schedule(restaurant=restaurant, day=MONDAY)
     assert monday.closed and monday.refusal(19 * 60) == "closed on Mondays" and monday.slots() == []
-    ScheduleException.objects.create(restaurant=restaurant, date=SATURDAY, closed=True, note="private wedding")
+    ScheduleException.objects.create(
+        restaurant=restaurant, date=SATURDAY, closed=True, note="private wedding"
+    )
     sat = restaurant_day_schedule(restaurant=restaurant, day=SATURDAY)
     assert sat.closed and sat.refusal(19 * 60) == "closed on Sat 05 Dec 2026 (private wedding)"
     ScheduleException.objects.all().delete()
-    ScheduleException.objects.create(restaurant=restaurant, date=MONDAY, name="dinner", start=time(18), end=time(21),
-                                     note="bank holiday")
+    ScheduleException.objects.create(
+        restaurant=restaurant, date=MONDAY, name="dinner", start=time(18), end=time(21), note="bank holiday"
+    )
     monday = restaurant_day_schedule(restaurant=restaurant, day=MONDAY)
     assert monday.source == "exception" and [(x.start, x.end) for x in monday.services] == [(1080, 1260)]
     assert monday.turn_for(2, 19 * 60) == 90  # no turn times of its own: the restaurant's
@@ -68,10 +91,17 @@ def test_a_closed_weekday_and_a_dated_exception(restaurant):
 
 def test_special_hours_inherit_the_weekday_service_turns_of_the_same_name(restaurant):
     weekly(restaurant, 5, "dinner", "18:00", "23:00", turn_minutes={"2": 70, "default": 100})
-    ScheduleException.objects.create(restaurant=restaurant, date=SATURDAY, name="dinner", start=time(16),
-                                     end=time(20))
-    ScheduleException.objects.create(restaurant=restaurant, date=SATURDAY, name="late", start=time(21), end=time(1),
-                                     turn_minutes={"default": 45})
+    ScheduleException.objects.create(
+        restaurant=restaurant, date=SATURDAY, name="dinner", start=time(16), end=time(20)
+    )
+    ScheduleException.objects.create(
+        restaurant=restaurant,
+        date=SATURDAY,
+        name="late",
+        start=time(21),
+        end=time(1),
+        turn_minutes={"default": 45},
+    )
     sat = restaurant_day_schedule(restaurant=restaurant, day=SATURDAY)
     assert [(x.name, x.start, x.end) for x in sat.services] == [("dinner", 960, 1200), ("late", 1260, 1500)]
     assert sat.turn_for(2, 17 * 60) == 70 and sat.turn_for(2, 22 * 60) == 45
@@ -108,8 +138,15 @@ def test_a_row_is_validated_like_a_host_would_expect(restaurant):
     with pytest.raises(ValidationError) as e:
         row.full_clean()
     assert "end" in e.value.message_dict
-    row = WeeklyService(restaurant=restaurant, weekday=1, name="dinner", start=time(18), end=time(22),
-                        last_seating=time(23), turn_minutes={"2": 60})
+    row = WeeklyService(
+        restaurant=restaurant,
+        weekday=1,
+        name="dinner",
+        start=time(18),
+        end=time(22),
+        last_seating=time(23),
+        turn_minutes={"2": 60},
+    )
     with pytest.raises(ValidationError) as e:
         row.full_clean()
     assert set(e.value.message_dict) == {"last_seating", "turn_minutes"}
@@ -131,18 +168,32 @@ def _rows(draw):
         length = draw(st.integers(15, max(15, min(limit - start, 8 * 60))))
         end = (start + length) % 1440
         last = draw(st.none() | st.integers(start, start + length - 1)) if length > 15 else None
-        rows.append(HoursRow(name=f"s{i}", closed=False, start=start, end=end,
-                             last_seating=None if last is None else last % 1440,
-                             turn_minutes=draw(st.sampled_from([{}, {"2": 60, "default": 95}])),
-                             pacing=PacingLimits()))
+        rows.append(
+            HoursRow(
+                name=f"s{i}",
+                closed=False,
+                start=start,
+                end=end,
+                last_seating=None if last is None else last % 1440,
+                turn_minutes=draw(st.sampled_from([{}, {"2": 60, "default": 95}])),
+                pacing=PacingLimits(),
+            )
+        )
     return tuple(rows)
 
 
 @hsettings(max_examples=120, deadline=None)
 @given(rows=_rows(), slot=st.sampled_from([5, 15, 30]))
 def test_every_slot_of_a_resolved_day_is_bookable_and_the_rest_is_refused(rows, slot):
-    day = resolve_day(day=DAY, default_periods=[("dinner", 1020, 1410)], default_turns={"default": 120},
-                      default_pacing=PacingLimits(), weekly={DAY.weekday(): rows}, exceptions=(), slot_minutes=slot)
+    day = resolve_day(
+        day=DAY,
+        default_periods=[("dinner", 1020, 1410)],
+        default_turns={"default": 120},
+        default_pacing=PacingLimits(),
+        weekly={DAY.weekday(): rows},
+        exceptions=(),
+        slot_minutes=slot,
+    )
     assert [s.name for s in day.services] == [r.name for r in rows]
     slots = day.slots()
     assert slots and all(day.refusal(m) is None for m in slots)

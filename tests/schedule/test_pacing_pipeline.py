@@ -52,8 +52,10 @@ def submitted(restaurant, **kwargs) -> Booking:
 
 def _decide(restaurant, bookings):
     Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(due_at=timezone.now())
-    return {o.booking_id: o for o in coordinator.assign_due(restaurant_id=restaurant.pk,
-                                                            service_date=bookings[0].service_date)}
+    return {
+        o.booking_id: o
+        for o in coordinator.assign_due(restaurant_id=restaurant.pk, service_date=bookings[0].service_date)
+    }
 
 
 @pytest.mark.postgres
@@ -73,7 +75,10 @@ def test_a_batch_is_paced_exactly_and_the_refused_go_to_review_with_the_reason(b
     reason = "pacing: 19:30 already has 7 of 8 covers starting; a party of 2 would make 9"
     assert out[third.pk].reason == reason
     third.refresh_from_db()
-    assert third.state == BookingState.MANUAL_REVIEW and not TableAllocation.objects.filter(booking=third).exists()
+    assert (
+        third.state == BookingState.MANUAL_REVIEW
+        and not TableAllocation.objects.filter(booking=third).exists()
+    )
     attempt = BookingAssignmentAttempt.objects.get(booking=third, strategy="pacing")
     assert attempt.result == AttemptResult.NO_PLAN and attempt.reason == reason
     history = third.history.filter(transition="send_to_review").get()
@@ -91,8 +96,15 @@ def test_a_batch_is_paced_exactly_and_the_refused_go_to_review_with_the_reason(b
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_bookings_per_slot_and_covers_per_service_of_the_weekday(big):
-    WeeklyService.objects.create(restaurant=big, weekday=SATURDAY.weekday(), name="dinner", start=time(18),
-                                 end=time(23), pacing_bookings_per_slot=2, pacing_covers_per_service=12)
+    WeeklyService.objects.create(
+        restaurant=big,
+        weekday=SATURDAY.weekday(),
+        name="dinner",
+        start=time(18),
+        end=time(23),
+        pacing_bookings_per_slot=2,
+        pacing_covers_per_service=12,
+    )
     big.refresh_from_db()
     a, b, c = (submitted(big, party_size=2, start="19:00") for _ in range(3))
     out = _decide(big, [a, b, c])
@@ -126,8 +138,10 @@ def test_availability_shows_a_paced_slot_full(big, django_capture_on_commit_call
         seat(big, ["X0"], party_size=4, start="19:30")
     grid = availability_for_day(restaurant=big, day=SATURDAY, party_size=4)
     assert slot(grid, "19:30") is None  # tables are free, but four more would make 8 of 6
-    assert {"start_at": at("19:30").isoformat(), "reason": "pacing: 19:30 already has 4 of 6 covers starting; "
-                                                           "a party of 4 would make 8"} in grid["paced"]
+    assert {
+        "start_at": at("19:30").isoformat(),
+        "reason": "pacing: 19:30 already has 4 of 6 covers starting; a party of 4 would make 8",
+    } in grid["paced"]
     assert plan_tables(slot(grid, "19:45"))  # the next slot is free
     two = availability_for_day(restaurant=big, day=SATURDAY, party_size=2)
     assert slot(two, "19:30")["largest_party"] == 2  # two more covers may still start there
@@ -140,8 +154,14 @@ def test_availability_shows_a_paced_slot_full(big, django_capture_on_commit_call
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_the_coordinator_seats_for_the_weekday_s_turn_time(big):
-    WeeklyService.objects.create(restaurant=big, weekday=SATURDAY.weekday(), name="dinner", start=time(18),
-                                 end=time(23), turn_minutes={"2": 60, "default": 100})
+    WeeklyService.objects.create(
+        restaurant=big,
+        weekday=SATURDAY.weekday(),
+        name="dinner",
+        start=time(18),
+        end=time(23),
+        turn_minutes={"2": 60, "default": 100},
+    )
     big.refresh_from_db()
     saturday = submitted(big, party_size=2, start="19:00")
     out = _decide(big, [saturday])

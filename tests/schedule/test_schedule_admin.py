@@ -70,18 +70,28 @@ def _form(client, restaurant) -> dict[str, str]:
 def test_a_manager_sets_a_closed_monday_saturday_hours_with_pacing_and_a_holiday(client, manager, restaurant):
     client.force_login(manager)
     data = _form(client, restaurant)
-    data.update({
-        "weeklyservices-TOTAL_FORMS": "2",
-        "weeklyservices-0-weekday": "0", "weeklyservices-0-closed": "on", "weeklyservices-0-name": "",
-        "weeklyservices-1-weekday": "5", "weeklyservices-1-name": "dinner", "weeklyservices-1-start": "18:00",
-        "weeklyservices-1-end": "23:00", "weeklyservices-1-last_seating": "21:30",
-        "weeklyservices-1-turn_minutes": '{"2": 75, "default": 110}', "weeklyservices-1-pacing_covers_per_slot": "20",
-        "scheduleexceptions-TOTAL_FORMS": "1",
-        "scheduleexceptions-0-date": (DAY + timedelta(days=20)).isoformat(), "scheduleexceptions-0-closed": "on",
-        "scheduleexceptions-0-note": "Christmas Day", "scheduleexceptions-0-name": "",
-        "pacing_covers_per_service": "80",
-        "_save": "Save",
-    })
+    data.update(
+        {
+            "weeklyservices-TOTAL_FORMS": "2",
+            "weeklyservices-0-weekday": "0",
+            "weeklyservices-0-closed": "on",
+            "weeklyservices-0-name": "",
+            "weeklyservices-1-weekday": "5",
+            "weeklyservices-1-name": "dinner",
+            "weeklyservices-1-start": "18:00",
+            "weeklyservices-1-end": "23:00",
+            "weeklyservices-1-last_seating": "21:30",
+            "weeklyservices-1-turn_minutes": '{"2": 75, "default": 110}',
+            "weeklyservices-1-pacing_covers_per_slot": "20",
+            "scheduleexceptions-TOTAL_FORMS": "1",
+            "scheduleexceptions-0-date": (DAY + timedelta(days=20)).isoformat(),
+            "scheduleexceptions-0-closed": "on",
+            "scheduleexceptions-0-note": "Christmas Day",
+            "scheduleexceptions-0-name": "",
+            "pacing_covers_per_service": "80",
+            "_save": "Save",
+        }
+    )
     r = client.post(f"/admin/assignments/restaurant/{restaurant.pk}/change/", data)
     assert r.status_code == 302, r.content.decode()[:3000]
     restaurant.refresh_from_db()
@@ -90,21 +100,30 @@ def test_a_manager_sets_a_closed_monday_saturday_hours_with_pacing_and_a_holiday
     (dinner,) = sat.services
     assert (dinner.start, dinner.end, dinner.last_seating, dinner.turn_for(2)) == (1080, 1380, 1290, 75)
     assert (dinner.pacing.covers_per_slot, dinner.pacing.covers_per_service) == (20, 80)
-    assert restaurant_day_schedule(restaurant=restaurant, day=DAY + timedelta(days=2)).closed_reason == \
-        "closed on Mondays"
-    assert restaurant_day_schedule(restaurant=restaurant, day=DAY + timedelta(days=20)).closed_reason == \
-        "closed on Fri 25 Dec 2026 (Christmas Day)"
+    assert (
+        restaurant_day_schedule(restaurant=restaurant, day=DAY + timedelta(days=2)).closed_reason
+        == "closed on Mondays"
+    )
+    assert (
+        restaurant_day_schedule(restaurant=restaurant, day=DAY + timedelta(days=20)).closed_reason
+        == "closed on Fri 25 Dec 2026 (Christmas Day)"
+    )
 
 
 def test_a_bad_row_is_explained_on_the_page_and_nothing_is_saved(client, manager, restaurant):
     client.force_login(manager)
     data = _form(client, restaurant)
-    data.update({
-        "weeklyservices-TOTAL_FORMS": "1",
-        "weeklyservices-0-weekday": "5", "weeklyservices-0-name": "dinner", "weeklyservices-0-start": "18:00",
-        "weeklyservices-0-end": "", "weeklyservices-0-turn_minutes": '{"2": 75}',
-        "_save": "Save",
-    })
+    data.update(
+        {
+            "weeklyservices-TOTAL_FORMS": "1",
+            "weeklyservices-0-weekday": "5",
+            "weeklyservices-0-name": "dinner",
+            "weeklyservices-0-start": "18:00",
+            "weeklyservices-0-end": "",
+            "weeklyservices-0-turn_minutes": '{"2": 75}',
+            "_save": "Save",
+        }
+    )
     r = client.post(f"/admin/assignments/restaurant/{restaurant.pk}/change/", data)
     assert r.status_code == 200
     html = r.content.decode()
@@ -116,10 +135,19 @@ def test_a_bad_row_is_explained_on_the_page_and_nothing_is_saved(client, manager
 def test_the_timeline_shows_the_day_s_hours_or_that_it_is_closed(client, manager, restaurant):
     client.force_login(manager)
     ScheduleException.objects.create(restaurant=restaurant, date=DAY, closed=True, note="private wedding")
-    WeeklyService.objects.create(restaurant=restaurant, weekday=6, name="brunch", start=time(10), end=time(15),
-                                 last_seating=time(14), pacing_covers_per_slot=12)
+    WeeklyService.objects.create(
+        restaurant=restaurant,
+        weekday=6,
+        name="brunch",
+        start=time(10),
+        end=time(15),
+        last_seating=time(14),
+        pacing_covers_per_slot=12,
+    )
     url = f"/admin/assignments/restaurant/{restaurant.pk}/timeline/"
     closed = client.get(url, {"date": DAY.isoformat()}).content.decode()
-    assert 'class="maitre-schedule closed"' in closed and "Closed on Sat 05 Dec 2026 (private wedding)" in closed
+    assert (
+        'class="maitre-schedule closed"' in closed and "Closed on Sat 05 Dec 2026 (private wedding)" in closed
+    )
     sunday = client.get(url, {"date": (DAY + timedelta(days=1)).isoformat()}).content.decode()
     assert "Weekly hours: brunch 10:00-15:00, last seating 14:00 (pacing 12 covers/slot)" in sunday

@@ -15,12 +15,18 @@ import pytest
 
 from tests.system import harness
 
-LOAD_THROTTLES = "bookings.burst=10000/s,bookings.sustained=1000000/min,api.burst=10000/s,api.sustained=1000000/min"
+LOAD_THROTTLES = (
+    "bookings.burst=10000/s,bookings.sustained=1000000/min,api.burst=10000/s,api.sustained=1000000/min"
+)
 
 
 def pytest_addoption(parser):
-    parser.addoption("--procfile", default=None, help="system tests: the Procfile to run (default: the repo's)")
-    parser.addoption("--system-logs", default=None, help="system tests: keep every process's log under this directory")
+    parser.addoption(
+        "--procfile", default=None, help="system tests: the Procfile to run (default: the repo's)"
+    )
+    parser.addoption(
+        "--system-logs", default=None, help="system tests: keep every process's log under this directory"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +34,9 @@ def system_server():
     """A throwaway PostgreSQL cluster for the session with one migrated database, cloned by every System
     (CREATE DATABASE ... TEMPLATE: no migrate per test). Not the shared server: a system test opens dozens of
     connections (web, worker threads, sweepers), and the shared one has 100 for every engineer."""
-    workdir = Path(tempfile.mkdtemp(prefix="maitre-system-pg-"))  # not under pytest's 0700 root: postgres must reach it
+    workdir = Path(
+        tempfile.mkdtemp(prefix="maitre-system-pg-")
+    )  # not under pytest's 0700 root: postgres must reach it
     cluster = harness.PostgresCluster(workdir, name="")
     try:
         cluster.start()

@@ -77,7 +77,10 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.1, what: str = "c
         except Exception as exc:  # the thing is not up yet
             last_exc = exc
         time.sleep(interval)
-    raise HarnessError(f"timed out after {timeout:g}s waiting for {what}" + (f" (last error: {last_exc!r})" if last_exc else ""))
+    raise HarnessError(
+        f"timed out after {timeout:g}s waiting for {what}"
+        + (f" (last error: {last_exc!r})" if last_exc else "")
+    )
 
 
 _claimed_ports: set[int] = set()
@@ -105,7 +108,9 @@ def _release_port(port: int) -> None:
 def parse_procfile(path: Path) -> dict[str, str]:
     """`name: command` lines, in order; blank lines and `#` comments ignored."""
     if not path.exists():
-        raise HarnessError(f"no Procfile at {path}: the production process list (web, worker, scheduler) is missing")
+        raise HarnessError(
+            f"no Procfile at {path}: the production process list (web, worker, scheduler) is missing"
+        )
     processes: dict[str, str] = {}
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
@@ -134,9 +139,24 @@ class RedisServer:
     def start(self) -> None:
         log = open(self.workdir / f"redis-{self.port}.log", "ab")  # noqa: SIM115 (kept by the child)
         self.proc = subprocess.Popen(
-            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir), "--protected-mode", "yes"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                self.binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         wait_for(self.ping, timeout=10, what=f"redis on {self.port}")
@@ -249,8 +269,19 @@ class PostgresCluster:
             if self._as_postgres:
                 shutil.chown(self.dir.parent, "postgres")
                 shutil.chown(self.dir, "postgres")
-            self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                      "--no-sync", "--no-instructions")
+            self._run(
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--no-instructions",
+            )
             self._initialised = True
         self._pg_ctl("start")
         if self.name and not getattr(self, "_created", False):
@@ -258,10 +289,24 @@ class PostgresCluster:
             self._created = True
 
     def _pg_ctl(self, action: str, *extra: str) -> None:
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB")
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "server.log"), "-o", options,
-                  "-w", "-t", "60", *extra, action)
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            *extra,
+            action,
+        )
 
     def stop(self) -> None:
         """Fast shutdown: every client's connection is cut, as a crash or a failover would."""
@@ -279,7 +324,17 @@ class PostgresCluster:
     def close(self) -> None:
         try:
             if self.running():
-                self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "-t", "60", "stop")
+                self._run(
+                    str(self.bin / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "-t",
+                    "60",
+                    "stop",
+                )
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
             _release_port(self.port)
@@ -315,8 +370,13 @@ class Process:
             log.write(f"\n=== {time.strftime('%H:%M:%S')} start: {self.command}\n".encode())
             log.flush()
             self.popen = subprocess.Popen(
-                ["/bin/bash", "-c", command], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                ["/bin/bash", "-c", command],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self.groups.append(self.popen.pid)
 
@@ -351,7 +411,9 @@ class Supervisor(threading.Thread):
                 if p.popen is not None and p.popen.poll() is not None and not self._stop_event.is_set():
                     p.exits.append(p.popen.returncode)
                     with open(p.log_path, "ab") as log:
-                        log.write(f"\n=== {time.strftime('%H:%M:%S')} exited {p.popen.returncode}; restarting\n".encode())
+                        log.write(
+                            f"\n=== {time.strftime('%H:%M:%S')} exited {p.popen.returncode}; restarting\n".encode()
+                        )
                     if self._stop_event.wait(self.backoff):
                         return
                     p.restarts += 1
@@ -422,7 +484,9 @@ class System:
         commands = parse_procfile(self.procfile)
         missing = [name for name in self.formation if name not in commands]
         if missing:
-            raise HarnessError(f"{self.procfile} has no {', '.join(missing)} process (it has {', '.join(commands)})")
+            raise HarnessError(
+                f"{self.procfile} has no {', '.join(missing)} process (it has {', '.join(commands)})"
+            )
         self.redis = RedisServer(self.workdir)
         self.redis.start()
         if self.private_postgres:
@@ -447,7 +511,9 @@ class System:
         self.supervisor = Supervisor(self.processes)
         self.supervisor.start()
         if self.web_url:
-            wait_for(lambda: _http_ok(self.web_url + "/health/"), timeout=90, interval=0.25, what="the web process")
+            wait_for(
+                lambda: _http_ok(self.web_url + "/health/"), timeout=90, interval=0.25, what="the web process"
+            )
 
     def stop(self) -> None:
         """Kill everything this system started, also after a failure; never raises for a missing piece."""
@@ -491,26 +557,36 @@ class System:
         """The processes' environment: production settings pointed at this system's services."""
         assert self.redis is not None and self.postgres is not None
         base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_", "MAITRE_"))}
-        base.update({
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            "PYTHONUNBUFFERED": "1",
-            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-            "SECRET_KEY": _SECRET_KEY,
-            "DATABASE_URL": self.postgres.url,
-            "REDIS_URL": self.redis.url,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "MAITRE_VAR_DIR": str(self.workdir / "var"),
-        })
+        base.update(
+            {
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                "PYTHONUNBUFFERED": "1",
+                "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+                "SECRET_KEY": _SECRET_KEY,
+                "DATABASE_URL": self.postgres.url,
+                "REDIS_URL": self.redis.url,
+                "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "SECURE_SSL_REDIRECT": "0",
+                "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+                "MAITRE_VAR_DIR": str(self.workdir / "var"),
+            }
+        )
         base.update(self.extra_env)
         return base
 
     def manage(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env(), capture_output=True,
-                              text=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check and done.returncode != 0:
-            raise HarnessError(f"manage.py {shlex.join(args)[:200]} exited {done.returncode}:\n{done.stderr[-3000:]}")
+            raise HarnessError(
+                f"manage.py {shlex.join(args)[:200]} exited {done.returncode}:\n{done.stderr[-3000:]}"
+            )
         return done
 
     def import_floor(self, scenario: Path, *, slug: str) -> str:
@@ -552,8 +628,14 @@ def migrated_template(server_url: str, name: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
     env.update({"DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _with_db(server_url, name)})
     env.pop("REDIS_URL", None)
-    done = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if done.returncode != 0:
         raise HarnessError(f"migrating the template failed:\n{done.stderr[-3000:]}")
 

@@ -130,11 +130,15 @@ class LoadDriver:
             time.sleep(pause)  # 429 (throttled), 5xx or no answer: try again, as a platform would
             pause = min(1.0, pause * 2)
         with self._lock:
-            self.answers[(request.restaurant, request.external_ref)] = Answer(status, booking_id, len(statuses), statuses, seconds, body)
+            self.answers[(request.restaurant, request.external_ref)] = Answer(
+                status, booking_id, len(statuses), statuses, seconds, body
+            )
 
     def _post(self, body: dict) -> tuple[int, dict]:
         req = urllib.request.Request(
-            self.base_url + "/api/bookings", data=json.dumps(body).encode(), method="POST",
+            self.base_url + "/api/bookings",
+            data=json.dumps(body).encode(),
+            method="POST",
             headers={"Authorization": f"Token {self.token}", "Content-Type": "application/json"},
         )
         try:
@@ -267,11 +271,13 @@ def pipeline_report(system, slugs: list[str], driver: LoadDriver | None = None) 
         report["http_statuses"] = dict(driver.status_counts())
         # Lost: the platform was told "created" and the booking is not there, not that one, or not final.
         report["lost"] = sorted(
-            key for key, pk in accepted.items()
+            key
+            for key, pk in accepted.items()
             if key not in in_db or in_db[key][0] != pk or in_db[key][1] not in FINAL_STATES
         )[:20]
         report["lost_count"] = sum(
-            1 for key, pk in accepted.items()
+            1
+            for key, pk in accepted.items()
             if key not in in_db or in_db[key][0] != pk or in_db[key][1] not in FINAL_STATES
         )
     return report
@@ -285,8 +291,10 @@ def assert_clean(report: dict, logs: str = "") -> None:
     if report["overlaps"]:
         problems.append(f"{report['overlaps']} overlapping allocations")
     if report["broken_history"]:
-        problems.append(f"broken history chains (id, version, state, rows, versions, max, breaks, last): "
-                        f"{report['broken_history'][:10]}")
+        problems.append(
+            f"broken history chains (id, version, state, rows, versions, max, breaks, last): "
+            f"{report['broken_history'][:10]}"
+        )
     if report["misallocated"]:
         problems.append(f"tables do not match states (id, state, tables): {report['misallocated'][:10]}")
     if report.get("unanswered"):

@@ -36,7 +36,9 @@ def test_two_workers_seat_the_day_exactly_as_the_engine_replay(make_system):
     seated: dict[str, list[str]] = {}
     for ref, label in system.sql(TABLES_SQL, [slug]):
         seated.setdefault(ref, []).append(label)
-    expected = {ref: sorted(tables) for ref, tables in replay_engine(load_scenario(SCENARIO)).assignment.items()}
+    expected = {
+        ref: sorted(tables) for ref, tables in replay_engine(load_scenario(SCENARIO)).assignment.items()
+    }
     differ = sorted(ref for ref in set(seated) | set(expected) if seated.get(ref) != expected.get(ref))
     assert not differ, (
         f"{len(differ)} of {len(expected)} seated bookings differ from the replay (pipeline seated {len(seated)}); "

@@ -54,8 +54,14 @@ def _load(system: harness.System, prefix: str, seconds: float) -> tuple[list[str
     return slugs, LoadDriver(system.web_url, system.token, requests, rate=RATE)
 
 
-def _under_fault(system: harness.System, prefix: str, fault: Callable[[], float], *, before_s: float = 6.0,
-                 load_s: float = 12.0) -> tuple[dict, LoadDriver]:
+def _under_fault(
+    system: harness.System,
+    prefix: str,
+    fault: Callable[[], float],
+    *,
+    before_s: float = 6.0,
+    load_s: float = 12.0,
+) -> tuple[dict, LoadDriver]:
     """Load for `load_s` seconds; `before_s` into it, `fault()` runs and returns when the service came back
     (time.monotonic()). Then every booking must be final within RECOVERY_S of the service coming back or of
     the last create, whichever is later (a booking cannot be final before it is made; on a busy machine the
@@ -69,17 +75,24 @@ def _under_fault(system: harness.System, prefix: str, fault: Callable[[], float]
     since = max(back_at, driver.finished_at)
     drained = wait_until_final(system, slugs, timeout=max(0.0, RECOVERY_S - (time.monotonic() - since)))
     figures = {
-        "fault": prefix, "sent": len(driver.requests), "load_s": round(driver.finished_at - driver.started_at, 1),
+        "fault": prefix,
+        "sent": len(driver.requests),
+        "load_s": round(driver.finished_at - driver.started_at, 1),
         "final_after_back_s": None if drained is None else round(time.monotonic() - back_at, 1),
-        "final_after_last_create_s": None if drained is None else round(time.monotonic() - driver.finished_at, 1),
-        "http": dict(driver.status_counts()), "slowest_create_s": round(driver.slowest(), 2),
+        "final_after_last_create_s": None
+        if drained is None
+        else round(time.monotonic() - driver.finished_at, 1),
+        "http": dict(driver.status_counts()),
+        "slowest_create_s": round(driver.slowest(), 2),
         "restarts": {p.label: p.restarts for p in system.processes},
     }
     print(json.dumps(figures))
     if drained is None:
-        pytest.fail(f"{not_final(system, slugs)} bookings still not final {RECOVERY_S:g}s after the service came "
-                    f"back and the last create; {figures}\nreport: {json.dumps(pipeline_report(system, slugs, driver), default=str)[:3000]}"
-                    f"\n{system.logs()}")
+        pytest.fail(
+            f"{not_final(system, slugs)} bookings still not final {RECOVERY_S:g}s after the service came "
+            f"back and the last create; {figures}\nreport: {json.dumps(pipeline_report(system, slugs, driver), default=str)[:3000]}"
+            f"\n{system.logs()}"
+        )
     report = pipeline_report(system, slugs, driver)
     assert_clean(report, system.logs())
     return report, driver
@@ -128,7 +141,9 @@ def test_sigkill_of_one_worker_costs_no_booking(make_system):
 
     def kill_worker() -> float:
         worker.kill(signal.SIGKILL)
-        harness.wait_for(lambda: worker.restarts >= 1 and worker.alive(), timeout=10, what="the worker's restart")
+        harness.wait_for(
+            lambda: worker.restarts >= 1 and worker.alive(), timeout=10, what="the worker's restart"
+        )
         return time.monotonic()
 
     report, driver = _under_fault(system, "worker-kill", kill_worker)
@@ -165,10 +180,16 @@ def test_broker_unreachable_while_bookings_are_created(make_system):
 
     _answered_at_once(driver, system)
     drained = wait_until_final(system, slugs, timeout=RECOVERY_S)
-    print(json.dumps({
-        "fault": "broker-down", "sent": len(driver.requests), "slowest_create_s": round(driver.slowest(), 2),
-        "final_after_back_s": None if drained is None else round(time.monotonic() - back_at, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "fault": "broker-down",
+                "sent": len(driver.requests),
+                "slowest_create_s": round(driver.slowest(), 2),
+                "final_after_back_s": None if drained is None else round(time.monotonic() - back_at, 1),
+            }
+        )
+    )
     assert drained is not None, (
         f"{not_final(system, slugs)} bookings still not final {RECOVERY_S:g}s after the broker came back\n{system.logs()}"
     )

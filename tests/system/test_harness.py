@@ -20,10 +20,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 def test_procfile_lines_are_parsed(tmp_path):
     procfile = tmp_path / "Procfile"
-    procfile.write_text("# comment\n\nweb: python manage.py web --port $PORT\nworker: python manage.py worker\n")
+    procfile.write_text(
+        "# comment\n\nweb: python manage.py web --port $PORT\nworker: python manage.py worker\n"
+    )
 
     assert harness.parse_procfile(procfile) == {
-        "web": "python manage.py web --port $PORT", "worker": "python manage.py worker",
+        "web": "python manage.py web --port $PORT",
+        "worker": "python manage.py worker",
     }
     procfile.write_text("web python manage.py web\n")
     with pytest.raises(harness.HarnessError, match="expected `name: command`"):
@@ -44,7 +47,9 @@ def test_a_small_day_is_seated_and_everything_is_gone_after_stop(make_system):
     worker = system.process("worker", 1)
     killed_pid = worker.pid
     worker.kill(signal.SIGKILL)
-    harness.wait_for(lambda: worker.restarts == 1 and worker.alive(), timeout=10, what="the supervisor's restart")
+    harness.wait_for(
+        lambda: worker.restarts == 1 and worker.alive(), timeout=10, what="the supervisor's restart"
+    )
     assert worker.pid != killed_pid and worker.exits == [-signal.SIGKILL]
 
     groups = {pgid for p in system.processes for pgid in p.groups}

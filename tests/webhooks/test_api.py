@@ -30,9 +30,15 @@ def client():
 
 def test_create_returns_the_secret_and_lists_only_ones_own(client, restaurant):
     grant(client.user, restaurant)
-    r = client.post("/api/webhooks/subscriptions", {"url": "https://platform.example/hooks",
-                    "event_types": ["booking.confirmed", "booking.manual_review"], "restaurant": restaurant.slug},
-                    format="json")
+    r = client.post(
+        "/api/webhooks/subscriptions",
+        {
+            "url": "https://platform.example/hooks",
+            "event_types": ["booking.confirmed", "booking.manual_review"],
+            "restaurant": restaurant.slug,
+        },
+        format="json",
+    )
     assert r.status_code == 201, r.json()
     body = r.json()
     assert body["secret"].startswith("whsec_") and body["restaurant"] == restaurant.slug
@@ -45,9 +51,13 @@ def test_create_returns_the_secret_and_lists_only_ones_own(client, restaurant):
 
 @pytest.mark.parametrize(
     "payload, field",
-    [({"url": "not a url"}, "url"), ({"url": "ftp://x.example/h"}, "url"),
-     ({"url": "https://x.example/h", "event_types": ["booking.exploded"]}, "event_types"),
-     ({"url": "https://x.example/h", "restaurant": "no-such-place"}, "restaurant"), ({}, "url")],
+    [
+        ({"url": "not a url"}, "url"),
+        ({"url": "ftp://x.example/h"}, "url"),
+        ({"url": "https://x.example/h", "event_types": ["booking.exploded"]}, "event_types"),
+        ({"url": "https://x.example/h", "restaurant": "no-such-place"}, "restaurant"),
+        ({}, "url"),
+    ],
 )
 def test_bad_input_is_a_json_400_naming_the_field_and_writes_nothing(client, payload, field):
     r = client.post("/api/webhooks/subscriptions", payload, format="json")
@@ -55,8 +65,16 @@ def test_bad_input_is_a_json_400_naming_the_field_and_writes_nothing(client, pay
     assert not WebhookSubscription.objects.exists()
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/h", "http://localhost/h", "http://10.1.2.3/h",
-                                 "http://[::1]/h", "http://169.254.169.254/latest/meta-data"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/h",
+        "http://localhost/h",
+        "http://10.1.2.3/h",
+        "http://[::1]/h",
+        "http://169.254.169.254/latest/meta-data",
+    ],
+)
 def test_private_addresses_are_refused(client, url):
     r = client.post("/api/webhooks/subscriptions", {"url": url}, format="json")
     assert r.status_code == 400 and "public addresses only" in str(r.json()["fields"]["url"])
@@ -65,9 +83,16 @@ def test_private_addresses_are_refused(client, url):
 
 def test_update_pause_and_delete_ones_own(client):
     sub = webhook_subscription_create(owner=client.user, url="https://platform.example/h", event_types=[])
-    r = client.patch(f"/api/webhooks/subscriptions/{sub.pk}", {"is_active": False, "event_types": ["booking.cancelled"]},
-                     format="json")
-    assert r.status_code == 200 and r.json()["is_active"] is False and r.json()["event_types"] == ["booking.cancelled"]
+    r = client.patch(
+        f"/api/webhooks/subscriptions/{sub.pk}",
+        {"is_active": False, "event_types": ["booking.cancelled"]},
+        format="json",
+    )
+    assert (
+        r.status_code == 200
+        and r.json()["is_active"] is False
+        and r.json()["event_types"] == ["booking.cancelled"]
+    )
     assert r.json()["url"] == "https://platform.example/h"
     assert client.get(f"/api/webhooks/subscriptions/{sub.pk}/deliveries").json() == []
     assert client.delete(f"/api/webhooks/subscriptions/{sub.pk}").status_code == 204
@@ -75,7 +100,9 @@ def test_update_pause_and_delete_ones_own(client):
 
 
 def test_another_clients_subscription_is_not_found(client):
-    theirs = webhook_subscription_create(owner=_client("other").user, url="https://other.example/h", event_types=[])
+    theirs = webhook_subscription_create(
+        owner=_client("other").user, url="https://other.example/h", event_types=[]
+    )
     for method in ("get", "patch", "delete"):
         r = getattr(client, method)(f"/api/webhooks/subscriptions/{theirs.pk}", {}, format="json")
         assert r.status_code == 404 and r.json()["error"] == "not_found"
@@ -84,8 +111,11 @@ def test_another_clients_subscription_is_not_found(client):
 
 
 def test_another_tenants_restaurant_is_unknown(client, restaurant):
-    r = client.post("/api/webhooks/subscriptions", {"url": "https://x.example/h", "restaurant": restaurant.slug},
-                    format="json")
+    r = client.post(
+        "/api/webhooks/subscriptions",
+        {"url": "https://x.example/h", "restaurant": restaurant.slug},
+        format="json",
+    )
     assert r.status_code == 400 and "restaurant" in r.json()["fields"]
     assert not WebhookSubscription.objects.exists()
 
@@ -96,7 +126,10 @@ def test_anonymous_is_refused():
 
 def test_another_tenants_restaurant_cannot_be_subscribed_to(client, restaurant):
     grant(client.user, FloorFactory.small())
-    r = client.post("/api/webhooks/subscriptions", {"url": "https://platform.example/hooks",
-                    "restaurant": restaurant.slug}, format="json")
+    r = client.post(
+        "/api/webhooks/subscriptions",
+        {"url": "https://platform.example/hooks", "restaurant": restaurant.slug},
+        format="json",
+    )
     assert r.status_code == 400 and "restaurant" in r.json()["fields"]
     assert not WebhookSubscription.objects.exists()

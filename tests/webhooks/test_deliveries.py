@@ -48,15 +48,19 @@ def _make_due():
 
 def test_the_relay_fans_out_only_what_each_subscription_wants(restaurant, platform):
     every = webhook_subscription_create(owner=platform, url="http://127.0.0.1:8141/a", event_types=[])
-    confirmed = webhook_subscription_create(owner=platform, url="http://127.0.0.1:8141/b", event_types=["booking.confirmed"])
-    webhook_subscription_create(owner=platform, url="http://127.0.0.1:8141/c", event_types=[], is_active=False)
+    confirmed = webhook_subscription_create(
+        owner=platform, url="http://127.0.0.1:8141/b", event_types=["booking.confirmed"]
+    )
+    webhook_subscription_create(
+        owner=platform, url="http://127.0.0.1:8141/c", event_types=[], is_active=False
+    )
     _confirmed_and_reviewed(restaurant)
 
     assert outbox.outbox_relay(publish=lambda events: None) == 6
     assert WebhookDelivery.objects.filter(subscription=every).count() == 6
-    assert list(WebhookDelivery.objects.filter(subscription=confirmed).values_list("event__event_type", flat=True)) == [
-        "booking.confirmed"
-    ]
+    assert list(
+        WebhookDelivery.objects.filter(subscription=confirmed).values_list("event__event_type", flat=True)
+    ) == ["booking.confirmed"]
     assert WebhookDelivery.objects.count() == 7
     assert EmailDelivery.objects.count() == 2  # the guest's confirmation and ops' review alert
 
@@ -98,7 +102,11 @@ def test_signed_delivery_reaches_a_verifying_receiver_once(restaurant, platform)
         assert webhook_delivery_send(delivery_id=delivery.pk) is False  # delivered: never sent twice
 
     delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.DELIVERED and delivery.last_status_code == 204 and delivery.attempts == 1
+    assert (
+        delivery.status == DeliveryStatus.DELIVERED
+        and delivery.last_status_code == 204
+        and delivery.attempts == 1
+    )
     body = receiver.bodies[f"evt_{delivery.event_id}"]
     assert body["type"] == "booking.confirmed" and body["data"]["booking_id"] == a.pk
     assert receiver.snapshot()["bad"] == 0
@@ -112,7 +120,11 @@ def test_a_wrong_secret_is_refused_by_the_receiver_and_retried(restaurant, platf
         assert webhook_delivery_send(delivery_id=WebhookDelivery.objects.get().pk) is False
     delivery = WebhookDelivery.objects.get()
     assert receiver.snapshot()["bad"] == 1
-    assert delivery.status == "pending" and delivery.last_status_code == 401 and delivery.last_error == "HTTP 401"
+    assert (
+        delivery.status == "pending"
+        and delivery.last_status_code == 401
+        and delivery.last_error == "HTTP 401"
+    )
 
 
 def test_failures_back_off_with_jitter_then_every_event_arrives_exactly_once(restaurant, platform, settings):
@@ -132,21 +144,29 @@ def test_failures_back_off_with_jitter_then_every_event_arrives_exactly_once(res
 
         _make_due()
         assert webhook_deliveries_send_due() == 0
-        second = {d.pk: (d.next_attempt_at - timezone.now()).total_seconds() for d in WebhookDelivery.objects.all()}
+        second = {
+            d.pk: (d.next_attempt_at - timezone.now()).total_seconds() for d in WebhookDelivery.objects.all()
+        }
         assert all(s >= 9.0 for s in second.values())  # the second failure waits about twice as long
         _make_due()
         assert webhook_deliveries_send_due() == 6
 
     snap = receiver.snapshot()
     ids = {f"evt_{pk}" for pk in OutboxEvent.objects.values_list("pk", flat=True)}
-    assert snap["accepted"] == {i: 1 for i in ids} and snap["tries"] == {i: 3 for i in ids} and snap["bad"] == 0
+    assert (
+        snap["accepted"] == {i: 1 for i in ids} and snap["tries"] == {i: 3 for i in ids} and snap["bad"] == 0
+    )
     assert set(WebhookDelivery.objects.values_list("status", "attempts")) == {("delivered", 3)}
 
 
-def test_given_up_after_the_configured_time_then_redelivered_from_the_admin(restaurant, platform, settings, admin_client):
+def test_given_up_after_the_configured_time_then_redelivered_from_the_admin(
+    restaurant, platform, settings, admin_client
+):
     settings.MAITRE_EVENTS = {**settings.MAITRE_EVENTS, "DELIVERY_GIVE_UP_SECONDS": 60.0}
     with Receiver(fail_first=1) as receiver:
-        sub = webhook_subscription_create(owner=platform, url=receiver.url, event_types=["booking.manual_review"])
+        sub = webhook_subscription_create(
+            owner=platform, url=receiver.url, event_types=["booking.manual_review"]
+        )
         receiver.secret = sub.secret
         _confirmed_and_reviewed(restaurant)
         outbox.outbox_relay(publish=lambda events: None)
@@ -159,8 +179,9 @@ def test_given_up_after_the_configured_time_then_redelivered_from_the_admin(rest
 
         page = admin_client.get("/admin/webhooks/webhookdelivery/?status__exact=failed")
         assert page.status_code == 200 and "given up" in page.content.decode()
-        r = admin_client.post("/admin/webhooks/webhookdelivery/",
-                              {"action": "redeliver", "_selected_action": [delivery.pk]})
+        r = admin_client.post(
+            "/admin/webhooks/webhookdelivery/", {"action": "redeliver", "_selected_action": [delivery.pk]}
+        )
         assert r.status_code == 302
         delivery.refresh_from_db()
         assert delivery.status == "pending" and delivery.next_attempt_at <= timezone.now()
@@ -182,7 +203,9 @@ def test_a_failing_webhook_never_blocks_the_emails_and_a_failing_mail_server_is_
     from django.core.mail.backends.locmem import EmailBackend
 
     real_send = EmailBackend.send_messages
-    monkeypatch.setattr(EmailBackend, "send_messages", lambda self, msgs: (_ for _ in ()).throw(OSError("smtp down")))
+    monkeypatch.setattr(
+        EmailBackend, "send_messages", lambda self, msgs: (_ for _ in ()).throw(OSError("smtp down"))
+    )
     assert outbox.email_deliveries_send_due() == 0
     assert set(EmailDelivery.objects.values_list("status", "attempts")) == {("pending", 1)}
     assert "smtp down" in EmailDelivery.objects.first().last_error

@@ -27,8 +27,16 @@ from webhooks.services import (
 )
 
 EVENT_TYPES = (
-    "booking.created", "booking.assignment_requested", "booking.confirmed", "booking.manual_review",
-    "booking.cancelled", "booking.failed", "booking.modified", "booking.seated", "booking.completed", "booking.no_show",
+    "booking.created",
+    "booking.assignment_requested",
+    "booking.confirmed",
+    "booking.manual_review",
+    "booking.cancelled",
+    "booking.failed",
+    "booking.modified",
+    "booking.seated",
+    "booking.completed",
+    "booking.no_show",
 )
 
 
@@ -39,12 +47,23 @@ class SubscriptionOutput(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "url", "secret", "event_types", "restaurant", "description", "is_active", "created_at"]
+        fields = [
+            "id",
+            "url",
+            "secret",
+            "event_types",
+            "restaurant",
+            "description",
+            "is_active",
+            "created_at",
+        ]
 
 
 class SubscriptionInput(serializers.Serializer):
     url = serializers.URLField(max_length=500)
-    event_types = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_TYPES), required=False, default=list)
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=EVENT_TYPES), required=False, default=list
+    )
     # Only one of the client's own restaurants (tenancy): another tenant's reads as unknown.
     restaurant = RestaurantSlugField(required=False, allow_null=True, default=None)
     description = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
@@ -76,8 +95,18 @@ class DeliveryOutput(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookDelivery
-        fields = ["id", "event_id", "event_type", "status", "attempts", "last_status_code", "last_error",
-                  "next_attempt_at", "delivered_at", "created_at"]
+        fields = [
+            "id",
+            "event_id",
+            "event_type",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+            "created_at",
+        ]
 
 
 def _own(request, pk: int) -> WebhookSubscription:
@@ -90,7 +119,9 @@ class SubscriptionListApi(APIView):
         subs = webhook_subscriptions_of(owner=request.user)
         return Response(SubscriptionOutput(subs, many=True).data)
 
-    @extend_schema(request=SubscriptionInput, responses={201: SubscriptionOutput, **error_responses(400, 413, 415)})
+    @extend_schema(
+        request=SubscriptionInput, responses={201: SubscriptionOutput, **error_responses(400, 413, 415)}
+    )
     def post(self, request):
         data = SubscriptionInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
@@ -103,8 +134,10 @@ class SubscriptionDetailApi(APIView):
     def get(self, request, pk: int):
         return Response(SubscriptionOutput(_own(request, pk)).data)
 
-    @extend_schema(request=SubscriptionInput(partial=True),
-                   responses={200: SubscriptionOutput, **error_responses(400, 404, 413, 415)})
+    @extend_schema(
+        request=SubscriptionInput(partial=True),
+        responses={200: SubscriptionOutput, **error_responses(400, 404, 413, 415)},
+    )
     def patch(self, request, pk: int):
         sub = _own(request, pk)
         data = SubscriptionInput(data=request.data, partial=True, context={"request": request})

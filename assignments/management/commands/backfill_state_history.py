@@ -6,12 +6,17 @@ class Command(MaitreCommand):
     help = "Give bookings that predate the audit trail one state-history row each (idempotent)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=positive_int, default=500, help="Bookings written per transaction.")
-        parser.add_argument("--dry-run", action="store_true", help="Count what would be backfilled, write nothing.")
+        parser.add_argument(
+            "--batch-size", type=positive_int, default=500, help="Bookings written per transaction."
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Count what would be backfilled, write nothing."
+        )
 
     def handle(self, *args, batch_size, dry_run, **options):
         result = history_backfill(
-            batch_size=batch_size, dry_run=dry_run,
+            batch_size=batch_size,
+            dry_run=dry_run,
             progress=lambda n: self.stderr.write(f"\r  backfilled {n}", ending=""),
         )
         if result["backfilled"]:

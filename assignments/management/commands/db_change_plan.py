@@ -21,8 +21,11 @@ class Command(MaitreCommand):
     help = "Write the SQL of the unapplied migrations and the backup/rollback plan to artifacts/db-diff.txt."
 
     def add_arguments(self, parser):
-        parser.add_argument("--out", default=str(settings.BASE_DIR / "artifacts" / "db-diff.txt"),
-                            help="file to write the plan to")
+        parser.add_argument(
+            "--out",
+            default=str(settings.BASE_DIR / "artifacts" / "db-diff.txt"),
+            help="file to write the plan to",
+        )
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database alias to plan for")
 
     def handle(self, *args, out, database, **options):
@@ -46,21 +49,34 @@ class Command(MaitreCommand):
                 ops_ok = all(op.reversible for op in migration.operations)
                 if not ops_ok:
                     irreversible.append(migration)
-                lines.append(f"- {migration.app_label}.{migration.name}  "
-                             f"[{'reversible' if ops_ok else 'IRREVERSIBLE: restore the backup to undo'}]")
+                lines.append(
+                    f"- {migration.app_label}.{migration.name}  "
+                    f"[{'reversible' if ops_ok else 'IRREVERSIBLE: restore the backup to undo'}]"
+                )
                 for op in migration.operations:
                     lines.append(f"    - {op.describe()}")
-            lines += ["", "## 2. Before: back up", "",
-                      "pg_dump --format=custom --file=maitre-$(date -u +%Y%m%dT%H%M%SZ).dump \"$DATABASE_URL\"",
-                      "(or note a PITR restore point: SELECT pg_create_restore_point('before-release');)", "",
-                      "## 3. Rollback: stop the workers and the scheduler; with THIS release still installed (it has the",
-                      "##    migrations to undo) run the following, then deploy the previous release", ""]
-            lines.append("python manage.py db_rollback_cleanup   # hand pending deliveries back (see the doc)")
+            lines += [
+                "",
+                "## 2. Before: back up",
+                "",
+                'pg_dump --format=custom --file=maitre-$(date -u +%Y%m%dT%H%M%SZ).dump "$DATABASE_URL"',
+                "(or note a PITR restore point: SELECT pg_create_restore_point('before-release');)",
+                "",
+                "## 3. Rollback: stop the workers and the scheduler; with THIS release still installed (it has the",
+                "##    migrations to undo) run the following, then deploy the previous release",
+                "",
+            ]
+            lines.append(
+                "python manage.py db_rollback_cleanup   # hand pending deliveries back (see the doc)"
+            )
             for app, target in self._rollback_targets(plan, applied, graph):
                 lines.append(f"python manage.py migrate {app} {target}")
             if irreversible:
-                lines.append("# irreversible: " + ", ".join(f"{m.app_label}.{m.name}" for m in irreversible)
-                             + " -> restore the backup instead")
+                lines.append(
+                    "# irreversible: "
+                    + ", ".join(f"{m.app_label}.{m.name}" for m in irreversible)
+                    + " -> restore the backup instead"
+                )
             lines += ["", "## 4. SQL, migration by migration", ""]
             for migration, backwards in plan:
                 lines.append(f"-- {migration.app_label}.{migration.name}")

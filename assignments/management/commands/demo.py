@@ -37,19 +37,28 @@ class Command(MaitreCommand):
             "file", nargs="?", default="scenarios/sample-medium.json", help="scenario/v1 JSON file to play"
         )
         parser.add_argument(
-            "--keep-date", action="store_true",
+            "--keep-date",
+            action="store_true",
             help="keep the file's date instead of moving the day to tonight (restaurant's time zone)",
         )
         parser.add_argument(
-            "--existing", choices=EXISTING_CHOICES, default="ask",
+            "--existing",
+            choices=EXISTING_CHOICES,
+            default="ask",
             help="when the restaurant exists with bookings the scenario did not create (API, admin): ask, keep "
-                 "them (replace only the scenario's bookings) or replace everything; 'ask' keeps them when "
-                 "there is no terminal to ask on",
+            "them (replace only the scenario's bookings) or replace everything; 'ask' keeps them when "
+            "there is no terminal to ask on",
         )
-        parser.add_argument("--timeout", type=positive_float, default=300.0, help="seconds to wait for the pipeline")
+        parser.add_argument(
+            "--timeout", type=positive_float, default=300.0, help="seconds to wait for the pipeline"
+        )
         parser.add_argument("--user", default="demo", help="staff user to create for the ops console")
-        parser.add_argument("--host", default="127.0.0.1", help="host in the printed links (as for `make run`)")
-        parser.add_argument("--port", type=int, default=8000, help="port in the printed links (as for `make run`)")
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="host in the printed links (as for `make run`)"
+        )
+        parser.add_argument(
+            "--port", type=int, default=8000, help="port in the printed links (as for `make run`)"
+        )
 
     def handle(self, *args, file, keep_date, existing, timeout, user, host, port, **options):
         if not 1 <= port <= 65535:
@@ -59,20 +68,27 @@ class Command(MaitreCommand):
         keep = self._keep_other_bookings(scenario.name, existing)
         try:
             # Kept, the restaurant keeps its id (and the links printed last time) when its floor is the file's.
-            restaurant = scenario_import(scenario=scenario, replace=True, day=day, keep_other_bookings=keep is not False)
+            restaurant = scenario_import(
+                scenario=scenario, replace=True, day=day, keep_other_bookings=keep is not False
+            )
         except ScenarioError as exc:
             if keep is not None:
-                raise CommandError(f"{file}: {exc.field}: {exc.reason} (use --existing replace to start afresh)") from exc
+                raise CommandError(
+                    f"{file}: {exc.field}: {exc.reason} (use --existing replace to start afresh)"
+                ) from exc
             restaurant = scenario_import(scenario=scenario, replace=True, day=day)
         kept = restaurant_bookings_not_imported(restaurant=restaurant)
         self.stdout.write(
             f"Imported {restaurant.slug}: {len(scenario.tables)} tables, {len(scenario.bookings)} bookings on "
-            f"{day:%A %d %B %Y}" + ("" if keep_date else " (tonight)")
+            f"{day:%A %d %B %Y}"
+            + ("" if keep_date else " (tonight)")
             + (f"; kept {kept.count()} bookings made outside the scenario" if keep and kept.exists() else "")
         )
         started = time.monotonic()
         bookings = list(
-            Booking.objects.filter(restaurant=restaurant).exclude(pk__in=kept.values("pk")).order_by("arrival", "id")
+            Booking.objects.filter(restaurant=restaurant)
+            .exclude(pk__in=kept.values("pk"))
+            .order_by("arrival", "id")
         )
         ids = [b.pk for b in bookings]
         start_inprocess_worker(threads=1)
@@ -84,7 +100,9 @@ class Command(MaitreCommand):
                 for i, booking in enumerate(bookings, 1):
                     booking_submit_for_assignment(booking=booking, trigger="creation")
                     self._wait(
-                        lambda b=booking: BookingAssignmentAttempt.objects.filter(booking=b).exists(), timeout, started
+                        lambda b=booking: BookingAssignmentAttempt.objects.filter(booking=b).exists(),
+                        timeout,
+                        started,
                     )
                     progress.update(i)
                 pending = Booking.objects.filter(pk__in=ids, state=BookingState.ASSIGNMENT_PENDING)
@@ -148,8 +166,13 @@ class Command(MaitreCommand):
 
     def _open_the_console(self, *, restaurant: Restaurant, day, username: str, base: str) -> None:
         user, password = staff_user_ensure(username=username, restaurant=restaurant)
-        queue = reverse("admin:assignments_reviewbooking_changelist") + f"?restaurant__id__exact={restaurant.pk}"
-        timeline = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk]) + f"?date={day.isoformat()}"
+        queue = (
+            reverse("admin:assignments_reviewbooking_changelist") + f"?restaurant__id__exact={restaurant.pk}"
+        )
+        timeline = (
+            reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
+            + f"?date={day.isoformat()}"
+        )
         rows = [
             ("admin", base + reverse("admin:index")),
             ("review queue", base + queue),

@@ -9,7 +9,9 @@ class Command(MaitreCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="Keep relaying until interrupted.")
-        parser.add_argument("--interval", type=positive_float, default=0.2, help="Seconds between polls when idle.")
+        parser.add_argument(
+            "--interval", type=positive_float, default=0.2, help="Seconds between polls when idle."
+        )
         parser.add_argument("--batch-size", type=positive_int, default=500, help="Events sent per batch.")
 
     def handle(self, *args, loop, interval, batch_size, **options):

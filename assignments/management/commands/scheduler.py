@@ -101,7 +101,12 @@ class Command(MaitreCommand):
     help = "Run the periodic jobs; one scheduler at a time holds the Redis lock, the others stand by."
 
     def add_arguments(self, parser):
-        parser.add_argument("--list", dest="list_jobs", action="store_true", help="Print the jobs and their triggers, then exit.")
+        parser.add_argument(
+            "--list",
+            dest="list_jobs",
+            action="store_true",
+            help="Print the jobs and their triggers, then exit.",
+        )
 
     def handle(self, *args, list_jobs=False, **options):
         from config.metrics import process_started

@@ -44,5 +44,11 @@ class Command(MaitreCommand):
             ("legacy seats, engine cannot", f"{legacy_only} bookings, {legacy_only_covers} covers"),
             ("confirmed (by legacy)", confirmed),
         ]
-        verdict = "engine" if engine_only_covers > legacy_only_covers else "legacy" if legacy_only_covers > engine_only_covers else "neither"
+        verdict = (
+            "engine"
+            if engine_only_covers > legacy_only_covers
+            else "legacy"
+            if legacy_only_covers > engine_only_covers
+            else "neither"
+        )
         write_summary(self, "Shadow mode", [*rows, ("seats more", verdict)])

@@ -17,17 +17,27 @@ logger = logging.getLogger("maitre.worker")
 
 
 class Command(MaitreCommand):
-    help = "Run one worker process: dramatiq consumer threads plus the due-work sweep (the Procfile's `worker`)."
+    help = (
+        "Run one worker process: dramatiq consumer threads plus the due-work sweep (the Procfile's `worker`)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--threads", type=positive_int, default=2, help="Consumer threads (default: %(default)s).")
+        parser.add_argument(
+            "--threads", type=positive_int, default=2, help="Consumer threads (default: %(default)s)."
+        )
         parser.add_argument(
             "--queues", nargs="*", default=None, help="Queues to consume (default: all declared queues)."
         )
-        parser.add_argument("--no-sweep", action="store_true", help="Consume messages only; do not sweep Postgres.")
-        parser.add_argument("--poll-ms", type=int, default=50,
-                            help="How long an idle consumer waits on the broker before polling again, which bounds "
-                                 "a wake-up's delay (default: %(default)s).")
+        parser.add_argument(
+            "--no-sweep", action="store_true", help="Consume messages only; do not sweep Postgres."
+        )
+        parser.add_argument(
+            "--poll-ms",
+            type=int,
+            default=50,
+            help="How long an idle consumer waits on the broker before polling again, which bounds "
+            "a wake-up's delay (default: %(default)s).",
+        )
 
     def handle(self, *args, threads: int, queues, no_sweep: bool, poll_ms: int, **options):
         import dramatiq
@@ -38,8 +48,9 @@ class Command(MaitreCommand):
         broker = dramatiq.get_broker()
         broker.emit_after("process_boot")
         _process_started()
-        worker = dramatiq.Worker(broker, queues=set(queues) if queues else None, worker_threads=threads,
-                                 worker_timeout=poll_ms)
+        worker = dramatiq.Worker(
+            broker, queues=set(queues) if queues else None, worker_threads=threads, worker_timeout=poll_ms
+        )
         worker.start()
         sweeper = None if no_sweep else Sweeper()
         if sweeper is not None:

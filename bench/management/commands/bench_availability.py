@@ -18,12 +18,22 @@ class Command(MaitreCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="scenario/v1 JSON file (its restaurant is replaced)")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
-        parser.add_argument("--seat", type=non_negative_int, default=None, help="bookings to seat first (default: half)")
-        parser.add_argument("--party-size", type=positive_int, default=4, help="party size to ask availability for")
+        parser.add_argument(
+            "--seat", type=non_negative_int, default=None, help="bookings to seat first (default: half)"
+        )
+        parser.add_argument(
+            "--party-size", type=positive_int, default=4, help="party size to ask availability for"
+        )
         parser.add_argument("--slot", default="19:30", help="the slot measured alone, HH:MM local")
-        parser.add_argument("--iterations", type=positive_int, default=1000, help="warm measurements per series")
-        parser.add_argument("--cold-iterations", type=positive_int, default=200, help="cold measurements per series")
-        parser.add_argument("--changes", type=positive_int, default=100, help="confirms (and cancels) timed for staleness")
+        parser.add_argument(
+            "--iterations", type=positive_int, default=1000, help="warm measurements per series"
+        )
+        parser.add_argument(
+            "--cold-iterations", type=positive_int, default=200, help="cold measurements per series"
+        )
+        parser.add_argument(
+            "--changes", type=positive_int, default=100, help="confirms (and cancels) timed for staleness"
+        )
 
     def handle(self, *args, **o):
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", o["slot"]):
@@ -31,11 +41,19 @@ class Command(MaitreCommand):
         scenario = scenario_from_file(o["file"])
         seat = o["seat"] if o["seat"] is not None else len(scenario.bookings) // 2
         if seat > len(scenario.bookings):
-            raise CommandError(f"--seat: the scenario has {len(scenario.bookings)} bookings, cannot seat {seat}")
+            raise CommandError(
+                f"--seat: the scenario has {len(scenario.bookings)} bookings, cannot seat {seat}"
+            )
         with CommandProgress(self, json=o["json"]) as progress:
             r = bench.run(
-                scenario=scenario, seat=seat, party_size=o["party_size"], slot=o["slot"], iterations=o["iterations"],
-                cold_iterations=o["cold_iterations"], changes=o["changes"], progress=progress.phase,
+                scenario=scenario,
+                seat=seat,
+                party_size=o["party_size"],
+                slot=o["slot"],
+                iterations=o["iterations"],
+                cold_iterations=o["cold_iterations"],
+                changes=o["changes"],
+                progress=progress.phase,
                 step=progress.update,
             )
         if o["json"]:

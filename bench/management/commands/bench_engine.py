@@ -19,13 +19,26 @@ class Command(MaitreCommand):
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE", help="scenario/v1 JSON files to replay")
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-        parser.add_argument("--assignments-out", metavar="DIR", help="write DIR/<scenario>.json with the engine's tables")
-        parser.add_argument("--time-limit", type=positive_float, default=30.0, help="seconds for the offline optimum (default 30)")
         parser.add_argument(
-            "--online-time-limit", type=positive_float, default=1.0, help="seconds per online-limit feasibility solve (default 1)"
+            "--assignments-out", metavar="DIR", help="write DIR/<scenario>.json with the engine's tables"
         )
         parser.add_argument(
-            "--reseat-time-limit", type=positive_float, default=0.5, help="seconds per engine_reseat re-seat solve (default 0.5)"
+            "--time-limit",
+            type=positive_float,
+            default=30.0,
+            help="seconds for the offline optimum (default 30)",
+        )
+        parser.add_argument(
+            "--online-time-limit",
+            type=positive_float,
+            default=1.0,
+            help="seconds per online-limit feasibility solve (default 1)",
+        )
+        parser.add_argument(
+            "--reseat-time-limit",
+            type=positive_float,
+            default=0.5,
+            help="seconds per engine_reseat re-seat solve (default 0.5)",
         )
         parser.add_argument(
             "--freeze-minutes",
@@ -33,7 +46,9 @@ class Command(MaitreCommand):
             default=60,
             help="engine_reseat: bookings starting within this of the earliest accepted start never move (default 60)",
         )
-        parser.add_argument("--no-online-limit", action="store_true", help="skip the online limit (the slow part)")
+        parser.add_argument(
+            "--no-online-limit", action="store_true", help="skip the online limit (the slow part)"
+        )
         parser.add_argument(
             "--references",
             metavar="DIR",
@@ -42,7 +57,9 @@ class Command(MaitreCommand):
         )
         parser.add_argument("--no-ablation", action="store_true", help="skip the per-strategy ablation")
         parser.add_argument(
-            "--compare-ungated", action="store_true", help="also replay re-seating without its pay-off rule (slow)"
+            "--compare-ungated",
+            action="store_true",
+            help="also replay re-seating without its pay-off rule (slow)",
         )
 
     def handle(self, *args, **opts):
@@ -84,9 +101,13 @@ class Command(MaitreCommand):
             out_dir.mkdir(parents=True, exist_ok=True)
             for r in results:
                 seated = {bid: list(tables) for bid, tables in sorted(r["_assignments"]["engine"].items())}
-                (out_dir / f"{r['name']}.json").write_text(json.dumps(seated, indent=1) + "\n", encoding="utf-8")
+                (out_dir / f"{r['name']}.json").write_text(
+                    json.dumps(seated, indent=1) + "\n", encoding="utf-8"
+                )
         if as_json:
-            self.stdout.write(json.dumps({"scenarios": [public(r) for r in results], "overall": overall}, indent=2))
+            self.stdout.write(
+                json.dumps({"scenarios": [public(r) for r in results], "overall": overall}, indent=2)
+            )
             return
         self.stdout.write(self._overall_table(overall))
 
@@ -115,7 +136,9 @@ class Command(MaitreCommand):
                 f"{f['p50_ms']:>8.3f}{f['p99_ms']:>8.3f}{_fmt(f['plans_per_s'], 0):>9}"
             )
         if r["engine"]["wins"]:
-            wins = ", ".join(f"{k} {v}" for k, v in sorted(r["engine"]["wins"].items(), key=lambda kv: -kv[1]))
+            wins = ", ".join(
+                f"{k} {v}" for k, v in sorted(r["engine"]["wins"].items(), key=lambda kv: -kv[1])
+            )
             lines.append(f"  engine wins by strategy: {wins}")
         rs = r["engine_reseat"]
         lines.append(
@@ -127,7 +150,7 @@ class Command(MaitreCommand):
         ab = r["engine"].get("ablation")
         if ab:
             without = ", ".join(
-                f"{k[len('without_'):]} {v} ({ab['changed'][k[len('without_'):]]} changed, zone {_fmt(ab['zone_pct'][k], 1)}%)"
+                f"{k[len('without_') :]} {v} ({ab['changed'][k[len('without_') :]]} changed, zone {_fmt(ab['zone_pct'][k], 1)}%)"
                 for k, v in ab.items()
                 if k.startswith("without_")
             )
@@ -146,14 +169,18 @@ class Command(MaitreCommand):
                 f"  {name:<22}{f['covers_seated']:>8}{f['covers_requested']:>10}{_fmt(f['ratio_to_optimum_mean']):>9}"
                 f"{_fmt(f['ratio_to_online_limit_mean']):>11}{f['p50_ms']:>8.3f}{f['p99_ms']:>8.3f}"
             )
-        lines.append(f"  optimum covers {o['optimum_covers']}; online limit covers {o['online_limit_covers']}")
+        lines.append(
+            f"  optimum covers {o['optimum_covers']}; online limit covers {o['online_limit_covers']}"
+        )
         wins = ", ".join(f"{k} {v}" for k, v in sorted(o["engine"]["wins"].items(), key=lambda kv: -kv[1]))
         lines.append(f"  engine wins by strategy: {wins}; engine_reseat moves {o['engine_reseat']['moves']}")
         for name in ("first_fit", "smallest_fit"):
             w = o[f"worst_day_vs_{name}"]
             lines.append(f"  engine's worst day against {name}: {w['name']} ({_fmt(w['ratio'])})")
-        lines.append(f"  flagged days: {len(o['flagged_days'])}" + "".join(
-            f"\n    {day}: {'; '.join(flags)}" for day, flags in o["flagged_days"].items()))
+        lines.append(
+            f"  flagged days: {len(o['flagged_days'])}"
+            + "".join(f"\n    {day}: {'; '.join(flags)}" for day, flags in o["flagged_days"].items())
+        )
         return "\n".join(lines) + "\n"
 
 

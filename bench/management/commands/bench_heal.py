@@ -42,8 +42,12 @@ def _seated(r: Restaurant, label: str, party: int, start: datetime) -> Booking:
     booking = booking_create(restaurant=r, party_size=party, start_at=start)
     with transaction.atomic():
         lifecycle.booking_request_assignment(booking=booking)
-        allocations_create(tables=[r.tables.get(label=label)], start_at=start,
-                           end_at=booking.end_at + timedelta(minutes=r.buffer_minutes), booking=booking)
+        allocations_create(
+            tables=[r.tables.get(label=label)],
+            start_at=start,
+            end_at=booking.end_at + timedelta(minutes=r.buffer_minutes),
+            booking=booking,
+        )
         lifecycle.booking_confirm(booking=booking, tables=[label], strategy="bench")
     return booking
 
@@ -64,18 +68,34 @@ class Command(MaitreCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--runs", type=positive_int, default=5, help="cancellations to time (default: %(default)s)")
-        parser.add_argument("--timeout", type=positive_float, default=30.0,
-                            help="seconds to wait for each seat (default: %(default)s)")
+        parser.add_argument(
+            "--runs", type=positive_int, default=5, help="cancellations to time (default: %(default)s)"
+        )
+        parser.add_argument(
+            "--timeout",
+            type=positive_float,
+            default=30.0,
+            help="seconds to wait for each seat (default: %(default)s)",
+        )
         parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object")
 
     def handle(self, *args, runs: int, timeout: float, as_json: bool = False, **opts):
         if not settings.IS_POSTGRES or not settings.REDIS_URL:
-            raise CommandError("bench_heal needs DATABASE_URL (PostgreSQL) and REDIS_URL: it runs a worker process")
+            raise CommandError(
+                "bench_heal needs DATABASE_URL (PostgreSQL) and REDIS_URL: it runs a worker process"
+            )
         if pipeline_mode() is not PipelineMode.ENGINE:
-            raise CommandError("the pipeline is not in engine mode (Waffle switches, docs/operations/rollout.md): the floor does not heal")
-        proc = subprocess.Popen([sys.executable, "manage.py", "worker", "--threads", "2"], cwd=settings.BASE_DIR,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+            raise CommandError(
+                "the pipeline is not in engine mode (Waffle switches, docs/operations/rollout.md): the floor does not heal"
+            )
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "worker", "--threads", "2"],
+            cwd=settings.BASE_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         if "worker ready" not in (proc.stdout.readline() if proc.stdout else ""):
             os.killpg(proc.pid, signal.SIGKILL)
             raise CommandError("the worker did not start; run `manage.py worker` to see why")
@@ -100,9 +120,14 @@ class Command(MaitreCommand):
                 six = _in_review(r, 6, tomorrow + timedelta(minutes=30))
                 started = time.perf_counter()
                 lifecycle.booking_cancel(booking=five, reason="bench")
-                while Booking.objects.filter(pk=six.pk).values_list("state", flat=True).get() != BookingState.CONFIRMED:
+                while (
+                    Booking.objects.filter(pk=six.pk).values_list("state", flat=True).get()
+                    != BookingState.CONFIRMED
+                ):
                     if time.perf_counter() - started > timeout:
-                        raise CommandError(f"run {i + 1}: the party of 6 was not seated within {timeout:.0f} s")
+                        raise CommandError(
+                            f"run {i + 1}: the party of 6 was not seated within {timeout:.0f} s"
+                        )
                     time.sleep(0.01)
                 seconds.append(time.perf_counter() - started)
                 self.stderr.write(f"  .. run {i + 1}/{runs}: {seconds[-1]:.2f} s")
@@ -111,17 +136,23 @@ class Command(MaitreCommand):
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(20)
         result = {
-            "runs": runs, "debounce_ms": maitre_settings.FLOOR_HEAL_DEBOUNCE_MS,
+            "runs": runs,
+            "debounce_ms": maitre_settings.FLOOR_HEAL_DEBOUNCE_MS,
             "cancel_to_seated_s": [round(s, 3) for s in seconds],
-            "median_s": round(statistics.median(seconds), 3), "max_s": round(max(seconds), 3),
+            "median_s": round(statistics.median(seconds), 3),
+            "max_s": round(max(seconds), 3),
             "floor_heal_ms": [round(s * 1000, 1) for s in spent],
         }
         if as_json:
             self.stdout.write(json.dumps(result, indent=2))
             return
-        self.stdout.write(f"\nThe floor heals itself: cancellation committed -> party in review confirmed "
-                          f"({runs} runs, debounce {result['debounce_ms']} ms, 1 worker process)")
+        self.stdout.write(
+            f"\nThe floor heals itself: cancellation committed -> party in review confirmed "
+            f"({runs} runs, debounce {result['debounce_ms']} ms, 1 worker process)"
+        )
         self.stdout.write(f"  {'median':<10}{result['median_s']:>8.2f} s")
         self.stdout.write(f"  {'max':<10}{result['max_s']:>8.2f} s")
-        self.stdout.write(f"  floor_heal in the cancelling process: median "
-                          f"{statistics.median(spent) * 1000:.1f} ms over {len(spent)} call(s)")
+        self.stdout.write(
+            f"  floor_heal in the cancelling process: median "
+            f"{statistics.median(spent) * 1000:.1f} ms over {len(spent)} call(s)"
+        )

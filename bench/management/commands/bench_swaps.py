@@ -18,12 +18,17 @@ class Command(MaitreCommand):
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE", help="scenario/v1 JSON files")
         parser.add_argument(
-            "--baseline", choices=("smallest_fit", "first_fit"), default="smallest_fit", help="whose choice to swap in"
+            "--baseline",
+            choices=("smallest_fit", "first_fit"),
+            default="smallest_fit",
+            help="whose choice to swap in",
         )
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
     def handle(self, *args, **opts):
-        scenarios = [scenario_from_file(path) for path in opts["files"]]  # every file read before the long part
+        scenarios = [
+            scenario_from_file(path) for path in opts["files"]
+        ]  # every file read before the long part
         swaps = []
         for i, scenario in enumerate(scenarios, 1):
             sys.stderr.write(f"  .. [{i}/{len(scenarios)}] {scenario.name}\n")
@@ -32,7 +37,11 @@ class Command(MaitreCommand):
         if opts["json"]:
             self.stdout.write(json.dumps(summary, indent=2))
             return
-        self.stdout.write(f"\nSwapping one engine decision to {opts['baseline']}'s choice ({len(swaps)} decisions)")
+        self.stdout.write(
+            f"\nSwapping one engine decision to {opts['baseline']}'s choice ({len(swaps)} decisions)"
+        )
         self.stdout.write(f"  {'kind of decision':<28}{'swaps':>7}{'mean gain':>11}{'gains':>7}{'losses':>8}")
         for kind, s in summary.items():
-            self.stdout.write(f"  {kind:<28}{s['swaps']:>7}{s['mean_gain']:>+11.3f}{s['gain']:>7}{s['loss']:>8}")
+            self.stdout.write(
+                f"  {kind:<28}{s['swaps']:>7}{s['mean_gain']:>+11.3f}{s['gain']:>7}{s['loss']:>8}"
+            )

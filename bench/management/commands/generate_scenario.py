@@ -22,19 +22,33 @@ class Command(MaitreCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--tables", type=positive_int, default=60, help="tables on the floor")
-        parser.add_argument("--zones", type=positive_int, default=4, help=f"zones (rooms), 1 to {len(ZONE_NAMES)}")
-        parser.add_argument("--load", type=positive_float, default=1.0, help="demand / capacity in seat-minutes")
-        parser.add_argument("--seed", type=non_negative_int, default=1, help="random seed: one seed, one file")
-        parser.add_argument("--bookings", type=positive_int, help="exact number of bookings (overrides --load)")
+        parser.add_argument(
+            "--zones", type=positive_int, default=4, help=f"zones (rooms), 1 to {len(ZONE_NAMES)}"
+        )
+        parser.add_argument(
+            "--load", type=positive_float, default=1.0, help="demand / capacity in seat-minutes"
+        )
+        parser.add_argument(
+            "--seed", type=non_negative_int, default=1, help="random seed: one seed, one file"
+        )
+        parser.add_argument(
+            "--bookings", type=positive_int, help="exact number of bookings (overrides --load)"
+        )
         parser.add_argument("--name", help="scenario name (default: derived from the options)")
         parser.add_argument(
-            "--adjacency", choices=("rows", "grid", "pairs"), default="rows", help="how tables touch (default rows)"
+            "--adjacency",
+            choices=("rows", "grid", "pairs"),
+            default="rows",
+            help="how tables touch (default rows)",
         )
         parser.add_argument(
             "--accessible-share", type=float, default=0.03, help="share of bookings needing accessible tables"
         )
         parser.add_argument(
-            "--big-party-factor", type=float, default=1.0, help="how much likelier parties of 6+ are (default 1)"
+            "--big-party-factor",
+            type=float,
+            default=1.0,
+            help="how much likelier parties of 6+ are (default 1)",
         )
         parser.add_argument("--out", help="output file (default: stdout)")
 
@@ -42,7 +56,9 @@ class Command(MaitreCommand):
         if opts["zones"] > len(ZONE_NAMES):
             raise CommandError(f"--zones: at most {len(ZONE_NAMES)}, got {opts['zones']}")
         if opts["tables"] < opts["zones"]:
-            raise CommandError(f"--tables: needs at least one table per zone ({opts['zones']}), got {opts['tables']}")
+            raise CommandError(
+                f"--tables: needs at least one table per zone ({opts['zones']}), got {opts['tables']}"
+            )
         out = writable_path(opts["out"]) if opts["out"] else None
         try:
             doc = generate_scenario(

@@ -139,18 +139,48 @@ class Command(MaitreCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="A scenario/v1 file.")
-        parser.add_argument("--workers", type=positive_int, default=2, help="Worker processes (default: %(default)s).")
-        parser.add_argument("--threads", type=positive_int, default=2, help="Consumer threads per worker (default: %(default)s).")
-        parser.add_argument("--concurrency", type=positive_int, default=4, help="Threads creating bookings (default: %(default)s).")
-        parser.add_argument("--rate", type=positive_float, default=None, help="Bookings per second (default: a burst).")
-        parser.add_argument("--copies", type=positive_int, default=1, help="Restaurants to import the scenario as (default: 1).")
-        parser.add_argument("--timeout", type=positive_float, default=300.0, help="Seconds to wait (default: %(default)s).")
-        parser.add_argument("--warmup", type=non_negative_int, default=40, help="Warm-up bookings (default: %(default)s).")
-        parser.add_argument("--ceiling-seconds", type=non_negative_float, default=8.0,
-                            help="pgbench run of the bare-SQL write path; 0 skips it (default: %(default)s).")
-        parser.add_argument("--ceiling-dir", default=None,
-                            help="A folder with schema.sql and txn.sql for the ceiling (default: ../shared/pglimit "
-                                 "beside the project when it exists, else the built-in write path).")
+        parser.add_argument(
+            "--workers", type=positive_int, default=2, help="Worker processes (default: %(default)s)."
+        )
+        parser.add_argument(
+            "--threads",
+            type=positive_int,
+            default=2,
+            help="Consumer threads per worker (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--concurrency",
+            type=positive_int,
+            default=4,
+            help="Threads creating bookings (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--rate", type=positive_float, default=None, help="Bookings per second (default: a burst)."
+        )
+        parser.add_argument(
+            "--copies",
+            type=positive_int,
+            default=1,
+            help="Restaurants to import the scenario as (default: 1).",
+        )
+        parser.add_argument(
+            "--timeout", type=positive_float, default=300.0, help="Seconds to wait (default: %(default)s)."
+        )
+        parser.add_argument(
+            "--warmup", type=non_negative_int, default=40, help="Warm-up bookings (default: %(default)s)."
+        )
+        parser.add_argument(
+            "--ceiling-seconds",
+            type=non_negative_float,
+            default=8.0,
+            help="pgbench run of the bare-SQL write path; 0 skips it (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--ceiling-dir",
+            default=None,
+            help="A folder with schema.sql and txn.sql for the ceiling (default: ../shared/pglimit "
+            "beside the project when it exists, else the built-in write path).",
+        )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args, json: bool, **options):
@@ -158,8 +188,22 @@ class Command(MaitreCommand):
             self._progress = progress
             self._handle(*args, json=json, **options)
 
-    def _handle(self, *args, file, workers, threads, concurrency, rate, copies, timeout, warmup, ceiling_seconds,
-                ceiling_dir, json: bool, **options):
+    def _handle(
+        self,
+        *args,
+        file,
+        workers,
+        threads,
+        concurrency,
+        rate,
+        copies,
+        timeout,
+        warmup,
+        ceiling_seconds,
+        ceiling_dir,
+        json: bool,
+        **options,
+    ):
         if not settings.IS_POSTGRES or not settings.REDIS_URL:
             raise CommandError("loadtest needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
         scenario = scenario_from_file(file)
@@ -167,7 +211,9 @@ class Command(MaitreCommand):
 
         schema, txn, source = self._ceiling_scripts(ceiling_dir)
         ceiling = self._ceiling(ceiling_seconds, schema, txn, say) if ceiling_seconds > 0 else None
-        restaurants = [scenario_import(scenario=scenario, replace=True, slug=f"loadtest-{i}") for i in range(copies)]
+        restaurants = [
+            scenario_import(scenario=scenario, replace=True, slug=f"loadtest-{i}") for i in range(copies)
+        ]
         restaurant_ids = [r.pk for r in restaurants]
         Booking.objects.filter(restaurant_id__in=restaurant_ids).delete()  # the test creates them itself
         flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
@@ -177,9 +223,12 @@ class Command(MaitreCommand):
         say(f"starting {workers} worker process(es) x {threads} threads")
         procs = [
             subprocess.Popen(
-                [sys.executable, "manage.py", "worker", "--threads", str(threads)], cwd=settings.BASE_DIR,
+                [sys.executable, "manage.py", "worker", "--threads", str(threads)],
+                cwd=settings.BASE_DIR,
                 env={**os.environ, "LOG_LEVEL": "ERROR", "MAITRE_LOG_LEVEL": "WARNING"},
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
             )
             for _ in range(workers)
         ]
@@ -191,8 +240,13 @@ class Command(MaitreCommand):
                 warm = scenario_import(scenario=scenario, replace=True, slug="loadtest-warmup")
                 Booking.objects.filter(restaurant=warm).delete()
                 say(f"warming up the workers with {warmup} bookings")
-                self._create(scenario, [(warm, b) for b in scenario.bookings_by_arrival()[:warmup]], concurrency,
-                             None, submit=True)
+                self._create(
+                    scenario,
+                    [(warm, b) for b in scenario.bookings_by_arrival()[:warmup]],
+                    concurrency,
+                    None,
+                    submit=True,
+                )
                 self._wait([warm.pk], time.monotonic(), timeout)
             if rate:
                 say(f"creating and submitting {len(requests)} bookings at {rate}/s")
@@ -275,7 +329,11 @@ class Command(MaitreCommand):
 
         candidate = Path(folder) if folder else Path(settings.BASE_DIR).parent / "shared" / "pglimit"
         if (candidate / "schema.sql").is_file() and (candidate / "txn.sql").is_file():
-            return (candidate / "schema.sql").read_text(), (candidate / "txn.sql").read_text(), "shared/pglimit"
+            return (
+                (candidate / "schema.sql").read_text(),
+                (candidate / "txn.sql").read_text(),
+                "shared/pglimit",
+            )
         if folder:
             raise CommandError(f"{folder}: no schema.sql and txn.sql there")
         return CEILING_SCHEMA, CEILING_TXN, "built-in"
@@ -284,26 +342,63 @@ class Command(MaitreCommand):
         """pgbench, 2 clients, over the bare-SQL write path on a scratch database next to ours."""
         db = settings.DATABASES["default"]
         name = f"{db['NAME']}_ceiling"[:63]
-        conn = ["-h", db.get("HOST") or "127.0.0.1", "-p", str(db.get("PORT") or 5432), "-U", db.get("USER") or "postgres"]
+        conn = [
+            "-h",
+            db.get("HOST") or "127.0.0.1",
+            "-p",
+            str(db.get("PORT") or 5432),
+            "-U",
+            db.get("USER") or "postgres",
+        ]
         env = {**os.environ, **({"PGPASSWORD": db["PASSWORD"]} if db.get("PASSWORD") else {})}
         say(f"ceiling: building {name} and running pgbench for {seconds:.0f} s")
         run = lambda cmd, **kw: subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, **kw)  # noqa: E731
         try:
-            run(["psql", *conn, "-d", "postgres", "-q", "-c", f'DROP DATABASE IF EXISTS "{name}"', "-c",
-                 f'CREATE DATABASE "{name}"'])
+            run(
+                [
+                    "psql",
+                    *conn,
+                    "-d",
+                    "postgres",
+                    "-q",
+                    "-c",
+                    f'DROP DATABASE IF EXISTS "{name}"',
+                    "-c",
+                    f'CREATE DATABASE "{name}"',
+                ]
+            )
             run(["psql", *conn, "-d", name, "-q", "-v", "ON_ERROR_STOP=1"], input=schema)
             with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
                 script.write(txn)
                 script.flush()
-                out = run(["pgbench", *conn, "-n", "-f", script.name, "-c", "2", "-j", "2", "-T", str(int(seconds)),
-                           name]).stdout
+                out = run(
+                    [
+                        "pgbench",
+                        *conn,
+                        "-n",
+                        "-f",
+                        script.name,
+                        "-c",
+                        "2",
+                        "-j",
+                        "2",
+                        "-T",
+                        str(int(seconds)),
+                        name,
+                    ]
+                ).stdout
         except FileNotFoundError as exc:
-            raise CommandError(f"the ceiling needs psql and pgbench on PATH ({exc}); or pass --ceiling-seconds 0") from exc
+            raise CommandError(
+                f"the ceiling needs psql and pgbench on PATH ({exc}); or pass --ceiling-seconds 0"
+            ) from exc
         except subprocess.CalledProcessError as exc:
             raise CommandError(f"the ceiling run failed: {exc.stderr.strip()[:500]}") from exc
         finally:
-            subprocess.run(["psql", *conn, "-d", "postgres", "-q", "-c", f'DROP DATABASE IF EXISTS "{name}"'],
-                           env=env, capture_output=True)
+            subprocess.run(
+                ["psql", *conn, "-d", "postgres", "-q", "-c", f'DROP DATABASE IF EXISTS "{name}"'],
+                env=env,
+                capture_output=True,
+            )
         match = re.search(r"tps = ([\d.]+)", out)
         if not match:
             raise CommandError(f"could not read pgbench's tps from: {out[-300:]}")
@@ -330,9 +425,12 @@ class Command(MaitreCommand):
             try:
                 with transaction.atomic():
                     booking = booking_create(
-                        restaurant=r, party_size=b.party_size, start_at=scenario.local_datetime(b.start_minute),
+                        restaurant=r,
+                        party_size=b.party_size,
+                        start_at=scenario.local_datetime(b.start_minute),
                         duration_minutes=b.duration_minutes if b.explicit_duration else None,
-                        external_ref=b.id, arrival=b.arrival,
+                        external_ref=b.id,
+                        arrival=b.arrival,
                         preferred_zone=r.zones.get(key=b.preferred_zone) if b.preferred_zone else None,
                         needs_accessible=b.accessible,
                     )
@@ -375,7 +473,8 @@ class Command(MaitreCommand):
     def _wait(self, restaurant_ids, started, timeout) -> float:
         while True:
             pending = Booking.objects.filter(
-                restaurant_id__in=restaurant_ids, state__in=[BookingState.ASSIGNMENT_PENDING, BookingState.PENDING]
+                restaurant_id__in=restaurant_ids,
+                state__in=[BookingState.ASSIGNMENT_PENDING, BookingState.PENDING],
             ).count()
             elapsed = time.monotonic() - started
             progress = getattr(self, "_progress", None)

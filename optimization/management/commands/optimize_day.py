@@ -28,17 +28,33 @@ class Command(MaitreCommand):
         parser.add_argument("restaurant", help="Restaurant slug (or id).")
         parser.add_argument("--date", help="Service day, YYYY-MM-DD (default: the service day of --now).")
         parser.add_argument("--dry-run", action="store_true", help="Compute and report; write nothing.")
-        parser.add_argument("--freeze-minutes", type=non_negative_int, default=None,
-                            help="Bookings starting within this many minutes of --now never move "
-                                 f"(default: {maitre_settings.OPTIMIZATION_FREEZE_MINUTES}).")
-        parser.add_argument("--min-improvement", type=non_negative_float, default=None,
-                            help="Apply only a plan whose score is at least this fraction better "
-                                 f"(default: {maitre_settings.OPTIMIZATION_MIN_IMPROVEMENT}).")
-        parser.add_argument("--time-limit", type=positive_float, default=10.0, help="Solver seconds (default 10).")
-        parser.add_argument("--now", help="The clock for the freeze window, ISO 8601 (default: now); a naive "
-                                          "time is read in the restaurant's time zone.")
-        parser.add_argument("--no-optional", action="store_true",
-                            help="Only re-arrange confirmed bookings; do not seat bookings from review.")
+        parser.add_argument(
+            "--freeze-minutes",
+            type=non_negative_int,
+            default=None,
+            help="Bookings starting within this many minutes of --now never move "
+            f"(default: {maitre_settings.OPTIMIZATION_FREEZE_MINUTES}).",
+        )
+        parser.add_argument(
+            "--min-improvement",
+            type=non_negative_float,
+            default=None,
+            help="Apply only a plan whose score is at least this fraction better "
+            f"(default: {maitre_settings.OPTIMIZATION_MIN_IMPROVEMENT}).",
+        )
+        parser.add_argument(
+            "--time-limit", type=positive_float, default=10.0, help="Solver seconds (default 10)."
+        )
+        parser.add_argument(
+            "--now",
+            help="The clock for the freeze window, ISO 8601 (default: now); a naive "
+            "time is read in the restaurant's time zone.",
+        )
+        parser.add_argument(
+            "--no-optional",
+            action="store_true",
+            help="Only re-arrange confirmed bookings; do not seat bookings from review.",
+        )
 
     def handle(self, *args, **opts):
         restaurant = restaurant_from_ref(opts["restaurant"])
@@ -56,9 +72,16 @@ class Command(MaitreCommand):
             raise CommandError(f"--date: {exc}") from exc
         if not self._has_bookings(restaurant, day):
             days = self._days_with_bookings(restaurant)
-            hint = f"; it has bookings on {', '.join(map(str, days))} (pass --date)" if days else "; it has no bookings"
-            self.stdout.write(f"Nothing to optimize: {restaurant.slug} has no booking on {day}"
-                              + ("" if opts["date"] else " (the service day of --now)") + hint)
+            hint = (
+                f"; it has bookings on {', '.join(map(str, days))} (pass --date)"
+                if days
+                else "; it has no bookings"
+            )
+            self.stdout.write(
+                f"Nothing to optimize: {restaurant.slug} has no booking on {day}"
+                + ("" if opts["date"] else " (the service day of --now)")
+                + hint
+            )
             return
         self.stdout.write(
             f"Optimizing {restaurant.slug} {day} (now {now.astimezone(restaurant.tzinfo):%Y-%m-%d %H:%M %Z}, "
@@ -67,16 +90,25 @@ class Command(MaitreCommand):
         with CommandProgress(self) as progress:
             progress.phase(f"re-planning the day (solver limit {opts['time_limit']:g}s)")
             result = day_optimize(
-                restaurant=restaurant, day=day, now=now, freeze_minutes=opts["freeze_minutes"],
-                min_improvement=opts["min_improvement"], time_limit=opts["time_limit"], apply=not opts["dry_run"],
-                include_optional=not opts["no_optional"], actor=Actor("command:optimize_day"),
+                restaurant=restaurant,
+                day=day,
+                now=now,
+                freeze_minutes=opts["freeze_minutes"],
+                min_improvement=opts["min_improvement"],
+                time_limit=opts["time_limit"],
+                apply=not opts["dry_run"],
+                include_optional=not opts["no_optional"],
+                actor=Actor("command:optimize_day"),
             )
         improvement = "n/a" if result.improvement == float("inf") else f"{result.improvement:+.1%}"
         rows = [
             ("confirmed bookings", result.bookings),
             ("optional (review/pending)", result.optional),
             ("frozen", result.frozen),
-            ("covers", f"{result.covers_before} -> {result.covers_after} (proven at most {result.covers_bound:.0f})"),
+            (
+                "covers",
+                f"{result.covers_before} -> {result.covers_after} (proven at most {result.covers_bound:.0f})",
+            ),
             ("score", f"{result.score_before:.1f} -> {result.score_after:.1f}"),
             ("improvement", improvement),
             ("moved", result.moved),
@@ -116,8 +148,10 @@ class Command(MaitreCommand):
             rows.append((bookings[pk], "+".join(before), "+".join(after)))
         for pk, after in sorted(result.seated.items(), key=lambda kv: bookings[kv[0]].start_at):
             rows.append((bookings[pk], f"({bookings[pk].get_state_display()})", "+".join(after)))
-        title = f"{'Moves the plan would make' if would else 'Moves made'} ({len(result.moves)} moved, " \
-                f"{len(result.seated)} newly seated)"
+        title = (
+            f"{'Moves the plan would make' if would else 'Moves made'} ({len(result.moves)} moved, "
+            f"{len(result.seated)} newly seated)"
+        )
         self.stdout.write(self.style.MIGRATE_HEADING(title))
         self.stdout.write(f"  {'booking':<14}{'party':>5}  {'start':<5}  {'from':<14}  to")
         for booking, before, after in rows:

@@ -16,8 +16,13 @@ class Command(MaitreCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="the client's name (its user name)")
-        parser.add_argument("--restaurant", action="append", required=True, metavar="SLUG",
-                            help="A restaurant the client may use (repeat for several).")
+        parser.add_argument(
+            "--restaurant",
+            action="append",
+            required=True,
+            metavar="SLUG",
+            help="A restaurant the client may use (repeat for several).",
+        )
         parser.add_argument("--role", default=Role.PLATFORM, choices=Role.values, help="the client's role")
 
     def handle(self, *args, name, restaurant, role, **options):

@@ -22,12 +22,22 @@ class Command(MaitreCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="count what would be done; change nothing")
-        parser.add_argument("--webhooks-out", default=str(settings.BASE_DIR / "artifacts" / "undelivered-webhooks.jsonl"),
-                            help="file to export the undelivered webhooks to")
+        parser.add_argument(
+            "--webhooks-out",
+            default=str(settings.BASE_DIR / "artifacts" / "undelivered-webhooks.jsonl"),
+            help="file to export the undelivered webhooks to",
+        )
 
     def handle(self, *args, dry_run, webhooks_out, **options):
         events, hooks = deliveries_hand_back_for_rollback(dry_run=dry_run, webhooks_out=Path(webhooks_out))
-        write_summary(self, "rollback clean-up" + (" (dry run: nothing changed)" if dry_run else ""), [
-            ("events handed back to the relay for their e-mail", events),
-            ("webhook deliveries exported", f"{hooks}" + (f" -> {webhooks_out}" if hooks and not dry_run else "")),
-        ])
+        write_summary(
+            self,
+            "rollback clean-up" + (" (dry run: nothing changed)" if dry_run else ""),
+            [
+                ("events handed back to the relay for their e-mail", events),
+                (
+                    "webhook deliveries exported",
+                    f"{hooks}" + (f" -> {webhooks_out}" if hooks and not dry_run else ""),
+                ),
+            ],
+        )
