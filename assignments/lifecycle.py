@@ -536,11 +536,10 @@ def booking_complete(
             },
             fields={"left_at": now},
         )
-        freed = allocations_trim(
+        if allocations_trim(
             booking=booking, end_at=now + timedelta(minutes=booking.restaurant.buffer_minutes)
-        )
-        if freed:
-            tables_freed_on_commit(booking=booking, reason="completed")
+        ):
+            _service_freed_on_commit(booking=booking, reason=COMPLETED, cause=f"{_ref(booking)} left early")
     restaurant = booking.restaurant.slug
 
     def observe():
@@ -579,25 +578,31 @@ def booking_mark_no_show(
             metadata={"by": by, "minutes_after_start": int((now - booking.start_at).total_seconds() // 60)},
         )
         if allocations_trim(booking=booking, end_at=now):
-            tables_freed_on_commit(booking=booking, reason="no_show")
+            _service_freed_on_commit(booking=booking, reason=NO_SHOW, cause=f"no-show of {_ref(booking)}")
     restaurant = booking.restaurant.slug
     transaction.on_commit(lambda: metrics.PARTY_ARRIVALS.labels(restaurant, "no_show").inc())
     return booking
 
 
-def tables_freed_on_commit(*, booking: Booking, reason: str) -> None:
-    """Tell the floor (assignments.signals.tables_freed) once the write that freed the time has committed. A
-    receiver's failure is logged, never undoes or fails the write."""
-    from assignments.signals import tables_freed
+COMPLETED = "completed"
+NO_SHOW = "no_show"
 
-    restaurant_id = booking.restaurant_id
-    day = booking.service_date or booking.restaurant.service_day_of(booking.start_at)
 
-    def send():
-        for receiver, result in tables_freed.send_robust(
-            sender=Booking, restaurant_id=restaurant_id, service_date=day, reason=reason
-        ):
-            if isinstance(result, Exception):
-                logger.error("tables_freed receiver %r failed", receiver, exc_info=result)
+def _ref(booking: Booking) -> str:
+    from assignments.services.freed import booking_ref
 
-    transaction.on_commit(send)
+    return booking_ref(booking)
+
+
+def _service_freed_on_commit(*, booking: Booking, reason: str, cause: str) -> None:
+    """Tell the floor (assignments.signals.tables_freed, through the one sender in services.freed) once the
+    write that freed the rest of the booking's table time has committed."""
+    from assignments.services.freed import tables_freed_on_commit
+
+    tables_freed_on_commit(
+        restaurant_id=booking.restaurant_id,
+        service_date=booking.service_date or booking.restaurant.service_day_of(booking.start_at),
+        reason=reason,
+        cause=cause,
+        booking_id=booking.pk,
+    )

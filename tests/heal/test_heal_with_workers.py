@@ -84,7 +84,8 @@ def test_a_block_removed_lets_a_review_booking_be_seated_by_the_worker_process(r
 def test_an_early_completion_lets_a_review_booking_be_seated_by_the_worker_process(
     restaurant, worker_process
 ):
-    """Needs the service lifecycle (svc-lifecycle: seated / completed); runs once that is merged."""
+    """The issue's case: a party leaves early, the rest of its table's time is freed, and a worker process
+    seats the party waiting in review there, saying why."""
     five = seated(restaurant, ["T1"], party_size=5, start="19:00")
     seated(restaurant, ["M2", "M3"], party_size=8, start="19:00")
     six = waiting_in_review(restaurant, party_size=6, start="20:00")
@@ -94,7 +95,7 @@ def test_an_early_completion_lets_a_review_booking_be_seated_by_the_worker_proce
 
     assert wait_until(lambda: _state(six) == BookingState.CONFIRMED, timeout=20)
     assert tables_of(six) == ["T1"]
-    _assert_seated_by_healing(six, "tables freed up")
+    _assert_seated_by_healing(six, f"#{five.pk} left early")
 
 
 def test_a_cancellation_heals_the_floor_with_an_in_process_worker_on_either_backend(restaurant, worker):
