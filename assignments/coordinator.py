@@ -289,7 +289,6 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             if mode is not flags.PipelineMode.LEGACY
             else None
         )
-        buffer = timedelta(minutes=restaurant.buffer_minutes)
         seats: list[Seat] = []
         reviews: list[Review] = []
         retries: list[Retry] = []
@@ -333,7 +332,7 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                     Seat(
                         booking=booking,
                         tables=tuple(fstate.tables_by_label[t] for t in plan.tables),
-                        window=(booking.start_at, booking.end_at + buffer),
+                        window=restaurant.occupied_window(booking.start_at, booking.end_at),
                         strategy=plan.strategy,
                         attempt_no=attempt_no,
                         rows=decided.rows,

@@ -10,7 +10,7 @@ each step with its history row and event. A refusal writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -140,7 +140,7 @@ def _seat_locked(
     booking_seat(
         booking=booking,
         tables=[fstate.tables_by_label[t] for t in plan.tables],
-        window=(booking.start_at, booking.end_at + timedelta(minutes=restaurant.buffer_minutes)),
+        window=restaurant.occupied_window(booking.start_at, booking.end_at),
         strategy=plan.strategy,
         actor=actor,
         correlation_id=correlation_id,
