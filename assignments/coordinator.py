@@ -50,6 +50,7 @@ from assignments.resilience import (
     restaurant_rate_limiter,
 )
 from assignments.selectors.pacing import day_pacing_ledger
+from assignments.selectors.reference import day_reference_plans
 from assignments.services.heal import count_outcomes, healing_cause, review_reason, seated_note
 from assignments.services.seating import (
     AttemptRow,
@@ -289,6 +290,13 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             if mode is not flags.PipelineMode.LEGACY
             else None
         )
+        references = (  # the day's reference layout (engine/reference.py), the engine's tie-breaker
+            day_reference_plans(
+                restaurant=restaurant, day=day, floor=fstate.floor, booking_ids=[b.pk for b in claimed]
+            )
+            if engine is not None and engine.weights.follows_reference
+            else {}
+        )
         seats: list[Seat] = []
         reviews: list[Review] = []
         retries: list[Retry] = []
@@ -320,7 +328,9 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                     "review", reason=refusal, rows=[AttemptRow("pacing", AttemptResult.NO_PLAN, refusal, {})]
                 )
             else:
-                decided = _decide(engine, mode, fstate.floor, request, occupancy, cur, hld)
+                decided = _decide(
+                    engine, mode, fstate.floor, request, occupancy, cur, hld, references.get(booking.pk)
+                )
             correlation_id = booking.last_correlation_id
             if decided.kind == "seat":
                 plan = decided.plan
@@ -443,12 +453,12 @@ def _span(occupancy, ref: str) -> tuple[int, int]:
     raise KeyError(ref)
 
 
-def _decide(engine, mode, floor, request, occupancy, current, held) -> _Decided:
+def _decide(engine, mode, floor, request, occupancy, current, held, reference=None) -> _Decided:
     rows: list[AttemptRow] = []
     decision = None
     if engine is not None:
         t0 = time.perf_counter()
-        decision = engine.decide(request, occupancy)
+        decision = engine.decide(request, occupancy, reference=reference)
         metrics.ENGINE_DECISION_SECONDS.observe(time.perf_counter() - t0)
     if mode is flags.PipelineMode.ENGINE:
         assert decision is not None  # the engine mode always has an engine

@@ -24,6 +24,7 @@ from assignments.engine import (
     first_fit,
     smallest_fit,
 )
+from assignments.engine.reference import ReferenceLayout
 from assignments.scenario import Scenario
 from assignments.stats import percentile
 
@@ -199,8 +200,15 @@ def _seated_and_zones(
 def engine_assigner(
     engine: Engine, wins: Counter | None = None, counter: list[int] | None = None
 ) -> Assigner:
+    # The day's reference layout (assignments/engine/reference.py), fed every request in arrival order
+    # as the pipeline feeds it the day's bookings.
+    layout = ReferenceLayout(engine.floor) if engine.weights.follows_reference else None
+
     def assign(request: Request, occupancy: Occupancy) -> Plan | None:
-        decision = engine.decide(request, occupancy)
+        reference = layout.plan(request) if layout is not None else None
+        decision = engine.decide(request, occupancy, reference=reference)
+        if layout is not None and reference is not None:
+            layout.place(request, reference)
         if counter is not None:
             counter[0] += decision.candidates_evaluated
         plan = decision.best

@@ -102,6 +102,7 @@ def reseat(files: Sequence[str], margin: float, draws_per_table: float) -> None:
 
 def latency(path: str, spec: str | None, runs: int) -> None:
     from assignments.engine import Engine, Occupancy
+    from assignments.engine.reference import ReferenceLayout
     from assignments.management.base import scenario_from_file
     from assignments.stats import percentile
     from bench.benchmarking import scenario_demand, scenario_floor, scenario_requests
@@ -111,16 +112,25 @@ def latency(path: str, spec: str | None, runs: int) -> None:
     for _ in range(runs):
         engine = Engine(floor, weights=_weights(spec), demand=scenario_demand(sc))
         occ = Occupancy(floor)
+        layout = ReferenceLayout(floor) if engine.weights.follows_reference else None
         cpu: list[float] = []
+        ref_cpu: list[float] = []
         for r in scenario_requests(sc):
             t0 = time.thread_time_ns()
-            d = engine.decide(r, occ)
+            reference = layout.plan(r) if layout is not None else None
+            t1 = time.thread_time_ns()
+            d = engine.decide(r, occ, reference=reference)
             cpu.append((time.thread_time_ns() - t0) / 1e6)
+            ref_cpu.append((t1 - t0) / 1e6)
+            if layout is not None and reference is not None:
+                layout.place(r, reference)
             if d.best:
                 occ.add(d.best.tables, r.start, r.end, r.booking_id)
         cpu.sort()
+        ref_cpu.sort()
         print(
             f"{sc.name}: decide p50 {percentile(cpu, 50):.3f} p99 {percentile(cpu, 99):.3f} max {cpu[-1]:.3f} ms CPU"
+            f" (of which the reference layout's plan: p99 {percentile(ref_cpu, 99):.3f} ms)"
         )
 
 

@@ -16,6 +16,7 @@ from .types import Decision, Plan, Request, StrategyOutcome
 
 ALTERNATIVE = "alternative"
 ROLLOUT = "rollout"  # a plan no strategy proposed, put first by look-ahead rollouts
+REFERENCE = "reference_layout"  # the day's reference layout's plan (reference.py), put first
 
 
 @dataclass(slots=True)
@@ -173,7 +174,12 @@ class Engine:
         return out, len(shapes)
 
     # -- decision -------------------------------------------------------------------------------
-    def decide(self, request: Request, occupancy: Occupancy) -> Decision:
+    def decide(
+        self, request: Request, occupancy: Occupancy, reference: Sequence[str] | None = None
+    ) -> Decision:
+        """Rank the free plans for `request` on `occupancy`. `reference`: the tables the day's reference
+        layout gives it (reference.py; the caller keeps the layout; `()` when the layout has no room for
+        it), or None when the caller keeps no layout."""
         if request.end <= request.start:
             raise ValueError(f"empty window for {request.booking_id!r}")
         opts, examined = self.options(request, occupancy)
@@ -198,6 +204,9 @@ class Engine:
             rest = sorted((o for o in opts if o.tables not in proposed), key=lambda o: (o.cost, o.tables))
             for o in rest[: self.max_plans - len(plans)]:
                 plans.append(_plan(o, ALTERNATIVE, "next best by score, in case the proposals are taken"))
+        if self.weights.follows_reference and plans and reference is not None:
+            plans, outcome = self._reference_first(opts, plans, reference)
+            outcomes.append(outcome)
         if self._rollouts is not None and len(opts) > 1:
             plans = self._rollout_order(request, occupancy, opts, plans)
         refusal = (
@@ -210,6 +219,38 @@ class Engine:
                 plans=(), outcomes=tuple(outcomes), candidates_evaluated=examined, refusal=refusal
             )
         return Decision(plans=tuple(plans), outcomes=tuple(outcomes), candidates_evaluated=examined)
+
+    def _reference_first(
+        self, opts: list[Option], plans: list[Plan], reference: Sequence[str]
+    ) -> tuple[list[Plan], StrategyOutcome]:
+        """Put the reference layout's plan first when it costs at most `reference_margin` more capacity
+        than the cheapest plan and misses the guest's zone no more than the engine's best plan does."""
+        if not reference:
+            return plans, StrategyOutcome(REFERENCE, None, "the reference layout has no room for the party")
+        wanted = tuple(sorted(reference))
+        o = next((o for o in opts if o.tables == wanted), None)
+        if o is None:
+            return plans, StrategyOutcome(
+                REFERENCE, None, f"the reference plan {'+'.join(wanted)} is not free here"
+            )
+        cheapest = min(x.capacity for x in opts)
+        extra = o.capacity - cheapest
+        why = f"follows the day's reference layout (smallest fit in arrival order), {extra:.2f} above the cheapest plan"
+        plan = _plan(o, REFERENCE, why)
+        if plans[0].tables == wanted:
+            return plans, StrategyOutcome(REFERENCE, plan, f"{why}; the engine's best plan already")
+        top = next(x for x in opts if x.tables == plans[0].tables)
+        if extra > self.weights.reference_margin + 1e-9:
+            return plans, StrategyOutcome(
+                REFERENCE, plan, f"the reference plan costs {extra:.2f} more than the cheapest: not followed"
+            )
+        if o.zone_mismatch > top.zone_mismatch:
+            return plans, StrategyOutcome(
+                REFERENCE, plan, "the reference plan misses the guest's zone: not followed"
+            )
+        return [plan, *(p for p in plans if p.tables != wanted)][: max(self.max_plans, len(plans))], (
+            StrategyOutcome(REFERENCE, plan, why)
+        )
 
     def _rollout_order(
         self, request: Request, occupancy: Occupancy, opts: list[Option], plans: list[Plan]

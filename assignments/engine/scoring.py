@@ -52,6 +52,11 @@ class Weights:
     # smallest-fit's plan are each played against the same `rollout_samples` sequences of later
     # requests drawn from the demand prior (`rollout_arrivals` x tables of them, overlapping the
     # window); the plan leaving room for the most covers goes first.
+    # The day's reference layout (reference.py; 0 = off): when the caller passes the plan smallest-fit
+    # would give in arrival order, it goes first if its capacity cost is within `reference_margin` of
+    # the cheapest plan and it honours the guest's zone wish as well as the engine's own best plan.
+    follow_reference: float = 1.0
+    reference_margin: float = 0.5
     rollout_samples: float = 0.0
     rollout_arrivals: float = 1.0
     rollout_plans: float = 2.0
@@ -59,6 +64,10 @@ class Weights:
     @property
     def protects(self) -> bool:
         return self.protection_load > 0
+
+    @property
+    def follows_reference(self) -> bool:
+        return self.follow_reference > 0
 
     @property
     def rolls_out(self) -> bool:
