@@ -9,7 +9,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assignments.engine import (
@@ -514,6 +514,17 @@ def ablation(scenario: Scenario, weights: Weights | None = None) -> dict[str, An
         )
     for s in everything:
         out[f"only_{s.name}"] = replay_engine(scenario, weights=weights, strategies=[s]).covers_seated
+    # the day's reference layout (engine/reference.py) is no strategy but a tie-breaker: off, all else equal
+    base = weights or Weights()
+    if base.follows_reference:
+        r = replay_engine(scenario, weights=replace(base, follow_reference=0.0))
+        out["without_reference_layout"] = r.covers_seated
+        zone["without_reference_layout"] = r.figures()["preferred_zone_honoured_pct"]
+        changed["reference_layout"] = sum(
+            1
+            for b in set(full.assignment) | set(r.assignment)
+            if full.assignment.get(b) != r.assignment.get(b)
+        )
     out["zone_pct"] = zone
     out["changed"] = changed
     return out
@@ -721,10 +732,14 @@ def decision_swaps(
         swap: int | None = None, alt: Plan | None = None
     ) -> tuple[int, list[tuple[Plan | None, Plan | None]]]:
         occ = Occupancy(floor)
+        layout = ReferenceLayout(floor) if engine.weights.follows_reference else None
         seated = 0
         log: list[tuple[Plan | None, Plan | None]] = []
         for i, r in enumerate(requests):
-            plan = engine.decide(r, occ).best
+            reference = layout.plan(r) if layout is not None else None
+            plan = engine.decide(r, occ, reference=reference).best
+            if layout is not None and reference is not None:
+                layout.place(r, reference)
             other = pick(floor, r, occ) if swap is None else None
             if i == swap:
                 plan = alt

@@ -98,8 +98,9 @@ def test_ablation_reports_every_strategy():
     s = load_scenario(SCENARIOS / "sample-small.json")
     ab = ablation(s)
     names = [x.name for x in default_strategies()]
-    assert set(ab["changed"]) == set(names)
+    assert set(ab["changed"]) == {*names, "reference_layout"}
     assert all(f"without_{n}" in ab and f"only_{n}" in ab for n in names)
+    assert ab["changed"]["reference_layout"] > 0  # the day's reference layout changes some tables
 
 
 def test_decision_swaps_replay_the_day_with_one_decision_changed():
