@@ -12,7 +12,7 @@ DEMO_ARGS ?=
 # 1 (the default): `make lint` also checks `ruff format`; FORMAT_CHECK=0 skips it.
 FORMAT_CHECK ?= 1
 
-.PHONY: install demo test test-fast run lint migrate bench clean up db-change-plan
+.PHONY: install demo test test-fast run lint migrate bench engine-sets clean up db-change-plan
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ db-change-plan: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) manage.py bench_engine scenarios/sample-small.json scenarios/sample-medium.json scenarios/sample-large.json
+
+# Issue 15's generated tuning and test days (not committed; docs/benchmarks/engine.md), about 3 minutes.
+engine-sets: $(STAMP)
+	bench/engine_sets.sh var/engine-sets $(PY)
 
 clean:
 	rm -rf var .pytest_cache .hypothesis
