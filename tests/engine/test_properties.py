@@ -149,10 +149,12 @@ def test_enumeration_matches_a_brute_force(floor, requests):
 
 @pytest.mark.slow
 @common
-@given(floors(), days(), days(), st.booleans())
-def test_no_decision_reads_a_booking_still_to_come(floor, requests, other_future, protect):
-    """The first k decisions of a day are the same whatever follows them (also with capacity protection)."""
+@given(floors(), days(), days(), st.booleans(), st.booleans())
+def test_no_decision_reads_a_booking_still_to_come(floor, requests, other_future, protect, layout):
+    """The first k decisions of a day are the same whatever follows them (also with capacity protection, and
+    with the day's reference layout fed in arrival order as the pipeline and the replay feed it)."""
     from assignments.engine import Weights
+    from assignments.engine.reference import ReferenceLayout
 
     k = len(requests) // 2
     future = [
@@ -164,9 +166,10 @@ def test_no_decision_reads_a_booking_still_to_come(floor, requests, other_future
     def decisions(day):
         engine = Engine(floor, weights=weights)  # a fresh engine per day: nothing carried over either
         occ = Occupancy(floor)
+        ref = ReferenceLayout(floor) if layout else None
         out = []
         for r in day:
-            d = engine.decide(r, occ)
+            d = engine.decide(r, occ, reference=ref.add(r) if ref is not None else None)
             out.append(([p.tables for p in d.plans], d.refusal))
             if d.best:
                 occ.add(d.best.tables, r.start, r.end, r.booking_id)
