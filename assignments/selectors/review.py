@@ -326,7 +326,10 @@ def service_label(booking: Booking) -> tuple[tuple, str]:
     restaurant = booking.restaurant
     day = restaurant.service_day_of(booking.start_at)
     minute = restaurant.minute_of_day(booking.start_at, day)
-    service = restaurant_day_schedule(restaurant=restaurant, day=day).service_around(minute)
+    schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
+    if schedule.closed:  # closed after the booking was made
+        return (day, restaurant.name, ""), f"{day:%a %d %b} · closed"
+    service = schedule.service_around(minute)
     name = service.name if service is not None else ""
     return (day, restaurant.name, name), f"{day:%a %d %b} · {name or 'outside service hours'}"
 

@@ -69,6 +69,7 @@ def test_closing_tonight_warns_and_the_queue_lists_the_guests_to_call(
     text = box.inner_text()
     assert "Closed on Sat 05 Dec 2026 (burst pipe): 3 bookings, 12 covers" in text
     assert "Grace Hopper 4p 19:30" in text
+    assert "Sat 05 Dec · closed: 2 waiting" in page.inner_text("#maitre-service-counts")
     rows = page.inner_text("#result_list")
     assert "Barbara Liskov" in rows and "Edsger Dijkstra" in rows
     assert rows.count("closed on Sat 05 Dec 2026 (burst pipe)") == 2  # both waiting bookings say why
