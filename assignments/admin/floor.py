@@ -37,6 +37,39 @@ class RestaurantAdmin(
     )
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "timezone")}),
+        (
+            "Floor and turns",
+            {
+                "fields": (
+                    "slot_minutes",
+                    "buffer_minutes",
+                    "max_combination_tables",
+                    "turn_minutes",
+                    "service_periods",
+                    "max_assignment_attempts",
+                    "scoring_weights",
+                    "floor_version",
+                )
+            },
+        ),
+        (
+            "Bookings and the evening",
+            {
+                "fields": (
+                    "booking_past_grace_minutes",
+                    "booking_horizon_days",
+                    "no_show_grace_minutes",
+                    "late_tolerance_minutes",
+                )
+            },
+        ),
+        (
+            "Pacing",
+            {"fields": ("pacing_covers_per_slot", "pacing_bookings_per_slot", "pacing_covers_per_service")},
+        ),
+    )
     inlines = [ZoneInline, WeeklyServiceInline, ScheduleExceptionInline]
     change_form_template = "admin/assignments/restaurant/change_form.html"
 
