@@ -12,7 +12,7 @@ from django.db.models import F, Q
 
 from assignments.service_hours import ServicePeriod, periods_from, turn_minutes_for
 
-from .pacing import pacing_limits
+from .pacing import PacingLimits
 
 
 def default_turn_minutes() -> dict[str, int]:
@@ -23,14 +23,7 @@ def default_service_periods() -> list[dict[str, str]]:
     return [{"name": "dinner", "start": "17:00", "end": "23:30"}]
 
 
-class Restaurant(
-    pacing_limits(
-        covers_per_slot="Pacing: most covers starting in one slot (empty: no limit). A service may set its own.",
-        bookings_per_slot="Pacing: most bookings starting in one slot (empty: no limit).",
-        covers_per_service="Pacing: most covers in one service (empty: no limit).",
-    ),
-    models.Model,
-):
+class Restaurant(PacingLimits, models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     timezone = models.CharField(max_length=64, default="Europe/London")

@@ -6,24 +6,32 @@ from __future__ import annotations
 from django.core.validators import MinValueValidator
 from django.db import models
 
+EMPTY = "(empty: no limit; on a service of the schedule, the restaurant's)"
 
-def _limit(help_text: str) -> models.PositiveIntegerField:
-    return models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)], help_text=help_text
+
+class PacingLimits(models.Model):
+    """The three limits (assignments.engine.pacing reads them through selectors.schedule); a booking past one
+    goes to review, and staff assigning by hand may override it."""
+
+    pacing_covers_per_slot = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=f"Pacing: most covers starting in one slot {EMPTY}. A booking past it goes to review; staff "
+        "assigning by hand may override.",
+    )
+    pacing_bookings_per_slot = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=f"Pacing: most bookings starting in one slot {EMPTY}.",
+    )
+    pacing_covers_per_service = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=f"Pacing: most covers in one service {EMPTY}.",
     )
 
-
-def pacing_limits(
-    *, covers_per_slot: str, bookings_per_slot: str, covers_per_service: str
-) -> type[models.Model]:
-    """The abstract mixin with the three limits; the help texts say what an empty one means on that model."""
-
-    class PacingLimits(models.Model):
-        pacing_covers_per_slot = _limit(covers_per_slot)
-        pacing_bookings_per_slot = _limit(bookings_per_slot)
-        pacing_covers_per_service = _limit(covers_per_service)
-
-        class Meta:
-            abstract = True
-
-    return PacingLimits
+    class Meta:
+        abstract = True

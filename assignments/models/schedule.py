@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from .floor import Restaurant
-from .pacing import pacing_limits
+from .pacing import PacingLimits
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -39,15 +39,7 @@ def turn_minutes_errors(value) -> str | None:
     return None
 
 
-class ServiceHours(
-    pacing_limits(
-        covers_per_slot="Pacing: most covers starting in one slot (empty: the restaurant's). A booking past it "
-        "goes to review; staff assigning by hand may override.",
-        bookings_per_slot="Most bookings starting in one slot (empty: the restaurant's).",
-        covers_per_service="Most covers in this service (empty: the restaurant's).",
-    ),
-    models.Model,
-):
+class ServiceHours(PacingLimits, models.Model):
     """One service (or a closed marker) with its hours, turn times and pacing."""
 
     restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="%(class)ss")
