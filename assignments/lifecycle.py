@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import reduce
@@ -477,6 +477,45 @@ def bookings_transition(*, name: str, changes: Sequence[Change], actor: Actor = 
 # -- the service itself: seated, completed, no-show ------------------------------------------------------
 
 
+def _service_step(
+    booking: Booking,
+    name: str,
+    *,
+    expected_version: int | None,
+    actor: Actor,
+    correlation_id: str,
+    metadata: Mapping[str, Any],
+    fields: Mapping[str, Any] | None = None,
+    then: Callable[[Booking], None] | None = None,
+    observe: Callable[[], None],
+) -> Booking:
+    """The one shape of the evening's steps: the transition in a savepoint (a conflict leaves the caller's
+    transaction usable), what the step does to its tables (`then`) in the same savepoint, and its metrics once
+    the whole write has committed (`observe`)."""
+    with transaction.atomic():
+        booking = _transition(
+            booking,
+            name,
+            expected_version=expected_version,
+            actor=actor,
+            correlation_id=correlation_id,
+            metadata=metadata,
+            fields=fields,
+        )
+        if then is not None:
+            then(booking)
+    transaction.on_commit(observe)
+    return booking
+
+
+def _tables_free_from(booking: Booking, *, end_at: datetime, reason: str, cause: str) -> None:
+    """End the booking's allocations at `end_at`; when that frees table time, tell the floor on commit."""
+    from assignments.services.allocations import allocations_trim
+
+    if allocations_trim(booking=booking, end_at=end_at):
+        _service_freed_on_commit(booking=booking, reason=reason, cause=cause)
+
+
 def booking_mark_seated(
     *,
     booking: Booking,
@@ -490,21 +529,17 @@ def booking_mark_seated(
     now = now or timezone.now()
     late_minutes = max(0, int((now - booking.start_at).total_seconds() // 60))
     late = late_minutes > booking.restaurant.late_tolerance_minutes
-    with transaction.atomic():  # a savepoint: a conflict leaves the caller's transaction usable
-        booking = _transition(
-            booking,
-            "seat",
-            expected_version=expected_version,
-            actor=actor,
-            correlation_id=correlation_id,
-            metadata={"arrived_at": now.isoformat(), "late": late, "late_minutes": late_minutes},
-            fields={"arrived_at": now, "arrived_late": late},
-        )
     restaurant = booking.restaurant.slug
-    transaction.on_commit(
-        lambda: metrics.PARTY_ARRIVALS.labels(restaurant, "late" if late else "on_time").inc()
+    return _service_step(
+        booking,
+        "seat",
+        expected_version=expected_version,
+        actor=actor,
+        correlation_id=correlation_id,
+        metadata={"arrived_at": now.isoformat(), "late": late, "late_minutes": late_minutes},
+        fields={"arrived_at": now, "arrived_late": late},
+        observe=lambda: metrics.PARTY_ARRIVALS.labels(restaurant, "late" if late else "on_time").inc(),
     )
-    return booking
 
 
 def booking_complete(
@@ -517,37 +552,35 @@ def booking_complete(
 ) -> Booking:
     """seated → completed: the party left. The rest of its tables' time is freed at once (its allocations end
     now plus the buffer to clear the table), availability hears of it and `tables_freed` is sent on commit."""
-    from assignments.services.allocations import allocations_trim
-
     now = now or timezone.now()
     planned = (booking.end_at - booking.start_at).total_seconds() / 60
     actual = max(0.0, (now - (booking.arrived_at or booking.start_at)).total_seconds() / 60)
-    with transaction.atomic():
-        booking = _transition(
-            booking,
-            "complete",
-            expected_version=expected_version,
-            actor=actor,
-            correlation_id=correlation_id,
-            metadata={
-                "left_at": now.isoformat(),
-                "turn_minutes": round(actual, 1),
-                "planned_minutes": round(planned, 1),
-            },
-            fields={"left_at": now},
-        )
-        if allocations_trim(
-            booking=booking, end_at=now + timedelta(minutes=booking.restaurant.buffer_minutes)
-        ):
-            _service_freed_on_commit(booking=booking, reason=COMPLETED, cause=f"{_ref(booking)} left early")
     restaurant = booking.restaurant.slug
 
     def observe():
         metrics.TURN_MINUTES.labels(restaurant).observe(actual)
         metrics.TURN_RATIO.labels(restaurant).observe(actual / planned if planned else 0.0)
 
-    transaction.on_commit(observe)
-    return booking
+    return _service_step(
+        booking,
+        "complete",
+        expected_version=expected_version,
+        actor=actor,
+        correlation_id=correlation_id,
+        metadata={
+            "left_at": now.isoformat(),
+            "turn_minutes": round(actual, 1),
+            "planned_minutes": round(planned, 1),
+        },
+        fields={"left_at": now},
+        then=lambda b: _tables_free_from(
+            b,
+            end_at=now + timedelta(minutes=b.restaurant.buffer_minutes),
+            reason=COMPLETED,
+            cause=f"{_ref(b)} left early",
+        ),
+        observe=observe,
+    )
 
 
 def booking_mark_no_show(
@@ -561,27 +594,22 @@ def booking_mark_no_show(
 ) -> Booking:
     """confirmed → no_show, once the booking has started (before that, the guest cancels): a host says so, or
     the no-show sweep after the restaurant's grace period (`by`="sweep"). Its tables are free from now on."""
-    from assignments.services.allocations import allocations_trim
-
     now = now or timezone.now()
     if now < booking.start_at and booking.state == BookingState.CONFIRMED:
         raise InvalidTransition(
             booking, "mark_no_show", "it has not started yet (a guest who will not come cancels)"
         )
-    with transaction.atomic():
-        booking = _transition(
-            booking,
-            "mark_no_show",
-            expected_version=expected_version,
-            actor=actor,
-            correlation_id=correlation_id,
-            metadata={"by": by, "minutes_after_start": int((now - booking.start_at).total_seconds() // 60)},
-        )
-        if allocations_trim(booking=booking, end_at=now):
-            _service_freed_on_commit(booking=booking, reason=NO_SHOW, cause=f"no-show of {_ref(booking)}")
     restaurant = booking.restaurant.slug
-    transaction.on_commit(lambda: metrics.PARTY_ARRIVALS.labels(restaurant, "no_show").inc())
-    return booking
+    return _service_step(
+        booking,
+        "mark_no_show",
+        expected_version=expected_version,
+        actor=actor,
+        correlation_id=correlation_id,
+        metadata={"by": by, "minutes_after_start": int((now - booking.start_at).total_seconds() // 60)},
+        then=lambda b: _tables_free_from(b, end_at=now, reason=NO_SHOW, cause=f"no-show of {_ref(b)}"),
+        observe=lambda: metrics.PARTY_ARRIVALS.labels(restaurant, "no_show").inc(),
+    )
 
 
 COMPLETED = "completed"

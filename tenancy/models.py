@@ -16,6 +16,14 @@ class Role(models.TextChoices):
     HOST = "host", "Host"
 
 
+# What each role may do over the API (assignments.api.permissions enforces it; README, "API": roles). A booking
+# platform takes reservations; hosts work the floor; a manager does both. Every role reads.
+BOOKING_ROLES: frozenset[str] = frozenset(
+    {Role.PLATFORM, Role.MANAGER}
+)  # create, modify, cancel, (re)process, hold tables
+FLOOR_ROLES: frozenset[str] = frozenset({Role.HOST, Role.MANAGER})  # walk-ins; seat, complete, mark no-show
+
+
 class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     restaurant = models.ForeignKey(

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from assignments.admin.common import ReadOnlyAdmin
-from assignments.admin.schedule import ScheduleExceptionInline, WeeklyServiceInline
+from assignments.admin.schedule import ScheduleExceptionInline, WeeklyServiceInline, closed_days_warn
 from assignments.admin.service import TimelineWalkInMixin
 from assignments.admin.timeline import RestaurantTimelineMixin
 from assignments.models import Restaurant, Table, TableAdjacency, TableBlock, Zone
@@ -37,8 +37,45 @@ class RestaurantAdmin(
     )
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "timezone")}),
+        (
+            "Floor and turns",
+            {
+                "fields": (
+                    "slot_minutes",
+                    "buffer_minutes",
+                    "max_combination_tables",
+                    "turn_minutes",
+                    "service_periods",
+                    "max_assignment_attempts",
+                    "scoring_weights",
+                    "floor_version",
+                )
+            },
+        ),
+        (
+            "Bookings and the evening",
+            {
+                "fields": (
+                    "booking_past_grace_minutes",
+                    "booking_horizon_days",
+                    "no_show_grace_minutes",
+                    "late_tolerance_minutes",
+                )
+            },
+        ),
+        (
+            "Pacing",
+            {"fields": ("pacing_covers_per_slot", "pacing_bookings_per_slot", "pacing_covers_per_service")},
+        ),
+    )
     inlines = [ZoneInline, WeeklyServiceInline, ScheduleExceptionInline]
     change_form_template = "admin/assignments/restaurant/change_form.html"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        closed_days_warn(self, request, restaurant=form.instance, formsets=formsets)
 
     @admin.display(description="timeline")
     def timeline_link(self, obj):

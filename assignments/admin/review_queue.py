@@ -14,6 +14,7 @@ from assignments.admin import common
 from assignments.admin.bookings import BookingAdmin
 from assignments.admin.common import restaurants_visible_to
 from assignments.models import Booking, BookingState, ReviewBooking
+from assignments.selectors.closed_days import closed_days_with_confirmed_bookings
 from assignments.selectors.heal import floor_healed_recent
 from assignments.selectors.review import (
     review_queue,
@@ -217,4 +218,10 @@ class ReviewQueueAdmin(BookingAdmin):
         response.context_data["healed_recent"] = floor_healed_recent(
             restaurants=restaurants_visible_to(request.user)
         )
+        closed_days = closed_days_with_confirmed_bookings(restaurants=restaurants_visible_to(request.user))
+        for d in closed_days:
+            for b in d.bookings:
+                b.start_hhmm = f"{b.local_start:%H:%M}"
+        response.context_data["closed_days"] = closed_days
+        response.context_data["many_restaurants"] = many
         return response

@@ -3,17 +3,24 @@
 Each row is one service (name, first seating, end, last seating, turn times, pacing) or a closed marker. A
 weekday without rows runs the restaurant's default service periods and turn times; rows for a date replace
 that date's weekday (closed, or special hours). Pacing sends a booking to review, never refuses it; staff
-assigning by hand may seat past it.
+assigning by hand may seat past it. Closing a day that has confirmed bookings cancels nobody: the save warns
+with the list, and the review queue keeps listing them until each is moved or cancelled.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from assignments.models import ScheduleException, WeeklyService
+from assignments.selectors.closed_days import LOOK_AHEAD_DAYS, closed_days_with_confirmed_bookings
+from assignments.selectors.schedule import restaurant_service_day
 
 _TIME = forms.TimeInput(
     format="%H:%M", attrs={"placeholder": "HH:MM", "style": "width:3.6em", "maxlength": 5}
@@ -95,3 +102,72 @@ class ScheduleExceptionInline(admin.TabularInline):
     extra = 0
     verbose_name = "dated exception"
     verbose_name_plural = "Dated exceptions (a date's rows replace its weekday: closed, or special hours)"
+
+
+SHOWN_PER_DAY = 8
+
+
+def closed_days_warn(model_admin, request, *, restaurant, formsets) -> None:
+    """After a save that closes a day (a dated exception, or a weekday of the weekly schedule): a warning for
+    each such day that still has confirmed bookings, listing them, so that someone calls the guests."""
+    dates: set[date] = set()
+    weekdays: set[int] = set()
+    for formset in formsets:
+        if formset.model not in (ScheduleException, WeeklyService):
+            continue
+        for f in formset.forms:
+            data = getattr(f, "cleaned_data", None) or {}
+            closes = {"closed", "date", "weekday"} & set(
+                f.changed_data
+            )  # newly closed, or closed on another day
+            if not data.get("closed") or data.get("DELETE") or not closes:
+                continue
+            if formset.model is ScheduleException:
+                dates.add(data["date"])
+            else:
+                weekdays.add(int(data["weekday"]))
+    if not dates and not weekdays:
+        return
+    restaurant.refresh_from_db(fields=["schedule_version"])  # the rows just saved bumped it
+    if weekdays:
+        today = restaurant_service_day(restaurant=restaurant, moment=timezone.now())
+        ahead = (today + timedelta(days=n) for n in range(LOOK_AHEAD_DAYS))
+        dates.update(d for d in ahead if d.weekday() in weekdays)
+    if dates:
+        for day in closed_days_with_confirmed_bookings(restaurants=[restaurant], dates=dates):
+            _warn(model_admin, request, day)
+
+
+def _warn(model_admin, request, day) -> None:
+    tz = day.restaurant.tzinfo
+    shown = day.bookings[:SHOWN_PER_DAY]
+    listed = format_html_join(
+        ", ",
+        '<a href="{}">{}</a> {} {}p {}',
+        (
+            (
+                reverse("admin:assignments_booking_change", args=[b.pk]),
+                b.external_ref or f"#{b.pk}",
+                b.guest_name,
+                b.party_size,
+                f"{b.start_at.astimezone(tz):%H:%M}",
+            )
+            for b in shown
+        ),
+    )
+    more = f" and {len(day.bookings) - len(shown)} more" if len(day.bookings) > len(shown) else ""
+    model_admin.message_user(
+        request,
+        format_html(
+            "{}: {} confirmed booking(s), {} covers, are still on that day: {}{}. Nothing was cancelled; call "
+            'the guests to move or cancel them (<a href="{}">review queue</a>).',
+            day.reason[0].upper() + day.reason[1:],
+            len(day.bookings),
+            day.covers,
+            listed,
+            more,
+            reverse("admin:assignments_reviewbooking_changelist")
+            + f"?restaurant__id__exact={day.restaurant.pk}",
+        ),
+        messages.WARNING,
+    )

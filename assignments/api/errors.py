@@ -163,6 +163,7 @@ def error_responses(*codes: int) -> dict:
     descriptions = {
         400: "Invalid input (fields name the problems)",
         401: "No or bad token",
+        403: "Your role at the restaurant does not allow this (detail says who may)",
         404: "Unknown, or not one of your restaurants",
         405: "Method not allowed",
         406: "The Accept header asks for a type we do not serve",

@@ -5,7 +5,6 @@ turns a booking's hold into its tables; availability only reads them."""
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -13,7 +12,9 @@ from rest_framework.views import APIView
 
 from assignments.api.errors import error_responses, map_domain_error
 from assignments.api.fields import ApiDateTimeField, RestaurantSlugField, StrictCharField, localize
-from assignments.models import Booking, Hold, Restaurant
+from assignments.api.permissions import BOOKING_ROLES
+from assignments.models import Booking, Restaurant
+from assignments.selectors.holds import hold_of_client
 from assignments.services.holds import (
     HOLD_MAX_DURATION_MINUTES,
     HOLD_TTL_MAX_SECONDS,
@@ -71,24 +72,20 @@ class HoldOutput(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-def holds_for(request):
-    """The holds the caller may release: its own, at its restaurants (every hold for a superuser)."""
-    holds = Hold.objects.filter(restaurant_id__in=restaurant_ids_for_user(request.user))
-    return holds if request.user.is_superuser else holds.filter(created_by=request.user)
-
-
 class HoldCreateApi(APIView):
     throttle_scope = "holds"
+    required_roles = BOOKING_ROLES
 
     @extend_schema(
         request=HoldInput,
-        responses={201: HoldOutput, **error_responses(400, 409, 413, 415)},
+        responses={201: HoldOutput, **error_responses(400, 403, 409, 413, 415)},
         description="409: the tables are taken, or you have as many live holds as a client may.",
     )
     def post(self, request):
         data = HoldInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        self.check_object_permissions(request, v["restaurant"])
         hold = hold_create(
             restaurant=v["restaurant"],
             start_at=v["start_at"],
@@ -105,9 +102,13 @@ class HoldCreateApi(APIView):
 
 class HoldDetailApi(APIView):
     throttle_scope = "holds"
+    required_roles = BOOKING_ROLES
 
-    @extend_schema(responses={204: OpenApiResponse(description="Released"), **error_responses(404)})
+    @extend_schema(responses={204: OpenApiResponse(description="Released"), **error_responses(403, 404)})
     def delete(self, request, hold_id: int):
-        hold = get_object_or_404(holds_for(request), pk=hold_id)
+        hold = hold_of_client(
+            pk=hold_id, restaurant_ids=restaurant_ids_for_user(request.user), user=request.user
+        )
+        self.check_object_permissions(request, hold)
         hold_release(hold=hold)
         return Response(status=status.HTTP_204_NO_CONTENT)

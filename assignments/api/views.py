@@ -21,10 +21,11 @@ from assignments.api.fields import (
     StrictSlugField,
     localize,
 )
+from assignments.api.permissions import BOOKING_ROLES
 from assignments.lifecycle import Actor
 from assignments.models import Booking, Restaurant, Zone
 from assignments.models.bookings import LEGACY_STATUSES
-from assignments.selectors.bookings import booking_for_answer, booking_in
+from assignments.selectors.bookings import booking_for_answer, booking_in, restaurant_in
 from assignments.services.booking_requests import (
     booking_cancel_for_client,
     booking_request_create,
@@ -42,6 +43,11 @@ def _actor(request) -> Actor:
 def _booking_of_caller(request, pk: int) -> Booking:
     """The booking if it is one of the caller's restaurants' (another tenant's is a 404)."""
     return booking_in(pk=pk, restaurant_ids=restaurant_ids_for_user(request.user))
+
+
+def _restaurant_of_caller(request, slug: str) -> Restaurant:
+    """The restaurant if it is one of the caller's (another tenant's, or an unknown slug, is a 404)."""
+    return restaurant_in(slug=slug, restaurant_ids=restaurant_ids_for_user(request.user))
 
 
 class AttemptOutput(serializers.Serializer):
@@ -128,6 +134,7 @@ def _answer(booking_pk: int, http: int, correlation_id: str | None = None) -> Re
 
 class BookingCreateApi(APIView):
     throttle_scope = "bookings"
+    required_roles = BOOKING_ROLES
 
     class BookingCreateInputSerializer(serializers.Serializer):
         restaurant = RestaurantSlugField()
@@ -147,7 +154,11 @@ class BookingCreateApi(APIView):
 
     @extend_schema(
         request=BookingCreateInputSerializer,
-        responses={201: BookingAcceptedOutput, 200: BookingOutput, **error_responses(400, 409, 413, 415)},
+        responses={
+            201: BookingAcceptedOutput,
+            200: BookingOutput,
+            **error_responses(400, 403, 409, 413, 415),
+        },
         description="Create a booking; a retry with the same external_ref and the same request answers 200 with "
         "the original, a different request with a used external_ref answers 409 naming it.",
     )
@@ -155,6 +166,7 @@ class BookingCreateApi(APIView):
         data = self.BookingCreateInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        self.check_object_permissions(request, v["restaurant"])
         answer = booking_request_create(
             restaurant=v["restaurant"],
             party_size=v["party_size"],
@@ -175,6 +187,7 @@ class BookingCreateApi(APIView):
 
 class BookingDetailApi(APIView):
     throttle_scope = "bookings"
+    required_roles = BOOKING_ROLES  # for PATCH; any member reads
 
     class BookingModifySerializer(serializers.Serializer):
         party_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
@@ -200,10 +213,11 @@ class BookingDetailApi(APIView):
 
     @extend_schema(
         request=BookingModifySerializer,
-        responses={202: BookingAcceptedOutput, **error_responses(400, 404, 409, 413, 415)},
+        responses={202: BookingAcceptedOutput, **error_responses(400, 403, 404, 409, 413, 415)},
     )
     def patch(self, request, pk: int):
         booking = _booking_of_caller(request, pk)
+        self.check_object_permissions(request, booking)
         data = self.BookingModifySerializer(
             data=request.data, context={"request": request, "booking": booking}
         )
@@ -222,6 +236,7 @@ class BookingDetailApi(APIView):
 
 class BookingCancelApi(APIView):
     throttle_scope = "bookings"
+    required_roles = BOOKING_ROLES
 
     class BookingCancelInputSerializer(serializers.Serializer):
         reason = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
@@ -229,12 +244,13 @@ class BookingCancelApi(APIView):
 
     @extend_schema(
         request=BookingCancelInputSerializer,
-        responses={200: BookingOutput, **error_responses(400, 404, 409, 413, 415)},
+        responses={200: BookingOutput, **error_responses(400, 403, 404, 409, 413, 415)},
         description="Idempotent: cancelling a cancelled booking answers 200. Without `version` the "
         "cancel wins against the assignment pipeline; with it, a stale version is a 409.",
     )
     def post(self, request, pk: int):
         booking = _booking_of_caller(request, pk)
+        self.check_object_permissions(request, booking)
         data = self.BookingCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         booking_cancel_for_client(
@@ -248,6 +264,7 @@ class BookingCancelApi(APIView):
 
 class ProcessAssignmentApi(APIView):
     throttle_scope = "bookings"
+    required_roles = BOOKING_ROLES
 
     class ProcessInputSerializer(serializers.Serializer):
         bookingId = serializers.IntegerField(min_value=1, max_value=2**63 - 1)  # noqa: N815 (the platforms' name)
@@ -259,7 +276,7 @@ class ProcessAssignmentApi(APIView):
 
     @extend_schema(
         request=ProcessInputSerializer,
-        responses={202: ProcessAcceptedSerializer, **error_responses(400, 404, 409, 413, 415)},
+        responses={202: ProcessAcceptedSerializer, **error_responses(400, 403, 404, 409, 413, 415)},
         description="400: malformed input or a state that cannot be processed; 404: unknown booking or not one of "
         "your restaurants; 409: the booking is being processed right now.",
     )
@@ -267,6 +284,7 @@ class ProcessAssignmentApi(APIView):
         data = self.ProcessInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         booking = _booking_of_caller(request, data.validated_data["bookingId"])
+        self.check_object_permissions(request, booking)
         correlation_id = booking_request_processing(
             booking=booking, trigger=data.validated_data["trigger"], actor=_actor(request)
         )

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.views import APIView
 
 from assignments.api.errors import error_responses
-from assignments.api.fields import StrictBooleanField, StrictCharField, StrictSlugField, restaurants_in_scope
-from assignments.api.views import BookingOutput, _actor, _answer
-from assignments.models import Zone
+from assignments.api.fields import StrictBooleanField, StrictCharField, StrictSlugField
+from assignments.api.permissions import FLOOR_ROLES
+from assignments.api.views import BookingOutput, _actor, _answer, _restaurant_of_caller
+from assignments.selectors.bookings import zone_of
 from assignments.services.pipeline import new_correlation_id
 from assignments.services.walk_ins import walk_in_seat
 
@@ -26,6 +26,7 @@ class WalkInRefusedOutput(serializers.Serializer):
 
 class WalkInApi(APIView):
     throttle_scope = "bookings"
+    required_roles = FLOOR_ROLES
 
     class WalkInInputSerializer(serializers.Serializer):
         restaurant = StrictSlugField(
@@ -43,7 +44,7 @@ class WalkInApi(APIView):
             409: OpenApiResponse(
                 WalkInRefusedOutput, description="No plan free now: when one frees up, if today"
             ),
-            **{k: v for k, v in error_responses(400, 404, 413, 415).items()},
+            **{k: v for k, v in error_responses(400, 403, 404, 413, 415).items()},
         },
         description="A party of `party_size` at the door now. When a plan is free from now for the party's turn "
         "time, the booking is created, confirmed and seated at once (state `seated`, its tables "
@@ -53,10 +54,11 @@ class WalkInApi(APIView):
         data = self.WalkInInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        restaurant = get_object_or_404(restaurants_in_scope({"request": request}), slug=v["restaurant"])
+        restaurant = _restaurant_of_caller(request, v["restaurant"])
+        self.check_object_permissions(request, restaurant)
         zone = None
         if v["preferred_zone"]:
-            zone = Zone.objects.filter(restaurant=restaurant, key=v["preferred_zone"]).first()
+            zone = zone_of(restaurant=restaurant, key=v["preferred_zone"])
             if zone is None:
                 raise serializers.ValidationError({"preferred_zone": ["Unknown zone."]})
         correlation_id = new_correlation_id()

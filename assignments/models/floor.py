@@ -12,6 +12,8 @@ from django.db.models import F, Q
 
 from assignments.service_hours import ServicePeriod, periods_from, turn_minutes_for
 
+from .pacing import PacingLimits
+
 
 def default_turn_minutes() -> dict[str, int]:
     return {"2": 90, "4": 105, "6": 120, "8": 135, "default": 150}
@@ -21,7 +23,7 @@ def default_service_periods() -> list[dict[str, str]]:
     return [{"name": "dinner", "start": "17:00", "end": "23:30"}]
 
 
-class Restaurant(models.Model):
+class Restaurant(PacingLimits, models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     timezone = models.CharField(max_length=64, default="Europe/London")
@@ -59,24 +61,6 @@ class Restaurant(models.Model):
         default=1,
         editable=False,
         help_text="Bumped on every change of the weekly schedule or its exceptions; keys the schedule cache.",
-    )
-    pacing_covers_per_slot = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1)],
-        help_text="Pacing: most covers starting in one slot (empty: no limit). A service may set its own.",
-    )
-    pacing_bookings_per_slot = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1)],
-        help_text="Pacing: most bookings starting in one slot (empty: no limit).",
-    )
-    pacing_covers_per_service = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1)],
-        help_text="Pacing: most covers in one service (empty: no limit).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

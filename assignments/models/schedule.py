@@ -9,10 +9,10 @@ assignments.selectors.schedule.restaurant_day_schedule.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
 from django.db import models
 
 from .floor import Restaurant
+from .pacing import PacingLimits
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -39,7 +39,7 @@ def turn_minutes_errors(value) -> str | None:
     return None
 
 
-class ServiceHours(models.Model):
+class ServiceHours(PacingLimits, models.Model):
     """One service (or a closed marker) with its hours, turn times and pacing."""
 
     restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="%(class)ss")
@@ -56,25 +56,6 @@ class ServiceHours(models.Model):
         default=dict,
         blank=True,
         help_text="Turn time by party size plus 'default' (empty: the restaurant's).",
-    )
-    pacing_covers_per_slot = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1)],
-        help_text="Pacing: most covers starting in one slot (empty: the restaurant's). A booking past it goes to "
-        "review; staff assigning by hand may override.",
-    )
-    pacing_bookings_per_slot = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1)],
-        help_text="Most bookings starting in one slot (empty: the restaurant's).",
-    )
-    pacing_covers_per_service = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1)],
-        help_text="Most covers in this service (empty: the restaurant's).",
     )
 
     class Meta:

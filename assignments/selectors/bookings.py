@@ -1,10 +1,11 @@
-"""Bookings as the API reads them: scoped to the restaurants a caller may see, loaded for the answer."""
+"""Bookings (and their restaurants and zones) as the API reads them: scoped to the restaurants a caller may see,
+loaded for the answer."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from assignments.models import Booking
+from assignments.models import Booking, Restaurant, Zone
 
 
 def bookings_in(*, restaurant_ids: QuerySet | list[int]) -> QuerySet[Booking]:
@@ -24,3 +25,13 @@ def booking_for_answer(*, pk: int) -> Booking:
         .prefetch_related("allocations__table", "attempts")
         .get(pk=pk)
     )
+
+
+def restaurant_in(*, slug: str, restaurant_ids: QuerySet | list[int]) -> Restaurant:
+    """One of these restaurants by slug; Restaurant.DoesNotExist (a 404) for another's or an unknown one."""
+    return Restaurant.objects.filter(pk__in=restaurant_ids).get(slug=slug)
+
+
+def zone_of(*, restaurant: Restaurant, key: str) -> Zone | None:
+    """The restaurant's zone with this key, or None."""
+    return Zone.objects.filter(restaurant=restaurant, key=key).first()

@@ -263,7 +263,13 @@ def booking_tables_at_time(*, booking_id: int) -> tuple[TableAtTime, ...]:
 
 
 def booking_reason_now(*, ctx: AssignmentContext) -> str:
-    """Why the engine finds no plan for the booking over its window right now, in one line."""
+    """Why the booking is not seated right now, in one line: the day is closed, or why the engine finds no plan
+    for it over its window."""
+    from assignments.selectors.schedule import restaurant_day_schedule
+
+    schedule = restaurant_day_schedule(restaurant=ctx.restaurant, day=ctx.day)
+    if schedule.closed:
+        return schedule.closed_reason or "the restaurant is closed that day"
     return explain_no_plan(ctx.floor, ctx.request, ctx.occupancy)
 
 
@@ -320,7 +326,10 @@ def service_label(booking: Booking) -> tuple[tuple, str]:
     restaurant = booking.restaurant
     day = restaurant.service_day_of(booking.start_at)
     minute = restaurant.minute_of_day(booking.start_at, day)
-    service = restaurant_day_schedule(restaurant=restaurant, day=day).service_around(minute)
+    schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
+    if schedule.closed:  # closed after the booking was made
+        return (day, restaurant.name, ""), f"{day:%a %d %b} · closed"
+    service = schedule.service_around(minute)
     name = service.name if service is not None else ""
     return (day, restaurant.name, name), f"{day:%a %d %b} · {name or 'outside service hours'}"
 
@@ -353,9 +362,10 @@ def service_day_bounds(*, restaurant: Restaurant, first: date, days: int) -> tup
 
 def review_reasons(*, bookings) -> dict[int, str]:
     """The live one-line reason for each booking: one allocations query per restaurant and service day (and
-    one more when that day sets pacing: a booking that pacing holds back says so)."""
+    one more when that day sets pacing: a booking that pacing holds back says so); a closed day says so."""
     from assignments.context import floor_state, occupancy_for_day, request_for
     from assignments.selectors.pacing import day_pacing_ledger
+    from assignments.selectors.schedule import restaurant_day_schedule
 
     groups: dict[tuple[int, date], list[Booking]] = {}
     for b in bookings:
@@ -363,6 +373,10 @@ def review_reasons(*, bookings) -> dict[int, str]:
     out: dict[int, str] = {}
     for (_rid, day), rows in groups.items():
         restaurant = rows[0].restaurant
+        schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
+        if schedule.closed:  # closed since they were made: no table will do
+            out.update((b.pk, schedule.closed_reason or "the restaurant is closed that day") for b in rows)
+            continue
         fs = floor_state(restaurant=restaurant)
         occupancy, alloc_rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fs.floor)
         pacing = day_pacing_ledger(restaurant=restaurant, day=day, alloc_rows=alloc_rows)

@@ -1,6 +1,7 @@
 """A booking platform's requests, each one unit of work: the rules a request must meet before a booking is
 written or changed, an idempotent create, a modification, a (re)submission to the pipeline, and a cancel that
-wins against the pipeline. The API's views call these (one each); imports and the admin do not.
+wins against the pipeline; and a host's steps of the evening (seat, complete, no-show). The API's views call
+these (one each); imports and the admin do not.
 
 Refusals are exceptions (django's ValidationError, the lifecycle's, assignments.services.errors); the API maps
 each to its answer in one place (assignments.api.errors)."""
@@ -223,3 +224,38 @@ def booking_request_processing(*, booking: Booking, trigger: str, actor: Actor =
             "The booking is already confirmed; only a modification re-plans it.", state=booking.state
         )
     return booking_submit_for_assignment(booking=booking, trigger=trigger, actor=actor)
+
+
+SERVICE_STEPS = ("seat", "complete", "no_show")
+_STEP_TARGET = {
+    "seat": BookingState.SEATED,
+    "complete": BookingState.COMPLETED,
+    "no_show": BookingState.NO_SHOW,
+}
+
+
+def booking_serve_for_client(
+    *,
+    booking: Booking,
+    step: str,
+    expected_version: int | None = None,
+    actor: Actor = SYSTEM,
+    now: datetime | None = None,
+) -> Booking:
+    """A host's step of the evening over the API, through the lifecycle door: seat (confirmed → seated),
+    complete (seated → completed: the party left) or no_show (confirmed → no_show, once started). Idempotent like
+    a cancel: a booking already in the step's state is answered as it is (a retried request). With a version, a
+    booking changed meanwhile is a VersionConflict; a step its state forbids is an InvalidTransition."""
+    if booking.state == _STEP_TARGET[step]:
+        return booking
+    if step == "seat":
+        return lifecycle.booking_mark_seated(
+            booking=booking, expected_version=expected_version, actor=actor, now=now
+        )
+    if step == "complete":
+        return lifecycle.booking_complete(
+            booking=booking, expected_version=expected_version, actor=actor, now=now
+        )
+    return lifecycle.booking_mark_no_show(
+        booking=booking, expected_version=expected_version, actor=actor, now=now
+    )

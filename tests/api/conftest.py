@@ -1,4 +1,5 @@
-"""Two tenants: platform A is a member of restaurant A (the `restaurant` fixture), platform B of restaurant B."""
+"""Two tenants: platform A is a member of restaurant A (the `restaurant` fixture), platform B of restaurant B; each
+has a host too (host_a, host_b; their clients floor_a, floor_b)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,25 @@ def api_a(platform_a) -> APIClient:
 @pytest.fixture
 def api_b(platform_b) -> APIClient:
     return token_client(platform_b)
+
+
+@pytest.fixture
+def host_a(db, restaurant):
+    """A host at restaurant A: works the floor over the API (walk-ins, seat, complete, no-show)."""
+    return grant(get_user_model().objects.create_user("host_a"), restaurant, role="host")
+
+
+@pytest.fixture
+def host_b(db, restaurant_b):
+    return grant(get_user_model().objects.create_user("host_b"), restaurant_b, role="host")
+
+
+@pytest.fixture
+def floor_a(host_a) -> APIClient:
+    """Restaurant A's host stand as an API client."""
+    return token_client(host_a)
+
+
+@pytest.fixture
+def floor_b(host_b) -> APIClient:
+    return token_client(host_b)

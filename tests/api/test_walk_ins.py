@@ -42,8 +42,8 @@ def walk_in_body(client, body):
     return client.post("/api/walk-ins", body, format="json")
 
 
-def test_a_walk_in_with_a_free_plan_is_seated_at_once(api_a, restaurant, evening):
-    r = walk_in(api_a, restaurant, party_size=2, guest_name="At the door")
+def test_a_walk_in_with_a_free_plan_is_seated_at_once(floor_a, restaurant, evening):
+    r = walk_in(floor_a, restaurant, party_size=2, guest_name="At the door")
     assert r.status_code == 201, r.content
     body = r.json()
     assert (body["state"], body["status"], body["party_size"], body["guest_name"]) == (
@@ -78,7 +78,7 @@ def test_a_walk_in_with_a_free_plan_is_seated_at_once(api_a, restaurant, evening
     assert booking.due_at is None
 
 
-def test_no_free_plan_is_a_409_with_the_next_free_time_and_nothing_written(api_a, restaurant, evening):
+def test_no_free_plan_is_a_409_with_the_next_free_time_and_nothing_written(floor_a, restaurant, evening):
     table_block_create(
         restaurant=restaurant,
         table_labels=["M2", "M3", "T1"],
@@ -89,7 +89,7 @@ def test_no_free_plan_is_a_409_with_the_next_free_time_and_nothing_written(api_a
     seated_booking(restaurant, table="M1", start="19:00")  # M1 taken until 20:40 (20:30 + buffer)
     before = _counts()
 
-    r = walk_in(api_a, restaurant, party_size=2)
+    r = walk_in(floor_a, restaurant, party_size=2)
 
     assert r.status_code == 409, r.content
     assert r.json()["error"] == "no_table_free"
@@ -98,11 +98,11 @@ def test_no_free_plan_is_a_409_with_the_next_free_time_and_nothing_written(api_a
     assert _counts() == before
 
     evening("20:40")  # ... and then it is
-    r = walk_in(api_a, restaurant, party_size=2)
+    r = walk_in(floor_a, restaurant, party_size=2)
     assert r.status_code == 201 and r.json()["tables"] == ["M1"]
 
 
-def test_the_next_free_time_follows_an_early_completion(api_a, restaurant, evening):
+def test_the_next_free_time_follows_an_early_completion(floor_a, restaurant, evening):
     table_block_create(
         restaurant=restaurant,
         table_labels=["M2", "M3", "T1"],
@@ -111,9 +111,9 @@ def test_the_next_free_time_follows_an_early_completion(api_a, restaurant, eveni
         reason="private party",
     )
     party = seated_booking(restaurant, table="M1", start="19:00")
-    assert walk_in(api_a, restaurant, party_size=2).json()["next_free_at"] == at("20:40").isoformat()
+    assert walk_in(floor_a, restaurant, party_size=2).json()["next_free_at"] == at("20:40").isoformat()
     lifecycle.booking_complete(booking=party, now=at("19:30"))  # left early: M1 free from 19:40
-    assert walk_in(api_a, restaurant, party_size=2).json()["next_free_at"] == at("19:40").isoformat()
+    assert walk_in(floor_a, restaurant, party_size=2).json()["next_free_at"] == at("19:40").isoformat()
 
 
 @pytest.mark.parametrize(
@@ -123,20 +123,20 @@ def test_the_next_free_time_follows_an_early_completion(api_a, restaurant, eveni
         ("23:45", 2, "not serving"),  # after the last start of the day
     ],
 )
-def test_no_free_time_today_is_a_409_with_null(api_a, restaurant, evening, clock, party, why):
+def test_no_free_time_today_is_a_409_with_null(floor_a, restaurant, evening, clock, party, why):
     evening(clock)
     before = _counts()
-    r = walk_in(api_a, restaurant, party_size=party)
+    r = walk_in(floor_a, restaurant, party_size=party)
     assert r.status_code == 409, r.content
     assert r.json()["next_free_at"] is None and why in r.json()["detail"]
     assert _counts() == before
 
 
-def test_another_tenants_restaurant_is_a_404_and_writes_nothing(api_b, restaurant, evening):
+def test_another_tenants_restaurant_is_a_404_and_writes_nothing(floor_b, restaurant, evening):
     before = _counts()
-    r = walk_in(api_b, restaurant, party_size=2)
+    r = walk_in(floor_b, restaurant, party_size=2)
     assert r.status_code == 404 and r.json()["error"] == "not_found"
-    assert walk_in_body(api_b, {"restaurant": "no-such-place", "party_size": 2}).status_code == 404
+    assert walk_in_body(floor_b, {"restaurant": "no-such-place", "party_size": 2}).status_code == 404
     assert _counts() == before
 
 
@@ -154,9 +154,9 @@ def test_another_tenants_restaurant_is_a_404_and_writes_nothing(api_b, restauran
         {},
     ],
 )
-def test_bad_input_is_a_400_and_writes_nothing(api_a, restaurant, evening, body):
+def test_bad_input_is_a_400_and_writes_nothing(floor_a, restaurant, evening, body):
     before = _counts()
-    r = walk_in_body(api_a, {"restaurant": restaurant.slug, **body})
+    r = walk_in_body(floor_a, {"restaurant": restaurant.slug, **body})
     assert r.status_code == 400, r.content
     assert r.json()["error"] == "invalid" and r.json()["fields"]
     assert _counts() == before

@@ -1,0 +1,76 @@
+"""A manager closes tonight (a burst pipe) on the restaurant page while bookings are confirmed: the save warns with
+the list, nobody is cancelled, the booking still waiting for a table goes to review with the reason, and the review
+queue lists the confirmed ones to call. Screenshots (1366x768): artifacts/screenshots/closed-day-saved.png and
+closed-day-queue.png."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+
+from assignments import lifecycle
+from assignments.coordinator import assign_due
+from assignments.models import Booking, BookingState
+from tests.admin.conftest import confirmed_at, in_review
+from tests.factories import DAY, make_booking
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_closing_tonight_warns_and_the_queue_lists_the_guests_to_call(
+    live_server, browser_page, restaurant, artifacts_dir
+):
+    guests = [
+        ("Ada Lovelace", ["M1"], 2, "19:00"),
+        ("Grace Hopper", ["M2"], 4, "19:30"),
+        ("Alan Turing", ["T1"], 6, "20:00"),
+    ]
+    confirmed = []
+    for name, tables, party, start in guests:
+        b = confirmed_at(restaurant, tables, party_size=party, start=start)
+        Booking.objects.filter(pk=b.pk).update(guest_name=name)
+        confirmed.append(b)
+    in_review(
+        restaurant, party_size=8, start="19:45", guest_name="Edsger Dijkstra", reason="party of 8: no plan"
+    )
+    waiting = make_booking(restaurant, party_size=2, start="21:00", guest_name="Barbara Liskov")
+    lifecycle.booking_request_assignment(booking=waiting)
+
+    User.objects.create_superuser("manager", "m@example.com", "busy-night")
+    page = browser_page
+    change = f"/admin/assignments/restaurant/{restaurant.pk}/change/"
+    page.goto(f"{live_server.url}/admin/login/?next={change}")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "busy-night")
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/change/$"))
+
+    group = page.locator("#scheduleexceptions-group")
+    group.locator(".add-row a").click()
+    row = group.locator("tr.form-row.dynamic-scheduleexceptions").last
+    row.locator("input[name$='-date']").fill(DAY.isoformat())
+    row.locator("input[name$='-note']").fill("burst pipe")
+    row.locator("input[name$='-closed']").check()
+    page.click("input[name=_continue]")
+    page.wait_for_url(re.compile(r"/change/$"))
+    warning = page.locator("ul.messagelist li.warning").inner_text()
+    assert warning.startswith("Closed on Sat 05 Dec 2026 (burst pipe): 3 confirmed booking(s), 12 covers")
+    assert "Ada Lovelace 2p 19:00" in warning and "Nothing was cancelled" in warning
+    page.screenshot(path=str(artifacts_dir / "closed-day-saved.png"))
+    assert all(Booking.objects.get(pk=b.pk).state == BookingState.CONFIRMED for b in confirmed)
+
+    assign_due(restaurant_id=restaurant.pk, service_date=DAY)  # the worker's pass
+    assert Booking.objects.get(pk=waiting.pk).state == BookingState.MANUAL_REVIEW
+
+    page.goto(f"{live_server.url}/admin/assignments/reviewbooking/")
+    box = page.locator("#maitre-closed-days")
+    text = box.inner_text()
+    assert "Closed on Sat 05 Dec 2026 (burst pipe): 3 bookings, 12 covers" in text
+    assert "Grace Hopper 4p 19:30" in text
+    assert "Sat 05 Dec · closed: 2 waiting" in page.inner_text("#maitre-service-counts")
+    rows = page.inner_text("#result_list")
+    assert "Barbara Liskov" in rows and "Edsger Dijkstra" in rows
+    assert rows.count("closed on Sat 05 Dec 2026 (burst pipe)") == 2  # both waiting bookings say why
+    page.screenshot(path=str(artifacts_dir / "closed-day-queue.png"))
