@@ -21,13 +21,13 @@ from assignments.lifecycle import Actor
 from assignments.models import Booking, Table
 from assignments.reseating import ReseatProposal
 from optimization.applying import plan_changes_apply
-from optimization.selectors import DayState, day_plan_current
+from optimization.selectors import RESEAT_STEP, DayState, day_plan_current, day_pressure
 from optimization.solver.reseat import moves as plan_moves
 from optimization.solver.reseat import reseat_pays_off, reseat_plan
 
 logger = logging.getLogger("maitre.optimization")
 
-RESEAT = "reseat"
+RESEAT = RESEAT_STEP
 RESEATER = Actor(RESEAT)
 
 
@@ -56,8 +56,10 @@ def reseat_compute(
 ) -> ReseatPlan | None:
     """The fewest moves of not-yet-frozen confirmed bookings of the booking's day that seat it too (no
     writes), or None. Holds and other bookings' allocations never move. With `payoff_margin`, None also when
-    admitting the party costs more expected later covers than it brings (`reseat_pays_off`): the pipeline's
-    rule; a host asking for a proposal gets one regardless."""
+    admitting the party costs more expected later covers than it brings (`reseat_pays_off`, told how busy
+    the day is by `day_pressure`): the pipeline's rule; a host asking for a proposal gets one regardless.
+    Each solve stops at MAITRE_RESEAT_DETERMINISTIC_TIME (the same plan for the same day however busy the
+    machine is) or at `time_limit` wall-clock seconds, the safety net."""
     started = time.perf_counter()
     now = now or timezone.now()
     freeze = int(maitre_settings.OPTIMIZATION_FREEZE_MINUTES if freeze_minutes is None else freeze_minutes)
@@ -78,6 +80,7 @@ def reseat_compute(
         frozen=frozen,
         time_limit=time_limit,
         num_workers=1,
+        deterministic_limit=maitre_settings.RESEAT_DETERMINISTIC_TIME,
     )
     if plan is None:
         return None
@@ -86,7 +89,10 @@ def reseat_compute(
         return None
     if payoff_margin is not None:
         engine = engine_for(restaurant=restaurant, floor=state.floor, day=day)
-        if not reseat_pays_off(engine, accepted, state.requests, new_request, plan, margin=payoff_margin):
+        pressure = day_pressure(restaurant=restaurant, day=day, booking=booking)
+        if not reseat_pays_off(
+            engine, accepted, state.requests, new_request, plan, margin=payoff_margin, pressure=pressure
+        ):
             logger.info(
                 "re-seat for booking %s declined: it costs more later covers than it brings", booking.pk
             )
