@@ -51,7 +51,7 @@ def reseat_compute(
     booking: Booking,
     now: datetime | None = None,
     freeze_minutes: int | None = None,
-    time_limit: float = 2.0,
+    time_limit: float | None = None,
     payoff_margin: float | None = None,
 ) -> ReseatPlan | None:
     """The fewest moves of not-yet-frozen confirmed bookings of the booking's day that seat it too (no
@@ -59,8 +59,11 @@ def reseat_compute(
     admitting the party costs more expected later covers than it brings (`reseat_pays_off`, told how busy
     the day is by `day_pressure`): the pipeline's rule; a host asking for a proposal gets one regardless.
     Each solve stops at MAITRE_RESEAT_DETERMINISTIC_TIME (the same plan for the same day however busy the
-    machine is) or at `time_limit` wall-clock seconds, the safety net."""
+    machine is) or at `time_limit` wall-clock seconds (default MAITRE_RESEAT_TIME_LIMIT_SECONDS), the safety
+    net."""
     started = time.perf_counter()
+    if time_limit is None:
+        time_limit = maitre_settings.RESEAT_TIME_LIMIT_SECONDS
     now = now or timezone.now()
     freeze = int(maitre_settings.OPTIMIZATION_FREEZE_MINUTES if freeze_minutes is None else freeze_minutes)
     restaurant = booking.restaurant
@@ -139,8 +142,6 @@ class CpSatReseater:
         time_limit: float | None = None,
         payoff_margin: float | None = None,
     ) -> ReseatPlan | None:
-        if time_limit is None:
-            return reseat_compute(booking=booking, now=now, payoff_margin=payoff_margin)
         return reseat_compute(booking=booking, now=now, time_limit=time_limit, payoff_margin=payoff_margin)
 
     def apply(self, *, plan: ReseatProposal, actor: Actor, correlation_id: str = "") -> tuple[str, ...]:
