@@ -96,6 +96,8 @@ def reseat_search(
     pinned = {bid: current[bid] for bid in sorted(frozen) if bid in current}
     everyone = [by_id[bid] for bid in sorted(current)]
     n = new_request
+    if _overcrowded(floor, everyone, n, pinned):
+        return ReseatSearch(None, "no room")
 
     def seat_all(reqs: list[Request], fixed: Mapping[str, Sequence[str]], fewest_moves: bool) -> Solution:
         return solve_seat_all(
@@ -137,6 +139,31 @@ def reseat_search(
     if any(out[bid] != t for bid, t in pinned.items()):
         return ReseatSearch(None, "no room", *spent, solves)
     return ReseatSearch(out, "seated", *spent, solves)
+
+
+def _overcrowded(
+    floor: Floor, everyone: Sequence[Request], new: Request, pinned: Mapping[str, Sequence[str]]
+) -> bool:
+    """A pigeonhole proof that no arrangement exists, without a solve: at some minute of the new booking's
+    window the bookings then in the room, with it, need more tables than the floor has (each at least as
+    many as its smallest shape; a pinned one its own)."""
+    least: dict[tuple[int, bool], int] = {}
+
+    def need(r: Request) -> int:
+        if r.booking_id in pinned:
+            return len(pinned[r.booking_id])
+        key = (r.party_size, r.accessible)
+        if key not in least:
+            shapes = floor.candidates_for(r.party_size, r.accessible)
+            least[key] = min((c.size for c in shapes), default=1)
+        return least[key]
+
+    tables = len(floor.table_ids)
+    overlapping = [r for r in everyone if r.start < new.end and new.start < r.end]
+    for minute in sorted({new.start, *(r.start for r in overlapping if r.start > new.start)}):
+        if need(new) + sum(need(r) for r in overlapping if r.start <= minute < r.end) > tables:
+            return True
+    return False
 
 
 def moves(
