@@ -370,6 +370,7 @@ def replay_engine_reseat(
                     r,
                     new,
                     margin=payoff_margin,
+                    pressure=pressure,
                     arrivals_per_table=later_arrivals_per_table(pressure, base=base, slope=slope),
                 )
             ):

@@ -21,13 +21,13 @@ from assignments.lifecycle import Actor
 from assignments.models import Booking, Table
 from assignments.reseating import ReseatProposal
 from optimization.applying import plan_changes_apply
-from optimization.selectors import RESEAT_STEP, DayState, day_plan_current, day_pressure
+from optimization.selectors import DayState, day_plan_current
 from optimization.solver.reseat import moves as plan_moves
 from optimization.solver.reseat import reseat_pays_off, reseat_plan
 
 logger = logging.getLogger("maitre.optimization")
 
-RESEAT = RESEAT_STEP
+RESEAT = "reseat"
 RESEATER = Actor(RESEAT)
 
 
@@ -56,8 +56,8 @@ def reseat_compute(
 ) -> ReseatPlan | None:
     """The fewest moves of not-yet-frozen confirmed bookings of the booking's day that seat it too (no
     writes), or None. Holds and other bookings' allocations never move. With `payoff_margin`, None also when
-    admitting the party costs more expected later covers than it brings (`reseat_pays_off`, told how busy
-    the day is by `day_pressure`): the pipeline's rule; a host asking for a proposal gets one regardless.
+    admitting the party costs more expected later covers than it brings (`reseat_pays_off`): the pipeline's
+    rule, the benchmark's too; a host asking for a proposal gets one regardless.
     Each solve stops at MAITRE_RESEAT_DETERMINISTIC_TIME (the same plan for the same day however busy the
     machine is) or at `time_limit` wall-clock seconds (default MAITRE_RESEAT_TIME_LIMIT_SECONDS), the safety
     net."""
@@ -92,10 +92,7 @@ def reseat_compute(
         return None
     if payoff_margin is not None:
         engine = engine_for(restaurant=restaurant, floor=state.floor, day=day)
-        pressure = day_pressure(restaurant=restaurant, day=day, booking=booking)
-        if not reseat_pays_off(
-            engine, accepted, state.requests, new_request, plan, margin=payoff_margin, pressure=pressure
-        ):
+        if not reseat_pays_off(engine, accepted, state.requests, new_request, plan, margin=payoff_margin):
             logger.info(
                 "re-seat for booking %s declined: it costs more later covers than it brings", booking.pk
             )

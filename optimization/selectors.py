@@ -7,23 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from assignments.context import DAY_SPAN, floor_state, request_for, to_minutes
 from assignments.engine import Floor, Request
-from assignments.models import (
-    Booking,
-    BookingAssignmentAttempt,
-    BookingState,
-    Restaurant,
-    Table,
-    TableAllocation,
-)
-from optimization.solver.reseat import RECENT_REQUESTS, DayPressure
+from assignments.models import Booking, BookingState, Restaurant, Table, TableAllocation
 
 OPTIONAL_STATES = (BookingState.MANUAL_REVIEW, BookingState.ASSIGNMENT_PENDING)
-RESEAT_STEP = "reseat"  # the strategy name of the coordinator's re-seat attempt (coordinator.RESEAT)
 
 
 @dataclass
@@ -129,31 +120,3 @@ def day_plan_current(
             state.requests[key] = Request(key, 0, state.minute(start_at), state.minute(end_at))
             state.blockers[key] = tuple(sorted(labels))
     return state
-
-
-def day_pressure(*, restaurant: Restaurant, day: date, booking: Booking) -> DayPressure:
-    """How busy the service day is, as the re-seat pay-off reads it (`DayPressure`): of the day's latest
-    RECENT_REQUESTS bookings made before `booking` that the pipeline has decided (an attempt recorded), how
-    many it found no free plan for (it reached its re-seat step: seated by re-seating, or not). One query;
-    nothing made after `booking` is read."""
-    midnight = restaurant.local_midnight(day)
-    rows = (
-        Booking.objects.filter(
-            restaurant=restaurant,
-            start_at__gte=midnight,
-            start_at__lt=midnight + DAY_SPAN,
-            pk__lt=booking.pk,
-            attempts__isnull=False,
-        )
-        .distinct()
-        .annotate(
-            refused=Exists(
-                BookingAssignmentAttempt.objects.filter(booking=OuterRef("pk"), strategy=RESEAT_STEP)
-            )
-        )
-        .order_by("-pk")
-        .values_list("start_at", "refused")
-    )
-    latest = [refused for start_at, refused in rows if restaurant.service_day_of(start_at) == day]
-    latest = latest[:RECENT_REQUESTS]
-    return DayPressure(decided=len(latest), refused=sum(latest))

@@ -208,8 +208,10 @@ def reseat_cost(
     return cost
 
 
-# How many of the day's latest requests the pressure is read from, and how the later demand the pay-off
-# plays forward grows with it: `base + slope x refused share` x tables later requests per draw.
+# The later demand the pay-off plays forward: `base + slope x refused share` x tables later requests per
+# draw, the share read from the day's latest RECENT_REQUESTS requests. The slope is 0: more later requests on
+# busier days lost covers on the tuning set, and the share hardly tells a load-0.6 evening from a load-1.5
+# one when a re-seat is asked for (docs/benchmarks/engine.md); the benchmark's replay can still try one.
 RECENT_REQUESTS = 30
 PAYOFF_BASE = 1.0
 PAYOFF_SLOPE = 0.0
