@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from assignments.engine import Engine, Floor, Occupancy, Request
-from optimization.solver.model import Solution, solve_seat_all
+from optimization.solver.model import Solution, by_name, solve_seat_all
 
 # CP-SAT's deterministic time for each of a re-seat's two solves. With one worker a search stopped by
 # this budget ends in the same place however busy the machine is, so a replay (and a host asking twice)
@@ -109,6 +109,7 @@ def reseat_search(
             time_limit=time_limit,
             num_workers=num_workers,
             deterministic_limit=deterministic_limit,
+            table_order=by_name,
         )
 
     # Cheap proof first: if the bookings overlapping the new one cannot all be seated with it (the
