@@ -44,7 +44,7 @@ def reseat_plan(
     requests: Mapping[str, Request] | Iterable[Request],
     new_request: Request,
     frozen: set[str] | frozenset[str] = frozenset(),
-    time_limit: float = 1.0,
+    time_limit: float = 5.0,
     num_workers: int = 1,
     deterministic_limit: float | None = DETERMINISTIC_LIMIT,
 ) -> dict[str, tuple[str, ...]] | None:
@@ -79,7 +79,7 @@ def reseat_search(
     new_request: Request,
     frozen: set[str] | frozenset[str] = frozenset(),
     *,
-    time_limit: float = 1.0,
+    time_limit: float = 5.0,
     num_workers: int = 1,
     deterministic_limit: float | None = DETERMINISTIC_LIMIT,
 ) -> ReseatSearch:
