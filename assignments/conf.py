@@ -38,7 +38,8 @@ class MaitreSettings:
     OPTIMIZATION_FREEZE_MINUTES: int = 60
     OPTIMIZATION_MIN_IMPROVEMENT: float = 0.10
     RESEAT: bool = True
-    RESEAT_TIME_LIMIT_SECONDS: float = 0.5
+    RESEAT_TIME_LIMIT_SECONDS: float = 5.0
+    RESEAT_DETERMINISTIC_TIME: float = 2.0
     RESEAT_PAYOFF_MARGIN: float = 1.0
     BATCH_SIZE: int = 50
     SWEEP_INTERVAL_SECONDS: float = 1.0

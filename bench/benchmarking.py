@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -154,6 +154,7 @@ class ReplayResult:
     reseats: int = 0  # bookings seated only thanks to re-seating others (engine_reseat)
     moves: int = 0  # bookings moved to make those room
     declined: int = 0  # re-seats found but not applied: the expected later covers lost outweighed the party
+    reseat_searches: list[tuple[str, float, float]] = field(default_factory=list)  # (outcome, seconds, work)
 
     def figures(self) -> dict[str, Any]:
         lat = sorted(self.latencies_ms)
@@ -176,7 +177,25 @@ class ReplayResult:
             "reseats": self.reseats,
             "moves": self.moves,
             "declined": self.declined,
+            **(_search_figures(self.reseat_searches) if self.reseat_searches else {}),
         }
+
+
+def _search_figures(searches: Sequence[tuple[str, float, float]]) -> dict[str, Any]:
+    """The re-seat searches of a replay: how many ended which way, and what they cost in wall-clock
+    seconds and in CP-SAT deterministic time."""
+    secs = sorted(s for _o, s, _w in searches)
+    work = sorted(w for _o, _s, w in searches)
+    return {
+        "reseat_searches": dict(sorted(Counter(o for o, _s, _w in searches).items())),
+        "reseat_search_s": {
+            "p50": round(percentile(secs, 50), 3),
+            "p99": round(percentile(secs, 99), 3),
+            "max": round(secs[-1], 3),
+            "total": round(sum(secs), 1),
+        },
+        "reseat_search_work": {"p50": round(percentile(work, 50), 3), "max": round(work[-1], 3)},
+    }
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -271,11 +290,13 @@ def replay_engine_reseat(
     scenario: Scenario,
     weights: Weights | None = None,
     *,
-    time_limit: float = 0.5,
+    time_limit: float = 60.0,
+    deterministic_limit: float | None = None,
     freeze_minutes: int = 60,
-    num_workers: int = 2,
+    num_workers: int = 1,
     payoff_margin: float | None = 1.0,
-    payoff_draws_per_table: float = 1.0,
+    payoff_draws_per_table: float | None = None,
+    payoff_slope: float | None = None,
     name: str = "engine_reseat",
     progress: Callable[[int, int], None] | None = None,
 ) -> ReplayResult:
@@ -285,10 +306,25 @@ def replay_engine_reseat(
 
     A replay has no clock (every request arrives before service), so "about to start" is read as:
     the accepted bookings that start within `freeze_minutes` of the earliest start among them are
-    frozen; everything else may move. A re-seat solve that runs out of `time_limit` counts as no.
+    frozen; everything else may move. A re-seat solve that runs out of its budget counts as no: each
+    solve stops at `deterministic_limit` (CP-SAT deterministic time; default the solver's
+    `DETERMINISTIC_LIMIT`, the pipeline's too), so with one worker the replay does not depend on how
+    busy the machine is; `time_limit` (wall clock) is only a safety net and should not be reached.
     """
+    from optimization.solver.reseat import (
+        DETERMINISTIC_LIMIT,
+        PAYOFF_BASE,
+        PAYOFF_SLOPE,
+        RECENT_REQUESTS,
+        DayPressure,
+        later_arrivals_per_table,
+        reseat_pays_off,
+        reseat_search,
+    )
     from optimization.solver.reseat import moves as moved_of
-    from optimization.solver.reseat import reseat_pays_off, reseat_plan
+
+    if deterministic_limit is None:
+        deterministic_limit = DETERMINISTIC_LIMIT
 
     floor = scenario_floor(scenario)
     engine = Engine(floor, weights=weights, demand=scenario_demand(scenario))
@@ -299,6 +335,10 @@ def replay_engine_reseat(
     latencies: list[float] = []
     wins: Counter = Counter()
     reseats = n_moves = evaluated = declined = 0
+    searches: list[tuple[str, float, float]] = []
+    recent: deque[bool] = deque(maxlen=RECENT_REQUESTS)  # the latest requests: did the engine refuse them?
+    base = PAYOFF_BASE if payoff_draws_per_table is None else payoff_draws_per_table
+    slope = PAYOFF_SLOPE if payoff_slope is None else payoff_slope
     for i, r in enumerate(requests):
         if progress:
             progress(i, len(requests))
@@ -306,6 +346,9 @@ def replay_engine_reseat(
         decision = engine.decide(r, occupancy)
         evaluated += decision.candidates_evaluated
         plan = decision.best
+        pressure = DayPressure(decided=len(recent), refused=sum(recent))
+        if floor.candidates_for(r.party_size, r.accessible):
+            recent.append(plan is None)
         if plan is not None:
             wins[plan.strategy] += 1
             occupancy.add(plan.tables, r.start, r.end, r.booking_id)
@@ -313,9 +356,18 @@ def replay_engine_reseat(
         elif assignment and floor.candidates_for(r.party_size, r.accessible):
             first = min(by_id[b].start for b in assignment)
             frozen = {b for b in assignment if by_id[b].start < first + freeze_minutes}
-            new = reseat_plan(
-                floor, assignment, by_id, r, frozen, time_limit=time_limit, num_workers=num_workers
+            search = reseat_search(
+                floor,
+                assignment,
+                by_id,
+                r,
+                frozen,
+                time_limit=time_limit,
+                num_workers=num_workers,
+                deterministic_limit=deterministic_limit,
             )
+            searches.append((search.outcome, search.seconds, search.work))
+            new = search.plan
             if (
                 new is not None
                 and payoff_margin is not None
@@ -326,7 +378,8 @@ def replay_engine_reseat(
                     r,
                     new,
                     margin=payoff_margin,
-                    arrivals_per_table=payoff_draws_per_table,
+                    pressure=pressure,
+                    arrivals_per_table=later_arrivals_per_table(pressure, base=base, slope=slope),
                 )
             ):
                 declined += 1
@@ -354,6 +407,7 @@ def replay_engine_reseat(
         reseats=reseats,
         moves=n_moves,
         declined=declined,
+        reseat_searches=searches,
     )
 
 
@@ -568,7 +622,8 @@ def bench_scenario(
     with_online_limit: bool = True,
     online_time_limit: float = 1.0,
     weights: Weights | None = None,
-    reseat_time_limit: float = 0.5,
+    reseat_time_limit: float = 60.0,
+    reseat_deterministic_time: float | None = None,
     freeze_minutes: int = 60,
     policy_weights: Weights | None = None,
     with_ablation: bool = True,
@@ -594,6 +649,7 @@ def bench_scenario(
             scenario,
             weights=weights,
             time_limit=reseat_time_limit,
+            deterministic_limit=reseat_deterministic_time,
             freeze_minutes=freeze_minutes,
             progress=step,
         ),
@@ -610,6 +666,7 @@ def bench_scenario(
             scenario,
             weights=weights,
             time_limit=reseat_time_limit,
+            deterministic_limit=reseat_deterministic_time,
             freeze_minutes=freeze_minutes,
             payoff_margin=None,
             name=UNGATED,

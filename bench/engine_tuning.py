@@ -74,29 +74,102 @@ def covers(files: Sequence[str], spec: str | None) -> None:
             )
 
 
-def reseat(files: Sequence[str], margin: float, draws_per_table: float) -> None:
+def _search_cache(directory: str | None):
+    """Keep the re-seat searches of each day on disk (`directory/<file hash>.pickle`): a search on a
+    deterministic budget is a pure function of its input, so a replay with another pay-off rule reuses
+    every search up to its first different decision. Returns (use(path), save())."""
+    import hashlib
+    import pickle
+
+    from optimization.solver import reseat as solver
+
+    real = solver.reseat_search
+    state: dict[str, object] = {"file": None, "memo": {}, "dirty": False}
+
+    def search(floor, accepted, requests, new_request, frozen=frozenset(), **kw):
+        key = hashlib.sha1(
+            repr((sorted(accepted.items()), new_request, sorted(frozen), sorted(kw.items()))).encode()
+        ).hexdigest()
+        memo = state["memo"]
+        assert isinstance(memo, dict)
+        got = memo.get(key)
+        if got is None:
+            got = memo[key] = real(floor, accepted, requests, new_request, frozen, **kw)
+            state["dirty"] = True
+        return got
+
+    def save() -> None:
+        if directory and state["file"] and state["dirty"]:
+            with open(str(state["file"]), "wb") as fh:
+                pickle.dump(state["memo"], fh)
+        state["dirty"] = False
+
+    def use(path: str) -> None:
+        save()
+        if not directory:
+            state["memo"] = {}
+            return
+        os.makedirs(directory, exist_ok=True)
+        with open(path, "rb") as fh:
+            digest = hashlib.sha1(fh.read()).hexdigest()[:16]
+        state["file"] = os.path.join(directory, f"{digest}.pickle")
+        try:
+            with open(str(state["file"]), "rb") as fh:
+                state["memo"] = pickle.load(fh)
+        except FileNotFoundError:
+            state["memo"] = {}
+
+    if directory:
+        solver.reseat_search = search  # type: ignore[assignment]
+    return use, save
+
+
+def reseat(
+    files: Sequence[str],
+    margin: float,
+    draws_per_table: float | None,
+    slope: float | None,
+    deterministic_time: float | None,
+    cache: str | None,
+    out: str | None,
+) -> None:
+    import json
+
     from assignments.management.base import scenario_from_file
     from bench.benchmarking import replay_engine, replay_engine_reseat
 
+    use, save = _search_cache(cache)
     total_e = total_r = lower = 0
     for path in files:
+        use(path)
         sc = scenario_from_file(path)
         t0 = time.perf_counter()
         e = replay_engine(sc).covers_seated
         r = replay_engine_reseat(
             sc,
-            time_limit=0.5,
+            deterministic_limit=deterministic_time,
             freeze_minutes=60,
             payoff_margin=margin,
             payoff_draws_per_table=draws_per_table,
+            payoff_slope=slope,
         )
+        save()
         total_e += e
         total_r += r.covers_seated
         lower += r.covers_seated < e
+        fig = r.figures()
+        searches = fig.get("reseat_searches", {})
         print(
             f"{sc.name:44} engine {e:5} engine_reseat {r.covers_seated:5} (re-seats {r.reseats}, moves {r.moves}, "
-            f"declined {r.declined}; {time.perf_counter() - t0:.0f}s)"
+            f"declined {r.declined}; searches {sum(searches.values())}, out of budget "
+            f"{searches.get('out of budget', 0)}; {time.perf_counter() - t0:.0f}s)",
+            flush=True,
         )
+        if out:
+            os.makedirs(out, exist_ok=True)
+            day = {"name": sc.name, "engine": e, **{k: v for k, v in fig.items() if k not in ("wins",)}}
+            with open(os.path.join(out, os.path.basename(path)), "w") as fh:
+                json.dump(day, fh, indent=1)
     print(f"total: engine {total_e}, engine_reseat {total_r}; days engine_reseat < engine: {lower}")
 
 
@@ -143,7 +216,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     r = sub.add_parser("reseat")
     r.add_argument("files", nargs="+")
     r.add_argument("--margin", type=float, default=1.0, help="expected covers a re-seat must add")
-    r.add_argument("--draws-per-table", type=float, default=1.0, help="later requests per draw, x tables")
+    r.add_argument(
+        "--draws-per-table",
+        type=float,
+        help="later requests per draw, x tables, on a quiet day (PAYOFF_BASE)",
+    )
+    r.add_argument("--slope", type=float, help="more draws x tables per share of recent requests refused")
+    r.add_argument("--deterministic-time", type=float, help="CP-SAT deterministic time per re-seat solve")
+    r.add_argument(
+        "--cache", help="directory keeping each day's re-seat searches (exact: they are deterministic)"
+    )
+    r.add_argument("--out", help="directory for a JSON of each day's figures")
     lat = sub.add_parser("latency")
     lat.add_argument("file")
     lat.add_argument("--weights")
@@ -153,7 +236,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.what == "covers":
         covers(args.files, args.weights)
     elif args.what == "reseat":
-        reseat(args.files, args.margin, args.draws_per_table)
+        reseat(
+            args.files,
+            args.margin,
+            args.draws_per_table,
+            args.slope,
+            args.deterministic_time,
+            args.cache,
+            args.out,
+        )
     else:
         latency(args.file, args.weights, args.runs)
 

@@ -51,14 +51,19 @@ def reseat_compute(
     booking: Booking,
     now: datetime | None = None,
     freeze_minutes: int | None = None,
-    time_limit: float = 2.0,
+    time_limit: float | None = None,
     payoff_margin: float | None = None,
 ) -> ReseatPlan | None:
     """The fewest moves of not-yet-frozen confirmed bookings of the booking's day that seat it too (no
     writes), or None. Holds and other bookings' allocations never move. With `payoff_margin`, None also when
     admitting the party costs more expected later covers than it brings (`reseat_pays_off`): the pipeline's
-    rule; a host asking for a proposal gets one regardless."""
+    rule, the benchmark's too; a host asking for a proposal gets one regardless.
+    Each solve stops at MAITRE_RESEAT_DETERMINISTIC_TIME (the same plan for the same day however busy the
+    machine is) or at `time_limit` wall-clock seconds (default MAITRE_RESEAT_TIME_LIMIT_SECONDS), the safety
+    net."""
     started = time.perf_counter()
+    if time_limit is None:
+        time_limit = maitre_settings.RESEAT_TIME_LIMIT_SECONDS
     now = now or timezone.now()
     freeze = int(maitre_settings.OPTIMIZATION_FREEZE_MINUTES if freeze_minutes is None else freeze_minutes)
     restaurant = booking.restaurant
@@ -78,6 +83,7 @@ def reseat_compute(
         frozen=frozen,
         time_limit=time_limit,
         num_workers=1,
+        deterministic_limit=maitre_settings.RESEAT_DETERMINISTIC_TIME,
     )
     if plan is None:
         return None
@@ -133,8 +139,6 @@ class CpSatReseater:
         time_limit: float | None = None,
         payoff_margin: float | None = None,
     ) -> ReseatPlan | None:
-        if time_limit is None:
-            return reseat_compute(booking=booking, now=now, payoff_margin=payoff_margin)
         return reseat_compute(booking=booking, now=now, time_limit=time_limit, payoff_margin=payoff_margin)
 
     def apply(self, *, plan: ReseatProposal, actor: Actor, correlation_id: str = "") -> tuple[str, ...]:

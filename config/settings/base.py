@@ -232,9 +232,15 @@ MAITRE = {
     "OPTIMIZATION_MIN_IMPROVEMENT": env.float("MAITRE_OPTIMIZATION_MIN_IMPROVEMENT", default=0.10),
     # Before sending a booking to review, try once to make room by moving later bookings (fewest moves).
     "RESEAT": env.bool("MAITRE_RESEAT", default=True),
-    "RESEAT_TIME_LIMIT_SECONDS": env.float("MAITRE_RESEAT_TIME_LIMIT_SECONDS", default=0.5),
-    # ... only when it adds more than this many expected covers to the day: the party, less the later
-    # covers the moves and its tables take, played forward from the demand prior (optimization.solver.reseat).
+    # Each of a re-seat's two CP-SAT solves (one worker) stops after this much of the solver's deterministic
+    # time, so the same day gets the same answer however busy the machine is (the benchmark's replay uses the
+    # same budget; optimization.solver.reseat.DETERMINISTIC_LIMIT) ...
+    "RESEAT_DETERMINISTIC_TIME": env.float("MAITRE_RESEAT_DETERMINISTIC_TIME", default=2.0),
+    # ... or after this many wall-clock seconds, a safety net that a solve on a quiet worker does not reach.
+    "RESEAT_TIME_LIMIT_SECONDS": env.float("MAITRE_RESEAT_TIME_LIMIT_SECONDS", default=5.0),
+    # A re-seat is applied only when it adds more than this many expected covers to the day: the party, less
+    # the later covers the moves and its tables take, played forward from the demand prior with as many later
+    # requests as the day's pressure says (optimization.solver.reseat).
     "RESEAT_PAYOFF_MARGIN": env.float("MAITRE_RESEAT_PAYOFF_MARGIN", default=1.0),
     # The pipeline's queue of record: due bookings claimed per restaurant day, this many per transaction;
     # every worker sweeps Postgres for due work this often, so a lost wake-up costs at most that much.

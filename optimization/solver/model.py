@@ -9,6 +9,7 @@ chosen shape may use the table.
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -39,6 +40,7 @@ class Solution:
     seconds: float
     assignment: dict[str, tuple[str, ...]] = field(default_factory=dict)
     moved: int | None = None  # bookings whose tables differ from `current` (when given)
+    work: float = 0.0  # CP-SAT's deterministic time spent (the unit of `deterministic_limit`)
 
     @property
     def solved(self) -> bool:
@@ -76,11 +78,27 @@ def overlap_cliques(intervals: Sequence[tuple[int, int, T]]) -> list[list[T]]:
     return cliques
 
 
+def spread_order(table_id: str) -> tuple[int, str]:
+    """A fixed order of tables that mixes zones and rows (a checksum, not Python's per-process hash). The
+    order of the model's constraints changes how fast CP-SAT gets through it: proving sample-medium's
+    optimum takes about 3 s of CPU in this order, 5-6 s in alphabetical order (rows kept together)."""
+    return zlib.crc32(table_id.encode()), table_id
+
+
+def by_name(table_id: str) -> str:
+    """Alphabetical: the order the re-seat searches build their models in (docs/benchmarks/engine.md measured
+    them so)."""
+    return table_id
+
+
 def _build(
     floor: Floor,
     requests: Sequence[Request],
     fixed: Mapping[str, Sequence[str]] | None,
+    table_order: Callable[[str], Any] = spread_order,
 ) -> tuple[cp_model.CpModel, dict[str, list[tuple[tuple[str, ...], cp_model.IntVar]]]]:
+    """The model, built in the same order in every process (`table_order` over tables, never a set's hash
+    order): with a search cut short by a deterministic budget, the answer depends on it."""
     model = cp_model.CpModel()
     choices: dict[str, list[tuple[tuple[str, ...], cp_model.IntVar]]] = {}
     by_table: dict[str, list[tuple[int, int, str]]] = {}
@@ -100,22 +118,31 @@ def _build(
         choices[r.booking_id] = opts
         if opts:
             model.AddAtMostOne(x for _t, x in opts)
-        for t in {t for tables in shapes for t in tables}:
+        for t in sorted({t for tables in shapes for t in tables}, key=table_order):
             by_table.setdefault(t, []).append((r.start, r.end, r.booking_id))
     for t, spans in by_table.items():
         for clique in overlap_cliques(spans):
             model.AddAtMostOne(x for bid in clique for x in uses[(bid, t)])
-    for bid in fixed:
+    for bid in sorted(fixed):
         if bid in choices:
             model.Add(sum(x for _t, x in choices[bid]) == 1)
     return model, choices
 
 
 def _solve(
-    model: cp_model.CpModel, time_limit: float, num_workers: int, seed: int = 0
+    model: cp_model.CpModel,
+    time_limit: float,
+    num_workers: int,
+    seed: int = 0,
+    deterministic_limit: float | None = None,
 ) -> tuple[cp_model.CpSolver, int]:
+    """Solve with a wall-clock cap (`time_limit` seconds) and, when given, a budget of CP-SAT's
+    deterministic time (`deterministic_limit`): with one worker, a search stopped by that budget
+    ends in the same place however busy the machine is; the wall clock is the safety net."""
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, float(time_limit))
+    if deterministic_limit is not None:
+        solver.parameters.max_deterministic_time = max(0.001, float(deterministic_limit))
     solver.parameters.num_workers = num_workers
     solver.parameters.random_seed = seed
     # Proving that a busy evening cannot take one more party is a pigeonhole argument: the LP
@@ -213,15 +240,19 @@ def solve_seat_all(
     minimize_moves: bool = False,
     time_limit: float = 5.0,
     num_workers: int = 2,
+    deterministic_limit: float | None = None,
+    table_order: Callable[[str], Any] = spread_order,
 ) -> Solution:
     """Feasibility: seat every request (fixed ones on exactly their tables).
 
     With `current` and `minimize_moves`, among the arrangements that seat everyone prefer the one
     that changes the fewest bookings' tables; without `minimize_moves`, `current` is only a hint.
-    INFEASIBLE means no arrangement exists; UNKNOWN means the time limit ran out first.
+    INFEASIBLE means no arrangement exists; UNKNOWN means a limit ran out first. With
+    `num_workers=1` and a `deterministic_limit` (see `_solve`) the same input gives the same answer
+    unless the wall clock (`time_limit`) runs out first.
     """
     t0 = time.perf_counter()
-    model, choices = _build(floor, requests, fixed)
+    model, choices = _build(floor, requests, fixed, table_order=table_order)
     for opts in choices.values():
         if not opts:
             return Solution("INFEASIBLE", 0, float("nan"), round(time.perf_counter() - t0, 3), {}, None)
@@ -247,7 +278,7 @@ def solve_seat_all(
                     waste.append(c * x)
         model.Maximize((worst + 1) * sum(keep) - sum(waste))
     _hint(model, choices, current)
-    solver, status = _solve(model, time_limit, num_workers)
+    solver, status = _solve(model, time_limit, num_workers, deterministic_limit=deterministic_limit)
     name = STATUS.get(status, str(status))
     assignment = _read(solver, choices) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else {}
     party = {r.booking_id: r.party_size for r in requests}
@@ -259,6 +290,7 @@ def solve_seat_all(
         seconds=round(time.perf_counter() - t0, 3),
         assignment=assignment,
         moved=_moved(assignment, current),
+        work=solver.deterministic_time,
     )
 
 

@@ -11,9 +11,31 @@ plan, the new one gets one. Exact model: optimization.solver.model.solve_seat_al
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from assignments.engine import Engine, Floor, Occupancy, Request
-from optimization.solver.model import solve_seat_all
+from optimization.solver.model import Solution, by_name, solve_seat_all
+
+# CP-SAT's deterministic time for each of a re-seat's two solves. With one worker a search stopped by
+# this budget ends in the same place however busy the machine is, so a replay (and a host asking twice)
+# gets the same plan. 2.0 lets the 60-80-table evenings finish (docs/benchmarks/engine.md); the wall
+# clock stays a cap in the service (MAITRE_RESEAT_TIME_LIMIT_SECONDS).
+DETERMINISTIC_LIMIT = 2.0
+# The relaxed solve over the bookings overlapping the new one runs first only when they are fewer than
+# this share of the day's accepted bookings.
+RELAXED_SHARE = 0.75
+
+
+@dataclass(frozen=True)
+class ReseatSearch:
+    """What a re-seat search found: the plan (or None) and why, with its cost."""
+
+    plan: dict[str, tuple[str, ...]] | None
+    # "seated", "no room" (proved), "out of budget", "no shape" (the floor cannot seat the party at all)
+    outcome: str
+    seconds: float = 0.0  # wall clock over the solves
+    work: float = 0.0  # CP-SAT deterministic time over the solves
+    solves: int = 0
 
 
 def reseat_plan(
@@ -22,8 +44,9 @@ def reseat_plan(
     requests: Mapping[str, Request] | Iterable[Request],
     new_request: Request,
     frozen: set[str] | frozenset[str] = frozenset(),
-    time_limit: float = 1.0,
-    num_workers: int = 2,
+    time_limit: float = 5.0,
+    num_workers: int = 1,
+    deterministic_limit: float | None = DETERMINISTIC_LIMIT,
 ) -> dict[str, tuple[str, ...]] | None:
     """A new arrangement seating `new_request` and every booking in `accepted`, or None.
 
@@ -32,9 +55,35 @@ def reseat_plan(
     - `frozen`: booking ids that must keep exactly their tables.
     Returns booking id -> sorted tables for every accepted booking plus the new one; the bookings
     whose tables differ from `accepted` are the moves (see `moves`), as few as possible when the
-    solver proves it within `time_limit` (else the fewest it found). None when no arrangement exists
-    or none was found in time: the booking goes to review as before.
+    solver proves it within its budget (else the fewest it found). None when no arrangement exists
+    or none was found in time: the booking goes to review as before. Each solve stops at
+    `deterministic_limit` (CP-SAT deterministic time; with `num_workers=1` the answer does not depend
+    on the machine's load) or at `time_limit` wall-clock seconds, whichever comes first.
     """
+    return reseat_search(
+        floor,
+        accepted,
+        requests,
+        new_request,
+        frozen,
+        time_limit=time_limit,
+        num_workers=num_workers,
+        deterministic_limit=deterministic_limit,
+    ).plan
+
+
+def reseat_search(
+    floor: Floor,
+    accepted: Mapping[str, Sequence[str]],
+    requests: Mapping[str, Request] | Iterable[Request],
+    new_request: Request,
+    frozen: set[str] | frozenset[str] = frozenset(),
+    *,
+    time_limit: float = 5.0,
+    num_workers: int = 1,
+    deterministic_limit: float | None = DETERMINISTIC_LIMIT,
+) -> ReseatSearch:
+    """`reseat_plan`, telling also why there is no plan and what the solves cost."""
     by_id = dict(requests) if isinstance(requests, Mapping) else {r.booking_id: r for r in requests}
     missing = sorted(set(accepted) - set(by_id))
     if missing:
@@ -42,38 +91,80 @@ def reseat_plan(
     if new_request.booking_id in accepted:
         raise ValueError(f"{new_request.booking_id!r} is already seated")
     if not floor.candidates_for(new_request.party_size, new_request.accessible):
-        return None
+        return ReseatSearch(None, "no shape")
     current = {bid: tuple(sorted(tables)) for bid, tables in accepted.items()}
-    pinned = {bid: current[bid] for bid in frozen if bid in current}
+    pinned = {bid: current[bid] for bid in sorted(frozen) if bid in current}
     everyone = [by_id[bid] for bid in sorted(current)]
     n = new_request
+    if _overcrowded(floor, everyone, n, pinned):
+        return ReseatSearch(None, "no room")
+
+    def seat_all(reqs: list[Request], fixed: Mapping[str, Sequence[str]], fewest_moves: bool) -> Solution:
+        return solve_seat_all(
+            floor,
+            reqs,
+            fixed=fixed,
+            current=current,
+            minimize_moves=fewest_moves,
+            time_limit=time_limit,
+            num_workers=num_workers,
+            deterministic_limit=deterministic_limit,
+            table_order=by_name,
+        )
+
     # Cheap proof first: if the bookings overlapping the new one cannot all be seated with it (the
-    # rest ignored), no arrangement of the whole day can.
+    # rest ignored), no arrangement of the whole day can. Worth a solve only when it leaves a good part
+    # of the day out; on a busy evening nearly every booking overlaps and the full solve proves it alike.
     near = [r for r in everyone if r.start < n.end and n.start < r.end]
-    near_ids = {r.booking_id for r in near}
-    near_pinned = {bid: t for bid, t in pinned.items() if bid in near_ids}
-    relaxed = solve_seat_all(
-        floor, [*near, n], fixed=near_pinned, current=current, time_limit=time_limit, num_workers=num_workers
-    )
-    if relaxed.status == "INFEASIBLE" or not relaxed.solved:
-        return None
-    full = solve_seat_all(
-        floor,
-        [*everyone, n],
-        fixed=pinned,
-        current=current,
-        minimize_moves=True,
-        time_limit=time_limit,
-        num_workers=num_workers,
-    )
+    spent = (0.0, 0.0)
+    solves = 0
+    if len(near) < RELAXED_SHARE * len(everyone):
+        near_ids = {r.booking_id for r in near}
+        near_pinned = {bid: t for bid, t in pinned.items() if bid in near_ids}
+        relaxed = seat_all([*near, n], near_pinned, False)
+        spent, solves = (relaxed.seconds, relaxed.work), 1
+        if relaxed.status == "INFEASIBLE":
+            return ReseatSearch(None, "no room", *spent, solves)
+        if not relaxed.solved:
+            return ReseatSearch(None, "out of budget", *spent, solves)
+    full = seat_all([*everyone, n], pinned, True)
+    spent = (round(spent[0] + full.seconds, 3), spent[1] + full.work)
+    solves += 1
+    if full.status == "INFEASIBLE":
+        return ReseatSearch(None, "no room", *spent, solves)
     if not full.solved:
-        return None
+        return ReseatSearch(None, "out of budget", *spent, solves)
     out = {bid: tuple(sorted(t)) for bid, t in full.assignment.items()}
     if set(out) != set(current) | {n.booking_id}:  # defensive: never drop anyone
-        return None
+        return ReseatSearch(None, "no room", *spent, solves)
     if any(out[bid] != t for bid, t in pinned.items()):
-        return None
-    return out
+        return ReseatSearch(None, "no room", *spent, solves)
+    return ReseatSearch(out, "seated", *spent, solves)
+
+
+def _overcrowded(
+    floor: Floor, everyone: Sequence[Request], new: Request, pinned: Mapping[str, Sequence[str]]
+) -> bool:
+    """A pigeonhole proof that no arrangement exists, without a solve: at some minute of the new booking's
+    window the bookings then in the room, with it, need more tables than the floor has (each at least as
+    many as its smallest shape; a pinned one its own)."""
+    least: dict[tuple[int, bool], int] = {}
+
+    def need(r: Request) -> int:
+        if r.booking_id in pinned:
+            return len(pinned[r.booking_id])
+        key = (r.party_size, r.accessible)
+        if key not in least:
+            shapes = floor.candidates_for(r.party_size, r.accessible)
+            least[key] = min((c.size for c in shapes), default=1)
+        return least[key]
+
+    tables = len(floor.table_ids)
+    overlapping = [r for r in everyone if r.start < new.end and new.start < r.end]
+    for minute in sorted({new.start, *(r.start for r in overlapping if r.start > new.start)}):
+        if need(new) + sum(need(r) for r in overlapping if r.start <= minute < r.end) > tables:
+            return True
+    return False
 
 
 def moves(
@@ -118,6 +209,36 @@ def reseat_cost(
     return cost
 
 
+# The later demand the pay-off plays forward: `base + slope x refused share` x tables later requests per
+# draw, the share read from the day's latest RECENT_REQUESTS requests. The slope is 0: more later requests on
+# busier days lost covers on the tuning set, and the share hardly tells a load-0.6 evening from a load-1.5
+# one when a re-seat is asked for (docs/benchmarks/engine.md); the benchmark's replay can still try one.
+RECENT_REQUESTS = 30
+PAYOFF_BASE = 1.0
+PAYOFF_SLOPE = 0.0
+
+
+@dataclass(frozen=True)
+class DayPressure:
+    """How busy the day is, read from what is known online: of the day's `decided` latest requests (at
+    most RECENT_REQUESTS, never one still to come), the `refused` ones the engine found no free plan for.
+    On a day whose demand outruns the floor, most late requests find none."""
+
+    decided: int = 0
+    refused: int = 0
+
+    @property
+    def refused_share(self) -> float:
+        return self.refused / self.decided if self.decided else 0.0
+
+
+def later_arrivals_per_table(
+    pressure: DayPressure | None, *, base: float = PAYOFF_BASE, slope: float = PAYOFF_SLOPE
+) -> float:
+    """Later requests per table the pay-off plays forward: more the busier the day is."""
+    return base + slope * (pressure.refused_share if pressure is not None else 0.0)
+
+
 def reseat_pays_off(
     engine: Engine,
     accepted: Mapping[str, Sequence[str]],
@@ -125,10 +246,14 @@ def reseat_pays_off(
     new_request: Request,
     plan: Mapping[str, Sequence[str]],
     margin: float = 1.0,
-    arrivals_per_table: float = 1.0,
+    pressure: DayPressure | None = None,
+    arrivals_per_table: float | None = None,
 ) -> bool:
     """Re-seat only when it adds more than `margin` expected covers to the day (`reseat_gain`: the new
-    party, less the later covers the moves and its tables take from the demand prior's later guests)."""
+    party, less the later covers the moves and its tables take from the later guests the demand prior
+    brings, as many as the day's `pressure` says: `later_arrivals_per_table`)."""
+    if arrivals_per_table is None:
+        arrivals_per_table = later_arrivals_per_table(pressure)
     gain = reseat_gain(engine, accepted, requests, new_request, plan, arrivals_per_table=arrivals_per_table)
     return gain > margin
 

@@ -145,3 +145,49 @@ def test_a_re_seat_that_fills_a_table_pays_off():
     assert cost < 4  # the couple now fills the two-top and the four fills the four-top
     assert reseat_gain(engine, accepted, requests, r("four", 4), plan) > 1
     assert reseat_pays_off(engine, accepted, requests, r("four", 4), plan)
+
+
+def test_the_same_re_seat_pays_off_with_few_later_guests_and_not_with_many():
+    """Eight free four-tops, and later guests (by the prior) parties of four only. Putting a couple on one
+    costs nobody a seat when few later requests come, but when many do the four-top would have gone to a
+    party of four: the rule counts that, by the number of later requests it plays forward."""
+    from assignments.engine import DemandProfile, Engine
+    from optimization.solver.reseat import DayPressure, later_arrivals_per_table, reseat_gain, reseat_pays_off
+
+    f = Floor(
+        tables=tuple(TableSpec(f"T{i}", "main", 1, 4, False, False) for i in range(1, 9)),
+        adjacency=(),
+        zone_priority={"main": 1},
+    )
+    engine = Engine(f, demand=DemandProfile(party_mix={4: 1.0}, turns={4: 120}))
+    couple, plan = r("couple", 2), {"couple": ("T1",)}
+    assert (
+        reseat_gain(engine, {}, {}, couple, plan, arrivals_per_table=0.5) == 2.0
+    )  # all later fours still fit
+    assert reseat_pays_off(engine, {}, {}, couple, plan, arrivals_per_table=0.5)
+    assert reseat_gain(engine, {}, {}, couple, plan, arrivals_per_table=2.0) < 0  # a four turned away
+    assert not reseat_pays_off(engine, {}, {}, couple, plan, arrivals_per_table=2.0)
+    # the day's pressure may add later requests (the benchmark's tuning knob, docs/benchmarks/engine.md);
+    # the shipped rule plays 1 x tables on every day
+    quiet, busy = DayPressure(decided=30, refused=0), DayPressure(decided=30, refused=30)
+    assert DayPressure().refused_share == 0.0 and busy.refused_share == 1.0
+    assert later_arrivals_per_table(quiet, base=1.0, slope=2.0) == 1.0
+    assert later_arrivals_per_table(busy, base=1.0, slope=2.0) == 3.0
+    assert later_arrivals_per_table(None) == later_arrivals_per_table(busy) == 1.0
+    assert reseat_pays_off(engine, {}, {}, couple, plan, pressure=busy) == reseat_pays_off(
+        engine, {}, {}, couple, plan
+    )
+
+
+def test_an_overcrowded_minute_is_proved_without_a_solve():
+    """Two couples on the two tables at 19:00: a third couple at 19:30 finds every table taken then, which
+    needs no solver to prove; the answer is the same as the solver's."""
+    from optimization.solver.reseat import reseat_search
+
+    f = two_tables()
+    accepted = {"x": ("A",), "y": ("B",)}
+    found = reseat_search(f, accepted, [r("x", 2), r("y", 2)], r("z", 2, EVENING + 30))
+    assert found.plan is None and found.outcome == "no room" and found.solves == 0
+    # one of them leaves before the newcomer starts: now it takes a solve, and finds room
+    found = reseat_search(f, accepted, [r("x", 2, length=30), r("y", 2)], r("z", 2, EVENING + 30))
+    assert found.plan == {"x": ("A",), "y": ("B",), "z": ("A",)} and found.solves >= 1

@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 from assignments.management.base import MaitreCommand, non_negative_int, positive_float, scenario_from_file
 from assignments.management.progress import CommandProgress
 from bench.benchmarking import ASSIGNERS, UNGATED, bench_overall, bench_scenario, public
+from optimization.solver.reseat import DETERMINISTIC_LIMIT
 
 
 class Command(MaitreCommand):
@@ -35,10 +36,18 @@ class Command(MaitreCommand):
             help="seconds per online-limit feasibility solve (default 1)",
         )
         parser.add_argument(
+            "--reseat-deterministic-time",
+            type=positive_float,
+            default=DETERMINISTIC_LIMIT,
+            help="CP-SAT deterministic time per engine_reseat re-seat solve, one worker: the same replay on any "
+            f"machine under any load (default {DETERMINISTIC_LIMIT:g}, the pipeline's MAITRE_RESEAT_DETERMINISTIC_TIME)",
+        )
+        parser.add_argument(
             "--reseat-time-limit",
             type=positive_float,
-            default=0.5,
-            help="seconds per engine_reseat re-seat solve (default 0.5)",
+            default=60.0,
+            help="wall-clock seconds per engine_reseat re-seat solve, a safety net the deterministic budget should "
+            "reach first (default 60)",
         )
         parser.add_argument(
             "--freeze-minutes",
@@ -81,6 +90,7 @@ class Command(MaitreCommand):
                         with_online_limit=not opts["no_online_limit"],
                         online_time_limit=opts["online_time_limit"],
                         reseat_time_limit=opts["reseat_time_limit"],
+                        reseat_deterministic_time=opts["reseat_deterministic_time"],
                         freeze_minutes=opts["freeze_minutes"],
                         with_ablation=not opts["no_ablation"],
                         with_ungated=opts["compare_ungated"],
@@ -145,6 +155,12 @@ class Command(MaitreCommand):
             f"  engine_reseat: {rs['reseats']} bookings seated by re-seating, {rs['moves']} moves, "
             f"{rs['declined']} re-seats declined (played forward, they would not add a full expected cover)"
         )
+        if rs.get("reseat_searches"):
+            found, cost = rs["reseat_searches"], rs["reseat_search_s"]
+            lines.append(
+                f"  engine_reseat searches: {sum(found.values())} ({', '.join(f'{k} {v}' for k, v in found.items())}); "
+                f"{cost['p50']:.2f} s median, {cost['max']:.2f} s max"
+            )
         for flag in r["flags"]:
             lines.append(f"  FLAG {flag}")
         ab = r["engine"].get("ablation")
