@@ -339,11 +339,15 @@ def replay_engine_reseat(
     recent: deque[bool] = deque(maxlen=RECENT_REQUESTS)  # the latest requests: did the engine refuse them?
     base = PAYOFF_BASE if payoff_draws_per_table is None else payoff_draws_per_table
     slope = PAYOFF_SLOPE if payoff_slope is None else payoff_slope
+    layout = ReferenceLayout(floor) if engine.weights.follows_reference else None  # as the pipeline keeps it
     for i, r in enumerate(requests):
         if progress:
             progress(i, len(requests))
         t0 = time.perf_counter()
-        decision = engine.decide(r, occupancy)
+        reference = layout.plan(r) if layout is not None else None
+        decision = engine.decide(r, occupancy, reference=reference)
+        if layout is not None and reference is not None:
+            layout.place(r, reference)
         evaluated += decision.candidates_evaluated
         plan = decision.best
         pressure = DayPressure(decided=len(recent), refused=sum(recent))
