@@ -76,6 +76,46 @@ def overlap_cliques(intervals: Sequence[tuple[int, int, T]]) -> list[list[T]]:
     return cliques
 
 
+def table_reach(floor: Floor, request: Request) -> frozenset[str]:
+    """Every table some plan of the request could use."""
+    return frozenset(
+        t for c in floor.candidates_for(request.party_size, request.accessible) for t in c.tables
+    )
+
+
+def interacting_groups(floor: Floor, requests: Sequence[Request]) -> list[list[Request]]:
+    """The requests split into groups that never compete for a table: two requests are linked when
+    their windows overlap and some table is in both one's and the other's plans, and a group is a
+    connected set of links. Each group can be solved on its own (the model has no constraint
+    across groups); groups come in the order of their first request, each in the given order."""
+    parent = list(range(len(requests)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_table: dict[str, list[tuple[int, int, int]]] = {}
+    for i, r in enumerate(requests):
+        for t in table_reach(floor, r):
+            by_table.setdefault(t, []).append((r.start, r.end, i))
+    for spans in by_table.values():
+        spans.sort()
+        reach_end, head = -1, -1
+        for start, end, i in spans:
+            if start < reach_end:  # overlaps the span reaching furthest so far: linked
+                a, b = find(head), find(i)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+            if end > reach_end:
+                reach_end, head = end, i
+    groups: dict[int, list[Request]] = {}
+    for i, r in enumerate(requests):
+        groups.setdefault(find(i), []).append(r)
+    return [groups[k] for k in sorted(groups)]
+
+
 def _build(
     floor: Floor,
     requests: Sequence[Request],
@@ -100,7 +140,7 @@ def _build(
         choices[r.booking_id] = opts
         if opts:
             model.AddAtMostOne(x for _t, x in opts)
-        for t in {t for tables in shapes for t in tables}:
+        for t in sorted({t for tables in shapes for t in tables}):  # a fixed model order: same search
             by_table.setdefault(t, []).append((r.start, r.end, r.booking_id))
     for t, spans in by_table.items():
         for clique in overlap_cliques(spans):
@@ -112,10 +152,20 @@ def _build(
 
 
 def _solve(
-    model: cp_model.CpModel, time_limit: float, num_workers: int, seed: int = 0
+    model: cp_model.CpModel,
+    time_limit: float,
+    num_workers: int,
+    seed: int = 0,
+    deterministic_time: float | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> tuple[cp_model.CpSolver, int]:
+    """Solve with a wall-clock limit, and with `deterministic_time` (CP-SAT's work units, about a
+    second each on a quiet core) also a budget that a loaded machine cannot shorten: with one
+    worker and the same model, the same answer. `params` (CP-SAT parameter names) go on top."""
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, float(time_limit))
+    if deterministic_time is not None:
+        solver.parameters.max_deterministic_time = max(0.0, float(deterministic_time))
     solver.parameters.num_workers = num_workers
     solver.parameters.random_seed = seed
     # Proving that a busy evening cannot take one more party is a pigeonhole argument: the LP
@@ -125,6 +175,8 @@ def _solve(
         solver.parameters.linearization_level = 2
     elif num_workers == 2:
         solver.parameters.subsolvers.extend(["max_lp", "quick_restart"])
+    for key, value in (params or {}).items():
+        setattr(solver.parameters, key, value)
     status = solver.Solve(model)
     return solver, status
 
@@ -157,10 +209,14 @@ def solve_max_covers(
     time_limit: float = 10.0,
     num_workers: int = 2,
     secondary: bool = False,
+    deterministic_time: float | None = None,
+    solver_params: Mapping[str, Any] | None = None,
 ) -> Solution:
     """Seat the most covers. `fixed` bookings keep exactly their tables (and are seated);
     `current` seeds the search. With `secondary`, ties in covers go to fewer empty seats, then
-    fewer joined tables (never at the expense of a cover)."""
+    fewer joined tables (never at the expense of a cover). `deterministic_time` (with
+    `num_workers=1`): a budget in CP-SAT's work units, so the answer does not depend on the machine's
+    load; `time_limit` stays as a wall-clock safety. `solver_params`: CP-SAT parameters on top."""
     t0 = time.perf_counter()
     model, choices = _build(floor, requests, fixed)
     party = {r.booking_id: r.party_size for r in requests}
@@ -184,7 +240,9 @@ def solve_max_covers(
         scale = 1
         model.Maximize(covers_expr)
     _hint(model, choices, current)
-    solver, status = _solve(model, time_limit, num_workers)
+    solver, status = _solve(
+        model, time_limit, num_workers, deterministic_time=deterministic_time, params=solver_params
+    )
     name = STATUS.get(status, str(status))
     assignment = _read(solver, choices) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else {}
     covers = sum(party[b] for b in assignment)
@@ -213,12 +271,15 @@ def solve_seat_all(
     minimize_moves: bool = False,
     time_limit: float = 5.0,
     num_workers: int = 2,
+    deterministic_time: float | None = None,
+    solver_params: Mapping[str, Any] | None = None,
 ) -> Solution:
     """Feasibility: seat every request (fixed ones on exactly their tables).
 
     With `current` and `minimize_moves`, among the arrangements that seat everyone prefer the one
     that changes the fewest bookings' tables; without `minimize_moves`, `current` is only a hint.
-    INFEASIBLE means no arrangement exists; UNKNOWN means the time limit ran out first.
+    INFEASIBLE means no arrangement exists; UNKNOWN means the time limit (or the
+    `deterministic_time` budget, see `solve_max_covers`) ran out first.
     """
     t0 = time.perf_counter()
     model, choices = _build(floor, requests, fixed)
@@ -247,7 +308,9 @@ def solve_seat_all(
                     waste.append(c * x)
         model.Maximize((worst + 1) * sum(keep) - sum(waste))
     _hint(model, choices, current)
-    solver, status = _solve(model, time_limit, num_workers)
+    solver, status = _solve(
+        model, time_limit, num_workers, deterministic_time=deterministic_time, params=solver_params
+    )
     name = STATUS.get(status, str(status))
     assignment = _read(solver, choices) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else {}
     party = {r.booking_id: r.party_size for r in requests}
