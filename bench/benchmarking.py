@@ -361,21 +361,21 @@ def replay_smallest_fit(scenario: Scenario) -> ReplayResult:
 # Budgets are CP-SAT deterministic time (work units, about a second each on a quiet core) with one
 # worker, so the same file gives the same references on a loaded machine as on a quiet one.
 # An arrival that has no free plan goes through these stages in turn until one decides it:
+# - "lp": tree search with the full linear relaxation, no presolve: proves most "no arrangement"
+#   answers at once (a busy evening that cannot take one more party is a pigeonhole argument,
+#   which the LP settles and clause learning alone may not), and finds easy arrangements;
 # - "ls": local search only, from the current arrangement (no presolve): finds a re-arrangement
-#   in a few milliseconds when a small repair suffices; it cannot prove that none exists;
-# - "light": tree search without presolve and with the light LP: most proofs of "no arrangement",
-#   in a fraction of a unit for a hundred bookings (presolve alone costs about 1.5 there);
-# - "full": CP-SAT's full presolve and LP, for the pigeonhole proofs that need them.
+#   when a repair suffices, in milliseconds where tree search can take minutes; it proves nothing;
+# - "full": CP-SAT's presolve (about 1.5 units on a hundred bookings) and full LP, for the rest.
+LP = {"cp_model_presolve": False, "linearization_level": 2}
 LS = {"use_ls_only": True, "cp_model_presolve": False}
-LIGHT = {"cp_model_presolve": False, "linearization_level": 1}
 FULL: dict[str, Any] = {}
 LIMIT_STAGES: tuple[tuple[str, float, Mapping[str, Any]], ...] = (
-    ("light", 0.5, LIGHT),
+    ("lp", 0.5, LP),
     ("ls", 0.5, LS),
-    ("light", 2.0, LIGHT),
-    ("full", 15.0, FULL),
-    ("ls", 5.0, LS),
-    ("full", 60.0, FULL),
+    ("full", 5.0, FULL),
+    ("ls", 3.0, LS),
+    ("full", 40.0, FULL),
 )
 OPTIMUM_BUDGET = 60.0  # per group of interacting bookings
 WALL_FACTOR = 20.0  # wall-clock safety per solve: budget x this (+ 30 s); never meant to bind
