@@ -122,7 +122,9 @@ class Command(MaitreCommand):
             f"{r['engine']['covers_requested']} covers requested)",
             f"  optimum {opt['covers']} covers ({opt['status']}{gap}, {opt['seconds']:.1f}s)"
             + (
-                f"; online limit {lim['covers_seated']} covers ({lim['undecided']} undecided, {lim['seconds']:.1f}s)"
+                f"; online limit {lim['covers_seated']} covers ("
+                + ("exact" if not lim["undecided"] else f"a lower estimate: {lim['undecided']} undecided")
+                + f", {lim['seconds']:.1f}s)"
                 if lim
                 else ""
             ),
