@@ -74,7 +74,10 @@ def _row(scenario, doc) -> dict:
         "optimum_status": opt["status"] if opt else None,
         "optimum_bound": opt["bound"] if opt else None,
         **covers,
-        **{f"{k}/limit": round(v / limit["covers_seated"], 4) for k, v in covers.items()},
+        **{
+            f"{k}/limit": round(v / limit["covers_seated"], 4) if limit["covers_seated"] else None
+            for k, v in covers.items()
+        },
     }
 
 
@@ -88,9 +91,13 @@ def _table(rows) -> str:
         bound = "-" if r["optimum_bound"] is None else f"{r['optimum_bound']:g}"
         lines.append(
             f"{r['name']:<40}{r['online_limit']:>6}{r['undecided']:>7}{opt:>9}{r['optimum_status'] or '-':>10}"
-            f"{bound:>7}{r['engine']:>7}{r['first_fit']:>5}{r['smallest_fit']:>5}{r['engine/limit']:>8.3f}"
-            f"{r['smallest_fit/limit']:>7.3f}{r['first_fit/limit']:>7.3f}{r['limit_seconds']:>9.0f}"
+            f"{bound:>7}{r['engine']:>7}{r['first_fit']:>5}{r['smallest_fit']:>5}{_fmt(r['engine/limit']):>8}"
+            f"{_fmt(r['smallest_fit/limit']):>7}{_fmt(r['first_fit/limit']):>7}{r['limit_seconds']:>9.0f}"
         )
     undecided = sum(r["undecided"] for r in rows)
     lines.append(f"undecided arrivals: {undecided} over {len(rows)} files")
     return "\n".join(lines) + "\n"
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
