@@ -40,7 +40,7 @@ class Solution:
     seconds: float
     assignment: dict[str, tuple[str, ...]] = field(default_factory=dict)
     moved: int | None = None  # bookings whose tables differ from `current` (when given)
-    work: float = 0.0  # CP-SAT's deterministic time spent (the unit of `deterministic_limit`)
+    work: float = 0.0  # CP-SAT's deterministic time spent (the unit of `deterministic_time`)
 
     @property
     def solved(self) -> bool:
@@ -91,6 +91,46 @@ def by_name(table_id: str) -> str:
     return table_id
 
 
+def table_reach(floor: Floor, request: Request) -> frozenset[str]:
+    """Every table some plan of the request could use."""
+    return frozenset(
+        t for c in floor.candidates_for(request.party_size, request.accessible) for t in c.tables
+    )
+
+
+def interacting_groups(floor: Floor, requests: Sequence[Request]) -> list[list[Request]]:
+    """The requests split into groups that never compete for a table: two requests are linked when
+    their windows overlap and some table is in both one's and the other's plans, and a group is a
+    connected set of links. Each group can be solved on its own (the model has no constraint
+    across groups); groups come in the order of their first request, each in the given order."""
+    parent = list(range(len(requests)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_table: dict[str, list[tuple[int, int, int]]] = {}
+    for i, r in enumerate(requests):
+        for t in table_reach(floor, r):
+            by_table.setdefault(t, []).append((r.start, r.end, i))
+    for spans in by_table.values():
+        spans.sort()
+        reach_end, head = -1, -1
+        for start, end, i in spans:
+            if start < reach_end:  # overlaps the span reaching furthest so far: linked
+                a, b = find(head), find(i)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+            if end > reach_end:
+                reach_end, head = end, i
+    groups: dict[int, list[Request]] = {}
+    for i, r in enumerate(requests):
+        groups.setdefault(find(i), []).append(r)
+    return [groups[k] for k in sorted(groups)]
+
+
 def _build(
     floor: Floor,
     requests: Sequence[Request],
@@ -134,15 +174,16 @@ def _solve(
     time_limit: float,
     num_workers: int,
     seed: int = 0,
-    deterministic_limit: float | None = None,
+    deterministic_time: float | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> tuple[cp_model.CpSolver, int]:
-    """Solve with a wall-clock cap (`time_limit` seconds) and, when given, a budget of CP-SAT's
-    deterministic time (`deterministic_limit`): with one worker, a search stopped by that budget
-    ends in the same place however busy the machine is; the wall clock is the safety net."""
+    """Solve with a wall-clock limit, and with `deterministic_time` (CP-SAT's work units, about a
+    second each on a quiet core) also a budget that a loaded machine cannot shorten: with one
+    worker and the same model, the same answer. `params` (CP-SAT parameter names) go on top."""
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, float(time_limit))
-    if deterministic_limit is not None:
-        solver.parameters.max_deterministic_time = max(0.001, float(deterministic_limit))
+    if deterministic_time is not None:
+        solver.parameters.max_deterministic_time = max(0.0, float(deterministic_time))
     solver.parameters.num_workers = num_workers
     solver.parameters.random_seed = seed
     # Proving that a busy evening cannot take one more party is a pigeonhole argument: the LP
@@ -152,6 +193,8 @@ def _solve(
         solver.parameters.linearization_level = 2
     elif num_workers == 2:
         solver.parameters.subsolvers.extend(["max_lp", "quick_restart"])
+    for key, value in (params or {}).items():
+        setattr(solver.parameters, key, value)
     status = solver.Solve(model)
     return solver, status
 
@@ -184,10 +227,14 @@ def solve_max_covers(
     time_limit: float = 10.0,
     num_workers: int = 2,
     secondary: bool = False,
+    deterministic_time: float | None = None,
+    solver_params: Mapping[str, Any] | None = None,
 ) -> Solution:
     """Seat the most covers. `fixed` bookings keep exactly their tables (and are seated);
     `current` seeds the search. With `secondary`, ties in covers go to fewer empty seats, then
-    fewer joined tables (never at the expense of a cover)."""
+    fewer joined tables (never at the expense of a cover). `deterministic_time` (with
+    `num_workers=1`): a budget in CP-SAT's work units, so the answer does not depend on the machine's
+    load; `time_limit` stays as a wall-clock safety. `solver_params`: CP-SAT parameters on top."""
     t0 = time.perf_counter()
     model, choices = _build(floor, requests, fixed)
     party = {r.booking_id: r.party_size for r in requests}
@@ -211,7 +258,9 @@ def solve_max_covers(
         scale = 1
         model.Maximize(covers_expr)
     _hint(model, choices, current)
-    solver, status = _solve(model, time_limit, num_workers)
+    solver, status = _solve(
+        model, time_limit, num_workers, deterministic_time=deterministic_time, params=solver_params
+    )
     name = STATUS.get(status, str(status))
     assignment = _read(solver, choices) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else {}
     covers = sum(party[b] for b in assignment)
@@ -240,16 +289,18 @@ def solve_seat_all(
     minimize_moves: bool = False,
     time_limit: float = 5.0,
     num_workers: int = 2,
-    deterministic_limit: float | None = None,
+    deterministic_time: float | None = None,
+    solver_params: Mapping[str, Any] | None = None,
     table_order: Callable[[str], Any] = spread_order,
 ) -> Solution:
     """Feasibility: seat every request (fixed ones on exactly their tables).
 
     With `current` and `minimize_moves`, among the arrangements that seat everyone prefer the one
     that changes the fewest bookings' tables; without `minimize_moves`, `current` is only a hint.
-    INFEASIBLE means no arrangement exists; UNKNOWN means a limit ran out first. With
-    `num_workers=1` and a `deterministic_limit` (see `_solve`) the same input gives the same answer
-    unless the wall clock (`time_limit`) runs out first.
+    INFEASIBLE means no arrangement exists; UNKNOWN means the time limit (or the
+    `deterministic_time` budget, see `solve_max_covers`) ran out first.
+    With `num_workers=1` and a `deterministic_time` the same input gives the same answer unless the
+    wall clock (`time_limit`) runs out first; `table_order` fixes the order the model is built in.
     """
     t0 = time.perf_counter()
     model, choices = _build(floor, requests, fixed, table_order=table_order)
@@ -278,7 +329,9 @@ def solve_seat_all(
                     waste.append(c * x)
         model.Maximize((worst + 1) * sum(keep) - sum(waste))
     _hint(model, choices, current)
-    solver, status = _solve(model, time_limit, num_workers, deterministic_limit=deterministic_limit)
+    solver, status = _solve(
+        model, time_limit, num_workers, deterministic_time=deterministic_time, params=solver_params
+    )
     name = STATUS.get(status, str(status))
     assignment = _read(solver, choices) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else {}
     party = {r.booking_id: r.party_size for r in requests}

@@ -108,7 +108,7 @@ def reseat_search(
             minimize_moves=fewest_moves,
             time_limit=time_limit,
             num_workers=num_workers,
-            deterministic_limit=deterministic_limit,
+            deterministic_time=deterministic_limit,
             table_order=by_name,
         )
 

@@ -21,9 +21,7 @@ class Terminal(io.StringIO):
 @pytest.mark.slow
 def test_bench_engine_shows_each_phase_with_counts_on_a_terminal():
     out, err = io.StringIO(), Terminal()
-    call_command(
-        "bench_engine", SMALL, "--time-limit", "1", "--online-time-limit", "0.2", stdout=out, stderr=err
-    )
+    call_command("bench_engine", SMALL, "--time-limit", "1", stdout=out, stderr=err)
     shown = err.getvalue()
     assert "done: [1/1] sample-small: computing the online limit" in shown and "(39) in" in shown
     assert "done: [1/1] sample-small: replaying engine_reseat (39) in" in shown

@@ -41,6 +41,9 @@ RUN_BY = {
     "bench_engine": [
         "tests/bench/test_bench_commands.py::test_bench_engine_shows_each_phase_with_counts_on_a_terminal"
     ],
+    "bench_references": [
+        "tests/bench/test_references.py::test_bench_references_keeps_exact_references_that_bench_engine_reuses"
+    ],
     "bench_swaps": [
         "tests/bench/test_benchmarking.py::test_bench_swaps_command_summarises_by_kind_of_decision"
     ],

@@ -116,3 +116,27 @@ def test_overlap_cliques_match_brute_force():
         for a, b in itertools.combinations(range(len(spans)), 2):  # every overlapping pair is covered
             if overlap(spans[a], spans[b]):
                 assert any({a, b} <= c for c in cliques)
+
+
+def test_interacting_groups_link_overlapping_bookings_that_share_a_possible_table():
+    from optimization.solver.model import interacting_groups
+
+    floor = Floor(
+        tables=(
+            TableSpec("two", "main", 1, 2, False, False),
+            TableSpec("eight", "main", 5, 8, False, False),
+        ),
+        adjacency=(),
+        zone_priority={"main": 1},
+    )
+    early = Request("early", 2, 0, 60)
+    overlaps = Request("overlaps", 2, 30, 90)
+    chained = Request("chained", 2, 80, 150)  # overlaps `overlaps` only: linked through it
+    later = Request("later", 2, 150, 200)  # [80, 150) and [150, 200) do not overlap
+    big = Request("big", 6, 0, 200)  # only the eight-top fits: shares no table with the twos
+    groups = interacting_groups(floor, [early, overlaps, big, chained, later])
+    assert [[r.booking_id for r in g] for g in groups] == [
+        ["early", "overlaps", "chained"],
+        ["big"],
+        ["later"],
+    ]

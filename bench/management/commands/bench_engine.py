@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -10,7 +9,8 @@ from django.core.management.base import CommandError
 
 from assignments.management.base import MaitreCommand, non_negative_int, positive_float, scenario_from_file
 from assignments.management.progress import CommandProgress
-from bench.benchmarking import ASSIGNERS, UNGATED, bench_overall, bench_scenario, public
+from bench.benchmarking import ASSIGNERS, OPTIMUM_BUDGET, UNGATED, bench_overall, bench_scenario, public
+from bench.references import references_compute
 from optimization.solver.reseat import DETERMINISTIC_LIMIT
 
 
@@ -26,14 +26,9 @@ class Command(MaitreCommand):
         parser.add_argument(
             "--time-limit",
             type=positive_float,
-            default=30.0,
-            help="seconds for the offline optimum (default 30)",
-        )
-        parser.add_argument(
-            "--online-time-limit",
-            type=positive_float,
-            default=1.0,
-            help="seconds per online-limit feasibility solve (default 1)",
+            default=OPTIMUM_BUDGET,
+            help="the offline optimum's budget per group of interacting bookings, in CP-SAT deterministic time "
+            "(work units of about a second on a quiet core; the same on a loaded machine)",
         )
         parser.add_argument(
             "--reseat-deterministic-time",
@@ -61,8 +56,8 @@ class Command(MaitreCommand):
         parser.add_argument(
             "--references",
             metavar="DIR",
-            help="reuse DIR/<file name> (the online limit and optimum of the same file, written by an earlier run "
-            "with this option) instead of solving them again; writes it when missing",
+            help="reuse DIR/<file name> (the online limit and optimum of the same file, written by bench_references "
+            "or an earlier run with this option) instead of solving them again; computes and writes it when missing",
         )
         parser.add_argument("--no-ablation", action="store_true", help="skip the per-strategy ablation")
         parser.add_argument(
@@ -82,13 +77,21 @@ class Command(MaitreCommand):
             progress.overall("scenarios", total=len(scenarios))
             for n, (path, scenario) in enumerate(zip(opts["files"], scenarios), 1):
                 prefix = f"[{n}/{len(scenarios)}] "
-                cached = _reference(opts["references"], path) if opts["references"] else None
+                cached = None
+                if opts["references"] and not opts["no_online_limit"]:
+                    cached = references_compute(
+                        scenario,
+                        path,
+                        folder=opts["references"],
+                        optimum_budget=opts["time_limit"],
+                        progress=lambda msg, prefix=prefix: progress.phase(prefix + msg),
+                        step=progress.update,
+                    )
                 results.append(
                     bench_scenario(
                         scenario,
                         time_limit=opts["time_limit"],
                         with_online_limit=not opts["no_online_limit"],
-                        online_time_limit=opts["online_time_limit"],
                         reseat_time_limit=opts["reseat_time_limit"],
                         reseat_deterministic_time=opts["reseat_deterministic_time"],
                         freeze_minutes=opts["freeze_minutes"],
@@ -99,8 +102,6 @@ class Command(MaitreCommand):
                         step=progress.update,
                     )
                 )
-                if opts["references"] and cached is None and results[-1]["online_limit"]:
-                    _keep_reference(opts["references"], path, results[-1])
                 progress.finish()
                 progress.advance_overall()
                 if not as_json:
@@ -131,7 +132,9 @@ class Command(MaitreCommand):
             f"{r['engine']['covers_requested']} covers requested)",
             f"  optimum {opt['covers']} covers ({opt['status']}{gap}, {opt['seconds']:.1f}s)"
             + (
-                f"; online limit {lim['covers_seated']} covers ({lim['undecided']} undecided, {lim['seconds']:.1f}s)"
+                f"; online limit {lim['covers_seated']} covers ("
+                + ("exact" if not lim["undecided"] else f"a lower estimate: {lim['undecided']} undecided")
+                + f", {lim['seconds']:.1f}s)"
                 if lim
                 else ""
             ),
@@ -198,30 +201,6 @@ class Command(MaitreCommand):
             + "".join(f"\n    {day}: {'; '.join(flags)}" for day, flags in o["flagged_days"].items())
         )
         return "\n".join(lines) + "\n"
-
-
-def _reference(folder: str, path: str) -> dict | None:
-    """The cached references of this very file (same bytes), or None."""
-    ref = Path(folder) / Path(path).name
-    if not ref.is_file():
-        return None
-    doc = json.loads(ref.read_text(encoding="utf-8"))
-    return doc if doc.get("sha256") == _digest(path) else None
-
-
-def _keep_reference(folder: str, path: str, result: dict) -> None:
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    doc = {
-        "name": result["name"],
-        "sha256": _digest(path),
-        "online_limit": result["online_limit"],
-        "optimum": result["optimum"],
-    }
-    (Path(folder) / Path(path).name).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-
-
-def _digest(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _fmt(value, digits: int = 3) -> str:
