@@ -14,6 +14,7 @@ gen() {  # set seed
   "$PY" manage.py generate_scenario --tables "$t" --zones "$z" --load "$l" --seed "$s" --adjacency "$k" \
     "${extra[@]}" --out "$OUT/$set/s$s.json" > /dev/null
 }
-for s in $(seq 1001 1040); do gen tuning "$s"; done
-for s in $(seq 2001 2016); do gen test "$s"; done
-echo "tuning: $OUT/tuning (40 days), test: $OUT/test (16 days)"
+# TUNING_SEEDS / TEST_SEEDS pick some days only (the tests do): "1001 1002"
+for s in ${TUNING_SEEDS:-$(seq 1001 1040)}; do gen tuning "$s"; done
+for s in ${TEST_SEEDS:-$(seq 2001 2016)}; do gen test "$s"; done
+echo "tuning days in $OUT/tuning, test days in $OUT/test"

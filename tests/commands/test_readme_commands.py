@@ -11,6 +11,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 
@@ -34,6 +35,12 @@ RUN_BY = {
     "make test": ["ci: make test"],
     "make lint": ["ci: make lint"],
     "make bench": ["tests/commands/test_readme_commands.py::test_make_bench_is_bench_engine_on_the_samples"],
+    "make test-fast": [
+        "tests/commands/test_readme_commands.py::test_make_test_fast_is_the_suite_without_the_slow_tests"
+    ],
+    "make engine-sets": [
+        "tests/commands/test_readme_commands.py::test_make_engine_sets_generates_the_documented_days"
+    ],
     "demo": ["tests/commands/test_demo_console.py::test_a_second_demo_keeps_a_booking_made_through_the_api"],
     "import_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
     "export_scenario": ["tests/commands/test_readme_commands.py::test_generate_import_export_round_trip"],
@@ -101,7 +108,7 @@ def readme_commands() -> set[str]:
     commands = get_commands()
     found = set()
     for snippet in code:
-        found |= {f"make {t}" for t in re.findall(r"(?:^|\s)make ([a-z]+)", snippet)}
+        found |= {f"make {t}" for t in re.findall(r"(?:^|\s)make ([a-z][a-z-]*[a-z])", snippet)}
         words = snippet.replace("python ", "").split()
         if len(words) > 1 and words[0] == "manage.py" and words[1] in commands:
             found.add(words[1])
@@ -194,6 +201,47 @@ def test_make_bench_is_bench_engine_on_the_samples():
             f"scenarios/sample-{sample}.json" in line
             and (ROOT / "scenarios" / f"sample-{sample}.json").exists()
         )
+
+
+def test_make_test_fast_is_the_suite_without_the_slow_tests():
+    """`make test-fast` is `make test`'s pytest with the slow tests deselected (the whole suite is CI's)."""
+    plan = subprocess.run(
+        ["make", "-n", "--no-print-directory", "test-fast"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in plan.splitlines() if "pytest" in x)
+    assert "-m" in line and "not slow" in line
+
+
+def test_make_engine_sets_generates_the_documented_days(tmp_path):
+    """`make engine-sets` runs bench/engine_sets.sh; two of its 56 days, generated here, carry the names and
+    the parameters docs/benchmarks/engine.md lists for them."""
+    plan = subprocess.run(
+        ["make", "-n", "--no-print-directory", "engine-sets"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "bench/engine_sets.sh var/engine-sets" in plan
+    env = {**os.environ, "TUNING_SEEDS": "1019", "TEST_SEEDS": "2013"}
+    subprocess.run(
+        ["bash", "bench/engine_sets.sh", str(tmp_path), sys.executable],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    names = {p.name: json.loads(p.read_text())["name"] for p in tmp_path.glob("*/*.json")}
+    assert names == {
+        "s1019.json": "gen-12t-4z-load1.3-s1019-pairs",
+        "s2013.json": "gen-12t-2z-load1.5-s2013-acc0.25",
+    }
+    doc = (ROOT / "docs" / "benchmarks" / "engine.md").read_text()
+    assert "gen-12t-2z-load1.5-s2013-acc0.25" in doc
 
 
 @pytest.mark.django_db
