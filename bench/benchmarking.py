@@ -224,10 +224,10 @@ def engine_assigner(
     layout = ReferenceLayout(engine.floor) if engine.weights.follows_reference else None
 
     def assign(request: Request, occupancy: Occupancy) -> Plan | None:
-        reference = layout.plan(request) if layout is not None else None
+        reference = (
+            layout.add(request) if layout is not None else None
+        )  # its own floor: fed before or after, alike
         decision = engine.decide(request, occupancy, reference=reference)
-        if layout is not None and reference is not None:
-            layout.place(request, reference)
         if counter is not None:
             counter[0] += decision.candidates_evaluated
         plan = decision.best
@@ -344,10 +344,8 @@ def replay_engine_reseat(
         if progress:
             progress(i, len(requests))
         t0 = time.perf_counter()
-        reference = layout.plan(r) if layout is not None else None
+        reference = layout.add(r) if layout is not None else None
         decision = engine.decide(r, occupancy, reference=reference)
-        if layout is not None and reference is not None:
-            layout.place(r, reference)
         evaluated += decision.candidates_evaluated
         plan = decision.best
         pressure = DayPressure(decided=len(recent), refused=sum(recent))
@@ -997,10 +995,8 @@ def decision_swaps(
         seated = 0
         log: list[tuple[Plan | None, Plan | None]] = []
         for i, r in enumerate(requests):
-            reference = layout.plan(r) if layout is not None else None
+            reference = layout.add(r) if layout is not None else None
             plan = engine.decide(r, occ, reference=reference).best
-            if layout is not None and reference is not None:
-                layout.place(r, reference)
             other = pick(floor, r, occ) if swap is None else None
             if i == swap:
                 plan = alt

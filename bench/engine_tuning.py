@@ -190,13 +190,11 @@ def latency(path: str, spec: str | None, runs: int) -> None:
         ref_cpu: list[float] = []
         for r in scenario_requests(sc):
             t0 = time.thread_time_ns()
-            reference = layout.plan(r) if layout is not None else None
+            reference = layout.add(r) if layout is not None else None
             t1 = time.thread_time_ns()
             d = engine.decide(r, occ, reference=reference)
             cpu.append((time.thread_time_ns() - t0) / 1e6)
             ref_cpu.append((t1 - t0) / 1e6)
-            if layout is not None and reference is not None:
-                layout.place(r, reference)
             if d.best:
                 occ.add(d.best.tables, r.start, r.end, r.booking_id)
         cpu.sort()
