@@ -12,8 +12,8 @@ worker that is woken (a message is only a hint) or that sweeps takes the restaur
 A booking with no free plan is due again after a backoff; after the restaurant's maximum attempts (or at
 once when no plan on the floor could ever seat it) it goes to manual review, after one try at re-seating
 later bookings to make room. A booking on a day the restaurant closed after it was made, or outside hours changed
-since, goes to review at once, with the reason ("closed on Fri 25 Dec 2026 (Christmas Day)", "the hours of
-Saturdays changed: 21:30 is outside the service hours (dinner 18:00-21:00)"). Every path ends in confirmed, manual_review,
+since, goes to review at once, with the reason ("closed on Fri 25 Dec 2026 (Christmas Day)", "21:30 is outside
+the service hours (dinner 18:00-21:00); the hours of Saturdays changed"). Every path ends in confirmed, manual_review,
 cancelled or a later due time.
 """
 

@@ -150,8 +150,11 @@ class DaySchedule:
         refusal = self.refusal(minute)
         if refusal is None or self.closed:
             return refusal
-        changed = "" if self.source == "exception" else " changed"  # special hours say so themselves
-        return f"{self.hours_label}{changed}: {refusal}"
+        if self.source == "exception":
+            changed = "special hours that day" + (f": {self.note}" if self.note else "")
+        else:
+            changed = f"{self.hours_label} changed"
+        return f"{refusal}; {changed}"  # the time first: the review queue's column shows the start of it
 
     def paced_services(self) -> tuple[PacedService, ...]:
         return tuple(PacedService(s.name, s.start, s.end, s.pacing) for s in self.services)

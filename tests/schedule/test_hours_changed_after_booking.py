@@ -26,8 +26,8 @@ from tests.factories import DAY
 from tests.schedule.test_closed_after_booking import _form_saved, waiting
 
 pytestmark = pytest.mark.django_db
-SPECIAL = "special hours on Sat 05 Dec 2026 (private party): 21:30 is outside the service hours (dinner 17:00-21:00)"
-WEEKLY = "the hours of Saturdays changed: 21:30 is after the last seating of dinner (21:00)"
+SPECIAL = "21:30 is outside the service hours (dinner 17:00-21:00); special hours that day: private party"
+WEEKLY = "21:30 is after the last seating of dinner (21:00); the hours of Saturdays changed"
 
 
 def special_hours(restaurant, day=DAY, end=time(21, 0)):
