@@ -67,7 +67,7 @@ def days_with_confirmed_bookings_outside_service(
     starts = confirmed.order_by().values_list("restaurant_id", "service_date", "start_at").distinct()
     for restaurant_id, day, start_at in starts:
         restaurant = by_id[restaurant_id]
-        if dates is None and day < restaurant_service_day(restaurant=restaurant, moment=now):
+        if day is None or (dates is None and day < restaurant_service_day(restaurant=restaurant, moment=now)):
             continue
         schedule = schedules[(restaurant_id, day)] = restaurant_day_schedule(restaurant=restaurant, day=day)
         if schedule.outside_reason(restaurant.minute_of_day(start_at, day)) is not None:
@@ -79,6 +79,8 @@ def days_with_confirmed_bookings_outside_service(
         service_date__in={d for _, d in outside}, start_at__in={t for ts in outside.values() for t in ts}
     ).order_by("start_at", "id")
     for b in rows:
+        if b.service_date is None:
+            continue
         key = (b.restaurant_id, b.service_date)
         if b.start_at in outside.get(key, ()):
             b.restaurant = by_id[b.restaurant_id]
