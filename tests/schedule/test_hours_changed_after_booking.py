@@ -195,3 +195,18 @@ def test_removing_special_hours_that_kept_a_booking_inside_warns(client, manager
     assert not ScheduleException.objects.exists()
     (warning,) = _warnings(r)
     assert warning.startswith("The hours of Saturdays: dinner 17:00-23:00, last seating 21:00: 1 confirmed")
+
+
+def test_changing_the_default_service_periods_warns_too(client, manager, restaurant):
+    """A weekday without weekly rows runs the restaurant's default periods: changing them re-checks its days."""
+    seated_booking(restaurant, table="M2", start="21:30", arrived=None)
+    data = _form_saved(client, restaurant)
+    data["service_periods"] = '[{"name": "dinner", "start": "17:00", "end": "21:00"}]'
+    r = client.post(f"/admin/assignments/restaurant/{restaurant.pk}/change/", data, follow=True)
+    restaurant.refresh_from_db()
+    assert restaurant.service_periods == [{"name": "dinner", "start": "17:00", "end": "21:00"}]
+    (warning,) = _warnings(r)
+    assert warning.startswith(
+        "The service hours: dinner 17:00-21:00: 1 confirmed booking(s), 2 covers, start outside these hours on "
+        "Sat 05 Dec:"
+    ), warning
