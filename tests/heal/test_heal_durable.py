@@ -83,9 +83,13 @@ def test_a_crash_after_the_cancelling_commit_still_heals_through_the_relay(
 
 
 def test_a_lost_wake_up_is_found_by_the_sweep_of_due_heals(restaurant, full_floor, crash_after_commit):
+    from prometheus_client import REGISTRY
+
     five, six = full_floor
     lifecycle.booking_cancel(booking=five, reason="guest called")
     outbox.outbox_relay(publish=lambda events: None)  # its wake-up message is lost (nothing consumes it here)
+    pending = REGISTRY.get_sample_value("maitre_event_deliveries_pending", {"consumer": "floor_heal"})
+    assert pending == 1.0  # ops see it waiting
     assert floor_heal_deliveries_run_due() == 1
     six.refresh_from_db()
     assert six.state == BookingState.ASSIGNMENT_PENDING and offers(six) == 1
