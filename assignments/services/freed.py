@@ -74,7 +74,11 @@ class _Pending:
     def add(
         self, restaurant_id: int, service_date: date, reason: str, cause: str, booking_id: int | None
     ) -> None:
-        freed = self.days.setdefault((restaurant_id, service_date), _Freed(reason))
+        freed = self.days.get((restaurant_id, service_date))
+        if freed is not None and not OutboxEvent.objects.filter(pk=freed.event_id).exists():
+            freed = None  # its event was written in a savepoint since rolled back, with all that freed it
+        if freed is None:
+            freed = self.days[(restaurant_id, service_date)] = _Freed(reason)
         before = (len(freed.causes), len(freed.booking_ids))
         if cause and cause not in freed.causes:
             freed.causes.append(cause)
@@ -84,10 +88,16 @@ class _Pending:
             freed.record(restaurant_id, service_date)
 
     def send(self) -> None:
+        """After the commit: a day whose every freeing was rolled back with a savepoint (its event with it) freed
+        nothing, and nobody hears of it."""
         self.sent = True
         days, self.days = self.days, {}
+        committed = set(
+            OutboxEvent.objects.filter(pk__in=[f.event_id for f in days.values()]).values_list("pk", flat=True)
+        )
         for (restaurant_id, service_date), freed in days.items():
-            _send(restaurant_id, service_date, freed)
+            if freed.event_id in committed:
+                _send(restaurant_id, service_date, freed)
 
 
 def _cause_text(causes: list[str]) -> str:
