@@ -80,7 +80,7 @@ class _Pending:
                 freed.booking_ids | ({booking_id} if booking_id is not None else set()),
                 freed.event_id,
             )
-            if OutboxEvent.objects.filter(pk=freed.event_id).update(payload=grown.payload(service_date)):
+            if OutboxEvent.objects.filter(pk=grown.event_id or 0).update(payload=grown.payload(service_date)):
                 self.days[key] = grown
                 return
             # its event was written in a savepoint since rolled back, with all that had freed the day: anew
@@ -93,9 +93,8 @@ class _Pending:
         nothing, and nobody hears of it."""
         self.sent = True
         days, self.days = self.days, {}
-        committed = set(
-            OutboxEvent.objects.filter(pk__in=[f.event_id for f in days.values()]).values_list("pk", flat=True)
-        )
+        ids = [f.event_id for f in days.values() if f.event_id is not None]
+        committed = set(OutboxEvent.objects.filter(pk__in=ids).values_list("pk", flat=True))
         for (restaurant_id, service_date), freed in days.items():
             if freed.event_id in committed:
                 _send(restaurant_id, service_date, freed)

@@ -70,7 +70,7 @@ class HealResult:
     offered: list[int] = field(default_factory=list)  # review -> assignment_pending
     hastened: int = 0  # assignment_pending made due sooner
     left_alone: list[int] = field(default_factory=list)  # being edited, or changed meanwhile
-    outside_hours: list[int] = field(default_factory=list)  # the day closed or its hours changed: a call, no table
+    outside_hours: list[int] = field(default_factory=list)  # the day closed or its hours changed since
     reason: str = ""
 
 

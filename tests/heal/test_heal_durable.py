@@ -217,6 +217,8 @@ def test_a_freeing_rolled_back_with_its_savepoint_is_heard_of_by_nobody(restaura
     finally:
         tables_freed.disconnect(dispatch_uid="test-hear")
     assert heard == [DAY + timedelta(days=1)]  # the day whose freeing committed, not the one rolled back
-    assert not OutboxEvent.objects.filter(event_type="tables.freed", aggregate_id=f"{restaurant.pk}:{DAY}").exists()
+    assert not OutboxEvent.objects.filter(
+        event_type="tables.freed", aggregate_id=f"{restaurant.pk}:{DAY}"
+    ).exists()
     six.refresh_from_db()
     assert six.state == BookingState.MANUAL_REVIEW and offers(six) == 0
