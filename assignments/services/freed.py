@@ -51,17 +51,14 @@ class _Freed:
         }
 
     def record(self, restaurant_id: int, service_date: date) -> None:
-        """Write (or bring up to date) the day's `tables.freed` event, in the caller's transaction."""
-        if self.event_id is None:
-            self.event_id = OutboxEvent.objects.create(
-                aggregate_type="restaurant_day",
-                aggregate_id=f"{restaurant_id}:{service_date.isoformat()}",
-                restaurant_id=restaurant_id,
-                event_type=TABLES_FREED_EVENT,
-                payload=self.payload(service_date),
-            ).pk
-        else:
-            OutboxEvent.objects.filter(pk=self.event_id).update(payload=self.payload(service_date))
+        """Write the day's `tables.freed` event, in the caller's transaction."""
+        self.event_id = OutboxEvent.objects.create(
+            aggregate_type="restaurant_day",
+            aggregate_id=f"{restaurant_id}:{service_date.isoformat()}",
+            restaurant_id=restaurant_id,
+            event_type=TABLES_FREED_EVENT,
+            payload=self.payload(service_date),
+        ).pk
 
 
 class _Pending:
@@ -74,20 +71,33 @@ class _Pending:
     def add(
         self, restaurant_id: int, service_date: date, reason: str, cause: str, booking_id: int | None
     ) -> None:
-        freed = self.days.setdefault((restaurant_id, service_date), _Freed(reason))
-        before = (len(freed.causes), len(freed.booking_ids))
-        if cause and cause not in freed.causes:
-            freed.causes.append(cause)
-        if booking_id is not None:
-            freed.booking_ids.add(booking_id)
-        if freed.event_id is None or (len(freed.causes), len(freed.booking_ids)) != before:
-            freed.record(restaurant_id, service_date)
+        key = (restaurant_id, service_date)
+        freed = self.days.get(key)
+        if freed is not None:
+            grown = _Freed(
+                freed.reason,
+                [*freed.causes, cause] if cause and cause not in freed.causes else freed.causes,
+                freed.booking_ids | ({booking_id} if booking_id is not None else set()),
+                freed.event_id,
+            )
+            if OutboxEvent.objects.filter(pk=grown.event_id or 0).update(payload=grown.payload(service_date)):
+                self.days[key] = grown
+                return
+            # its event was written in a savepoint since rolled back, with all that had freed the day: anew
+        fresh = _Freed(reason, [cause] if cause else [], {booking_id} if booking_id is not None else set())
+        fresh.record(restaurant_id, service_date)
+        self.days[key] = fresh
 
     def send(self) -> None:
+        """After the commit: a day whose every freeing was rolled back with a savepoint (its event with it) freed
+        nothing, and nobody hears of it."""
         self.sent = True
         days, self.days = self.days, {}
+        ids = [f.event_id for f in days.values() if f.event_id is not None]
+        committed = set(OutboxEvent.objects.filter(pk__in=ids).values_list("pk", flat=True))
         for (restaurant_id, service_date), freed in days.items():
-            _send(restaurant_id, service_date, freed)
+            if freed.event_id in committed:
+                _send(restaurant_id, service_date, freed)
 
 
 def _cause_text(causes: list[str]) -> str:

@@ -5,7 +5,8 @@ are offered the freed time automatically.
 - bookings in manual review that start later than now + FLOOR_HEAL_MARGIN_MINUTES go back to
   assignment_pending through the lifecycle door, with a history row that says which freed tables brought
   them back, marked for ONE attempt (`heal_version` = their new version): no plan sends them straight back
-  to review, no retry cycle, no re-seat;
+  to review, no retry cycle, no re-seat; one whose start is outside the day's service now (the day closed or
+  its hours changed since it was made) is left in review: it waits for a call to the guest, not for a table;
 - bookings in assignment_pending that are due later (backing off) are made due;
 - all of them due after FLOOR_HEAL_DEBOUNCE_MS, then one wake-up for the day. A burst of freed tables finds
   them already due and changes nothing, so the burst costs one pass of the pipeline, which keeps its own
@@ -69,6 +70,7 @@ class HealResult:
     offered: list[int] = field(default_factory=list)  # review -> assignment_pending
     hastened: int = 0  # assignment_pending made due sooner
     left_alone: list[int] = field(default_factory=list)  # being edited, or changed meanwhile
+    outside_hours: list[int] = field(default_factory=list)  # the day closed or its hours changed since
     reason: str = ""
 
 
@@ -97,6 +99,9 @@ def floor_heal(
     restaurant = Restaurant.objects.filter(pk=restaurant_id).first()
     if restaurant is None:
         return HealResult("nothing", reason="unknown restaurant")
+    from assignments.selectors.schedule import restaurant_day_schedule
+
+    schedule = restaurant_day_schedule(restaurant=restaurant, day=service_date)
     now = now or timezone.now()
     debounce = maitre_settings.FLOOR_HEAL_DEBOUNCE_MS
     due = now + timedelta(milliseconds=debounce)
@@ -115,6 +120,9 @@ def floor_heal(
         .order_by(F("arrival").asc(nulls_last=True), "start_at", "id")
     )
     for booking in waiting:
+        if schedule.outside_reason(restaurant.minute_of_day(booking.start_at, service_date)) is not None:
+            result.outside_hours.append(booking.pk)  # the pipeline would send it straight back to review
+            continue
         if booking_is_locked(booking.pk):  # staff (or the optimizer) are working on it right now
             result.left_alone.append(booking.pk)
             continue
@@ -148,7 +156,7 @@ def floor_heal(
         pipeline_wake(restaurant_id=restaurant_id, service_date=service_date, delay_ms=debounce)
     metrics.FLOOR_HEAL_EVENTS.labels(result.status).inc()
     logger.info(
-        "restaurant %s day %s: %s freed (%s): %s offered, %s hastened, %s left alone",
+        "restaurant %s day %s: %s freed (%s): %s offered, %s hastened, %s left alone, %s outside the hours",
         restaurant_id,
         service_date,
         reason,
@@ -156,6 +164,7 @@ def floor_heal(
         len(result.offered),
         result.hastened,
         len(result.left_alone),
+        len(result.outside_hours),
         extra={"correlation_id": correlation_id},
     )
     return result

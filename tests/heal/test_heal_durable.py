@@ -159,3 +159,66 @@ def test_webhooks_never_hear_of_tables_freed(restaurant, full_floor):
     outbox.outbox_relay(publish=lambda events: None)
     kinds = set(WebhookDelivery.objects.values_list("event__event_type", flat=True))
     assert "booking.cancelled" in kinds and "tables.freed" not in kinds
+
+
+def _cancel_in_a_savepoint_rolled_back(booking) -> None:
+    """A cancellation inside a savepoint that its caller rolls back (a conflict caught further down), while the
+    outer transaction goes on and commits."""
+    try:
+        with transaction.atomic():
+            lifecycle.booking_cancel(booking=booking, reason="guest called")
+            raise RuntimeError("a conflict after the cancel")
+    except RuntimeError:
+        pass
+
+
+def test_a_day_freed_again_after_a_rolled_back_savepoint_still_heals(restaurant, full_floor):
+    """The transaction already freed another day (its heal pending); this day's first freeing is in a savepoint
+    that rolls back, with its `tables.freed` event; the same tables are then freed for good: the day is healed,
+    from an event that exists."""
+    from datetime import timedelta
+
+    from assignments.services.freed import tables_freed_on_commit
+
+    five, six = full_floor
+    with transaction.atomic():
+        tables_freed_on_commit(
+            restaurant_id=restaurant.pk, service_date=DAY + timedelta(days=1), reason="block_removed"
+        )
+        _cancel_in_a_savepoint_rolled_back(five)
+        five.refresh_from_db()
+        assert five.state == BookingState.CONFIRMED  # the savepoint took the cancel back
+        lifecycle.booking_cancel(booking=five, reason="guest called")
+    six.refresh_from_db()
+    assert six.state == BookingState.ASSIGNMENT_PENDING and offers(six) == 1
+    (event,) = OutboxEvent.objects.filter(event_type="tables.freed", aggregate_id=f"{restaurant.pk}:{DAY}")
+    assert event.payload["booking_ids"] == [five.pk]
+    assert FloorHealDelivery.objects.get(event=event).status == DeliveryStatus.DELIVERED
+
+
+def test_a_freeing_rolled_back_with_its_savepoint_is_heard_of_by_nobody(restaurant, full_floor):
+    from datetime import timedelta
+
+    from assignments.services.freed import tables_freed_on_commit
+
+    five, six = full_floor
+    heard: list = []
+
+    def hear(sender, *, service_date, **kwargs):
+        heard.append(service_date)
+
+    tables_freed.connect(hear, dispatch_uid="test-hear")
+    try:
+        with transaction.atomic():
+            tables_freed_on_commit(
+                restaurant_id=restaurant.pk, service_date=DAY + timedelta(days=1), reason="block_removed"
+            )
+            _cancel_in_a_savepoint_rolled_back(five)
+    finally:
+        tables_freed.disconnect(dispatch_uid="test-hear")
+    assert heard == [DAY + timedelta(days=1)]  # the day whose freeing committed, not the one rolled back
+    assert not OutboxEvent.objects.filter(
+        event_type="tables.freed", aggregate_id=f"{restaurant.pk}:{DAY}"
+    ).exists()
+    six.refresh_from_db()
+    assert six.state == BookingState.MANUAL_REVIEW and offers(six) == 0

@@ -210,3 +210,27 @@ def test_changing_the_default_service_periods_warns_too(client, manager, restaur
         "The service hours: dinner 17:00-21:00: 1 confirmed booking(s), 2 covers, start outside these hours on "
         "Sat 05 Dec:"
     ), warning
+
+
+@pytest.mark.parametrize("change", [special_hours, saturday_last_seating])
+def test_freed_tables_are_not_offered_to_a_booking_outside_the_new_hours(restaurant, settings, change):
+    """A booking in review because its start is now outside the hours waits for a call, not for a table: a heal
+    that day (staff cancelling the other bookings outside, say) leaves it in review, with no bounce through the
+    pipeline back to review (history rows, a `booking.manual_review` event and an ops e-mail each time); a
+    booking inside the hours is still offered the tables."""
+    from assignments.services.heal import floor_heal
+
+    settings.MAITRE = {**settings.MAITRE, "FLOOR_HEAL_DEBOUNCE_MS": 0}
+    late = waiting(restaurant, start="21:30")
+    inside = lifecycle.booking_send_to_review(booking=waiting(restaurant, start="19:00"), reason="no table")
+    change(restaurant)
+    coordinator.process_booking(booking_id=late.pk)
+    late.refresh_from_db()
+    assert late.state == BookingState.MANUAL_REVIEW
+    history = late.history.count()
+
+    result = floor_heal(restaurant_id=restaurant.pk, service_date=DAY, reason="cancelled")
+
+    assert result.offered == [inside.pk]
+    late.refresh_from_db()
+    assert late.state == BookingState.MANUAL_REVIEW and late.history.count() == history
