@@ -62,16 +62,15 @@ def restaurant_ids_with_role(user, roles: Iterable[str]) -> set[int] | None:
     )
 
 
-def members_of_restaurants_of(user) -> QuerySet:
-    """The users who are members of one of the user's restaurants (whom its staff may pick as an owner)."""
+def members_of_restaurants_of(user, roles: Iterable[str] | None = None) -> QuerySet:
+    """The users who are members of one of the user's restaurants (whom its staff may pick as an owner);
+    with `roles`, only those holding one of them there."""
     from django.contrib.auth import get_user_model
 
-    return (
-        get_user_model()
-        .objects.filter(memberships__restaurant__in=restaurant_ids_for_user(user))
-        .distinct()
-        .order_by("username")
-    )
+    rows = Membership.objects.filter(restaurant__in=restaurant_ids_for_user(user))
+    if roles is not None:
+        rows = rows.filter(role__in=list(roles))
+    return get_user_model().objects.filter(pk__in=rows.values("user_id")).order_by("username")
 
 
 def user_roles(user, restaurant_id: int | None = None) -> list[str]:

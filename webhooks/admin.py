@@ -3,18 +3,46 @@ the staff member's restaurants (a subscription to all restaurants spans tenants:
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
 from tenancy.admin import RestaurantScopedAdminMixin
-from tenancy.selectors import members_of_restaurants_of
+from tenancy.models import WEBHOOK_ROLES
+from tenancy.selectors import members_of_restaurants_of, restaurant_ids_with_role
 from webhooks.models import WebhookDelivery, WebhookSubscription
 from webhooks.selectors import webhook_deliveries_for_staff, webhook_subscriptions_for_staff
 from webhooks.services import webhook_delivery_redeliver
 
 STATUS_COLOURS = {"pending": "#8a6d00", "delivered": "#1e7e34", "failed": "#b02a37"}
+
+
+class SubscriptionForm(forms.ModelForm):
+    """The owner must be a booking platform or a manager where the subscription listens (anywhere, for all
+    restaurants): the relay delivers to no one else, so a subscription owned by a host would stay silent."""
+
+    class Meta:
+        model = WebhookSubscription
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        owner, restaurant = data.get("owner"), data.get("restaurant")
+        if owner is None:
+            return data
+        allowed = restaurant_ids_with_role(owner, WEBHOOK_ROLES)
+        if allowed is None:  # a superuser
+            return data
+        if (restaurant is not None and restaurant.pk not in allowed) or (restaurant is None and not allowed):
+            where = restaurant.name if restaurant is not None else "any restaurant"
+            self.add_error(
+                "owner",
+                f"{owner} is not a booking platform or a manager at {where}: webhooks are delivered only to"
+                " them, so this subscription would never hear of an event.",
+            )
+        return data
 
 
 @admin.register(WebhookSubscription)
@@ -28,9 +56,13 @@ class WebhookSubscriptionAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     def scope(self, request, qs):
         return webhook_subscriptions_for_staff(user=request.user, qs=qs)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return super().get_form(request, obj, change, **{"form": SubscriptionForm, **kwargs})
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "owner" and not request.user.is_superuser:  # members of one's restaurants only
-            kwargs["queryset"] = members_of_restaurants_of(request.user)
+        if db_field.name == "owner" and not request.user.is_superuser:
+            # the booking platforms and managers of one's restaurants: no one else is ever delivered to
+            kwargs["queryset"] = members_of_restaurants_of(request.user, WEBHOOK_ROLES)
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "restaurant" and not request.user.is_superuser:
             field.required = True  # all restaurants: superusers only

@@ -204,3 +204,46 @@ def test_the_admin_shows_staff_only_their_restaurants_subscriptions_and_deliveri
     assert (
         r.status_code == 200 and not WebhookSubscription.objects.filter(url="https://new.example/h").exists()
     )
+
+
+def test_the_admin_offers_only_platforms_and_managers_as_owners_and_refuses_a_silent_subscription(restaurant):
+    staff = _staff("manager-a", restaurant)
+    platform = member("platform-a", "platform", restaurant)
+    host = member("host-a", "host", restaurant)
+    elsewhere = FloorFactory.small()
+    grant(platform, elsewhere, role="host")  # a platform here, only a host there
+
+    add = staff.get("/admin/webhooks/webhooksubscription/add/").content.decode()
+    assert f'value="{platform.pk}"' in add and f'value="{host.pk}"' not in add
+
+    def post(owner, where):
+        return staff.post(
+            "/admin/webhooks/webhooksubscription/add/",
+            {
+                "owner": owner.pk,
+                "restaurant": where.pk,
+                "url": "https://new.example/h",
+                "secret": "whsec_x",
+                "event_types": "[]",
+                "is_active": "on",
+            },
+        )
+
+    refused = post(host, restaurant)
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    assert post(platform, restaurant).status_code == 302
+    assert WebhookSubscription.objects.filter(owner=platform, restaurant=restaurant).count() == 1
+
+
+def test_the_subscription_form_names_an_owner_who_would_never_be_delivered_to(restaurant):
+    from webhooks.admin import SubscriptionForm
+
+    host = member("host-b", "host", restaurant)
+    platform = member("platform-b", "platform", restaurant)
+    data = {"url": "https://x.example/h", "secret": "whsec_x", "event_types": "[]", "is_active": True}
+    form = SubscriptionForm({**data, "owner": host.pk, "restaurant": restaurant.pk})
+    assert not form.is_valid()
+    assert "not a booking platform or a manager at" in form.errors["owner"][0]
+    everywhere = SubscriptionForm({**data, "owner": host.pk})
+    assert not everywhere.is_valid() and "any restaurant" in everywhere.errors["owner"][0]
+    assert SubscriptionForm({**data, "owner": platform.pk, "restaurant": restaurant.pk}).is_valid()
