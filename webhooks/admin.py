@@ -25,7 +25,7 @@ class SubscriptionForm(forms.ModelForm):
 
     class Meta:
         model = WebhookSubscription
-        fields = "__all__"
+        fields = ("owner", "url", "secret", "event_types", "restaurant", "description", "is_active")
 
     def clean(self):
         data = super().clean()
