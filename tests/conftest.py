@@ -23,6 +23,50 @@ SLOW_PATHS = (
 )
 
 
+# Tests that touch none of the backends DATABASE_URL / REDIS_URL choose (no database, cache, lock or broker of the
+# environment's: the engine, the solvers, file formats, packaging, processes on services of their own): they
+# pass or fail alike on Postgres + Redis and embedded, so CI's embedded pass leaves them out (marked `pure`).
+# A pure test that asks for the database is refused at collection.
+PURE = (
+    "tests/engine/",
+    "tests/optimization/test_model.py",
+    "tests/optimization/test_reseat.py",
+    "tests/optimization/test_reseat_determinism.py",
+    "tests/optimization/test_solver_pure.py",
+    "tests/assignments/test_service_hours.py",
+    "tests/assignments/test_timeline_layout.py",
+    "tests/api/test_schema.py",
+    "tests/bench/test_benchmarking.py",
+    "tests/bench/test_references.py",
+    "tests/bench/test_bench_app.py",
+    "tests/bench/test_bench_commands.py::test_bench_engine_shows_each_phase_with_counts_on_a_terminal",
+    "tests/commands/test_make_test_fast.py",
+    "tests/deploy/test_scheduler_lock.py",
+    "tests/deploy/test_static_files.py",
+)
+DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "live_server",
+    "django_db_serialized_rollback",
+}
+
+# Tests that must not run beside each other under pytest-xdist (CI's `-n 2 --dist loadgroup`): each group runs on
+# one worker, in order. `system`: the Procfile's processes on private clusters (heavy, timed); `servers`: servers
+# started on a port picked from a shared range (two workers could pick the same one).
+XDIST_GROUPS = {
+    "system": ("tests/system/",),
+    "servers": (
+        "tests/deploy/test_topology.py",
+        "tests/deploy/test_scheduler_lock.py",
+        "tests/deploy/test_static_files.py",
+        "tests/commands/test_readme_commands.py::test_make_run_serves_the_app_on_the_port_given",
+        "tests/commands/test_readme_commands.py::test_make_up_runs_the_procfile_on_postgres_and_redis",
+    ),
+}
+
+
 def pytest_collection_modifyitems(config, items):
     on_postgres = settings.IS_POSTGRES
     on_redis = bool(settings.REDIS_URL)
@@ -30,6 +74,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if str(item.path).removeprefix(root).lstrip("/").startswith(SLOW_PATHS):
             item.add_marker(pytest.mark.slow)
+        if item.nodeid.startswith(PURE):
+            if item.get_closest_marker("django_db") or DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+                raise pytest.UsageError(
+                    f"{item.nodeid} is listed as pure (tests/conftest.py) but uses the database"
+                )
+            item.add_marker(pytest.mark.pure)
+        for group, places in XDIST_GROUPS.items():
+            if item.nodeid.startswith(places):
+                item.add_marker(pytest.mark.xdist_group(group))
         if "postgres" in item.keywords and not on_postgres:
             if REQUIRE_SERVICES:
                 raise pytest.UsageError("MAITRE_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL")
