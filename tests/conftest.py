@@ -41,6 +41,8 @@ PURE = (
     "tests/bench/test_bench_app.py",
     "tests/bench/test_bench_commands.py::test_bench_engine_shows_each_phase_with_counts_on_a_terminal",
     "tests/commands/test_make_test_fast.py",
+    "tests/commands/test_readme_commands.py::test_make_bench_is_bench_engine_on_the_samples",
+    "tests/commands/test_readme_commands.py::test_make_engine_sets_generates_the_documented_days",
     "tests/deploy/test_scheduler_lock.py",
     "tests/deploy/test_static_files.py",
 )
