@@ -17,6 +17,8 @@ from assignments.models import Restaurant
 SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
 MAX_OFFSET = timedelta(hours=14)  # the widest real UTC offset (Kiribati); Postgres refuses beyond 15:59
 MIN_YEAR, MAX_YEAR = 1970, 9000  # keeps every later arithmetic (+ turn time, time zones) in range
+# A client's `version` (optimistic concurrency): the transition writes version + 1, which must fit Postgres' integer.
+VERSION_MAX = 2**31 - 2
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)

@@ -174,6 +174,24 @@ def test_a_cancel_with_a_stale_version_is_a_409(api_a, restaurant):
     assert r.status_code == 409 and r.json()["error"] == "version_conflict"
 
 
+@pytest.mark.parametrize("action", ["cancel", "patch"])
+def test_a_version_whose_next_overflows_is_a_400_and_nothing_is_written(api_a, restaurant, action):
+    """The fuzzer's find: version 2**31 - 1 passed the field and the transition's version + 1 overflowed (a 500)."""
+    booking = make_booking(restaurant)
+    path, body = f"/api/bookings/{booking.pk}", {"version": 2**31 - 1}
+    if action == "cancel":
+        r = api_a.post(f"{path}/cancel", body, format="json")
+    else:
+        r = api_a.patch(path, {**body, "party_size": 3}, format="json")
+    assert r.status_code == 400 and "version" in r.json()["fields"]
+    fresh = Booking.objects.get(pk=booking.pk)
+    assert (fresh.state, fresh.version, fresh.party_size) == (
+        booking.state,
+        booking.version,
+        booking.party_size,
+    )
+
+
 @pytest.mark.parametrize(
     ("over", "field"),
     [
