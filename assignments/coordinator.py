@@ -11,8 +11,9 @@ worker that is woken (a message is only a hint) or that sweeps takes the restaur
 
 A booking with no free plan is due again after a backoff; after the restaurant's maximum attempts (or at
 once when no plan on the floor could ever seat it) it goes to manual review, after one try at re-seating
-later bookings to make room. A booking on a day the restaurant closed after it was made goes to review at once,
-with the reason ("closed on Fri 25 Dec 2026 (Christmas Day)"). Every path ends in confirmed, manual_review,
+later bookings to make room. A booking on a day the restaurant closed after it was made, or outside hours changed
+since, goes to review at once, with the reason ("closed on Fri 25 Dec 2026 (Christmas Day)", "21:30 is outside
+the service hours (dinner 18:00-21:00); the hours of Saturdays changed"). Every path ends in confirmed, manual_review,
 cancelled or a later due time.
 """
 
@@ -282,7 +283,6 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
         occupancy, alloc_rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fstate.floor, now=now)
         pacing = day_pacing_ledger(restaurant=restaurant, day=day, alloc_rows=alloc_rows)  # None: no limits
         schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
-        closed = (schedule.closed_reason or "the restaurant is closed that day") if schedule.closed else None
         requested_at = {b.pk: b.updated_at for b in claimed}  # the request (or modification) time
         current, held, owns = _own_tables([b.pk for b in claimed], now)
         hold_refs: dict[int, set[str]] = {}
@@ -299,7 +299,7 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             day_reference_plans(
                 restaurant=restaurant, day=day, floor=fstate.floor, booking_ids=[b.pk for b in claimed]
             )
-            if engine is not None and engine.weights.follows_reference and closed is None
+            if engine is not None and engine.weights.follows_reference and not schedule.closed
             else {}
         )
         seats: list[Seat] = []
@@ -322,9 +322,13 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             hld = held.get(booking.pk, ())
             paced = pacing.remove(f"b{booking.pk}") if pacing is not None else None
             refusal = pacing.refusal(request.start, booking.party_size) if pacing is not None else None
-            if closed is not None:  # the day was closed after the booking was made: a person calls the guest
+            # the day was closed, or its hours changed, after the booking was made: a person calls the guest
+            outside = schedule.outside_reason(restaurant.minute_of_day(booking.start_at, day))
+            if outside is not None:
                 decided = _Decided(
-                    "review", reason=closed, rows=[AttemptRow("schedule", AttemptResult.NO_PLAN, closed, {})]
+                    "review",
+                    reason=outside,
+                    rows=[AttemptRow("schedule", AttemptResult.NO_PLAN, outside, {})],
                 )
             elif (
                 heal and mode is not flags.PipelineMode.ENGINE

@@ -38,6 +38,23 @@ def send_due_email_deliveries() -> None:
     email_deliveries_send_due()
 
 
+@dramatiq.actor(queue_name="events", max_retries=0, time_limit=120_000)
+def heal_floor(event_id: int) -> None:
+    """The floor heal a `tables.freed` event calls for, unless it ran already (assignments.services.heal)."""
+    from assignments.services.heal import floor_heal_delivery_run
+
+    floor_heal_delivery_run(event_id=event_id)
+
+
+@interval(seconds=SCHEDULE["deliveries"])
+@dramatiq.actor(queue_name="events", max_retries=0, time_limit=300_000)
+def run_due_floor_heals() -> None:
+    """The safety net for heals whose freeing process died before them, lost wake-ups and retries."""
+    from assignments.services.heal import floor_heal_deliveries_run_due
+
+    floor_heal_deliveries_run_due()
+
+
 @interval(seconds=SCHEDULE["no_shows"])
 @dramatiq.actor(queue_name="maintenance", max_retries=0, time_limit=60_000)
 def mark_no_shows_periodic() -> None:

@@ -228,7 +228,7 @@ class BacklogCollector:
         from django.utils import timezone
         from prometheus_client.core import GaugeMetricFamily
 
-        from assignments.models import DeliveryStatus, EmailDelivery, OutboxEvent
+        from assignments.models import DeliveryStatus, EmailDelivery, FloorHealDelivery, OutboxEvent
 
         now = timezone.now()
 
@@ -244,7 +244,7 @@ class BacklogCollector:
             family = GaugeMetricFamily(name, doc)
             family.add_metric([], value)
             families.append(family)
-        consumers = {"email": EmailDelivery, **DELIVERY_CONSUMERS}
+        consumers = {"email": EmailDelivery, "floor_heal": FloorHealDelivery, **DELIVERY_CONSUMERS}
         delivery_families = [
             GaugeMetricFamily(name, doc, labels=["consumer"]) for name, doc in self.DELIVERY_NAMES
         ]

@@ -127,6 +127,35 @@ class DaySchedule:
             return f"{hhmm(minute)} is after the last seating of {late.name or 'the service'} ({hhmm(late.last_seating)})"
         return f"{hhmm(minute)} is outside the service hours ({spans})"
 
+    @property
+    def hours_label(self) -> str:
+        """Whose hours these are, for a reason: "special hours on Sat 05 Dec 2026 (private party)", "the hours of
+        Saturdays", "the service hours"."""
+        if self.source == "exception":
+            return f"special hours on {self.day:%a %d %b %Y}" + (f" ({self.note})" if self.note else "")
+        if self.source == "weekly":
+            return f"the hours of {WEEKDAY_NAMES[self.day.weekday()]}s"
+        return "the service hours"
+
+    @property
+    def hours_reason(self) -> str:
+        """The day in one line for staff: closed, or its hours ("the hours of Saturdays: dinner 18:00-21:00")."""
+        if self.closed:
+            return self.closed_reason or "the restaurant is closed that day"
+        return f"{self.hours_label}: " + "; ".join(s.span for s in self.services)
+
+    def outside_reason(self, minute: int) -> str | None:
+        """Why a booking already made for this minute is outside the day's service now, naming the day's hours
+        (the day was closed, or its hours changed since), or None while it is inside them."""
+        refusal = self.refusal(minute)
+        if refusal is None or self.closed:
+            return refusal
+        if self.source == "exception":
+            changed = "special hours that day" + (f": {self.note}" if self.note else "")
+        else:
+            changed = f"{self.hours_label} changed"
+        return f"{refusal}; {changed}"  # the time first: the review queue's column shows the start of it
+
     def paced_services(self) -> tuple[PacedService, ...]:
         return tuple(PacedService(s.name, s.start, s.end, s.pacing) for s in self.services)
 

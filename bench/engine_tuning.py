@@ -4,10 +4,16 @@
     python -m bench.engine_tuning reseat var/engine-sets/tuning/s1002.json ... [--margin 1.0] [--draws-per-table 1]
     python -m bench.engine_tuning latency scenarios/generated/gen-60t-4z-400b-s42.json [--weights ...]
 
+    python -m bench.engine_tuning renamings var/engine-sets/test/*.json [--n 20] [--weights ...]
+
 `covers` replays the engine (default weights) and a variant, first-fit and smallest-fit, and prints
 the totals by the day's load (read from the generated name), the days more than 1% below a
 baseline, and the days where the variant seats fewer covers than the engine. `reseat` replays the
 engine and the engine with re-seating per day. `latency` measures `Engine.decide` in thread CPU time.
+`renamings` replays the engine (or a variant) and both baselines on each day under `--n` renamings of
+its tables (the same floor and bookings, the table ids shuffled; renaming 0 is the file as it is):
+every rule breaks exact ties by table id, so the spread says how much of a day's gap to a baseline
+is the luck of the names, and which days are lost under any names.
 Nothing here is imported by the service.
 """
 
@@ -72,6 +78,74 @@ def covers(files: Sequence[str], spec: str | None) -> None:
             print(
                 f"load {key:8} {n:3} days: engine {e} -> variant {v} ({(v / e - 1) * 100:+.2f}%), {lower} days lower"
             )
+
+
+def rename_tables(data: dict, seed: int) -> dict:
+    """The scenario document `data` with its table ids shuffled by `seed` (0: unchanged): every table
+    keeps its zone, size and flags and every adjacency its two tables, under another table's id."""
+    import copy
+    import random
+
+    out = copy.deepcopy(data)
+    if seed == 0:
+        return out
+    ids = [t["id"] for t in out["tables"]]
+    shuffled = ids[:]
+    random.Random(seed).shuffle(shuffled)
+    new = dict(zip(ids, shuffled, strict=True))
+    for t in out["tables"]:
+        t["id"] = new[t["id"]]
+    out["adjacency"] = [[new[a] for a in pair] for pair in out["adjacency"]]
+    return out
+
+
+def renamings(files: Sequence[str], n: int, spec: str | None) -> dict[str, list[tuple[int, int, int]]]:
+    """Engine (or the `spec` variant), first-fit and smallest-fit covers per day under `n` renamings."""
+    import json
+    import statistics
+
+    from assignments.scenario import parse_scenario
+    from bench.benchmarking import replay_engine, replay_first_fit, replay_smallest_fit
+
+    weights = _weights(spec)
+    out: dict[str, list[tuple[int, int, int]]] = {}
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        rows = []
+        for seed in range(n):
+            sc = parse_scenario(rename_tables(data, seed))
+            rows.append(
+                (
+                    replay_engine(sc, weights=weights).covers_seated,
+                    replay_first_fit(sc).covers_seated,
+                    replay_smallest_fit(sc).covers_seated,
+                )
+            )
+        out[data["name"]] = rows
+        e, ff, sf = (sorted(col) for col in zip(*rows, strict=True))
+        bad = sum(r[0] < 0.99 * max(r[1], r[2]) for r in rows)
+        print(
+            f"{data['name']:44} engine {e[0]}-{e[-1]} ({rows[0][0]}) first_fit {ff[0]}-{ff[-1]} ({rows[0][1]})"
+            f" smallest_fit {sf[0]}-{sf[-1]} ({rows[0][2]}): more than 1% below a baseline under {bad} of {n}"
+            f" names, at least smallest-fit under {sum(r[0] >= r[2] for r in rows)}"
+        )
+    bad_per = [
+        sum(rows[s][0] < 0.99 * max(rows[s][1], rows[s][2]) for rows in out.values()) for s in range(n)
+    ]
+    totals = [[sum(rows[s][i] for rows in out.values()) for s in range(n)] for i in range(3)]
+    print(
+        f"days more than 1% below a baseline, per renaming: {bad_per}; mean {statistics.mean(bad_per):.2f}"
+        f" of {len(out)}, as named {bad_per[0]}"
+    )
+    print(
+        "covers, mean over renamings: engine {:.1f}, first_fit {:.1f}, smallest_fit {:.1f}".format(
+            *(statistics.mean(t) for t in totals)
+        )
+    )
+    lost = [name for name, rows in out.items() if 2 * sum(r[0] < 0.99 * max(r[1], r[2]) for r in rows) > n]
+    print(f"days more than 1% below a baseline under most names: {', '.join(lost) or 'none'}")
+    return out
 
 
 def _search_cache(directory: str | None):
@@ -225,6 +299,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--cache", help="directory keeping each day's re-seat searches (exact: they are deterministic)"
     )
     r.add_argument("--out", help="directory for a JSON of each day's figures")
+    rn = sub.add_parser("renamings")
+    rn.add_argument("files", nargs="+")
+    rn.add_argument("--n", type=int, default=20, help="renamings per day (0 = the file as named)")
+    rn.add_argument("--weights", help="name=value,... for the engine (default weights otherwise)")
     lat = sub.add_parser("latency")
     lat.add_argument("file")
     lat.add_argument("--weights")
@@ -243,6 +321,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             args.cache,
             args.out,
         )
+    elif args.what == "renamings":
+        renamings(args.files, args.n, args.weights)
     else:
         latency(args.file, args.weights, args.runs)
 

@@ -22,6 +22,9 @@ BOOKING_ROLES: frozenset[str] = frozenset(
     {Role.PLATFORM, Role.MANAGER}
 )  # create, modify, cancel, (re)process, hold tables
 FLOOR_ROLES: frozenset[str] = frozenset({Role.HOST, Role.MANAGER})  # walk-ins; seat, complete, mark no-show
+# Webhook subscriptions (list, create, change, delete, read deliveries): what a platform integrates with, and
+# managers; a host stand has no use for signing secrets. The same set as BOOKING_ROLES, named for its own rule.
+WEBHOOK_ROLES: frozenset[str] = frozenset({Role.PLATFORM, Role.MANAGER})
 
 
 class Membership(models.Model):

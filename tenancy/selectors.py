@@ -51,6 +51,29 @@ def user_has_role_anywhere(user, roles: Iterable[str]) -> bool:
     return Membership.objects.filter(user=user, role__in=list(roles)).exists()
 
 
+def restaurant_ids_with_role(user, roles: Iterable[str]) -> set[int] | None:
+    """The restaurants where the user holds one of these roles; None (every one) for a superuser."""
+    if not _active(user):
+        return set()
+    if user.is_superuser:
+        return None
+    return set(
+        Membership.objects.filter(user=user, role__in=list(roles)).values_list("restaurant_id", flat=True)
+    )
+
+
+def members_of_restaurants_of(user) -> QuerySet:
+    """The users who are members of one of the user's restaurants (whom its staff may pick as an owner)."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(memberships__restaurant__in=restaurant_ids_for_user(user))
+        .distinct()
+        .order_by("username")
+    )
+
+
 def user_roles(user, restaurant_id: int | None = None) -> list[str]:
     """The user's roles (at one restaurant, or anywhere), to say why an action is refused."""
     if not _active(user):

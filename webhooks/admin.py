@@ -1,4 +1,5 @@
-"""Webhooks in the admin: subscriptions per API client, and the delivery log with redeliver."""
+"""Webhooks in the admin: subscriptions per API client, and the delivery log with redeliver, each scoped to
+the staff member's restaurants (a subscription to all restaurants spans tenants: superusers only)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,33 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
+from tenancy.admin import RestaurantScopedAdminMixin
+from tenancy.selectors import members_of_restaurants_of
 from webhooks.models import WebhookDelivery, WebhookSubscription
+from webhooks.selectors import webhook_deliveries_for_staff, webhook_subscriptions_for_staff
 from webhooks.services import webhook_delivery_redeliver
 
 STATUS_COLOURS = {"pending": "#8a6d00", "delivered": "#1e7e34", "failed": "#b02a37"}
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(admin.ModelAdmin):
+class WebhookSubscriptionAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     list_display = ("url", "owner", "restaurant", "events", "is_active", "created_at")
     list_filter = ("is_active", "restaurant")
     search_fields = ("url", "owner__username", "description")
     autocomplete_fields = ()
     readonly_fields = ("created_at",)
+
+    def scope(self, request, qs):
+        return webhook_subscriptions_for_staff(user=request.user, qs=qs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "owner" and not request.user.is_superuser:  # members of one's restaurants only
+            kwargs["queryset"] = members_of_restaurants_of(request.user)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "restaurant" and not request.user.is_superuser:
+            field.required = True  # all restaurants: superusers only
+        return field
 
     @admin.display(description="event types")
     def events(self, obj):
@@ -41,12 +56,15 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "next_or_done",
     )
     list_display_links = ("id",)
-    list_filter = ("status", "event__event_type", "subscription")
+    list_filter = ("status", "event__event_type", ("subscription", admin.RelatedOnlyFieldListFilter))
     search_fields = ("subscription__url", "event__aggregate_id")
     list_select_related = ("event", "subscription")
     list_per_page = 50
     actions = ["redeliver"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def get_queryset(self, request):
+        return webhook_deliveries_for_staff(user=request.user, qs=super().get_queryset(request))
 
     def has_add_permission(self, request):
         return False

@@ -49,6 +49,7 @@ class WebhookSubscription(models.Model):
     def wants(self, event: OutboxEvent) -> bool:
         return (
             self.is_active
+            and event.event_type.startswith("booking.")  # the pipeline's own events (tables.freed) stay in
             and (not self.event_types or event.event_type in self.event_types)
             and (self.restaurant_id is None or self.restaurant_id == event.restaurant_id)
         )

@@ -1,14 +1,23 @@
-"""A client's own webhook subscriptions and their latest deliveries (another client's read as unknown)."""
+"""A client's own webhook subscriptions and their latest deliveries (another client's read as unknown); the
+admin's view of them, scoped to the staff member's restaurants."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from tenancy.models import WEBHOOK_ROLES
+from tenancy.selectors import restaurant_ids_for_user, restaurant_ids_with_role
 from webhooks.models import WebhookDelivery, WebhookSubscription
 
 
 def webhook_subscriptions_of(*, owner) -> QuerySet[WebhookSubscription]:
-    return WebhookSubscription.objects.filter(owner=owner).select_related("restaurant")
+    """The owner's subscriptions it may still manage: those to all its restaurants, and those to a restaurant
+    where it is a platform or a manager (one at a restaurant where it is only a host is left out)."""
+    subs = WebhookSubscription.objects.filter(owner=owner).select_related("restaurant")
+    allowed = restaurant_ids_with_role(owner, WEBHOOK_ROLES)
+    if allowed is None:
+        return subs
+    return subs.filter(Q(restaurant__isnull=True) | Q(restaurant_id__in=allowed))
 
 
 def webhook_subscription_of(*, owner, pk: int) -> WebhookSubscription:
@@ -21,3 +30,20 @@ def webhook_deliveries_latest(
 ) -> QuerySet[WebhookDelivery]:
     """The subscription's deliveries, newest first."""
     return subscription.deliveries.select_related("event").order_by("-id")[:limit]
+
+
+def webhook_subscriptions_for_staff(
+    *, user, qs: QuerySet[WebhookSubscription]
+) -> QuerySet[WebhookSubscription]:
+    """The admin's subscriptions: those to one of the staff member's restaurants. A subscription to all
+    restaurants spans tenants, so only superusers see it (and its owner, over the API)."""
+    if user.is_superuser:
+        return qs
+    return qs.filter(restaurant_id__in=restaurant_ids_for_user(user))
+
+
+def webhook_deliveries_for_staff(*, user, qs: QuerySet[WebhookDelivery]) -> QuerySet[WebhookDelivery]:
+    """The admin's delivery log: deliveries of the events of the staff member's restaurants."""
+    if user.is_superuser:
+        return qs
+    return qs.filter(event__restaurant_id__in=restaurant_ids_for_user(user))

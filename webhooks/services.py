@@ -29,6 +29,8 @@ from assignments.services.outbox import (
     delivery_record_success,
     delivery_redeliver,
 )
+from tenancy.models import WEBHOOK_ROLES
+from tenancy.selectors import restaurant_ids_with_role
 from webhooks.models import WebhookDelivery, WebhookSubscription
 
 logger = logging.getLogger("maitre.webhooks")
@@ -91,14 +93,11 @@ def webhook_deliveries_create(*, events: list[OutboxEvent]) -> None:
 
 
 def _restaurants_seen_by_owners(subscriptions) -> dict[int, set[int] | None]:
-    """Tenancy: an owner hears only of the restaurants it may see (None: every one, for a superuser), also
-    through a subscription to "all restaurants"."""
-    from tenancy.selectors import restaurants_for_user
-
+    """Tenancy and roles: an owner hears only of the restaurants where it is a booking platform or a manager
+    (None: every one, for a superuser), also through a subscription to "all restaurants"; a host hears
+    nothing."""
     return {
-        s.owner_id: None
-        if s.owner.is_superuser
-        else set(restaurants_for_user(s.owner).values_list("pk", flat=True))
+        s.owner_id: restaurant_ids_with_role(s.owner, WEBHOOK_ROLES)
         for s in {s.owner_id: s for s in subscriptions}.values()
     }
 

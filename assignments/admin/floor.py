@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from assignments.admin.common import ReadOnlyAdmin
-from assignments.admin.schedule import ScheduleExceptionInline, WeeklyServiceInline, closed_days_warn
+from assignments.admin.schedule import ScheduleExceptionInline, WeeklyServiceInline, schedule_change_warn
 from assignments.admin.service import TimelineWalkInMixin
 from assignments.admin.timeline import RestaurantTimelineMixin
 from assignments.models import Restaurant, Table, TableAdjacency, TableBlock, Zone
@@ -75,7 +75,7 @@ class RestaurantAdmin(
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        closed_days_warn(self, request, restaurant=form.instance, formsets=formsets)
+        schedule_change_warn(self, request, restaurant=form.instance, form=form, formsets=formsets)
 
     @admin.display(description="timeline")
     def timeline_link(self, obj):

@@ -14,8 +14,8 @@ from assignments.admin import common
 from assignments.admin.bookings import BookingAdmin
 from assignments.admin.common import restaurants_visible_to
 from assignments.models import Booking, BookingState, ReviewBooking
-from assignments.selectors.closed_days import closed_days_with_confirmed_bookings
 from assignments.selectors.heal import floor_healed_recent
+from assignments.selectors.outside_service import days_with_confirmed_bookings_outside_service
 from assignments.selectors.review import (
     review_queue,
     review_reasons,
@@ -218,10 +218,12 @@ class ReviewQueueAdmin(BookingAdmin):
         response.context_data["healed_recent"] = floor_healed_recent(
             restaurants=restaurants_visible_to(request.user)
         )
-        closed_days = closed_days_with_confirmed_bookings(restaurants=restaurants_visible_to(request.user))
-        for d in closed_days:
+        outside = days_with_confirmed_bookings_outside_service(
+            restaurants=restaurants_visible_to(request.user)
+        )
+        for d in outside:
             for b in d.bookings:
                 b.start_hhmm = f"{b.local_start:%H:%M}"
-        response.context_data["closed_days"] = closed_days
+        response.context_data["outside_service_days"] = outside
         response.context_data["many_restaurants"] = many
         return response

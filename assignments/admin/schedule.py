@@ -3,8 +3,9 @@
 Each row is one service (name, first seating, end, last seating, turn times, pacing) or a closed marker. A
 weekday without rows runs the restaurant's default service periods and turn times; rows for a date replace
 that date's weekday (closed, or special hours). Pacing sends a booking to review, never refuses it; staff
-assigning by hand may seat past it. Closing a day that has confirmed bookings cancels nobody: the save warns
-with the list, and the review queue keeps listing them until each is moved or cancelled.
+assigning by hand may seat past it. Closing a day, or changing its hours, when confirmed bookings fall outside
+them cancels nobody: the save warns with how many and the list, and the review queue keeps listing them until
+each is moved or cancelled.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from assignments.models import ScheduleException, WeeklyService
-from assignments.selectors.closed_days import LOOK_AHEAD_DAYS, closed_days_with_confirmed_bookings
+from assignments.selectors.outside_service import (
+    LOOK_AHEAD_DAYS,
+    days_with_confirmed_bookings_outside_service,
+)
 from assignments.selectors.schedule import restaurant_service_day
 
 _TIME = forms.TimeInput(
@@ -105,37 +109,42 @@ class ScheduleExceptionInline(admin.TabularInline):
 
 
 SHOWN_PER_DAY = 8
+HOURS_FIELDS = {"date", "weekday", "closed", "start", "end", "last_seating"}  # what moves a day's hours
 
 
-def closed_days_warn(model_admin, request, *, restaurant, formsets) -> None:
-    """After a save that closes a day (a dated exception, or a weekday of the weekly schedule): a warning for
-    each such day that still has confirmed bookings, listing them, so that someone calls the guests."""
+def schedule_change_warn(model_admin, request, *, restaurant, form, formsets) -> None:
+    """After a save that changes the schedule of some days (a dated exception or a weekly row added, changed or
+    removed, or the default service periods): a warning for each such day that still has confirmed bookings
+    outside its service now (the day closed, or outside its new hours), listing them, so that someone calls the
+    guests."""
     dates: set[date] = set()
     weekdays: set[int] = set()
+    every_day = "service_periods" in getattr(form, "changed_data", ())
     for formset in formsets:
         if formset.model not in (ScheduleException, WeeklyService):
             continue
+        key = "date" if formset.model is ScheduleException else "weekday"
         for f in formset.forms:
             data = getattr(f, "cleaned_data", None) or {}
-            closes = {"closed", "date", "weekday"} & set(
-                f.changed_data
-            )  # newly closed, or closed on another day
-            if not data.get("closed") or data.get("DELETE") or not closes:
+            if not (HOURS_FIELDS & set(f.changed_data) or data.get("DELETE")):
                 continue
-            if formset.model is ScheduleException:
-                dates.add(data["date"])
-            else:
-                weekdays.add(int(data["weekday"]))
-    if not dates and not weekdays:
+            # the day the row is on now, and the one it was on (a row moved to another day changes both)
+            for value in (data.get(key), f.initial.get(key) if f.instance.pk else None):
+                if value in (None, ""):
+                    continue
+                if key == "date":
+                    dates.add(value)
+                else:
+                    weekdays.add(int(value))
+    if not dates and not weekdays and not every_day:
         return
     restaurant.refresh_from_db(fields=["schedule_version"])  # the rows just saved bumped it
-    if weekdays:
+    if weekdays or every_day:
         today = restaurant_service_day(restaurant=restaurant, moment=timezone.now())
         ahead = (today + timedelta(days=n) for n in range(LOOK_AHEAD_DAYS))
-        dates.update(d for d in ahead if d.weekday() in weekdays)
-    if dates:
-        for day in closed_days_with_confirmed_bookings(restaurants=[restaurant], dates=dates):
-            _warn(model_admin, request, day)
+        dates.update(d for d in ahead if every_day or d.weekday() in weekdays)
+    for day in days_with_confirmed_bookings_outside_service(restaurants=[restaurant], dates=dates):
+        _warn(model_admin, request, day)
 
 
 def _warn(model_admin, request, day) -> None:
@@ -159,11 +168,12 @@ def _warn(model_admin, request, day) -> None:
     model_admin.message_user(
         request,
         format_html(
-            "{}: {} confirmed booking(s), {} covers, are still on that day: {}{}. Nothing was cancelled; call "
+            "{}: {} confirmed booking(s), {} covers, {}: {}{}. Nothing was cancelled; call "
             'the guests to move or cancel them (<a href="{}">review queue</a>).',
             day.reason[0].upper() + day.reason[1:],
             len(day.bookings),
             day.covers,
+            "are still on that day" if day.closed else f"start outside these hours on {day.day:%a %d %b}",
             listed,
             more,
             reverse("admin:assignments_reviewbooking_changelist")

@@ -2,7 +2,7 @@ from .allocations import Hold, TableAllocation, TableBlock
 from .bookings import Booking, BookingState
 from .floor import Restaurant, Table, TableAdjacency, Zone
 from .history import AttemptResult, BookingAssignmentAttempt, BookingStateHistory
-from .outbox import DeliveryState, DeliveryStatus, EmailDelivery, OutboxEvent
+from .outbox import DeliveryState, DeliveryStatus, EmailDelivery, FloorHealDelivery, OutboxEvent
 from .review import ReviewBooking
 from .schedule import ScheduleException, WeeklyService
 
@@ -15,6 +15,7 @@ __all__ = [
     "DeliveryState",
     "DeliveryStatus",
     "EmailDelivery",
+    "FloorHealDelivery",
     "Hold",
     "OutboxEvent",
     "Restaurant",

@@ -61,3 +61,20 @@ class EmailDelivery(DeliveryState):
 
     def __str__(self) -> str:
         return f"e-mail for {self.event}"
+
+
+class FloorHealDelivery(DeliveryState):
+    """The floor heal a `tables.freed` event calls for (assignments.services.heal), run at least once and, once
+    delivered, never again: the in-process heal right after the freeing commit and the relayed one share it."""
+
+    event = models.OneToOneField(OutboxEvent, on_delete=models.CASCADE, related_name="floor_heal_delivery")
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="pending"), name="floor_heal_delivery_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"floor heal for {self.event}"

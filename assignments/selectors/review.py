@@ -263,13 +263,14 @@ def booking_tables_at_time(*, booking_id: int) -> tuple[TableAtTime, ...]:
 
 
 def booking_reason_now(*, ctx: AssignmentContext) -> str:
-    """Why the booking is not seated right now, in one line: the day is closed, or why the engine finds no plan
-    for it over its window."""
+    """Why the booking is not seated right now, in one line: the day is closed or the booking is outside its
+    hours (changed since it was made), or why the engine finds no plan for it over its window."""
     from assignments.selectors.schedule import restaurant_day_schedule
 
     schedule = restaurant_day_schedule(restaurant=ctx.restaurant, day=ctx.day)
-    if schedule.closed:
-        return schedule.closed_reason or "the restaurant is closed that day"
+    outside = schedule.outside_reason(ctx.restaurant.minute_of_day(ctx.booking.start_at, ctx.day))
+    if outside is not None:
+        return outside
     return explain_no_plan(ctx.floor, ctx.request, ctx.occupancy)
 
 
@@ -362,7 +363,8 @@ def service_day_bounds(*, restaurant: Restaurant, first: date, days: int) -> tup
 
 def review_reasons(*, bookings) -> dict[int, str]:
     """The live one-line reason for each booking: one allocations query per restaurant and service day (and
-    one more when that day sets pacing: a booking that pacing holds back says so); a closed day says so."""
+    one more when that day sets pacing: a booking that pacing holds back says so); a closed day, or a start
+    outside the day's hours changed since, says so."""
     from assignments.context import floor_state, occupancy_for_day, request_for
     from assignments.selectors.pacing import day_pacing_ledger
     from assignments.selectors.schedule import restaurant_day_schedule
@@ -381,6 +383,10 @@ def review_reasons(*, bookings) -> dict[int, str]:
         occupancy, alloc_rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fs.floor)
         pacing = day_pacing_ledger(restaurant=restaurant, day=day, alloc_rows=alloc_rows)
         for b in rows:
+            outside = schedule.outside_reason(restaurant.minute_of_day(b.start_at, day))
+            if outside is not None:  # outside hours changed since it was made: no table will do
+                out[b.pk] = outside
+                continue
             occ = occupancy
             own = [r for r in occ.refs() if r == f"b{b.pk}"]
             if own:

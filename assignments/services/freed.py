@@ -1,8 +1,11 @@
 """Saying that table time became free: the senders' half of `assignments.signals.tables_freed`.
 
 A service that frees table time (a cancellation, a booking moved off its tables, a block removed, a table
-back in service, the day optimizer's moves) calls `tables_freed_on_commit`. The signal goes out once per
-restaurant day per transaction, after the commit, so nothing hears of time that a rollback took back.
+back in service, the day optimizer's moves) calls `tables_freed_on_commit`. Once per restaurant day per
+transaction it writes a `tables.freed` outbox event **in that transaction** (the durable half: the floor heal
+it calls for survives a crash right after the commit, relayed to a worker by the outbox, services.heal), and
+the signal goes out after the commit (the fast half: the heal at once, in this process), so nothing hears of
+time that a rollback took back.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 
-from assignments.models import Booking, BookingState, Restaurant, Table, TableAllocation
+from assignments.models import Booking, BookingState, OutboxEvent, Restaurant, Table, TableAllocation
 from assignments.signals import tables_freed
 
 logger = logging.getLogger("maitre.freed")
@@ -25,6 +28,7 @@ BLOCK_SHORTENED = "block_shortened"
 TABLE_IN_SERVICE = "table_in_service"
 OPTIMIZED = "optimized"
 RELEASED = "released"
+TABLES_FREED_EVENT = "tables.freed"  # an outbox event for the floor heal, not for booking platforms
 
 
 def booking_ref(booking: Booking) -> str:
@@ -36,6 +40,28 @@ class _Freed:
     reason: str
     causes: list[str] = field(default_factory=list)
     booking_ids: set[int] = field(default_factory=set)
+    event_id: int | None = None  # its `tables.freed` outbox event
+
+    def payload(self, service_date: date) -> dict:
+        return {
+            "service_date": service_date.isoformat(),
+            "reason": self.reason,
+            "cause": _cause_text(self.causes),
+            "booking_ids": sorted(self.booking_ids),
+        }
+
+    def record(self, restaurant_id: int, service_date: date) -> None:
+        """Write (or bring up to date) the day's `tables.freed` event, in the caller's transaction."""
+        if self.event_id is None:
+            self.event_id = OutboxEvent.objects.create(
+                aggregate_type="restaurant_day",
+                aggregate_id=f"{restaurant_id}:{service_date.isoformat()}",
+                restaurant_id=restaurant_id,
+                event_type=TABLES_FREED_EVENT,
+                payload=self.payload(service_date),
+            ).pk
+        else:
+            OutboxEvent.objects.filter(pk=self.event_id).update(payload=self.payload(service_date))
 
 
 class _Pending:
@@ -49,10 +75,13 @@ class _Pending:
         self, restaurant_id: int, service_date: date, reason: str, cause: str, booking_id: int | None
     ) -> None:
         freed = self.days.setdefault((restaurant_id, service_date), _Freed(reason))
+        before = (len(freed.causes), len(freed.booking_ids))
         if cause and cause not in freed.causes:
             freed.causes.append(cause)
         if booking_id is not None:
             freed.booking_ids.add(booking_id)
+        if freed.event_id is None or (len(freed.causes), len(freed.booking_ids)) != before:
+            freed.record(restaurant_id, service_date)
 
     def send(self) -> None:
         self.sent = True
@@ -77,6 +106,7 @@ def _send(restaurant_id: int, service_date: date, freed: _Freed) -> None:
         reason=freed.reason,
         cause=_cause_text(freed.causes),
         booking_ids=frozenset(freed.booking_ids),
+        event_id=freed.event_id,
     )
     for receiver, result in results:
         if isinstance(result, Exception):
@@ -120,11 +150,9 @@ def tables_freed_on_commit(
         return
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        _send(
-            restaurant_id,
-            service_date,
-            _Freed(reason, [cause] if cause else [], {booking_id} if booking_id is not None else set()),
-        )
+        freed = _Freed(reason, [cause] if cause else [], {booking_id} if booking_id is not None else set())
+        freed.record(restaurant_id, service_date)
+        _send(restaurant_id, service_date, freed)
         return
     _pending_for(connection).add(restaurant_id, service_date, reason, cause, booking_id)
 

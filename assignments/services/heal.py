@@ -11,6 +11,13 @@ are offered the freed time automatically.
   them already due and changes nothing, so the burst costs one pass of the pipeline, which keeps its own
   locks (Redis lock + advisory lock): nothing is decided here.
 Only in engine mode: with the kill switch on, or in shadow / legacy mode, nothing is seated automatically.
+
+Durable: the freeing write leaves a `tables.freed` outbox event in its own transaction (services.freed). Its
+heal is a delivery (`FloorHealDelivery`, the outbox's per-consumer state): run at once by the receiver of the
+signal in the freeing process, else by a worker, relayed like every event (`floor_heal_deliveries_create`, the
+relay's consumer, wakes `assignments.jobs.heal_floor`), else by the periodic sweep of due deliveries. Whoever
+claims it first runs it, in one transaction with its delivered mark, so it runs once, and a process that dies
+between the freeing commit and the heal loses nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from django.db import transaction
 from django.db.models import F
@@ -28,7 +36,14 @@ from assignments import flags, lifecycle, metrics
 from assignments.conf import maitre_settings
 from assignments.lifecycle import Actor
 from assignments.locks import booking_is_locked
-from assignments.models import Booking, BookingState, Restaurant
+from assignments.models import Booking, BookingState, FloorHealDelivery, OutboxEvent, Restaurant
+from assignments.services.freed import TABLES_FREED_EVENT
+from assignments.services.outbox import (
+    deliveries_due,
+    delivery_claim,
+    delivery_record_failure,
+    delivery_record_success,
+)
 
 logger = logging.getLogger("maitre.heal")
 HEALER = Actor("floor_heal")
@@ -193,6 +208,76 @@ def count_outcomes(*, seated: int = 0, back_to_review: int = 0) -> None:
         metrics.FLOOR_HEALED.labels("back_to_review").inc(back_to_review)
 
 
+# The heal as a delivery of its `tables.freed` event ------------------------------------------------------
+
+
+def floor_heal_deliveries_create(*, events: list[OutboxEvent]) -> None:
+    """The outbox relay's consumer: a heal delivery for each `tables.freed` event (unless the freeing process
+    made it already), written in the relay's transaction; the wake-ups go out once it commits."""
+    wanted = [e for e in events if e.event_type == TABLES_FREED_EVENT]
+    if not wanted:
+        return
+    now = timezone.now()
+    FloorHealDelivery.objects.bulk_create(
+        [FloorHealDelivery(event=e, next_attempt_at=now) for e in wanted], ignore_conflicts=True
+    )
+    event_ids = [e.pk for e in wanted]
+
+    def wake():
+        from assignments.jobs import heal_floor
+
+        for pk in event_ids:
+            heal_floor.send(event_id=pk)
+
+    transaction.on_commit(wake)
+
+
+def floor_heal_delivery_run(*, event_id: int) -> bool:
+    """Run the heal a `tables.freed` event calls for, if nobody has (or is doing it right now): the claim, the
+    heal and the delivered mark in one transaction. A failure is this delivery's, tried again after a backoff.
+    Returns whether it ran now."""
+    pk = FloorHealDelivery.objects.filter(event_id=event_id).values_list("pk", flat=True).first()
+    if pk is None:
+        return False
+    with transaction.atomic():
+        delivery = cast(
+            FloorHealDelivery | None, delivery_claim(FloorHealDelivery, delivery_id=pk, related=("event",))
+        )
+        if delivery is None:
+            return False
+        event = delivery.event
+        p = event.payload
+        try:
+            with transaction.atomic():
+                floor_heal(
+                    restaurant_id=int(event.restaurant_id or 0),
+                    service_date=date.fromisoformat(p["service_date"]),
+                    reason=p.get("reason", ""),
+                    cause=p.get("cause", ""),
+                    exclude_booking_ids=p.get("booking_ids", ()),
+                )
+        except Exception as exc:
+            metrics.FLOOR_HEAL_EVENTS.labels("failed").inc()
+            logger.exception("floor heal for event %s failed", event_id)
+            delivery_record_failure(delivery=delivery, error=f"{type(exc).__name__}: {exc}")
+            return False
+        delivery_record_success(delivery=delivery)
+        return True
+
+
+def floor_heal_for_event(*, event_id: int) -> bool:
+    """The fast half, in the process that freed the tables, right after its commit: the event's heal delivery
+    (the relay finds it there), run now."""
+    FloorHealDelivery.objects.get_or_create(event_id=event_id, defaults={"next_attempt_at": timezone.now()})
+    return floor_heal_delivery_run(event_id=event_id)
+
+
+def floor_heal_deliveries_run_due(*, limit: int = 200) -> int:
+    """The safety net: every heal still due (the freeing process died before it, a lost wake-up, a retry)."""
+    due = FloorHealDelivery.objects.filter(pk__in=deliveries_due(FloorHealDelivery, limit=limit))
+    return sum(floor_heal_delivery_run(event_id=e) for e in due.values_list("event_id", flat=True))
+
+
 def on_tables_freed(
     sender,
     *,
@@ -201,11 +286,16 @@ def on_tables_freed(
     reason: str = "",
     cause: str = "",
     booking_ids=(),
+    event_id: int | None = None,
     **kwargs,
 ) -> None:
     """The receiver of `tables_freed` (connected in AssignmentsConfig.ready). Runs after the freeing write
-    committed; a failure is logged and costs only the healing (the bookings stay in review)."""
+    committed: the event's heal at once; a failure is logged and leaves the heal to a worker (it is still
+    due)."""
     try:
+        if event_id is not None:
+            floor_heal_for_event(event_id=event_id)
+            return
         floor_heal(
             restaurant_id=restaurant_id,
             service_date=service_date,

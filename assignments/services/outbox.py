@@ -57,7 +57,13 @@ def outbox_relay(*, batch_size: int = 500, publish=None) -> int:
 
 
 def _consumers():
-    return [email_deliveries_create, *(import_string(path) for path in events_settings.CONSUMERS)]
+    from assignments.services.heal import floor_heal_deliveries_create
+
+    return [
+        email_deliveries_create,
+        floor_heal_deliveries_create,
+        *(import_string(path) for path in events_settings.CONSUMERS),
+    ]
 
 
 def _publish(events: list[OutboxEvent]) -> None:

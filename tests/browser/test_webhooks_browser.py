@@ -53,8 +53,10 @@ def _deliveries(restaurant):
     )
 
 
-def _login(page, live_server, next_url):
-    user = User.objects.create_user("ops", password="s3cret-pass", is_staff=True)
+def _login(page, live_server, next_url, restaurant):
+    user = grant(
+        User.objects.create_user("ops", password="s3cret-pass", is_staff=True), restaurant, role="manager"
+    )
     user.user_permissions.set(
         Permission.objects.filter(
             content_type__app_label__in=["webhooks", "optimization"], codename__startswith="view_"
@@ -74,7 +76,7 @@ def test_ops_redeliver_a_given_up_webhook_from_the_delivery_log(
     _deliveries(restaurant)
     page = browser_page
     page.set_viewport_size({"width": 1366, "height": 768})
-    _login(page, live_server, "/admin/webhooks/webhookdelivery/")
+    _login(page, live_server, "/admin/webhooks/webhookdelivery/", restaurant)
     page.screenshot(path=str(artifacts_dir / "webhook-deliveries.png"), full_page=False)
 
     page.click("#changelist-filter a:has-text('given up')")
@@ -124,7 +126,7 @@ def test_the_optimizer_runs_are_readable_at_a_glance(live_server, browser_page, 
     )
     page = browser_page
     page.set_viewport_size({"width": 1366, "height": 768})
-    _login(page, live_server, "/admin/optimization/optimizerrun/")
+    _login(page, live_server, "/admin/optimization/optimizerrun/", restaurant)
     page.screenshot(path=str(artifacts_dir / "optimizer-runs.png"), full_page=False)
     text = page.inner_text("#result_list")
     assert "+14.2%" in text and "118 → 126" in text and "gain too small" in text

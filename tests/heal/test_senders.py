@@ -9,7 +9,7 @@ from django.db import transaction
 
 from assignments import lifecycle
 from assignments.coordinator import assign_due
-from assignments.models import Booking, BookingState, Table
+from assignments.models import Booking, BookingState, OutboxEvent, Table
 from assignments.services.blocks import table_block_create, table_block_remove
 from assignments.services.bookings import booking_modify
 from assignments.services.floor import table_save
@@ -44,6 +44,16 @@ def test_cancelling_a_seated_booking_says_so_once_on_commit(
         lifecycle.booking_cancel(booking=booking, reason="guest called")
         assert heard == []  # nothing before the commit
 
+    (event,) = OutboxEvent.objects.filter(event_type="tables.freed")  # written by the cancelling transaction
+    assert (event.restaurant_id, event.payload) == (
+        restaurant.pk,
+        {
+            "service_date": DAY.isoformat(),
+            "reason": "cancelled",
+            "cause": f"cancellation of #{booking.pk}",
+            "booking_ids": [booking.pk],
+        },
+    )
     assert heard == [
         {
             "signal": tables_freed,
@@ -52,6 +62,7 @@ def test_cancelling_a_seated_booking_says_so_once_on_commit(
             "reason": "cancelled",
             "cause": f"cancellation of #{booking.pk}",
             "booking_ids": frozenset({booking.pk}),
+            "event_id": event.pk,
         }
     ]
 

@@ -17,7 +17,7 @@ from assignments.models import (
     ScheduleException,
     TableAllocation,
 )
-from assignments.selectors.closed_days import closed_days_with_confirmed_bookings
+from assignments.selectors.outside_service import days_with_confirmed_bookings_outside_service
 from assignments.selectors.review import review_reasons
 from tests.assignments.test_service_lifecycle import seated_booking
 from tests.factories import DAY, make_booking
@@ -83,10 +83,12 @@ def test_confirmed_bookings_stay_confirmed_and_are_listed(restaurant):
     other = seated_booking(restaurant, table="M2", start="20:00", party_size=4, arrived=None)
     gone = seated_booking(restaurant, table="M3", start="19:00", arrived=None)
     lifecycle.booking_cancel(booking=gone, reason="guest")
-    assert closed_days_with_confirmed_bookings(restaurants=[restaurant]) == []  # open: nothing to list
+    assert (
+        days_with_confirmed_bookings_outside_service(restaurants=[restaurant]) == []
+    )  # open: nothing to list
     close_day(restaurant)
     restaurant.refresh_from_db()
-    (day,) = closed_days_with_confirmed_bookings(restaurants=[restaurant])
+    (day,) = days_with_confirmed_bookings_outside_service(restaurants=[restaurant])
     assert (day.day, day.reason, [b.pk for b in day.bookings], day.covers) == (
         DAY,
         CLOSED,
@@ -103,7 +105,7 @@ def manager(client, restaurant):
     return user
 
 
-def test_the_review_queue_lists_closed_days_with_confirmed_bookings(client, manager, restaurant):
+def test_the_review_queue_lists_days_with_confirmed_bookings_outside_service(client, manager, restaurant):
     booking = seated_booking(restaurant, arrived=None)
     page = client.get("/admin/assignments/reviewbooking/").content.decode()
     assert 'id="maitre-closed-days"' not in page

@@ -24,8 +24,11 @@ def _client(username: str) -> APIClient:
 
 
 @pytest.fixture
-def client():
-    return _client("platform")
+def client(db):
+    """A booking platform serving a restaurant of its own (not the `restaurant` fixture's)."""
+    c = _client("platform")
+    grant(c.user, FloorFactory.small())
+    return c
 
 
 def test_create_returns_the_secret_and_lists_only_ones_own(client, restaurant):
@@ -125,7 +128,6 @@ def test_anonymous_is_refused():
 
 
 def test_another_tenants_restaurant_cannot_be_subscribed_to(client, restaurant):
-    grant(client.user, FloorFactory.small())
     r = client.post(
         "/api/webhooks/subscriptions",
         {"url": "https://platform.example/hooks", "restaurant": restaurant.slug},

@@ -1,5 +1,9 @@
 """Booking platforms manage their own webhook subscriptions: each client sees and changes only its own.
 
+Who may (README, "API": roles): booking platforms and managers (tenancy.models.WEBHOOK_ROLES), at the
+subscription's restaurant; a subscription to all of a client's restaurants needs the role at one of them and
+hears only of those where the client holds it. Hosts are refused with a 403, reads included (the secret).
+
 The secret is shown when a subscription is created (and on its detail), to verify signatures with any
 Standard Webhooks library.
 """
@@ -18,6 +22,7 @@ from assignments.api.errors import error_responses
 from assignments.api.fields import RestaurantSlugField, StrictBooleanField, StrictCharField
 from assignments.conf import events_settings
 from assignments.models import Restaurant
+from tenancy.models import WEBHOOK_ROLES
 from webhooks.models import WebhookDelivery, WebhookSubscription
 from webhooks.selectors import webhook_deliveries_latest, webhook_subscription_of, webhook_subscriptions_of
 from webhooks.services import (
@@ -109,50 +114,64 @@ class DeliveryOutput(serializers.ModelSerializer):
         ]
 
 
-def _own(request, pk: int) -> WebhookSubscription:
-    return webhook_subscription_of(owner=request.user, pk=pk)
+class WebhookApi(APIView):
+    """Every webhook endpoint, reads included, is for booking platforms and managers."""
+
+    required_roles = WEBHOOK_ROLES
+    roles_guard_reads = True
+    who_may = "Webhook subscriptions and their deliveries are for booking platforms and managers"
+
+    def own(self, request, pk: int) -> WebhookSubscription:
+        """The caller's subscription (anyone else's is a 404), if its role at the restaurant allows (else 403)."""
+        sub = webhook_subscription_of(owner=request.user, pk=pk)
+        self.check_object_permissions(request, sub)
+        return sub
+
+    def input(self, request, *, partial: bool = False) -> dict:
+        """The valid input; a restaurant named in it needs the caller's role there too."""
+        data = SubscriptionInput(data=request.data, partial=partial, context={"request": request})
+        data.is_valid(raise_exception=True)
+        if data.validated_data.get("restaurant") is not None:
+            self.check_object_permissions(request, data.validated_data["restaurant"])
+        return data.validated_data
 
 
-class SubscriptionListApi(APIView):
-    @extend_schema(responses={200: SubscriptionOutput(many=True), **error_responses()})
+class SubscriptionListApi(WebhookApi):
+    @extend_schema(responses={200: SubscriptionOutput(many=True), **error_responses(403)})
     def get(self, request):
         subs = webhook_subscriptions_of(owner=request.user)
         return Response(SubscriptionOutput(subs, many=True).data)
 
     @extend_schema(
-        request=SubscriptionInput, responses={201: SubscriptionOutput, **error_responses(400, 413, 415)}
+        request=SubscriptionInput, responses={201: SubscriptionOutput, **error_responses(400, 403, 413, 415)}
     )
     def post(self, request):
-        data = SubscriptionInput(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        sub = webhook_subscription_create(owner=request.user, **data.validated_data)
+        sub = webhook_subscription_create(owner=request.user, **self.input(request))
         return Response(SubscriptionOutput(sub).data, status=status.HTTP_201_CREATED)
 
 
-class SubscriptionDetailApi(APIView):
-    @extend_schema(responses={200: SubscriptionOutput, **error_responses(404)})
+class SubscriptionDetailApi(WebhookApi):
+    @extend_schema(responses={200: SubscriptionOutput, **error_responses(403, 404)})
     def get(self, request, pk: int):
-        return Response(SubscriptionOutput(_own(request, pk)).data)
+        return Response(SubscriptionOutput(self.own(request, pk)).data)
 
     @extend_schema(
         request=SubscriptionInput(partial=True),
-        responses={200: SubscriptionOutput, **error_responses(400, 404, 413, 415)},
+        responses={200: SubscriptionOutput, **error_responses(400, 403, 404, 413, 415)},
     )
     def patch(self, request, pk: int):
-        sub = _own(request, pk)
-        data = SubscriptionInput(data=request.data, partial=True, context={"request": request})
-        data.is_valid(raise_exception=True)
-        sub = webhook_subscription_update(subscription=sub, **data.validated_data)
+        sub = self.own(request, pk)
+        sub = webhook_subscription_update(subscription=sub, **self.input(request, partial=True))
         return Response(SubscriptionOutput(sub).data)
 
-    @extend_schema(responses={204: None, **error_responses(404)})
+    @extend_schema(responses={204: None, **error_responses(403, 404)})
     def delete(self, request, pk: int):
-        webhook_subscription_delete(subscription=_own(request, pk))
+        webhook_subscription_delete(subscription=self.own(request, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SubscriptionDeliveriesApi(APIView):
-    @extend_schema(responses={200: DeliveryOutput(many=True), **error_responses(404)})
+class SubscriptionDeliveriesApi(WebhookApi):
+    @extend_schema(responses={200: DeliveryOutput(many=True), **error_responses(403, 404)})
     def get(self, request, pk: int):
-        deliveries = webhook_deliveries_latest(subscription=_own(request, pk))
+        deliveries = webhook_deliveries_latest(subscription=self.own(request, pk))
         return Response(DeliveryOutput(deliveries, many=True).data)

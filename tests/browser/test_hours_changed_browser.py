@@ -1,0 +1,82 @@
+"""A manager shortens tonight's dinner (special hours for a private party from 21:00) on the restaurant page while
+bookings are confirmed: the save warns how many fall outside, nobody is cancelled or moved, the booking still
+waiting for a table goes to review naming the new hours, and the review queue lists the confirmed ones to call.
+Screenshots (1366x768): artifacts/screenshots/hours-changed-saved.png and hours-changed-queue.png."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+
+from assignments import lifecycle
+from assignments.coordinator import assign_due
+from assignments.models import Booking, BookingState
+from tests.admin.conftest import confirmed_at, in_review
+from tests.factories import DAY, make_booking
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+HOURS = "Special hours on Sat 05 Dec 2026 (private party from 21:00): dinner 17:00-21:00"
+
+
+def test_shortening_tonight_warns_and_the_queue_lists_the_guests_to_call(
+    live_server, browser_page, restaurant, artifacts_dir
+):
+    guests = [
+        ("Ada Lovelace", ["M1"], 2, "19:00"),  # stays inside
+        ("Grace Hopper", ["M2"], 4, "21:00"),
+        ("Alan Turing", ["T1"], 6, "21:30"),
+    ]
+    confirmed = []
+    for name, tables, party, start in guests:
+        b = confirmed_at(restaurant, tables, party_size=party, start=start)
+        Booking.objects.filter(pk=b.pk).update(guest_name=name)
+        confirmed.append(b)
+    in_review(
+        restaurant, party_size=8, start="19:45", guest_name="Edsger Dijkstra", reason="party of 8: no plan"
+    )
+    waiting = make_booking(restaurant, party_size=2, start="22:00", guest_name="Barbara Liskov")
+    lifecycle.booking_request_assignment(booking=waiting)
+
+    User.objects.create_superuser("manager", "m@example.com", "busy-night")
+    page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 768})
+    change = f"/admin/assignments/restaurant/{restaurant.pk}/change/"
+    page.goto(f"{live_server.url}/admin/login/?next={change}")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "busy-night")
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/change/$"))
+
+    group = page.locator("#scheduleexceptions-group")
+    group.locator(".add-row a").click()
+    row = group.locator("tr.form-row.dynamic-scheduleexceptions").last
+    row.locator("input[name$='-date']").fill(DAY.isoformat())
+    row.locator("input[name$='-note']").fill("private party from 21:00")
+    row.locator("input[name$='-name']").fill("dinner")
+    row.locator("input[name$='-start']").fill("17:00")
+    row.locator("input[name$='-end']").fill("21:00")
+    page.click("input[name=_continue]")
+    page.wait_for_url(re.compile(r"/change/$"))
+    warning = page.locator("ul.messagelist li.warning").inner_text()
+    assert warning.startswith(f"{HOURS}: 2 confirmed booking(s), 10 covers, start outside these hours"), (
+        warning
+    )
+    assert "Grace Hopper 4p 21:00" in warning and "Alan Turing 6p 21:30" in warning
+    assert "Ada Lovelace" not in warning and "Nothing was cancelled" in warning
+    page.screenshot(path=str(artifacts_dir / "hours-changed-saved.png"))
+    assert all(Booking.objects.get(pk=b.pk).state == BookingState.CONFIRMED for b in confirmed)
+
+    assign_due(restaurant_id=restaurant.pk, service_date=DAY)  # the worker's pass
+    assert Booking.objects.get(pk=waiting.pk).state == BookingState.MANUAL_REVIEW
+
+    page.goto(f"{live_server.url}/admin/assignments/reviewbooking/")
+    text = page.locator("#maitre-closed-days").inner_text()
+    assert f"{HOURS}: 2 bookings, 10 covers" in text
+    assert "Grace Hopper 4p 21:00" in text and "Ada Lovelace" not in text
+    rows = page.inner_text("#result_list")
+    assert "Barbara Liskov" in rows and "Edsger Dijkstra" in rows
+    assert "22:00 is outside the service hours (dinner 17:00-21:00); special hours that day" in rows
+    page.screenshot(path=str(artifacts_dir / "hours-changed-queue.png"))
