@@ -37,6 +37,7 @@ PURE = (
     "tests/assignments/test_timeline_layout.py",
     "tests/api/test_schema.py",
     "tests/bench/test_benchmarking.py",
+    "tests/bench/test_engine_tuning.py",
     "tests/bench/test_references.py",
     "tests/bench/test_bench_app.py",
     "tests/bench/test_bench_commands.py::test_bench_engine_shows_each_phase_with_counts_on_a_terminal",
