@@ -3,7 +3,11 @@ skip with the reason. With MAITRE_REQUIRE_SERVICES=1 (CI) nothing skips: a missi
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -55,10 +59,11 @@ DB_FIXTURES = {
     "django_db_serialized_rollback",
 }
 
-# Tests that must not run beside each other under pytest-xdist (CI's `-n 2 --dist loadgroup`): each group runs on
-# one worker, in order. `system`: the Procfile's processes on private clusters (heavy, timed); `servers`: servers
-# started on a port picked from a shared range (two workers could pick the same one).
-XDIST_GROUPS = {
+# Tests that must not run beside each other under pytest-xdist (CI's `-n 2`): within a group, one test at a time
+# across the workers (a file lock per run, `_serial_groups` below). `system`: the Procfile's processes on private
+# clusters (heavy, timed); `servers`: servers started on a port picked from a shared range (two workers could
+# pick the same one). (xdist's own `--dist loadgroup` reads a node id that pytest 9 no longer lets it change.)
+SERIAL_GROUPS = {
     "system": ("tests/system/",),
     "servers": (
         "tests/deploy/test_topology.py",
@@ -68,6 +73,31 @@ XDIST_GROUPS = {
         "tests/commands/test_readme_commands.py::test_make_up_runs_the_procfile_on_postgres_and_redis",
     ),
 }
+
+
+@contextlib.contextmanager
+def xdist_serial(group: str):
+    """One holder at a time among the xdist workers of this run (nothing to wait for without xdist)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        yield
+        return
+    with open(Path(tempfile.gettempdir()) / f"maitre-xdist-{run}-{group}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
+def _serial_groups(request):
+    group = next((g for g, places in SERIAL_GROUPS.items() if request.node.nodeid.startswith(places)), None)
+    if group is None:
+        yield
+        return
+    with xdist_serial(group):
+        yield
 
 
 def pytest_collection_modifyitems(config, items):
@@ -83,9 +113,6 @@ def pytest_collection_modifyitems(config, items):
                     f"{item.nodeid} is listed as pure (tests/conftest.py) but uses the database"
                 )
             item.add_marker(pytest.mark.pure)
-        for group, places in XDIST_GROUPS.items():
-            if item.nodeid.startswith(places):
-                item.add_marker(pytest.mark.xdist_group(group))
         if "postgres" in item.keywords and not on_postgres:
             if REQUIRE_SERVICES:
                 raise pytest.UsageError("MAITRE_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL")
