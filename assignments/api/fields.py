@@ -105,7 +105,13 @@ class _StrictText:
 
 
 class StrictCharField(_StrictText, serializers.CharField):
-    pass
+    """No longer than max_length as sent: DRF measures after trimming, the schema's maxLength before."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return value
 
 
 class StrictSlugField(_StrictText, serializers.SlugField):
