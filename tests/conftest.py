@@ -3,7 +3,11 @@ skip with the reason. With MAITRE_REQUIRE_SERVICES=1 (CI) nothing skips: a missi
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -23,6 +27,79 @@ SLOW_PATHS = (
 )
 
 
+# Tests that touch none of the backends DATABASE_URL / REDIS_URL choose (no database, cache, lock or broker of the
+# environment's: the engine, the solvers, file formats, packaging, processes on services of their own): they
+# pass or fail alike on Postgres + Redis and embedded, so CI's embedded pass leaves them out (marked `pure`).
+# A pure test that asks for the database is refused at collection.
+PURE = (
+    "tests/engine/",
+    "tests/optimization/test_model.py",
+    "tests/optimization/test_reseat.py",
+    "tests/optimization/test_reseat_determinism.py",
+    "tests/optimization/test_solver_pure.py",
+    "tests/assignments/test_service_hours.py",
+    "tests/assignments/test_timeline_layout.py",
+    "tests/api/test_schema.py",
+    "tests/bench/test_benchmarking.py",
+    "tests/bench/test_engine_tuning.py",
+    "tests/bench/test_references.py",
+    "tests/bench/test_bench_app.py",
+    "tests/bench/test_bench_commands.py::test_bench_engine_shows_each_phase_with_counts_on_a_terminal",
+    "tests/commands/test_make_test_fast.py",
+    "tests/commands/test_readme_commands.py::test_make_bench_is_bench_engine_on_the_samples",
+    "tests/commands/test_readme_commands.py::test_make_engine_sets_generates_the_documented_days",
+    "tests/deploy/test_scheduler_lock.py",
+    "tests/deploy/test_static_files.py",
+)
+DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "live_server",
+    "django_db_serialized_rollback",
+}
+
+# Tests that must not run beside each other under pytest-xdist (CI's `-n 2`): within a group, one test at a time
+# across the workers (a file lock per run, `_serial_groups` below). `system`: the Procfile's processes on private
+# clusters (heavy, timed); `servers`: servers started on a port picked from a shared range (two workers could
+# pick the same one). (xdist's own `--dist loadgroup` reads a node id that pytest 9 no longer lets it change.)
+SERIAL_GROUPS = {
+    "system": ("tests/system/",),
+    "servers": (
+        "tests/deploy/test_topology.py",
+        "tests/deploy/test_scheduler_lock.py",
+        "tests/deploy/test_static_files.py",
+        "tests/commands/test_readme_commands.py::test_make_run_serves_the_app_on_the_port_given",
+        "tests/commands/test_readme_commands.py::test_make_up_runs_the_procfile_on_postgres_and_redis",
+    ),
+}
+
+
+@contextlib.contextmanager
+def xdist_serial(group: str):
+    """One holder at a time among the xdist workers of this run (nothing to wait for without xdist)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        yield
+        return
+    with open(Path(tempfile.gettempdir()) / f"maitre-xdist-{run}-{group}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
+def _serial_groups(request):
+    group = next((g for g, places in SERIAL_GROUPS.items() if request.node.nodeid.startswith(places)), None)
+    if group is None:
+        yield
+        return
+    with xdist_serial(group):
+        yield
+
+
 def pytest_collection_modifyitems(config, items):
     on_postgres = settings.IS_POSTGRES
     on_redis = bool(settings.REDIS_URL)
@@ -30,6 +107,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if str(item.path).removeprefix(root).lstrip("/").startswith(SLOW_PATHS):
             item.add_marker(pytest.mark.slow)
+        if item.nodeid.startswith(PURE):
+            if item.get_closest_marker("django_db") or DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+                raise pytest.UsageError(
+                    f"{item.nodeid} is listed as pure (tests/conftest.py) but uses the database"
+                )
+            item.add_marker(pytest.mark.pure)
         if "postgres" in item.keywords and not on_postgres:
             if REQUIRE_SERVICES:
                 raise pytest.UsageError("MAITRE_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL")

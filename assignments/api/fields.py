@@ -17,6 +17,8 @@ from assignments.models import Restaurant
 SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
 MAX_OFFSET = timedelta(hours=14)  # the widest real UTC offset (Kiribati); Postgres refuses beyond 15:59
 MIN_YEAR, MAX_YEAR = 1970, 9000  # keeps every later arithmetic (+ turn time, time zones) in range
+# A client's `version` (optimistic concurrency): the transition writes version + 1, which must fit Postgres' integer.
+VERSION_MAX = 2**31 - 2
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
@@ -103,7 +105,13 @@ class _StrictText:
 
 
 class StrictCharField(_StrictText, serializers.CharField):
-    pass
+    """No longer than max_length as sent: DRF measures after trimming, the schema's maxLength before."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return value
 
 
 class StrictSlugField(_StrictText, serializers.SlugField):

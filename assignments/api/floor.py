@@ -12,6 +12,7 @@ from rest_framework import serializers, status
 from rest_framework.views import APIView
 
 from assignments.api.errors import error_responses
+from assignments.api.fields import VERSION_MAX
 from assignments.api.permissions import FLOOR_ROLES
 from assignments.api.views import BookingOutput, _actor, _answer, _booking_of_caller
 from assignments.services.booking_requests import booking_serve_for_client
@@ -25,7 +26,7 @@ def clock() -> datetime:
 class ServiceStepInput(serializers.Serializer):
     version = serializers.IntegerField(
         min_value=1,
-        max_value=2**31 - 1,
+        max_value=VERSION_MAX,
         required=False,
         help_text="Optimistic concurrency check: the version you last read; a booking changed since is a 409.",
     )

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from assignments.api.errors import error_responses
 from assignments.api.fields import (
+    VERSION_MAX,
     ApiDateTimeField,
     RestaurantSlugField,
     StrictBooleanField,
@@ -194,7 +195,7 @@ class BookingDetailApi(APIView):
         start_at = ApiDateTimeField(required=False, help_text="ISO 8601; without a UTC offset, local time.")
         duration_minutes = serializers.IntegerField(min_value=15, max_value=600, required=False)
         version = serializers.IntegerField(
-            min_value=1, max_value=2**31 - 1, required=False, help_text="Optimistic concurrency check."
+            min_value=1, max_value=VERSION_MAX, required=False, help_text="Optimistic concurrency check."
         )
 
         def validate(self, attrs):
@@ -240,7 +241,7 @@ class BookingCancelApi(APIView):
 
     class BookingCancelInputSerializer(serializers.Serializer):
         reason = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
-        version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+        version = serializers.IntegerField(min_value=1, max_value=VERSION_MAX, required=False)
 
     @extend_schema(
         request=BookingCancelInputSerializer,

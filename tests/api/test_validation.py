@@ -174,6 +174,34 @@ def test_a_cancel_with_a_stale_version_is_a_409(api_a, restaurant):
     assert r.status_code == 409 and r.json()["error"] == "version_conflict"
 
 
+def test_a_reason_too_long_as_sent_is_a_400_even_when_trimming_would_shorten_it(api_a, restaurant):
+    """The fuzzer's find: 200 characters after leading blanks passed max_length 200 (DRF trims first)."""
+    booking = make_booking(restaurant)
+    r = api_a.post(f"/api/bookings/{booking.pk}/cancel", {"reason": "  " + "x" * 200}, format="json")
+    assert r.status_code == 400 and "reason" in r.json()["fields"]
+    assert Booking.objects.get(pk=booking.pk).state == booking.state
+    r = api_a.post(f"/api/bookings/{booking.pk}/cancel", {"reason": " " + "x" * 199}, format="json")
+    assert r.status_code == 200 and r.json()["state"] == "cancelled"
+
+
+@pytest.mark.parametrize("action", ["cancel", "patch"])
+def test_a_version_whose_next_overflows_is_a_400_and_nothing_is_written(api_a, restaurant, action):
+    """The fuzzer's find: version 2**31 - 1 passed the field and the transition's version + 1 overflowed (a 500)."""
+    booking = make_booking(restaurant)
+    path, body = f"/api/bookings/{booking.pk}", {"version": 2**31 - 1}
+    if action == "cancel":
+        r = api_a.post(f"{path}/cancel", body, format="json")
+    else:
+        r = api_a.patch(path, {**body, "party_size": 3}, format="json")
+    assert r.status_code == 400 and "version" in r.json()["fields"]
+    fresh = Booking.objects.get(pk=booking.pk)
+    assert (fresh.state, fresh.version, fresh.party_size) == (
+        booking.state,
+        booking.version,
+        booking.party_size,
+    )
+
+
 @pytest.mark.parametrize(
     ("over", "field"),
     [

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.embedded
 def test_migrations_go_to_zero_and_back():
     call_command("migrate", "assignments", "zero", verbosity=0)
     tables = connection.introspection.table_names()
@@ -43,6 +44,7 @@ def test_production_settings_refuse_to_start_without_a_real_secret_key():
 
 
 @pytest.mark.slow
+@pytest.mark.embedded
 def test_production_settings_pass_the_deploy_checks():
     env = {
         **os.environ,

@@ -68,6 +68,7 @@ def test_nothing_is_heard_for_a_rolled_back_change_or_after_unsubscribing(restau
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.embedded
 def test_sse_stream_over_http_pushes_the_new_version_within_a_second(
     live_server, restaurant, django_user_model
 ):

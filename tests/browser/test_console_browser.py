@@ -58,6 +58,7 @@ def _in_viewport(page, locator) -> bool:
     )
 
 
+@pytest.mark.embedded
 def test_tonight_s_queue_fits_a_laptop_and_a_nearest_time_fix_seats_the_booking(
     live_server, browser_page, restaurant, artifacts_dir
 ):

@@ -51,6 +51,7 @@ def run_demo(*args) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.embedded
 def test_the_demo_lands_on_tonight_and_its_links_open_for_the_printed_login(small_day):
     text = run_demo(small_day)
 
@@ -105,6 +106,7 @@ def test_the_file_date_is_kept_on_request(small_day):
 
 
 @pytest.mark.slow
+@pytest.mark.embedded
 def test_a_second_demo_keeps_a_booking_made_through_the_api(small_day):
     first = run_demo(small_day)
     scenario = load_scenario(small_day)
@@ -141,6 +143,7 @@ def test_a_second_demo_keeps_a_booking_made_through_the_api(small_day):
 
 
 @pytest.mark.slow
+@pytest.mark.embedded
 def test_a_second_demo_keeps_the_restaurant_and_its_links(small_day):
     first = run_demo(small_day)
     restaurant = Restaurant.objects.get(slug="sample-small")
@@ -167,6 +170,7 @@ def test_kept_bookings_need_the_same_floor(small_day, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.embedded
 def test_a_changed_floor_without_other_bookings_replaces_the_restaurant(small_day, tmp_path):
     run_demo(small_day)
     doc = json.loads(small_day.read_text())

@@ -154,6 +154,7 @@ def embedded_env(tmp_path) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.embedded
 def test_make_run_serves_the_app_on_the_port_given(tmp_path):
     port = free_port()
     server = subprocess.Popen(

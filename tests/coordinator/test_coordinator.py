@@ -284,6 +284,7 @@ def test_a_cancel_during_the_batch_waits_for_it_then_wins(restaurant, monkeypatc
 
 @pytest.mark.slow
 @pytest.mark.django_db
+@pytest.mark.embedded
 def test_redis_unreachable_the_database_still_decides(restaurant):
     booking = submitted(restaurant)
     set_lock_manager(dead_redis_lock_manager())

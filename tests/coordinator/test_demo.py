@@ -13,6 +13,7 @@ from assignments.models import Booking, BookingState, BookingStateHistory
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.embedded
 def test_demo_runs_the_sample_day_to_the_end():
     if settings.REDIS_URL:
         from django_redis import get_redis_connection

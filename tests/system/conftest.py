@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import xdist_serial
 from tests.system import harness
 
 LOAD_THROTTLES = (
@@ -39,7 +40,8 @@ def system_server():
     )  # not under pytest's 0700 root: postgres must reach it
     cluster = harness.PostgresCluster(workdir, name="")
     try:
-        cluster.start()
+        with xdist_serial("system"):  # its port is picked and taken while no other worker's system test runs
+            cluster.start()
         template = "maitre_template"
         harness.migrated_template(cluster.admin_url, template)
         yield cluster.admin_url, template
