@@ -69,3 +69,17 @@ def browser_page(monkeypatch):
             # persistent one (CONN_MAX_AGE) would keep the test database from being dropped at the end.
             connections.close_all()
     connections.close_all()
+
+
+def sign_in_as_manager(page, live_server, next_url: str) -> None:
+    """Create the superuser `manager` and sign in through the admin's login form, landing on `next_url`."""
+    import re
+
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("manager", "m@example.com", "busy-night")
+    page.goto(f"{live_server.url}/admin/login/?next={next_url}")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "busy-night")
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(re.escape(next_url) + "$"))

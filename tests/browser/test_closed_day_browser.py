@@ -8,12 +8,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import User
 
 from assignments import lifecycle
 from assignments.coordinator import assign_due
 from assignments.models import Booking, BookingState
 from tests.admin.conftest import confirmed_at, in_review
+from tests.browser.conftest import sign_in_as_manager
 from tests.factories import DAY, make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,14 +38,9 @@ def test_closing_tonight_warns_and_the_queue_lists_the_guests_to_call(
     waiting = make_booking(restaurant, party_size=2, start="21:00", guest_name="Barbara Liskov")
     lifecycle.booking_request_assignment(booking=waiting)
 
-    User.objects.create_superuser("manager", "m@example.com", "busy-night")
     page = browser_page
     change = f"/admin/assignments/restaurant/{restaurant.pk}/change/"
-    page.goto(f"{live_server.url}/admin/login/?next={change}")
-    page.fill("#id_username", "manager")
-    page.fill("#id_password", "busy-night")
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/change/$"))
+    sign_in_as_manager(page, live_server, change)
 
     group = page.locator("#scheduleexceptions-group")
     group.locator(".add-row a").click()

@@ -8,23 +8,14 @@ import re
 from datetime import time, timedelta
 
 import pytest
-from django.contrib.auth.models import User
 
 from assignments.models import ScheduleException, WeeklyService
 from assignments.selectors.schedule import restaurant_day_schedule
 from tests.admin.conftest import confirmed_at, in_review
+from tests.browser.conftest import sign_in_as_manager
 from tests.factories import DAY
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, live_server, next_url: str) -> None:
-    User.objects.create_superuser("manager", "m@example.com", "busy-night")
-    page.goto(f"{live_server.url}/admin/login/?next={next_url}")
-    page.fill("#id_username", "manager")
-    page.fill("#id_password", "busy-night")
-    page.click("input[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_a_manager_adds_a_weekday_service_in_the_browser(
@@ -46,7 +37,7 @@ def test_a_manager_adds_a_weekday_service_in_the_browser(
     )
     page = browser_page
     change = f"/admin/assignments/restaurant/{restaurant.pk}/change/"
-    _login(page, live_server, change)
+    sign_in_as_manager(page, live_server, change)
     page.wait_for_url(re.compile(r"/change/$"))
     weekly = page.locator("#weeklyservices-group")
     weekly.scroll_into_view_if_needed()
@@ -99,7 +90,7 @@ def test_a_closed_day_on_the_timeline_and_pacing_on_the_assign_page(
     )
     page = browser_page
     timeline = f"/admin/assignments/restaurant/{restaurant.pk}/timeline/?date={(DAY + timedelta(days=1)).isoformat()}"
-    _login(page, live_server, timeline)
+    sign_in_as_manager(page, live_server, timeline)
     banner = page.locator("#maitre-schedule")
     assert banner.inner_text() == "Closed on Sun 06 Dec 2026 (private wedding)"
     page.screenshot(path=str(artifacts_dir / "schedule-timeline-closed.png"))

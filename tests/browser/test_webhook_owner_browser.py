@@ -4,11 +4,10 @@ Screenshot (1366x768): artifacts/screenshots/webhook-owner-refused.png."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.browser.conftest import sign_in_as_manager
 from tests.factories import grant
 from webhooks.models import WebhookSubscription
 
@@ -21,15 +20,10 @@ def test_a_host_owned_subscription_is_refused_with_the_reason(
     users = get_user_model()
     host = users.objects.create_user("front-desk-tablet")
     grant(host, restaurant, role="host")
-    users.objects.create_superuser("ops", "ops@example.com", "busy-night")
     page = browser_page
     page.set_viewport_size({"width": 1366, "height": 768})
     add = "/admin/webhooks/webhooksubscription/add/"
-    page.goto(f"{live_server.url}/admin/login/?next={add}")
-    page.fill("#id_username", "ops")
-    page.fill("#id_password", "busy-night")
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/add/$"))
+    sign_in_as_manager(page, live_server, add)
     page.select_option("#id_owner", label="front-desk-tablet")
     page.select_option("#id_restaurant", value=str(restaurant.pk))
     page.fill("#id_url", "https://hooks.example.com/maitre")
