@@ -233,3 +233,38 @@ def test_the_scheduler_takes_its_lock_back_after_losing_it_and_a_second_one_stan
     assert wait_until(lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(), 15)
     entries = redis_client.xrange(stream_name(None))
     assert [json.loads(f[b"payload"]) for _, f in entries] == [{}]
+
+
+def test_a_heal_lost_with_the_freeing_process_is_done_by_the_scheduler_and_the_worker(topology, restaurant):
+    """The process that cancels dies right after its commit (its in-process heal never runs): the scheduler's
+    relay hands the `tables.freed` event to the worker, which heals the floor; the party waiting in review for
+    the freed table is seated, and nobody called anything by hand."""
+    from assignments.models import BookingState, DeliveryStatus, FloorHealDelivery
+    from assignments.services.heal import on_tables_freed
+    from assignments.signals import tables_freed
+    from tests.heal.helpers import seated, tables_of, waiting_in_review
+
+    start, _tmp = topology
+    flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
+    five = seated(restaurant, ["T1"], party_size=5, start="19:00")
+    seated(restaurant, ["M2", "M3"], party_size=8, start="19:00")
+    six = waiting_in_review(restaurant, party_size=6, start="19:30")
+    worker = start("worker", "worker", "--threads", "2")
+    scheduler = start("scheduler", "scheduler")
+
+    tables_freed.disconnect(dispatch_uid="floor-heal")  # this process "dies" after its commit
+    try:
+        from assignments import lifecycle
+
+        lifecycle.booking_cancel(booking=five, reason="guest called")
+    finally:
+        tables_freed.connect(on_tables_freed, dispatch_uid="floor-heal")
+    assert Booking.objects.get(pk=six.pk).state == BookingState.MANUAL_REVIEW
+
+    assert wait_until(lambda: Booking.objects.get(pk=six.pk).state == BookingState.CONFIRMED, 60), (
+        scheduler.output()[-3000:],
+        worker.output()[-3000:],
+    )
+    assert tables_of(six) == ["T1"]
+    (delivery,) = FloorHealDelivery.objects.all()
+    assert delivery.status == DeliveryStatus.DELIVERED and delivery.event.event_type == "tables.freed"
