@@ -3,7 +3,6 @@
     python -m bench.engine_tuning covers var/engine-sets/tuning/*.json --weights protection_load=0.8,...
     python -m bench.engine_tuning reseat var/engine-sets/tuning/s1002.json ... [--margin 1.0] [--draws-per-table 1]
     python -m bench.engine_tuning latency scenarios/generated/gen-60t-4z-400b-s42.json [--weights ...]
-
     python -m bench.engine_tuning renamings var/engine-sets/test/*.json [--n 20] [--weights ...]
 
 `covers` replays the engine (default weights) and a variant, first-fit and smallest-fit, and prints
@@ -301,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     r.add_argument("--out", help="directory for a JSON of each day's figures")
     rn = sub.add_parser("renamings")
     rn.add_argument("files", nargs="+")
-    rn.add_argument("--n", type=int, default=20, help="renamings per day (0 = the file as named)")
+    rn.add_argument("--n", type=int, default=20, help="renamings per day; renaming 0 is the file as named")
     rn.add_argument("--weights", help="name=value,... for the engine (default weights otherwise)")
     lat = sub.add_parser("latency")
     lat.add_argument("file")
