@@ -38,15 +38,19 @@ def system_server():
     workdir = Path(
         tempfile.mkdtemp(prefix="maitre-system-pg-")
     )  # not under pytest's 0700 root: postgres must reach it
-    cluster = harness.PostgresCluster(workdir, name="")
+    cluster = None
     try:
-        with xdist_serial("system"):  # its port is picked and taken while no other worker's system test runs
+        # Its port is picked and taken while no other xdist worker's system test runs (each worker has its own
+        # session cluster): picked outside the lock, two workers would pick the same free port.
+        with xdist_serial("system"):
+            cluster = harness.PostgresCluster(workdir, name="")
             cluster.start()
         template = "maitre_template"
         harness.migrated_template(cluster.admin_url, template)
         yield cluster.admin_url, template
     finally:
-        cluster.close()
+        if cluster is not None:
+            cluster.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -283,7 +283,21 @@ class PostgresCluster:
                 "--no-instructions",
             )
             self._initialised = True
-        self._pg_ctl("start")
+        try:
+            self._pg_ctl("start")
+        except HarnessError as first:
+            # The port was free when picked; something may have taken it since (or the start failed for another
+            # reason, which the server's log says): once more on another port, then fail with both logs' tails.
+            log = self._log_tail()
+            self.port = free_port(POSTGRES_PORTS)
+            self.admin_url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+            self.url = f"postgres://postgres@127.0.0.1:{self.port}/{self.name}"
+            try:
+                self._pg_ctl("start")
+            except HarnessError as second:
+                raise HarnessError(
+                    f"{first}\nserver log:\n{log}\nagain on {self.port}: {second}\n{self._log_tail()}"
+                ) from second
         if self.name and not getattr(self, "_created", False):
             _create_database(self.admin_url, self.name)
             self._created = True
@@ -307,6 +321,12 @@ class PostgresCluster:
             *extra,
             action,
         )
+
+    def _log_tail(self, chars: int = 3000) -> str:
+        try:
+            return (self.dir / "server.log").read_text(errors="replace")[-chars:]
+        except OSError as exc:
+            return f"(no server log: {exc})"
 
     def stop(self) -> None:
         """Fast shutdown: every client's connection is cut, as a crash or a failover would."""
