@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from assignments.models import Booking, BookingState, Restaurant
+from assignments.schedules import DaySchedule
 from assignments.selectors.schedule import restaurant_day_schedule, restaurant_service_day
 
 LOOK_AHEAD_DAYS = 60
@@ -63,13 +64,22 @@ def days_with_confirmed_bookings_outside_service(
             service_date__gte=first, service_date__lte=first + timedelta(days=days + 1)
         )
     outside: dict[tuple[int, date], set[datetime]] = {}  # the start times outside service, per day
-    schedules = {}
+    schedules: dict[tuple[int, date], DaySchedule] = {}
+    today = (
+        {}
+        if dates is not None
+        else {rid: restaurant_service_day(restaurant=r, moment=now) for rid, r in by_id.items()}
+    )
     starts = confirmed.order_by().values_list("restaurant_id", "service_date", "start_at").distinct()
     for restaurant_id, day, start_at in starts:
         restaurant = by_id[restaurant_id]
-        if day is None or (dates is None and day < restaurant_service_day(restaurant=restaurant, moment=now)):
+        if day is None or (dates is None and day < today[restaurant_id]):
             continue
-        schedule = schedules[(restaurant_id, day)] = restaurant_day_schedule(restaurant=restaurant, day=day)
+        schedule = schedules.get((restaurant_id, day))
+        if schedule is None:
+            schedule = schedules[(restaurant_id, day)] = restaurant_day_schedule(
+                restaurant=restaurant, day=day
+            )
         if schedule.outside_reason(restaurant.minute_of_day(start_at, day)) is not None:
             outside.setdefault((restaurant_id, day), set()).add(start_at)
     if not outside:
