@@ -116,3 +116,20 @@ def enqueued():
     finally:
         broker.middleware.remove(recorder)
         broker.flush_all()
+
+
+def evening_to_call(restaurant, guests, *, waiting_at: str) -> tuple[list[Booking], Booking]:
+    """Tonight's guests to call when the day changes: `guests` (name, tables, party, start) confirmed on their
+    tables, a party of 8 already in review (Edsger Dijkstra, 19:45), and Barbara Liskov's couple at `waiting_at`
+    asked for and still waiting for the pipeline. Returns the confirmed bookings and the waiting one."""
+    confirmed = []
+    for name, tables, party, start in guests:
+        b = confirmed_at(restaurant, tables, party_size=party, start=start)
+        Booking.objects.filter(pk=b.pk).update(guest_name=name)
+        confirmed.append(b)
+    in_review(
+        restaurant, party_size=8, start="19:45", guest_name="Edsger Dijkstra", reason="party of 8: no plan"
+    )
+    waiting = make_booking(restaurant, party_size=2, start=waiting_at, guest_name="Barbara Liskov")
+    lifecycle.booking_request_assignment(booking=waiting)
+    return confirmed, waiting

@@ -9,12 +9,11 @@ import re
 
 import pytest
 
-from assignments import lifecycle
 from assignments.coordinator import assign_due
 from assignments.models import Booking, BookingState
-from tests.admin.conftest import confirmed_at, in_review
+from tests.admin.conftest import evening_to_call
 from tests.browser.conftest import sign_in_as_manager
-from tests.factories import DAY, make_booking
+from tests.factories import DAY
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,16 +26,7 @@ def test_closing_tonight_warns_and_the_queue_lists_the_guests_to_call(
         ("Grace Hopper", ["M2"], 4, "19:30"),
         ("Alan Turing", ["T1"], 6, "20:00"),
     ]
-    confirmed = []
-    for name, tables, party, start in guests:
-        b = confirmed_at(restaurant, tables, party_size=party, start=start)
-        Booking.objects.filter(pk=b.pk).update(guest_name=name)
-        confirmed.append(b)
-    in_review(
-        restaurant, party_size=8, start="19:45", guest_name="Edsger Dijkstra", reason="party of 8: no plan"
-    )
-    waiting = make_booking(restaurant, party_size=2, start="21:00", guest_name="Barbara Liskov")
-    lifecycle.booking_request_assignment(booking=waiting)
+    confirmed, waiting = evening_to_call(restaurant, guests, waiting_at="21:00")
 
     page = browser_page
     change = f"/admin/assignments/restaurant/{restaurant.pk}/change/"
