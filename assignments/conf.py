@@ -41,6 +41,7 @@ class MaitreSettings:
     RESEAT_TIME_LIMIT_SECONDS: float = 5.0
     RESEAT_DETERMINISTIC_TIME: float = 2.0
     RESEAT_PAYOFF_MARGIN: float = 1.0
+    RESEAT_PAYOFF_CONFIDENCE: float = 2.0
     BATCH_SIZE: int = 50
     SWEEP_INTERVAL_SECONDS: float = 1.0
     REDIS_BACKOFF_SECONDS: float = 3.0

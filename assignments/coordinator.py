@@ -641,7 +641,7 @@ def _reseat_or_review(
             AttemptRow(
                 RESEAT,
                 AttemptResult.NO_PLAN,
-                "no re-arrangement of later bookings seats it without costing more covers than it brings",
+                "no re-arrangement of later bookings seats it and surely brings more covers than it costs later",
                 {},
             )
         )

@@ -297,12 +297,14 @@ def replay_engine_reseat(
     payoff_margin: float | None = 1.0,
     payoff_draws_per_table: float | None = None,
     payoff_slope: float | None = None,
+    payoff_confidence: float | None = None,
     name: str = "engine_reseat",
     progress: Callable[[int, int], None] | None = None,
 ) -> ReplayResult:
     """The engine, and when it finds no plan, `optimization.solver.reseat.reseat_plan` (benchmarks.md:
     re-seat bookings that have not started so that the new one fits, fewest moves), applied only
-    when it pays off (`reseat_pays_off` with `payoff_margin`; None re-seats whenever it can).
+    when it pays off (`reseat_pays_off` with `payoff_margin` and `payoff_confidence`, default the
+    solver's PAYOFF_CONFIDENCE, the pipeline's too; a margin of None re-seats whenever it can).
 
     A replay has no clock (every request arrives before service), so "about to start" is read as:
     the accepted bookings that start within `freeze_minutes` of the earliest start among them are
@@ -314,6 +316,7 @@ def replay_engine_reseat(
     from optimization.solver.reseat import (
         DETERMINISTIC_LIMIT,
         PAYOFF_BASE,
+        PAYOFF_CONFIDENCE,
         PAYOFF_SLOPE,
         RECENT_REQUESTS,
         DayPressure,
@@ -339,6 +342,7 @@ def replay_engine_reseat(
     recent: deque[bool] = deque(maxlen=RECENT_REQUESTS)  # the latest requests: did the engine refuse them?
     base = PAYOFF_BASE if payoff_draws_per_table is None else payoff_draws_per_table
     slope = PAYOFF_SLOPE if payoff_slope is None else payoff_slope
+    confidence = PAYOFF_CONFIDENCE if payoff_confidence is None else payoff_confidence
     layout = ReferenceLayout(floor) if engine.weights.follows_reference else None  # as the pipeline keeps it
     for i, r in enumerate(requests):
         if progress:
@@ -380,6 +384,7 @@ def replay_engine_reseat(
                     r,
                     new,
                     margin=payoff_margin,
+                    confidence=confidence,
                     pressure=pressure,
                     arrivals_per_table=later_arrivals_per_table(pressure, base=base, slope=slope),
                 )

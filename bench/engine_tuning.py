@@ -202,6 +202,7 @@ def reseat(
     margin: float,
     draws_per_table: float | None,
     slope: float | None,
+    confidence: float | None,
     deterministic_time: float | None,
     cache: str | None,
     out: str | None,
@@ -225,6 +226,7 @@ def reseat(
             payoff_margin=margin,
             payoff_draws_per_table=draws_per_table,
             payoff_slope=slope,
+            payoff_confidence=confidence,
         )
         save()
         total_e += e
@@ -293,6 +295,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="later requests per draw, x tables, on a quiet day (PAYOFF_BASE)",
     )
     r.add_argument("--slope", type=float, help="more draws x tables per share of recent requests refused")
+    r.add_argument(
+        "--confidence",
+        type=float,
+        help="standard errors of the played gain the margin must clear (default PAYOFF_CONFIDENCE; 0: the mean)",
+    )
     r.add_argument("--deterministic-time", type=float, help="CP-SAT deterministic time per re-seat solve")
     r.add_argument(
         "--cache", help="directory keeping each day's re-seat searches (exact: they are deterministic)"
@@ -316,6 +323,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             args.margin,
             args.draws_per_table,
             args.slope,
+            args.confidence,
             args.deterministic_time,
             args.cache,
             args.out,

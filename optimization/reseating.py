@@ -56,7 +56,8 @@ def reseat_compute(
 ) -> ReseatPlan | None:
     """The fewest moves of not-yet-frozen confirmed bookings of the booking's day that seat it too (no
     writes), or None. Holds and other bookings' allocations never move. With `payoff_margin`, None also when
-    admitting the party costs more expected later covers than it brings (`reseat_pays_off`): the pipeline's
+    admitting the party does not surely bring more covers than it costs later (`reseat_pays_off`, with
+    MAITRE_RESEAT_PAYOFF_CONFIDENCE standard errors of certainty): the pipeline's
     rule, the benchmark's too; a host asking for a proposal gets one regardless.
     Each solve stops at MAITRE_RESEAT_DETERMINISTIC_TIME (the same plan for the same day however busy the
     machine is) or at `time_limit` wall-clock seconds (default MAITRE_RESEAT_TIME_LIMIT_SECONDS), the safety
@@ -92,9 +93,18 @@ def reseat_compute(
         return None
     if payoff_margin is not None:
         engine = engine_for(restaurant=restaurant, floor=state.floor, day=day)
-        if not reseat_pays_off(engine, accepted, state.requests, new_request, plan, margin=payoff_margin):
+        if not reseat_pays_off(
+            engine,
+            accepted,
+            state.requests,
+            new_request,
+            plan,
+            margin=payoff_margin,
+            confidence=maitre_settings.RESEAT_PAYOFF_CONFIDENCE,
+        ):
             logger.info(
-                "re-seat for booking %s declined: it costs more later covers than it brings", booking.pk
+                "re-seat for booking %s declined: it does not surely bring more covers than it costs later",
+                booking.pk,
             )
             return None
     return ReseatPlan(

@@ -242,6 +242,9 @@ MAITRE = {
     # the later covers the moves and its tables take, played forward from the demand prior with as many later
     # requests as the day's pressure says (optimization.solver.reseat).
     "RESEAT_PAYOFF_MARGIN": env.float("MAITRE_RESEAT_PAYOFF_MARGIN", default=1.0),
+    # ... and only when it does so surely: the played gain's mean less this many standard errors (over its draws
+    # of later guests) must clear the margin; 0 trusts the mean alone (docs/benchmarks/engine.md, fifth pass).
+    "RESEAT_PAYOFF_CONFIDENCE": env.float("MAITRE_RESEAT_PAYOFF_CONFIDENCE", default=2.0),
     # The pipeline's queue of record: due bookings claimed per restaurant day, this many per transaction;
     # every worker sweeps Postgres for due work this often, so a lost wake-up costs at most that much.
     "BATCH_SIZE": env.int("MAITRE_BATCH_SIZE", default=50),

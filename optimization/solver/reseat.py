@@ -10,8 +10,10 @@ plan, the new one gets one. Exact model: optimization.solver.model.solve_seat_al
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from assignments.engine import Engine, Floor, Occupancy, Request
 from optimization.solver.model import Solution, by_name, solve_seat_all
@@ -216,6 +218,12 @@ def reseat_cost(
 RECENT_REQUESTS = 30
 PAYOFF_BASE = 1.0
 PAYOFF_SLOPE = 0.0
+# How sure the pay-off must be: the played gain's mean less PAYOFF_CONFIDENCE standard errors (over the
+# draws) must clear the margin. 32 draws of later guests give a noisy mean, and a re-seat whose gain is
+# mostly noise moves parties for nothing, then leaves a floor the engine keeps paying for: with 0 (the
+# mean alone) the rule was below the engine alone on s2009 and s1023; with 2 on none of the days measured
+# (docs/benchmarks/engine.md, "fifth pass").
+PAYOFF_CONFIDENCE = 2.0
 
 
 @dataclass(frozen=True)
@@ -239,6 +247,23 @@ def later_arrivals_per_table(
     return base + slope * (pressure.refused_share if pressure is not None else 0.0)
 
 
+@dataclass(frozen=True)
+class PlayedGain:
+    """What a re-seat adds to the day, played forward over `samples` draws of later guests: the mean of
+    the per-draw gains (covers) and its standard error."""
+
+    mean: float
+    stderr: float
+    samples: int
+
+    def lower(self, confidence: float) -> float:
+        """The mean less `confidence` standard errors: the gain the rule trusts."""
+        return self.mean - confidence * self.stderr
+
+    def __str__(self) -> str:
+        return f"{self.mean:+.1f} expected covers (standard error {self.stderr:.1f}, {self.samples} draws)"
+
+
 def reseat_pays_off(
     engine: Engine,
     accepted: Mapping[str, Sequence[str]],
@@ -248,14 +273,16 @@ def reseat_pays_off(
     margin: float = 1.0,
     pressure: DayPressure | None = None,
     arrivals_per_table: float | None = None,
+    confidence: float = PAYOFF_CONFIDENCE,
 ) -> bool:
-    """Re-seat only when it adds more than `margin` expected covers to the day (`reseat_gain`: the new
-    party, less the later covers the moves and its tables take from the later guests the demand prior
-    brings, as many as the day's `pressure` says: `later_arrivals_per_table`)."""
+    """Re-seat only when it surely adds more than `margin` covers to the day: the played gain
+    (`played_gain`: the new party, less the later covers the moves and its tables take from the later
+    guests the demand prior brings, as many as the day's `pressure` says: `later_arrivals_per_table`),
+    less `confidence` standard errors, must exceed `margin`."""
     if arrivals_per_table is None:
         arrivals_per_table = later_arrivals_per_table(pressure)
-    gain = reseat_gain(engine, accepted, requests, new_request, plan, arrivals_per_table=arrivals_per_table)
-    return gain > margin
+    gain = played_gain(engine, accepted, requests, new_request, plan, arrivals_per_table=arrivals_per_table)
+    return gain.lower(confidence) > margin
 
 
 def reseat_gain(
@@ -267,14 +294,30 @@ def reseat_gain(
     samples: int = 32,
     arrivals_per_table: float = 1.0,
 ) -> float:
-    """Expected covers a re-seat adds to the day, by the engine's demand model played forward.
+    """Expected covers a re-seat adds to the day: the mean of `played_gain`."""
+    return played_gain(
+        engine, accepted, requests, new_request, plan, samples=samples, arrivals_per_table=arrivals_per_table
+    ).mean
+
+
+def played_gain(
+    engine: Engine,
+    accepted: Mapping[str, Sequence[str]],
+    requests: Mapping[str, Request],
+    new_request: Request,
+    plan: Mapping[str, Sequence[str]],
+    samples: int = 32,
+    arrivals_per_table: float = 1.0,
+) -> PlayedGain:
+    """Covers a re-seat adds to the day, by the engine's demand model played forward.
 
     Later requests are drawn from the engine's demand prior (`samples` sequences, overlapping the
     window of the new booking and of every booking that moves) and seated smallest-fit first on
     both days: the arrangement as it is (the booking goes to review) and the re-seated one with
-    the new booking. The gain is the new party plus what the draws seat after the re-seat, minus
-    what they seat without it: the covers its tables and the moves take from later guests are
-    counted, not estimated from the tables' shape alone.
+    the new booking. A draw's gain is the new party plus what it seats after the re-seat, minus
+    what it seats without it: the covers its tables and the moves take from later guests are
+    counted, not estimated from the tables' shape alone. Returns the mean over the draws and its
+    standard error.
     """
     from assignments.engine.rollout import Rollouts
 
@@ -285,12 +328,23 @@ def reseat_gain(
     rollouts = Rollouts(engine.floor, engine.demand, samples, per)
     key = f"reseat:{new_request.party_size}:{new_request.start}:{new_request.end}:{len(moved)}:{start}:{end}"
     draws = rollouts.draw_window(start, end, key)
+    party = float(new_request.party_size)
     if not draws:
-        return float(new_request.party_size)
+        return PlayedGain(party, 0.0, 0)
     before = _occupancy(engine.floor, accepted, requests)
     after = _occupancy(engine.floor, plan, {**requests, new_request.booking_id: new_request})
-    n = len(draws)
-    return new_request.party_size + (rollouts.covers(after, draws) - rollouts.covers(before, draws)) / n
+    memo_before: dict[Any, Any] = {}
+    memo_after: dict[Any, Any] = {}
+    gains = [
+        party
+        + rollouts.covers(after, [seq], memo=memo_after)
+        - rollouts.covers(before, [seq], memo=memo_before)
+        for seq in draws
+    ]
+    n = len(gains)
+    mean = sum(gains) / n
+    stderr = math.sqrt(sum((g - mean) ** 2 for g in gains) / (n - 1) / n) if n > 1 else 0.0
+    return PlayedGain(mean, stderr, n)
 
 
 def _occupancy(

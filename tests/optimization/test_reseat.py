@@ -124,12 +124,44 @@ def test_a_re_seat_that_costs_more_later_covers_than_it_seats_is_declined():
     assert gain < 0  # the two it seats, less an eight that would have sat at the eight-top at 19:00
     assert not reseat_pays_off(engine, accepted, requests, early_two, plan)
     # the rule weighs covers now against expected covers later, nothing else: under a low enough
-    # margin the same re-seat is taken
-    assert reseat_pays_off(engine, accepted, requests, early_two, plan, margin=gain - 0.01)
-    # and with couples only to come, moving the couple costs nobody a seat: it pays off
+    # margin, trusting the mean alone, the same re-seat is taken
+    assert reseat_pays_off(engine, accepted, requests, early_two, plan, margin=gain - 0.01, confidence=0.0)
+
+
+def test_a_re_seat_whose_gain_is_mostly_noise_is_declined():
+    """Later guests, by the prior: couples only. Moving the 19:00 couple onto the eight-top seats an early
+    couple on the two-top, and costs a later couple its seat in some draws and not in others: more than
+    the margin of one cover on average, but not surely (the standard error over the draws is large). The
+    mean alone would re-seat; the rule asks for the gain less two standard errors, and declines. A gain
+    that every draw agrees on is taken however sure the rule is asked to be."""
+    from assignments.engine import DemandProfile, Engine
+    from optimization.solver.reseat import PAYOFF_CONFIDENCE, played_gain, reseat_gain, reseat_pays_off
+
+    f = big_and_small()
+    requests = {"eight": r("eight", 8, start=17 * 60, length=110), "two": r("two", 2)}
+    accepted = {"eight": ("L",), "two": ("S",)}
+    early_two = r("early", 2, start=18 * 60)
+    plan = reseat_plan(f, accepted, requests, early_two)
+    assert plan == {"eight": ("L",), "two": ("L",), "early": ("S",)}
     couples = Engine(f, demand=DemandProfile(party_mix={2: 1.0}, turns={2: 100}))
-    assert reseat_gain(couples, accepted, requests, early_two, plan) > 1
-    assert reseat_pays_off(couples, accepted, requests, early_two, plan)
+    gain = played_gain(couples, accepted, requests, early_two, plan)
+    assert gain.samples == 32 and gain.mean == reseat_gain(couples, accepted, requests, early_two, plan)
+    assert gain.mean > 1.0 and gain.stderr > 0.1  # some draws lose a later couple, most do not
+    assert gain.lower(PAYOFF_CONFIDENCE) < 1.0 < gain.lower(0.0)
+    assert reseat_pays_off(couples, accepted, requests, early_two, plan, confidence=0.0)  # the mean alone
+    assert not reseat_pays_off(couples, accepted, requests, early_two, plan)  # not surely
+    # eight free four-tops and a few later fours: seating a couple on one costs nobody, in every draw
+    f = Floor(
+        tables=tuple(TableSpec(f"T{i}", "main", 1, 4, False, False) for i in range(1, 9)),
+        adjacency=(),
+        zone_priority={"main": 1},
+    )
+    fours = Engine(f, demand=DemandProfile(party_mix={4: 1.0}, turns={4: 120}))
+    sure = played_gain(fours, {}, {}, r("couple", 2), {"couple": ("T1",)}, arrivals_per_table=0.5)
+    assert (sure.mean, sure.stderr) == (2.0, 0.0)
+    assert reseat_pays_off(
+        fours, {}, {}, r("couple", 2), {"couple": ("T1",)}, arrivals_per_table=0.5, confidence=10.0
+    )
 
 
 def test_a_re_seat_that_fills_a_table_pays_off():
