@@ -93,10 +93,13 @@ class RestaurantAdmin(
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         restaurant = form.instance
-        dates = schedule_changed_dates(restaurant=restaurant, form=form, formsets=formsets)
+        zone = form.initial.get("timezone") if change and "timezone" in form.changed_data else None
+        dates = schedule_changed_dates(
+            restaurant=restaurant, form=form, formsets=formsets, previous_zone=zone
+        )
         if dates:
             bookings_outside_service_recheck(restaurant=restaurant, dates=dates)
-            schedule_change_warn(self, request, restaurant=restaurant, form=form, dates=dates)
+            schedule_change_warn(self, request, restaurant=restaurant, dates=dates, previous_zone=zone)
 
     @admin.display(description="timeline")
     def timeline_link(self, obj):

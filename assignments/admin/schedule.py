@@ -116,14 +116,14 @@ PIPELINE_WAITING = (BookingState.PENDING, BookingState.ASSIGNMENT_PENDING)  # no
 HOURS_FIELDS = {"date", "weekday", "closed", "start", "end", "last_seating"}  # what moves a day's hours
 
 
-def schedule_changed_dates(*, restaurant, form, formsets) -> set[date]:
+def schedule_changed_dates(*, restaurant, form, formsets, previous_zone: str | None = None) -> set[date]:
     """The service days a save of the restaurant page changed the schedule of (a dated exception or a weekly row
-    added, changed or removed; every day ahead for the default service periods or the time zone, which moves
-    every booking's local time); none when it changed no hours."""
+    added, changed or removed; every day ahead for the default service periods or a new time zone, given as the
+    `previous_zone` it replaced, which moves every booking's local time); none when it changed no hours."""
     dates: set[date] = set()
     weekdays: set[int] = set()
     changed = getattr(form, "changed_data", ())
-    every_day = "service_periods" in changed or _previous_zone(form) is not None
+    every_day = "service_periods" in changed or previous_zone is not None
     for formset in formsets:
         if formset.model not in (ScheduleException, WeeklyService):
             continue
@@ -150,14 +150,9 @@ def schedule_changed_dates(*, restaurant, form, formsets) -> set[date]:
     return dates
 
 
-def _previous_zone(form) -> str | None:
-    """The time zone before this save, when the save changed it."""
-    if "timezone" not in getattr(form, "changed_data", ()) or form.instance.pk is None:
-        return None
-    return form.initial.get("timezone") or None
-
-
-def schedule_change_warn(model_admin, request, *, restaurant, form, dates: set[date]) -> None:
+def schedule_change_warn(
+    model_admin, request, *, restaurant, dates: set[date], previous_zone: str | None = None
+) -> None:
     """After a save that changed the schedule of these days (schedule_changed_dates): a warning for each that
     still has confirmed bookings outside its service now (the day closed, or outside its new hours), listing
     them, so that someone calls the guests; after a time zone change, first how far times moved and the bookings
@@ -165,7 +160,6 @@ def schedule_change_warn(model_admin, request, *, restaurant, form, dates: set[d
     if not dates:
         return
     outside = days_with_confirmed_bookings_outside_service(restaurants=[restaurant], dates=dates)
-    previous_zone = _previous_zone(form)
     if previous_zone is not None:
         waiting = days_with_confirmed_bookings_outside_service(
             restaurants=[restaurant], dates=dates, states=PIPELINE_WAITING
