@@ -1,20 +1,34 @@
 """Webhooks in the admin: subscriptions per API client, and the delivery log with redeliver, each scoped to
-the staff member's restaurants (a subscription to all restaurants spans tenants: superusers only)."""
+the staff member's restaurants (a subscription to all restaurants spans tenants: superusers only).
+
+A subscription's signing secret is never shown in full here, to anyone: its pages show it masked
+("whsec_…abcd"). Its owner reads it over the API (webhooks.api.views). A superuser, or a manager of the
+subscription's restaurant, may rotate it ("Rotate secret…" on its page, after a confirmation): the new secret is
+shown once, on the answer to that request, and the old one stops working at once. Each rotation is in the
+subscription's history (the admin's log: who, when)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
 from tenancy.admin import RestaurantScopedAdminMixin
-from tenancy.models import WEBHOOK_ROLES
-from tenancy.selectors import members_of_restaurants_of, restaurant_ids_with_role
-from webhooks.models import WebhookDelivery, WebhookSubscription
+from tenancy.models import WEBHOOK_ROLES, Role
+from tenancy.selectors import members_of_restaurants_of, restaurant_ids_with_role, user_has_role
+from webhooks.models import WebhookDelivery, WebhookSubscription, masked_secret
 from webhooks.selectors import webhook_deliveries_for_staff, webhook_subscriptions_for_staff
-from webhooks.services import webhook_delivery_redeliver
+from webhooks.services import webhook_delivery_redeliver, webhook_subscription_rotate_secret
+
+ROTATED_MESSAGE = "Rotated the signing secret; the previous one stopped working."
 
 STATUS_COLOURS = {"pending": "#8a6d00", "delivered": "#1e7e34", "failed": "#b02a37"}
 
@@ -25,7 +39,7 @@ class SubscriptionForm(forms.ModelForm):
 
     class Meta:
         model = WebhookSubscription
-        fields = ("owner", "url", "secret", "event_types", "restaurant", "description", "is_active")
+        fields = ("owner", "url", "event_types", "restaurant", "description", "is_active")  # never the secret
 
     def clean(self):
         data = super().clean()
@@ -51,7 +65,19 @@ class WebhookSubscriptionAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("is_active", "restaurant")
     search_fields = ("url", "owner__username", "description")
     autocomplete_fields = ()
-    readonly_fields = ("created_at",)
+    exclude = ("secret",)
+    readonly_fields = ("signing_secret", "created_at")
+    fields = (
+        "owner",
+        "url",
+        "signing_secret",
+        "event_types",
+        "restaurant",
+        "description",
+        "is_active",
+        "created_at",
+    )
+    change_form_template = "admin/webhooks/webhooksubscription/change_form.html"
 
     def scope(self, request, qs):
         return webhook_subscriptions_for_staff(user=request.user, qs=qs)
@@ -71,6 +97,78 @@ class WebhookSubscriptionAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="event types")
     def events(self, obj):
         return ", ".join(obj.event_types) or "all"
+
+    @admin.display(description="signing secret")
+    def signing_secret(self, obj):
+        if obj is None or obj.pk is None:
+            return "Made when the subscription is saved; its owner reads it over the API."
+        return format_html(
+            '<code style="font-size:1.1em">{}</code><br><small style="color:var(--body-quiet-color)">Masked'
+            " for everyone; its owner reads it over the API. A superuser or a manager of its restaurant may"
+            " rotate it (<em>Rotate secret…</em> at the top right).</small>",
+            masked_secret(obj.secret),
+        )
+
+    # ---- rotating the signing secret
+
+    def may_rotate(self, request, obj) -> bool:
+        """A superuser, or a staff member who may change the subscription and manages its restaurant."""
+        user = request.user
+        if user.is_superuser:
+            return True
+        return (
+            obj.restaurant_id is not None
+            and self.has_change_permission(request, obj)
+            and user_has_role(user, obj.restaurant_id, {Role.MANAGER})
+        )
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view(self.rotate_secret_view)
+        return [
+            path("<path:object_id>/rotate-secret/", view, name=f"{info[0]}_{info[1]}_rotate_secret"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["may_rotate"] = obj is not None and self.may_rotate(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def rotate_secret_view(self, request, object_id):
+        """GET: what rotating does, and a button. POST: rotate, log who did, and show the new secret once (never
+        stored in a message or cookie; the answer is not cached)."""
+        subscription = self.get_object(request, unquote(object_id))  # the staff member's restaurants only
+        if subscription is None:
+            raise Http404("No such webhook subscription among your restaurants.")
+        if not self.may_rotate(request, subscription):
+            raise PermissionDenied("Only a superuser or a manager of its restaurant may rotate this secret.")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": subscription,
+            "title": f"Rotate the signing secret of {subscription.url}?",
+            "masked": masked_secret(subscription.secret),
+            "change_url": reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[subscription.pk]
+            ),
+        }
+        if request.method == "POST":
+            with transaction.atomic():
+                secret = webhook_subscription_rotate_secret(subscription=subscription)
+                self.log_change(request, subscription, ROTATED_MESSAGE)
+            context.update(title="New signing secret", secret=secret, masked=masked_secret(secret))
+        response = TemplateResponse(request, "admin/webhooks/webhooksubscription/rotate_secret.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self.message_user(
+            request,
+            f"Its signing secret ({masked_secret(obj.secret)}) was made: its owner reads it over the API"
+            f" (GET /api/webhooks/subscriptions/{obj.pk}).",
+            messages.INFO,
+        )
+        return super().response_add(request, obj, post_url_continue)
 
 
 @admin.register(WebhookDelivery)

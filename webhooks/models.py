@@ -17,6 +17,14 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def masked_secret(secret: str) -> str:
+    """What the admin shows of a signing secret: its prefix and last 4 characters, "whsec_…abcd"."""
+    if not secret:
+        return "—"
+    prefix = "whsec_" if secret.startswith("whsec_") else ""
+    return f"{prefix}…{secret[-4:]}"
+
+
 class WebhookSubscription(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

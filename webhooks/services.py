@@ -31,7 +31,7 @@ from assignments.services.outbox import (
 )
 from tenancy.models import WEBHOOK_ROLES
 from tenancy.selectors import restaurant_ids_with_role
-from webhooks.models import WebhookDelivery, WebhookSubscription
+from webhooks.models import WebhookDelivery, WebhookSubscription, new_webhook_secret
 
 logger = logging.getLogger("maitre.webhooks")
 USER_AGENT = "Maitre-Webhooks/1"
@@ -58,6 +58,18 @@ def webhook_subscription_update(*, subscription: WebhookSubscription, **fields) 
     subscription.full_clean()
     subscription.save()
     return subscription
+
+
+@transaction.atomic
+def webhook_subscription_rotate_secret(*, subscription: WebhookSubscription) -> str:
+    """A new signing secret, in force at once: every delivery sent from now on is signed with it (retries of
+    earlier events included, as the signature is made when a delivery is sent), and the old one verifies
+    nothing more. Returns the new secret, for the one person who asked to see it, once."""
+    secret = new_webhook_secret()
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(secret=secret)
+    subscription.secret = secret
+    logger.info("webhook subscription %s: signing secret rotated", subscription.pk)
+    return secret
 
 
 def webhook_subscription_delete(*, subscription: WebhookSubscription) -> None:

@@ -7,11 +7,17 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from assignments.admin.common import ReadOnlyAdmin
-from assignments.admin.schedule import ScheduleExceptionInline, WeeklyServiceInline, schedule_change_warn
+from assignments.admin.schedule import (
+    ScheduleExceptionInline,
+    WeeklyServiceInline,
+    schedule_change_warn,
+    schedule_changed_dates,
+)
 from assignments.admin.service import TimelineWalkInMixin
 from assignments.admin.timeline import RestaurantTimelineMixin
 from assignments.models import Restaurant, Table, TableAdjacency, TableBlock, Zone
 from assignments.services.floor import table_save
+from assignments.services.schedule import bookings_outside_service_recheck, restaurant_timezone_change
 from tenancy.admin import RestaurantScopedAdminMixin
 
 
@@ -73,9 +79,27 @@ class RestaurantAdmin(
     inlines = [ZoneInline, WeeklyServiceInline, ScheduleExceptionInline]
     change_form_template = "admin/assignments/restaurant/change_form.html"
 
+    def save_model(self, request, obj, form, change):
+        """A new time zone goes through its own service (it moves every booking's local time); the rest is saved
+        as usual first."""
+        zone = obj.timezone
+        if change and "timezone" in form.changed_data:
+            obj.timezone = form.initial["timezone"]
+            super().save_model(request, obj, form, change)
+            restaurant_timezone_change(restaurant=obj, timezone=zone)
+            return
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        schedule_change_warn(self, request, restaurant=form.instance, form=form, formsets=formsets)
+        restaurant = form.instance
+        zone = form.initial.get("timezone") if change and "timezone" in form.changed_data else None
+        dates = schedule_changed_dates(
+            restaurant=restaurant, form=form, formsets=formsets, previous_zone=zone
+        )
+        if dates:
+            bookings_outside_service_recheck(restaurant=restaurant, dates=dates)
+            schedule_change_warn(self, request, restaurant=restaurant, dates=dates, previous_zone=zone)
 
     @admin.display(description="timeline")
     def timeline_link(self, obj):

@@ -5,13 +5,16 @@ weekday without rows runs the restaurant's default service periods and turn time
 that date's weekday (closed, or special hours). Pacing sends a booking to review, never refuses it; staff
 assigning by hand may seat past it. Closing a day, or changing its hours, when confirmed bookings fall outside
 them cancels nobody: the save warns with how many and the list, and the review queue keeps listing them until
-each is moved or cancelled.
+each is moved or cancelled. A new time zone moves every booking's local time (they are kept in UTC): saving it
+warns the same way for every day ahead, after a warning that says how far times moved and lists the bookings
+still waiting for a table that are now outside the hours (the pipeline sends them to review).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from assignments.models import ScheduleException, WeeklyService
+from assignments.models import BookingState, ScheduleException, WeeklyService
 from assignments.selectors.outside_service import (
     LOOK_AHEAD_DAYS,
     days_with_confirmed_bookings_outside_service,
@@ -109,17 +112,18 @@ class ScheduleExceptionInline(admin.TabularInline):
 
 
 SHOWN_PER_DAY = 8
+PIPELINE_WAITING = (BookingState.PENDING, BookingState.ASSIGNMENT_PENDING)  # not decided by the pipeline yet
 HOURS_FIELDS = {"date", "weekday", "closed", "start", "end", "last_seating"}  # what moves a day's hours
 
 
-def schedule_change_warn(model_admin, request, *, restaurant, form, formsets) -> None:
-    """After a save that changes the schedule of some days (a dated exception or a weekly row added, changed or
-    removed, or the default service periods): a warning for each such day that still has confirmed bookings
-    outside its service now (the day closed, or outside its new hours), listing them, so that someone calls the
-    guests."""
+def schedule_changed_dates(*, restaurant, form, formsets, previous_zone: str | None = None) -> set[date]:
+    """The service days a save of the restaurant page changed the schedule of (a dated exception or a weekly row
+    added, changed or removed; every day ahead for the default service periods or a new time zone, given as the
+    `previous_zone` it replaced, which moves every booking's local time); none when it changed no hours."""
     dates: set[date] = set()
     weekdays: set[int] = set()
-    every_day = "service_periods" in getattr(form, "changed_data", ())
+    changed = getattr(form, "changed_data", ())
+    every_day = "service_periods" in changed or previous_zone is not None
     for formset in formsets:
         if formset.model not in (ScheduleException, WeeklyService):
             continue
@@ -137,14 +141,95 @@ def schedule_change_warn(model_admin, request, *, restaurant, form, formsets) ->
                 else:
                     weekdays.add(int(value))
     if not dates and not weekdays and not every_day:
-        return
-    restaurant.refresh_from_db(fields=["schedule_version"])  # the rows just saved bumped it
+        return dates
+    restaurant.refresh_from_db(fields=["schedule_version", "timezone"])  # the rows just saved bumped it
     if weekdays or every_day:
         today = restaurant_service_day(restaurant=restaurant, moment=timezone.now())
         ahead = (today + timedelta(days=n) for n in range(LOOK_AHEAD_DAYS))
         dates.update(d for d in ahead if every_day or d.weekday() in weekdays)
-    for day in days_with_confirmed_bookings_outside_service(restaurants=[restaurant], dates=dates):
+    return dates
+
+
+def schedule_change_warn(
+    model_admin, request, *, restaurant, dates: set[date], previous_zone: str | None = None
+) -> None:
+    """After a save that changed the schedule of these days (schedule_changed_dates): a warning for each that
+    still has confirmed bookings outside its service now (the day closed, or outside its new hours), listing
+    them, so that someone calls the guests; after a time zone change, first how far times moved and the bookings
+    still waiting for a table that are now outside the hours (the pipeline sends them to review)."""
+    if not dates:
+        return
+    outside = days_with_confirmed_bookings_outside_service(restaurants=[restaurant], dates=dates)
+    if previous_zone is not None:
+        waiting = days_with_confirmed_bookings_outside_service(
+            restaurants=[restaurant], dates=dates, states=PIPELINE_WAITING
+        )
+        _warn_zone(model_admin, request, restaurant, previous_zone, outside, waiting)
+    for day in outside:
         _warn(model_admin, request, day)
+
+
+def _zone_shift(previous: str, restaurant, moment) -> str:
+    """How far local times moved at `moment`, in a host's words: "3 h later (20:00 is now 23:00)"."""
+    old_local = moment.astimezone(ZoneInfo(previous))
+    delta = moment.astimezone(restaurant.tzinfo).utcoffset() - old_local.utcoffset()
+    minutes = int(delta.total_seconds() // 60)
+    if minutes == 0:
+        return "not at all (the same offset from UTC today)"
+    hours, rest = divmod(abs(minutes), 60)
+    size = " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part)
+    eight = old_local.replace(hour=20, minute=0)
+    example = (eight + delta).strftime("%H:%M")
+    return f"{size} {'later' if minutes > 0 else 'earlier'} (20:00 is now {example})"
+
+
+def _warn_zone(model_admin, request, restaurant, previous: str, outside, waiting) -> None:
+    """What a time zone change moved, and how many bookings from today on it put outside their day's hours."""
+    moved = format_html(
+        "The time zone changed from {} to {}: bookings keep their moment, so every booking's local time moved {}.",
+        previous,
+        restaurant.timezone,
+        _zone_shift(previous, restaurant, timezone.now()),
+    )
+    confirmed = sum(len(d.bookings) for d in outside)
+    held = [b for d in waiting for b in d.bookings]
+    if not confirmed and not held:
+        model_admin.message_user(
+            request, format_html("{} Every booking from today on still starts inside its day's hours.", moved)
+        )
+        return
+    tz = restaurant.tzinfo
+    listed = format_html_join(
+        ", ",
+        '<a href="{}">{}</a> {} {}p {} {}',
+        (
+            (
+                reverse("admin:assignments_booking_change", args=[b.pk]),
+                b.external_ref or f"#{b.pk}",
+                b.guest_name,
+                b.party_size,
+                f"{b.start_at.astimezone(tz):%a %d %b}",
+                f"{b.start_at.astimezone(tz):%H:%M}",
+            )
+            for b in held[:SHOWN_PER_DAY]
+        ),
+    )
+    more = f" and {len(held) - SHOWN_PER_DAY} more" if len(held) > SHOWN_PER_DAY else ""
+    model_admin.message_user(
+        request,
+        format_html(
+            "{} From today on, {} confirmed booking(s) now start outside their day's hours (by day below) and {}"
+            " still waiting for a table{}{}{}: the pipeline sends the waiting ones to review now, naming the"
+            " hours. Nothing was cancelled or moved.",
+            moved,
+            confirmed,
+            len(held),
+            ": " if held else "",
+            listed,
+            more,
+        ),
+        messages.WARNING,
+    )
 
 
 def _warn(model_admin, request, day) -> None:

@@ -47,15 +47,16 @@ def days_with_confirmed_bookings_outside_service(
     dates: Iterable[date] | None = None,
     now: datetime | None = None,
     days: int = LOOK_AHEAD_DAYS,
+    states: Iterable[str] = (BookingState.CONFIRMED,),
 ) -> list[DayBookingsOutsideService]:
     """The service days (the given `dates`, else from each restaurant's today for `days`) with confirmed bookings
-    that start outside that day's service, soonest first: two queries (the start times, then the bookings
-    outside), and the schedule of each day that has bookings (cached)."""
+    (or bookings in `states`) that start outside that day's service, soonest first: two queries (the start times,
+    then the bookings outside), and the schedule of each day that has bookings (cached)."""
     now = now or timezone.now()
     by_id = {r.pk: r for r in restaurants}
     if not by_id:
         return []
-    confirmed = Booking.objects.filter(restaurant_id__in=list(by_id), state=BookingState.CONFIRMED)
+    confirmed = Booking.objects.filter(restaurant_id__in=list(by_id), state__in=list(states))
     if dates is not None:
         confirmed = confirmed.filter(service_date__in=list(dates))
     else:

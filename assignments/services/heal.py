@@ -17,8 +17,13 @@ Durable: the freeing write leaves a `tables.freed` outbox event in its own trans
 heal is a delivery (`FloorHealDelivery`, the outbox's per-consumer state): run at once by the receiver of the
 signal in the freeing process, else by a worker, relayed like every event (`floor_heal_deliveries_create`, the
 relay's consumer, wakes `assignments.jobs.heal_floor`), else by the periodic sweep of due deliveries. Whoever
-claims it first runs it, in one transaction with its delivered mark, so it runs once, and a process that dies
-between the freeing commit and the heal loses nothing.
+claims it first runs it: the claim is a short lease (HEAL_LEASE) on the delivery row, not a transaction held
+through the heal. Each offer is its own short transaction, so a failure or conflict on one never takes the others
+back; each offer's history row names the event, so a re-run (after a crash mid-way, or a retry after a failed
+offer) offers only the bookings this event has not offered yet and never the same booking twice. The delivery is
+marked delivered only once every offer was tried; a failed offer leaves it due again after a backoff, a crash
+leaves it due once the lease lapses. The note reads the time the tables were freed (the event's), not the time
+the heal ran.
 """
 
 from __future__ import annotations
@@ -37,7 +42,15 @@ from assignments import flags, lifecycle, metrics
 from assignments.conf import maitre_settings
 from assignments.lifecycle import Actor
 from assignments.locks import booking_is_locked
-from assignments.models import Booking, BookingState, FloorHealDelivery, OutboxEvent, Restaurant
+from assignments.models import (
+    Booking,
+    BookingState,
+    BookingStateHistory,
+    DeliveryStatus,
+    FloorHealDelivery,
+    OutboxEvent,
+    Restaurant,
+)
 from assignments.services.freed import TABLES_FREED_EVENT
 from assignments.services.outbox import (
     deliveries_due,
@@ -49,6 +62,9 @@ from assignments.services.outbox import (
 logger = logging.getLogger("maitre.heal")
 HEALER = Actor("floor_heal")
 TRIGGER = "floor_healed"
+# How long a claimed heal delivery is left to the worker that claimed it: a heal is a few short transactions,
+# so a delivery still pending after this was claimed by a process that died; it is due again.
+HEAL_LEASE = timedelta(seconds=60)
 
 
 # What freed the tables, in a host's words, when the sender gave no `cause` of its own.
@@ -71,6 +87,7 @@ class HealResult:
     hastened: int = 0  # assignment_pending made due sooner
     left_alone: list[int] = field(default_factory=list)  # being edited, or changed meanwhile
     outside_hours: list[int] = field(default_factory=list)  # the day closed or its hours changed since
+    failed: list[int] = field(default_factory=list)  # the offer raised (rolled back alone; tried again later)
     reason: str = ""
 
 
@@ -88,8 +105,12 @@ def floor_heal(
     cause: str = "",
     exclude_booking_ids=(),
     now: datetime | None = None,
+    freed_at: datetime | None = None,
+    event_id: int | None = None,
 ) -> HealResult:
-    """Offer a restaurant day's freed table time to the bookings waiting for it (see the module's doc)."""
+    """Offer a restaurant day's freed table time to the bookings waiting for it (see the module's doc), each
+    offer in its own transaction. `freed_at` is when the tables were freed (now, by default); `event_id` the
+    `tables.freed` event this heal delivers: the bookings it offered already are not offered again."""
     if not maitre_settings.FLOOR_HEAL:
         return HealResult("off", reason="FLOOR_HEAL is off")
     mode = flags.pipeline_mode()
@@ -106,7 +127,7 @@ def floor_heal(
     debounce = maitre_settings.FLOOR_HEAL_DEBOUNCE_MS
     due = now + timedelta(milliseconds=debounce)
     cause = cause or REASON_WORDS.get(reason, reason)
-    text = heal_text(cause=cause, freed_at=now, restaurant=restaurant)[:200]
+    text = heal_text(cause=cause, freed_at=freed_at or now, restaurant=restaurant)[:200]
     correlation_id = f"heal-{uuid.uuid4().hex[:16]}"
     result = HealResult("nothing")
     waiting = (
@@ -119,7 +140,11 @@ def floor_heal(
         .exclude(pk__in=list(exclude_booking_ids))
         .order_by(F("arrival").asc(nulls_last=True), "start_at", "id")
     )
-    for booking in waiting:
+    waiting_list = list(waiting)
+    offered_before = _offered_for_event(event_id=event_id, booking_ids=[b.pk for b in waiting_list])
+    for booking in waiting_list:
+        if booking.pk in offered_before:  # a re-run of this event's heal: offered already, theirs now
+            continue
         if schedule.outside_reason(restaurant.minute_of_day(booking.start_at, service_date)) is not None:
             result.outside_hours.append(booking.pk)  # the pipeline would send it straight back to review
             continue
@@ -134,9 +159,16 @@ def floor_heal(
                 cause=cause,
                 due_at=due,
                 correlation_id=correlation_id,
+                event_id=event_id,
             )
         except lifecycle.LifecycleError:  # changed since we read it (staff got there first): theirs
             result.left_alone.append(booking.pk)
+            continue
+        except Exception:  # this offer alone is rolled back; the others stand, the delivery is tried again
+            logger.exception(
+                "floor heal: offering booking %s failed", booking.pk, extra={"correlation_id": correlation_id}
+            )
+            result.failed.append(booking.pk)
             continue
         result.offered.append(booking.pk)
     result.hastened = (
@@ -156,7 +188,8 @@ def floor_heal(
         pipeline_wake(restaurant_id=restaurant_id, service_date=service_date, delay_ms=debounce)
     metrics.FLOOR_HEAL_EVENTS.labels(result.status).inc()
     logger.info(
-        "restaurant %s day %s: %s freed (%s): %s offered, %s hastened, %s left alone, %s outside the hours",
+        "restaurant %s day %s: %s freed (%s): %s offered, %s hastened, %s left alone, %s outside the hours,"
+        " %s failed",
         restaurant_id,
         service_date,
         reason,
@@ -165,16 +198,39 @@ def floor_heal(
         result.hastened,
         len(result.left_alone),
         len(result.outside_hours),
+        len(result.failed),
         extra={"correlation_id": correlation_id},
     )
     return result
 
 
+def _offered_for_event(*, event_id: int | None, booking_ids: list[int]) -> set[int]:
+    """Which of these bookings the heal of this `tables.freed` event has offered already (its history rows)."""
+    if event_id is None or not booking_ids:
+        return set()
+    return set(
+        BookingStateHistory.objects.filter(
+            booking_id__in=booking_ids, actor_label=HEALER.label, metadata__heal_event_id=event_id
+        ).values_list("booking_id", flat=True)
+    )
+
+
 def booking_offer_freed_tables(
-    *, booking: Booking, text: str, reason: str, cause: str, due_at: datetime, correlation_id: str
+    *,
+    booking: Booking,
+    text: str,
+    reason: str,
+    cause: str,
+    due_at: datetime,
+    correlation_id: str,
+    event_id: int | None = None,
 ) -> Booking:
     """manual_review -> assignment_pending through the lifecycle (history + event), due at `due_at`, marked for
-    one attempt. Raises VersionConflict / InvalidTransition and writes nothing when the booking moved."""
+    one attempt, in one transaction of its own. Raises VersionConflict / InvalidTransition and writes nothing
+    when the booking moved. The history row names the `tables.freed` event whose heal made the offer."""
+    metadata: dict = {"reason": f"floor healed: {text}", "freed_by": cause, "freed_reason": reason}
+    if event_id is not None:
+        metadata["heal_event_id"] = event_id
     with transaction.atomic():
         lifecycle.booking_request_assignment(
             booking=booking,
@@ -182,7 +238,7 @@ def booking_offer_freed_tables(
             expected_version=booking.version,
             actor=HEALER,
             correlation_id=correlation_id,
-            metadata={"reason": f"floor healed: {text}", "freed_by": cause, "freed_reason": reason},
+            metadata=metadata,
         )
         Booking.objects.filter(pk=booking.pk, version=booking.version).update(
             due_at=due_at,
@@ -242,35 +298,51 @@ def floor_heal_deliveries_create(*, events: list[OutboxEvent]) -> None:
 
 
 def floor_heal_delivery_run(*, event_id: int) -> bool:
-    """Run the heal a `tables.freed` event calls for, if nobody has (or is doing it right now): the claim, the
-    heal and the delivered mark in one transaction. A failure is this delivery's, tried again after a backoff.
-    Returns whether it ran now."""
+    """Run the heal a `tables.freed` event calls for, if it is due and nobody has it: claim it (a lease of
+    HEAL_LEASE, committed at once), offer each booking in its own transaction, then mark it delivered, or, when
+    some offer failed or the heal raised, record the failure (due again after a backoff; the offers made stand
+    and are not made again). Returns whether it ran now and every offer was tried."""
     pk = FloorHealDelivery.objects.filter(event_id=event_id).values_list("pk", flat=True).first()
     if pk is None:
         return False
     with transaction.atomic():
+        now = timezone.now()
         delivery = cast(
-            FloorHealDelivery | None, delivery_claim(FloorHealDelivery, delivery_id=pk, related=("event",))
+            FloorHealDelivery | None,
+            delivery_claim(FloorHealDelivery, delivery_id=pk, related=("event",), due_by=now),
         )
         if delivery is None:
             return False
-        event = delivery.event
-        p = event.payload
-        try:
-            with transaction.atomic():
-                floor_heal(
-                    restaurant_id=int(event.restaurant_id or 0),
-                    service_date=date.fromisoformat(p["service_date"]),
-                    reason=p.get("reason", ""),
-                    cause=p.get("cause", ""),
-                    exclude_booking_ids=p.get("booking_ids", ()),
-                )
-        except Exception as exc:
+        delivery.next_attempt_at = now + HEAL_LEASE  # ours until then; due again if we die meanwhile
+        delivery.save(update_fields=["next_attempt_at", "updated_at"])
+    event = delivery.event
+    p = event.payload
+    try:
+        result = floor_heal(
+            restaurant_id=int(event.restaurant_id or 0),
+            service_date=date.fromisoformat(p["service_date"]),
+            reason=p.get("reason", ""),
+            cause=p.get("cause", ""),
+            exclude_booking_ids=p.get("booking_ids", ()),
+            freed_at=event.created_at,
+            event_id=event.pk,
+        )
+    except Exception as exc:
+        logger.exception("floor heal for event %s failed", event_id)
+        error = f"{type(exc).__name__}: {exc}"
+    else:
+        error = f"offering booking(s) {', '.join(map(str, result.failed))} failed" if result.failed else ""
+    with transaction.atomic():
+        fresh = (
+            FloorHealDelivery.objects.select_for_update().filter(pk=pk, status=DeliveryStatus.PENDING).first()
+        )
+        if fresh is None:  # delivered meanwhile by a worker that took it over after our lease
+            return not error
+        if error:
             metrics.FLOOR_HEAL_EVENTS.labels("failed").inc()
-            logger.exception("floor heal for event %s failed", event_id)
-            delivery_record_failure(delivery=delivery, error=f"{type(exc).__name__}: {exc}")
+            delivery_record_failure(delivery=fresh, error=error)
             return False
-        delivery_record_success(delivery=delivery)
+        delivery_record_success(delivery=fresh)
         return True
 
 

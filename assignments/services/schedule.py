@@ -1,12 +1,24 @@
 """Schedule versioning: every change to a weekly service or a dated exception bumps the restaurant's
-schedule_version, which keys the in-process schedule cache (assignments.selectors.schedule)."""
+schedule_version, which keys the in-process schedule cache (assignments.selectors.schedule). And the restaurant's
+time zone, which places every booking's UTC moment in the day's local hours."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils.timezone import now as clock_now
 
-from assignments.models import Restaurant
+from assignments.models import Booking, BookingState, Restaurant
+from assignments.selectors.outside_service import days_with_confirmed_bookings_outside_service
+from assignments.services.pipeline import pipeline_wake
+
+logger = logging.getLogger("maitre.schedule")
 
 
 def schedule_touch(*, restaurant_id: int) -> None:
@@ -85,3 +97,47 @@ def schedule_replace(*, restaurant: Restaurant, spec: dict) -> None:
         schedule_version=F("schedule_version") + 1,
     )
     restaurant.refresh_from_db()
+
+
+@transaction.atomic
+def restaurant_timezone_change(*, restaurant: Restaurant, timezone: str) -> Restaurant:
+    """Put the restaurant in another time zone. Bookings are stored in UTC and keep their moment, so each one's
+    local time moves (20:00 in London is 23:00 in Istanbul) and may now fall outside its day's hours, exactly as
+    if the hours had changed: confirmed bookings stay confirmed and are listed to call
+    (selectors.outside_service), and the pipeline sends the waiting ones to review with the reason naming the
+    hours when it next decides them (DaySchedule.outside_reason, which reads the zone of the restaurant row it
+    loads each pass). The schedule version is bumped as for an hours change. Raises ValidationError for an
+    unknown zone, writing nothing."""
+    try:
+        ZoneInfo(timezone)
+    except Exception as exc:
+        raise ValidationError({"timezone": f"Unknown time zone {timezone!r}."}) from exc
+    previous = restaurant.timezone
+    if timezone == previous:
+        return restaurant
+    Restaurant.objects.filter(pk=restaurant.pk).update(
+        timezone=timezone, schedule_version=F("schedule_version") + 1
+    )
+    restaurant.refresh_from_db(fields=["timezone", "schedule_version"])
+    logger.info("restaurant %s: time zone %s -> %s", restaurant.pk, previous, timezone)
+    bookings_outside_service_recheck(restaurant=restaurant)
+    return restaurant
+
+
+def bookings_outside_service_recheck(*, restaurant: Restaurant, dates: Iterable[date] | None = None) -> int:
+    """After the hours of some days changed (or the time zone, every day from today on): the bookings still
+    waiting for the pipeline whose start is now outside their day's service are made due now and the pipeline is
+    woken for their days, so its own rule (DaySchedule.outside_reason) sends them to review with the reason
+    naming the hours now, not at their next try. Bookings inside the hours keep their turn (no attempt spent).
+    Returns how many were made due."""
+    now = clock_now()
+    outside = days_with_confirmed_bookings_outside_service(
+        restaurants=[restaurant], dates=dates, now=now, states=(BookingState.ASSIGNMENT_PENDING,)
+    )
+    made_due = 0
+    for day in outside:
+        made_due += Booking.objects.filter(
+            pk__in=[b.pk for b in day.bookings], state=BookingState.ASSIGNMENT_PENDING, due_at__gt=now
+        ).update(due_at=now)
+        pipeline_wake(restaurant_id=restaurant.pk, service_date=day.day)
+    return made_due

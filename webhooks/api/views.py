@@ -4,8 +4,10 @@ Who may (README, "API": roles): booking platforms and managers (tenancy.models.W
 subscription's restaurant; a subscription to all of a client's restaurants needs the role at one of them and
 hears only of those where the client holds it. Hosts are refused with a 403, reads included (the secret).
 
-The secret is shown when a subscription is created (and on its detail), to verify signatures with any
-Standard Webhooks library.
+The secret is shown to its owner when a subscription is created (and on its detail), to verify signatures with
+any Standard Webhooks library; it is the owner's, so it is never shown in full in the admin, to staff or
+superusers: there it reads `whsec_…abcd`, and a superuser or a manager of the subscription's restaurant may only
+rotate it (webhooks.admin), after which the detail here gives the new one.
 """
 
 from __future__ import annotations

@@ -1,0 +1,173 @@
+"""The restaurant's time zone changed after bookings were made: bookings keep their UTC moment, so each one's
+local time moves and may fall outside its day's hours, exactly as if the hours had changed. Confirmed bookings
+stay confirmed and saving the new zone warns how many, listed and linked; the ones still waiting for a table go to
+review at the pipeline's next pass, with the reason naming the hours."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+
+from assignments import coordinator
+from assignments.models import Booking, BookingAssignmentAttempt, BookingState, Restaurant
+from assignments.selectors.outside_service import days_with_confirmed_bookings_outside_service
+from assignments.services.schedule import restaurant_timezone_change
+from tests.assignments.test_service_lifecycle import seated_booking
+from tests.factories import DAY
+from tests.schedule.test_closed_after_booking import _form_saved, waiting
+
+pytestmark = pytest.mark.django_db
+DINNER = [{"name": "dinner", "start": "17:00", "end": "22:00"}]
+LATE = "23:00 is outside the service hours (dinner 17:00-22:00)"  # 20:00 in London is 23:00 in Istanbul
+
+
+@pytest.fixture
+def dinner(restaurant):
+    """Dinner 17:00-22:00, in London."""
+    Restaurant.objects.filter(pk=restaurant.pk).update(service_periods=DINNER)
+    restaurant.refresh_from_db()
+    return restaurant
+
+
+@pytest.fixture
+def manager(client):
+    user = User.objects.create_superuser("manager", "m@example.com", "pw")
+    client.force_login(user)
+    return user
+
+
+def _warnings(response) -> list[str]:
+    return [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+
+
+def _save_zone(client, restaurant, zone: str):
+    data = _form_saved(client, restaurant)
+    data["timezone"] = zone
+    return client.post(f"/admin/assignments/restaurant/{restaurant.pk}/change/", data, follow=True)
+
+
+def test_saving_a_new_time_zone_warns_of_the_confirmed_and_waiting_bookings_now_outside(
+    client, manager, dinner
+):
+    seated_booking(dinner, table="M1", start="18:00", arrived=None)  # 21:00 in Istanbul: still inside
+    late = seated_booking(dinner, table="M2", start="20:00", party_size=4, arrived=None)
+    held = waiting(dinner, start="20:30")
+    Booking.objects.filter(pk=held.pk).update(guest_name="Barbara Liskov")
+    assert days_with_confirmed_bookings_outside_service(restaurants=[dinner]) == []
+
+    r = _save_zone(client, dinner, "Europe/Istanbul")
+
+    dinner.refresh_from_db()
+    assert dinner.timezone == "Europe/Istanbul"
+    zone, day = _warnings(r)
+    assert zone.startswith(
+        "The time zone changed from Europe/London to Europe/Istanbul: bookings keep their moment, so every"
+        " booking's local time moved 3 h later (20:00 is now 23:00). From today on, 1 confirmed booking(s) now start outside their"
+        " day's hours (by day below) and 1 still waiting for a table: "
+    ), zone
+    assert (
+        f"/admin/assignments/booking/{held.pk}/change/" in zone
+        and "Barbara Liskov 2p Sat 05 Dec 23:30" in zone
+    )
+    assert day.startswith(
+        "The service hours: dinner 17:00-22:00: 1 confirmed booking(s), 4 covers, start outside these hours on"
+        " Sat 05 Dec:"
+    ), day
+    assert f"/admin/assignments/booking/{late.pk}/change/" in day and "4p 23:00" in day
+    assert set(Booking.objects.values_list("state", flat=True)) == {
+        BookingState.CONFIRMED,
+        BookingState.ASSIGNMENT_PENDING,
+    }  # nobody cancelled or moved
+
+    again = client.post(
+        f"/admin/assignments/restaurant/{dinner.pk}/change/", _form_saved(client, dinner), follow=True
+    )
+    assert again.status_code == 200 and _warnings(again) == []  # unchanged: no second warning
+
+
+def test_a_waiting_booking_now_outside_goes_to_review_with_the_reason(client, manager, dinner):
+    held = waiting(dinner, start="20:00")
+    _save_zone(client, dinner, "Europe/Istanbul")
+
+    outcome = coordinator.process_booking(booking_id=held.pk)
+
+    held.refresh_from_db()
+    assert held.state == BookingState.MANUAL_REVIEW and outcome.reason.startswith(LATE), outcome.reason
+    last = held.history.order_by("version").last()
+    assert (last.transition, last.metadata["reason"]) == ("send_to_review", outcome.reason)
+    attempt = BookingAssignmentAttempt.objects.get(booking=held)
+    assert (attempt.strategy, attempt.reason) == ("schedule", outcome.reason)
+
+
+def test_a_zone_that_keeps_every_booking_inside_says_so(client, manager, dinner):
+    seated_booking(dinner, table="M2", start="20:00", arrived=None)
+    r = _save_zone(client, dinner, "Europe/Lisbon")  # the same offset as London in December
+    assert _warnings(r) == []
+    (info,) = [str(m) for m in r.context["messages"] if "time zone" in str(m)]
+    assert "Every booking from today on still starts inside its day's hours" in info
+
+
+def test_the_service_refuses_an_unknown_zone_and_writes_nothing(dinner):
+    version = dinner.schedule_version
+    with pytest.raises(ValidationError):
+        restaurant_timezone_change(restaurant=dinner, timezone="Mars/Olympus_Mons")
+    dinner.refresh_from_db()
+    assert (dinner.timezone, dinner.schedule_version) == ("Europe/London", version)
+
+
+def test_the_service_moves_the_bookings_local_time_and_bumps_the_schedule_version(dinner):
+    late = seated_booking(dinner, table="M2", start="20:00", arrived=None)
+    version = dinner.schedule_version
+    restaurant_timezone_change(restaurant=dinner, timezone="Europe/Istanbul")
+    assert dinner.schedule_version == version + 1
+    (day,) = days_with_confirmed_bookings_outside_service(restaurants=[Restaurant.objects.get(pk=dinner.pk)])
+    assert (day.day, [b.pk for b in day.bookings]) == (DAY, [late.pk])
+
+
+def _backing_off(restaurant, start: str) -> Booking:
+    """Waiting for the pipeline, its next try ten minutes away (after a failed one)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    booking = waiting(restaurant, start=start)
+    Booking.objects.filter(pk=booking.pk).update(due_at=timezone.now() + timedelta(minutes=10))
+    return Booking.objects.get(pk=booking.pk)
+
+
+def test_a_waiting_booking_now_outside_is_re_checked_at_once_not_at_its_next_try(client, manager, dinner):
+    from assignments.coordinator import assign_due
+
+    outside = _backing_off(dinner, "20:00")  # 23:00 in Istanbul
+    inside = _backing_off(dinner, "18:00")  # 21:00 in Istanbul: keeps its turn
+    _save_zone(client, dinner, "Europe/Istanbul")
+
+    assign_due(restaurant_id=dinner.pk, service_date=DAY)  # the pass the wake-up asks for
+
+    outside.refresh_from_db()
+    assert outside.state == BookingState.MANUAL_REVIEW
+    assert outside.history.order_by("version").last().metadata["reason"].startswith(LATE)
+    held = Booking.objects.get(pk=inside.pk)
+    assert held.state == BookingState.ASSIGNMENT_PENDING and held.due_at == inside.due_at
+    assert held.assignment_attempts == 0  # no try spent on it
+
+
+def test_changed_hours_re_check_the_waiting_bookings_the_same_way(client, manager, dinner):
+    from assignments.coordinator import assign_due
+
+    late = _backing_off(dinner, "21:30")
+    data = _form_saved(client, dinner)
+    data["service_periods"] = '[{"name": "dinner", "start": "17:00", "end": "21:00"}]'
+    client.post(f"/admin/assignments/restaurant/{dinner.pk}/change/", data, follow=True)
+
+    assign_due(restaurant_id=dinner.pk, service_date=DAY)
+
+    late.refresh_from_db()
+    assert late.state == BookingState.MANUAL_REVIEW
+    assert (
+        late.history.order_by("version")
+        .last()
+        .metadata["reason"]
+        .startswith("21:30 is outside the service hours (dinner 17:00-21:00)")
+    )

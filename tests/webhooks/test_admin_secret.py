@@ -1,0 +1,146 @@
+"""A subscription's signing secret in the admin: masked for everyone ("whsec_…abcd"), never in a page's HTML;
+a superuser or a manager of its restaurant rotates it after a confirmation and is shown the new one once; the
+rotation is in the subscription's history with who did it; deliveries sent after it are signed with the new
+secret and the old one verifies nothing more."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.test import Client
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from assignments import lifecycle
+from assignments.services import outbox
+from tests.factories import FloorFactory, grant, make_booking
+from webhooks.admin import ROTATED_MESSAGE
+from webhooks.models import WebhookDelivery, WebhookSubscription
+from webhooks.services import webhook_delivery_send, webhook_subscription_create
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/webhooks/webhooksubscription/"
+
+
+def change_url(sub) -> str:
+    return f"{CHANGELIST}{sub.pk}/change/"
+
+
+def rotate_url(sub) -> str:
+    return f"{CHANGELIST}{sub.pk}/rotate-secret/"
+
+
+def staff(name: str, restaurant, role: str) -> tuple[Client, object]:
+    """A staff member with every webhooks permission, holding `role` at the restaurant."""
+    user = get_user_model().objects.create_user(name, password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="webhooks"))
+    grant(user, restaurant, role=role)
+    client = Client()
+    client.force_login(user)
+    return client, user
+
+
+@pytest.fixture
+def subscription(restaurant):
+    platform = grant(get_user_model().objects.create_user("table-booker"), restaurant)
+    return webhook_subscription_create(
+        owner=platform, url="https://hooks.example.com/maitre", event_types=[], restaurant=restaurant
+    )
+
+
+def test_no_page_shows_the_secret_only_its_last_four_characters(restaurant, subscription):
+    secret = subscription.secret
+    host, _ = staff("host-ops", restaurant, "host")
+    manager, _ = staff("floor-manager", restaurant, "manager")
+    root = Client()
+    root.force_login(get_user_model().objects.create_superuser("root", "r@example.com", "pw"))
+    for client in (host, manager, root):
+        for url in (CHANGELIST, change_url(subscription), f"{CHANGELIST}{subscription.pk}/history/"):
+            page = client.get(url)
+            assert page.status_code == 200, url
+            assert secret not in page.content.decode(), url
+            assert secret[6:30] not in page.content.decode(), url  # nor any long part of it
+        page = client.get(change_url(subscription)).content.decode()
+        assert f"whsec_…{secret[-4:]}" in page
+        assert 'name="secret"' not in page
+
+
+def test_a_host_can_neither_rotate_nor_set_the_secret(restaurant, subscription):
+    host, _ = staff("host-ops", restaurant, "host")
+    secret = subscription.secret
+    assert rotate_url(subscription) not in host.get(change_url(subscription)).content.decode()
+    assert host.get(rotate_url(subscription)).status_code == 403
+    assert host.post(rotate_url(subscription)).status_code == 403
+    saved = host.post(
+        change_url(subscription),
+        {
+            "owner": subscription.owner_id,
+            "url": subscription.url,
+            "restaurant": restaurant.pk,
+            "event_types": "[]",
+            "is_active": "on",
+            "secret": "whsec_chosen-by-the-host",
+        },
+    )
+    assert saved.status_code == 302  # the rest of the form saves; the secret is not a field of it
+    assert WebhookSubscription.objects.get(pk=subscription.pk).secret == secret
+
+
+def test_a_manager_elsewhere_does_not_even_find_it(restaurant, subscription):
+    other, _ = staff("manager-b", FloorFactory.small(), "manager")
+    assert other.get(rotate_url(subscription)).status_code == 404
+    assert other.post(rotate_url(subscription)).status_code == 404
+    assert WebhookSubscription.objects.get(pk=subscription.pk).secret == subscription.secret
+
+
+def test_a_manager_rotates_it_sees_the_new_one_once_and_the_history_says_who(restaurant, subscription):
+    manager, user = staff("floor-manager", restaurant, "manager")
+    old = subscription.secret
+    assert rotate_url(subscription) in manager.get(change_url(subscription)).content.decode()
+    confirm = manager.get(rotate_url(subscription)).content.decode()
+    assert "stops working at once" in confirm and old not in confirm
+    assert WebhookSubscription.objects.get(pk=subscription.pk).secret == old  # a GET changes nothing
+
+    answer = manager.post(rotate_url(subscription))
+
+    new = WebhookSubscription.objects.get(pk=subscription.pk).secret
+    assert new != old and new.startswith("whsec_")
+    shown = answer.content.decode()
+    assert answer.status_code == 200 and "no-store" in answer["Cache-Control"]
+    assert new in shown and old not in shown and "previous signing secret stopped working" in shown
+    page = manager.get(change_url(subscription)).content.decode()
+    assert new not in page and f"whsec_…{new[-4:]}" in page  # never again in full
+    (entry,) = LogEntry.objects.filter(object_id=str(subscription.pk))
+    assert (entry.user, entry.get_change_message()) == (user, ROTATED_MESSAGE)
+    history = manager.get(f"{CHANGELIST}{subscription.pk}/history/").content.decode()
+    assert ROTATED_MESSAGE in history and "floor-manager" in history and new not in history
+
+
+def test_deliveries_after_a_rotation_are_signed_with_the_new_secret(restaurant, subscription):
+    root = Client()
+    root.force_login(get_user_model().objects.create_superuser("root", "r@example.com", "pw"))
+    lifecycle.booking_request_assignment(booking=make_booking(restaurant))
+    outbox.outbox_relay(publish=lambda events: None)  # deliveries made before the rotation, still pending
+    pending = list(WebhookDelivery.objects.filter(subscription=subscription).values_list("pk", flat=True))
+    assert pending
+    old = subscription.secret
+
+    assert root.post(rotate_url(subscription)).status_code == 200
+    new = WebhookSubscription.objects.get(pk=subscription.pk).secret
+    assert new != old
+
+    sent: list[tuple[str, dict]] = []
+
+    def post(url, body, headers):
+        sent.append((body, headers))
+        return 204
+
+    for pk in pending:
+        assert webhook_delivery_send(delivery_id=pk, post=post)
+    assert len(sent) == len(pending)
+    for body, headers in sent:
+        Webhook(new).verify(body, headers)
+        with pytest.raises(WebhookVerificationError):
+            Webhook(old).verify(body, headers)
