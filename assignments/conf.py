@@ -50,6 +50,9 @@ class MaitreSettings:
     FLOOR_HEAL: bool = True
     FLOOR_HEAL_MARGIN_MINUTES: int = 15
     FLOOR_HEAL_DEBOUNCE_MS: int = 1000
+    # How long a claimed heal is its worker's (renewed between offers): a heal still unfinished after it was
+    # claimed by a process that died, and is due again.
+    FLOOR_HEAL_LEASE_SECONDS: float = 60.0
 
 
 @dataclass(frozen=True)

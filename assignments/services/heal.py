@@ -17,8 +17,9 @@ Durable: the freeing write leaves a `tables.freed` outbox event in its own trans
 heal is a delivery (`FloorHealDelivery`, the outbox's per-consumer state): run at once by the receiver of the
 signal in the freeing process, else by a worker, relayed like every event (`floor_heal_deliveries_create`, the
 relay's consumer, wakes `assignments.jobs.heal_floor`), else by the periodic sweep of due deliveries. Whoever
-claims it first runs it: the claim is a short lease (HEAL_LEASE) on the delivery row, not a transaction held
-through the heal. Each offer is its own short transaction, so a failure or conflict on one never takes the others
+claims it first runs it: the claim is a lease (MAITRE_FLOOR_HEAL_LEASE_SECONDS) on the delivery row, not a
+transaction held through the heal, renewed between offers; a worker that finds its lease taken over (it stalled
+past it) stops offering and leaves the delivery to the new holder, the only one that marks it. Each offer is its own short transaction, so a failure or conflict on one never takes the others
 back; each offer's history row names the event, so a re-run (after a crash mid-way, or a retry after a failed
 offer) offers only the bookings this event has not offered yet and never the same booking twice. The delivery is
 marked delivered only once every offer was tried; a failed offer leaves it due again after a backoff, a crash
@@ -30,9 +31,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import cast
 
 from django.db import transaction
 from django.db.models import F
@@ -54,7 +55,6 @@ from assignments.models import (
 from assignments.services.freed import TABLES_FREED_EVENT
 from assignments.services.outbox import (
     deliveries_due,
-    delivery_claim,
     delivery_record_failure,
     delivery_record_success,
 )
@@ -62,9 +62,6 @@ from assignments.services.outbox import (
 logger = logging.getLogger("maitre.heal")
 HEALER = Actor("floor_heal")
 TRIGGER = "floor_healed"
-# How long a claimed heal delivery is left to the worker that claimed it: a heal is a few short transactions,
-# so a delivery still pending after this was claimed by a process that died; it is due again.
-HEAL_LEASE = timedelta(seconds=60)
 
 
 # What freed the tables, in a host's words, when the sender gave no `cause` of its own.
@@ -88,6 +85,7 @@ class HealResult:
     left_alone: list[int] = field(default_factory=list)  # being edited, or changed meanwhile
     outside_hours: list[int] = field(default_factory=list)  # the day closed or its hours changed since
     failed: list[int] = field(default_factory=list)  # the offer raised (rolled back alone; tried again later)
+    lease_lost: bool = False  # stopped: another worker holds the heal now
     reason: str = ""
 
 
@@ -107,10 +105,13 @@ def floor_heal(
     now: datetime | None = None,
     freed_at: datetime | None = None,
     event_id: int | None = None,
+    still_ours: Callable[[], bool] | None = None,
 ) -> HealResult:
     """Offer a restaurant day's freed table time to the bookings waiting for it (see the module's doc), each
     offer in its own transaction. `freed_at` is when the tables were freed (now, by default); `event_id` the
-    `tables.freed` event this heal delivers: the bookings it offered already are not offered again."""
+    `tables.freed` event this heal delivers: the bookings it offered already are not offered again.
+    `still_ours`, asked before each offer, says whether the caller still holds the heal (its lease): once it
+    does not, nothing more is offered (`lease_lost`)."""
     if not maitre_settings.FLOOR_HEAL:
         return HealResult("off", reason="FLOOR_HEAL is off")
     mode = flags.pipeline_mode()
@@ -145,6 +146,15 @@ def floor_heal(
     for booking in waiting_list:
         if booking.pk in offered_before:  # a re-run of this event's heal: offered already, theirs now
             continue
+        if still_ours is not None and not still_ours():  # another worker took the heal over: its to finish
+            result.lease_lost = True
+            logger.warning(
+                "floor heal: the lease of event %s was taken over; stopping before booking %s",
+                event_id,
+                booking.pk,
+                extra={"correlation_id": correlation_id},
+            )
+            return result
         if schedule.outside_reason(restaurant.minute_of_day(booking.start_at, service_date)) is not None:
             result.outside_hours.append(booking.pk)  # the pipeline would send it straight back to review
             continue
@@ -297,25 +307,51 @@ def floor_heal_deliveries_create(*, events: list[OutboxEvent]) -> None:
     transaction.on_commit(wake)
 
 
+class _Lease:
+    """A worker's hold on one heal delivery: its `next_attempt_at`, which nobody else writes while it lasts, is
+    the token. Renewed once half of it has passed; lost when another worker took the delivery over."""
+
+    def __init__(self, pk: int, until: datetime) -> None:
+        self.pk, self.until = pk, until
+        self.seconds = float(maitre_settings.FLOOR_HEAL_LEASE_SECONDS)
+
+    @classmethod
+    def take(cls, pk: int) -> _Lease | None:
+        """One conditional UPDATE: the delivery is ours if it was pending and due (nobody's lease on it)."""
+        now = timezone.now()
+        until = now + timedelta(seconds=float(maitre_settings.FLOOR_HEAL_LEASE_SECONDS))
+        taken = FloorHealDelivery.objects.filter(
+            pk=pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        ).update(next_attempt_at=until, updated_at=now)
+        return cls(pk, until) if taken else None
+
+    def still_ours(self) -> bool:
+        now = timezone.now()
+        if (self.until - now).total_seconds() > self.seconds / 2:
+            return True  # renewed (or taken) less than half a lease ago: nobody can have it
+        until = now + timedelta(seconds=self.seconds)
+        renewed = FloorHealDelivery.objects.filter(
+            pk=self.pk, status=DeliveryStatus.PENDING, next_attempt_at=self.until
+        ).update(next_attempt_at=until, updated_at=now)
+        if renewed:
+            self.until = until
+        return bool(renewed)
+
+
 def floor_heal_delivery_run(*, event_id: int) -> bool:
     """Run the heal a `tables.freed` event calls for, if it is due and nobody has it: claim it (a lease of
-    HEAL_LEASE, committed at once), offer each booking in its own transaction, then mark it delivered, or, when
-    some offer failed or the heal raised, record the failure (due again after a backoff; the offers made stand
-    and are not made again). Returns whether it ran now and every offer was tried."""
+    MAITRE_FLOOR_HEAL_LEASE_SECONDS, committed at once and renewed between offers), offer each booking in its own
+    transaction, then mark it delivered, or, when some offer failed or the heal raised, record the failure (due
+    again after a backoff; the offers made stand and are not made again). A worker whose lease was taken over
+    meanwhile stops offering and leaves the delivery, its marks included, to the new holder. Returns whether it
+    ran now and every offer was tried."""
     pk = FloorHealDelivery.objects.filter(event_id=event_id).values_list("pk", flat=True).first()
     if pk is None:
         return False
-    with transaction.atomic():
-        now = timezone.now()
-        delivery = cast(
-            FloorHealDelivery | None,
-            delivery_claim(FloorHealDelivery, delivery_id=pk, related=("event",), due_by=now),
-        )
-        if delivery is None:
-            return False
-        delivery.next_attempt_at = now + HEAL_LEASE  # ours until then; due again if we die meanwhile
-        delivery.save(update_fields=["next_attempt_at", "updated_at"])
-    event = delivery.event
+    lease = _Lease.take(pk)
+    if lease is None:
+        return False
+    event = OutboxEvent.objects.get(pk=event_id)
     p = event.payload
     try:
         result = floor_heal(
@@ -326,18 +362,23 @@ def floor_heal_delivery_run(*, event_id: int) -> bool:
             exclude_booking_ids=p.get("booking_ids", ()),
             freed_at=event.created_at,
             event_id=event.pk,
+            still_ours=lease.still_ours,
         )
     except Exception as exc:
         logger.exception("floor heal for event %s failed", event_id)
         error = f"{type(exc).__name__}: {exc}"
     else:
+        if result.lease_lost:
+            return False
         error = f"offering booking(s) {', '.join(map(str, result.failed))} failed" if result.failed else ""
     with transaction.atomic():
         fresh = (
-            FloorHealDelivery.objects.select_for_update().filter(pk=pk, status=DeliveryStatus.PENDING).first()
+            FloorHealDelivery.objects.select_for_update()
+            .filter(pk=pk, status=DeliveryStatus.PENDING, next_attempt_at=lease.until)
+            .first()
         )
-        if fresh is None:  # delivered meanwhile by a worker that took it over after our lease
-            return not error
+        if fresh is None:  # our lease lapsed and another worker took the heal over: its to mark
+            return False
         if error:
             metrics.FLOOR_HEAL_EVENTS.labels("failed").inc()
             delivery_record_failure(delivery=fresh, error=error)

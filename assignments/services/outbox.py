@@ -14,7 +14,7 @@ import json
 import logging
 import random
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -130,17 +130,10 @@ def delivery_record_failure(*, delivery: DeliveryState, error: str, **fields) ->
 
 
 def delivery_claim(
-    model: type[DeliveryState],
-    *,
-    delivery_id: int,
-    related: Iterable[str] = (),
-    due_by: datetime | None = None,
+    model: type[DeliveryState], *, delivery_id: int, related: Iterable[str] = ()
 ) -> DeliveryState | None:
-    """Lock one pending delivery for the caller's transaction (skipping one that another worker holds); with
-    `due_by`, only if it is due by then (a delivery leased to a worker is not)."""
+    """Lock one pending delivery for the caller's transaction (skipping one that another worker holds)."""
     qs = model.objects.select_related(*related).filter(pk=delivery_id, status=DeliveryStatus.PENDING)
-    if due_by is not None:
-        qs = qs.filter(next_attempt_at__lte=due_by)
     qs = qs.select_for_update(skip_locked=True, of=("self",)) if connection.vendor == "postgresql" else qs
     return qs.first()
 

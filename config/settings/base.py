@@ -256,6 +256,9 @@ MAITRE = {
     "FLOOR_HEAL": env.bool("MAITRE_FLOOR_HEAL", default=True),
     "FLOOR_HEAL_MARGIN_MINUTES": env.int("MAITRE_FLOOR_HEAL_MARGIN_MINUTES", default=15),
     "FLOOR_HEAL_DEBOUNCE_MS": env.int("MAITRE_FLOOR_HEAL_DEBOUNCE_MS", default=1000),
+    # A worker running a heal holds it this long, renewing it between offers: longer than any one offer takes;
+    # a heal whose worker died is run again by another once it lapses.
+    "FLOOR_HEAL_LEASE_SECONDS": env.float("MAITRE_FLOOR_HEAL_LEASE_SECONDS", default=60.0),
 }
 
 LOGGING = {

@@ -4,6 +4,7 @@ bookings not offered yet. The note dates from when the tables were freed, not fr
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -155,3 +156,75 @@ def test_the_note_says_when_the_tables_were_freed_not_when_the_heal_ran(three_wa
     offer = BookingStateHistory.objects.get(booking=first, actor_label="floor_heal")
     assert offer.metadata["reason"].startswith(f"floor healed: {note}")
     assert offer.metadata["heal_event_id"] == event.pk
+
+
+def test_a_live_worker_keeps_its_lease_through_a_heal_longer_than_the_lease(
+    three_waiting, monkeypatch, settings
+):
+    """Each offer takes 0.3 s and the lease is 0.5 s: the worker renews it between offers, so the sweep (another
+    worker) finds nothing due while it runs, and nobody runs the heal twice."""
+    settings.MAITRE = {**settings.MAITRE, "FLOOR_HEAL_LEASE_SECONDS": 0.5}
+    restaurant, event, (first, second, third) = three_waiting
+    offer = heal.booking_offer_freed_tables
+    swept: list[int] = []
+
+    def slow(*, booking, **kwargs):
+        made = offer(booking=booking, **kwargs)
+        time.sleep(0.3)
+        if booking.pk == third.pk:  # 0.9 s in: past the first lease
+            swept.append(floor_heal_deliveries_run_due())
+        return made
+
+    monkeypatch.setattr("assignments.services.heal.booking_offer_freed_tables", slow)
+    assert floor_heal_delivery_run(event_id=event.pk)
+    assert swept == [0]
+    assert [offers(b) for b in (first, second, third)] == [1, 1, 1]
+    delivery = FloorHealDelivery.objects.get(event=event)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)
+
+
+def test_a_worker_whose_lease_was_taken_over_stops_and_leaves_the_delivery_to_the_new_holder(
+    three_waiting, monkeypatch, settings
+):
+    """The worker stalls past its lease after the first offer; another takes the heal over, offers the second and
+    dies. The first worker, back, offers nothing more and marks nothing: the heal is the new holder's until its
+    lease lapses, then the sweep finishes it."""
+    settings.MAITRE = {**settings.MAITRE, "FLOOR_HEAL_LEASE_SECONDS": 1.0}
+    restaurant, event, (first, second, third) = three_waiting
+    offer = heal.booking_offer_freed_tables
+    took_over = []
+
+    def stalling(*, booking, **kwargs):
+        if took_over and booking.pk == third.pk:
+            raise ProcessDied  # the second worker dies after its first offer
+        made = offer(booking=booking, **kwargs)
+        if booking.pk == first.pk and not took_over:
+            time.sleep(0.6)  # stalled: the renewal is due
+            lease_lapses(event)  # ... and came too late
+            took_over.append(True)
+            with pytest.raises(ProcessDied):
+                floor_heal_delivery_run(event_id=event.pk)
+        return made
+
+    monkeypatch.setattr("assignments.services.heal.booking_offer_freed_tables", stalling)
+    assert not floor_heal_delivery_run(event_id=event.pk)
+    monkeypatch.undo()
+
+    pending, review = BookingState.ASSIGNMENT_PENDING, BookingState.MANUAL_REVIEW
+    assert states([first, second, third]) == [pending, pending, review]
+    delivery = FloorHealDelivery.objects.get(event=event)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 0)  # the dead holder's lease
+    assert delivery.next_attempt_at > timezone.now()
+    lease_lapses(event)
+    assert floor_heal_deliveries_run_due() == 1
+    assert [offers(b) for b in (first, second, third)] == [1, 1, 1]
+    assert FloorHealDelivery.objects.get(event=event).status == DeliveryStatus.DELIVERED
+
+
+def test_the_lease_is_a_setting(three_waiting, settings):
+    settings.MAITRE = {**settings.MAITRE, "FLOOR_HEAL_LEASE_SECONDS": 600}
+    _, event, _ = three_waiting
+    before = timezone.now()
+    heal._Lease.take(FloorHealDelivery.objects.get(event=event).pk)
+    lease = FloorHealDelivery.objects.get(event=event).next_attempt_at - before
+    assert timedelta(seconds=599) < lease < timedelta(seconds=602)
