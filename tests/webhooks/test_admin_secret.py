@@ -144,3 +144,15 @@ def test_deliveries_after_a_rotation_are_signed_with_the_new_secret(restaurant, 
         Webhook(new).verify(body, headers)
         with pytest.raises(WebhookVerificationError):
             Webhook(old).verify(body, headers)
+
+
+def test_the_list_cannot_be_filtered_on_the_secret(restaurant, subscription):
+    """The changelist takes a local field's lookup from its URL: filtered on the secret, it would tell a host
+    (who may only view) the secret one character at a time, by which prefix still lists the subscription."""
+    host, _ = staff("host-ops", restaurant, "host")
+    secret = subscription.secret
+    for query in (f"secret__startswith={secret[:10]}", f"secret={secret}", "secret__regex=^whsec_[A-M]"):
+        page = host.get(f"{CHANGELIST}?{query}")
+        assert page.status_code == 400, query
+        assert subscription.url not in page.content.decode(), query
+    assert host.get(f"{CHANGELIST}?is_active__exact=1").status_code == 200  # the other filters work
