@@ -322,8 +322,11 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             hld = held.get(booking.pk, ())
             paced = pacing.remove(f"b{booking.pk}") if pacing is not None else None
             refusal = pacing.refusal(request.start, booking.party_size) if pacing is not None else None
-            # the day was closed, or its hours changed, after the booking was made: a person calls the guest
-            outside = schedule.outside_reason(restaurant.minute_of_day(booking.start_at, day))
+            # the day was closed, its hours changed, or the time zone moved it, since it was made: a person calls
+            outside = schedule.outside_reason(
+                restaurant.minute_of_day(booking.start_at, day),
+                moved_by=restaurant.zone_moved(booking.created_at),
+            )
             if outside is not None:
                 decided = _Decided(
                     "review",

@@ -144,11 +144,16 @@ class DaySchedule:
             return self.closed_reason or "the restaurant is closed that day"
         return f"{self.hours_label}: " + "; ".join(s.span for s in self.services)
 
-    def outside_reason(self, minute: int) -> str | None:
+    def outside_reason(self, minute: int, *, moved_by: str = "") -> str | None:
         """Why a booking already made for this minute is outside the day's service now, naming the day's hours
-        (the day was closed, or its hours changed since), or None while it is inside them."""
+        (the day was closed, or its hours changed since), or None while it is inside them. `moved_by` names what
+        moved the booking's local time since it was made (a time zone change): then that is the cause given."""
         refusal = self.refusal(minute)
-        if refusal is None or self.closed:
+        if refusal is None:
+            return None
+        if moved_by:
+            return f"{refusal}; {moved_by}"
+        if self.closed:
             return refusal
         if self.source == "exception":
             changed = "special hours that day" + (f": {self.note}" if self.note else "")

@@ -14,6 +14,10 @@ receives it.
 moved, swept). Sent on commit of the write; availability subscribes to refresh its snapshots and tell its
 subscribers. Keyword arguments: ``restaurant_id`` (int), ``start_at``, ``end_at`` (aware datetimes).
 A receiver runs after the writer's commit, so it must not raise.
+
+`restaurant_timezone_changed`: the restaurant's time zone changed (services.schedule.restaurant_timezone_change),
+sent on its commit; availability forgets the zone it remembered. Keyword argument: ``restaurant_id`` (int). Must
+not raise.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from django.dispatch import Signal
 
 tables_freed = Signal()
 allocations_changed = Signal()
+restaurant_timezone_changed = Signal()
 
 
 def allocations_changed_on_commit(*, restaurant_id: int, start_at: datetime, end_at: datetime) -> None:

@@ -1,6 +1,6 @@
-"""Availability's subscription to `assignments.signals.allocations_changed`: whenever allocations or holds
+"""Availability's subscriptions to `assignments.signals.allocations_changed`: whenever allocations or holds
 change for a restaurant over a time range (sent on the writer's commit), snapshots touching it are
-invalidated and subscribers told. Connected in AvailabilityConfig.ready."""
+invalidated and subscribers told; and to `restaurant_timezone_changed`. Connected in AvailabilityConfig.ready."""
 
 from __future__ import annotations
 
@@ -22,3 +22,14 @@ def on_allocations_changed(
         availability_floor_changed(restaurant_id=restaurant_id, start_at=start_at, end_at=end_at)
     except Exception:
         logger.exception("availability invalidation failed for restaurant %s", restaurant_id)
+
+
+def on_restaurant_timezone_changed(sender: Any, *, restaurant_id: int, **kwargs: Any) -> None:
+    """The zone changed: forget the one remembered, so the next invalidation bumps the days of the new zone (the
+    snapshots themselves are keyed on the schedule version, which the change bumped). Never raises."""
+    from availability.versions import tz_forget
+
+    try:
+        tz_forget(restaurant_id=restaurant_id)
+    except Exception:
+        logger.exception("availability could not forget the time zone of restaurant %s", restaurant_id)

@@ -15,8 +15,8 @@ from django.core.cache import cache
 from assignments.caches import caches_register
 from assignments.context import DAY_SPAN
 
-_TZ_CACHE: dict[int, tuple[float, ZoneInfo]] = {}
-_TZ_CACHE_SECONDS = 300.0
+_TZ_CACHE: dict[str, ZoneInfo] = {}  # by name
+_TZ_CACHE_SECONDS = 300
 caches_register(_TZ_CACHE.clear, name="availability.versions._TZ_CACHE")
 
 
@@ -49,18 +49,27 @@ def version_bump(*, restaurant_id: int, day: date) -> int:
     return int(value) if value is not None else _seed()  # Redis away: the cache said nothing
 
 
-def restaurant_tz(restaurant_id: int) -> ZoneInfo:
-    """The restaurant's time zone, remembered in-process for a few minutes (the hook must stay cheap)."""
-    now = time.monotonic()
-    hit = _TZ_CACHE.get(restaurant_id)
-    if hit is not None and now - hit[0] < _TZ_CACHE_SECONDS:
-        return hit[1]
-    from assignments.models import Restaurant
+def tz_key(restaurant_id: int) -> str:
+    return f"avail:tz:{restaurant_id}"
 
-    name = Restaurant.objects.filter(pk=restaurant_id).values_list("timezone", flat=True).first() or "UTC"
-    tz = ZoneInfo(name)
-    _TZ_CACHE[restaurant_id] = (now, tz)
+
+def restaurant_tz(restaurant_id: int) -> ZoneInfo:
+    """The restaurant's time zone, remembered for a few minutes in the shared cache (the hook must stay cheap)
+    and forgotten at once, in every process, when it changes (tz_forget, on the zone change's commit)."""
+    name = cache.get(tz_key(restaurant_id))
+    if name is None:
+        from assignments.models import Restaurant
+
+        name = Restaurant.objects.filter(pk=restaurant_id).values_list("timezone", flat=True).first() or "UTC"
+        cache.set(tz_key(restaurant_id), name, timeout=_TZ_CACHE_SECONDS)
+    tz = _TZ_CACHE.get(name)
+    if tz is None:
+        tz = _TZ_CACHE[name] = ZoneInfo(name)
     return tz
+
+
+def tz_forget(*, restaurant_id: int) -> None:
+    cache.delete(tz_key(restaurant_id))
 
 
 def days_touched(*, tz: ZoneInfo, start_at: datetime, end_at: datetime) -> list[date]:

@@ -62,6 +62,12 @@ class Restaurant(PacingLimits, models.Model):
         editable=False,
         help_text="Bumped on every change of the weekly schedule or its exceptions; keys the schedule cache.",
     )
+    previous_timezone = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="The time zone before the last change of it."
+    )
+    timezone_changed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the time zone last changed."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -74,6 +80,15 @@ class Restaurant(PacingLimits, models.Model):
     @property
     def tzinfo(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def zone_moved(self, made_at: datetime | None) -> str:
+        """For a booking made at `made_at`: how the last time zone change moved its local time, for a reason
+        ("the restaurant's time zone changed from Europe/London to Europe/Istanbul"), or "" when it was made after
+        the change (or the zone never changed)."""
+        changed = self.timezone_changed_at
+        if changed is None or made_at is None or made_at >= changed or not self.previous_timezone:
+            return ""
+        return f"the restaurant's time zone changed from {self.previous_timezone} to {self.timezone}"
 
     def occupied_window(self, start_at: datetime, end_at: datetime) -> tuple[datetime, datetime]:
         """What a booking from `start_at` to `end_at` occupies: its seating plus the restaurant's buffer."""

@@ -376,14 +376,21 @@ def review_reasons(*, bookings) -> dict[int, str]:
     for (_rid, day), rows in groups.items():
         restaurant = rows[0].restaurant
         schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
-        if schedule.closed:  # closed since they were made: no table will do
-            out.update((b.pk, schedule.closed_reason or "the restaurant is closed that day") for b in rows)
+        if (
+            schedule.closed
+        ):  # closed since they were made (or a time zone change moved them here): no table will do
+            out.update(
+                (b.pk, schedule.outside_reason(0, moved_by=restaurant.zone_moved(b.created_at)) or "")
+                for b in rows
+            )
             continue
         fs = floor_state(restaurant=restaurant)
         occupancy, alloc_rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fs.floor)
         pacing = day_pacing_ledger(restaurant=restaurant, day=day, alloc_rows=alloc_rows)
         for b in rows:
-            outside = schedule.outside_reason(restaurant.minute_of_day(b.start_at, day))
+            outside = schedule.outside_reason(
+                restaurant.minute_of_day(b.start_at, day), moved_by=restaurant.zone_moved(b.created_at)
+            )
             if outside is not None:  # outside hours changed since it was made: no table will do
                 out[b.pk] = outside
                 continue

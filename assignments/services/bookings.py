@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 
 from assignments import lifecycle
 from assignments.lifecycle import SYSTEM, Actor
@@ -132,3 +133,25 @@ def booking_update_contact(*, booking: Booking, **changes: str) -> Booking:
         setattr(booking, name, value)
     booking.save(update_fields=[*changes, "updated_at"])
     return booking
+
+
+def bookings_service_day_recompute(*, restaurant: Restaurant, since: date, now: datetime) -> dict[int, date]:
+    """Put each booking of the restaurant from the service day `since` on (or starting from `now` on) on the
+    service day its start belongs to now: after a time zone change a 23:30 booking may start at 00:30 the next
+    day. Runs in the caller's transaction (the zone change's), holding the rows it rewrites (in id order), so a
+    pipeline batch that claimed one of them for its old day finishes first, and a later batch of the old day no
+    longer finds it. Not a state change: no history, no version bump. Returns {booking id: its new day}."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("bookings_service_day_recompute runs inside the caller's transaction")
+    rows = Booking.objects.filter(Q(service_date__gte=since) | Q(start_at__gte=now), restaurant=restaurant)
+    if connection.vendor == "postgresql":
+        rows = rows.select_for_update(of=("self",))
+    moved: dict[int, date] = {}
+    changed: list[Booking] = []
+    for booking in rows.order_by("pk").only("pk", "start_at", "service_date"):
+        day = restaurant.service_day_of(booking.start_at)
+        if day != booking.service_date:
+            booking.service_date = moved[booking.pk] = day
+            changed.append(booking)
+    Booking.objects.bulk_update(changed, ["service_date"], batch_size=500)
+    return moved

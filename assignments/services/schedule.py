@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -16,7 +16,10 @@ from django.utils.timezone import now as clock_now
 
 from assignments.models import Booking, BookingState, Restaurant
 from assignments.selectors.outside_service import days_with_confirmed_bookings_outside_service
+from assignments.selectors.schedule import restaurant_service_day
+from assignments.services.bookings import bookings_service_day_recompute
 from assignments.services.pipeline import pipeline_wake
+from assignments.signals import restaurant_timezone_changed
 
 logger = logging.getLogger("maitre.schedule")
 
@@ -104,10 +107,12 @@ def restaurant_timezone_change(*, restaurant: Restaurant, timezone: str) -> Rest
     """Put the restaurant in another time zone. Bookings are stored in UTC and keep their moment, so each one's
     local time moves (20:00 in London is 23:00 in Istanbul) and may now fall outside its day's hours, exactly as
     if the hours had changed: confirmed bookings stay confirmed and are listed to call
-    (selectors.outside_service), and the pipeline sends the waiting ones to review with the reason naming the
-    hours when it next decides them (DaySchedule.outside_reason, which reads the zone of the restaurant row it
-    loads each pass). The schedule version is bumped as for an hours change. Raises ValidationError for an
-    unknown zone, writing nothing."""
+    (selectors.outside_service), and the pipeline sends the waiting ones to review at once, the reason naming
+    the zone change (Restaurant.zone_moved). In the same transaction each booking from today on is put on the
+    service day its start belongs to now (services.bookings.bookings_service_day_recompute: 23:30 in London is
+    00:30 the next day in Istanbul), the schedule version is bumped as for an hours change, and availability
+    hears of it on commit (signals.restaurant_timezone_changed). Raises ValidationError for an unknown zone,
+    writing nothing."""
     try:
         ZoneInfo(timezone)
     except Exception as exc:
@@ -115,12 +120,33 @@ def restaurant_timezone_change(*, restaurant: Restaurant, timezone: str) -> Rest
     previous = restaurant.timezone
     if timezone == previous:
         return restaurant
+    now = clock_now()
+    today = restaurant_service_day(restaurant=restaurant, moment=now)  # in the zone it had
     Restaurant.objects.filter(pk=restaurant.pk).update(
-        timezone=timezone, schedule_version=F("schedule_version") + 1
+        timezone=timezone,
+        previous_timezone=previous,
+        timezone_changed_at=now,
+        schedule_version=F("schedule_version") + 1,
     )
-    restaurant.refresh_from_db(fields=["timezone", "schedule_version"])
-    logger.info("restaurant %s: time zone %s -> %s", restaurant.pk, previous, timezone)
+    restaurant.refresh_from_db(
+        fields=["timezone", "previous_timezone", "timezone_changed_at", "schedule_version"]
+    )
+    moved = bookings_service_day_recompute(restaurant=restaurant, since=today - timedelta(days=1), now=now)
+    logger.info(
+        "restaurant %s: time zone %s -> %s, %s booking(s) on another service day",
+        restaurant.pk,
+        previous,
+        timezone,
+        len(moved),
+    )
+    waiting = Booking.objects.filter(
+        pk__in=list(moved), state=BookingState.ASSIGNMENT_PENDING, due_at__lte=now
+    ).values_list("service_date", flat=True)
+    for day in set(waiting):  # due now on their new day: that day's pass, not the old day's
+        pipeline_wake(restaurant_id=restaurant.pk, service_date=day)
     bookings_outside_service_recheck(restaurant=restaurant)
+    rid = restaurant.pk
+    transaction.on_commit(lambda: restaurant_timezone_changed.send(sender=None, restaurant_id=rid))
     return restaurant
 
 
