@@ -220,7 +220,7 @@ def _warn_zone(model_admin, request, restaurant, previous: str, outside, waiting
         format_html(
             "{} From today on, {} confirmed booking(s) now start outside their day's hours (by day below) and {}"
             " still waiting for a table{}{}{}: the pipeline sends the waiting ones to review now, naming the"
-            " hours. Nothing was cancelled or moved.",
+            " zone change. Nothing was cancelled or moved.",
             moved,
             confirmed,
             len(held),

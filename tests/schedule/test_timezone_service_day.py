@@ -5,9 +5,11 @@ changed"). Availability uses the new zone at once."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 
 from assignments import coordinator
 from assignments.coordinator import assign_due
@@ -93,3 +95,59 @@ def test_availability_uses_the_new_zone_at_once(till_midnight, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         restaurant_timezone_change(restaurant=till_midnight, timezone="Europe/Paris")
     assert restaurant_tz(till_midnight.pk).key == "Europe/Paris"
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_in_flight_for_the_old_day_finishes_before_the_change_moves_its_booking(
+    till_midnight, monkeypatch
+):
+    """A worker has claimed the 23:30 booking for its London day and is deciding it when the zone changes: the
+    change waits on the booking's row, so the batch decides it wholly under the zone it claimed it in (inside
+    dinner: seated), and only then is it moved to the next day (and listed there, to call: 00:30 is outside)."""
+    held = waiting(till_midnight, start="23:30")
+    claimed, go = threading.Event(), threading.Event()
+    real_floor_state = coordinator.floor_state
+
+    def pausing(**kwargs):  # called in the batch's transaction, after its claim
+        claimed.set()
+        assert go.wait(10)
+        return real_floor_state(**kwargs)
+
+    monkeypatch.setattr(coordinator, "floor_state", pausing)
+    done: dict[str, object] = {}
+
+    def in_thread(name, fn):
+        def run():
+            try:
+                done[name] = fn()
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    worker = in_thread("batch", lambda: assign_due(restaurant_id=till_midnight.pk, service_date=DAY))
+    assert claimed.wait(10)
+    change = in_thread(
+        "change",
+        lambda: restaurant_timezone_change(
+            restaurant=Restaurant.objects.get(pk=till_midnight.pk), timezone="Europe/Paris"
+        ),
+    )
+    change.join(1.0)
+    assert change.is_alive()  # waiting on the claimed booking's row
+    assert Booking.objects.get(pk=held.pk).service_date == DAY
+    go.set()
+    worker.join(10)
+    change.join(10)
+    assert "batch" in done and "change" in done
+
+    held.refresh_from_db()
+    assert (held.state, held.service_date) == (BookingState.CONFIRMED, NEXT)
+    (outside,) = days_with_confirmed_bookings_outside_service(
+        restaurants=[Restaurant.objects.get(pk=till_midnight.pk)]
+    )
+    assert (outside.day, [b.pk for b in outside.bookings]) == (NEXT, [held.pk])
