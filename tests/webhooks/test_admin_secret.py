@@ -13,7 +13,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -21,8 +21,12 @@ from assignments import lifecycle
 from assignments.services import outbox
 from tests.factories import FloorFactory, grant, make_booking
 from webhooks.admin import ALREADY_ROTATED, ROTATED_MESSAGE
-from webhooks.models import WebhookDelivery, WebhookSubscription
-from webhooks.services import webhook_delivery_send, webhook_subscription_create
+from webhooks.models import WebhookDelivery, WebhookSubscription, secret_fingerprint
+from webhooks.services import (
+    webhook_delivery_send,
+    webhook_subscription_create,
+    webhook_subscription_rotate_secret,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +241,46 @@ def test_two_people_confirming_at_once_rotate_it_once(restaurant, subscription):
     assert sorted(a.status_code for a in answers.values()) == [200, 409]
     assert [new in a.content.decode() for a in answers.values()].count(True) == 1
     assert LogEntry.objects.filter(object_id=str(subscription.pk)).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_swap_is_one_conditional_update_a_confirmation_checked_against_the_old_secret_loses(subscription):
+    """The narrowest race: the second confirmation reads the old secret (the first rotation is not committed yet)
+    and waits on the row; once the first commits, its conditional UPDATE finds the secret changed and rotates
+    nothing."""
+    token = secret_fingerprint(subscription.secret)
+    rotated, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                results["first"] = webhook_subscription_rotate_secret(
+                    subscription=subscription, confirmed_for=token
+                )
+                rotated.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            results["second"] = webhook_subscription_rotate_secret(
+                subscription=WebhookSubscription.objects.get(pk=subscription.pk), confirmed_for=token
+            )
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert rotated.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(1)
+    assert b.is_alive()  # it read the old secret, matched the token, and waits on the row
+    release.set()
+    a.join(10)
+    b.join(10)
+    assert results["second"] is None
+    assert WebhookSubscription.objects.get(pk=subscription.pk).secret == results["first"]
