@@ -4,8 +4,10 @@ the staff member's restaurants (a subscription to all restaurants spans tenants:
 A subscription's signing secret is never shown in full here, to anyone: its pages show it masked
 ("whsec_…abcd"). Its owner reads it over the API (webhooks.api.views). A superuser, or a manager of the
 subscription's restaurant, may rotate it ("Rotate secret…" on its page, after a confirmation): the new secret is
-shown once, on the answer to that request, and the old one stops working at once. Each rotation is in the
-subscription's history (the admin's log: who, when)."""
+shown once, on the answer to that request, and the old one stops working at once. The confirmation is bound to the
+secret it was shown for (a keyed fingerprint, never the secret): re-posting the answer (a refresh) or a second
+person confirming the same page rotates nothing and says so. Each rotation is in the subscription's history (the
+admin's log: who, when)."""
 
 from __future__ import annotations
 
@@ -24,11 +26,14 @@ from django.utils.timezone import localtime
 from tenancy.admin import RestaurantScopedAdminMixin
 from tenancy.models import WEBHOOK_ROLES, Role
 from tenancy.selectors import members_of_restaurants_of, restaurant_ids_with_role, user_has_role
-from webhooks.models import WebhookDelivery, WebhookSubscription, masked_secret
+from webhooks.models import WebhookDelivery, WebhookSubscription, masked_secret, secret_fingerprint
 from webhooks.selectors import webhook_deliveries_for_staff, webhook_subscriptions_for_staff
 from webhooks.services import webhook_delivery_redeliver, webhook_subscription_rotate_secret
 
 ROTATED_MESSAGE = "Rotated the signing secret; the previous one stopped working."
+ALREADY_ROTATED = (
+    "This secret was already rotated; it is shown only once. Rotate again if you did not copy it."
+)
 
 STATUS_COLOURS = {"pending": "#8a6d00", "delivered": "#1e7e34", "failed": "#b02a37"}
 
@@ -142,8 +147,9 @@ class WebhookSubscriptionAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def rotate_secret_view(self, request, object_id):
-        """GET: what rotating does, and a button. POST: rotate, log who did, and show the new secret once (never
-        stored in a message or cookie; the answer is not cached)."""
+        """GET: what rotating does, and a button bound to the current secret. POST: rotate if the secret is still
+        that one, log who did, and show the new secret once (never stored in a message or cookie; the answer is
+        not cached); else (a refresh of the answer, or someone was quicker) rotate nothing and say so (409)."""
         subscription = self.get_object(request, unquote(object_id))  # the staff member's restaurants only
         if subscription is None:
             raise Http404("No such webhook subscription among your restaurants.")
@@ -155,16 +161,33 @@ class WebhookSubscriptionAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
             "original": subscription,
             "title": f"Rotate the signing secret of {subscription.url}?",
             "masked": masked_secret(subscription.secret),
+            "confirmed_for": secret_fingerprint(subscription.secret),
             "change_url": reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[subscription.pk]
             ),
         }
+        status = 200
         if request.method == "POST":
             with transaction.atomic():
-                secret = webhook_subscription_rotate_secret(subscription=subscription)
-                self.log_change(request, subscription, ROTATED_MESSAGE)
-            context.update(title="New signing secret", secret=secret, masked=masked_secret(secret))
-        response = TemplateResponse(request, "admin/webhooks/webhooksubscription/rotate_secret.html", context)
+                secret = webhook_subscription_rotate_secret(
+                    subscription=subscription, confirmed_for=request.POST.get("confirmed_for", "")
+                )
+                if secret is not None:
+                    self.log_change(request, subscription, ROTATED_MESSAGE)
+            if secret is not None:
+                context.update(title="New signing secret", secret=secret, masked=masked_secret(secret))
+            else:
+                subscription.refresh_from_db(fields=["secret"])
+                context.update(
+                    title="Signing secret already rotated",
+                    already_rotated=ALREADY_ROTATED,
+                    masked=masked_secret(subscription.secret),
+                    confirmed_for=secret_fingerprint(subscription.secret),
+                )
+                status = 409
+        response = TemplateResponse(
+            request, "admin/webhooks/webhooksubscription/rotate_secret.html", context, status=status
+        )
         response["Cache-Control"] = "no-store"
         return response
 

@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 
 from assignments.models import DeliveryState, OutboxEvent, Restaurant
 
@@ -23,6 +24,12 @@ def masked_secret(secret: str) -> str:
         return "—"
     prefix = "whsec_" if secret.startswith("whsec_") else ""
     return f"{prefix}…{secret[-4:]}"
+
+
+def secret_fingerprint(secret: str) -> str:
+    """A keyed hash of a signing secret (HMAC with SECRET_KEY), safe to put in a page: it names which secret a
+    rotation was confirmed for without telling anything of it."""
+    return salted_hmac("maitre.webhooks.secret-fingerprint", secret, algorithm="sha256").hexdigest()
 
 
 class WebhookSubscription(models.Model):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from standardwebhooks.webhooks import Webhook
 
 from assignments import metrics
@@ -31,7 +32,7 @@ from assignments.services.outbox import (
 )
 from tenancy.models import WEBHOOK_ROLES
 from tenancy.selectors import restaurant_ids_with_role
-from webhooks.models import WebhookDelivery, WebhookSubscription, new_webhook_secret
+from webhooks.models import WebhookDelivery, WebhookSubscription, new_webhook_secret, secret_fingerprint
 
 logger = logging.getLogger("maitre.webhooks")
 USER_AGENT = "Maitre-Webhooks/1"
@@ -61,12 +62,22 @@ def webhook_subscription_update(*, subscription: WebhookSubscription, **fields) 
 
 
 @transaction.atomic
-def webhook_subscription_rotate_secret(*, subscription: WebhookSubscription) -> str:
+def webhook_subscription_rotate_secret(
+    *, subscription: WebhookSubscription, confirmed_for: str
+) -> str | None:
     """A new signing secret, in force at once: every delivery sent from now on is signed with it (retries of
     earlier events included, as the signature is made when a delivery is sent), and the old one verifies
-    nothing more. Returns the new secret, for the one person who asked to see it, once."""
+    nothing more. Returns the new secret, for the one person who asked to see it, once.
+
+    Only if the secret is still the one the rotation was confirmed for (`confirmed_for`, its
+    `secret_fingerprint`), swapped by one conditional UPDATE: a re-posted answer page, or a second person
+    confirming the same page at the same moment, rotates nothing and gets None."""
+    current = WebhookSubscription.objects.filter(pk=subscription.pk).values_list("secret", flat=True).first()
+    if current is None or not constant_time_compare(secret_fingerprint(current), confirmed_for):
+        return None
     secret = new_webhook_secret()
-    WebhookSubscription.objects.filter(pk=subscription.pk).update(secret=secret)
+    if not WebhookSubscription.objects.filter(pk=subscription.pk, secret=current).update(secret=secret):
+        return None  # rotated by someone else between the read and the swap
     subscription.secret = secret
     logger.info("webhook subscription %s: signing secret rotated", subscription.pk)
     return secret

@@ -1,6 +1,8 @@
 """A superuser opens a webhook subscription: its signing secret reads `whsec_…abcd`; Rotate secret… asks first,
-saying the old one stops working, then shows the new secret once. Screenshots (1366x768):
-artifacts/screenshots/webhook-secret-masked.png, webhook-secret-rotate-confirm.png, webhook-secret-rotated.png."""
+saying the old one stops working, then shows the new secret once; a refresh of that page (the browser posts the
+form again) rotates nothing and says it was already rotated. Screenshots (1366x768):
+artifacts/screenshots/webhook-secret-masked.png, webhook-secret-rotate-confirm.png, webhook-secret-rotated.png,
+webhook-secret-already-rotated.png."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from tests.browser.conftest import sign_in_as_manager
 from tests.factories import grant
+from webhooks.admin import ALREADY_ROTATED
 from webhooks.models import WebhookSubscription
 from webhooks.services import webhook_subscription_create
 
@@ -47,6 +50,15 @@ def test_the_secret_is_masked_and_rotated_once_shown(live_server, browser_page, 
     assert shown.bounding_box()["width"] > 300  # the whole secret readable at once
     page.screenshot(path=str(artifacts_dir / "webhook-secret-rotated.png"))
 
-    page.click("text=Done: back to the subscription")
+    page.reload()  # the browser posts the confirmation again
+    page.wait_for_selector("text=Rotate again")
+    assert ALREADY_ROTATED in page.inner_text("#content-main")
+    assert (
+        WebhookSubscription.objects.get(pk=sub.pk).secret == new
+    )  # the secret just copied is still in force
+    assert new not in page.content() and f"whsec_…{new[-4:]}" in page.inner_text("#content-main")
+    page.screenshot(path=str(artifacts_dir / "webhook-secret-already-rotated.png"))
+
+    page.click("text=Back to the subscription")
     page.wait_for_url(f"**{change}")
     assert new not in page.content() and f"whsec_…{new[-4:]}" in field.inner_text()

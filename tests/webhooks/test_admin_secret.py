@@ -1,23 +1,32 @@
 """A subscription's signing secret in the admin: masked for everyone ("whsec_…abcd"), never in a page's HTML;
 a superuser or a manager of its restaurant rotates it after a confirmation and is shown the new one once; the
 rotation is in the subscription's history with who did it; deliveries sent after it are signed with the new
-secret and the old one verifies nothing more."""
+secret and the old one verifies nothing more. A confirmation rotates once: re-posting it (a refresh of the
+answer), a stale one, or two people confirming at the same moment rotate nothing more and reveal nothing."""
 
 from __future__ import annotations
+
+import re
+import threading
 
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection, transaction
 from django.test import Client
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from assignments import lifecycle
 from assignments.services import outbox
 from tests.factories import FloorFactory, grant, make_booking
-from webhooks.admin import ROTATED_MESSAGE
-from webhooks.models import WebhookDelivery, WebhookSubscription
-from webhooks.services import webhook_delivery_send, webhook_subscription_create
+from webhooks.admin import ALREADY_ROTATED, ROTATED_MESSAGE
+from webhooks.models import WebhookDelivery, WebhookSubscription, secret_fingerprint
+from webhooks.services import (
+    webhook_delivery_send,
+    webhook_subscription_create,
+    webhook_subscription_rotate_secret,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +39,12 @@ def change_url(sub) -> str:
 
 def rotate_url(sub) -> str:
     return f"{CHANGELIST}{sub.pk}/rotate-secret/"
+
+
+def confirmation(client, sub) -> dict[str, str]:
+    """The form data of the confirmation page, as the browser posts it: bound to the secret it was shown for."""
+    page = client.get(rotate_url(sub)).content.decode()
+    return {"confirmed_for": re.search(r'name="confirmed_for" value="([0-9a-f]+)"', page).group(1)}
 
 
 def staff(name: str, restaurant, role: str) -> tuple[Client, object]:
@@ -103,7 +118,7 @@ def test_a_manager_rotates_it_sees_the_new_one_once_and_the_history_says_who(res
     assert "stops working at once" in confirm and old not in confirm
     assert WebhookSubscription.objects.get(pk=subscription.pk).secret == old  # a GET changes nothing
 
-    answer = manager.post(rotate_url(subscription))
+    answer = manager.post(rotate_url(subscription), confirmation(manager, subscription))
 
     new = WebhookSubscription.objects.get(pk=subscription.pk).secret
     assert new != old and new.startswith("whsec_")
@@ -127,7 +142,7 @@ def test_deliveries_after_a_rotation_are_signed_with_the_new_secret(restaurant, 
     assert pending
     old = subscription.secret
 
-    assert root.post(rotate_url(subscription)).status_code == 200
+    assert root.post(rotate_url(subscription), confirmation(root, subscription)).status_code == 200
     new = WebhookSubscription.objects.get(pk=subscription.pk).secret
     assert new != old
 
@@ -156,3 +171,116 @@ def test_the_list_cannot_be_filtered_on_the_secret(restaurant, subscription):
         assert page.status_code == 400, query
         assert subscription.url not in page.content.decode(), query
     assert host.get(f"{CHANGELIST}?is_active__exact=1").status_code == 200  # the other filters work
+
+
+def test_a_refresh_of_the_answer_rotates_nothing_and_does_not_show_the_secret(restaurant, subscription):
+    """The browser re-posts the confirmation: the secret just copied stays in force, and is not shown again."""
+    manager, _ = staff("floor-manager", restaurant, "manager")
+    form = confirmation(manager, subscription)
+    assert manager.post(rotate_url(subscription), form).status_code == 200
+    new = WebhookSubscription.objects.get(pk=subscription.pk).secret
+
+    again = manager.post(rotate_url(subscription), form)
+
+    assert WebhookSubscription.objects.get(pk=subscription.pk).secret == new
+    shown = again.content.decode()
+    assert again.status_code == 409 and "no-store" in again["Cache-Control"]
+    assert ALREADY_ROTATED in shown and f"whsec_…{new[-4:]}" in shown
+    assert new not in shown and new[6:30] not in shown and 'id="new-secret"' not in shown
+    assert LogEntry.objects.filter(object_id=str(subscription.pk)).count() == 1
+
+
+def test_a_stale_confirmation_rotates_nothing_and_says_so(restaurant, subscription):
+    """Someone else rotated after this page was opened (or it carries no confirmation at all): their secret
+    stands; rotating again takes the fresh confirmation on the answer."""
+    manager, _ = staff("floor-manager", restaurant, "manager")
+    root = Client()
+    root.force_login(get_user_model().objects.create_superuser("root", "r@example.com", "pw"))
+    stale = confirmation(manager, subscription)
+    assert root.post(rotate_url(subscription), confirmation(root, subscription)).status_code == 200
+    theirs = WebhookSubscription.objects.get(pk=subscription.pk).secret
+
+    for form in (stale, {}, {"confirmed_for": "0" * 64}):
+        answer = manager.post(rotate_url(subscription), form)
+        shown = answer.content.decode()
+        assert answer.status_code == 409 and ALREADY_ROTATED in shown, form
+        assert theirs not in shown and f"whsec_…{theirs[-4:]}" in shown, form
+        assert WebhookSubscription.objects.get(pk=subscription.pk).secret == theirs, form
+
+    again = re.search(r'name="confirmed_for" value="([0-9a-f]+)"', shown).group(1)
+    assert manager.post(rotate_url(subscription), {"confirmed_for": again}).status_code == 200  # Rotate again
+    assert WebhookSubscription.objects.get(pk=subscription.pk).secret != theirs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_confirming_at_once_rotate_it_once(restaurant, subscription):
+    """A manager and a superuser post the same confirmation at the same moment: one rotation, one new secret
+    shown (to one of them), one history line; the other is told it was already rotated."""
+    manager, _ = staff("floor-manager", restaurant, "manager")
+    root = Client()
+    root.force_login(get_user_model().objects.create_superuser("root", "r@example.com", "pw"))
+    form = confirmation(manager, subscription)
+    start = threading.Barrier(2)
+    answers: dict[str, object] = {}
+
+    def confirm(name, client):
+        try:
+            start.wait(10)
+            answers[name] = client.post(rotate_url(subscription), form)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=pair) for pair in (("manager", manager), ("root", root))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+
+    new = WebhookSubscription.objects.get(pk=subscription.pk).secret
+    assert new != subscription.secret
+    assert sorted(a.status_code for a in answers.values()) == [200, 409]
+    assert [new in a.content.decode() for a in answers.values()].count(True) == 1
+    assert LogEntry.objects.filter(object_id=str(subscription.pk)).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_swap_is_one_conditional_update_a_confirmation_checked_against_the_old_secret_loses(subscription):
+    """The narrowest race: the second confirmation reads the old secret (the first rotation is not committed yet)
+    and waits on the row; once the first commits, its conditional UPDATE finds the secret changed and rotates
+    nothing."""
+    token = secret_fingerprint(subscription.secret)
+    rotated, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                results["first"] = webhook_subscription_rotate_secret(
+                    subscription=subscription, confirmed_for=token
+                )
+                rotated.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            results["second"] = webhook_subscription_rotate_secret(
+                subscription=WebhookSubscription.objects.get(pk=subscription.pk), confirmed_for=token
+            )
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert rotated.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(1)
+    assert b.is_alive()  # it read the old secret, matched the token, and waits on the row
+    release.set()
+    a.join(10)
+    b.join(10)
+    assert results["second"] is None
+    assert WebhookSubscription.objects.get(pk=subscription.pk).secret == results["first"]
