@@ -192,7 +192,7 @@ def reseat_cost(
     The new booking's plan costs its capacity cost (empty seats, joined tables, dead time, later
     demand displaced) on the arrangement after the moves; each moved booking adds the difference
     between its new plan's capacity cost and its old one's. The pay-off rule no longer reads it
-    (`reseat_pays_off` plays the day forward instead, see `reseat_gain`); it explains a re-seat in the
+    (`reseat_pays_off` plays the day forward instead, see `played_gain`); it explains a re-seat in the
     ranking's own currency.
     """
     before = _occupancy(engine.floor, accepted, requests)
@@ -283,21 +283,6 @@ def reseat_pays_off(
         arrivals_per_table = later_arrivals_per_table(pressure)
     gain = played_gain(engine, accepted, requests, new_request, plan, arrivals_per_table=arrivals_per_table)
     return gain.lower(confidence) > margin
-
-
-def reseat_gain(
-    engine: Engine,
-    accepted: Mapping[str, Sequence[str]],
-    requests: Mapping[str, Request],
-    new_request: Request,
-    plan: Mapping[str, Sequence[str]],
-    samples: int = 32,
-    arrivals_per_table: float = 1.0,
-) -> float:
-    """Expected covers a re-seat adds to the day: the mean of `played_gain`."""
-    return played_gain(
-        engine, accepted, requests, new_request, plan, samples=samples, arrivals_per_table=arrivals_per_table
-    ).mean
 
 
 def played_gain(

@@ -108,7 +108,7 @@ def test_a_move_takes_the_snuggest_plan_among_the_fewest_moves():
 
 def test_a_re_seat_that_costs_more_later_covers_than_it_seats_is_declined():
     from assignments.engine import DemandProfile, Engine
-    from optimization.solver.reseat import reseat_cost, reseat_gain, reseat_pays_off
+    from optimization.solver.reseat import played_gain, reseat_cost, reseat_pays_off
 
     f = big_and_small()
     # Later guests, by the prior: large parties at the peak, which only the eight-top seats.
@@ -120,7 +120,7 @@ def test_a_re_seat_that_costs_more_later_covers_than_it_seats_is_declined():
     plan = reseat_plan(f, accepted, requests, early_two)
     assert plan == {"eight": ("L",), "two": ("L",), "early": ("S",)}  # the couple moves to the eight-top
     assert reseat_cost(engine, accepted, requests, early_two, plan) > 2  # the ranking's own currency agrees
-    gain = reseat_gain(engine, accepted, requests, early_two, plan)
+    gain = played_gain(engine, accepted, requests, early_two, plan).mean
     assert gain < 0  # the two it seats, less an eight that would have sat at the eight-top at 19:00
     assert not reseat_pays_off(engine, accepted, requests, early_two, plan)
     # the rule weighs covers now against expected covers later, nothing else: under a low enough
@@ -135,7 +135,7 @@ def test_a_re_seat_whose_gain_is_mostly_noise_is_declined():
     mean alone would re-seat; the rule asks for the gain less two standard errors, and declines. A gain
     that every draw agrees on is taken however sure the rule is asked to be."""
     from assignments.engine import DemandProfile, Engine
-    from optimization.solver.reseat import PAYOFF_CONFIDENCE, played_gain, reseat_gain, reseat_pays_off
+    from optimization.solver.reseat import PAYOFF_CONFIDENCE, played_gain, reseat_pays_off
 
     f = big_and_small()
     requests = {"eight": r("eight", 8, start=17 * 60, length=110), "two": r("two", 2)}
@@ -145,7 +145,7 @@ def test_a_re_seat_whose_gain_is_mostly_noise_is_declined():
     assert plan == {"eight": ("L",), "two": ("L",), "early": ("S",)}
     couples = Engine(f, demand=DemandProfile(party_mix={2: 1.0}, turns={2: 100}))
     gain = played_gain(couples, accepted, requests, early_two, plan)
-    assert gain.samples == 32 and gain.mean == reseat_gain(couples, accepted, requests, early_two, plan)
+    assert gain.samples == 32
     assert gain.mean > 1.0 and gain.stderr > 0.1  # some draws lose a later couple, most do not
     assert gain.lower(PAYOFF_CONFIDENCE) < 1.0 < gain.lower(0.0)
     assert reseat_pays_off(couples, accepted, requests, early_two, plan, confidence=0.0)  # the mean alone
@@ -166,7 +166,7 @@ def test_a_re_seat_whose_gain_is_mostly_noise_is_declined():
 
 def test_a_re_seat_that_fills_a_table_pays_off():
     from assignments.engine import Engine
-    from optimization.solver.reseat import reseat_cost, reseat_gain, reseat_pays_off
+    from optimization.solver.reseat import played_gain, reseat_cost, reseat_pays_off
 
     f = two_tables()
     engine = Engine(f)
@@ -175,7 +175,7 @@ def test_a_re_seat_that_fills_a_table_pays_off():
     plan = reseat_plan(f, accepted, requests, r("four", 4))
     cost = reseat_cost(engine, accepted, requests, r("four", 4), plan)
     assert cost < 4  # the couple now fills the two-top and the four fills the four-top
-    assert reseat_gain(engine, accepted, requests, r("four", 4), plan) > 1
+    assert played_gain(engine, accepted, requests, r("four", 4), plan).mean > 1
     assert reseat_pays_off(engine, accepted, requests, r("four", 4), plan)
 
 
@@ -184,7 +184,7 @@ def test_the_same_re_seat_pays_off_with_few_later_guests_and_not_with_many():
     costs nobody a seat when few later requests come, but when many do the four-top would have gone to a
     party of four: the rule counts that, by the number of later requests it plays forward."""
     from assignments.engine import DemandProfile, Engine
-    from optimization.solver.reseat import DayPressure, later_arrivals_per_table, reseat_gain, reseat_pays_off
+    from optimization.solver.reseat import DayPressure, later_arrivals_per_table, played_gain, reseat_pays_off
 
     f = Floor(
         tables=tuple(TableSpec(f"T{i}", "main", 1, 4, False, False) for i in range(1, 9)),
@@ -194,10 +194,10 @@ def test_the_same_re_seat_pays_off_with_few_later_guests_and_not_with_many():
     engine = Engine(f, demand=DemandProfile(party_mix={4: 1.0}, turns={4: 120}))
     couple, plan = r("couple", 2), {"couple": ("T1",)}
     assert (
-        reseat_gain(engine, {}, {}, couple, plan, arrivals_per_table=0.5) == 2.0
+        played_gain(engine, {}, {}, couple, plan, arrivals_per_table=0.5).mean == 2.0
     )  # all later fours still fit
     assert reseat_pays_off(engine, {}, {}, couple, plan, arrivals_per_table=0.5)
-    assert reseat_gain(engine, {}, {}, couple, plan, arrivals_per_table=2.0) < 0  # a four turned away
+    assert played_gain(engine, {}, {}, couple, plan, arrivals_per_table=2.0).mean < 0  # a four turned away
     assert not reseat_pays_off(engine, {}, {}, couple, plan, arrivals_per_table=2.0)
     # the day's pressure may add later requests (the benchmark's tuning knob, docs/benchmarks/engine.md);
     # the shipped rule plays 1 x tables on every day
