@@ -198,22 +198,7 @@ def _warn_zone(model_admin, request, restaurant, previous: str, outside, waiting
             request, format_html("{} Every booking from today on still starts inside its day's hours.", moved)
         )
         return
-    tz = restaurant.tzinfo
-    listed = format_html_join(
-        ", ",
-        '<a href="{}">{}</a> {} {}p {} {}',
-        (
-            (
-                reverse("admin:assignments_booking_change", args=[b.pk]),
-                b.external_ref or f"#{b.pk}",
-                b.guest_name,
-                b.party_size,
-                f"{b.start_at.astimezone(tz):%a %d %b}",
-                f"{b.start_at.astimezone(tz):%H:%M}",
-            )
-            for b in held[:SHOWN_PER_DAY]
-        ),
-    )
+    listed = _booking_links(held[:SHOWN_PER_DAY], restaurant.tzinfo, when="%a %d %b %H:%M")
     more = f" and {len(held) - SHOWN_PER_DAY} more" if len(held) > SHOWN_PER_DAY else ""
     model_admin.message_user(
         request,
@@ -233,22 +218,8 @@ def _warn_zone(model_admin, request, restaurant, previous: str, outside, waiting
 
 
 def _warn(model_admin, request, day) -> None:
-    tz = day.restaurant.tzinfo
     shown = day.bookings[:SHOWN_PER_DAY]
-    listed = format_html_join(
-        ", ",
-        '<a href="{}">{}</a> {} {}p {}',
-        (
-            (
-                reverse("admin:assignments_booking_change", args=[b.pk]),
-                b.external_ref or f"#{b.pk}",
-                b.guest_name,
-                b.party_size,
-                f"{b.start_at.astimezone(tz):%H:%M}",
-            )
-            for b in shown
-        ),
-    )
+    listed = _booking_links(shown, day.restaurant.tzinfo, when="%H:%M")
     more = f" and {len(day.bookings) - len(shown)} more" if len(day.bookings) > len(shown) else ""
     model_admin.message_user(
         request,
@@ -265,4 +236,23 @@ def _warn(model_admin, request, day) -> None:
             + f"?restaurant__id__exact={day.restaurant.pk}",
         ),
         messages.WARNING,
+    )
+
+
+def _booking_links(bookings, tz, *, when: str):
+    """Bookings as the warnings list them: a link to each (its reference), the guest, the party and its local
+    start formatted by `when`."""
+    return format_html_join(
+        ", ",
+        '<a href="{}">{}</a> {} {}p {}',
+        (
+            (
+                reverse("admin:assignments_booking_change", args=[b.pk]),
+                b.external_ref or f"#{b.pk}",
+                b.guest_name,
+                b.party_size,
+                f"{b.start_at.astimezone(tz):{when}}",
+            )
+            for b in bookings
+        ),
     )

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.db import transaction
 
 from assignments import lifecycle
 from assignments.models import Booking, BookingStateHistory, Restaurant, TableAllocation
 from assignments.services.seating import booking_send_to_review
 from tests.factories import RestaurantFactory, TableFactory, ZoneFactory, make_booking
+
+
+@pytest.fixture(autouse=True)
+def _due_at_once(settings):
+    """Heals make their bookings due at once (no debounce); autouse in the modules that import it."""
+    settings.MAITRE = {**settings.MAITRE, "FLOOR_HEAL_DEBOUNCE_MS": 0}
 
 
 def seated(

@@ -19,12 +19,13 @@ from assignments.models import (
 )
 from assignments.services.heal import floor_heal
 from tests.factories import DAY, FloorFactory, at
-from tests.heal.helpers import seated, tables_of, transitions, waiting_in_review
-
-
-@pytest.fixture(autouse=True)
-def _due_at_once(settings):
-    settings.MAITRE = {**settings.MAITRE, "FLOOR_HEAL_DEBOUNCE_MS": 0}
+from tests.heal.helpers import (
+    _due_at_once,  # noqa: F401  (autouse: heals due at once)
+    seated,
+    tables_of,
+    transitions,
+    waiting_in_review,
+)
 
 
 def healed_total(outcome: str) -> float:

@@ -24,14 +24,13 @@ from assignments.services.heal import (
 )
 from assignments.signals import tables_freed
 from tests.factories import DAY
-from tests.heal.helpers import seated, waiting_in_review
+from tests.heal.helpers import (
+    _due_at_once,  # noqa: F401  (autouse: heals due at once)
+    seated,
+    waiting_in_review,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _due_at_once(settings):
-    settings.MAITRE = {**settings.MAITRE, "FLOOR_HEAL_DEBOUNCE_MS": 0}
 
 
 @pytest.fixture

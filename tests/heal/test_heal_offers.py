@@ -25,14 +25,15 @@ from assignments.services import heal, outbox
 from assignments.services.heal import floor_heal_deliveries_run_due, floor_heal_delivery_run, on_tables_freed
 from assignments.signals import tables_freed
 from tests.factories import DAY
-from tests.heal.helpers import seated, tables_of, waiting_in_review, wide_floor
+from tests.heal.helpers import (
+    _due_at_once,  # noqa: F401  (autouse: heals due at once)
+    seated,
+    tables_of,
+    waiting_in_review,
+    wide_floor,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _due_at_once(settings):
-    settings.MAITRE = {**settings.MAITRE, "FLOOR_HEAL_DEBOUNCE_MS": 0}
 
 
 @pytest.fixture
