@@ -18,6 +18,11 @@ A receiver runs after the writer's commit, so it must not raise.
 `restaurant_timezone_changed`: the restaurant's time zone changed (services.schedule.restaurant_timezone_change),
 sent on its commit; availability forgets the zone it remembered. Keyword argument: ``restaurant_id`` (int). Must
 not raise.
+
+`restaurant_hours_changed`: the restaurant's hours changed (services.schedule.schedule_change_follow), sent on its
+commit; availability bumps the versions of those days and tells its subscribers. Keyword arguments:
+``restaurant_id`` (int), ``days`` (the service days whose hours changed or whose bookings moved, sorted). Must not
+raise.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from django.dispatch import Signal
 tables_freed = Signal()
 allocations_changed = Signal()
 restaurant_timezone_changed = Signal()
+restaurant_hours_changed = Signal()
 
 
 def allocations_changed_on_commit(*, restaurant_id: int, start_at: datetime, end_at: datetime) -> None:
