@@ -5,8 +5,9 @@ early or marked no-show, a table block removed, a booking moved). Sent on commit
 Keyword arguments: ``restaurant_id`` (int), ``service_date`` (datetime.date, the restaurant's local
 day), ``reason`` (str, one of "cancelled", "completed", "no_show", "block_removed", "moved"; also
 "released", "table_in_service", "optimized"); optional: ``cause`` (str, for people: "cancellation of
-#123"), ``booking_ids`` (the bookings whose tables they were) and ``event_id`` (the `tables.freed` outbox
-event written in the freeing transaction: the heal it calls for is run once, here or relayed).
+#123"), ``booking_ids`` (the bookings whose tables they were), ``event_id`` (the `tables.freed` outbox
+event written in the freeing transaction: the heal it calls for is run once, here or relayed) and ``windows``
+(the freed spans of table time, (start, end) each; None: anywhere in the day).
 `assignments.services.freed` sends it once per restaurant day per transaction; `assignments.services.heal`
 receives it.
 
