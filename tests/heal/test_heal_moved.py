@@ -34,7 +34,7 @@ from tests.heal.helpers import (
     waiting_in_review,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = pytest.mark.django_db
 SAT = DAY
 FRI = DAY - timedelta(days=1)
 LATE_FRIDAY = {"weekly": {"friday": [{"name": "late", "start": "18:00", "end": "01:30"}]}}

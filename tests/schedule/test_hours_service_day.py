@@ -24,7 +24,7 @@ from tests.factories import DAY
 from tests.heal.helpers import tables_of
 from tests.schedule.test_closed_after_booking import _form_saved, waiting
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = pytest.mark.django_db
 SAT = DAY  # a Saturday
 FRI = DAY - timedelta(days=1)
 
