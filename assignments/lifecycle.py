@@ -513,7 +513,10 @@ def _tables_free_from(booking: Booking, *, end_at: datetime, reason: str, cause:
     from assignments.services.allocations import allocations_trim
 
     if allocations_trim(booking=booking, end_at=end_at):
-        _service_freed_on_commit(booking=booking, reason=reason, cause=cause)
+        until = booking.restaurant.occupied_window(booking.start_at, booking.end_at)[1]
+        _service_freed_on_commit(
+            booking=booking, reason=reason, cause=cause, window=(end_at, max(end_at, until))
+        )
 
 
 def booking_mark_seated(
@@ -622,7 +625,9 @@ def _ref(booking: Booking) -> str:
     return booking_ref(booking)
 
 
-def _service_freed_on_commit(*, booking: Booking, reason: str, cause: str) -> None:
+def _service_freed_on_commit(
+    *, booking: Booking, reason: str, cause: str, window: tuple[datetime, datetime] | None = None
+) -> None:
     """Tell the floor (assignments.signals.tables_freed, through the one sender in services.freed) once the
     write that freed the rest of the booking's table time has committed."""
     from assignments.services.freed import tables_freed_on_commit
@@ -633,4 +638,5 @@ def _service_freed_on_commit(*, booking: Booking, reason: str, cause: str) -> No
         reason=reason,
         cause=cause,
         booking_id=booking.pk,
+        window=window,
     )

@@ -6,8 +6,9 @@ A subscription's signing secret is never shown in full here, to anyone: its page
 subscription's restaurant, may rotate it ("Rotate secret…" on its page, after a confirmation): the new secret is
 shown once, on the answer to that request, and the old one stops working at once. The confirmation is bound to the
 secret it was shown for (a keyed fingerprint, never the secret): re-posting the answer (a refresh) or a second
-person confirming the same page rotates nothing and says so. Each rotation is in the subscription's history (the
-admin's log: who, when)."""
+person confirming the same page rotates nothing and says so, naming who rotated it last and when (from that
+history row; in the restaurant's time zone, or the admin's for a subscription to all restaurants). Each rotation is
+in the subscription's history (the admin's log: who, when)."""
 
 from __future__ import annotations
 
@@ -21,16 +22,20 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.timezone import localtime
+from django.utils.timezone import get_current_timezone, localtime
 
 from tenancy.admin import RestaurantScopedAdminMixin
 from tenancy.models import WEBHOOK_ROLES, Role
 from tenancy.selectors import members_of_restaurants_of, restaurant_ids_with_role, user_has_role
 from webhooks.models import WebhookDelivery, WebhookSubscription, masked_secret, secret_fingerprint
-from webhooks.selectors import webhook_deliveries_for_staff, webhook_subscriptions_for_staff
+from webhooks.selectors import (
+    ROTATED_MESSAGE,
+    webhook_deliveries_for_staff,
+    webhook_secret_last_rotation,
+    webhook_subscriptions_for_staff,
+)
 from webhooks.services import webhook_delivery_redeliver, webhook_subscription_rotate_secret
 
-ROTATED_MESSAGE = "Rotated the signing secret; the previous one stopped working."
 ALREADY_ROTATED = (
     "This secret was already rotated; it is shown only once. Rotate again if you did not copy it."
 )
@@ -181,6 +186,7 @@ class WebhookSubscriptionAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
                 context.update(
                     title="Signing secret already rotated",
                     already_rotated=ALREADY_ROTATED,
+                    rotated_by=rotated_by_text(request, subscription),
                     masked=masked_secret(subscription.secret),
                     confirmed_for=secret_fingerprint(subscription.secret),
                 )
@@ -199,6 +205,26 @@ class WebhookSubscriptionAdmin(RestaurantScopedAdminMixin, admin.ModelAdmin):
             messages.INFO,
         )
         return super().response_add(request, obj, post_url_continue)
+
+
+def rotated_by_text(request, subscription) -> str:
+    """ "It was rotated by Ada Lovelace (ada) at 20:41:07 on Sat 5 Dec 2026, Europe/London time.": who rotated
+    the secret last and when, in the restaurant's time zone (the admin's for a subscription to all
+    restaurants); '' when no rotation is on record."""
+    last = webhook_secret_last_rotation(subscription=subscription)
+    if last is None:
+        return ""
+    restaurant = subscription.restaurant
+    tz = restaurant.tzinfo if restaurant is not None else get_current_timezone()
+    when = localtime(last.at, tz)
+    you = last.user_id is not None and last.user_id == request.user.pk
+    name = last.username or "a deleted user"
+    if last.full_name:
+        who = f"{last.full_name} ({name}{', you' if you else ''})"
+    else:
+        who = f"{name} (you)" if you else name
+    zone = getattr(tz, "key", str(tz))
+    return f"It was rotated by {who} at {when:%H:%M:%S} on {when:%a} {when.day} {when:%b %Y}, {zone} time."
 
 
 @admin.register(WebhookDelivery)

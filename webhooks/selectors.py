@@ -3,6 +3,9 @@ admin's view of them, scoped to the staff member's restaurants."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
 
 from tenancy.models import WEBHOOK_ROLES
@@ -47,3 +50,44 @@ def webhook_deliveries_for_staff(*, user, qs: QuerySet[WebhookDelivery]) -> Quer
     if user.is_superuser:
         return qs
     return qs.filter(event__restaurant_id__in=restaurant_ids_for_user(user))
+
+
+ROTATED_MESSAGE = "Rotated the signing secret; the previous one stopped working."
+
+
+@dataclass(frozen=True)
+class SecretRotation:
+    """Who rotated a subscription's signing secret last, and when (never the secret)."""
+
+    user_id: int | None
+    username: str
+    full_name: str
+    at: datetime  # aware
+
+
+def webhook_secret_last_rotation(*, subscription: WebhookSubscription) -> SecretRotation | None:
+    """The latest rotation of the subscription's secret, from the history row the admin writes with it (in the
+    rotation's transaction): one query. None when no rotation is on record."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    entry = (
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(WebhookSubscription),
+            object_id=str(subscription.pk),
+            action_flag=CHANGE,
+            change_message=ROTATED_MESSAGE,
+        )
+        .select_related("user")
+        .order_by("-action_time", "-id")
+        .first()
+    )
+    if entry is None:
+        return None
+    user = entry.user
+    return SecretRotation(
+        user_id=entry.user_id,
+        username=user.get_username() if user else "",
+        full_name=user.get_full_name() if user else "",
+        at=entry.action_time,
+    )

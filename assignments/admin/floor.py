@@ -17,7 +17,7 @@ from assignments.admin.service import TimelineWalkInMixin
 from assignments.admin.timeline import RestaurantTimelineMixin
 from assignments.models import Restaurant, Table, TableAdjacency, TableBlock, Zone
 from assignments.services.floor import table_save
-from assignments.services.schedule import bookings_outside_service_recheck, restaurant_timezone_change
+from assignments.services.schedule import restaurant_timezone_change, schedule_change_follow
 from tenancy.admin import RestaurantScopedAdminMixin
 
 
@@ -98,7 +98,8 @@ class RestaurantAdmin(
             restaurant=restaurant, form=form, formsets=formsets, previous_zone=zone
         )
         if dates:
-            bookings_outside_service_recheck(restaurant=restaurant, dates=dates)
+            change = schedule_change_follow(restaurant=restaurant, dates=dates)
+            dates = dates | set(change.moved.values())  # a booking on another service day now: its day too
             schedule_change_warn(self, request, restaurant=restaurant, dates=dates, previous_zone=zone)
 
     @admin.display(description="timeline")

@@ -86,6 +86,7 @@ def table_block_remove(*, block: TableBlock) -> None:
             span_freed_on_commit(
                 restaurant=block.restaurant,
                 start_at=block.start_at,
+                end_at=block.end_at,
                 reason=BLOCK_REMOVED,
                 cause=f"removal of the block on {', '.join(labels)} ({block.reason})",
             )

@@ -138,7 +138,8 @@ def booking_update_contact(*, booking: Booking, **changes: str) -> Booking:
 def bookings_service_day_recompute(*, restaurant: Restaurant, since: date, now: datetime) -> dict[int, date]:
     """Put each booking of the restaurant from the service day `since` on (or starting from `now` on) on the
     service day its start belongs to now: after a time zone change a 23:30 booking may start at 00:30 the next
-    day. Runs in the caller's transaction (the zone change's), holding the rows it rewrites (in id order), so a
+    day; after Friday's hours came to run past midnight a 00:45 Saturday-morning booking is Friday's. Runs in the
+    caller's transaction (the zone or hours change's), holding the rows it rewrites (in id order), so a
     pipeline batch that claimed one of them for its old day finishes first, and a later batch of the old day no
     longer finds it. Not a state change: no history, no version bump. Returns {booking id: its new day}."""
     if not connection.in_atomic_block:

@@ -6,6 +6,12 @@ transaction it writes a `tables.freed` outbox event **in that transaction** (the
 it calls for survives a crash right after the commit, relayed to a worker by the outbox, services.heal), and
 the signal goes out after the commit (the fast half: the heal at once, in this process), so nothing hears of
 time that a rollback took back.
+
+The event names the day it was written for and, where the sender knows it, each freed window of table time
+(`windows`, UTC, buffer included: a cancelled booking's allocation, a removed block, the rest of a completed
+party's time); a sender that freed a whole day (a table back in service, the day optimizer's moves) gives none,
+and the event says `whole_day`. The heal reads the windows when it runs, not the day: a zone or hours change made
+between the two may have put the freed time, and the bookings around it, on another service day (services.heal).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from assignments.models import Booking, BookingState, OutboxEvent, Restaurant, T
 from assignments.signals import tables_freed
 
 logger = logging.getLogger("maitre.freed")
+Window = tuple[datetime, datetime]
 
 CANCELLED = "cancelled"
 MOVED = "moved"
@@ -41,6 +48,10 @@ class _Freed:
     causes: list[str] = field(default_factory=list)
     booking_ids: set[int] = field(default_factory=set)
     event_id: int | None = None  # its `tables.freed` outbox event
+    windows: list[Window] = field(
+        default_factory=list
+    )  # the freed table time, when every sender gave its own
+    whole_day: bool = False  # some sender freed time over the whole day (no window)
 
     def payload(self, service_date: date) -> dict:
         return {
@@ -48,7 +59,19 @@ class _Freed:
             "reason": self.reason,
             "cause": _cause_text(self.causes),
             "booking_ids": sorted(self.booking_ids),
+            "windows": [] if self.whole_day else [[a.isoformat(), b.isoformat()] for a, b in self.windows],
+            "whole_day": self.whole_day,
         }
+
+    def grown(self, cause: str, booking_id: int | None, window: Window | None) -> _Freed:
+        return _Freed(
+            self.reason,
+            [*self.causes, cause] if cause and cause not in self.causes else self.causes,
+            self.booking_ids | ({booking_id} if booking_id is not None else set()),
+            self.event_id,
+            [*self.windows, window] if window is not None and window not in self.windows else self.windows,
+            self.whole_day or window is None,
+        )
 
     def record(self, restaurant_id: int, service_date: date) -> None:
         """Write the day's `tables.freed` event, in the caller's transaction."""
@@ -69,22 +92,23 @@ class _Pending:
         self.sent = False
 
     def add(
-        self, restaurant_id: int, service_date: date, reason: str, cause: str, booking_id: int | None
+        self,
+        restaurant_id: int,
+        service_date: date,
+        reason: str,
+        cause: str,
+        booking_id: int | None,
+        window: Window | None,
     ) -> None:
         key = (restaurant_id, service_date)
         freed = self.days.get(key)
         if freed is not None:
-            grown = _Freed(
-                freed.reason,
-                [*freed.causes, cause] if cause and cause not in freed.causes else freed.causes,
-                freed.booking_ids | ({booking_id} if booking_id is not None else set()),
-                freed.event_id,
-            )
+            grown = freed.grown(cause, booking_id, window)
             if OutboxEvent.objects.filter(pk=grown.event_id or 0).update(payload=grown.payload(service_date)):
                 self.days[key] = grown
                 return
             # its event was written in a savepoint since rolled back, with all that had freed the day: anew
-        fresh = _Freed(reason, [cause] if cause else [], {booking_id} if booking_id is not None else set())
+        fresh = _fresh(reason, cause, booking_id, window)
         fresh.record(restaurant_id, service_date)
         self.days[key] = fresh
 
@@ -98,6 +122,16 @@ class _Pending:
         for (restaurant_id, service_date), freed in days.items():
             if freed.event_id in committed:
                 _send(restaurant_id, service_date, freed)
+
+
+def _fresh(reason: str, cause: str, booking_id: int | None, window: Window | None) -> _Freed:
+    return _Freed(
+        reason,
+        [cause] if cause else [],
+        {booking_id} if booking_id is not None else set(),
+        windows=[window] if window is not None else [],
+        whole_day=window is None,
+    )
 
 
 def _cause_text(causes: list[str]) -> str:
@@ -117,6 +151,7 @@ def _send(restaurant_id: int, service_date: date, freed: _Freed) -> None:
         cause=_cause_text(freed.causes),
         booking_ids=frozenset(freed.booking_ids),
         event_id=freed.event_id,
+        windows=None if freed.whole_day else tuple(freed.windows),
     )
     for receiver, result in results:
         if isinstance(result, Exception):
@@ -152,19 +187,21 @@ def tables_freed_on_commit(
     reason: str,
     cause: str = "",
     booking_id: int | None = None,
+    window: Window | None = None,
 ) -> None:
-    """On commit, tell `tables_freed`'s receivers that time on the restaurant day's tables is free. `cause` is
-    for people ("cancellation of #123"); `booking_id` is the booking whose tables they were (the receiver
-    leaves it alone). Several calls in one transaction make one signal per restaurant day."""
+    """On commit, tell `tables_freed`'s receivers that time on the restaurant day's tables is free: over `window`
+    (start, end), or, without one, anywhere in the day. `cause` is for people ("cancellation of #123");
+    `booking_id` is the booking whose tables they were (the receiver leaves it alone). Several calls in one
+    transaction make one signal per restaurant day."""
     if service_date is None:
         return
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        freed = _Freed(reason, [cause] if cause else [], {booking_id} if booking_id is not None else set())
+        freed = _fresh(reason, cause, booking_id, window)
         freed.record(restaurant_id, service_date)
         _send(restaurant_id, service_date, freed)
         return
-    _pending_for(connection).add(restaurant_id, service_date, reason, cause, booking_id)
+    _pending_for(connection).add(restaurant_id, service_date, reason, cause, booking_id, window)
 
 
 @dataclass(frozen=True)
@@ -228,12 +265,19 @@ def held_freed_on_commit(
         reason=reason,
         cause=cause,
         booking_id=held.booking_id,
+        window=(held.start_at, held.end_at),
     )
     return True
 
 
 def span_freed_on_commit(
-    *, restaurant: Restaurant, start_at: datetime, reason: str, cause: str, booking_id: int | None = None
+    *,
+    restaurant: Restaurant,
+    start_at: datetime,
+    end_at: datetime,
+    reason: str,
+    cause: str,
+    booking_id: int | None = None,
 ) -> None:
     tables_freed_on_commit(
         restaurant_id=restaurant.pk,
@@ -241,6 +285,7 @@ def span_freed_on_commit(
         reason=reason,
         cause=cause,
         booking_id=booking_id,
+        window=(start_at, end_at),
     )
 
 

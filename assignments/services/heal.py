@@ -13,6 +13,20 @@ are offered the freed time automatically.
   locks (Redis lock + advisory lock): nothing is decided here.
 Only in engine mode: with the kill switch on, or in shadow / legacy mode, nothing is seated automatically.
 
+Which bookings, read when the heal runs, not when the tables were freed. The event names the service day it was
+written for and the freed windows of table time (services.freed). Between the two a booking may have moved: a
+time zone change, or an hours change that makes a day run past midnight (or stop doing so), puts bookings, and the
+freed time with them, on another service day (services.schedule), so the event's day can be stale. The heal
+therefore takes the waiting bookings (a) whose window, buffer included, overlaps a freed window, whatever their
+service day, since only they can sit at that table time; and (b) every waiting booking of the service day a freed
+window starts in now, as the heal always did for its day: a cancellation also frees the pacing of its service
+(covers per service), which a booking at another time of that service may have been waiting for. A booking moved
+away from the freed window and off that day gets nothing it could use, and is not offered. An event without windows
+(a table back in service, the optimizer's moves: time freed over the whole day) serves its own day. A guest who
+moves a booking over the API needs no heal: the change makes it due at once on its new day, whose pass sees the
+freed tables. Each booking is checked against its own day's hours, and the pipeline is woken for each day that
+has bookings offered or hastened.
+
 Durable: the freeing write leaves a `tables.freed` outbox event in its own transaction (services.freed). Its
 heal is a delivery (`FloorHealDelivery`, the outbox's per-consumer state): run at once by the receiver of the
 signal in the freeing process, else by a worker, relayed like every event (`floor_heal_deliveries_create`, the
@@ -31,12 +45,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from assignments import flags, lifecycle, metrics
@@ -52,7 +66,8 @@ from assignments.models import (
     OutboxEvent,
     Restaurant,
 )
-from assignments.services.freed import TABLES_FREED_EVENT
+from assignments.schedules import DaySchedule
+from assignments.services.freed import TABLES_FREED_EVENT, Window
 from assignments.services.outbox import (
     deliveries_due,
     delivery_record_failure,
@@ -106,9 +121,11 @@ def floor_heal(
     freed_at: datetime | None = None,
     event_id: int | None = None,
     still_ours: Callable[[], bool] | None = None,
+    windows: Sequence[Window] | None = None,
 ) -> HealResult:
     """Offer a restaurant day's freed table time to the bookings waiting for it (see the module's doc), each
-    offer in its own transaction. `freed_at` is when the tables were freed (now, by default); `event_id` the
+    offer in its own transaction. `windows` are the freed spans of table time (None: the whole `service_date`);
+    `freed_at` is when the tables were freed (now, by default); `event_id` the
     `tables.freed` event this heal delivers: the bookings it offered already are not offered again.
     `still_ours`, asked before each offer, says whether the caller still holds the heal (its lease): once it
     does not, nothing more is offered (`lease_lost`)."""
@@ -123,7 +140,14 @@ def floor_heal(
         return HealResult("nothing", reason="unknown restaurant")
     from assignments.selectors.schedule import restaurant_day_schedule
 
-    schedule = restaurant_day_schedule(restaurant=restaurant, day=service_date)
+    schedules: dict[date, DaySchedule] = {}
+
+    def schedule_of(day: date) -> DaySchedule:
+        if day not in schedules:
+            schedules[day] = restaurant_day_schedule(restaurant=restaurant, day=day)
+        return schedules[day]
+
+    served = waiting_for_freed(restaurant=restaurant, service_date=service_date, windows=windows)
     now = now or timezone.now()
     debounce = maitre_settings.FLOOR_HEAL_DEBOUNCE_MS
     due = now + timedelta(milliseconds=debounce)
@@ -133,8 +157,8 @@ def floor_heal(
     result = HealResult("nothing")
     waiting = (
         Booking.objects.filter(
+            served,
             restaurant_id=restaurant_id,
-            service_date=service_date,
             state=BookingState.MANUAL_REVIEW,
             start_at__gt=now + timedelta(minutes=maitre_settings.FLOOR_HEAL_MARGIN_MINUTES),
         )
@@ -142,6 +166,7 @@ def floor_heal(
         .order_by(F("arrival").asc(nulls_last=True), "start_at", "id")
     )
     waiting_list = list(waiting)
+    woken: set[date] = set()
     offered_before = _offered_for_event(event_id=event_id, booking_ids=[b.pk for b in waiting_list])
     for booking in waiting_list:
         if booking.pk in offered_before:  # a re-run of this event's heal: offered already, theirs now
@@ -155,7 +180,8 @@ def floor_heal(
                 extra={"correlation_id": correlation_id},
             )
             return result
-        if schedule.outside_reason(restaurant.minute_of_day(booking.start_at, service_date)) is not None:
+        day = booking.service_date or service_date
+        if schedule_of(day).outside_reason(restaurant.minute_of_day(booking.start_at, day)) is not None:
             result.outside_hours.append(booking.pk)  # the pipeline would send it straight back to review
             continue
         if booking_is_locked(booking.pk):  # staff (or the optimizer) are working on it right now
@@ -181,21 +207,25 @@ def floor_heal(
             result.failed.append(booking.pk)
             continue
         result.offered.append(booking.pk)
-    result.hastened = (
+        woken.add(day)
+    backing_off = dict(
         Booking.objects.filter(
-            restaurant_id=restaurant_id,
-            service_date=service_date,
-            state=BookingState.ASSIGNMENT_PENDING,
-            due_at__gt=due,
+            served, restaurant_id=restaurant_id, state=BookingState.ASSIGNMENT_PENDING, due_at__gt=due
         )
         .exclude(pk__in=list(exclude_booking_ids))
-        .update(due_at=due)
+        .values_list("pk", "service_date")
     )
+    result.hastened = Booking.objects.filter(
+        pk__in=list(backing_off), state=BookingState.ASSIGNMENT_PENDING, due_at__gt=due
+    ).update(due_at=due)
+    if result.hastened:
+        woken.update(d for d in backing_off.values() if d is not None)
     if result.offered or result.hastened:
         from assignments.services.pipeline import pipeline_wake
 
         result.status = "offered"
-        pipeline_wake(restaurant_id=restaurant_id, service_date=service_date, delay_ms=debounce)
+        for day in sorted(woken):
+            pipeline_wake(restaurant_id=restaurant_id, service_date=day, delay_ms=debounce)
     metrics.FLOOR_HEAL_EVENTS.labels(result.status).inc()
     logger.info(
         "restaurant %s day %s: %s freed (%s): %s offered, %s hastened, %s left alone, %s outside the hours,"
@@ -212,6 +242,28 @@ def floor_heal(
         extra={"correlation_id": correlation_id},
     )
     return result
+
+
+def waiting_for_freed(*, restaurant: Restaurant, service_date: date, windows: Sequence[Window] | None) -> Q:
+    """The bookings freed table time can serve, as the floor is now (the module's doc): without windows, those
+    of `service_date`; with them, those whose window (buffer included) overlaps one, and those of the service
+    day each window starts in now."""
+    if not windows:
+        return Q(service_date=service_date)
+    buffer = timedelta(minutes=restaurant.buffer_minutes)
+    served = Q(service_date__in=sorted({restaurant.service_day_of(start) for start, _ in windows}))
+    for start, end in windows:
+        served |= Q(start_at__lt=end, end_at__gt=start - buffer)
+    return served
+
+
+def freed_windows(payload: dict) -> list[Window] | None:
+    """The freed windows a `tables.freed` event names; None for the whole day (or an event written before
+    events named them)."""
+    raw = payload.get("windows")
+    if payload.get("whole_day") or not raw:
+        return None
+    return [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in raw]
 
 
 def _offered_for_event(*, event_id: int | None, booking_ids: list[int]) -> set[int]:
@@ -363,6 +415,7 @@ def floor_heal_delivery_run(*, event_id: int) -> bool:
             freed_at=event.created_at,
             event_id=event.pk,
             still_ours=lease.still_ours,
+            windows=freed_windows(p),
         )
     except Exception as exc:
         logger.exception("floor heal for event %s failed", event_id)
@@ -409,6 +462,7 @@ def on_tables_freed(
     cause: str = "",
     booking_ids=(),
     event_id: int | None = None,
+    windows: Sequence[Window] | None = None,
     **kwargs,
 ) -> None:
     """The receiver of `tables_freed` (connected in AssignmentsConfig.ready). Runs after the freeing write
@@ -424,6 +478,7 @@ def on_tables_freed(
             reason=reason,
             cause=cause,
             exclude_booking_ids=booking_ids,
+            windows=windows,
         )
     except Exception:
         metrics.FLOOR_HEAL_EVENTS.labels("failed").inc()

@@ -1,11 +1,13 @@
 """Schedule versioning: every change to a weekly service or a dated exception bumps the restaurant's
-schedule_version, which keys the in-process schedule cache (assignments.selectors.schedule). And the restaurant's
-time zone, which places every booking's UTC moment in the day's local hours."""
+schedule_version, which keys the in-process schedule cache (assignments.selectors.schedule); what follows an
+hours change (schedule_change_follow) and a time zone change (restaurant_timezone_change), which places every
+booking's UTC moment in the day's local hours: each booking on the service day its start belongs to now."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,11 +17,14 @@ from django.db.models import F
 from django.utils.timezone import now as clock_now
 
 from assignments.models import Booking, BookingState, Restaurant
-from assignments.selectors.outside_service import days_with_confirmed_bookings_outside_service
+from assignments.selectors.outside_service import (
+    LOOK_AHEAD_DAYS,
+    days_with_confirmed_bookings_outside_service,
+)
 from assignments.selectors.schedule import restaurant_service_day
 from assignments.services.bookings import bookings_service_day_recompute
 from assignments.services.pipeline import pipeline_wake
-from assignments.signals import restaurant_timezone_changed
+from assignments.signals import restaurant_hours_changed, restaurant_timezone_changed
 
 logger = logging.getLogger("maitre.schedule")
 
@@ -30,7 +35,8 @@ def schedule_touch(*, restaurant_id: int) -> None:
 
 def schedule_touch_for_instance(sender, instance, **kwargs) -> None:
     """Connected to post_save/post_delete of WeeklyService and ScheduleException: a cache key, not business
-    logic. The row's loaded restaurant, when there is one, learns the new version too."""
+    logic (what follows an hours change, bookings put on their service day and re-checked, is the writer's call
+    to schedule_change_follow). The row's loaded restaurant, when there is one, learns the new version too."""
     if kwargs.get("raw") or not getattr(instance, "restaurant_id", None):
         return
     schedule_touch(restaurant_id=instance.restaurant_id)
@@ -73,7 +79,8 @@ def _rows(model, restaurant: Restaurant, services, **key) -> list:
 @transaction.atomic
 def schedule_replace(*, restaurant: Restaurant, spec: dict) -> None:
     """Replace the restaurant's weekly schedule, exceptions and pacing with a parsed scenario `schedule`
-    (assignments.scenario_schedule.parse_schedule); one version bump."""
+    (assignments.scenario_schedule.parse_schedule), then what follows any hours change (schedule_change_follow:
+    bookings on the service day their start belongs to now, waiting ones re-checked), in one transaction."""
     from assignments.models import ScheduleException, WeeklyService
 
     WeeklyService.objects.filter(restaurant=restaurant).delete()
@@ -97,9 +104,8 @@ def schedule_replace(*, restaurant: Restaurant, spec: dict) -> None:
         pacing_covers_per_slot=pacing["covers_per_slot"],
         pacing_bookings_per_slot=pacing["bookings_per_slot"],
         pacing_covers_per_service=pacing["covers_per_service"],
-        schedule_version=F("schedule_version") + 1,
     )
-    restaurant.refresh_from_db()
+    schedule_change_follow(restaurant=restaurant)
 
 
 @transaction.atomic
@@ -131,7 +137,7 @@ def restaurant_timezone_change(*, restaurant: Restaurant, timezone: str) -> Rest
     restaurant.refresh_from_db(
         fields=["timezone", "previous_timezone", "timezone_changed_at", "schedule_version"]
     )
-    moved = bookings_service_day_recompute(restaurant=restaurant, since=today - timedelta(days=1), now=now)
+    moved = _service_days_follow(restaurant=restaurant, since=today - timedelta(days=1), now=now)
     logger.info(
         "restaurant %s: time zone %s -> %s, %s booking(s) on another service day",
         restaurant.pk,
@@ -139,15 +145,71 @@ def restaurant_timezone_change(*, restaurant: Restaurant, timezone: str) -> Rest
         timezone,
         len(moved),
     )
-    waiting = Booking.objects.filter(
-        pk__in=list(moved), state=BookingState.ASSIGNMENT_PENDING, due_at__lte=now
-    ).values_list("service_date", flat=True)
-    for day in set(waiting):  # due now on their new day: that day's pass, not the old day's
-        pipeline_wake(restaurant_id=restaurant.pk, service_date=day)
     bookings_outside_service_recheck(restaurant=restaurant)
     rid = restaurant.pk
     transaction.on_commit(lambda: restaurant_timezone_changed.send(sender=None, restaurant_id=rid))
     return restaurant
+
+
+@dataclass
+class HoursChange:
+    """What an hours change did beyond the rows: the bookings it put on another service day ({id: new day}), the
+    waiting ones it made due at once (now outside their day's hours), and the service days told to availability."""
+
+    moved: dict[int, date] = field(default_factory=dict)
+    made_due: int = 0
+    days: list[date] = field(default_factory=list)
+
+
+@transaction.atomic
+def schedule_change_follow(*, restaurant: Restaurant, dates: Iterable[date] | None = None) -> HoursChange:
+    """What follows a change of a restaurant's hours (weekly services, dated exceptions or the default service
+    periods), in the transaction that wrote it (the admin's save, schedule_replace): the schedule version is
+    bumped; each booking from yesterday's service day on is put on the service day its start belongs to now
+    (Friday's late service 18:00-01:30 takes a 00:45 Saturday-morning booking onto Friday; removing it gives the
+    booking back to Saturday: services.bookings.bookings_service_day_recompute); a due waiting booking that moved
+    is woken on its new day; the bookings still waiting for the pipeline and now outside their day's hours (on
+    `dates`, the days whose hours changed, and the days bookings moved to; every day from today on when `dates`
+    is None) are made due now, so the pipeline sends them to review naming the hours; and on commit availability
+    hears of the days that changed (signals.restaurant_hours_changed). The one door for an hours change: a
+    WeeklyService or ScheduleException written anywhere else must call it too."""
+    now = clock_now()
+    Restaurant.objects.filter(pk=restaurant.pk).update(schedule_version=F("schedule_version") + 1)
+    restaurant.refresh_from_db()
+    today = restaurant_service_day(restaurant=restaurant, moment=now)  # under the new hours
+    since = today - timedelta(days=1)
+    moved = _service_days_follow(restaurant=restaurant, since=since, now=now)
+    recheck = None if dates is None else {*dates, *moved.values()}
+    made_due = bookings_outside_service_recheck(restaurant=restaurant, dates=recheck)
+    if dates is None:
+        told = {since + timedelta(days=n) for n in range(LOOK_AHEAD_DAYS + 2)}
+    else:
+        told = {d for d in dates if d >= since}
+    # a booking moves to the day before or after its old one: both days' availability hears of it
+    told |= {day + timedelta(days=k) for day in set(moved.values()) for k in (-1, 0, 1)}
+    days = sorted(told)
+    logger.info(
+        "restaurant %s: hours changed, %s booking(s) on another service day, %s waiting made due",
+        restaurant.pk,
+        len(moved),
+        made_due,
+    )
+    rid = restaurant.pk
+    transaction.on_commit(lambda: restaurant_hours_changed.send(sender=None, restaurant_id=rid, days=days))
+    return HoursChange(moved=moved, made_due=made_due, days=days)
+
+
+def _service_days_follow(*, restaurant: Restaurant, since: date, now) -> dict[int, date]:
+    """Every booking from the service day `since` on put on the service day its start belongs to now, and each
+    waiting booking that moved and is due woken on its new day (that day's pass claims it, not the old day's).
+    Returns {booking id: its new day}."""
+    moved = bookings_service_day_recompute(restaurant=restaurant, since=since, now=now)
+    waiting = Booking.objects.filter(
+        pk__in=list(moved), state=BookingState.ASSIGNMENT_PENDING, due_at__lte=now
+    ).values_list("service_date", flat=True)
+    for day in sorted({d for d in waiting if d is not None}):
+        pipeline_wake(restaurant_id=restaurant.pk, service_date=day)
+    return moved
 
 
 def bookings_outside_service_recheck(*, restaurant: Restaurant, dates: Iterable[date] | None = None) -> int:

@@ -1,7 +1,8 @@
 """A manager shortens tonight's dinner (special hours for a private party from 21:00) on the restaurant page while
 bookings are confirmed: the save warns how many fall outside, nobody is cancelled or moved, the booking still
 waiting for a table goes to review naming the new hours, and the review queue lists the confirmed ones to call.
-Screenshots (1366x768): artifacts/screenshots/hours-changed-saved.png and hours-changed-queue.png."""
+Screenshots (1366x768): artifacts/screenshots/hours-changed-saved.png and hours-changed-queue.png; and a late
+service removed, giving a 00:45 booking back to Saturday: hours-late-service-removed.png."""
 
 from __future__ import annotations
 
@@ -65,3 +66,44 @@ def test_shortening_tonight_warns_and_the_queue_lists_the_guests_to_call(
     assert "Barbara Liskov" in rows and "Edsger Dijkstra" in rows
     assert "22:00 is outside the service hours (dinner 17:00-21:00); special hours that day" in rows
     page.screenshot(path=str(artifacts_dir / "hours-changed-queue.png"))
+
+
+def test_removing_fridays_late_service_gives_the_0045_booking_back_to_saturday_and_warns(
+    live_server, browser_page, restaurant, artifacts_dir
+):
+    """Friday's dinner ran to 01:30, so Grace Hopper's 00:45 Saturday-morning table was Friday's; the manager
+    removes the late service: her booking is Saturday's again, outside Saturday's dinner, and the save says so
+    (nobody is cancelled). Screenshot: artifacts/screenshots/hours-late-service-removed.png."""
+    from datetime import time, timedelta
+
+    from assignments import lifecycle
+    from assignments.models import WeeklyService
+    from assignments.services.schedule import schedule_change_follow
+    from tests.factories import make_booking
+
+    friday = DAY - timedelta(days=1)
+    WeeklyService.objects.create(
+        restaurant=restaurant, weekday=friday.weekday(), name="late dinner", start=time(18), end=time(1, 30)
+    )
+    schedule_change_follow(restaurant=restaurant, dates={friday})
+    late = make_booking(restaurant, start="00:45", guest_name="Grace Hopper")
+    lifecycle.booking_request_assignment(booking=late)
+    assert Booking.objects.get(pk=late.pk).service_date == friday
+    assign_due(restaurant_id=restaurant.pk, service_date=friday)
+    assert Booking.objects.get(pk=late.pk).state == BookingState.CONFIRMED
+
+    page = browser_page
+    change = f"/admin/assignments/restaurant/{restaurant.pk}/change/"
+    sign_in_as_manager(page, live_server, change)
+    page.locator("#weeklyservices-group input[name$='-DELETE']").first.check()
+    page.click("input[name=_continue]")
+    page.wait_for_url(re.compile(r"/change/$"))
+
+    late.refresh_from_db()
+    assert (late.service_date, late.state) == (DAY, BookingState.CONFIRMED)
+    warning = page.locator("ul.messagelist li.warning").inner_text()
+    assert "start outside these hours on Sat 05 Dec" in warning and "Grace Hopper 2p 00:45" in warning, (
+        warning
+    )
+    page.locator("ul.messagelist").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "hours-late-service-removed.png"))

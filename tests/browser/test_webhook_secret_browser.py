@@ -1,8 +1,8 @@
 """A superuser opens a webhook subscription: its signing secret reads `whsec_…abcd`; Rotate secret… asks first,
 saying the old one stops working, then shows the new secret once; a refresh of that page (the browser posts the
-form again) rotates nothing and says it was already rotated. Screenshots (1366x768):
+form again) rotates nothing and says it was already rotated, by whom and when. Screenshots (1366x768):
 artifacts/screenshots/webhook-secret-masked.png, webhook-secret-rotate-confirm.png, webhook-secret-rotated.png,
-webhook-secret-already-rotated.png."""
+webhook-secret-already-rotated.png, webhook-secret-rotated-by-someone.png."""
 
 from __future__ import annotations
 
@@ -62,3 +62,56 @@ def test_the_secret_is_masked_and_rotated_once_shown(live_server, browser_page, 
     page.click("text=Back to the subscription")
     page.wait_for_url(f"**{change}")
     assert new not in page.content() and f"whsec_…{new[-4:]}" in field.inner_text()
+
+
+def test_the_one_who_confirmed_second_is_told_who_rotated_it_and_when(
+    live_server, browser_page, restaurant, artifacts_dir
+):
+    """Two managers on the same confirmation: the other one's rotation lands first (over the admin, as the
+    browser would post it); this one's click rotates nothing and the answer names them and the time, in the
+    restaurant's time zone, the secret only masked. Screenshot: webhook-secret-rotated-by-someone.png."""
+    import re
+
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+    from django.utils.timezone import localtime
+
+    platform = grant(get_user_model().objects.create_user("table-booker"), restaurant)
+    sub = webhook_subscription_create(
+        owner=platform,
+        url="https://hooks.table-booker.example/maitre",
+        event_types=["booking.confirmed"],
+        restaurant=restaurant,
+        description="Table Booker production endpoint",
+    )
+    page = browser_page
+    rotate = f"/admin/webhooks/webhooksubscription/{sub.pk}/rotate-secret/"
+    sign_in_as_manager(page, live_server, rotate)
+    assert "stops working at once" in page.inner_text("#content-main")
+
+    other = get_user_model().objects.create_user(
+        "night-manager", password="pw", is_staff=True, first_name="Grace", last_name="Hopper"
+    )
+    other.user_permissions.set(Permission.objects.filter(content_type__app_label="webhooks"))
+    grant(other, restaurant, role="manager")
+    theirs = Client()
+    theirs.force_login(other)
+    form = re.search(r'name="confirmed_for" value="([0-9a-f]+)"', theirs.get(rotate).content.decode()).group(
+        1
+    )
+    assert theirs.post(rotate, {"confirmed_for": form}).status_code == 200
+    new = WebhookSubscription.objects.get(pk=sub.pk).secret
+
+    page.click("input[value='Yes, rotate the secret']")
+    page.wait_for_selector("#rotated-by")
+    entry = LogEntry.objects.get(object_id=str(sub.pk))
+    when = localtime(entry.action_time, restaurant.tzinfo)
+    said = page.inner_text("#rotated-by")
+    assert said == (
+        f"It was rotated by Grace Hopper (night-manager) at {when:%H:%M:%S} on {when:%a} {when.day}"
+        f" {when:%b %Y}, Europe/London time."
+    ), said
+    assert WebhookSubscription.objects.get(pk=sub.pk).secret == new  # theirs stands
+    assert new not in page.content() and f"whsec_…{new[-4:]}" in page.inner_text("#content-main")
+    page.screenshot(path=str(artifacts_dir / "webhook-secret-rotated-by-someone.png"))

@@ -45,6 +45,7 @@ def test_cancelling_a_seated_booking_says_so_once_on_commit(
         assert heard == []  # nothing before the commit
 
     (event,) = OutboxEvent.objects.filter(event_type="tables.freed")  # written by the cancelling transaction
+    buffer = timedelta(minutes=restaurant.buffer_minutes)
     assert (event.restaurant_id, event.payload) == (
         restaurant.pk,
         {
@@ -52,6 +53,9 @@ def test_cancelling_a_seated_booking_says_so_once_on_commit(
             "reason": "cancelled",
             "cause": f"cancellation of #{booking.pk}",
             "booking_ids": [booking.pk],
+            # the freed table time, buffer included: the heal reads it when it runs (services.heal)
+            "windows": [[booking.start_at.isoformat(), (booking.end_at + buffer).isoformat()]],
+            "whole_day": False,
         },
     )
     assert heard == [
@@ -63,6 +67,7 @@ def test_cancelling_a_seated_booking_says_so_once_on_commit(
             "cause": f"cancellation of #{booking.pk}",
             "booking_ids": frozenset({booking.pk}),
             "event_id": event.pk,
+            "windows": ((booking.start_at, booking.end_at + buffer),),
         }
     ]
 

@@ -6,8 +6,10 @@ answer), a stale one, or two people confirming at the same moment rotate nothing
 
 from __future__ import annotations
 
+import html
 import re
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -15,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from django.test import Client
+from django.utils.timezone import localtime
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from assignments import lifecycle
@@ -190,6 +193,59 @@ def test_a_refresh_of_the_answer_rotates_nothing_and_does_not_show_the_secret(re
     assert LogEntry.objects.filter(object_id=str(subscription.pk)).count() == 1
 
 
+def rotated_by(page: str) -> str:
+    found = re.search(r'<span id="rotated-by"><strong>(.*?)</strong></span>', page)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def test_the_answer_names_who_rotated_it_and_when_in_the_restaurants_time(restaurant, subscription):
+    """New York's restaurant: the rotation at 20:41:07 UTC reads 15:41:07 New York time, with the rotator's name;
+    a refresh by the one who rotated says it was them."""
+    restaurant.timezone = "America/New_York"
+    restaurant.save(update_fields=["timezone"])
+    manager, user = staff("floor-manager", restaurant, "manager")
+    user.first_name, user.last_name = "Ada", "Lovelace"
+    user.save()
+    other, _ = staff("night-manager", restaurant, "manager")
+    stale = confirmation(other, subscription)
+    form = confirmation(manager, subscription)
+    assert manager.post(rotate_url(subscription), form).status_code == 200
+    LogEntry.objects.filter(object_id=str(subscription.pk)).update(
+        action_time=datetime(2026, 12, 5, 20, 41, 7, tzinfo=UTC)
+    )
+
+    told = other.post(rotate_url(subscription), stale)
+    assert told.status_code == 409
+    assert rotated_by(told.content.decode()) == (
+        "It was rotated by Ada Lovelace (floor-manager) at 15:41:07 on Sat 5 Dec 2026, America/New_York time."
+    )
+    again = manager.post(rotate_url(subscription), form).content.decode()  # the rotator's own refresh
+    assert rotated_by(again).startswith("It was rotated by Ada Lovelace (floor-manager, you) at 15:41:07")
+
+
+def test_for_all_restaurants_the_time_is_the_admins_and_no_record_says_nothing_more(restaurant):
+    root = Client()
+    root.force_login(get_user_model().objects.create_superuser("root", "r@example.com", "pw"))
+    platform = grant(get_user_model().objects.create_user("table-booker"), restaurant)
+    everywhere = webhook_subscription_create(
+        owner=platform, url="https://hooks.example.com/all", event_types=[], restaurant=None
+    )
+    stale = confirmation(root, everywhere)
+    webhook_subscription_rotate_secret(
+        subscription=everywhere, confirmed_for=stale["confirmed_for"]
+    )  # no record
+    told = root.post(rotate_url(everywhere), stale).content.decode()
+    assert ALREADY_ROTATED in told and rotated_by(told) == ""
+
+    assert root.post(rotate_url(everywhere), confirmation(root, everywhere)).status_code == 200
+    entry = LogEntry.objects.get(object_id=str(everywhere.pk))
+    when = localtime(entry.action_time, UTC)
+    told = root.post(rotate_url(everywhere), stale).content.decode()
+    assert rotated_by(told) == (
+        f"It was rotated by root (you) at {when:%H:%M:%S} on {when:%a} {when.day} {when:%b %Y}, UTC time."
+    )
+
+
 def test_a_stale_confirmation_rotates_nothing_and_says_so(restaurant, subscription):
     """Someone else rotated after this page was opened (or it carries no confirmation at all): their secret
     stands; rotating again takes the fresh confirmation on the answer."""
@@ -240,7 +296,15 @@ def test_two_people_confirming_at_once_rotate_it_once(restaurant, subscription):
     assert new != subscription.secret
     assert sorted(a.status_code for a in answers.values()) == [200, 409]
     assert [new in a.content.decode() for a in answers.values()].count(True) == 1
-    assert LogEntry.objects.filter(object_id=str(subscription.pk)).count() == 1
+    (entry,) = LogEntry.objects.filter(object_id=str(subscription.pk))
+    # the one told it was already rotated learns by whom and when (the restaurant's time), never the secret
+    (told,) = [a.content.decode() for a in answers.values() if a.status_code == 409]
+    when = localtime(entry.action_time, subscription.restaurant.tzinfo)
+    assert rotated_by(told) == (
+        f"It was rotated by {entry.user.username} at {when:%H:%M:%S} on {when:%a} {when.day} {when:%b %Y},"
+        " Europe/London time."
+    )
+    assert new not in told and new[6:30] not in told
 
 
 @pytest.mark.postgres
