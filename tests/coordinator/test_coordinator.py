@@ -568,7 +568,13 @@ def test_last_attempt_reseats_a_later_booking_to_make_room(restaurant, settings)
     assert outcome.tables == ("M2", "M3") and outcome.extra["moved"] == [str(pair.pk)]
     assert list(TableAllocation.objects.filter(booking=pair).values_list("table__label", flat=True)) == ["M1"]
     assert Booking.objects.get(pk=pair.pk).state == BookingState.CONFIRMED
-    assert OutboxEvent.objects.filter(aggregate_id=str(pair.pk), event_type="booking.tables_changed").exists()
+    # The pair's record says why it moved: for the seven.
+    move = BookingAssignmentAttempt.objects.get(booking=pair, strategy=coordinator.RESEAT)
+    assert move.reason == f"moved from M2 to M1 by the reseat, to make room for #{seven.pk} (party of 7)"
+    assert move.metadata["room_for"] == seven.pk
+    changed = OutboxEvent.objects.get(aggregate_id=str(pair.pk), event_type="booking.tables_changed")
+    assert (changed.payload["from_tables"], changed.payload["tables"]) == (["M2"], ["M1"])
+    assert changed.payload["room_for"] == seven.pk
 
 
 @pytest.mark.django_db
