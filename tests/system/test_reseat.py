@@ -175,6 +175,13 @@ def test_a_reseat_that_pays_off_moves_a_couple_and_one_that_does_not_goes_to_rev
         three = api.book("three", 3, at_half_five)
         seated, reviewed = api.settled(six), api.settled(three)
 
+        # -- the whole floor: no table shared in time, tables only for confirmed bookings, every history chain
+        # intact (version = its rows, one after the other, the last in the booking's state), every booking final
+        report = pipeline_report(system, [SLUG])
+        assert report["overlaps"] == 0, report
+        assert report["misallocated"] == [] and report["broken_history"] == [], report
+        assert report["by_state"] == {"confirmed": 3, "manual_review": 1, "cancelled": 2}, report
+
         # -- the party of six: seated at T6 by the re-seat, the couple moved to T2 --------------------------
         assert seated["state"] == "confirmed" and seated["tables"] == ["T6"], seated
         assert seated["assignment_strategy"] == "reseat", seated
@@ -237,13 +244,6 @@ def test_a_reseat_that_pays_off_moves_a_couple_and_one_that_does_not_goes_to_rev
         three_events = system.sql(EVENTS_SQL, [str(three)])
         assert three_events[-1][0] == "booking.manual_review", three_events
         assert three_events[-1][1]["reason"] == review[4]["reason"]
-
-        # -- the whole floor: no table shared in time, tables only for confirmed bookings, every history chain
-        # intact (version = its rows, one after the other, the last in the booking's state), every booking final
-        report = pipeline_report(system, [SLUG])
-        assert report["overlaps"] == 0, report
-        assert report["misallocated"] == [] and report["broken_history"] == [], report
-        assert report["by_state"] == {"confirmed": 3, "manual_review": 1, "cancelled": 2}, report
 
         # -- the booking platform heard of it: signed webhooks with the couple's new table -------------------
         def delivered() -> dict[str, dict] | None:
