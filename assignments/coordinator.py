@@ -175,9 +175,9 @@ def _pass(restaurant_id: int, service_date: date | None) -> list[Outcome] | None
     # Re-seating solves (CP-SAT, up to RESEAT_TIME_LIMIT_SECONDS each) run after the day is let go, so that
     # fresh bookings of the day are never kept waiting behind them; each is checked optimistically (the
     # moved bookings' versions and tables, the exclusion constraint) and leased by its due time meanwhile.
-    for booking_id, attempt_no, rows, correlation_id in reseats:
+    for booking_id, attempt_no, rows, correlation_id, reason in reseats:
         try:
-            outcomes.append(_reseat_or_review(booking_id, attempt_no, rows, correlation_id))
+            outcomes.append(_reseat_or_review(booking_id, attempt_no, rows, correlation_id, reason))
         except Exception:  # its lease runs out and it is tried again; the others go on
             logger.exception("re-seat of booking %s failed", booking_id)
     return outcomes
@@ -382,7 +382,7 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 pacing.add(f"b{booking.pk}", *paced)
             if decided.kind == "review" or last:
                 if decided.kind != "review" and reseat:
-                    reseats.append((booking.pk, attempt_no, decided.rows, correlation_id))
+                    reseats.append((booking.pk, attempt_no, decided.rows, correlation_id, decided.reason))
                     # leased while its re-seat is tried outside the lock; due again if this worker dies
                     retries.append(Retry(booking, now + RESEAT_LEASE, attempt_no - 1, [], correlation_id))
                     continue
@@ -566,11 +566,12 @@ def _preferred_first(floor, request, occupancy, plans: list[Plan], current, held
 
 
 def _reseat_or_review(
-    booking_id: int, attempt_no: int, rows: list[AttemptRow], correlation_id: str
+    booking_id: int, attempt_no: int, rows: list[AttemptRow], correlation_id: str, reason: str
 ) -> Outcome:
     """Last resort before manual review, outside the day's lock: move not-yet-started bookings (fewest moves,
     none about to start) so that this one fits, in one transaction with its seat. A plan that went stale
-    (another writer got there first) makes the booking due again, a bounded number of times."""
+    (another writer got there first) makes the booking due again, a bounded number of times. Sent to review,
+    it reads the engine's `reason` (why no plan was free), as without re-seating."""
     from assignments.reseating import PlanStale, reseat_apply, reseat_compute, reseater_installed
     from assignments.services.allocations import AllocationConflict
     from assignments.services.seating import booking_seat, booking_send_to_review
@@ -648,8 +649,7 @@ def _reseat_or_review(
                 {},
             )
         )
-    reason = next((r[2] for r in rows if r[1] == AttemptResult.NO_PLAN and r[0] != RESEAT), "no free plan")
-    reason = f"{reason} after {attempt_no} attempt(s)"
+    reason = f"{reason or 'no free plan'} after {attempt_no} attempt(s)"
     try:
         booking_send_to_review(
             booking=booking,

@@ -30,8 +30,11 @@ def plan_changes_apply(
     actor: Actor,
     correlation_id: str,
     also_check: Iterable[str] = (),
+    room_for: Booking | None = None,
 ) -> dict[int, Booking]:
-    """Inside the caller's transaction: lock, re-check, re-allocate, confirm, record. Raises PlanStale."""
+    """Inside the caller's transaction: lock, re-check, re-allocate, confirm, record. Raises PlanStale.
+    `room_for`: the booking the moves make room for (a re-seat), named on each moved booking's record (its
+    attempt row and `booking.tables_changed` event)."""
     planned = {bid: state.bookings[bid] for bid in {*moves, *seat, *also_check}}
     ids = sorted(int(bid) for bid in planned)
     locked = {b.pk: b for b in Booking.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
@@ -55,6 +58,10 @@ def plan_changes_apply(
     buffer = timedelta(minutes=state.restaurant.buffer_minutes)
     targets = {**{b: new for b, (_old, new) in moves.items()}, **dict(seat)}
     by = strategy.replace("_", " ")
+    why = (
+        f", to make room for #{room_for.pk} (party of {room_for.party_size})" if room_for is not None else ""
+    )
+    cause = {"room_for": room_for.pk} if room_for is not None else {}
     for pk in sorted(int(b) for b in targets):
         b, bid = locked[pk], str(pk)
         if bid in moves:
@@ -62,8 +69,8 @@ def plan_changes_apply(
             row = AttemptRow(
                 strategy,
                 AttemptResult.SUCCESS,
-                f"moved from {', '.join(old)} to {', '.join(new)} by the {by}",
-                {"from_tables": list(old), "tables": list(new), "move": True},
+                f"moved from {', '.join(old)} to {', '.join(new)} by the {by}{why}",
+                {"from_tables": list(old), "tables": list(new), "move": True, **cause},
             )
         else:
             new = seat[bid]
@@ -84,7 +91,7 @@ def plan_changes_apply(
             correlation_id=correlation_id,
             attempt_rows=[row],
             expected_version=planned[bid].version,
-            metadata={"from_tables": list(moves[bid][0]), "strategy": strategy}
+            metadata={"from_tables": list(moves[bid][0]), "strategy": strategy, **cause}
             if bid in moves
             else {"by": strategy},
         )

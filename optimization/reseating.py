@@ -134,6 +134,7 @@ def reseat_apply(*, plan: ReseatPlan, actor: Actor = RESEATER, correlation_id: s
         actor=actor,
         correlation_id=correlation_id,
         also_check=[target],
+        room_for=plan.booking,
     )
     return plan.tables
 

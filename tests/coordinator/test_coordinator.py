@@ -568,7 +568,13 @@ def test_last_attempt_reseats_a_later_booking_to_make_room(restaurant, settings)
     assert outcome.tables == ("M2", "M3") and outcome.extra["moved"] == [str(pair.pk)]
     assert list(TableAllocation.objects.filter(booking=pair).values_list("table__label", flat=True)) == ["M1"]
     assert Booking.objects.get(pk=pair.pk).state == BookingState.CONFIRMED
-    assert OutboxEvent.objects.filter(aggregate_id=str(pair.pk), event_type="booking.tables_changed").exists()
+    # The pair's record says why it moved: for the seven.
+    move = BookingAssignmentAttempt.objects.get(booking=pair, strategy=coordinator.RESEAT)
+    assert move.reason == f"moved from M2 to M1 by the reseat, to make room for #{seven.pk} (party of 7)"
+    assert move.metadata["room_for"] == seven.pk
+    changed = OutboxEvent.objects.get(aggregate_id=str(pair.pk), event_type="booking.tables_changed")
+    assert (changed.payload["from_tables"], changed.payload["tables"]) == (["M2"], ["M1"])
+    assert changed.payload["room_for"] == seven.pk
 
 
 @pytest.mark.django_db
@@ -730,3 +736,26 @@ def test_a_reseat_that_does_not_pay_off_is_declined_and_the_booking_reviewed(res
     assert list(TableAllocation.objects.filter(booking=pair).values_list("table__label", flat=True)) == ["M2"]
     declined = BookingAssignmentAttempt.objects.get(booking=seven, strategy=coordinator.RESEAT)
     assert declined.result == AttemptResult.NO_PLAN and "surely brings more covers" in declined.reason
+
+
+@pytest.mark.django_db
+def test_a_declined_reseat_reviews_with_the_engines_reason_as_without_reseating(restaurant, settings):
+    """The review reason (history, the booking.manual_review event, the ops alert) says why no plan was free,
+    whether a re-seat was tried and declined or re-seating is off; not the first strategy's own note."""
+    restaurant.max_assignment_attempts = 1
+    restaurant.save()
+    _pair_seated_at_m2(restaurant)
+    reasons = {}
+    for reseat in (True, False):
+        settings.MAITRE = {**settings.MAITRE, "RESEAT": reseat, "RESEAT_PAYOFF_MARGIN": 1000.0}
+        seven = submitted(restaurant, party_size=7)
+        outcome = run(seven)
+        assert outcome.status == Status.MANUAL_REVIEW
+        event = OutboxEvent.objects.filter(
+            aggregate_id=str(seven.pk), event_type="booking.manual_review"
+        ).get()
+        assert event.payload["reason"] == outcome.reason
+        reasons[reseat] = outcome.reason
+
+    assert reasons[True] == reasons[False], reasons
+    assert reasons[True] == "party of 7: the largest free table at 19:00 seats 6 (T1) after 1 attempt(s)"

@@ -61,7 +61,7 @@ def test_one_minimal_move_and_the_booking_is_not_confirmed(accessible_four):
     assert four.state == BookingState.ASSIGNMENT_PENDING and not tables_of(four)  # the caller confirms it
     assert BookingStateHistory.objects.count() == history  # a move is no state change
     attempt = BookingAssignmentAttempt.objects.get(booking=b, strategy="reseat")
-    assert attempt.metadata == {"from_tables": ["M3"], "tables": ["M1"], "move": True}
+    assert attempt.metadata == {"from_tables": ["M3"], "tables": ["M1"], "move": True, "room_for": four.pk}
     assert OutboxEvent.objects.filter(aggregate_id=str(b.pk), event_type=TABLES_CHANGED).count() == 1
     assert not OutboxEvent.objects.filter(aggregate_id=str(a.pk), event_type=TABLES_CHANGED).exists()
     assert overlaps() == 0

@@ -74,6 +74,11 @@ class Receiver:
 
         return Handler
 
+    def received(self) -> list[dict]:
+        """The bodies accepted so far (one per webhook-id), in the order they first came."""
+        with self._lock:
+            return list(self.bodies.values())
+
     def snapshot(self) -> dict:
         with self._lock:
             return {"accepted": dict(self.accepted), "tries": dict(self.tries), "bad": self.bad_signatures}

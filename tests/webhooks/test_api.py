@@ -52,6 +52,27 @@ def test_create_returns_the_secret_and_lists_only_ones_own(client, restaurant):
     assert [s["id"] for s in listed] == [body["id"]]
 
 
+def test_every_booking_event_the_outbox_carries_can_be_chosen(client, restaurant):
+    """A subscription to every event hears of a booking's tables changing (a re-seat, the day optimizer, staff
+    moving it); one that lists its events may choose that one too, and each of the lifecycle's."""
+    from assignments.lifecycle import BOOKING_FAILED, BOOKING_MODIFIED, EVENT_FOR_STATE
+    from assignments.services.seating import TABLES_CHANGED
+
+    emitted = {*EVENT_FOR_STATE.values(), BOOKING_FAILED, BOOKING_MODIFIED, TABLES_CHANGED}
+    grant(client.user, restaurant)
+    r = client.post(
+        "/api/webhooks/subscriptions",
+        {
+            "url": "https://platform.example/hooks",
+            "event_types": sorted(emitted),
+            "restaurant": restaurant.slug,
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.json()
+    assert r.json()["event_types"] == sorted(emitted)
+
+
 @pytest.mark.parametrize(
     "payload, field",
     [

@@ -33,6 +33,8 @@ from webhooks.services import (
     webhook_subscription_update,
 )
 
+# Every booking event the outbox carries (a subscription with none listed hears them all); the webhook tests
+# check the list against the lifecycle's and the seating service's events.
 EVENT_TYPES = (
     "booking.created",
     "booking.assignment_requested",
@@ -44,6 +46,7 @@ EVENT_TYPES = (
     "booking.seated",
     "booking.completed",
     "booking.no_show",
+    "booking.tables_changed",
 )
 
 
