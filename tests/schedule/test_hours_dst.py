@@ -59,3 +59,15 @@ def test_a_2245_dinner_on_the_sunday_the_clocks_went_back_is_inside_the_hours_an
     booking.refresh_from_db()
     reason = booking.history.order_by("version").last().metadata.get("reason", "")
     assert booking.state == BookingState.CONFIRMED and tables_of(booking), reason
+
+
+def test_every_slot_availability_offers_on_the_sunday_the_clocks_went_back_is_one_a_booking_may_start_at(
+    restaurant,
+):
+    from availability.selectors import availability_for_day
+
+    slots = availability_for_day(restaurant=fresh(restaurant), day=SUN, party_size=2)["slots"]
+    starts = [datetime.fromisoformat(s["start_at"]) for s in slots]
+    assert starts and starts[-1].astimezone(LONDON).strftime("%H:%M") >= "22:00"
+    refused = {s.isoformat(): fresh(restaurant).start_refusal(s) for s in starts}
+    assert {k: v for k, v in refused.items() if v} == {}
