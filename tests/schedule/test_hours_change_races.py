@@ -90,3 +90,65 @@ def test_a_booking_committed_while_an_hours_change_runs_ends_on_its_day_under_th
     booking = Booking.objects.get(pk=done["booking"].pk)
     assert Restaurant.objects.get(pk=restaurant.pk).service_day_of(booking.start_at) == SAT
     assert booking.service_date == SAT
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_in_flight_for_friday_finishes_before_the_hours_change_moves_its_booking(
+    restaurant, monkeypatch
+):
+    """Friday's pass has claimed the 00:45 booking (Friday's while the late service runs to 01:30) and is deciding
+    it when a manager removes that service: the change waits on the booking's row, so the batch decides it wholly
+    under the hours it claimed it in (seated), and only then is it moved to Saturday, once, and listed there."""
+    from assignments import coordinator
+    from assignments.coordinator import assign_due
+    from assignments.models import BookingState
+    from assignments.selectors.outside_service import days_with_confirmed_bookings_outside_service
+    from tests.schedule.test_closed_after_booking import waiting
+
+    late_friday(restaurant)
+    held = waiting(Restaurant.objects.get(pk=restaurant.pk), start="00:45")
+    assert held.service_date == FRI
+    claimed, go = threading.Event(), threading.Event()
+    real_floor_state = coordinator.floor_state
+
+    def pausing(**kwargs):  # in the batch's transaction, after its claim
+        claimed.set()
+        assert go.wait(10)
+        return real_floor_state(**kwargs)
+
+    monkeypatch.setattr(coordinator, "floor_state", pausing)
+    done: dict[str, object] = {}
+
+    def in_thread(name, fn):
+        def run():
+            try:
+                done[name] = fn()
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    worker = in_thread("batch", lambda: assign_due(restaurant_id=restaurant.pk, service_date=FRI))
+    assert claimed.wait(10)
+    change = in_thread(
+        "change",
+        lambda: schedule_replace(restaurant=Restaurant.objects.get(pk=restaurant.pk), spec=NO_LATE_FRIDAY),
+    )
+    change.join(1.0)
+    assert change.is_alive()  # waiting on the claimed booking's row
+    go.set()
+    worker.join(10)
+    change.join(10)
+    assert "batch" in done and "change" in done
+
+    held.refresh_from_db()
+    assert (held.state, held.service_date, held.version) == (BookingState.CONFIRMED, SAT, 3)
+    assert assign_due(restaurant_id=restaurant.pk, service_date=SAT) == []  # nothing for Saturday's pass
+    (outside,) = days_with_confirmed_bookings_outside_service(
+        restaurants=[Restaurant.objects.get(pk=restaurant.pk)]
+    )
+    assert (outside.day, [b.pk for b in outside.bookings]) == (SAT, [held.pk])
