@@ -139,8 +139,11 @@ class Restaurant(PacingLimits, models.Model):
         return booking_start_refusal(restaurant=self, start_at=moment)
 
     def minute_of_day(self, moment: datetime, day: date) -> int:
-        """Minutes from the local midnight of `day` (the engine's clock)."""
-        return int((moment - self.local_midnight(day)).total_seconds() // 60)
+        """Minutes from the local midnight of `day` on the wall clock (the engine's clock, and the hours'): the
+        inverse of local_midnight(day) + timedelta(minutes=m). On the night the clocks change, elapsed time would put
+        a 21:30 dinner at 22:30 (clocks back) and a late service's 01:15 an hour off."""
+        local = moment.astimezone(self.tzinfo)
+        return (local.date() - day).days * 1440 + local.hour * 60 + local.minute
 
 
 class Zone(models.Model):

@@ -43,6 +43,7 @@ def booking_create(
     if minutes < 1:
         raise ValidationError({"duration_minutes": "Must be at least 1."})
     with transaction.atomic():
+        _hours_now(restaurant)
         booking = Booking.objects.create(
             restaurant=restaurant,
             party_size=party_size,
@@ -60,6 +61,29 @@ def booking_create(
         )
         lifecycle.booking_record_created(booking=booking, actor=actor, correlation_id=correlation_id)
     return booking
+
+
+_HOURS_FIELDS = (
+    "timezone",
+    "previous_timezone",
+    "timezone_changed_at",
+    "schedule_version",
+    "service_periods",
+)
+
+
+def _hours_now(restaurant: Restaurant) -> None:
+    """Hold the restaurant's row FOR SHARE until the caller's transaction ends, and read its zone and hours as they
+    are now onto the instance (it may have been read before a change). An hours or zone change updates that row
+    first, then puts every booking it finds on its service day (services.schedule): it either committed before
+    this read, and the new booking's day is computed under its hours, or it waits for this commit and then finds
+    the booking. One query; no lock on SQLite, whose writers take turns anyway."""
+    columns = ", ".join(("id", *_HOURS_FIELDS))  # their columns bear their names
+    share = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    sql = f"SELECT {columns} FROM {Restaurant._meta.db_table} WHERE id = %s{share}"  # noqa: S608
+    for fresh in Restaurant.objects.raw(sql, [restaurant.pk]):
+        for name in _HOURS_FIELDS:
+            setattr(restaurant, name, getattr(fresh, name))
 
 
 def booking_modify(

@@ -21,7 +21,7 @@ from assignments.selectors.outside_service import (
     LOOK_AHEAD_DAYS,
     days_with_confirmed_bookings_outside_service,
 )
-from assignments.selectors.schedule import restaurant_service_day
+from assignments.selectors.schedule import restaurant_service_day, schedule_rows_uncommitted
 from assignments.services.bookings import bookings_service_day_recompute
 from assignments.services.pipeline import pipeline_wake
 from assignments.signals import restaurant_hours_changed, restaurant_timezone_changed
@@ -31,6 +31,7 @@ logger = logging.getLogger("maitre.schedule")
 
 def schedule_touch(*, restaurant_id: int) -> None:
     Restaurant.objects.filter(pk=restaurant_id).update(schedule_version=F("schedule_version") + 1)
+    schedule_rows_uncommitted(restaurant_id=restaurant_id)
 
 
 def schedule_touch_for_instance(sender, instance, **kwargs) -> None:
@@ -134,6 +135,7 @@ def restaurant_timezone_change(*, restaurant: Restaurant, timezone: str) -> Rest
         timezone_changed_at=now,
         schedule_version=F("schedule_version") + 1,
     )
+    schedule_rows_uncommitted(restaurant_id=restaurant.pk)
     restaurant.refresh_from_db(
         fields=["timezone", "previous_timezone", "timezone_changed_at", "schedule_version"]
     )
@@ -174,7 +176,7 @@ def schedule_change_follow(*, restaurant: Restaurant, dates: Iterable[date] | No
     hears of the days that changed (signals.restaurant_hours_changed). The one door for an hours change: a
     WeeklyService or ScheduleException written anywhere else must call it too."""
     now = clock_now()
-    Restaurant.objects.filter(pk=restaurant.pk).update(schedule_version=F("schedule_version") + 1)
+    schedule_touch(restaurant_id=restaurant.pk)
     restaurant.refresh_from_db()
     today = restaurant_service_day(restaurant=restaurant, moment=now)  # under the new hours
     since = today - timedelta(days=1)

@@ -348,3 +348,22 @@ def test_the_swap_is_one_conditional_update_a_confirmation_checked_against_the_o
     b.join(10)
     assert results["second"] is None
     assert WebhookSubscription.objects.get(pk=subscription.pk).secret == results["first"]
+
+
+def test_the_answer_after_the_rotators_account_was_deleted_names_nobody_and_shows_no_secret(
+    restaurant, subscription
+):
+    """The manager who rotated it has left and their account was deleted (their admin history with it): a stale
+    confirmation still answers 409, says it was rotated, names nobody, and shows the secret masked only."""
+    manager, user = staff("leaving-manager", restaurant, "manager")
+    other, _ = staff("night-manager", restaurant, "manager")
+    stale = confirmation(other, subscription)
+    assert manager.post(rotate_url(subscription), confirmation(manager, subscription)).status_code == 200
+    user.delete()
+
+    told = other.post(rotate_url(subscription), stale)
+    page = told.content.decode()
+    subscription.refresh_from_db()
+    assert told.status_code == 409 and ALREADY_ROTATED in page
+    assert rotated_by(page) == "" and "leaving-manager" not in page
+    assert subscription.secret not in page
