@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.conf import settings
@@ -114,7 +114,9 @@ def test_a_second_demo_keeps_a_booking_made_through_the_api(small_day):
     _, key = api_client_create(name="platform", restaurant_slugs=[restaurant.slug])
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    start = datetime.combine(scenario_tonight(scenario=scenario), time(19, 0), tzinfo=restaurant.tzinfo)
+    # tomorrow at 19:00 (every day opens 17:00-23:30): tonight's 19:00 is in the past once the evening is on
+    tomorrow = scenario_tonight(scenario=scenario) + timedelta(days=1)
+    start = datetime.combine(tomorrow, time(19, 0), tzinfo=restaurant.tzinfo)
     made = api.post(
         "/api/bookings",
         {
