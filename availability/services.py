@@ -21,11 +21,10 @@ def availability_invalidate(*, restaurant_id: int, start_at: datetime, end_at: d
     }
 
 
-def availability_floor_changed(
-    *, restaurant_id: int, start_at: datetime, end_at: datetime
+def _changed_publish(
+    *, restaurant_id: int, versions: dict[date, int], start_at: datetime, end_at: datetime
 ) -> dict[date, int]:
-    """Invalidate, then publish one message carrying the new versions."""
-    versions = availability_invalidate(restaurant_id=restaurant_id, start_at=start_at, end_at=end_at)
+    """One `availability.changed` message carrying the days' new versions over [start_at, end_at)."""
     events.publish(
         restaurant_id,
         {
@@ -37,6 +36,14 @@ def availability_floor_changed(
         },
     )
     return versions
+
+
+def availability_floor_changed(
+    *, restaurant_id: int, start_at: datetime, end_at: datetime
+) -> dict[date, int]:
+    """Invalidate, then publish one message carrying the new versions."""
+    versions = availability_invalidate(restaurant_id=restaurant_id, start_at=start_at, end_at=end_at)
+    return _changed_publish(restaurant_id=restaurant_id, versions=versions, start_at=start_at, end_at=end_at)
 
 
 def availability_days_changed(*, restaurant_id: int, days: list[date]) -> dict[date, int]:
@@ -49,14 +56,4 @@ def availability_days_changed(*, restaurant_id: int, days: list[date]) -> dict[d
     first, last = min(versions), max(versions)
     start_at = datetime(first.year, first.month, first.day, tzinfo=tz)
     end_at = datetime(last.year, last.month, last.day, tzinfo=tz) + DAY_SPAN
-    events.publish(
-        restaurant_id,
-        {
-            "type": "availability.changed",
-            "versions": {d.isoformat(): v for d, v in versions.items()},
-            "start_at": start_at.isoformat(),
-            "end_at": end_at.isoformat(),
-            "at": time.time(),
-        },
-    )
-    return versions
+    return _changed_publish(restaurant_id=restaurant_id, versions=versions, start_at=start_at, end_at=end_at)

@@ -9,13 +9,14 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from assignments.models import Booking, Restaurant, WeeklyService
 from assignments.scenario_schedule import parse_schedule
 from assignments.services.bookings import booking_create
 from assignments.services.schedule import schedule_replace
 from tests.factories import DAY, at
+from tests.schedule.threads import batch_held_after_claim, in_thread
 
 SAT = DAY  # a Saturday
 FRI = DAY - timedelta(days=1)
@@ -55,17 +56,6 @@ def test_a_booking_committed_while_an_hours_change_runs_ends_on_its_day_under_th
     created, go = threading.Event(), threading.Event()
     done: dict[str, object] = {}
 
-    def in_thread(name, fn):
-        def run():
-            try:
-                done[name] = fn()
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
-
     def make():
         with transaction.atomic():
             booking = booking_create(
@@ -75,9 +65,10 @@ def test_a_booking_committed_while_an_hours_change_runs_ends_on_its_day_under_th
             assert go.wait(10)
         return booking
 
-    maker = in_thread("booking", make)
+    maker = in_thread(done, "booking", make)
     assert created.wait(10)
     change = in_thread(
+        done,
         "change",
         lambda: schedule_replace(restaurant=Restaurant.objects.get(pk=restaurant.pk), spec=NO_LATE_FRIDAY),
     )
@@ -101,7 +92,6 @@ def test_a_batch_in_flight_for_friday_finishes_before_the_hours_change_moves_its
     """Friday's pass has claimed the 00:45 booking (Friday's while the late service runs to 01:30) and is deciding
     it when a manager removes that service: the change waits on the booking's row, so the batch decides it wholly
     under the hours it claimed it in (seated), and only then is it moved to Saturday, once, and listed there."""
-    from assignments import coordinator
     from assignments.coordinator import assign_due
     from assignments.models import BookingState
     from assignments.selectors.outside_service import days_with_confirmed_bookings_outside_service
@@ -110,31 +100,13 @@ def test_a_batch_in_flight_for_friday_finishes_before_the_hours_change_moves_its
     late_friday(restaurant)
     held = waiting(Restaurant.objects.get(pk=restaurant.pk), start="00:45")
     assert held.service_date == FRI
-    claimed, go = threading.Event(), threading.Event()
-    real_floor_state = coordinator.floor_state
-
-    def pausing(**kwargs):  # in the batch's transaction, after its claim
-        claimed.set()
-        assert go.wait(10)
-        return real_floor_state(**kwargs)
-
-    monkeypatch.setattr(coordinator, "floor_state", pausing)
+    claimed, go = batch_held_after_claim(monkeypatch)
     done: dict[str, object] = {}
 
-    def in_thread(name, fn):
-        def run():
-            try:
-                done[name] = fn()
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
-
-    worker = in_thread("batch", lambda: assign_due(restaurant_id=restaurant.pk, service_date=FRI))
+    worker = in_thread(done, "batch", lambda: assign_due(restaurant_id=restaurant.pk, service_date=FRI))
     assert claimed.wait(10)
     change = in_thread(
+        done,
         "change",
         lambda: schedule_replace(restaurant=Restaurant.objects.get(pk=restaurant.pk), spec=NO_LATE_FRIDAY),
     )

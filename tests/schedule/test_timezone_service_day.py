@@ -5,11 +5,9 @@ changed"). Availability uses the new zone at once."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from assignments import coordinator
 from assignments.coordinator import assign_due
@@ -21,6 +19,7 @@ from availability.versions import restaurant_tz
 from tests.assignments.test_service_lifecycle import seated_booking
 from tests.factories import DAY
 from tests.schedule.test_closed_after_booking import waiting
+from tests.schedule.threads import batch_held_after_claim, in_thread
 
 pytestmark = pytest.mark.django_db
 NEXT = DAY + timedelta(days=1)
@@ -107,31 +106,13 @@ def test_a_batch_in_flight_for_the_old_day_finishes_before_the_change_moves_its_
     change waits on the booking's row, so the batch decides it wholly under the zone it claimed it in (inside
     dinner: seated), and only then is it moved to the next day (and listed there, to call: 00:30 is outside)."""
     held = waiting(till_midnight, start="23:30")
-    claimed, go = threading.Event(), threading.Event()
-    real_floor_state = coordinator.floor_state
-
-    def pausing(**kwargs):  # called in the batch's transaction, after its claim
-        claimed.set()
-        assert go.wait(10)
-        return real_floor_state(**kwargs)
-
-    monkeypatch.setattr(coordinator, "floor_state", pausing)
+    claimed, go = batch_held_after_claim(monkeypatch)
     done: dict[str, object] = {}
 
-    def in_thread(name, fn):
-        def run():
-            try:
-                done[name] = fn()
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
-
-    worker = in_thread("batch", lambda: assign_due(restaurant_id=till_midnight.pk, service_date=DAY))
+    worker = in_thread(done, "batch", lambda: assign_due(restaurant_id=till_midnight.pk, service_date=DAY))
     assert claimed.wait(10)
     change = in_thread(
+        done,
         "change",
         lambda: restaurant_timezone_change(
             restaurant=Restaurant.objects.get(pk=till_midnight.pk), timezone="Europe/Paris"
