@@ -8,7 +8,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from django.conf import settings
 from django.core.management import call_command, get_commands
 
 from assignments.models import Booking, OutboxEvent, Restaurant
+from tests.deploy.processes import stop_group
 
 ROOT = settings.BASE_DIR
 SMALL = str(ROOT / "scenarios" / "sample-small.json")
@@ -184,8 +184,7 @@ def test_make_run_serves_the_app_on_the_port_given(tmp_path):
                 assert time.monotonic() < deadline, "make run did not answer within 120 s"
                 time.sleep(0.5)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+        stop_group(server)
 
 
 def test_make_bench_is_bench_engine_on_the_samples():
@@ -342,5 +341,4 @@ def test_make_up_runs_the_procfile_on_postgres_and_redis(tmp_path):
                 assert time.monotonic() < deadline, "make up did not answer within 120 s"
                 time.sleep(0.5)
     finally:
-        os.killpg(up.pid, signal.SIGTERM)
-        up.wait(timeout=30)
+        stop_group(up)

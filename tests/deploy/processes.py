@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from django.conf import settings
@@ -67,13 +68,31 @@ class Process:
 
     def stop(self, timeout: float = 20.0) -> None:
         if self.alive():
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+            stop_group(self.proc, timeout)
         self._out.close()
+
+
+def stop_group(proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Stop a process started with start_new_session=True, and everything it started, as a supervisor would:
+    SIGTERM to the group, then SIGKILL after `timeout`. A group still alive at the deadline is a warning in the
+    test report with what was left (pid, state, kernel wait, command), never a silent leftover."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=timeout)
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    left = subprocess.run(
+        ["ps", "-o", "pid,stat,wchan:20,etime,args", "-g", str(proc.pid)], capture_output=True, text=True
+    ).stdout
+    warnings.warn(
+        f"process group {proc.pid} still up {timeout:.0f} s after SIGTERM, killed:\n{left}", stacklevel=2
+    )
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
 
 
 def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2) -> bool:

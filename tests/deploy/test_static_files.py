@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests.deploy.processes import stop_group
 
 
 def free_port() -> int:
@@ -99,5 +100,4 @@ def test_a_production_server_serves_the_admin_css(production_env, tmp_path):
         status, _, _ = get(f"{base}/static/admin/css/no-such-file.css")
         assert status == 404
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_group(server)
