@@ -63,6 +63,10 @@ DB_FIXTURES = {
 # across the workers (a file lock per run, `_serial_groups` below). `system`: the Procfile's processes on private
 # clusters (heavy, timed); `servers`: servers started on a port picked from a shared range (two workers could
 # pick the same one). (xdist's own `--dist loadgroup` reads a node id that pytest 9 no longer lets it change.)
+# The groups' tests are collected first, in this order: xdist's first batch of consecutive tests (an eighth of
+# the suite) gives them all to one worker, which runs the long chain of system tests while the other worker
+# takes everything else; collected last, as their paths would have it, both workers reached them at the end
+# and one waited on the lock.
 SERIAL_GROUPS = {
     "system": ("tests/system/",),
     "servers": (
@@ -92,7 +96,7 @@ def xdist_serial(group: str):
 
 @pytest.fixture(autouse=True)
 def _serial_groups(request):
-    group = next((g for g, places in SERIAL_GROUPS.items() if request.node.nodeid.startswith(places)), None)
+    group = _serial_group(request.node.nodeid)
     if group is None:
         yield
         return
@@ -121,6 +125,14 @@ def pytest_collection_modifyitems(config, items):
             if REQUIRE_SERVICES:
                 raise pytest.UsageError("MAITRE_REQUIRE_SERVICES=1 but REDIS_URL is not set")
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://..."))
+    order = {group: i for i, group in enumerate(SERIAL_GROUPS)}
+    items.sort(
+        key=lambda item: order.get(_serial_group(item.nodeid), len(order))
+    )  # stable: the rest keep theirs
+
+
+def _serial_group(nodeid: str) -> str | None:
+    return next((g for g, places in SERIAL_GROUPS.items() if nodeid.startswith(places)), None)
 
 
 @pytest.fixture
