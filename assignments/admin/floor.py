@@ -43,6 +43,8 @@ class RestaurantAdmin(
     )
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+    # a cache key drawn at random on every floor change (services.floor): shown, never edited
+    readonly_fields = ("floor_version",)
     fieldsets = (
         (None, {"fields": ("name", "slug", "timezone")}),
         (
