@@ -38,11 +38,13 @@ class RestaurantAdmin(
         "slot_minutes",
         "buffer_minutes",
         "max_combination_tables",
-        "floor_version",
         "timeline_link",
     )
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+    # a cache key drawn at random on every floor change (services.floor): shown on the page, never edited, not
+    # listed (19 digits that say nothing to a host)
+    readonly_fields = ("floor_version",)
     fieldsets = (
         (None, {"fields": ("name", "slug", "timezone")}),
         (

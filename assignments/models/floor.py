@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,25 @@ def default_service_periods() -> list[dict[str, str]]:
     return [{"name": "dinner", "start": "17:00", "end": "23:30"}]
 
 
+# Restaurant.floor_version and schedule_version key caches shared by every process (the floor and the schedule rows
+# in each process, availability's snapshots in Redis). A bump draws a value no change had before:
+VERSION_LOW = 2**31  # above every value of the counters they were (PositiveIntegerField, bumped by one)
+VERSION_HIGH = 2**63  # bigint
+
+
+def version_fresh() -> int:
+    """A new floor or schedule version: 63 bits (less the counters' range) from the OS's generator, never a
+    count. A count is reached again by the change after one that rolled back (the rolled-back change may have
+    cached its rows under it); a drawn value is not, whatever happened to the transaction that drew it, in this
+    process or another, on Postgres or SQLite alike. Two draws for a restaurant agree with odds of about
+    n^2 / 2^64 after n changes (a million changes: 1 in 18 million), and only matter while the older one's entries
+    are still cached."""
+    return VERSION_LOW + secrets.randbelow(VERSION_HIGH - VERSION_LOW)
+
+
+VERSION_FIELDS = ("floor_version", "schedule_version")
+
+
 class Restaurant(PacingLimits, models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -38,8 +58,10 @@ class Restaurant(PacingLimits, models.Model):
     scoring_weights = models.JSONField(
         default=dict, blank=True, help_text="Overrides of the engine's scoring weights."
     )
-    floor_version = models.PositiveIntegerField(
-        default=1, help_text="Bumped on every floor change; keys the engine's caches."
+    floor_version = models.PositiveBigIntegerField(
+        default=1,
+        editable=False,
+        help_text="A new value on every floor change, never one used before; keys the floor caches.",
     )
     booking_past_grace_minutes = models.PositiveIntegerField(
         null=True,
@@ -57,10 +79,11 @@ class Restaurant(PacingLimits, models.Model):
     late_tolerance_minutes = models.PositiveSmallIntegerField(
         default=5, help_text="A party seated later than this after its start is noted as late."
     )
-    schedule_version = models.PositiveIntegerField(
+    schedule_version = models.PositiveBigIntegerField(
         default=1,
         editable=False,
-        help_text="Bumped on every change of the weekly schedule or its exceptions; keys the schedule cache.",
+        help_text="A new value on every change of the weekly schedule or its exceptions, never one used before; "
+        "keys the schedule caches.",
     )
     previous_timezone = models.CharField(
         max_length=64, blank=True, editable=False, help_text="The time zone before the last change of it."
@@ -76,6 +99,18 @@ class Restaurant(PacingLimits, models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        """An update writes every field but the versions: only their services change them (services.floor,
+        services.schedule). An instance loaded before a change would otherwise put back the version the change
+        replaced, under which other processes may still keep the floor or hours from before it."""
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in VERSION_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def tzinfo(self) -> ZoneInfo:

@@ -3,8 +3,9 @@
 Every consumer (booking and hold validation, turn times, availability, the engine's context, the coordinator's
 pacing, the timeline, scenarios) goes through restaurant_day_schedule. The weekly rows and the dated
 exceptions are loaded in two queries and kept in the process until the restaurant's schedule_version changes
-(every save or delete of a row bumps it), the way the floor is; a resolved day is memoised on the restaurant
-instance, so a request or a batch resolves each day once.
+(every save or delete of a row gives it a new value, never one used before), the way the floor is; a resolved day
+is memoised on the restaurant instance, so a request or a batch resolves each day once. Rows read inside a
+transaction that changes them are kept too: were it rolled back, no later change reaches its version again.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-
-from django.db import transaction
 
 from assignments.caches import caches_register
 from assignments.engine.pacing import PacingLedger, PacingLimits
@@ -56,42 +55,8 @@ def _rows_key(restaurant: Restaurant) -> tuple:
     return restaurant.pk, restaurant.created_at, restaurant.schedule_version
 
 
-_UNCOMMITTED = "maitre_schedule_uncommitted"  # on the connection: {restaurant id: its on-commit callback}
-
-
-def schedule_rows_uncommitted(*, restaurant_id: int) -> None:
-    """Called by each writer of a restaurant's schedule version (services.schedule), in its transaction: until it
-    commits, the rows this connection reads for that restaurant are not kept in the process. Were the change rolled
-    back, they would stay there under a version that the next change reaches again, with other hours."""
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        return
-    marks: dict[int, object] = connection.__dict__.setdefault(_UNCOMMITTED, {})
-
-    def committed() -> None:
-        marks.pop(restaurant_id, None)
-
-    marks[restaurant_id] = committed
-    transaction.on_commit(committed)
-
-
-def _keep(restaurant: Restaurant) -> bool:
-    """Whether rows read now may be kept: not while this connection's transaction changes the restaurant's schedule
-    (its mark's on-commit callback still pending; a rollback drops the callback, and with it the mark)."""
-    connection = transaction.get_connection()
-    marks = connection.__dict__.get(_UNCOMMITTED)
-    if not marks:
-        return True
-    pending = {id(func) for _, func, _ in connection.run_on_commit}
-    for rid, func in list(marks.items()):
-        if id(func) not in pending:
-            del marks[rid]
-    return restaurant.pk not in marks
-
-
 def schedule_rows(*, restaurant: Restaurant) -> ScheduleRows:
-    """The restaurant's weekly rows and exceptions: two queries on a miss, none while schedule_version holds (not
-    kept while this connection's transaction is changing them: schedule_rows_uncommitted)."""
+    """The restaurant's weekly rows and exceptions: two queries on a miss, none while schedule_version holds."""
     key = _rows_key(restaurant)
     with _ROWS_LOCK:  # worker and web threads share the cache
         hit = _ROWS.get(key)
@@ -113,8 +78,6 @@ def schedule_rows(*, restaurant: Restaurant) -> ScheduleRows:
         weekly={k: tuple(v) for k, v in weekly.items()},
         exceptions={k: tuple(v) for k, v in exceptions.items()},
     )
-    if not _keep(restaurant):
-        return rows
     with _ROWS_LOCK:
         _ROWS[key] = rows
         while len(_ROWS) > _ROWS_CACHE_SIZE:

@@ -1,18 +1,21 @@
-"""Floor versioning: every change to a table, zone or adjacency bumps the restaurant's floor_version, which
-keys the in-process floor and engine caches (assignments.context)."""
+"""Floor versioning: every change to a table, zone or adjacency gives the restaurant a new floor_version, a value
+never used before (models.floor.version_fresh), which keys the in-process floor cache (assignments.context) and
+availability's snapshots in Redis (availability.selectors)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F
 
 from assignments.models import Restaurant, Table
+from assignments.models.floor import version_fresh
 
 
 def floor_touch(*, restaurant_id: int) -> None:
-    Restaurant.objects.filter(pk=restaurant_id).update(floor_version=F("floor_version") + 1)
+    """A new floor version, never used before: should this transaction roll back after reading (and caching) its
+    floor under it, the next change does not reach it again."""
+    Restaurant.objects.filter(pk=restaurant_id).update(floor_version=version_fresh())
 
 
 def floor_touch_for_instance(sender, instance, **kwargs) -> None:

@@ -1,5 +1,6 @@
-"""Schedule versioning: every change to a weekly service or a dated exception bumps the restaurant's
-schedule_version, which keys the in-process schedule cache (assignments.selectors.schedule); what follows an
+"""Schedule versioning: every change to a weekly service or a dated exception gives the restaurant a new
+schedule_version, a value never used before (models.floor.version_fresh), which keys the in-process schedule cache
+(assignments.selectors.schedule) and availability's snapshots in Redis; what follows an
 hours change (schedule_change_follow) and a time zone change (restaurant_timezone_change), which places every
 booking's UTC moment in the day's local hours: each booking on the service day its start belongs to now."""
 
@@ -13,15 +14,15 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils.timezone import now as clock_now
 
 from assignments.models import Booking, BookingState, Restaurant
+from assignments.models.floor import version_fresh
 from assignments.selectors.outside_service import (
     LOOK_AHEAD_DAYS,
     days_with_confirmed_bookings_outside_service,
 )
-from assignments.selectors.schedule import restaurant_service_day, schedule_rows_uncommitted
+from assignments.selectors.schedule import restaurant_service_day
 from assignments.services.bookings import bookings_service_day_recompute
 from assignments.services.pipeline import pipeline_wake
 from assignments.signals import restaurant_hours_changed, restaurant_timezone_changed
@@ -30,8 +31,9 @@ logger = logging.getLogger("maitre.schedule")
 
 
 def schedule_touch(*, restaurant_id: int) -> None:
-    Restaurant.objects.filter(pk=restaurant_id).update(schedule_version=F("schedule_version") + 1)
-    schedule_rows_uncommitted(restaurant_id=restaurant_id)
+    """A new schedule version, never used before: should this transaction roll back after reading (and caching)
+    its rows under it, the next change does not reach it again (a count would, with other hours)."""
+    Restaurant.objects.filter(pk=restaurant_id).update(schedule_version=version_fresh())
 
 
 def schedule_touch_for_instance(sender, instance, **kwargs) -> None:
@@ -133,9 +135,8 @@ def restaurant_timezone_change(*, restaurant: Restaurant, timezone: str) -> Rest
         timezone=timezone,
         previous_timezone=previous,
         timezone_changed_at=now,
-        schedule_version=F("schedule_version") + 1,
+        schedule_version=version_fresh(),
     )
-    schedule_rows_uncommitted(restaurant_id=restaurant.pk)
     restaurant.refresh_from_db(
         fields=["timezone", "previous_timezone", "timezone_changed_at", "schedule_version"]
     )

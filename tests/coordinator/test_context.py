@@ -40,3 +40,32 @@ def test_a_floor_change_is_seen_by_the_next_context(restaurant):
 
     floor_touch(restaurant_id=restaurant.pk)
     assert "M1" not in assignment_context(booking_id=booking.pk).floor.table_by_id
+
+
+class SaveFailed(Exception):
+    pass
+
+
+def test_the_floor_of_a_rolled_back_change_is_never_served_after_it(restaurant):
+    """The floor cache is keyed on the floor version: a change that read (and cached) its floor, then rolled back,
+    must not leave it under a version the next committed change reaches with another floor."""
+    from django.db import transaction
+
+    from assignments.context import floor_state
+    from assignments.models import Restaurant
+
+    def table_out(label):
+        table = restaurant.tables.get(label=label)
+        table.active = False
+        table.save()  # bumps the floor version
+
+    with pytest.raises(SaveFailed), transaction.atomic():
+        table_out("M1")
+        inside = floor_state(restaurant=Restaurant.objects.get(pk=restaurant.pk))
+        assert "M1" not in inside.tables_by_label  # read, and cached, under the change
+        raise SaveFailed
+
+    table_out("M2")  # the next change, committed: another table out
+
+    tables = floor_state(restaurant=Restaurant.objects.get(pk=restaurant.pk)).tables_by_label
+    assert "M1" in tables and "M2" not in tables

@@ -1,6 +1,7 @@
 """An hours change that rolls back (the save failed after its rows were written and the bookings put on their
-days) leaves nothing behind in the process: the schedule cache is keyed on the schedule version, and the version
-the rolled-back change reached is reached again by the next change, with other hours. Those are the hours read."""
+days) leaves nothing behind in the process: the schedule cache is keyed on the schedule version, and the rows read
+inside the change are cached under the version it drew. A counted version would be reached again by the next
+change, with other hours, and those would be the hours read; a drawn one never is."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def test_the_hours_of_a_rolled_back_change_are_never_read_after_it(restaurant):
         raise SaveFailed
     assert fresh(restaurant).service_day_of(at("00:45")) == SAT
 
-    # the next change (another manager, Sunday's lunch) reaches the same schedule version, with other hours
+    # the next change (another manager, Sunday's lunch), with other hours: a count would give it the same version
     WeeklyService.objects.create(
         restaurant=restaurant,
         weekday=(SAT + timedelta(days=1)).weekday(),
