@@ -103,12 +103,14 @@ class Restaurant(PacingLimits, models.Model):
     def save(self, *args, **kwargs) -> None:
         """An update writes every field but the versions: only their services change them (services.floor,
         services.schedule). An instance loaded before a change would otherwise put back the version the change
-        replaced, under which other processes may still keep the floor or hours from before it."""
+        replaced, under which other processes may still keep the floor or hours from before it. Like Django's
+        own full save, an instance loaded with only() or defer() writes the fields it loaded."""
         if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            deferred = self.get_deferred_fields()
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name not in VERSION_FIELDS
+                if not f.primary_key and f.name not in VERSION_FIELDS and f.attname not in deferred
             ]
         super().save(*args, **kwargs)
 

@@ -4,6 +4,8 @@ the migration that widened them to bigint goes back with every value in the inte
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -89,3 +91,17 @@ def test_going_back_before_the_bigint_versions_brings_them_into_the_integer_rang
     finally:
         call_command("migrate", "assignments", verbosity=0)
     assert versions(other) == (7, 9)
+
+
+@pytest.mark.django_db
+def test_a_save_of_a_partly_loaded_restaurant_writes_what_was_loaded_and_no_more(
+    restaurant, django_assert_num_queries
+):
+    partly = Restaurant.objects.only("name", "updated_at").get(pk=restaurant.pk)
+    partly.name = "Renamed"
+    # one UPDATE of the fields loaded: none of the others loaded one query at a time to be written back
+    with django_assert_num_queries(1) as queries:
+        partly.save()
+    (update,) = [q["sql"] for q in queries.captured_queries]
+    assert set(re.findall(r'"(\w+)" = ', update.split(" WHERE ")[0])) == {"name", "updated_at"}
+    assert Restaurant.objects.get(pk=restaurant.pk).name == "Renamed"
