@@ -104,8 +104,10 @@ class Restaurant(PacingLimits, models.Model):
         """An update writes every field but the versions: only their services change them (services.floor,
         services.schedule). An instance loaded before a change would otherwise put back the version the change
         replaced, under which other processes may still keep the floor or hours from before it. Like Django's
-        own full save, an instance loaded with only() or defer() writes the fields it loaded."""
-        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+        own full save, an instance loaded with only() or defer() writes the fields it loaded. A save that inserts
+        (a new instance, one without its key, force_insert) writes them all."""
+        updating = not (self._state.adding or self.pk is None or kwargs.get("force_insert"))
+        if updating and not args and kwargs.get("update_fields") is None:
             deferred = self.get_deferred_fields()
             kwargs["update_fields"] = [
                 f.name

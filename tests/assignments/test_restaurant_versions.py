@@ -105,3 +105,17 @@ def test_a_save_of_a_partly_loaded_restaurant_writes_what_was_loaded_and_no_more
     (update,) = [q["sql"] for q in queries.captured_queries]
     assert set(re.findall(r'"(\w+)" = ', update.split(" WHERE ")[0])) == {"name", "updated_at"}
     assert Restaurant.objects.get(pk=restaurant.pk).name == "Renamed"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["without its key", "forced"])
+def test_a_loaded_restaurant_saved_as_a_new_row_is_inserted(restaurant, how):
+    copy = Restaurant.objects.get(pk=restaurant.pk)
+    copy.slug = "copy"
+    if how == "without its key":
+        copy.pk = None
+        copy.save()
+    else:
+        copy.pk = restaurant.pk + 1000
+        copy.save(force_insert=True)
+    assert sorted(Restaurant.objects.values_list("slug", flat=True)) == sorted(["copy", restaurant.slug])
