@@ -8,7 +8,7 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from assignments.models import Restaurant, WeeklyService
 from assignments.services.floor import floor_touch
@@ -119,3 +119,15 @@ def test_a_loaded_restaurant_saved_as_a_new_row_is_inserted(restaurant, how):
         copy.pk = restaurant.pk + 1000
         copy.save(force_insert=True)
     assert sorted(Restaurant.objects.values_list("slug", flat=True)) == sorted(["copy", restaurant.slug])
+
+
+@pytest.mark.django_db
+def test_a_stale_instance_of_a_deleted_restaurant_is_not_brought_back_by_a_save():
+    # a full save would insert it again under its old key, created_at and versions, which key the floor and
+    # schedule caches: what was cached before the delete would be served for it
+    gone = Restaurant.objects.create(name="Gone", slug="gone")
+    stale = Restaurant.objects.get(pk=gone.pk)
+    gone.delete()
+    stale.name = "Renamed"
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        stale.save()
