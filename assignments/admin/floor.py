@@ -42,8 +42,8 @@ class RestaurantAdmin(
     )
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    # a cache key drawn at random on every floor change (services.floor): shown on the page, never edited, not
-    # listed (19 digits that say nothing to a host)
+    # a cache key drawn at random on every floor change (services.floor): shown on a restaurant's page (not the add
+    # page: get_fieldsets), never edited, not listed (19 digits that say nothing to a host)
     readonly_fields = ("floor_version",)
     fieldsets = (
         (None, {"fields": ("name", "slug", "timezone")}),
@@ -80,6 +80,16 @@ class RestaurantAdmin(
     )
     inlines = [ZoneInline, WeeklyServiceInline, ScheduleExceptionInline]
     change_form_template = "admin/assignments/restaurant/change_form.html"
+
+    def get_fieldsets(self, request, obj=None):
+        """The add page leaves the floor version out: a new restaurant has no floor yet."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            return fieldsets
+        return [
+            (name, {**options, "fields": tuple(f for f in options["fields"] if f != "floor_version")})
+            for name, options in fieldsets
+        ]
 
     def save_model(self, request, obj, form, change):
         """A new time zone goes through its own service (it moves every booking's local time); the rest is saved

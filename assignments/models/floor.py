@@ -101,14 +101,19 @@ class Restaurant(PacingLimits, models.Model):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
-        """An update writes every field but the versions: only their services change them (services.floor,
-        services.schedule). An instance loaded before a change would otherwise put back the version the change
-        replaced, under which other processes may still keep the floor or hours from before it."""
-        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+        """An update writes every field it loaded but the versions: only their services change them
+        (services.floor, services.schedule), and an instance loaded before a change would otherwise put back the
+        version the change replaced, under which other processes may still keep the floor or hours from before it.
+        An insert (a new instance, one without its key, force_insert) writes them all. An update of a row deleted
+        meanwhile raises DatabaseError rather than insert it again under its old key, created_at and versions,
+        which the caches would answer with what they kept of it before the delete."""
+        updating = not (self._state.adding or self.pk is None or kwargs.get("force_insert"))
+        if updating and not args and kwargs.get("update_fields") is None:
+            deferred = self.get_deferred_fields()
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name not in VERSION_FIELDS
+                if not f.primary_key and f.name not in VERSION_FIELDS and f.attname not in deferred
             ]
         super().save(*args, **kwargs)
 

@@ -1,5 +1,6 @@
 """The restaurant's admin page shows the floor version and never writes it (nor the schedule version): a form
-opened before a floor change and saved after it does not put the version the change replaced back."""
+opened before a floor change and saved after it does not put the version the change replaced back; the add page
+shows none (a new restaurant has no floor yet)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from assignments.models import Restaurant
-from tests.schedule.test_schedule_admin import _form
+from tests.schedule.test_schedule_admin import _Form, _form
 
 pytestmark = pytest.mark.django_db
 
@@ -34,3 +35,19 @@ def test_a_form_opened_before_a_floor_change_saves_without_putting_its_version_b
     saved = Restaurant.objects.get(pk=restaurant.pk)
     assert saved.name == "Renamed"
     assert (saved.floor_version, saved.schedule_version) == (changed.floor_version, changed.schedule_version)
+
+
+def test_the_add_page_shows_no_floor_version(client):
+    # a new restaurant has no floor yet; its version, 1 until the first table, is no drawn value
+    client.force_login(User.objects.create_superuser("manager", "m@example.com", "pw"))
+    page = client.get("/admin/assignments/restaurant/add/").content.decode()
+    assert 'name="slot_minutes"' in page  # the add page, its fieldset shown
+    assert "field-floor_version" not in page
+
+    form = _Form()
+    form.feed(page)
+    data = {k: v for k, v in form.data.items() if "__prefix__" not in k}
+    data.update(name="Nouveau", slug="nouveau")
+    r = client.post("/admin/assignments/restaurant/add/", data)
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert Restaurant.objects.get(slug="nouveau").name == "Nouveau"

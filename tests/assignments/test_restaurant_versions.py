@@ -4,9 +4,11 @@ the migration that widened them to bigint goes back with every value in the inte
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from assignments.models import Restaurant, WeeklyService
 from assignments.services.floor import floor_touch
@@ -89,3 +91,43 @@ def test_going_back_before_the_bigint_versions_brings_them_into_the_integer_rang
     finally:
         call_command("migrate", "assignments", verbosity=0)
     assert versions(other) == (7, 9)
+
+
+@pytest.mark.django_db
+def test_a_save_of_a_partly_loaded_restaurant_writes_what_was_loaded_and_no_more(
+    restaurant, django_assert_num_queries
+):
+    partly = Restaurant.objects.only("name", "updated_at").get(pk=restaurant.pk)
+    partly.name = "Renamed"
+    # one UPDATE of the fields loaded: none of the others loaded one query at a time to be written back
+    with django_assert_num_queries(1) as queries:
+        partly.save()
+    (update,) = [q["sql"] for q in queries.captured_queries]
+    assert set(re.findall(r'"(\w+)" = ', update.split(" WHERE ")[0])) == {"name", "updated_at"}
+    assert Restaurant.objects.get(pk=restaurant.pk).name == "Renamed"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["without its key", "forced"])
+def test_a_loaded_restaurant_saved_as_a_new_row_is_inserted(restaurant, how):
+    copy = Restaurant.objects.get(pk=restaurant.pk)
+    copy.slug = "copy"
+    if how == "without its key":
+        copy.pk = None
+        copy.save()
+    else:
+        copy.pk = restaurant.pk + 1000
+        copy.save(force_insert=True)
+    assert sorted(Restaurant.objects.values_list("slug", flat=True)) == sorted(["copy", restaurant.slug])
+
+
+@pytest.mark.django_db
+def test_a_stale_instance_of_a_deleted_restaurant_is_not_brought_back_by_a_save():
+    # a full save would insert it again under its old key, created_at and versions, which key the floor and
+    # schedule caches: what was cached before the delete would be served for it
+    gone = Restaurant.objects.create(name="Gone", slug="gone")
+    stale = Restaurant.objects.get(pk=gone.pk)
+    gone.delete()
+    stale.name = "Renamed"
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        stale.save()

@@ -3,6 +3,7 @@ that must see the deployed topology (a scheduler process, worker processes, thei
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -74,25 +75,45 @@ class Process:
 
 def stop_group(proc: subprocess.Popen, timeout: float = 30.0) -> None:
     """Stop a process started with start_new_session=True, and everything it started, as a supervisor would:
-    SIGTERM to the group, then SIGKILL after `timeout`. A group still alive at the deadline is a warning in the
-    test report with what was left (pid, state, kernel wait, command), never a silent leftover."""
+    SIGTERM to the group, then SIGKILL after `timeout`. The group is stopped when none of it is left, not when
+    its leader has exited (a leader may exit before what it started, or without it). A group still alive at the
+    deadline is a warning in the test report with what was left (pid, state, kernel wait, command), never a
+    silent leftover."""
     try:
         os.killpg(proc.pid, signal.SIGTERM)
     except ProcessLookupError:
         return
+    deadline = time.monotonic() + timeout
     try:
         proc.wait(timeout=timeout)
-        return
     except subprocess.TimeoutExpired:
         pass
+    while _group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not _group_alive(proc.pid):
+        return
     left = subprocess.run(
         ["ps", "-o", "pid,stat,wchan:20,etime,args", "-g", str(proc.pid)], capture_output=True, text=True
     ).stdout
     warnings.warn(
         f"process group {proc.pid} still up {timeout:.0f} s after SIGTERM, killed:\n{left}", stacklevel=2
     )
-    os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of the group is still running (once its leader is reaped, proc.wait; one that exited
+    and waits for init to reap it is not running)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _ppid, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(pgrp) == pgid and state != "Z":
+            return True
+    return False
 
 
 def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2) -> bool:
