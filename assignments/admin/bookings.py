@@ -26,6 +26,7 @@ from assignments.admin.common import (
     WAITING_STATES,
     ReadOnlyInline,
     can_assign,
+    id_from,
     local_time,
     refusal_html,
     restaurants_visible_to,
@@ -267,7 +268,7 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
             Booking.objects.select_related("restaurant", "preferred_zone").filter(
                 restaurant__in=restaurants_visible_to(request.user)
             ),
-            pk=object_id,
+            pk=id_from(object_id),
         )
 
     def _require_assign(self, request):
@@ -280,7 +281,7 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = dict(extra_context or {})
         booking = (
-            Booking.objects.filter(pk=object_id, restaurant__in=restaurants_visible_to(request.user))
+            Booking.objects.filter(pk=id_from(object_id), restaurant__in=restaurants_visible_to(request.user))
             .select_related("restaurant", "preferred_zone")
             .first()
         )
@@ -533,8 +534,7 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
             return HttpResponseNotAllowed(["POST"])
         booking = self._get_booking(request, object_id)
         self._require_assign(request)
-        version = request.POST.get("version")
-        level, text = self._retry(request, booking, int(version) if version and version.isdigit() else None)
+        level, text = self._retry(request, booking, id_from(request.POST.get("version")))
         self.message_user(request, text, level)
         if level == messages.ERROR:
             return HttpResponseRedirect(self._after_url(booking))

@@ -21,6 +21,14 @@ OVERRIDE_PERMISSION = "assignments.override_seating"
 WAITING_STATES = (BookingState.PENDING, BookingState.ASSIGNMENT_PENDING, BookingState.MANUAL_REVIEW)
 
 
+def id_from(value) -> int | None:
+    """An id or a version typed in a URL or a form field, or None when it is not a whole number written in
+    ASCII digits ("abc", "1.5", "", and "²", which str.isdigit() takes but int() refuses): the caller answers
+    404 or a message, never a 500."""
+    text = value if isinstance(value, str) else ""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def can_assign(user) -> bool:
     return user.is_active and user.is_staff and user.has_perm(ASSIGN_PERMISSION)
 

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from assignments.admin import common
-from assignments.admin.common import can_assign, refusal_html, restaurants_visible_to
+from assignments.admin.common import can_assign, id_from, refusal_html, restaurants_visible_to
 from assignments.admin.service import can_serve
 from assignments.lifecycle import Actor
 from assignments.models import Booking, Restaurant, TableBlock
@@ -54,7 +54,7 @@ class RestaurantTimelineMixin:
     def _timeline_restaurant(self, request, object_id) -> Restaurant:
         if not (self.has_view_permission(request) or request.user.has_perm("assignments.view_booking")):
             raise PermissionDenied
-        return get_object_or_404(restaurants_visible_to(request.user), pk=object_id)
+        return get_object_or_404(restaurants_visible_to(request.user), pk=id_from(object_id))
 
     def _timeline_url(self, restaurant: Restaurant, request) -> str:
         url = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
@@ -123,10 +123,12 @@ class RestaurantTimelineMixin:
         restaurant = self._timeline_restaurant(request, object_id)
         self._require_assign(request)
         back = self._timeline_url(restaurant, request)
-        booking = Booking.objects.filter(pk=request.POST.get("booking") or 0, restaurant=restaurant).first()
+        booking = Booking.objects.filter(
+            pk=id_from(request.POST.get("booking")), restaurant=restaurant
+        ).first()
         table = (request.POST.get("table") or "").strip()
-        version = request.POST.get("version") or ""
-        if booking is None or not table or not version.isdigit():
+        version = id_from(request.POST.get("version"))
+        if booking is None or not table or version is None:
             self.message_user(request, "Pick a booking, then a table row.", messages.ERROR)
             return HttpResponseRedirect(back)
         try:
@@ -134,7 +136,7 @@ class RestaurantTimelineMixin:
                 booking=booking,
                 table_label=table,
                 actor=Actor.staff(request.user),
-                expected_version=int(version),
+                expected_version=version,
             )
         except ManualAssignmentError as exc:
             self.message_user(request, refusal_html(exc), messages.ERROR)
@@ -190,7 +192,9 @@ class RestaurantTimelineMixin:
             return HttpResponseNotAllowed(["POST"])
         restaurant = self._timeline_restaurant(request, object_id)
         self._require_assign(request)
-        block = TableBlock.objects.filter(pk=request.POST.get("block") or 0, restaurant=restaurant).first()
+        block = TableBlock.objects.filter(
+            pk=id_from(request.POST.get("block")), restaurant=restaurant
+        ).first()
         if block is None:
             self.message_user(request, "That block is gone already.", messages.WARNING)
         else:

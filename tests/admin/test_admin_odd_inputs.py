@@ -1,0 +1,134 @@
+"""The admin's own views fed what a tired host, a manager or a curious user might send (ids that are not
+numbers, versions like "²", dates at the ends of the calendar, times in the DST gap, NUL bytes): never a 500,
+a clear message or a 404, and a refused action leaves the booking and its history as they were."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from assignments.models import Booking, BookingStateHistory
+from tests.admin.conftest import confirmed_at, in_review
+
+NOT_IDS = ["abc", "1.5", "²"]  # "²".isdigit() is True, int("²") raises ValueError
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    return client
+
+
+def _snapshot(booking: Booking):
+    b = Booking.objects.get(pk=booking.pk)
+    return b.state, b.version, b.start_at, BookingStateHistory.objects.filter(booking=b).count()
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+# -- ids and versions that are not numbers ------------------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize("object_id", NOT_IDS)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/assignments/booking/{}/assign/",
+        "/admin/assignments/booking/{}/retry/",
+        "/admin/assignments/booking/{}/cancel/",
+        "/admin/assignments/booking/{}/seat/",
+        "/admin/assignments/booking/{}/change/",
+        "/admin/assignments/reviewbooking/{}/change/",
+        "/admin/assignments/restaurant/{}/timeline/",
+        "/admin/assignments/restaurant/{}/timeline/seat/",
+        "/admin/assignments/restaurant/{}/timeline/block/",
+        "/admin/assignments/restaurant/{}/timeline/walk-in/",
+    ],
+)
+def test_an_id_in_the_url_that_is_no_number_is_not_found(restaurant, superuser_client, url, object_id):
+    send = superuser_client.get if url.endswith("/change/") else superuser_client.post
+    response = send(url.format(object_id), {"version": "1"})
+
+    assert response.status_code in (302, 404)  # the admin's change page redirects with "does not exist"
+    if url.endswith("/change/"):
+        assert "doesn’t exist" in " ".join(_messages(response))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("booking_id", NOT_IDS)
+def test_the_timeline_seat_with_a_booking_id_that_is_no_number_asks_to_pick_one(
+    restaurant, superuser_client, booking_id
+):
+    url = reverse("admin:assignments_restaurant_timeline_seat", args=[restaurant.pk])
+
+    response = superuser_client.post(url, {"booking": booking_id, "table": "M1", "version": "1"})
+
+    assert response.status_code == 302
+    assert _messages(response) == ["Pick a booking, then a table row."]
+
+
+@pytest.mark.django_db
+def test_the_timeline_seat_with_a_version_that_is_no_number_writes_nothing(restaurant, superuser_client):
+    booking = in_review(restaurant)
+    before = _snapshot(booking)
+    url = reverse("admin:assignments_restaurant_timeline_seat", args=[restaurant.pk])
+
+    response = superuser_client.post(url, {"booking": booking.pk, "table": "M1", "version": "²"})
+
+    assert response.status_code == 302
+    assert _messages(response) == ["Pick a booking, then a table row."]
+    assert _snapshot(booking) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("block", NOT_IDS)
+def test_unblocking_with_a_block_id_that_is_no_number_says_it_is_gone(restaurant, superuser_client, block):
+    url = reverse("admin:assignments_restaurant_timeline_unblock", args=[restaurant.pk])
+
+    response = superuser_client.post(url, {"block": block})
+
+    assert _messages(response) == ["That block is gone already."]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", ["seat", "complete", "no-show"])
+def test_a_service_action_with_a_version_that_is_no_number_asks_to_reload(
+    restaurant, superuser_client, action
+):
+    booking = confirmed_at(restaurant, ["M1"])
+    before = _snapshot(booking)
+
+    response = superuser_client.post(
+        reverse(f"admin:assignments_booking_{action}", args=[booking.pk]), {"version": "²"}
+    )
+
+    assert response.status_code == 302
+    assert _messages(response) == ["Reload the page and try again (its version is missing)."]
+    assert _snapshot(booking) == before
+
+
+@pytest.mark.django_db
+def test_a_retry_with_a_version_that_is_no_number_is_a_retry_without_one(restaurant, superuser_client):
+    booking = in_review(restaurant)
+
+    response = superuser_client.post(
+        reverse("admin:assignments_booking_retry", args=[booking.pk]), {"version": "²"}
+    )
+
+    assert response.status_code == 302
+    assert "retried" in " ".join(_messages(response)) or "sent to automatic" in " ".join(_messages(response))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("party", ["²", "abc", "2.5", "0", "-1", "1000000000"])
+def test_a_walk_in_with_a_party_size_that_is_no_count_asks_how_many(restaurant, superuser_client, party):
+    url = reverse("admin:assignments_restaurant_timeline_walk_in", args=[restaurant.pk])
+
+    response = superuser_client.post(url, {"party_size": party, "guest_name": "Zoë 🍝"})
+
+    assert response.status_code == 302
+    assert _messages(response) == ["How many are they? Give the party size (1 to 100)."]
+    assert not Booking.objects.exists()
