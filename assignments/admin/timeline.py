@@ -65,21 +65,38 @@ class RestaurantTimelineMixin:
         if not can_assign(request.user):
             raise PermissionDenied("Moving, seating and blocking needs the 'assign bookings' permission.")
 
+    # the days the timeline shows: each with a day before and after it (its arrows), and its services in UTC
+    FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+    def _shown_day(self, request) -> date | None:
+        """The ?date= asked for, or None (today) after a warning when it is no date the timeline shows."""
+        if not request.GET.get("date"):
+            return None
+        try:
+            day = date.fromisoformat(request.GET["date"])
+        except ValueError:
+            day = None
+        if day is None or not self.FIRST_DAY <= day <= self.LAST_DAY:
+            self.message_user(
+                request,
+                f"Dates look like 2026-12-05, from {self.FIRST_DAY:%Y} to {self.LAST_DAY:%Y}; showing today.",
+                messages.WARNING,
+            )
+            return None
+        return day
+
     def timeline_view(self, request, object_id):
         restaurant = self._timeline_restaurant(request, object_id)
-        try:
-            day = date.fromisoformat(request.GET["date"]) if request.GET.get("date") else None
-        except ValueError:
-            self.message_user(request, "Dates look like 2026-12-05; showing today.", messages.WARNING)
-            day = None
+        day = self._shown_day(request)
         now = common.console_now()
         day = day or restaurant.service_day_of(now)
         focus = request.GET.get("booking")
+        focus = str(id_from(focus)) if id_from(focus) is not None else None
         whole_day = request.GET.get("span") == "day"
         timeline = restaurant_day_timeline(
             restaurant=restaurant,
             day=day,
-            focus_booking_id=int(focus) if focus and focus.isdigit() else None,
+            focus_booking_id=int(focus) if focus else None,
             now_line=now,
             whole_day=whole_day,
             all_waiting=request.GET.get("waiting") == "all",

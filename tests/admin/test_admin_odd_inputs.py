@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from assignments.models import Booking, BookingStateHistory
 from tests.admin.conftest import confirmed_at, in_review
+from tests.factories import DAY
 
 NOT_IDS = ["abc", "1.5", "²"]  # "²".isdigit() is True, int("²") raises ValueError
 
@@ -132,3 +133,28 @@ def test_a_walk_in_with_a_party_size_that_is_no_count_asks_how_many(restaurant, 
     assert response.status_code == 302
     assert _messages(response) == ["How many are they? Give the party size (1 to 100)."]
     assert not Booking.objects.exists()
+
+
+# -- the timeline's ?date= and ?booking= ----------------------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize("asked", ["garbage", "2026-02-30", "0001-01-01", "9999-12-31", "1899-12-31"])
+def test_the_timeline_shows_today_for_a_date_it_does_not_show(restaurant, superuser_client, asked):
+    url = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
+
+    response = superuser_client.get(f"{url}?date={asked}&booking=²")
+
+    assert response.status_code == 200
+    assert response.context["day"] == DAY  # the console clock: noon of the test day
+    assert _messages(response) == ["Dates look like 2026-12-05, from 1900 to 9998; showing today."]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("asked", ["1900-01-01", "9998-12-31"])
+def test_the_timeline_shows_the_first_and_last_days_it_offers(restaurant, superuser_client, asked):
+    url = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
+
+    response = superuser_client.get(f"{url}?date={asked}&span=day")
+
+    assert response.status_code == 200
+    assert response.context["day"].isoformat() == asked
+    assert _messages(response) == []
