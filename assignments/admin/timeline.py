@@ -182,8 +182,8 @@ class RestaurantTimelineMixin:
                 request, "Give the block a start and an end like 18:00 and 23:00.", messages.ERROR
             )
             return HttpResponseRedirect(back)
-        start_at, end_at = block_window(restaurant=restaurant, day=day, start=start_t, end=end_t)
         try:
+            start_at, end_at = block_window(restaurant=restaurant, day=day, start=start_t, end=end_t)
             block = table_block_create(
                 restaurant=restaurant,
                 table_labels=request.POST.getlist("table"),

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from assignments.models import Booking, BookingStateHistory
+from assignments.models import Booking, BookingStateHistory, TableAllocation, TableBlock
 from tests.admin.conftest import confirmed_at, in_review
 from tests.factories import DAY
 
@@ -158,3 +158,67 @@ def test_the_timeline_shows_the_first_and_last_days_it_offers(restaurant, superu
     assert response.status_code == 200
     assert response.context["day"].isoformat() == asked
     assert _messages(response) == []
+
+
+# -- blocking a table -------------------------------------------------------------------------------------
+def _block(client, restaurant, **data):
+    url = reverse("admin:assignments_restaurant_timeline_block", args=[restaurant.pk])
+    return client.post(
+        url, {"date": DAY.isoformat(), "start": "15:00", "end": "16:00", "table": "M1", **data}
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "day,start,end,missing",
+    [
+        ("2027-03-28", "01:30", "02:30", "01:30 does not exist on 28 March 2027"),
+        ("2027-03-28", "00:30", "01:15", "01:15 does not exist on 28 March 2027"),
+    ],
+)
+def test_a_block_in_the_hour_the_clocks_skip_is_refused(
+    restaurant, superuser_client, day, start, end, missing
+):
+    response = _block(superuser_client, restaurant, date=day, start=start, end=end, reason="wiring")
+
+    assert response.status_code == 302
+    [text] = _messages(response)
+    assert text.startswith(missing) and "the clocks go forward that night" in text
+    assert not TableBlock.objects.exists() and not TableAllocation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_block_over_the_hour_the_clocks_repeat_is_made(restaurant, superuser_client):
+    response = _block(
+        superuser_client, restaurant, date="2027-10-31", start="00:30", end="03:00", reason="party"
+    )
+
+    assert response.status_code == 302
+    block = TableBlock.objects.get()
+    assert (block.end_at - block.start_at).total_seconds() == 3.5 * 3600  # the hour 01:00-02:00 twice
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "data,refusal",
+    [
+        (
+            {"reason": "nul\x00byte"},
+            "The reason holds a NUL character, which cannot be stored; type it again.",
+        ),
+        ({"reason": "x", "table": ["M1", "M1\x00"]}, "Unknown or inactive table(s): M1\\x00."),
+        ({"reason": "Zoë 🍝", "table": ["ZZ"]}, "Unknown or inactive table(s): ZZ."),
+        (
+            {"reason": "   "},
+            "Say why the table is blocked (a private event, a broken chair): the host will read it.",
+        ),
+        ({"reason": "x", "table": []}, "Choose a table to block."),
+    ],
+)
+def test_a_block_with_a_reason_or_table_that_cannot_be_stored_is_refused(
+    restaurant, superuser_client, data, refusal
+):
+    response = _block(superuser_client, restaurant, **data)
+
+    assert _messages(response) == [refusal]
+    assert not TableBlock.objects.exists() and not TableAllocation.objects.exists()
