@@ -24,6 +24,7 @@ from assignments.admin import common
 from assignments.admin.common import (
     OVERRIDE_PERMISSION,
     WAITING_STATES,
+    DateBoundsChangeList,
     ReadOnlyInline,
     can_assign,
     id_from,
@@ -244,6 +245,9 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
         booking_update_contact(
             booking=obj, **{f: form.cleaned_data[f] for f in form.changed_data if f in CONTACT_FIELDS}
         )
+
+    def get_changelist(self, request, **kwargs):
+        return DateBoundsChangeList
 
     # ---- urls
     def get_urls(self):

@@ -222,3 +222,35 @@ def test_a_block_with_a_reason_or_table_that_cannot_be_stored_is_refused(
 
     assert _messages(response) == [refusal]
     assert not TableBlock.objects.exists() and not TableAllocation.objects.exists()
+
+
+# -- the lists' filters ------------------------------------------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start_at__year=9999",
+        "start_at__year=9999&start_at__month=12",
+        "start_at__year=9999&start_at__month=12&start_at__day=31",
+        "start_at__year=2026&start_at__month=2&start_at__day=30",
+        "start_at__year=garbage",
+    ],
+)
+def test_the_bookings_date_drill_down_past_the_calendar_is_an_invalid_lookup(
+    restaurant, superuser_client, query
+):
+    response = superuser_client.get(f"/admin/assignments/booking/?{query}")
+
+    assert response.status_code == 302 and response.url.endswith("?e=1")  # the admin's own answer
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", ["when=garbage", "state=garbage", "restaurant=²", "restaurant=99999999999999999999", "o=garbage"]
+)
+def test_the_review_queue_takes_odd_filters(restaurant, superuser_client, query):
+    in_review(restaurant)
+
+    response = superuser_client.get(f"/admin/assignments/reviewbooking/?{query}")
+
+    assert response.status_code in (200, 302)
