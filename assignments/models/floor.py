@@ -11,7 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from assignments.service_hours import ServicePeriod, periods_from, turn_minutes_for
+from assignments.service_hours import ServicePeriod, periods_from, service_periods_error, turn_minutes_for
 
 from .pacing import PacingLimits
 
@@ -142,8 +142,17 @@ class Restaurant(PacingLimits, models.Model):
             ZoneInfo(self.timezone)
         except Exception as exc:
             raise ValidationError({"timezone": f"Unknown time zone {self.timezone!r}."}) from exc
+        from assignments.models.schedule import turn_minutes_errors
+
+        errors = {}
         if not isinstance(self.turn_minutes, dict) or "default" not in self.turn_minutes:
-            raise ValidationError({"turn_minutes": "Needs a 'default' entry."})
+            errors["turn_minutes"] = "Needs a 'default' entry."
+        elif problem := turn_minutes_errors(self.turn_minutes):
+            errors["turn_minutes"] = problem
+        if problem := service_periods_error(self.service_periods):
+            errors["service_periods"] = problem
+        if errors:
+            raise ValidationError(errors)
 
     def turn_for(self, party_size: int, at: datetime | None = None) -> int:
         """Turn time for a party; with `at`, that day's schedule (its service's turn times), else the default."""

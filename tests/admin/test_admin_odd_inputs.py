@@ -4,12 +4,14 @@ a clear message or a 404, and a refused action leaves the booking and its histor
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from assignments.models import Booking, BookingStateHistory, TableAllocation, TableBlock
+from assignments.models import Booking, BookingStateHistory, Restaurant, TableAllocation, TableBlock
 from tests.admin.conftest import confirmed_at, in_review
 from tests.factories import DAY
 
@@ -254,3 +256,74 @@ def test_the_review_queue_takes_odd_filters(restaurant, superuser_client, query)
     response = superuser_client.get(f"/admin/assignments/reviewbooking/?{query}")
 
     assert response.status_code in (200, 302)
+
+
+# -- the restaurant page (its fields and the schedule editor) -----------------------------------------------
+def _fields(form, data: dict) -> None:
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        if value is True:
+            value = "on"
+        elif isinstance(value, (dict, list)):
+            value = json.dumps(value)
+        elif hasattr(value, "pk"):
+            value = value.pk
+        data[form.add_prefix(name)] = value
+
+
+def _restaurant_page_post(client, restaurant, **changes):
+    """The restaurant's page posted back as shown, with `changes`."""
+    url = reverse("admin:assignments_restaurant_change", args=[restaurant.pk])
+    page = client.get(url)
+    data: dict = {}
+    _fields(page.context["adminform"].form, data)
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update({f"{formset.prefix}-{k}": v for k, v in formset.management_form.initial.items()})
+        for form in formset.initial_forms:
+            _fields(form, data)
+    return client.post(url, {**data, **changes})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "field,value,error",
+    [
+        ("service_periods", '[{"start": "25:00"}]', "Each period's 'start' is a time from 00:00 to 23:59"),
+        ("service_periods", '[{"start": "18:00"}]', "Each period's 'end' is a time from 00:00 to 23:59"),
+        (
+            "service_periods",
+            '[{"start": "18:00", "end": "18:00"}]',
+            "A period cannot end when it starts (18:00).",
+        ),
+        ("service_periods", "[1]", "Each period is an object with a name, a start and an end"),
+        ("service_periods", '{"start": "18:00"}', "A list of service periods"),
+        ("turn_minutes", '{"default": -5}', "Minutes must be whole numbers of at least 1 ('default': -5)."),
+        ("turn_minutes", '{"default": 90, "two": 60}', "Keys are party sizes or 'default', not 'two'."),
+    ],
+)
+def test_the_restaurant_page_refuses_service_periods_and_turn_times_nothing_could_read(
+    restaurant, superuser_client, field, value, error
+):
+    before = Restaurant.objects.values(field, "schedule_version").get(pk=restaurant.pk)
+
+    response = _restaurant_page_post(superuser_client, restaurant, **{field: value})
+
+    assert response.status_code == 200
+    assert error in response.context["adminform"].form.errors[field][0]
+    assert Restaurant.objects.values(field, "schedule_version").get(pk=restaurant.pk) == before
+
+
+@pytest.mark.django_db
+def test_the_restaurant_page_saves_well_formed_service_periods(restaurant, superuser_client):
+    periods = [
+        {"name": "lunch", "start": "12:00", "end": "15:00"},
+        {"name": "late", "start": "22:00", "end": "02:00"},
+    ]
+
+    response = _restaurant_page_post(superuser_client, restaurant, service_periods=json.dumps(periods))
+
+    assert response.status_code == 302
+    assert Restaurant.objects.get(pk=restaurant.pk).service_periods == periods
