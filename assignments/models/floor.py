@@ -256,8 +256,15 @@ class TableAdjacency(models.Model):
     def __str__(self) -> str:
         return f"{self.table_a} – {self.table_b}"
 
-    def clean(self) -> None:
+    def validate_constraints(self, exclude=None) -> None:
         if self.table_a_id and self.table_a_id == self.table_b_id:
+            return  # clean() says why in words, not 'Constraint "adjacency_ordered_no_self" is violated.'
+        super().validate_constraints(exclude=exclude)
+
+    def clean(self) -> None:
+        if not (self.table_a_id and self.table_b_id and self.restaurant_id):
+            return  # a missing table or restaurant: the form names the field ("This field is required.")
+        if self.table_a_id == self.table_b_id:
             raise ValidationError("A table cannot be adjacent to itself.")
         for t in (self.table_a, self.table_b):
             if t.restaurant_id != self.restaurant_id:

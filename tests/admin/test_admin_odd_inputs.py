@@ -11,7 +11,14 @@ from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from assignments.models import Booking, BookingStateHistory, Restaurant, TableAllocation, TableBlock
+from assignments.models import (
+    Booking,
+    BookingStateHistory,
+    Restaurant,
+    TableAdjacency,
+    TableAllocation,
+    TableBlock,
+)
 from tests.admin.conftest import confirmed_at, in_review
 from tests.factories import DAY
 
@@ -327,3 +334,37 @@ def test_the_restaurant_page_saves_well_formed_service_periods(restaurant, super
 
     assert response.status_code == 302
     assert Restaurant.objects.get(pk=restaurant.pk).service_periods == periods
+
+
+# -- the floor's pages --------------------------------------------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "missing",
+    [("table_a", "table_b"), ("table_a",), ("table_b",), ("restaurant",), ("restaurant", "table_a")],
+)
+def test_an_adjacency_without_its_tables_asks_for_them(restaurant, superuser_client, missing):
+    tables = {t.label: t.pk for t in restaurant.tables.all()}
+    data = {"restaurant": restaurant.pk, "table_a": tables["M1"], "table_b": tables["M2"]}
+    before = TableAdjacency.objects.count()
+
+    response = superuser_client.post(
+        "/admin/assignments/tableadjacency/add/", {k: ("" if k in missing else v) for k, v in data.items()}
+    )
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert all(form.errors[field] == ["This field is required."] for field in missing)
+    assert TableAdjacency.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_an_adjacency_of_a_table_with_itself_is_refused(restaurant, superuser_client):
+    m1 = restaurant.tables.get(label="M1").pk
+    before = TableAdjacency.objects.count()
+
+    response = superuser_client.post(
+        "/admin/assignments/tableadjacency/add/", {"restaurant": restaurant.pk, "table_a": m1, "table_b": m1}
+    )
+
+    assert response.context["adminform"].form.non_field_errors() == ["A table cannot be adjacent to itself."]
+    assert TableAdjacency.objects.count() == before
