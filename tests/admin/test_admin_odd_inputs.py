@@ -15,12 +15,14 @@ from assignments.models import (
     Booking,
     BookingStateHistory,
     Restaurant,
+    Table,
     TableAdjacency,
     TableAllocation,
     TableBlock,
+    Zone,
 )
 from tests.admin.conftest import confirmed_at, in_review
-from tests.factories import DAY
+from tests.factories import DAY, FloorFactory, grant
 
 NOT_IDS = ["abc", "1.5", "²"]  # "²".isdigit() is True, int("²") raises ValueError
 
@@ -368,3 +370,58 @@ def test_an_adjacency_of_a_table_with_itself_is_refused(restaurant, superuser_cl
 
     assert response.context["adminform"].form.non_field_errors() == ["A table cannot be adjacent to itself."]
     assert TableAdjacency.objects.count() == before
+
+
+# -- tenancy: a manager of A -------------------------------------------------------------------------------
+@pytest.fixture
+def manager_client(client, db, restaurant):
+    from django.contrib.auth.models import Permission
+
+    user = User.objects.create_user("manager", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="assignments"))
+    grant(user, restaurant, role="manager")
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/assignments/tableadjacency/add/",
+        "/admin/assignments/table/add/",
+        "/admin/assignments/table/",
+        "/admin/assignments/tableadjacency/",
+    ],
+)
+def test_a_manager_of_a_sees_none_of_bs_zones_and_tables_in_choices_and_filters(
+    restaurant, manager_client, url
+):
+    other = FloorFactory.small()
+    for i, table in enumerate(other.tables.all()):
+        Table.objects.filter(pk=table.pk).update(label=f"SECRET{i}")
+    Zone.objects.filter(restaurant=other).update(name="Hidden room")
+
+    response = manager_client.get(url)
+
+    html = response.content.decode()
+    assert "SECRET" not in html and "Hidden room" not in html
+    if url.endswith("/add/"):  # A's own are offered
+        field, rows = ("table_a", restaurant.tables) if "adjacency" in url else ("zone", restaurant.zones)
+        offered = response.context["adminform"].form.fields[field].queryset
+        assert set(offered) == set(rows.all())
+
+
+@pytest.mark.django_db
+def test_a_manager_of_a_cannot_link_bs_table(restaurant, manager_client):
+    other = FloorFactory.small()
+    mine, theirs = restaurant.tables.get(label="M1"), other.tables.get(label="M2")
+
+    response = manager_client.post(
+        "/admin/assignments/tableadjacency/add/",
+        {"restaurant": restaurant.pk, "table_a": mine.pk, "table_b": theirs.pk},
+    )
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.context["adminform"].form.errors["table_b"][0]
+    assert not TableAdjacency.objects.filter(table_b=theirs).exists()
