@@ -425,3 +425,30 @@ def test_a_manager_of_a_cannot_link_bs_table(restaurant, manager_client):
     assert response.status_code == 200
     assert "Select a valid choice" in response.context["adminform"].form.errors["table_b"][0]
     assert not TableAdjacency.objects.filter(table_b=theirs).exists()
+
+
+# -- the nearest-time fix (assign page, "_time") ---------------------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "start,refusal",
+    [
+        ("0001-01-01T00:00:00+00:00", "cannot move there: more than 365 days from its time. Book it anew."),
+        ("9999-12-31T23:59:00+00:00", "cannot move there: more than 365 days from its time. Book it anew."),
+        ("2026-12-05T19:30", "cannot move there: the time has no time zone."),
+        ("2026-02-30T19:30:00+00:00", "That time choice was malformed; pick one of the offered times."),
+        ("", "That time choice was malformed; pick one of the offered times."),
+    ],
+)
+def test_a_nearest_time_far_away_or_without_a_zone_is_refused(restaurant, superuser_client, start, refusal):
+    booking = in_review(restaurant)
+    before = _snapshot(booking)
+
+    response = superuser_client.post(
+        reverse("admin:assignments_booking_assign", args=[booking.pk]),
+        {"_time": "1", "start": start, "tables": "M1", "version": booking.version},
+    )
+
+    assert response.status_code == 302
+    [text] = _messages(response)
+    assert text.endswith(refusal)
+    assert _snapshot(booking) == before
