@@ -32,10 +32,14 @@ def block_window(*, restaurant: Restaurant, day: date, start: time, end: time) -
     tz = restaurant.tzinfo
     start_at = datetime.combine(day, start, tzinfo=tz)
     end_at = datetime.combine(day, end, tzinfo=tz)
-    if end_at <= start_at:  # same zone: compared on the wall clock
-        end_at += timedelta(days=1)
-    for moment in (start_at, end_at):
-        if moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != moment.replace(tzinfo=None):
+    try:
+        if end_at <= start_at:  # same zone: compared on the wall clock
+            end_at += timedelta(days=1)
+        in_utc = [moment.astimezone(UTC) for moment in (start_at, end_at)]
+    except OverflowError as exc:  # 9999-12-31 23:00 to 18:00 runs past the calendar
+        raise BlockRefused(f"{day.isoformat()} is too far away to block a table.") from exc
+    for moment, utc in zip((start_at, end_at), in_utc, strict=True):
+        if utc.astimezone(tz).replace(tzinfo=None) != moment.replace(tzinfo=None):
             raise BlockRefused(
                 f"{moment:%H:%M} does not exist on {moment:%d %B %Y} in {restaurant.timezone}: the clocks go "
                 f"forward that night. Start or end the block after the change."

@@ -199,6 +199,14 @@ def test_a_block_in_the_hour_the_clocks_skip_is_refused(
 
 
 @pytest.mark.django_db
+def test_a_block_past_the_end_of_the_calendar_is_refused(restaurant, superuser_client):
+    response = _block(superuser_client, restaurant, date="9999-12-31", start="23:00", end="18:00", reason="x")
+
+    assert _messages(response) == ["9999-12-31 is too far away to block a table."]
+    assert not TableBlock.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_block_over_the_hour_the_clocks_repeat_is_made(restaurant, superuser_client):
     response = _block(
         superuser_client, restaurant, date="2027-10-31", start="00:30", end="03:00", reason="party"
