@@ -23,6 +23,7 @@ from assignments.models import (
 )
 from tests.admin.conftest import confirmed_at, in_review
 from tests.factories import DAY, FloorFactory, grant
+from webhooks.models import WebhookSubscription
 
 NOT_IDS = ["abc", "1.5", "²"]  # "²".isdigit() is True, int("²") raises ValueError
 
@@ -460,3 +461,54 @@ def test_a_nearest_time_far_away_or_without_a_zone_is_refused(restaurant, superu
     [text] = _messages(response)
     assert text.endswith(refusal)
     assert _snapshot(booking) == before
+
+
+# -- webhooks -------------------------------------------------------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "event_types,error",
+    [
+        ('{"a": 1}', 'A list of event types, e.g. ["booking.confirmed"]; known: booking.created, '),
+        ("[1]", 'A list of event types, e.g. ["booking.confirmed"]; known: booking.created, '),
+        ('["booking.confirmed", "nope"]', "Unknown event type(s): nope; known: booking.created, "),
+    ],
+)
+def test_a_webhook_subscription_for_events_that_do_not_exist_is_refused(
+    restaurant, superuser_client, event_types, error
+):
+    response = superuser_client.post(
+        "/admin/webhooks/webhooksubscription/add/",
+        {
+            "owner": User.objects.get(username="root").pk,
+            "url": "https://example.com/hook",
+            "event_types": event_types,
+            "restaurant": restaurant.pk,
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["event_types"][0].startswith(error)
+    assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "event_types,stored", [("", []), ("[]", []), ('["booking.seated"]', ["booking.seated"])]
+)
+def test_a_webhook_subscription_with_no_event_types_hears_them_all(
+    restaurant, superuser_client, event_types, stored
+):
+    response = superuser_client.post(
+        "/admin/webhooks/webhooksubscription/add/",
+        {
+            "owner": User.objects.get(username="root").pk,
+            "url": "https://example.com/hook",
+            "event_types": event_types,
+            "restaurant": restaurant.pk,
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 302  # where '' was a NOT NULL violation: 500
+    assert WebhookSubscription.objects.get().event_types == stored
