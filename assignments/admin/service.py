@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -136,11 +137,17 @@ class TimelineWalkInMixin:
         if party_size is None or not 1 <= party_size <= 100:
             self.message_user(request, "How many are they? Give the party size (1 to 100).", messages.ERROR)
             return HttpResponseRedirect(back)
+        name = forms.CharField(required=False, max_length=200)  # refuses a NUL, which Postgres cannot store
+        try:
+            guest_name = name.clean(request.POST.get("guest_name", ""))
+        except forms.ValidationError as exc:
+            self.message_user(request, f"The guest's name: {' '.join(exc.messages)}", messages.ERROR)
+            return HttpResponseRedirect(back)
         try:
             walk_in = walk_in_seat(
                 restaurant=restaurant,
                 party_size=party_size,
-                guest_name=request.POST.get("guest_name", "")[:200],
+                guest_name=guest_name,
                 needs_accessible=request.POST.get("needs_accessible") == "on",
                 actor=Actor.staff(request.user),
             )

@@ -512,3 +512,21 @@ def test_a_webhook_subscription_with_no_event_types_hears_them_all(
 
     assert response.status_code == 302  # where '' was a NOT NULL violation: 500
     assert WebhookSubscription.objects.get().event_types == stored
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name,refusal",
+    [
+        ("nul\x00byte", "The guest's name: Null characters are not allowed."),
+        ("x" * 201, "The guest's name: Ensure this value has at most 200 characters (it has 201)."),
+    ],
+)
+def test_a_walk_in_with_a_name_that_cannot_be_stored_is_refused(restaurant, superuser_client, name, refusal):
+    url = reverse("admin:assignments_restaurant_timeline_walk_in", args=[restaurant.pk])
+
+    response = superuser_client.post(url, {"party_size": "2", "guest_name": name})
+
+    assert response.status_code == 302
+    assert _messages(response) == [refusal]
+    assert not Booking.objects.exists()
