@@ -591,7 +591,11 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
         )
         if request.POST.get("confirm") == "yes":
             form = CancelForm(request.POST)
-            reason = (form.cleaned_data["reason"] if form.is_valid() else "") or "cancelled by staff"
+            if not form.is_valid():  # not a silent "cancelled by staff" in place of what was typed
+                problems = " ".join(m for errors in form.errors.values() for m in errors)
+                self.message_user(request, f"Nothing cancelled: the reason: {problems}", messages.ERROR)
+                return None
+            reason = form.cleaned_data["reason"] or "cancelled by staff"
             actor = Actor.staff(request.user)
             for booking in bookings:  # one message per booking: what happened to it
                 try:

@@ -530,3 +530,46 @@ def test_a_walk_in_with_a_name_that_cannot_be_stored_is_refused(restaurant, supe
     assert response.status_code == 302
     assert _messages(response) == [refusal]
     assert not Booking.objects.exists()
+
+
+# -- cancelling -----------------------------------------------------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "reason,refusal",
+    [
+        ("nul\x00byte", "Nothing cancelled: the reason: Null characters are not allowed."),
+        (
+            "x" * 201,
+            "Nothing cancelled: the reason: Ensure this value has at most 200 characters (it has 201).",
+        ),
+    ],
+)
+def test_a_bulk_cancel_with_a_reason_that_cannot_be_stored_cancels_nobody(
+    restaurant, superuser_client, reason, refusal
+):
+    booking = in_review(restaurant)
+    before = _snapshot(booking)
+
+    response = superuser_client.post(
+        "/admin/assignments/booking/",
+        {"action": "cancel_selected", "_selected_action": [booking.pk], "confirm": "yes", "reason": reason},
+    )
+
+    assert response.status_code == 302
+    assert _messages(response) == [refusal]
+    assert _snapshot(booking) == before
+
+
+@pytest.mark.django_db
+def test_a_double_clicked_cancel_cancels_once_and_says_so(restaurant, superuser_client):
+    booking = in_review(restaurant)
+    url = reverse("admin:assignments_booking_cancel", args=[booking.pk])
+
+    first = superuser_client.post(url, {"version": booking.version, "reason": "guest called"})
+    second = superuser_client.post(url, {"version": booking.version, "reason": "guest called"})
+
+    assert _messages(first) == [f"Booking {booking} cancelled; its tables are free again."]
+    assert (
+        _messages(second)[-1] == f"Not cancelled: Booking {booking.pk} cannot cancel from state 'cancelled'."
+    )
+    assert BookingStateHistory.objects.filter(booking=booking, to_state="cancelled").count() == 1
