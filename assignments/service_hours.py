@@ -56,6 +56,25 @@ def minute_in_periods(minute: int, periods: Sequence[ServicePeriod]) -> int | No
     return None
 
 
+def service_periods_error(rows) -> str | None:
+    """Why stored service periods are malformed (periods_from and every reader would fail on them), or None:
+    a list of objects, each with "start" and "end" as "HH:MM" (00:00 to 23:59) that differ, and an optional
+    "name"."""
+    example = 'e.g. [{"name": "dinner", "start": "18:00", "end": "23:00"}]'
+    if not isinstance(rows, list) or not rows:
+        return f"A list of service periods, {example}."
+    for row in rows:
+        if not isinstance(row, dict) or not isinstance(row.get("name", ""), str):
+            return f"Each period is an object with a name, a start and an end, {example}."
+        for key in ("start", "end"):
+            value = row.get(key)
+            if not isinstance(value, str) or not HHMM.match(value):
+                return f'Each period\'s {key!r} is a time from 00:00 to 23:59, like "18:00" (not {value!r}).'
+        if row["start"] == row["end"]:
+            return f"A period cannot end when it starts ({row['start']})."
+    return None
+
+
 def periods_from(rows: Sequence[Mapping[str, str]]) -> tuple[ServicePeriod, ...]:
     """Stored service periods (a restaurant's JSON) as ServicePeriod values."""
     return tuple(ServicePeriod(name=r.get("name", ""), start=r["start"], end=r["end"]) for r in rows)

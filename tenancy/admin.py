@@ -31,16 +31,34 @@ class RestaurantScopedAdminMixin:
     def get_queryset(self, request):
         return self.scope(request, super().get_queryset(request))
 
+    def _scoped_relation(self, name) -> bool:
+        """Whether the model's field `name` points at a restaurant, or at a row of one (a zone, a table)."""
+        try:
+            field = self.model._meta.get_field(name)
+        except Exception:
+            return False
+        related = getattr(field, "related_model", None)
+        return related is Restaurant or any(
+            getattr(f, "related_model", None) is Restaurant and f.name == "restaurant"
+            for f in getattr(getattr(related, "_meta", None), "fields", ())
+        )
+
     def get_list_filter(self, request):
-        # Only the restaurants in the scoped rows, never the names of every tenant.
+        # Only the restaurants, zones and tables in the scoped rows, never the names of every tenant's.
         return [
-            (f, admin.RelatedOnlyFieldListFilter) if f == "restaurant" else f
+            (f, admin.RelatedOnlyFieldListFilter) if isinstance(f, str) and self._scoped_relation(f) else f
             for f in super().get_list_filter(request)
         ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model is Restaurant and not request.user.is_superuser:
-            kwargs["queryset"] = restaurants_for_user(request.user)
+        # The choices: the user's restaurants, and only their zones and tables (not another tenant's names).
+        if not request.user.is_superuser and self._scoped_relation(db_field.name):
+            related = db_field.related_model
+            kwargs["queryset"] = (
+                restaurants_for_user(request.user)
+                if related is Restaurant
+                else related._default_manager.filter(restaurant__in=restaurant_ids_for_user(request.user))
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

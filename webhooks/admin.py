@@ -27,7 +27,13 @@ from django.utils.timezone import get_current_timezone, localtime
 from tenancy.admin import RestaurantScopedAdminMixin
 from tenancy.models import WEBHOOK_ROLES, Role
 from tenancy.selectors import members_of_restaurants_of, restaurant_ids_with_role, user_has_role
-from webhooks.models import WebhookDelivery, WebhookSubscription, masked_secret, secret_fingerprint
+from webhooks.models import (
+    EVENT_TYPES,
+    WebhookDelivery,
+    WebhookSubscription,
+    masked_secret,
+    secret_fingerprint,
+)
 from webhooks.selectors import (
     ROTATED_MESSAGE,
     webhook_deliveries_for_staff,
@@ -50,6 +56,19 @@ class SubscriptionForm(forms.ModelForm):
     class Meta:
         model = WebhookSubscription
         fields = ("owner", "url", "event_types", "restaurant", "description", "is_active")  # never the secret
+
+    def clean_event_types(self):
+        """A list of the known event types (empty: all of them); '', {"a": 1} or ["nope"] say what is wanted."""
+        value = self.cleaned_data.get("event_types")
+        if value in (None, ""):
+            return []
+        known = ", ".join(EVENT_TYPES)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise forms.ValidationError(f'A list of event types, e.g. ["booking.confirmed"]; known: {known}.')
+        unknown = sorted(set(value) - set(EVENT_TYPES))
+        if unknown:
+            raise forms.ValidationError(f"Unknown event type(s): {', '.join(unknown)}; known: {known}.")
+        return value
 
     def clean(self):
         data = super().clean()

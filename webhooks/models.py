@@ -32,6 +32,23 @@ def secret_fingerprint(secret: str) -> str:
     return salted_hmac("maitre.webhooks.secret-fingerprint", secret, algorithm="sha256").hexdigest()
 
 
+# Every booking event the outbox carries (a subscription with none listed hears them all); the webhook tests
+# check the list against the lifecycle's and the seating service's events.
+EVENT_TYPES = (
+    "booking.created",
+    "booking.assignment_requested",
+    "booking.confirmed",
+    "booking.manual_review",
+    "booking.cancelled",
+    "booking.failed",
+    "booking.modified",
+    "booking.seated",
+    "booking.completed",
+    "booking.no_show",
+    "booking.tables_changed",
+)
+
+
 class WebhookSubscription(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -24,8 +24,10 @@ from assignments.admin import common
 from assignments.admin.common import (
     OVERRIDE_PERMISSION,
     WAITING_STATES,
+    DateBoundsChangeList,
     ReadOnlyInline,
     can_assign,
+    id_from,
     local_time,
     refusal_html,
     restaurants_visible_to,
@@ -244,6 +246,9 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
             booking=obj, **{f: form.cleaned_data[f] for f in form.changed_data if f in CONTACT_FIELDS}
         )
 
+    def get_changelist(self, request, **kwargs):
+        return DateBoundsChangeList
+
     # ---- urls
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -267,7 +272,7 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
             Booking.objects.select_related("restaurant", "preferred_zone").filter(
                 restaurant__in=restaurants_visible_to(request.user)
             ),
-            pk=object_id,
+            pk=id_from(object_id),
         )
 
     def _require_assign(self, request):
@@ -280,7 +285,7 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = dict(extra_context or {})
         booking = (
-            Booking.objects.filter(pk=object_id, restaurant__in=restaurants_visible_to(request.user))
+            Booking.objects.filter(pk=id_from(object_id), restaurant__in=restaurants_visible_to(request.user))
             .select_related("restaurant", "preferred_zone")
             .first()
         )
@@ -533,8 +538,7 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
             return HttpResponseNotAllowed(["POST"])
         booking = self._get_booking(request, object_id)
         self._require_assign(request)
-        version = request.POST.get("version")
-        level, text = self._retry(request, booking, int(version) if version and version.isdigit() else None)
+        level, text = self._retry(request, booking, id_from(request.POST.get("version")))
         self.message_user(request, text, level)
         if level == messages.ERROR:
             return HttpResponseRedirect(self._after_url(booking))
@@ -587,7 +591,11 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
         )
         if request.POST.get("confirm") == "yes":
             form = CancelForm(request.POST)
-            reason = (form.cleaned_data["reason"] if form.is_valid() else "") or "cancelled by staff"
+            if not form.is_valid():  # not a silent "cancelled by staff" in place of what was typed
+                problems = " ".join(m for errors in form.errors.values() for m in errors)
+                self.message_user(request, f"Nothing cancelled: the reason: {problems}", messages.ERROR)
+                return None
+            reason = form.cleaned_data["reason"] or "cancelled by staff"
             actor = Actor.staff(request.user)
             for booking in bookings:  # one message per booking: what happened to it
                 try:

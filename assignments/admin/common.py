@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +21,14 @@ from tenancy.selectors import restaurants_for_user
 ASSIGN_PERMISSION = "assignments.assign_booking"
 OVERRIDE_PERMISSION = "assignments.override_seating"
 WAITING_STATES = (BookingState.PENDING, BookingState.ASSIGNMENT_PENDING, BookingState.MANUAL_REVIEW)
+
+
+def id_from(value) -> int | None:
+    """An id or a version typed in a URL or a form field, or None when it is not a whole number written in
+    ASCII digits ("abc", "1.5", "", and "²", which str.isdigit() takes but int() refuses): the caller answers
+    404 or a message, never a 500."""
+    text = value if isinstance(value, str) else ""
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def can_assign(user) -> bool:
@@ -63,6 +73,18 @@ def refusal_html(exc: Exception):
 def local_time(booking: Booking) -> str:
     tz = booking.restaurant.tzinfo
     return f"{booking.start_at.astimezone(tz):%a %d %b %H:%M}–{booking.end_at.astimezone(tz):%H:%M}"
+
+
+class DateBoundsChangeList(ChangeList):
+    """A list whose date drill-down at the end of the calendar (?start_at__year=9999&start_at__month=12, or
+    __day=31) is the admin's "invalid lookup" answer (the list unfiltered, ?e=1), not a 500: Django computes the
+    next year, month or day for the bound and overflows past 9999-12-31."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
 
 
 class NoWritesMixin:

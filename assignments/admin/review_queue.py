@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from assignments.admin import common
 from assignments.admin.bookings import BookingAdmin
-from assignments.admin.common import restaurants_visible_to
+from assignments.admin.common import id_from, restaurants_visible_to
 from assignments.models import Booking, BookingState, ReviewBooking
 from assignments.selectors.heal import floor_healed_recent
 from assignments.selectors.outside_service import days_with_confirmed_bookings_outside_service
@@ -137,7 +137,7 @@ class ReviewQueueAdmin(BookingAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         return (
-            Booking.objects.filter(pk=object_id, restaurant__in=restaurants_visible_to(request.user))
+            Booking.objects.filter(pk=id_from(object_id), restaurant__in=restaurants_visible_to(request.user))
             .select_related("restaurant", "preferred_zone")
             .first()
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -75,8 +76,8 @@ class BookingServiceMixin:
         back = request.POST.get("next") or ""
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             back = self._after_url(booking)
-        version = request.POST.get("version") or ""
-        if not version.isdigit():
+        version = common.id_from(request.POST.get("version"))
+        if version is None:
             self.message_user(
                 request, "Reload the page and try again (its version is missing).", messages.ERROR
             )
@@ -86,9 +87,7 @@ class BookingServiceMixin:
         now = common.console_now()
         try:
             if action == "seat":
-                lifecycle.booking_mark_seated(
-                    booking=booking, expected_version=int(version), actor=actor, now=now
-                )
+                lifecycle.booking_mark_seated(booking=booking, expected_version=version, actor=actor, now=now)
                 late = (
                     f", {int((booking.arrived_at - booking.start_at).total_seconds() // 60)} min late"
                     if booking.arrived_late
@@ -96,15 +95,13 @@ class BookingServiceMixin:
                 )
                 text = f"{booking} seated at {_tables(booking)}{late}."
             elif action == "complete":
-                lifecycle.booking_complete(
-                    booking=booking, expected_version=int(version), actor=actor, now=now
-                )
+                lifecycle.booking_complete(booking=booking, expected_version=version, actor=actor, now=now)
                 free = booking.left_at + timedelta(minutes=booking.restaurant.buffer_minutes)
                 text = f"{booking} has left; {_tables(booking)} free from {free.astimezone(tz):%H:%M}."
             else:
                 tables = _tables(booking)
                 lifecycle.booking_mark_no_show(
-                    booking=booking, expected_version=int(version), actor=actor, now=now
+                    booking=booking, expected_version=version, actor=actor, now=now
                 )
                 text = f"{booking} marked no-show; {tables} free from now."
         except LifecycleError as exc:
@@ -136,16 +133,21 @@ class TimelineWalkInMixin:
         if not can_serve(request.user, restaurant):
             raise PermissionDenied("Walk-ins are for the restaurant's hosts.")
         back = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
-        party = request.POST.get("party_size", "")
-        if not party.isdigit() or not 1 <= int(party) <= 100:
+        party_size = common.id_from(request.POST.get("party_size"))
+        if party_size is None or not 1 <= party_size <= 100:
             self.message_user(request, "How many are they? Give the party size (1 to 100).", messages.ERROR)
             return HttpResponseRedirect(back)
-        party_size = int(party)
+        name = forms.CharField(required=False, max_length=200)  # refuses a NUL, which Postgres cannot store
+        try:
+            guest_name = name.clean(request.POST.get("guest_name", ""))
+        except forms.ValidationError as exc:
+            self.message_user(request, f"The guest's name: {' '.join(exc.messages)}", messages.ERROR)
+            return HttpResponseRedirect(back)
         try:
             walk_in = walk_in_seat(
                 restaurant=restaurant,
                 party_size=party_size,
-                guest_name=request.POST.get("guest_name", "")[:200],
+                guest_name=guest_name,
                 needs_accessible=request.POST.get("needs_accessible") == "on",
                 actor=Actor.staff(request.user),
             )

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from assignments.admin import common
-from assignments.admin.common import can_assign, refusal_html, restaurants_visible_to
+from assignments.admin.common import can_assign, id_from, refusal_html, restaurants_visible_to
 from assignments.admin.service import can_serve
 from assignments.lifecycle import Actor
 from assignments.models import Booking, Restaurant, TableBlock
@@ -54,7 +54,7 @@ class RestaurantTimelineMixin:
     def _timeline_restaurant(self, request, object_id) -> Restaurant:
         if not (self.has_view_permission(request) or request.user.has_perm("assignments.view_booking")):
             raise PermissionDenied
-        return get_object_or_404(restaurants_visible_to(request.user), pk=object_id)
+        return get_object_or_404(restaurants_visible_to(request.user), pk=id_from(object_id))
 
     def _timeline_url(self, restaurant: Restaurant, request) -> str:
         url = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
@@ -65,21 +65,38 @@ class RestaurantTimelineMixin:
         if not can_assign(request.user):
             raise PermissionDenied("Moving, seating and blocking needs the 'assign bookings' permission.")
 
+    # the days the timeline shows: each with a day before and after it (its arrows), and its services in UTC
+    FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+    def _shown_day(self, request) -> date | None:
+        """The ?date= asked for, or None (today) after a warning when it is no date the timeline shows."""
+        if not request.GET.get("date"):
+            return None
+        try:
+            day = date.fromisoformat(request.GET["date"])
+        except ValueError:
+            day = None
+        if day is None or not self.FIRST_DAY <= day <= self.LAST_DAY:
+            self.message_user(
+                request,
+                f"Dates look like 2026-12-05, from {self.FIRST_DAY:%Y} to {self.LAST_DAY:%Y}; showing today.",
+                messages.WARNING,
+            )
+            return None
+        return day
+
     def timeline_view(self, request, object_id):
         restaurant = self._timeline_restaurant(request, object_id)
-        try:
-            day = date.fromisoformat(request.GET["date"]) if request.GET.get("date") else None
-        except ValueError:
-            self.message_user(request, "Dates look like 2026-12-05; showing today.", messages.WARNING)
-            day = None
+        day = self._shown_day(request)
         now = common.console_now()
         day = day or restaurant.service_day_of(now)
         focus = request.GET.get("booking")
+        focus = str(id_from(focus)) if id_from(focus) is not None else None
         whole_day = request.GET.get("span") == "day"
         timeline = restaurant_day_timeline(
             restaurant=restaurant,
             day=day,
-            focus_booking_id=int(focus) if focus and focus.isdigit() else None,
+            focus_booking_id=int(focus) if focus else None,
             now_line=now,
             whole_day=whole_day,
             all_waiting=request.GET.get("waiting") == "all",
@@ -123,10 +140,12 @@ class RestaurantTimelineMixin:
         restaurant = self._timeline_restaurant(request, object_id)
         self._require_assign(request)
         back = self._timeline_url(restaurant, request)
-        booking = Booking.objects.filter(pk=request.POST.get("booking") or 0, restaurant=restaurant).first()
+        booking = Booking.objects.filter(
+            pk=id_from(request.POST.get("booking")), restaurant=restaurant
+        ).first()
         table = (request.POST.get("table") or "").strip()
-        version = request.POST.get("version") or ""
-        if booking is None or not table or not version.isdigit():
+        version = id_from(request.POST.get("version"))
+        if booking is None or not table or version is None:
             self.message_user(request, "Pick a booking, then a table row.", messages.ERROR)
             return HttpResponseRedirect(back)
         try:
@@ -134,7 +153,7 @@ class RestaurantTimelineMixin:
                 booking=booking,
                 table_label=table,
                 actor=Actor.staff(request.user),
-                expected_version=int(version),
+                expected_version=version,
             )
         except ManualAssignmentError as exc:
             self.message_user(request, refusal_html(exc), messages.ERROR)
@@ -163,8 +182,8 @@ class RestaurantTimelineMixin:
                 request, "Give the block a start and an end like 18:00 and 23:00.", messages.ERROR
             )
             return HttpResponseRedirect(back)
-        start_at, end_at = block_window(restaurant=restaurant, day=day, start=start_t, end=end_t)
         try:
+            start_at, end_at = block_window(restaurant=restaurant, day=day, start=start_t, end=end_t)
             block = table_block_create(
                 restaurant=restaurant,
                 table_labels=request.POST.getlist("table"),
@@ -190,7 +209,9 @@ class RestaurantTimelineMixin:
             return HttpResponseNotAllowed(["POST"])
         restaurant = self._timeline_restaurant(request, object_id)
         self._require_assign(request)
-        block = TableBlock.objects.filter(pk=request.POST.get("block") or 0, restaurant=restaurant).first()
+        block = TableBlock.objects.filter(
+            pk=id_from(request.POST.get("block")), restaurant=restaurant
+        ).first()
         if block is None:
             self.message_user(request, "That block is gone already.", messages.WARNING)
         else:

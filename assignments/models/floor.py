@@ -11,7 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from assignments.service_hours import ServicePeriod, periods_from, turn_minutes_for
+from assignments.service_hours import ServicePeriod, periods_from, service_periods_error, turn_minutes_for
 
 from .pacing import PacingLimits
 
@@ -142,8 +142,17 @@ class Restaurant(PacingLimits, models.Model):
             ZoneInfo(self.timezone)
         except Exception as exc:
             raise ValidationError({"timezone": f"Unknown time zone {self.timezone!r}."}) from exc
+        from assignments.models.schedule import turn_minutes_errors
+
+        errors = {}
         if not isinstance(self.turn_minutes, dict) or "default" not in self.turn_minutes:
-            raise ValidationError({"turn_minutes": "Needs a 'default' entry."})
+            errors["turn_minutes"] = "Needs a 'default' entry."
+        elif problem := turn_minutes_errors(self.turn_minutes):
+            errors["turn_minutes"] = problem
+        if problem := service_periods_error(self.service_periods):
+            errors["service_periods"] = problem
+        if errors:
+            raise ValidationError(errors)
 
     def turn_for(self, party_size: int, at: datetime | None = None) -> int:
         """Turn time for a party; with `at`, that day's schedule (its service's turn times), else the default."""
@@ -247,8 +256,15 @@ class TableAdjacency(models.Model):
     def __str__(self) -> str:
         return f"{self.table_a} – {self.table_b}"
 
-    def clean(self) -> None:
+    def validate_constraints(self, exclude=None) -> None:
         if self.table_a_id and self.table_a_id == self.table_b_id:
+            return  # clean() says why in words, not 'Constraint "adjacency_ordered_no_self" is violated.'
+        super().validate_constraints(exclude=exclude)
+
+    def clean(self) -> None:
+        if not (self.table_a_id and self.table_b_id and self.restaurant_id):
+            return  # a missing table or restaurant: the form names the field ("This field is required.")
+        if self.table_a_id == self.table_b_id:
             raise ValidationError("A table cannot be adjacent to itself.")
         for t in (self.table_a, self.table_b):
             if t.restaurant_id != self.restaurant_id:

@@ -7,7 +7,7 @@ the optimizer read it as a taken table. A block over a booking or a hold is refu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
 
@@ -27,11 +27,23 @@ class BlockRefused(Exception):
 
 def block_window(*, restaurant: Restaurant, day: date, start: time, end: time) -> tuple[datetime, datetime]:
     """A block's [start, end) from wall-clock times on a service day, in the restaurant's zone; an end at or
-    before the start runs past midnight."""
-    start_at = datetime.combine(day, start, tzinfo=restaurant.tzinfo)
-    end_at = datetime.combine(day, end, tzinfo=restaurant.tzinfo)
-    if end_at <= start_at:
-        end_at += timedelta(days=1)
+    before the start runs past midnight. A time the clocks skip that night (01:30 on the last Sunday of March in
+    London) is refused: it names no moment."""
+    tz = restaurant.tzinfo
+    start_at = datetime.combine(day, start, tzinfo=tz)
+    end_at = datetime.combine(day, end, tzinfo=tz)
+    try:
+        if end_at <= start_at:  # same zone: compared on the wall clock
+            end_at += timedelta(days=1)
+        in_utc = [moment.astimezone(UTC) for moment in (start_at, end_at)]
+    except OverflowError as exc:  # 9999-12-31 23:00 to 18:00 runs past the calendar
+        raise BlockRefused(f"{day.isoformat()} is too far away to block a table.") from exc
+    for moment, utc in zip((start_at, end_at), in_utc, strict=True):
+        if utc.astimezone(tz).replace(tzinfo=None) != moment.replace(tzinfo=None):
+            raise BlockRefused(
+                f"{moment:%H:%M} does not exist on {moment:%d %B %Y} in {restaurant.timezone}: the clocks go "
+                f"forward that night. Start or end the block after the change."
+            )
     return start_at, end_at
 
 
@@ -52,8 +64,13 @@ def table_block_create(
         raise BlockRefused(
             "Say why the table is blocked (a private event, a broken chair): the host will read it."
         )
-    if end_at <= start_at:
+    if "\x00" in reason:
+        raise BlockRefused("The reason holds a NUL character, which cannot be stored; type it again.")
+    if end_at.astimezone(UTC) <= start_at.astimezone(UTC):  # as moments, not on the wall clock
         raise BlockRefused("A block must end after it starts.")
+    unknown = sorted(repr(t)[1:-1] for t in labels if "\x00" in t)  # no table's label holds a NUL
+    if unknown:
+        raise BlockRefused(f"Unknown or inactive table(s): {', '.join(unknown)}.")
     tables = list(Table.objects.filter(restaurant=restaurant, label__in=labels, active=True))
     unknown = sorted(set(labels) - {t.label for t in tables})
     if unknown:

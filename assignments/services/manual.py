@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 
@@ -21,6 +22,7 @@ from assignments.lifecycle import Actor, LifecycleError, VersionConflict
 from assignments.models import AttemptResult, Booking, BookingState, TableAllocation
 from assignments.selectors.review import Clash, booking_reason_now, clashes_for, clashes_over, clashes_text
 from assignments.services.allocations import AllocationConflict
+from assignments.services.booking_requests import booking_horizon
 from assignments.services.bookings import booking_modify
 from assignments.services.seating import AttemptRow, booking_seat
 
@@ -330,6 +332,13 @@ def booking_seat_at_time(
             )
         if locked.state not in ASSIGNABLE_STATES:
             raise NotAssignable(f"Booking {locked} is '{locked.get_state_display()}': nothing to seat.")
+        if start_at.tzinfo is None:
+            raise NotAssignable(f"Booking {locked} cannot move there: the time has no time zone.")
+        _, horizon = booking_horizon(restaurant=locked.restaurant)
+        if abs(start_at - locked.start_at) > timedelta(days=horizon):  # 0001-01-01 overflowed the schedule
+            raise NotAssignable(
+                f"Booking {locked} cannot move there: more than {horizon} days from its time. Book it anew."
+            )
         refusal = locked.restaurant.start_refusal(start_at)
         if refusal is not None:  # the day's schedule: closed, outside its hours, after its last seating
             raise NotAssignable(f"Booking {locked} cannot move there: {refusal}.")

@@ -25,28 +25,12 @@ from assignments.api.fields import RestaurantSlugField, StrictBooleanField, Stri
 from assignments.conf import events_settings
 from assignments.models import Restaurant
 from tenancy.models import WEBHOOK_ROLES
-from webhooks.models import WebhookDelivery, WebhookSubscription
+from webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookSubscription
 from webhooks.selectors import webhook_deliveries_latest, webhook_subscription_of, webhook_subscriptions_of
 from webhooks.services import (
     webhook_subscription_create,
     webhook_subscription_delete,
     webhook_subscription_update,
-)
-
-# Every booking event the outbox carries (a subscription with none listed hears them all); the webhook tests
-# check the list against the lifecycle's and the seating service's events.
-EVENT_TYPES = (
-    "booking.created",
-    "booking.assignment_requested",
-    "booking.confirmed",
-    "booking.manual_review",
-    "booking.cancelled",
-    "booking.failed",
-    "booking.modified",
-    "booking.seated",
-    "booking.completed",
-    "booking.no_show",
-    "booking.tables_changed",
 )
 
 
