@@ -8,6 +8,8 @@ the model to its restaurant ("restaurant", "booking__restaurant", or "" for Rest
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 
 from assignments.models import Restaurant
 from tenancy.models import Membership
@@ -24,6 +26,7 @@ def scope_queryset(qs, user, restaurant_field: str = "restaurant"):
 
 class RestaurantScopedAdminMixin:
     restaurant_field = "restaurant"
+    model: type[models.Model]  # the ModelAdmin's
 
     def scope(self, request, qs):
         return scope_queryset(qs, request.user, self.restaurant_field)
@@ -35,7 +38,7 @@ class RestaurantScopedAdminMixin:
         """Whether the model's field `name` points at a restaurant, or at a row of one (a zone, a table)."""
         try:
             field = self.model._meta.get_field(name)
-        except Exception:
+        except FieldDoesNotExist:
             return False
         related = getattr(field, "related_model", None)
         return related is Restaurant or any(
