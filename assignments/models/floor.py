@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -63,15 +63,19 @@ class Restaurant(PacingLimits, models.Model):
         editable=False,
         help_text="A new value on every floor change, never one used before; keys the floor caches.",
     )
+    # Bounded: a start is checked against now -/+ these, and a date past the calendar's end was a 500 on every
+    # booking of the restaurant (services.booking_requests.booking_check_start).
     booking_past_grace_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="API bookings may start this long in the past (empty: the site default).",
+        validators=[MaxValueValidator(24 * 60)],
+        help_text="API bookings may start this long in the past, at most a day (empty: the site default).",
     )
     booking_horizon_days = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="API bookings may start at most this many days ahead (empty: the site default).",
+        validators=[MaxValueValidator(10 * 366)],
+        help_text="API bookings may start at most this many days ahead, at most ten years (empty: the site default).",
     )
     no_show_grace_minutes = models.PositiveSmallIntegerField(
         default=15, help_text="A confirmed booking not seated this long after its start is marked no-show."

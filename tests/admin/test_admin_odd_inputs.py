@@ -5,11 +5,16 @@ a clear message or a 404, and a refused action leaves the booking and its histor
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from assignments.models import (
     Booking,
@@ -21,6 +26,7 @@ from assignments.models import (
     TableBlock,
     Zone,
 )
+from assignments.services.booking_requests import booking_check_start
 from tests.admin.conftest import confirmed_at, in_review
 from tests.factories import DAY, FloorFactory, grant
 from webhooks.models import WebhookSubscription
@@ -335,6 +341,36 @@ def test_the_restaurant_page_refuses_service_periods_and_turn_times_nothing_coul
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "field,value,error",
+    [
+        ("booking_horizon_days", "99999999", "less than or equal to 3660"),
+        ("booking_past_grace_minutes", str(2**31 - 1), "less than or equal to 1440"),
+    ],
+)
+def test_the_restaurant_page_refuses_a_booking_window_past_the_calendar(
+    restaurant, superuser_client, field, value, error
+):
+    """Saved, either one made every API booking of the restaurant a 500: now -/+ it is past year 9999."""
+    response = _restaurant_page_post(superuser_client, restaurant, **{field: value})
+
+    assert response.status_code == 200
+    assert error in response.context["adminform"].form.errors[field][0]
+    assert getattr(Restaurant.objects.get(pk=restaurant.pk), field) is None
+
+
+@pytest.mark.django_db
+def test_the_widest_booking_window_the_page_takes_still_checks_a_start(restaurant, superuser_client):
+    response = _restaurant_page_post(
+        superuser_client, restaurant, booking_horizon_days="3660", booking_past_grace_minutes="1440"
+    )
+    assert response.status_code == 302
+    saved = Restaurant.objects.get(pk=restaurant.pk)
+    with pytest.raises(ValidationError, match="More than 3660 days ahead"):
+        booking_check_start(restaurant=saved, start_at=timezone.now() + timedelta(days=3661))
+
+
+@pytest.mark.django_db
 def test_the_restaurant_page_saves_well_formed_service_periods(restaurant, superuser_client):
     periods = [
         {"name": "lunch", "start": "12:00", "end": "15:00"},
@@ -573,3 +609,20 @@ def test_a_double_clicked_cancel_cancels_once_and_says_so(restaurant, superuser_
         _messages(second)[-1] == f"Not cancelled: Booking {booking.pk} cannot cancel from state 'cancelled'."
     )
     assert BookingStateHistory.objects.filter(booking=booking, to_state="cancelled").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_brings_a_booking_window_saved_past_its_bounds_to_them(restaurant):
+    call_command("migrate", "assignments", "0016", verbosity=0)
+    try:
+        with connection.cursor() as cur:
+            cur.execute(
+                "UPDATE assignments_restaurant SET booking_horizon_days = %s, booking_past_grace_minutes = %s"
+                " WHERE id = %s",
+                [99999999, 2**31 - 1, restaurant.pk],
+            )
+    finally:
+        call_command("migrate", "assignments", verbosity=0)
+    saved = Restaurant.objects.get(pk=restaurant.pk)
+    assert (saved.booking_horizon_days, saved.booking_past_grace_minutes) == (3660, 1440)
+    booking_check_start(restaurant=saved, start_at=timezone.now() + timedelta(days=1, hours=1))
