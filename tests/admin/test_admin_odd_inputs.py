@@ -500,6 +500,19 @@ def test_a_nearest_time_far_away_or_without_a_zone_is_refused(restaurant, superu
 
 
 # -- webhooks -------------------------------------------------------------------------------------------------
+def _subscription_add(client, restaurant, event_types: str):
+    return client.post(
+        "/admin/webhooks/webhooksubscription/add/",
+        {
+            "owner": User.objects.get(username="root").pk,
+            "url": "https://example.com/hook",
+            "event_types": event_types,
+            "restaurant": restaurant.pk,
+            "is_active": "on",
+        },
+    )
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "event_types,error",
@@ -512,16 +525,7 @@ def test_a_nearest_time_far_away_or_without_a_zone_is_refused(restaurant, superu
 def test_a_webhook_subscription_for_events_that_do_not_exist_is_refused(
     restaurant, superuser_client, event_types, error
 ):
-    response = superuser_client.post(
-        "/admin/webhooks/webhooksubscription/add/",
-        {
-            "owner": User.objects.get(username="root").pk,
-            "url": "https://example.com/hook",
-            "event_types": event_types,
-            "restaurant": restaurant.pk,
-            "is_active": "on",
-        },
-    )
+    response = _subscription_add(superuser_client, restaurant, event_types)
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["event_types"][0].startswith(error)
@@ -535,16 +539,7 @@ def test_a_webhook_subscription_for_events_that_do_not_exist_is_refused(
 def test_a_webhook_subscription_with_no_event_types_hears_them_all(
     restaurant, superuser_client, event_types, stored
 ):
-    response = superuser_client.post(
-        "/admin/webhooks/webhooksubscription/add/",
-        {
-            "owner": User.objects.get(username="root").pk,
-            "url": "https://example.com/hook",
-            "event_types": event_types,
-            "restaurant": restaurant.pk,
-            "is_active": "on",
-        },
-    )
+    response = _subscription_add(superuser_client, restaurant, event_types)
 
     assert response.status_code == 302  # where '' was a NOT NULL violation: 500
     assert WebhookSubscription.objects.get().event_types == stored
