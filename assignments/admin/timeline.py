@@ -90,13 +90,12 @@ class RestaurantTimelineMixin:
         day = self._shown_day(request)
         now = common.console_now()
         day = day or restaurant.service_day_of(now)
-        focus = request.GET.get("booking")
-        focus = str(id_from(focus)) if id_from(focus) is not None else None
+        focus = id_from(request.GET.get("booking"))
         whole_day = request.GET.get("span") == "day"
         timeline = restaurant_day_timeline(
             restaurant=restaurant,
             day=day,
-            focus_booking_id=int(focus) if focus else None,
+            focus_booking_id=focus,
             now_line=now,
             whole_day=whole_day,
             all_waiting=request.GET.get("waiting") == "all",
@@ -117,7 +116,7 @@ class RestaurantTimelineMixin:
             "whole_day": whole_day,
             "zoom_url": f"{base}?date={day.isoformat()}" + ("" if whole_day else "&span=day"),
             "all_waiting_url": f"{base}?date={day.isoformat()}{span}&waiting=all"
-            + (f"&booking={focus}" if focus else ""),
+            + (f"&booking={focus}" if focus is not None else ""),
             "prev_url": f"{base}?date={date.fromordinal(day.toordinal() - 1).isoformat()}{span}",
             "next_url": f"{base}?date={date.fromordinal(day.toordinal() + 1).isoformat()}{span}",
             "states": list(layout.states),

@@ -29,6 +29,15 @@ def late_friday(restaurant) -> None:
     )
 
 
+def no_late_friday_in_thread(done: dict, restaurant):
+    """The manager's change removing Friday's late service, in a thread of its own: done["change"] once it ends."""
+    return in_thread(
+        done,
+        "change",
+        lambda: schedule_replace(restaurant=Restaurant.objects.get(pk=restaurant.pk), spec=NO_LATE_FRIDAY),
+    )
+
+
 @pytest.mark.django_db
 def test_a_booking_made_from_the_restaurant_read_before_an_hours_change_is_put_on_the_day_of_the_new_hours(
     restaurant,
@@ -67,11 +76,7 @@ def test_a_booking_committed_while_an_hours_change_runs_ends_on_its_day_under_th
 
     maker = in_thread(done, "booking", make)
     assert created.wait(10)
-    change = in_thread(
-        done,
-        "change",
-        lambda: schedule_replace(restaurant=Restaurant.objects.get(pk=restaurant.pk), spec=NO_LATE_FRIDAY),
-    )
+    change = no_late_friday_in_thread(done, restaurant)
     change.join(1.0)
     go.set()
     maker.join(10)
@@ -105,11 +110,7 @@ def test_a_batch_in_flight_for_friday_finishes_before_the_hours_change_moves_its
 
     worker = in_thread(done, "batch", lambda: assign_due(restaurant_id=restaurant.pk, service_date=FRI))
     assert claimed.wait(10)
-    change = in_thread(
-        done,
-        "change",
-        lambda: schedule_replace(restaurant=Restaurant.objects.get(pk=restaurant.pk), spec=NO_LATE_FRIDAY),
-    )
+    change = no_late_friday_in_thread(done, restaurant)
     change.join(1.0)
     assert change.is_alive()  # waiting on the claimed booking's row
     go.set()
