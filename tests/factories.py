@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import factory
@@ -11,7 +11,31 @@ from assignments.models import Booking, Restaurant, Table, TableAdjacency, Zone
 from assignments.services.bookings import booking_create
 
 LONDON = ZoneInfo("Europe/London")
-DAY = datetime(2026, 12, 5, tzinfo=LONDON).date()
+
+
+def service_day(today: date) -> date:
+    """The suite's service day: the first Saturday at least a week after `today` in a fortnight where London
+    keeps UTC (winter time, no clock change from the Saturday before to the Sunday after), so that it is
+    never in the past nor past the API's 365-day horizon (at most 252 days ahead), and "19:00" is 19:00Z
+    on every run. It was a fixed 2026-12-05: every test booking over the API or the admin would have been
+    refused as "in the past" from the day after."""
+
+    def winter(day: date) -> bool:
+        return all(
+            not datetime(d.year, d.month, d.day, 12, tzinfo=LONDON).utcoffset()
+            for d in (day + timedelta(days=k) for k in range(-7, 9))
+        )
+
+    day = today + timedelta(days=7 + (5 - (today + timedelta(days=7)).weekday()) % 7)
+    while not winter(day):
+        day += timedelta(days=7)
+    return day
+
+
+DAY = service_day(datetime.now(LONDON).date())
+DAY_ISO = DAY.isoformat()  # "2026-12-05"
+DAY_SHORT = f"{DAY:%a %d %b}"  # "Sat 05 Dec", as the review queue and the warnings write it
+DAY_LONG = f"{DAY:%a %d %b %Y}"  # "Sat 05 Dec 2026", as a closed day or special hours are named
 
 
 def at(hhmm: str, day=DAY) -> datetime:

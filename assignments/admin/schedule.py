@@ -13,7 +13,7 @@ still waiting for a table that are now outside the hours (the pipeline sends the
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -24,8 +24,9 @@ from django.utils.html import format_html, format_html_join
 
 from assignments.models import BookingState, ScheduleException, WeeklyService
 from assignments.selectors.outside_service import (
-    LOOK_AHEAD_DAYS,
+    booking_first_starts_ahead,
     days_with_confirmed_bookings_outside_service,
+    look_ahead_days,
 )
 from assignments.selectors.schedule import restaurant_service_day
 
@@ -145,7 +146,7 @@ def schedule_changed_dates(*, restaurant, form, formsets, previous_zone: str | N
     restaurant.refresh_from_db(fields=["schedule_version", "timezone"])  # the rows just saved bumped it
     if weekdays or every_day:
         today = restaurant_service_day(restaurant=restaurant, moment=timezone.now())
-        ahead = (today + timedelta(days=n) for n in range(LOOK_AHEAD_DAYS))
+        ahead = (today + timedelta(days=n) for n in range(look_ahead_days()))
         dates.update(d for d in ahead if every_day or d.weekday() in weekdays)
     return dates
 
@@ -169,27 +170,48 @@ def schedule_change_warn(
         _warn(model_admin, request, day)
 
 
-def _zone_shift(previous: str, restaurant, moment) -> str:
-    """How far local times moved at `moment`, in a host's words: "3 h later (20:00 is now 23:00)"."""
-    old_local = moment.astimezone(ZoneInfo(previous))
-    delta = moment.astimezone(restaurant.tzinfo).utcoffset() - old_local.utcoffset()
-    minutes = int(delta.total_seconds() // 60)
-    if minutes == 0:
-        return "not at all (the same offset from UTC today)"
-    hours, rest = divmod(abs(minutes), 60)
-    size = " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part)
-    eight = old_local.replace(hour=20, minute=0)
-    example = (eight + delta).strftime("%H:%M")
-    return f"{size} {'later' if minutes > 0 else 'earlier'} (20:00 is now {example})"
+def _zone_shift(previous: str, restaurant, moments) -> str:
+    """How far the local times at `moments` (the bookings' days, else today) moved, in a host's words: "3 h later
+    (20:00 is now 23:00)". Two zones that change their clocks on other dates (or one never does) move bookings by
+    different amounts on different dates: then both, with the first date of each."""
+    old_zone = ZoneInfo(previous)
+    first_at: dict[int, datetime] = {}  # the shift in minutes -> the first moment with it
+    for moment in sorted(moments):
+        delta = moment.astimezone(restaurant.tzinfo).utcoffset() - moment.astimezone(old_zone).utcoffset()
+        first_at.setdefault(int(delta.total_seconds() // 60), moment)
+
+    def words(minutes: int) -> str:
+        if minutes == 0:
+            return "not at all"
+        hours, rest = divmod(abs(minutes), 60)
+        size = " ".join(
+            part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part
+        )
+        example = (datetime(2000, 1, 1, 20) + timedelta(minutes=minutes)).strftime("%H:%M")
+        return f"{size} {'later' if minutes > 0 else 'earlier'} (20:00 is now {example})"
+
+    if len(first_at) == 1:
+        (minutes,) = first_at
+        return words(minutes) if minutes else "not at all (the same offset from UTC)"
+    return (
+        ", ".join(
+            f"{words(minutes)} from {moment.astimezone(restaurant.tzinfo):%a %d %b}"
+            for minutes, moment in sorted(first_at.items(), key=lambda item: item[1])
+        )
+        + " (the two zones change their clocks on different dates)"
+    )
 
 
 def _warn_zone(model_admin, request, restaurant, previous: str, outside, waiting) -> None:
     """What a time zone change moved, and how many bookings from today on it put outside their day's hours."""
+    now = timezone.now()
     moved = format_html(
         "The time zone changed from {} to {}: bookings keep their moment, so every booking's local time moved {}.",
         previous,
         restaurant.timezone,
-        _zone_shift(previous, restaurant, timezone.now()),
+        _zone_shift(
+            previous, restaurant, booking_first_starts_ahead(restaurant=restaurant, now=now) or [now]
+        ),
     )
     confirmed = sum(len(d.bookings) for d in outside)
     held = [b for d in waiting for b in d.bookings]

@@ -11,14 +11,31 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 
+from assignments.conf import maitre_settings
 from assignments.models import Booking, BookingState, Restaurant
+from assignments.models.bookings import LIVE_STATES
 from assignments.schedules import DaySchedule
 from assignments.selectors.schedule import restaurant_day_schedule, restaurant_service_day
 
-LOOK_AHEAD_DAYS = 60
+
+def look_ahead_days() -> int:
+    """How many days ahead the bookings left outside service are looked for (MAITRE_SCHEDULE_LOOK_AHEAD_DAYS)."""
+    return maitre_settings.SCHEDULE_LOOK_AHEAD_DAYS
+
+
+def booking_first_starts_ahead(*, restaurant: Restaurant, now: datetime) -> list[datetime]:
+    """The first start of each service day ahead (from `now`) with live bookings: one moment per day, enough to
+    tell what a time zone change did to their local times (one query, at most a row per day)."""
+    rows = (
+        Booking.objects.filter(restaurant=restaurant, state__in=LIVE_STATES, start_at__gte=now)
+        .values("service_date")
+        .annotate(first=Min("start_at"))
+        .order_by("service_date")
+    )
+    return [row["first"] for row in rows]
 
 
 @dataclass(frozen=True)
@@ -46,10 +63,11 @@ def days_with_confirmed_bookings_outside_service(
     restaurants: QuerySet[Restaurant] | Iterable[Restaurant],
     dates: Iterable[date] | None = None,
     now: datetime | None = None,
-    days: int = LOOK_AHEAD_DAYS,
+    days: int | None = None,
     states: Iterable[str] = (BookingState.CONFIRMED,),
 ) -> list[DayBookingsOutsideService]:
-    """The service days (the given `dates`, else from each restaurant's today for `days`) with confirmed bookings
+    """The service days (the given `dates`, else from each restaurant's today for `days`, by default
+    `look_ahead_days()`) with confirmed bookings
     (or bookings in `states`) that start outside that day's service, soonest first: two queries (the start times,
     then the bookings outside), and the schedule of each day that has bookings (cached)."""
     now = now or timezone.now()
@@ -61,6 +79,7 @@ def days_with_confirmed_bookings_outside_service(
         confirmed = confirmed.filter(service_date__in=list(dates))
     else:
         first = (now - timedelta(days=1)).date()  # every time zone's today is on or after it
+        days = look_ahead_days() if days is None else days
         confirmed = confirmed.filter(
             service_date__gte=first, service_date__lte=first + timedelta(days=days + 1)
         )

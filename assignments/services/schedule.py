@@ -19,8 +19,8 @@ from django.utils.timezone import now as clock_now
 from assignments.models import Booking, BookingState, Restaurant
 from assignments.models.floor import version_fresh
 from assignments.selectors.outside_service import (
-    LOOK_AHEAD_DAYS,
     days_with_confirmed_bookings_outside_service,
+    look_ahead_days,
 )
 from assignments.selectors.schedule import restaurant_service_day
 from assignments.services.bookings import bookings_service_day_recompute
@@ -185,7 +185,7 @@ def schedule_change_follow(*, restaurant: Restaurant, dates: Iterable[date] | No
     recheck = None if dates is None else {*dates, *moved.values()}
     made_due = bookings_outside_service_recheck(restaurant=restaurant, dates=recheck)
     if dates is None:
-        told = {since + timedelta(days=n) for n in range(LOOK_AHEAD_DAYS + 2)}
+        told = {since + timedelta(days=n) for n in range(look_ahead_days() + 2)}
     else:
         told = {d for d in dates if d >= since}
     # a booking moves to the day before or after its old one: both days' availability hears of it

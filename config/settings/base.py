@@ -230,6 +230,9 @@ MAITRE = {
     "AVAILABILITY_MAX_AGE_SECONDS": env.float("MAITRE_AVAILABILITY_MAX_AGE_SECONDS", default=1.0),
     "OPTIMIZATION_FREEZE_MINUTES": env.int("MAITRE_OPTIMIZATION_FREEZE_MINUTES", default=60),
     "OPTIMIZATION_MIN_IMPROVEMENT": env.float("MAITRE_OPTIMIZATION_MIN_IMPROVEMENT", default=0.10),
+    # How many days ahead a change of hours or a closed day lists (and re-checks) the confirmed bookings it
+    # leaves outside service, and the review queue shows them.
+    "SCHEDULE_LOOK_AHEAD_DAYS": env.int("MAITRE_SCHEDULE_LOOK_AHEAD_DAYS", default=60),
     # Before sending a booking to review, try once to make room by moving later bookings (fewest moves).
     "RESEAT": env.bool("MAITRE_RESEAT", default=True),
     # Each of a re-seat's two CP-SAT solves (one worker) stops after this much of the solver's deterministic

@@ -46,7 +46,9 @@ SECRET_KEY = SECRET_KEY or "test-insecure-key-not-for-production-use-0123456789a
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MAITRE = {**MAITRE, "RETRY_BASE_DELAY_MS": 10, "RETRY_MAX_DELAY_MS": 50}
+# SCHEDULE_LOOK_AHEAD_DAYS: the suite's day (tests.factories.DAY) is the first Saturday a week or more ahead in a
+# winter fortnight, up to 252 days ahead in spring and summer; the default 60 would not reach it.
+MAITRE = {**MAITRE, "RETRY_BASE_DELAY_MS": 10, "RETRY_MAX_DELAY_MS": 50, "SCHEDULE_LOOK_AHEAD_DAYS": 300}
 MAITRE_ROLLOUT_INITIAL_MODE = "engine"  # tests run the engine unless they set the switches
 
 if not IS_POSTGRES:  # noqa: F405

@@ -28,7 +28,7 @@ from assignments.models import (
 )
 from assignments.services.booking_requests import booking_check_start
 from tests.admin.conftest import confirmed_at, in_review
-from tests.factories import DAY, FloorFactory, grant
+from tests.factories import DAY, DAY_ISO, FloorFactory, at, grant
 from webhooks.models import WebhookSubscription
 
 NOT_IDS = ["abc", "1.5", "²"]  # "²".isdigit() is True, int("²") raises ValueError
@@ -479,7 +479,7 @@ def test_a_manager_of_a_cannot_link_bs_table(restaurant, manager_client):
     [
         ("0001-01-01T00:00:00+00:00", "cannot move there: more than 365 days from its time. Book it anew."),
         ("9999-12-31T23:59:00+00:00", "cannot move there: more than 365 days from its time. Book it anew."),
-        ("2026-12-05T19:30", "cannot move there: the time has no time zone."),
+        (f"{DAY_ISO}T19:30", "cannot move there: the time has no time zone."),
         ("2026-02-30T19:30:00+00:00", "That time choice was malformed; pick one of the offered times."),
         ("", "That time choice was malformed; pick one of the offered times."),
     ],
@@ -620,4 +620,10 @@ def test_the_migration_brings_a_booking_window_saved_past_its_bounds_to_them(res
         call_command("migrate", "assignments", verbosity=0)
     saved = Restaurant.objects.get(pk=restaurant.pk)
     assert (saved.booking_horizon_days, saved.booking_past_grace_minutes) == (3660, 1440)
-    booking_check_start(restaurant=saved, start_at=timezone.now() + timedelta(days=1, hours=1))
+    # the bounds are what the check now adds to the clock: no OverflowError (a fixed noon, so that the start is
+    # inside dinner whenever this runs; timezone.now() + 25 h was 23:30, past the last seating, at 22:30)
+    booking_check_start(restaurant=saved, start_at=at("19:00"), now=at("12:00"))
+    with pytest.raises(ValidationError, match="More than 3660 days ahead"):
+        booking_check_start(
+            restaurant=saved, start_at=at("19:00", DAY + timedelta(days=3661)), now=at("12:00")
+        )

@@ -3,7 +3,7 @@ window from wall-clock times."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 
 import pytest
 from django_fsm import can_proceed
@@ -12,7 +12,7 @@ from assignments.models import Booking, BookingState, BookingStateHistory, Outbo
 from assignments.selectors.review import booking_actions
 from assignments.services.blocks import block_window
 from assignments.services.bookings import booking_update_contact
-from tests.factories import at, make_booking
+from tests.factories import DAY, at, make_booking
 
 # What each state offered before the console asked django-fsm: the answer must not change.
 OFFERED = {
@@ -59,8 +59,8 @@ def test_a_contact_change_writes_only_those_fields_and_no_history(restaurant):
 
 @pytest.mark.django_db
 def test_a_block_ending_at_or_before_its_start_runs_past_midnight(restaurant):
-    start, end = block_window(restaurant=restaurant, day=date(2026, 12, 5), start=time(22), end=time(2))
+    start, end = block_window(restaurant=restaurant, day=DAY, start=time(22), end=time(2))
     assert (end - start).total_seconds() == 4 * 3600
     assert start.tzinfo is not None and start.astimezone(restaurant.tzinfo).hour == 22
-    start, end = block_window(restaurant=restaurant, day=date(2026, 12, 5), start=time(18), end=time(23))
+    start, end = block_window(restaurant=restaurant, day=DAY, start=time(18), end=time(23))
     assert (end - start).total_seconds() == 5 * 3600

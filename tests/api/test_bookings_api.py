@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from assignments import lifecycle
 from assignments.locks import booking_lock, set_lock_manager
 from assignments.models import Booking, BookingState, BookingStateHistory
-from tests.factories import grant, make_booking
+from tests.factories import DAY_ISO, grant, make_booking
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,7 @@ def test_create_booking_then_read_it(client, restaurant):
         {
             "restaurant": restaurant.slug,
             "party_size": 2,
-            "start_at": "2026-12-05T19:00:00+00:00",
+            "start_at": f"{DAY_ISO}T19:00:00+00:00",
             "external_ref": "ext-1",
             "preferred_zone": "main",
         },
@@ -125,7 +125,7 @@ def test_create_is_idempotent_on_the_platforms_reference(client, restaurant):
     body = {
         "restaurant": restaurant.slug,
         "party_size": 2,
-        "start_at": "2026-12-05T19:00:00+00:00",
+        "start_at": f"{DAY_ISO}T19:00:00+00:00",
         "external_ref": "ext-2",
     }
     first, second = (
@@ -142,12 +142,12 @@ def test_create_is_idempotent_on_the_platforms_reference(client, restaurant):
         ({"restaurant": "nowhere"}, "restaurant"),
         ({"party_size": 0}, "party_size"),
         ({"start_at": "tomorrow"}, "start_at"),
-        ({"start_at": "2026-12-05T09:00:00+00:00"}, "start_at"),
+        ({"start_at": f"{DAY_ISO}T09:00:00+00:00"}, "start_at"),
         ({"preferred_zone": "roof"}, "preferred_zone"),
     ],
 )
 def test_create_rejects_bad_input_and_writes_nothing(client, restaurant, patch, field):
-    body = {"restaurant": restaurant.slug, "party_size": 2, "start_at": "2026-12-05T19:00:00+00:00", **patch}
+    body = {"restaurant": restaurant.slug, "party_size": 2, "start_at": f"{DAY_ISO}T19:00:00+00:00", **patch}
     r = client.post("/api/bookings", body, format="json")
     assert r.status_code == 400 and field in r.json()["fields"]
     assert Booking.objects.count() == 0

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.factories import at
+from tests.factories import DAY_ISO, at
 
 pytestmark = pytest.mark.django_db
 
@@ -137,6 +137,6 @@ def test_health_shows_error_detail_only_to_staff(monkeypatch):
 
 
 def test_an_unknown_format_parameter_is_ignored_and_an_unknown_accept_is_a_json_406(api_a, restaurant):
-    r = api_a.get(f"/api/availability?restaurant={restaurant.slug}&date=2026-12-05&party_size=2&format=AAA")
+    r = api_a.get(f"/api/availability?restaurant={restaurant.slug}&date={DAY_ISO}&party_size=2&format=AAA")
     assert r.status_code == 200
     assert_error(api_a.get("/api/bookings/1", HTTP_ACCEPT="text/csv"), 406, "not_acceptable")

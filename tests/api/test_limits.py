@@ -9,7 +9,7 @@ from django.test import Client
 
 from assignments.models import Hold
 from availability.api.stream_slots import streams_open
-from tests.factories import at
+from tests.factories import DAY_ISO, at
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def test_bursts_are_throttled_per_client_with_a_json_429(api_a, api_b, restauran
     assert 0 < int(r["Retry-After"]) <= 60 and r.json()["retry_after"] == int(r["Retry-After"])
     assert api_b.get("/api/bookings/1").status_code == 404  # another client has its own budget
     assert (
-        api_a.get(f"/api/availability?restaurant={restaurant.slug}&date=2026-12-05&party_size=2").status_code
+        api_a.get(f"/api/availability?restaurant={restaurant.slug}&date={DAY_ISO}&party_size=2").status_code
         == 200
     )
 

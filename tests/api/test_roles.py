@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from assignments.models import Booking, BookingStateHistory, Hold, OutboxEvent
 from tests.api.conftest import token_client
 from tests.assignments.test_service_lifecycle import seated_booking
-from tests.factories import at, grant
+from tests.factories import DAY_ISO, at, grant
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,7 @@ def test_every_member_reads(restaurant, role):
     client = member(restaurant, role)
     booking = seated_booking(restaurant, arrived=None)
     assert client.get(f"/api/bookings/{booking.pk}").status_code == 200
-    r = client.get(f"/api/availability?restaurant={restaurant.slug}&date=2026-12-05&party_size=2")
+    r = client.get(f"/api/availability?restaurant={restaurant.slug}&date={DAY_ISO}&party_size=2")
     assert r.status_code == 200
 
 

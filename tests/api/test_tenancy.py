@@ -14,7 +14,7 @@ from assignments.models import Booking, BookingState, BookingStateHistory, Hold
 from assignments.services.holds import hold_create
 from tenancy.selectors import restaurants_for_user
 from tests.api.conftest import token_client
-from tests.factories import at, grant, make_booking
+from tests.factories import DAY_ISO, at, grant, make_booking
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +121,7 @@ def test_a_client_cannot_release_another_clients_hold_at_a_shared_restaurant(api
 
 
 def test_availability_and_stream_are_scoped(api_a, api_b, restaurant):
-    query = f"restaurant={restaurant.slug}&date=2026-12-05&party_size=2"
+    query = f"restaurant={restaurant.slug}&date={DAY_ISO}&party_size=2"
     assert api_a.get(f"/api/availability?{query}").status_code == 200
     r = api_b.get(f"/api/availability?{query}")
     assert r.status_code == 400 and "restaurant" in r.json()["fields"]

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from assignments import lifecycle
 from assignments.models import Booking, BookingStateHistory, Hold
-from tests.factories import DAY, at, make_booking
+from tests.factories import DAY, DAY_ISO, at, make_booking
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +25,17 @@ def create(api, r, **over):
 @pytest.mark.parametrize(
     ("start_at", "why"),
     [
-        ("2026-12-05T12:99", "impossible time"),
+        (f"{DAY_ISO}T12:99", "impossible time"),
         ("2026-02-30T19:00", "impossible date"),
-        ("2026-12-05T19:00+16:00", "offset beyond Postgres"),
-        ("2026-12-05T19:00-15:00", "offset beyond any real zone"),
+        (f"{DAY_ISO}T19:00+16:00", "offset beyond Postgres"),
+        (f"{DAY_ISO}T19:00-15:00", "offset beyond any real zone"),
         ("9999-12-31T19:00:00+00:00", "overflow"),
         ("9999-12-31T23:59:59-14:00", "overflow once in UTC"),
         ("0001-01-01T19:00:00+05:00", "underflow"),
         ("2000-01-01T19:00:00+00:00", "long past"),
-        ("2026-12-05T19:00\u0000", "NUL byte"),
+        (f"{DAY_ISO}T19:00\u0000", "NUL byte"),
         ("tomorrow", "not a date"),
-        ("2026-12-05T04:00:00+00:00", "closed"),
+        (f"{DAY_ISO}T04:00:00+00:00", "closed"),
     ],
 )
 def test_create_refuses_bad_times(api_a, restaurant, start_at, why):
@@ -67,12 +67,12 @@ def test_create_allows_a_short_grace_in_the_past(api_a, restaurant, settings):
 
 
 def test_a_naive_time_is_the_restaurants_local_time_for_bookings_and_holds(api_a, restaurant):
-    r = create(api_a, restaurant, start_at="2026-12-05T19:00")
+    r = create(api_a, restaurant, start_at=f"{DAY_ISO}T19:00")
     assert r.status_code == 201
     assert Booking.objects.get(pk=r.json()["id"]).start_at == at("19:00")
     h = api_a.post(
         "/api/holds",
-        {"restaurant": restaurant.slug, "start_at": "2026-12-05T20:00", "tables": ["M1"]},
+        {"restaurant": restaurant.slug, "start_at": f"{DAY_ISO}T20:00", "tables": ["M1"]},
         format="json",
     )
     assert h.status_code == 201 and Hold.objects.get(pk=h.json()["id"]).start_at == at("20:00")
@@ -137,7 +137,7 @@ def test_patch_with_nothing_to_change_is_a_400(api_a, restaurant):
 
 
 @pytest.mark.parametrize(
-    "start_at", ["9999-12-31T19:00:00+00:00", "2026-12-05T12:99", "2026-12-05T09:00:00+00:00"]
+    "start_at", ["9999-12-31T19:00:00+00:00", f"{DAY_ISO}T12:99", f"{DAY_ISO}T09:00:00+00:00"]
 )
 def test_patch_refuses_bad_times(api_a, restaurant, start_at):
     booking = make_booking(restaurant)
@@ -206,10 +206,10 @@ def test_a_version_whose_next_overflows_is_a_400_and_nothing_is_written(api_a, r
     ("over", "field"),
     [
         ({"start_at": "9999-12-31T19:00:00+00:00"}, "start_at"),
-        ({"start_at": "2026-12-05T04:00"}, "start_at"),
-        ({"start_at": "2026-12-05T09:00"}, "start_at"),
-        ({"start_at": "2026-12-05T12:99"}, "start_at"),
-        ({"start_at": "2026-12-05T19:00+23:00"}, "start_at"),
+        ({"start_at": f"{DAY_ISO}T04:00"}, "start_at"),
+        ({"start_at": f"{DAY_ISO}T09:00"}, "start_at"),
+        ({"start_at": f"{DAY_ISO}T12:99"}, "start_at"),
+        ({"start_at": f"{DAY_ISO}T19:00+23:00"}, "start_at"),
         ({"restaurant": "a\u0000b"}, "restaurant"),
         ({"duration_minutes": 600}, "duration_minutes"),
         ({"tables": ["M1", "M2", "M3", "T1"]}, "tables"),
@@ -229,7 +229,7 @@ def test_holds_refuse_bad_input(api_a, restaurant, over, field):
 
 
 @pytest.mark.parametrize(
-    "query", ["date=9999-12-31", "date=0001-01-01", "date=2026-12-05&restaurant=a%00b", "date=2026-13-01"]
+    "query", ["date=9999-12-31", "date=0001-01-01", f"date={DAY_ISO}&restaurant=a%00b", "date=2026-13-01"]
 )
 def test_availability_refuses_bad_queries(api_a, restaurant, query):
     params = f"restaurant={restaurant.slug}&party_size=2&{query}"
@@ -240,7 +240,7 @@ def test_availability_refuses_bad_queries(api_a, restaurant, query):
 
 
 def test_a_query_parameter_given_twice_is_a_400(api_a, restaurant):
-    r = api_a.get(f"/api/availability?restaurant={restaurant.slug}&date=2026-12-05&party_size=2&party_size=4")
+    r = api_a.get(f"/api/availability?restaurant={restaurant.slug}&date={DAY_ISO}&party_size=2&party_size=4")
     assert r.status_code == 400 and r.json()["fields"] == {"party_size": ["Give this parameter once."]}
     s = api_a.get(f"/api/availability/stream?restaurant={restaurant.slug}&max_seconds=1&max_seconds=2")
     assert s.status_code == 400 and "max_seconds" in s.json()["fields"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assignments.models import Hold, TableAllocation
-from tests.factories import DAY, at, make_booking
+from tests.factories import DAY, DAY_ISO, at, make_booking
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_hold_created_with_tables(api, restaurant):
 def test_hold_created_by_party_size_with_a_local_time(api, restaurant):
     r = api.post(
         "/api/holds",
-        hold_body(restaurant, tables=None, party_size=4, start_at="2026-12-05T19:00"),
+        hold_body(restaurant, tables=None, party_size=4, start_at=f"{DAY_ISO}T19:00"),
         format="json",
     )
     assert r.status_code == 201, r.content

@@ -191,11 +191,10 @@ def test_versions_bump_only_the_days_a_window_touches(restaurant):
 @pytest.mark.django_db
 def test_a_table_taken_out_of_service_disappears_from_warm_snapshots(restaurant):
     """A floor edit (not an allocation) must not leave a warm snapshot offering the table."""
-    from datetime import date
 
     from availability.selectors import availability_for_day
 
-    day = date(2026, 12, 5)
+    day = DAY
     before = availability_for_day(restaurant=restaurant, day=day, party_size=2)
     assert any("M1" in plan for slot in before["slots"] for plan in slot["plans"])
     table = restaurant.tables.get(label="M1")

@@ -13,7 +13,7 @@ from assignments.coordinator import assign_due
 from assignments.models import Booking, BookingState
 from tests.admin.conftest import evening_to_call
 from tests.browser.conftest import sign_in_as_manager
-from tests.factories import DAY
+from tests.factories import DAY, DAY_LONG, DAY_SHORT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,7 @@ def test_closing_tonight_warns_and_the_queue_lists_the_guests_to_call(
     page.click("input[name=_continue]")
     page.wait_for_url(re.compile(r"/change/$"))
     warning = page.locator("ul.messagelist li.warning").inner_text()
-    assert warning.startswith("Closed on Sat 05 Dec 2026 (burst pipe): 3 confirmed booking(s), 12 covers")
+    assert warning.startswith(f"Closed on {DAY_LONG} (burst pipe): 3 confirmed booking(s), 12 covers")
     assert "Ada Lovelace 2p 19:00" in warning and "Nothing was cancelled" in warning
     page.screenshot(path=str(artifacts_dir / "closed-day-saved.png"))
     assert all(Booking.objects.get(pk=b.pk).state == BookingState.CONFIRMED for b in confirmed)
@@ -52,10 +52,10 @@ def test_closing_tonight_warns_and_the_queue_lists_the_guests_to_call(
     page.goto(f"{live_server.url}/admin/assignments/reviewbooking/")
     box = page.locator("#maitre-closed-days")
     text = box.inner_text()
-    assert "Closed on Sat 05 Dec 2026 (burst pipe): 3 bookings, 12 covers" in text
+    assert f"Closed on {DAY_LONG} (burst pipe): 3 bookings, 12 covers" in text
     assert "Grace Hopper 4p 19:30" in text
-    assert "Sat 05 Dec · closed: 2 waiting" in page.inner_text("#maitre-service-counts")
+    assert f"{DAY_SHORT} · closed: 2 waiting" in page.inner_text("#maitre-service-counts")
     rows = page.inner_text("#result_list")
     assert "Barbara Liskov" in rows and "Edsger Dijkstra" in rows
-    assert rows.count("closed on Sat 05 Dec 2026 (burst pipe)") == 2  # both waiting bookings say why
+    assert rows.count(f"closed on {DAY_LONG} (burst pipe)") == 2  # both waiting bookings say why
     page.screenshot(path=str(artifacts_dir / "closed-day-queue.png"))

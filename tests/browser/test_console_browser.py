@@ -14,7 +14,7 @@ from django.contrib.auth.models import Permission, User
 from assignments.context import assignment_context, engine_for
 from assignments.models import Booking, BookingState, TableAllocation, TableBlock
 from tests.admin.conftest import VIEW_PERMS, confirmed_at, in_review
-from tests.factories import DAY, FloorFactory, TableFactory, at, grant
+from tests.factories import DAY, DAY_SHORT, FloorFactory, TableFactory, at, grant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -87,7 +87,7 @@ def test_tonight_s_queue_fits_a_laptop_and_a_nearest_time_fix_seats_the_booking(
     for row in above:
         for action in ("a.maitre-assign", "a.maitre-timeline"):
             assert _in_viewport(page, row.locator(action)), row.inner_text()
-    assert "Sat 05 Dec · dinner: 15 waiting" in page.inner_text("#maitre-service-counts")
+    assert f"{DAY_SHORT} · dinner: 15 waiting" in page.inner_text("#maitre-service-counts")
     page.screenshot(path=str(artifacts_dir / "queue.png"))
 
     page.locator(f"tr[data-booking='{stuck.pk}'] a.maitre-ref").click()

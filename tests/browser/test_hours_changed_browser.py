@@ -14,11 +14,11 @@ from assignments.coordinator import assign_due
 from assignments.models import Booking, BookingState
 from tests.admin.conftest import evening_to_call
 from tests.browser.conftest import sign_in_as_manager
-from tests.factories import DAY
+from tests.factories import DAY, DAY_LONG, DAY_SHORT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-HOURS = "Special hours on Sat 05 Dec 2026 (private party from 21:00): dinner 17:00-21:00"
+HOURS = f"Special hours on {DAY_LONG} (private party from 21:00): dinner 17:00-21:00"
 
 
 def test_shortening_tonight_warns_and_the_queue_lists_the_guests_to_call(
@@ -102,7 +102,7 @@ def test_removing_fridays_late_service_gives_the_0045_booking_back_to_saturday_a
     late.refresh_from_db()
     assert (late.service_date, late.state) == (DAY, BookingState.CONFIRMED)
     warning = page.locator("ul.messagelist li.warning").inner_text()
-    assert "start outside these hours on Sat 05 Dec" in warning and "Grace Hopper 2p 00:45" in warning, (
+    assert f"start outside these hours on {DAY_SHORT}" in warning and "Grace Hopper 2p 00:45" in warning, (
         warning
     )
     page.locator("ul.messagelist").scroll_into_view_if_needed()

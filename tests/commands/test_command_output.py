@@ -8,7 +8,7 @@ import re
 
 from django.core.management import call_command
 
-from tests.factories import DAY
+from tests.factories import DAY, DAY_ISO
 from tests.optimization.test_day_optimizer import blocked_eight, snapshot  # noqa: F401 (fixture)
 
 
@@ -23,7 +23,7 @@ def test_the_dry_run_lists_the_moves_it_would_make(blocked_eight):  # noqa: F811
         DAY.isoformat(),
         "--dry-run",
         "--now",
-        "2026-12-05T12:00",
+        f"{DAY_ISO}T12:00",
         "--time-limit",
         "5",
         stdout=out,

@@ -25,7 +25,7 @@ from assignments.services.seating import TABLES_CHANGED
 from optimization.day_optimizer import day_optimize, day_plan_apply, day_plan_compute
 from optimization.selectors import day_plan_current
 from optimization.solver.model import solve_day_plan
-from tests.factories import DAY, FloorFactory, at, make_booking
+from tests.factories import DAY, DAY_ISO, FloorFactory, at, make_booking
 
 EARLY = at("12:00")  # long before anything is frozen
 
@@ -220,7 +220,7 @@ def test_dry_run_writes_nothing(blocked_eight):
         DAY.isoformat(),
         "--dry-run",
         "--now",
-        "2026-12-05T12:00",
+        f"{DAY_ISO}T12:00",
         "--time-limit",
         "5",
         stdout=out,
@@ -239,7 +239,7 @@ def test_command_applies_and_summarises(blocked_eight):
         "--date",
         DAY.isoformat(),
         "--now",
-        "2026-12-05T12:00",
+        f"{DAY_ISO}T12:00",
         "--time-limit",
         "5",
         stdout=out,

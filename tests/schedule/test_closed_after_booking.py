@@ -20,11 +20,11 @@ from assignments.models import (
 from assignments.selectors.outside_service import days_with_confirmed_bookings_outside_service
 from assignments.selectors.review import review_reasons
 from tests.assignments.test_service_lifecycle import seated_booking
-from tests.factories import DAY, make_booking
+from tests.factories import DAY, DAY_LONG, make_booking
 from tests.schedule.test_schedule_admin import _form
 
 pytestmark = pytest.mark.django_db
-CLOSED = "closed on Sat 05 Dec 2026 (burst pipe)"
+CLOSED = f"closed on {DAY_LONG} (burst pipe)"
 
 
 def waiting(restaurant, start="19:00", **kw) -> Booking:
@@ -98,6 +98,28 @@ def test_confirmed_bookings_stay_confirmed_and_are_listed(restaurant):
     assert Booking.objects.get(pk=kept.pk).state == BookingState.CONFIRMED
 
 
+def test_the_listing_looks_as_many_days_ahead_as_the_setting_says(restaurant, settings):
+    """MAITRE_SCHEDULE_LOOK_AHEAD_DAYS (60 by default; the suite's settings widen it, as the test day may be up
+    to 252 days ahead): a closed day beyond it is not listed, one inside it is."""
+    from django.utils import timezone
+
+    seated_booking(restaurant, arrived=None)
+    close_day(restaurant)
+    restaurant.refresh_from_db()
+    ahead = (DAY - timezone.now().date()).days  # 7 to 252
+    settings.MAITRE = {**settings.MAITRE, "SCHEDULE_LOOK_AHEAD_DAYS": ahead - 3}
+    assert days_with_confirmed_bookings_outside_service(restaurants=[restaurant]) == []
+    settings.MAITRE = {**settings.MAITRE, "SCHEDULE_LOOK_AHEAD_DAYS": ahead + 1}
+    assert [d.day for d in days_with_confirmed_bookings_outside_service(restaurants=[restaurant])] == [DAY]
+
+
+def test_the_look_ahead_is_sixty_days_unless_set():
+    from assignments.conf import MaitreSettings
+    from config.settings import base
+
+    assert MaitreSettings().SCHEDULE_LOOK_AHEAD_DAYS == base.MAITRE["SCHEDULE_LOOK_AHEAD_DAYS"] == 60
+
+
 @pytest.fixture
 def manager(client, restaurant):
     user = User.objects.create_superuser("manager", "m@example.com", "pw")
@@ -112,7 +134,7 @@ def test_the_review_queue_lists_days_with_confirmed_bookings_outside_service(cli
     close_day(restaurant)
     page = client.get("/admin/assignments/reviewbooking/").content.decode()
     assert 'id="maitre-closed-days"' in page
-    assert "Closed on Sat 05 Dec 2026 (burst pipe)" in page and "1 booking, 2 covers" in page
+    assert f"Closed on {DAY_LONG} (burst pipe)" in page and "1 booking, 2 covers" in page
     assert f"/admin/assignments/booking/{booking.pk}/change/" in page and "2p 19:00" in page
 
 
@@ -133,7 +155,7 @@ def test_closing_a_day_in_the_admin_warns_with_its_confirmed_bookings(client, ma
     assert r.status_code == 200
     warnings = [str(m) for m in r.context["messages"] if m.level_tag == "warning"]
     assert len(warnings) == 1, warnings
-    assert warnings[0].startswith("Closed on Sat 05 Dec 2026 (burst pipe): 1 confirmed booking(s), 2 covers")
+    assert warnings[0].startswith(f"Closed on {DAY_LONG} (burst pipe): 1 confirmed booking(s), 2 covers")
     assert f"/admin/assignments/booking/{booking.pk}/change/" in warnings[0]
     assert "Nothing was cancelled" in warnings[0]
     assert Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED

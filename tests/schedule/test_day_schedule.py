@@ -13,7 +13,7 @@ from assignments.engine.pacing import PacingLimits
 from assignments.models import Restaurant, ScheduleException, WeeklyService
 from assignments.schedules import HoursRow, resolve_day
 from assignments.selectors.schedule import restaurant_day_schedule, schedule_rows
-from tests.factories import DAY, at
+from tests.factories import DAY, DAY_LONG, at
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_a_closed_weekday_and_a_dated_exception(restaurant):
         restaurant=restaurant, date=SATURDAY, closed=True, note="private wedding"
     )
     sat = restaurant_day_schedule(restaurant=restaurant, day=SATURDAY)
-    assert sat.closed and sat.refusal(19 * 60) == "closed on Sat 05 Dec 2026 (private wedding)"
+    assert sat.closed and sat.refusal(19 * 60) == f"closed on {DAY_LONG} (private wedding)"
     ScheduleException.objects.all().delete()
     ScheduleException.objects.create(
         restaurant=restaurant, date=MONDAY, name="dinner", start=time(18), end=time(21), note="bank holiday"

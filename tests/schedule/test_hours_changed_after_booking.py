@@ -22,7 +22,7 @@ from assignments.models import (
 from assignments.selectors.outside_service import days_with_confirmed_bookings_outside_service
 from assignments.selectors.review import review_reasons
 from tests.assignments.test_service_lifecycle import seated_booking
-from tests.factories import DAY
+from tests.factories import DAY, DAY_LONG, DAY_SHORT
 from tests.schedule.test_closed_after_booking import _form_saved, waiting
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +91,7 @@ def test_confirmed_bookings_outside_the_new_hours_stay_confirmed_and_are_listed(
         [late.pk, later.pk],
         6,
     )
-    assert day.heading == "special hours on Sat 05 Dec 2026 (private party): dinner 17:00-21:00"
+    assert day.heading == f"special hours on {DAY_LONG} (private party): dinner 17:00-21:00"
     states = set(
         Booking.objects.filter(pk__in=[inside.pk, late.pk, later.pk]).values_list("state", flat=True)
     )
@@ -118,7 +118,7 @@ def test_the_review_queue_lists_them_above_its_rows(client, manager, restaurant)
     saturday_last_seating(restaurant)
     page = client.get("/admin/assignments/reviewbooking/").content.decode()
     assert 'id="maitre-closed-days"' in page and "call the guests to move or cancel them" in page
-    assert "Sat 05 Dec: the hours of Saturdays: dinner 17:00-23:00, last seating 21:00" in page
+    assert f"{DAY_SHORT}: the hours of Saturdays: dinner 17:00-23:00, last seating 21:00" in page
     assert "1 booking, 2 covers" in page and f"/admin/assignments/booking/{late.pk}/change/" in page
     assert "2p 21:30" in page and "2p 19:00" not in page
 
@@ -146,8 +146,8 @@ def test_saving_special_hours_warns_how_many_confirmed_bookings_fall_outside(cli
 
     (warning,) = _warnings(r)
     assert warning.startswith(
-        "Special hours on Sat 05 Dec 2026 (private party): dinner 17:00-21:00: 2 confirmed booking(s), 6 covers, "
-        "start outside these hours on Sat 05 Dec:"
+        f"Special hours on {DAY_LONG} (private party): dinner 17:00-21:00: 2 confirmed booking(s), 6 covers, "
+        f"start outside these hours on {DAY_SHORT}:"
     ), warning
     assert f"/admin/assignments/booking/{late.pk}/change/" in warning
     assert f"/admin/assignments/booking/{later.pk}/change/" in warning and "Nothing was cancelled" in warning
@@ -180,7 +180,7 @@ def test_changing_the_weekly_hours_warns_and_hours_that_fit_do_not(client, manag
     (warning,) = _warnings(r)
     assert warning.startswith(
         "The hours of Saturdays: dinner 17:00-23:00, last seating 21:00: 1 confirmed booking(s), 2 covers, "
-        "start outside these hours on Sat 05 Dec:"
+        f"start outside these hours on {DAY_SHORT}:"
     ), warning
 
 
@@ -208,7 +208,7 @@ def test_changing_the_default_service_periods_warns_too(client, manager, restaur
     (warning,) = _warnings(r)
     assert warning.startswith(
         "The service hours: dinner 17:00-21:00: 1 confirmed booking(s), 2 covers, start outside these hours on "
-        "Sat 05 Dec:"
+        f"{DAY_SHORT}:"
     ), warning
 
 

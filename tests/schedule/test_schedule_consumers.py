@@ -101,7 +101,7 @@ def test_api_refuses_a_dated_closure_and_takes_special_hours(api, restaurant):
     )
     r = create(api, restaurant, at("19:00", SUNDAY))
     assert r.status_code == 400 and r.json()["fields"]["start_at"] == [
-        "Closed on Sun 06 Dec 2026 (staff party)."
+        f"Closed on {SUNDAY:%a %d %b %Y} (staff party)."
     ]
     assert create(api, restaurant, at("20:00", SATURDAY)).status_code == 400  # the usual dinner is replaced
     ok = create(api, restaurant, at("16:30", SATURDAY))

@@ -5,6 +5,9 @@ review at the pipeline's next pass, with the reason naming the hours."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -14,7 +17,7 @@ from assignments.models import Booking, BookingAssignmentAttempt, BookingState, 
 from assignments.selectors.outside_service import days_with_confirmed_bookings_outside_service
 from assignments.services.schedule import restaurant_timezone_change
 from tests.assignments.test_service_lifecycle import seated_booking
-from tests.factories import DAY
+from tests.factories import DAY, DAY_SHORT, LONDON
 from tests.schedule.test_closed_after_booking import _form_saved, waiting
 
 pytestmark = pytest.mark.django_db
@@ -68,11 +71,11 @@ def test_saving_a_new_time_zone_warns_of_the_confirmed_and_waiting_bookings_now_
     ), zone
     assert (
         f"/admin/assignments/booking/{held.pk}/change/" in zone
-        and "Barbara Liskov 2p Sat 05 Dec 23:30" in zone
+        and f"Barbara Liskov 2p {DAY_SHORT} 23:30" in zone
     )
     assert day.startswith(
         "The service hours: dinner 17:00-22:00: 1 confirmed booking(s), 4 covers, start outside these hours on"
-        " Sat 05 Dec:"
+        f" {DAY_SHORT}:"
     ), day
     assert f"/admin/assignments/booking/{late.pk}/change/" in day and "4p 23:00" in day
     assert set(Booking.objects.values_list("state", flat=True)) == {
@@ -174,3 +177,37 @@ def test_changed_hours_re_check_the_waiting_bookings_the_same_way(client, manage
         .metadata["reason"]
         .startswith("21:30 is outside the service hours (dinner 17:00-21:00)")
     )
+
+
+def test_the_warning_gives_each_shift_when_the_zones_change_their_clocks_on_different_dates(
+    client, manager, dinner
+):
+    """London keeps summer time and Istanbul does not: a December booking moves 3 h, a July one 2 h. The warning
+    says both, from the first date of each, not the shift of the day the manager happens to save on."""
+    winter = seated_booking(dinner, table="M1", start="18:00", arrived=None)
+    summer = seated_booking(dinner, table="M2", start="18:00", arrived=None)
+    july = datetime(DAY.year + 1, 7, 3, 18, tzinfo=LONDON)  # 17:00Z
+    Booking.objects.filter(pk=summer.pk).update(
+        start_at=july, end_at=july + (summer.end_at - summer.start_at), service_date=july.date()
+    )
+
+    r = _save_zone(client, dinner, "Europe/Istanbul")  # 21:00 in Istanbul, summer and winter: inside dinner
+
+    (zone,) = [str(m) for m in r.context["messages"] if "time zone changed" in str(m)]
+
+    assert (
+        "so every booking's local time moved 3 h later (20:00 is now 23:00) from "
+        f"{winter.start_at.astimezone(ZoneInfo('Europe/Istanbul')):%a %d %b}, 2 h later (20:00 is now 22:00) from "
+        f"{july:%a %d %b} (the two zones change their clocks on different dates)."
+    ) in zone, zone
+
+
+def test_the_warning_says_not_at_all_between_zones_on_the_same_clock(client, manager, dinner):
+    seated_booking(dinner, table="M1", start="19:00", arrived=None)
+
+    r = _save_zone(client, dinner, "Europe/Lisbon")  # the same offset as London all year
+
+    messages = [str(m) for m in r.context["messages"]]
+    assert any(
+        "every booking's local time moved not at all (the same offset from UTC)" in m for m in messages
+    ), messages
