@@ -6,6 +6,7 @@ Screenshot (1366x768): artifacts/screenshots/timezone-changed-saved.png."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 
@@ -13,7 +14,7 @@ from assignments.coordinator import assign_due
 from assignments.models import Booking, BookingState, Restaurant
 from tests.admin.conftest import evening_to_call
 from tests.browser.conftest import sign_in_as_manager
-from tests.factories import DAY, DAY_SHORT
+from tests.factories import DAY, DAY_SHORT, LONDON
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,3 +58,31 @@ def test_a_new_time_zone_warns_of_the_bookings_now_outside_the_hours(
         "23:30 is outside the service hours (dinner 17:00-22:00); the restaurant's time zone changed from"
         " Europe/London to Europe/Istanbul"
     )
+
+
+def test_bookings_in_both_seasons_are_told_both_shifts(live_server, browser_page, restaurant, artifacts_dir):
+    """Istanbul keeps no summer time: the December bookings move 3 h, Ada Lovelace's July one 2 h; the warning
+    gives both, each from its first date. Screenshot: timezone-changed-two-shifts.png."""
+    Restaurant.objects.filter(pk=restaurant.pk).update(
+        service_periods=[{"name": "dinner", "start": "17:00", "end": "22:00"}]
+    )
+    guests = [("Ada Lovelace", ["M1"], 2, "18:00"), ("Grace Hopper", ["M2"], 4, "20:00")]
+    (ada, _), _ = evening_to_call(restaurant, guests, waiting_at="20:30")
+    july = datetime(DAY.year + 1, 7, 3, 18, tzinfo=LONDON)
+    Booking.objects.filter(pk=ada.pk).update(
+        start_at=july, end_at=july + (ada.end_at - ada.start_at), service_date=july.date()
+    )
+
+    page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in_as_manager(page, live_server, f"/admin/assignments/restaurant/{restaurant.pk}/change/")
+    page.fill("#id_timezone", "Europe/Istanbul")
+    page.click("input[name=_continue]")
+    page.wait_for_url(re.compile(r"/change/$"))
+
+    zone = page.locator("ul.messagelist li.warning").first.inner_text()
+    assert (
+        f"moved 3 h later (20:00 is now 23:00) from {DAY_SHORT}, 2 h later (20:00 is now 22:00) from"
+        f" {july:%a %d %b} (the two zones change their clocks on different dates)."
+    ) in zone, zone
+    page.screenshot(path=str(artifacts_dir / "timezone-changed-two-shifts.png"))
