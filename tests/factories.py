@@ -16,7 +16,7 @@ LONDON = ZoneInfo("Europe/London")
 def service_day(today: date) -> date:
     """The suite's service day: the first Saturday at least a week after `today` in a fortnight where London
     keeps UTC (winter time, no clock change from the Saturday before to the Sunday after), so that it is
-    never in the past nor past the API's 365-day horizon (at most 252 days ahead), and "19:00" is 19:00Z
+    never in the past nor past the API's 365-day horizon (at most 251 days ahead), and "19:00" is 19:00Z
     on every run. It was a fixed 2026-12-05: every test booking over the API or the admin would have been
     refused as "in the past" from the day after."""
 

@@ -13,6 +13,7 @@ still waiting for a table that are now outside the hours (the pipeline sends the
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -170,15 +171,28 @@ def schedule_change_warn(
         _warn(model_admin, request, day)
 
 
-def _zone_shift(previous: str, restaurant, moments) -> str:
-    """How far the local times at `moments` (the bookings' days, else today) moved, in a host's words: "3 h later
-    (20:00 is now 23:00)". Two zones that change their clocks on other dates (or one never does) move bookings by
-    different amounts on different dates: then both, with the first date of each."""
+def _zone_shift(previous: str, restaurant, moments, *, today: bool = False) -> str:
+    """How far the local times at `moments` (the first start of each booked day ahead; `today`: only now, no
+    booking ahead) moved, in a host's words: "3 h later (20:00 is now 23:00)". Zones that change their clocks on
+    other dates (or where one never does) move bookings by different amounts on different days: then the shift
+    of most booked days, and each other shift with its runs of days ("but 4 h earlier (20:00 is now 16:00) on
+    Sat 13 Mar to Sat 27 Mar")."""
     old_zone = ZoneInfo(previous)
-    first_at: dict[int, datetime] = {}  # the shift in minutes -> the first moment with it
+    local = restaurant.tzinfo
+    shifts: list[tuple[int, datetime]] = []
     for moment in sorted(moments):
-        delta = moment.astimezone(restaurant.tzinfo).utcoffset() - moment.astimezone(old_zone).utcoffset()
-        first_at.setdefault(int(delta.total_seconds() // 60), moment)
+        delta = moment.astimezone(local).utcoffset() - moment.astimezone(old_zone).utcoffset()
+        shifts.append((int(delta.total_seconds() // 60), moment))
+    runs: list[tuple[int, datetime, datetime]] = []  # (shift, first moment, last moment) of each run of days
+    for minutes, moment in shifts:
+        if runs and runs[-1][0] == minutes:
+            runs[-1] = (minutes, runs[-1][1], moment)
+        else:
+            runs.append((minutes, moment, moment))
+    days = Counter(minutes for minutes, _ in shifts)
+    main = max(
+        days, key=lambda m: (days[m], -min(moment for shift, moment in shifts if shift == m).timestamp())
+    )
 
     def words(minutes: int) -> str:
         if minutes == 0:
@@ -190,28 +204,38 @@ def _zone_shift(previous: str, restaurant, moments) -> str:
         example = (datetime(2000, 1, 1, 20) + timedelta(minutes=minutes)).strftime("%H:%M")
         return f"{size} {'later' if minutes > 0 else 'earlier'} (20:00 is now {example})"
 
-    if len(first_at) == 1:
-        (minutes,) = first_at
-        return words(minutes) if minutes else "not at all (the same offset from UTC)"
+    shown = "%a %d %b %Y" if len({moment.astimezone(local).year for _, moment in shifts}) > 1 else "%a %d %b"
+
+    def span(first: datetime, last: datetime) -> str:
+        a, b = first.astimezone(local).strftime(shown), last.astimezone(local).strftime(shown)
+        return a if a == b else f"{a} to {b}"
+
+    if len(days) == 1:
+        said = words(main)
+        if today:
+            return said + (" today (the same offset from UTC now)" if main == 0 else " today")
+        return said + (" (the same offset from UTC on every booked day)" if main == 0 else "")
+    others = "; ".join(
+        f"{words(minutes)} on {', '.join(span(first, last) for shift, first, last in runs if shift == minutes)}"
+        for minutes in sorted(days, key=lambda m: min(moment for shift, moment in shifts if shift == m))
+        if minutes != main
+    )
     return (
-        ", ".join(
-            f"{words(minutes)} from {moment.astimezone(restaurant.tzinfo):%a %d %b}"
-            for minutes, moment in sorted(first_at.items(), key=lambda item: item[1])
-        )
-        + " (the two zones change their clocks on different dates)"
+        f"{words(main)}, but {others} (the two zones keep summer time on different dates, or one never does)"
     )
 
 
 def _warn_zone(model_admin, request, restaurant, previous: str, outside, waiting) -> None:
     """What a time zone change moved, and how many bookings from today on it put outside their day's hours."""
     now = timezone.now()
+    starts = booking_first_starts_ahead(restaurant=restaurant, now=now)
     moved = format_html(
         "The time zone changed from {} to {}: bookings keep their moment, so every booking's local time moved {}.",
         previous,
         restaurant.timezone,
-        _zone_shift(
-            previous, restaurant, booking_first_starts_ahead(restaurant=restaurant, now=now) or [now]
-        ),
+        _zone_shift(previous, restaurant, starts)
+        if starts
+        else _zone_shift(previous, restaurant, [now], today=True),
     )
     confirmed = sum(len(d.bookings) for d in outside)
     held = [b for d in waiting for b in d.bookings]

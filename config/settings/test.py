@@ -47,7 +47,7 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # SCHEDULE_LOOK_AHEAD_DAYS: the suite's day (tests.factories.DAY) is the first Saturday a week or more ahead in a
-# winter fortnight, up to 252 days ahead in spring and summer; the default 60 would not reach it.
+# winter fortnight, up to 251 days ahead in spring and summer; the default 60 would not reach it.
 MAITRE = {**MAITRE, "RETRY_BASE_DELAY_MS": 10, "RETRY_MAX_DELAY_MS": 50, "SCHEDULE_LOOK_AHEAD_DAYS": 300}
 MAITRE_ROLLOUT_INITIAL_MODE = "engine"  # tests run the engine unless they set the switches
 

@@ -100,13 +100,13 @@ def test_confirmed_bookings_stay_confirmed_and_are_listed(restaurant):
 
 def test_the_listing_looks_as_many_days_ahead_as_the_setting_says(restaurant, settings):
     """MAITRE_SCHEDULE_LOOK_AHEAD_DAYS (60 by default; the suite's settings widen it, as the test day may be up
-    to 252 days ahead): a closed day beyond it is not listed, one inside it is."""
+    to 251 days ahead): a closed day beyond it is not listed, one inside it is."""
     from django.utils import timezone
 
     seated_booking(restaurant, arrived=None)
     close_day(restaurant)
     restaurant.refresh_from_db()
-    ahead = (DAY - timezone.now().date()).days  # 7 to 252
+    ahead = (DAY - timezone.now().date()).days  # 7 to 251
     settings.MAITRE = {**settings.MAITRE, "SCHEDULE_LOOK_AHEAD_DAYS": ahead - 3}
     assert days_with_confirmed_bookings_outside_service(restaurants=[restaurant]) == []
     settings.MAITRE = {**settings.MAITRE, "SCHEDULE_LOOK_AHEAD_DAYS": ahead + 1}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from hypothesis import given
@@ -17,7 +17,7 @@ from tests.factories import DAY, DAY_LONG, at
 
 pytestmark = pytest.mark.django_db
 
-SATURDAY = DAY  # 2026-12-05
+SATURDAY = DAY  # tests.factories: a Saturday a week or more ahead
 FRIDAY = DAY - timedelta(days=1)
 MONDAY = DAY + timedelta(days=2)
 
@@ -152,7 +152,7 @@ def test_a_row_is_validated_like_a_host_would_expect(restaurant):
         row.full_clean()
     assert set(e.value.message_dict) == {"last_seating", "turn_minutes"}
     WeeklyService(restaurant=restaurant, weekday=1, closed=True).full_clean()
-    assert date(2026, 12, 7).weekday() == 0
+    assert MONDAY.weekday() == 0  # the weekday numbers above: Monday is 0
 
 
 # -- pure: any weekly schedule resolves into a day whose slots it takes and whose gaps it refuses -------------

@@ -5,7 +5,7 @@ review at the pipeline's next pass, with the reason naming the hours."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -183,7 +183,8 @@ def test_the_warning_gives_each_shift_when_the_zones_change_their_clocks_on_diff
     client, manager, dinner
 ):
     """London keeps summer time and Istanbul does not: a December booking moves 3 h, a July one 2 h. The warning
-    says both, from the first date of each, not the shift of the day the manager happens to save on."""
+    gives the shift of most booked days (a tie: the soonest) and the other one with its days, not the shift of
+    the day the manager happens to save on."""
     winter = seated_booking(dinner, table="M1", start="18:00", arrived=None)
     summer = seated_booking(dinner, table="M2", start="18:00", arrived=None)
     july = datetime(DAY.year + 1, 7, 3, 18, tzinfo=LONDON)  # 17:00Z
@@ -196,10 +197,10 @@ def test_the_warning_gives_each_shift_when_the_zones_change_their_clocks_on_diff
     (zone,) = [str(m) for m in r.context["messages"] if "time zone changed" in str(m)]
 
     assert (
-        "so every booking's local time moved 3 h later (20:00 is now 23:00) from "
-        f"{winter.start_at.astimezone(ZoneInfo('Europe/Istanbul')):%a %d %b}, 2 h later (20:00 is now 22:00) from "
-        f"{july:%a %d %b} (the two zones change their clocks on different dates)."
+        "so every booking's local time moved 3 h later (20:00 is now 23:00), but 2 h later (20:00 is now 22:00) on"
+        f" {july:%a %d %b %Y} (the two zones keep summer time on different dates, or one never does)."
     ) in zone, zone
+    assert winter.start_at < july
 
 
 def test_the_warning_says_not_at_all_between_zones_on_the_same_clock(client, manager, dinner):
@@ -209,5 +210,31 @@ def test_the_warning_says_not_at_all_between_zones_on_the_same_clock(client, man
 
     messages = [str(m) for m in r.context["messages"]]
     assert any(
-        "every booking's local time moved not at all (the same offset from UTC)" in m for m in messages
+        "every booking's local time moved not at all (the same offset from UTC on every booked day)." in m
+        for m in messages
     ), messages
+
+
+def test_with_no_booking_ahead_the_warning_gives_todays_shift(client, manager, dinner):
+    r = _save_zone(client, dinner, "Europe/Lisbon")
+
+    messages = [str(m) for m in r.context["messages"]]
+    assert any("moved not at all today (the same offset from UTC now)." in m for m in messages), messages
+
+
+def test_a_shift_that_comes_back_is_named_for_its_runs_of_days_only():
+    """London to New York, a booking every Saturday for a year: 5 h earlier, except the weeks when only one of
+    the two keeps summer time (March and one Saturday in November), which are named; the rest of the summer is 5 h
+    again (not "4 h from 20 March on")."""
+    from types import SimpleNamespace
+
+    from assignments.admin.schedule import _zone_shift
+
+    weekly = [datetime(2026, 12, 5, 19, tzinfo=LONDON) + timedelta(days=7 * k) for k in range(56)]
+    new_york = SimpleNamespace(tzinfo=ZoneInfo("America/New_York"))
+
+    assert _zone_shift("Europe/London", new_york, weekly) == (
+        "5 h earlier (20:00 is now 15:00), but 4 h earlier (20:00 is now 16:00) on Sat 20 Mar 2027 to"
+        " Sat 27 Mar 2027, Sat 06 Nov 2027 (the two zones keep summer time on different dates, or one never does)"
+    )
+    assert _zone_shift("Europe/London", new_york, weekly[:2]) == "5 h earlier (20:00 is now 15:00)"
