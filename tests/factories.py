@@ -38,6 +38,14 @@ DAY_SHORT = f"{DAY:%a %d %b}"  # "Sat 05 Dec", as the review queue and the warni
 DAY_LONG = f"{DAY:%a %d %b %Y}"  # "Sat 05 Dec 2026", as a closed day or special hours are named
 
 
+def put_at(booking: Booking, start: datetime) -> None:
+    """Moves a booking's row to `start` (same length, `start`'s date as its service day) without the services:
+    a booking made on the suite's day that stands for one on another date."""
+    Booking.objects.filter(pk=booking.pk).update(
+        start_at=start, end_at=start + (booking.end_at - booking.start_at), service_date=start.date()
+    )
+
+
 def at(hhmm: str, day=DAY) -> datetime:
     h, m = map(int, hhmm.split(":"))
     return datetime(day.year, day.month, day.day, h, m, tzinfo=LONDON)

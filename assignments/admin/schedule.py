@@ -171,28 +171,28 @@ def schedule_change_warn(
         _warn(model_admin, request, day)
 
 
-def _zone_shift(previous: str, restaurant, moments, *, today: bool = False) -> str:
-    """How far the local times at `moments` (the first start of each booked day ahead; `today`: only now, no
-    booking ahead) moved, in a host's words: "3 h later (20:00 is now 23:00)". Zones that change their clocks on
-    other dates (or where one never does) move bookings by different amounts on different days: then the shift
-    of most booked days, and each other shift with its runs of days ("but 4 h earlier (20:00 is now 16:00) on
-    Sat 13 Mar to Sat 27 Mar")."""
-    old_zone = ZoneInfo(previous)
-    local = restaurant.tzinfo
-    shifts: list[tuple[int, datetime]] = []
-    for moment in sorted(moments):
-        delta = moment.astimezone(local).utcoffset() - moment.astimezone(old_zone).utcoffset()
-        shifts.append((int(delta.total_seconds() // 60), moment))
-    runs: list[tuple[int, datetime, datetime]] = []  # (shift, first moment, last moment) of each run of days
-    for minutes, moment in shifts:
+def _zone_shift(previous: str, restaurant, moments: list[datetime], now: datetime) -> str:
+    """How far the local times at `moments` (the first start of each booked day ahead; none: today's, at `now`)
+    moved, in a host's words: "3 h later (20:00 is now 23:00)". Zones that change their clocks on other dates (or
+    where one never does) move bookings by different amounts on different days: then the shift of most booked
+    days (a tie: the soonest), and each other shift with its runs of days ("but 4 h earlier (20:00 is now 16:00)
+    on Sat 13 Mar to Sat 27 Mar")."""
+    old_zone, local = ZoneInfo(previous), restaurant.tzinfo
+    runs: list[
+        tuple[int, datetime, datetime]
+    ] = []  # (shift in minutes, first moment, last moment), in time order
+    days: Counter[int] = Counter()  # booked days per shift, counted in order of each shift's first day
+    for moment in sorted(moments) or [now]:
+        delta = (moment.astimezone(local).utcoffset() or timedelta()) - (
+            moment.astimezone(old_zone).utcoffset() or timedelta()
+        )  # aware moments in real zones: never None
+        minutes = int(delta.total_seconds() // 60)
+        days[minutes] += 1
         if runs and runs[-1][0] == minutes:
             runs[-1] = (minutes, runs[-1][1], moment)
         else:
             runs.append((minutes, moment, moment))
-    days = Counter(minutes for minutes, _ in shifts)
-    main = max(
-        days, key=lambda m: (days[m], -min(moment for shift, moment in shifts if shift == m).timestamp())
-    )
+    (main, _), *_ = days.most_common()  # equal counts keep the order first met: the soonest wins a tie
 
     def words(minutes: int) -> str:
         if minutes == 0:
@@ -204,20 +204,23 @@ def _zone_shift(previous: str, restaurant, moments, *, today: bool = False) -> s
         example = (datetime(2000, 1, 1, 20) + timedelta(minutes=minutes)).strftime("%H:%M")
         return f"{size} {'later' if minutes > 0 else 'earlier'} (20:00 is now {example})"
 
-    shown = "%a %d %b %Y" if len({moment.astimezone(local).year for _, moment in shifts}) > 1 else "%a %d %b"
+    if len(days) == 1:
+        if not moments:
+            return words(main) + (" today (the same offset from UTC now)" if main == 0 else " today")
+        return words(main) + (" (the same offset from UTC on every booked day)" if main == 0 else "")
+    shown = (
+        "%a %d %b %Y"
+        if runs[0][1].astimezone(local).year != runs[-1][2].astimezone(local).year
+        else "%a %d %b"
+    )
 
     def span(first: datetime, last: datetime) -> str:
         a, b = first.astimezone(local).strftime(shown), last.astimezone(local).strftime(shown)
         return a if a == b else f"{a} to {b}"
 
-    if len(days) == 1:
-        said = words(main)
-        if today:
-            return said + (" today (the same offset from UTC now)" if main == 0 else " today")
-        return said + (" (the same offset from UTC on every booked day)" if main == 0 else "")
     others = "; ".join(
         f"{words(minutes)} on {', '.join(span(first, last) for shift, first, last in runs if shift == minutes)}"
-        for minutes in sorted(days, key=lambda m: min(moment for shift, moment in shifts if shift == m))
+        for minutes in days
         if minutes != main
     )
     return (
@@ -228,14 +231,11 @@ def _zone_shift(previous: str, restaurant, moments, *, today: bool = False) -> s
 def _warn_zone(model_admin, request, restaurant, previous: str, outside, waiting) -> None:
     """What a time zone change moved, and how many bookings from today on it put outside their day's hours."""
     now = timezone.now()
-    starts = booking_first_starts_ahead(restaurant=restaurant, now=now)
     moved = format_html(
         "The time zone changed from {} to {}: bookings keep their moment, so every booking's local time moved {}.",
         previous,
         restaurant.timezone,
-        _zone_shift(previous, restaurant, starts)
-        if starts
-        else _zone_shift(previous, restaurant, [now], today=True),
+        _zone_shift(previous, restaurant, booking_first_starts_ahead(restaurant=restaurant, now=now), now),
     )
     confirmed = sum(len(d.bookings) for d in outside)
     held = [b for d in waiting for b in d.bookings]

@@ -14,7 +14,7 @@ from assignments.coordinator import assign_due
 from assignments.models import Booking, BookingState, Restaurant
 from tests.admin.conftest import evening_to_call
 from tests.browser.conftest import sign_in_as_manager
-from tests.factories import DAY, DAY_SHORT, LONDON
+from tests.factories import DAY, DAY_SHORT, LONDON, put_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,9 +69,7 @@ def test_bookings_in_both_seasons_are_told_both_shifts(live_server, browser_page
     guests = [("Ada Lovelace", ["M1"], 2, "18:00"), ("Grace Hopper", ["M2"], 4, "20:00")]
     (ada, _), _ = evening_to_call(restaurant, guests, waiting_at="20:30")
     july = datetime(DAY.year + 1, 7, 3, 18, tzinfo=LONDON)
-    Booking.objects.filter(pk=ada.pk).update(
-        start_at=july, end_at=july + (ada.end_at - ada.start_at), service_date=july.date()
-    )
+    put_at(ada, july)
 
     page = browser_page
     page.set_viewport_size({"width": 1366, "height": 768})
