@@ -422,7 +422,10 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
                 for o in (() if options.plans else booking_nearest_times(ctx=ctx, now=common.console_now()))
             ],
             "reseat": reseat,
-            "tables": options.tables,
+            "tables": sorted(
+                options.tables, key=lambda t: not t.free
+            ),  # the free ones first, floor order kept
+            "free_count": sum(1 for t in options.tables if t.free),
             "chosen": chosen,
             "can_override": request.user.has_perm(OVERRIDE_PERMISSION),
             "window": f"{ctx.window[0].astimezone(tz):%H:%M}–{ctx.window[1].astimezone(tz):%H:%M}",

@@ -160,7 +160,20 @@ class ReviewQueueAdmin(BookingAdmin):
     @admin.display(description="time", ordering="start_at")
     def when(self, obj):
         tz = obj.restaurant.tzinfo
-        return f"{obj.start_at.astimezone(tz):%H:%M}–{obj.end_at.astimezone(tz):%H:%M}"
+        text = f"{obj.start_at.astimezone(tz):%H:%M}–{obj.end_at.astimezone(tz):%H:%M}"
+        now = common.console_now()
+        if obj.start_at > now:
+            return text
+        if obj.end_at <= now:
+            return format_html('{} <span class="maitre-started">over</span>', text)
+        m = int((now - obj.start_at).total_seconds() // 60)
+        ago = f"{m} min" if m < 60 else f"{m // 60} h {m % 60:02d}"
+        return format_html(
+            '{} <span class="maitre-started" title="its time began {} ago and it has no table">started {} ago</span>',
+            text,
+            ago,
+            ago,
+        )
 
     @admin.display(description="needs")
     def needs(self, obj):
@@ -193,6 +206,8 @@ class ReviewQueueAdmin(BookingAdmin):
             reverse("admin:assignments_restaurant_timeline", args=[obj.restaurant_id])
             + f"?date={day.isoformat()}&booking={obj.pk}"
         )
+        if not getattr(obj, "can_assign", False):  # a host who may only look: the timeline, not a dead button
+            return format_html('<a class="button maitre-timeline" href="{}">Timeline</a>', timeline)
         return format_html(
             '<a class="button maitre-assign" href="{}">Assign…</a> <a class="button maitre-timeline" href="{}">Timeline</a>',
             self._url("assign", obj),
@@ -209,7 +224,9 @@ class ReviewQueueAdmin(BookingAdmin):
         rows = list(cl.result_list)
         reasons = review_reasons(bookings=[b for b in rows if b.state == BookingState.MANUAL_REVIEW])
         many = restaurants_visible_to(request.user).count() > 1
+        assigns = self.has_assign_permission(request)
         for b in rows:
+            b.can_assign = assigns
             b.live_reason = reasons.get(b.pk, "")
             key, label = service_label(b)
             b.service_key, b.service_name = key, (f"{b.restaurant.name} · {label}" if many else label)

@@ -46,6 +46,36 @@ def _tables(booking: Booking) -> str:
     )
 
 
+def _minutes(delta: timedelta) -> str:
+    m = max(0, int(delta.total_seconds() // 60))
+    return f"{m} min" if m < 60 else f"{m // 60} h {m % 60:02d}" if m % 60 else f"{m // 60} h"
+
+
+def _squeeze(booking: Booking, now) -> str:
+    """For a party seated late: what needs its tables before it would normally have finished, if anything."""
+    from assignments.selectors.bookings import next_on_tables
+
+    nxt = next_on_tables(booking=booking)
+    if nxt is None:
+        return ""
+    stay = booking.end_at - booking.start_at
+    left = nxt.start_at - now
+    if left >= stay:
+        return ""
+    at = nxt.start_at.astimezone(booking.restaurant.tzinfo)
+    if nxt.booking_id is not None:
+        who = f"by {nxt.booking.external_ref or f'#{nxt.booking_id}'} ({nxt.booking.party_size}p)"
+        todo = f"tell the party, or move {nxt.booking.external_ref or f'#{nxt.booking_id}'}"
+    elif nxt.block_id is not None:
+        who, todo = "(blocked)", "tell the party, or lift the block"
+    else:
+        who, todo = "by a hold", "tell the party"
+    return (
+        f"Heads up: {nxt.table.label} is needed at {at:%H:%M} {who}, {_minutes(left)} from now, "
+        f"where a party like this stays {_minutes(stay)}: {todo}."
+    )
+
+
 class BookingServiceMixin:
     """For BookingAdmin: POST <id>/seat/, <id>/complete/, <id>/no-show/ (each with the booking's version)."""
 
@@ -94,6 +124,10 @@ class BookingServiceMixin:
                     else ""
                 )
                 text = f"{booking} seated at {_tables(booking)}{late}."
+                squeeze = _squeeze(booking, now) if booking.arrived_late else ""
+                if squeeze:
+                    self.message_user(request, f"{text} {squeeze}", messages.WARNING)
+                    return HttpResponseRedirect(back)
             elif action == "complete":
                 lifecycle.booking_complete(booking=booking, expected_version=version, actor=actor, now=now)
                 free = booking.left_at + timedelta(minutes=booking.restaurant.buffer_minutes)

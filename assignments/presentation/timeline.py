@@ -93,6 +93,7 @@ class Bar:
     block_id: int | None = None
     ref: str = ""
     text_fill: str = "#ffffff"
+    started: bool = False  # its start is past the now line (a no-show may be marked only then)
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,7 @@ def timeline_layout(
                 block_id=en.block_id,
                 ref=en.ref,
                 text_fill=state_colours(en.state)[1] if en.kind in ("booking", "waiting") else "#ffffff",
+                started=now_minute is not None and en.start <= now_minute,
             )
         )
     seated: dict[str, TimelineEntry] = {}

@@ -3,9 +3,13 @@ loaded for the answer."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import QuerySet
 
-from assignments.models import Booking, Restaurant, Zone
+from assignments.models import Booking, Restaurant, TableAllocation, Zone
+
+_DAY = timedelta(days=1)
 
 
 def bookings_in(*, restaurant_ids: QuerySet | list[int]) -> QuerySet[Booking]:
@@ -35,3 +39,18 @@ def restaurant_in(*, slug: str, restaurant_ids: QuerySet | list[int]) -> Restaur
 def zone_of(*, restaurant: Restaurant, key: str) -> Zone | None:
     """The restaurant's zone with this key, or None."""
     return Zone.objects.filter(restaurant=restaurant, key=key).first()
+
+
+def next_on_tables(*, booking: Booking) -> TableAllocation | None:
+    """The first other allocation (booking, hold or block) on any of the booking's tables that starts after its
+    own start: what a party seated late runs into. Loaded with its table, booking and block."""
+    own = TableAllocation.objects.filter(booking=booking)
+    return (
+        TableAllocation.objects.filter(
+            table__in=own.values("table"), start_at__gt=booking.start_at, start_at__lt=booking.end_at + _DAY
+        )
+        .exclude(booking=booking)
+        .select_related("table", "booking", "block")
+        .order_by("start_at", "table__label")
+        .first()
+    )

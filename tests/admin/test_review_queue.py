@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -319,3 +320,65 @@ def test_a_plan_taken_meanwhile_names_the_booking_that_took_it(restaurant, assig
         f"#{other.pk} (2p 18:45-20:15)</a>"
     ) in html
     assert Booking.objects.get(pk=booking.pk).state == BookingState.MANUAL_REVIEW
+
+
+def test_someone_who_may_only_look_gets_no_assign_button_and_a_plain_refusal_if_they_try(
+    restaurant, viewer, assigner
+):
+    from django.test import Client
+
+    booking = in_review(restaurant)
+    viewer_client, assigner_client = Client(), Client()
+    viewer_client.force_login(viewer)
+    assigner_client.force_login(assigner)
+
+    looker = viewer_client.get(QUEUE).content.decode()
+    worker = assigner_client.get(QUEUE).content.decode()
+    assert 'class="button maitre-timeline"' in looker and 'class="button maitre-assign"' not in looker
+    assert 'class="button maitre-assign"' in worker
+
+    refused = viewer_client.get(assign_url(booking))  # a bookmarked link, say
+    html = refused.content.decode()
+    assert refused.status_code == 403
+    assert "Not allowed" in html and "needs the &#x27;assign bookings&#x27; permission" in html
+    assert "Ops console home" in html
+
+
+def test_the_queue_marks_bookings_whose_time_has_begun(restaurant, viewer_client, monkeypatch):
+    from tests.factories import at
+
+    begun = in_review(restaurant, start="18:00")
+    coming = in_review(restaurant, start="21:00")
+
+    def rows_at(hhmm: str) -> dict[int, str]:
+        monkeypatch.setattr("assignments.admin.common.console_now", lambda: at(hhmm))
+        html = viewer_client.get(QUEUE).content.decode()
+        rows = html.split("<tr")
+        return {
+            b.pk: next(r for r in rows if f"/assignments/booking/{b.pk}/change/" in r)
+            for b in (begun, coming)
+        }
+
+    rows = rows_at("18:40")  # the couple's 18:00-19:30 has begun, 21:00 is to come
+    assert "started 40 min ago" in rows[begun.pk] and "maitre-started" not in rows[coming.pk]
+    rows = rows_at("22:05")
+    assert 'class="maitre-started">over<' in rows[begun.pk] and "started 1 h 05 ago" in rows[coming.pk]
+
+
+def test_the_assign_page_lists_free_tables_first_and_taken_ones_cannot_be_ticked(restaurant, assigner):
+    from django.test import Client
+
+    confirmed_at(restaurant, ["M1"], start="19:00")
+    confirmed_at(restaurant, ["M2"], party_size=4, start="19:00")
+    booking = in_review(restaurant, start="19:15")
+    client = Client()
+    client.force_login(assigner)
+
+    html = client.get(assign_url(booking)).content.decode()
+
+    boxes = re.findall(r'<input type="checkbox" name="tables" value="(\w+)"[^>]*>', html)
+    assert boxes == ["M3", "T1", "M1", "M2"]  # free (M3, T1), then taken, each in floor order
+    for label, taken in (("M1", True), ("M2", True), ("M3", False), ("T1", False)):
+        box = re.search(rf'<input type="checkbox" name="tables" value="{label}"[^>]*>', html)[0]
+        assert ("disabled" in box) is taken, box
+    assert "The 2 free tables over its window come first" in html

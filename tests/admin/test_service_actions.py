@@ -213,3 +213,49 @@ def test_a_confirmed_party_not_here_past_its_tolerance_reads_late_on_the_timelin
     ).content.decode()
     assert f"#{late.pk} · 2p · late<" in html and "not here yet" in html
     assert f"#{on_time.pk} · 2p<" in html
+
+
+def test_a_party_seated_late_is_told_who_needs_its_table_before_it_would_finish(
+    restaurant, viewer_client, evening
+):
+    booking = confirmed_at(restaurant, ["M1"], start="19:00")
+    stay = booking.end_at - booking.start_at
+    freed = TableAllocation.objects.get(booking=booking).end_at
+    after = confirmed_at(restaurant, ["M1"], party_size=2, start=f"{freed:%H:%M}")
+    evening("19:50")
+
+    r = _post(viewer_client, booking, "seat")
+    booking.refresh_from_db()
+    assert booking.state == S.SEATED  # seated all the same: the host decides what to tell whom
+    said = _said(r)[-1]
+    left = int((after.start_at - at("19:50")).total_seconds() // 60)
+    assert "seated at M1, 50 min late" in said
+    assert f"M1 is needed at {after.start_at:%H:%M} by {after.external_ref or f'#{after.pk}'} (2p)" in said
+    assert f"{left} min from now" in said and "tell the party, or move" in said
+    assert left * 60 < stay.total_seconds()
+
+
+def test_a_party_seated_a_little_late_with_time_to_spare_gets_no_warning(restaurant, viewer_client, evening):
+    booking = confirmed_at(restaurant, ["M1"], start="19:00")
+    confirmed_at(restaurant, ["M1"], start="22:30")
+    evening("19:20")
+
+    r = _post(viewer_client, booking, "seat")
+    said = _said(r)[-1]
+    assert "seated at M1, 20 min late" in said and "needed" not in said
+
+
+def test_a_block_after_a_late_party_is_named_too(restaurant, viewer, viewer_client, evening):
+    booking = confirmed_at(restaurant, ["M1"], start="19:00")
+    table_block_create(
+        restaurant=restaurant,
+        table_labels=["M1"],
+        start_at=TableAllocation.objects.get(booking=booking).end_at,
+        end_at=at("23:00"),
+        reason="window repair",
+        user=viewer,
+    )
+    evening("19:40")
+
+    said = _said(_post(viewer_client, booking, "seat"))[-1]
+    assert "M1 is needed at" in said and "(blocked)" in said and "lift the block" in said

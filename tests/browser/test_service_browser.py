@@ -34,6 +34,7 @@ def test_a_host_seats_completes_marks_a_no_show_and_seats_a_walk_in_from_the_tim
     arrived = confirmed_at(restaurant, ["M1"], start="19:00")
     gone = confirmed_at(restaurant, ["T1"], party_size=4, start="18:30")
     leaving = confirmed_at(restaurant, ["M2"], party_size=3, start="18:00")
+    later = confirmed_at(restaurant, ["T1"], party_size=2, start="21:30")
     lifecycle.booking_mark_seated(booking=leaving, now=at("18:02"))
     user = User.objects.create_user("host", password="friday-night", is_staff=True)
     user.user_permissions.set(
@@ -67,6 +68,10 @@ def test_a_host_seats_completes_marks_a_no_show_and_seats_a_walk_in_from_the_tim
     page.locator(f'g.maitre-bar[data-booking="{gone.pk}"]').first.click()
     assert page.locator("#maitre-pick button", has_text="No-show").is_visible()
     page.screenshot(path=str(artifacts_dir / "service-pick.png"))
+    page.keyboard.press("Escape")
+    page.locator(f'g.maitre-bar[data-booking="{later.pk}"]').first.click()  # not started: no no-show yet
+    assert page.locator("#maitre-pick button", has_text="Seat now").is_visible()
+    assert page.locator("#maitre-pick button", has_text="No-show").count() == 0
     page.keyboard.press("Escape")
     said = act(arrived, "Seat now")
     assert "seated at M1, 20 min late" in said
