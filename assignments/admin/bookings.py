@@ -35,6 +35,7 @@ from assignments.admin.common import (
 from assignments.admin.service import BookingServiceMixin, can_serve
 from assignments.lifecycle import Actor, LifecycleError
 from assignments.models import Booking, BookingStateHistory, TableAllocation
+from assignments.phones import PhoneInvalid, phone_display, phone_normalize, phone_search_digits
 from assignments.selectors.heal import booking_heal_note
 from assignments.selectors.pacing import booking_pacing_note
 from assignments.selectors.review import (
@@ -127,6 +128,29 @@ class CancelForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
+class BookingContactForm(forms.ModelForm):
+    """The page's editable part: how to reach the guest, and the notes. The phone is typed as a host reads it
+    (+44 7700 900123, 07700 900123) and kept as the console searches it."""
+
+    guest_phone = forms.CharField(max_length=40, required=False, label="Guest phone")
+
+    class Meta:
+        model = Booking
+        fields = ("guest_name", "guest_email", "guest_phone", "notes")
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3, "cols": 60})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.guest_phone:
+            self.initial["guest_phone"] = phone_display(self.instance.guest_phone)
+
+    def clean_guest_phone(self) -> str:
+        try:
+            return phone_normalize(self.cleaned_data.get("guest_phone", ""))
+        except PhoneInvalid as exc:
+            raise forms.ValidationError(f"{str(exc).capitalize()}.") from None
+
+
 # -- bookings -----------------------------------------------------------------------------------------
 class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelAdmin):
     """Bookings are created and changed through the API and services; here they are read, and moved along
@@ -138,28 +162,29 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
         "restaurant",
         "party_size",
         "when",
-        "preferences",
         "tables_col",
-        "version",
+        "preferences",
         "assignment_strategy",
     )
     list_display_links = ("booking_ref",)
     list_filter = ("state", "restaurant", "needs_accessible", "assignment_strategy")
     search_fields = ("external_ref", "guest_name", "guest_email", "last_correlation_id", "=id")
+    search_help_text = "A reference, a guest's name or e-mail, or any 4 or more digits of their phone."
+    form = BookingContactForm
     date_hierarchy = "start_at"
     list_select_related = ("restaurant", "preferred_zone")
     list_per_page = 50
     inlines = [AllocationInline, HistoryInline]  # attempts: grouped by try in the template, collapsed
     change_form_template = "admin/assignments/booking/change_form.html"
-    fieldsets = (
-        (None, {"fields": ("state_col", "restaurant", "external_ref", "guest_name", "guest_email", "notes")}),
-        ("Request", {"fields": ("party_size", "when", "preferences", "arrival")}),
+    fieldsets = (  # what a host needs first on a laptop: who, when, where; then how to reach the guest
+        (None, {"fields": ("state_col", "party_size", "when", "tables_col", "preferences", "restaurant")}),
+        ("Guest", {"fields": ("external_ref", "guest_name", "guest_phone", "guest_email", "notes")}),
         (
             "Assignment",
             {
                 "fields": (
-                    "tables_col",
                     "version",
+                    "arrival",
                     "assignment_attempts",
                     "assigned_at",
                     "assignment_strategy",
@@ -193,6 +218,12 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
     )
     actions = ["retry_selected", "cancel_selected"]
     url_prefix = "booking"
+
+    def get_list_display(self, request):
+        """The restaurant column only for someone who sees more than one."""
+        if restaurants_visible_to(request.user).count() > 1:
+            return self.list_display
+        return tuple(c for c in self.list_display if c != "restaurant")
 
     # ---- columns
     @admin.display(description="booking", ordering="id")
@@ -248,6 +279,14 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
 
     def get_changelist(self, request, **kwargs):
         return DateBoundsChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        """The admin's search, plus the phone: digits typed with any spacing find the number they are part of."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        digits = phone_search_digits(search_term)
+        if digits:
+            found = found | queryset.filter(guest_phone__contains=digits)
+        return found, may_have_duplicates
 
     # ---- urls
     def get_urls(self):

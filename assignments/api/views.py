@@ -26,6 +26,7 @@ from assignments.api.permissions import BOOKING_ROLES
 from assignments.lifecycle import Actor
 from assignments.models import Booking, Restaurant, Zone
 from assignments.models.bookings import LEGACY_STATUSES
+from assignments.phones import PhoneInvalid, phone_normalize
 from assignments.selectors.bookings import booking_for_answer, booking_in, restaurant_in
 from assignments.services.booking_requests import (
     booking_cancel_for_client,
@@ -144,10 +145,23 @@ class BookingCreateApi(APIView):
         duration_minutes = serializers.IntegerField(min_value=15, max_value=600, required=False)
         guest_name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
         guest_email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+        guest_phone = StrictCharField(
+            max_length=40,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="With its country code (+44 7700 900123) it is checked and kept in E.164; without, as digits.",
+        )
         preferred_zone = StrictSlugField(max_length=64, required=False, allow_null=True, default=None)
         needs_accessible = StrictBooleanField(required=False, default=False)
         external_ref = StrictCharField(max_length=100, required=False, allow_null=True, default=None)
         notes = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+
+        def validate_guest_phone(self, value: str) -> str:
+            try:
+                return phone_normalize(value)
+            except PhoneInvalid as exc:
+                raise serializers.ValidationError(f"{exc}.") from None
 
         def validate(self, attrs):
             attrs["start_at"] = localize(attrs["start_at"], attrs["restaurant"])
@@ -175,6 +189,7 @@ class BookingCreateApi(APIView):
             duration_minutes=v.get("duration_minutes"),
             guest_name=v["guest_name"],
             guest_email=v["guest_email"],
+            guest_phone=v["guest_phone"],
             preferred_zone_key=v["preferred_zone"],
             needs_accessible=v["needs_accessible"],
             external_ref=v["external_ref"],

@@ -12,6 +12,7 @@ from django.db.models import Q
 from assignments import lifecycle
 from assignments.lifecycle import SYSTEM, Actor
 from assignments.models import Booking, Restaurant, Zone
+from assignments.phones import PhoneInvalid, phone_normalize
 
 
 def booking_create(
@@ -22,6 +23,7 @@ def booking_create(
     duration_minutes: int | None = None,
     guest_name: str = "",
     guest_email: str = "",
+    guest_phone: str = "",
     preferred_zone: Zone | None = None,
     needs_accessible: bool = False,
     external_ref: str | None = None,
@@ -53,6 +55,7 @@ def booking_create(
             explicit_duration=duration_minutes is not None,
             guest_name=guest_name,
             guest_email=guest_email,
+            guest_phone=_phone(guest_phone),
             preferred_zone=preferred_zone,
             needs_accessible=needs_accessible,
             external_ref=external_ref,
@@ -141,7 +144,14 @@ def booking_modify(
         return locked
 
 
-CONTACT_FIELDS = ("guest_name", "guest_email", "notes")
+CONTACT_FIELDS = ("guest_name", "guest_email", "guest_phone", "notes")
+
+
+def _phone(text: str) -> str:
+    try:
+        return phone_normalize(text)
+    except PhoneInvalid as exc:
+        raise ValidationError({"guest_phone": f"{exc}."}) from None
 
 
 def booking_update_contact(*, booking: Booking, **changes: str) -> Booking:
@@ -153,6 +163,8 @@ def booking_update_contact(*, booking: Booking, **changes: str) -> Booking:
         raise ValueError(f"Not contact fields: {', '.join(sorted(unknown))}")
     if not changes:
         return booking
+    if "guest_phone" in changes:
+        changes["guest_phone"] = _phone(changes["guest_phone"])
     for name, value in changes.items():
         setattr(booking, name, value)
     booking.save(update_fields=[*changes, "updated_at"])

@@ -1,6 +1,8 @@
 """What a host sees mid-service at 1366x768 on a floor of 40 tables: the queue marks the bookings whose time has
 begun, the assign page keeps its Confirm button in view with the free tables on top, and someone who may only look
-gets no Assign button and, on a bookmarked assign link, a page saying why (artifacts/screenshots/host-*.png)."""
+gets no Assign button and, on a bookmarked assign link, a page saying why; a guest is found by part of their phone
+number and their booking page shows party, time, tables and phone above the fold
+(artifacts/screenshots/host-*.png)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import re
 import pytest
 from django.contrib.auth.models import Permission, User
 
+from assignments.models import Booking
 from tests.admin.conftest import VIEW_PERMS, confirmed_at, in_review
 from tests.factories import TableFactory, at, grant
 
@@ -38,7 +41,7 @@ def test_mid_service_the_queue_the_assign_page_and_a_refusal_read_at_a_glance(
     monkeypatch.setattr("assignments.admin.common.console_now", lambda: at("19:40"))
     perms = Permission.objects.filter(content_type__app_label="assignments")
     boss = User.objects.create_user("boss", password="friday-night", is_staff=True)
-    boss.user_permissions.set(perms.filter(codename__in=[*VIEW_PERMS, "assign_booking"]))
+    boss.user_permissions.set(perms.filter(codename__in=[*VIEW_PERMS, "assign_booking", "change_booking"]))
     grant(boss, restaurant, role="manager")
     looker = User.objects.create_user("looker", password="friday-night", is_staff=True)
     looker.user_permissions.set(perms.filter(codename__in=VIEW_PERMS))
@@ -63,6 +66,20 @@ def test_mid_service_the_queue_the_assign_page_and_a_refusal_read_at_a_glance(
     )  # a free table heads the list
     assert page.locator("#table-M4").is_disabled()
     page.screenshot(path=str(artifacts_dir / "host-assign-sticky.png"))
+
+    seated = Booking.objects.filter(state="confirmed").order_by("pk").first()
+    Booking.objects.filter(pk=seated.pk).update(guest_name="Ada Lovelace", guest_phone="+447700900123")
+    page.goto(f"{live_server.url}/admin/assignments/booking/?q=7700+900")  # a host types part of the number
+    assert page.locator("#result_list tbody tr").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    page.screenshot(path=str(artifacts_dir / "host-bookings-phone-search.png"))
+    page.locator("#result_list tbody tr a").first.click()
+    for label in ("Party size", "Time", "Tables", "Guest phone"):
+        row = page.locator(".form-row", has_text=label).first
+        box = row.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 768, label  # above the fold
+    assert page.locator("#id_guest_phone").input_value() == "+44 7700 900123"
+    page.screenshot(path=str(artifacts_dir / "host-booking-page.png"))
 
     page.context.clear_cookies()
     _login(page, live_server, "looker", "/admin/assignments/reviewbooking/")
