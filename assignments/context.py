@@ -220,13 +220,21 @@ def occupancy_for_day(
     ]
 
 
+def elapsed_minutes(restaurant: Restaurant, day: date, moment: datetime) -> int:
+    """Minutes of real time since the local midnight that begins `day`: the frame occupancy_for_day counts the
+    tables' allocations in, so a request and the allocations overlap in it exactly when they do in time, also on
+    the nights the clocks change (the wall clock, `to_minutes`, jumps an hour there: a request measured on it
+    missed the allocations it really overlaps, and the writes that followed kept losing to the constraint)."""
+    return int(moment.timestamp() - restaurant.local_midnight(day).timestamp()) // 60
+
+
 def request_for(*, booking: Booking, restaurant: Restaurant, day: date) -> Request:
-    buffer = restaurant.buffer_minutes
+    end = booking.end_at + timedelta(minutes=restaurant.buffer_minutes)
     return Request(
         booking_id=str(booking.pk),
         party_size=booking.party_size,
-        start=to_minutes(restaurant, day, booking.start_at),
-        end=to_minutes(restaurant, day, booking.end_at) + buffer,
+        start=elapsed_minutes(restaurant, day, booking.start_at),
+        end=elapsed_minutes(restaurant, day, end),
         preferred_zone=zone.key if (zone := booking.preferred_zone) is not None else None,
         accessible=booking.needs_accessible,
     )

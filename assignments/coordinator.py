@@ -62,12 +62,14 @@ from assignments.services.seating import (
     Review,
     Seat,
     attempts_record,
+    backoff_ms,
     bookings_apply_batch,
 )
 
 logger = logging.getLogger("maitre.coordinator")
 COORDINATOR = Actor("coordinator")
 LEGACY = "legacy_first_fit"
+CONFLICT_CAP = 2  # past 2 x the restaurant's attempts (only conflicts get there), a booking goes to review
 KEEP = "keep_current"
 RESEAT = "reseat"
 RESEAT_LEASE = timedelta(seconds=60)
@@ -91,11 +93,6 @@ class Outcome:
     strategy: str = ""
     delay_ms: int | None = None
     extra: dict = field(default_factory=dict)
-
-
-def backoff_ms(retry_no: int) -> int:
-    cfg = maitre_settings
-    return int(min(cfg.RETRY_MAX_DELAY_MS, cfg.RETRY_BASE_DELAY_MS * (2 ** max(0, retry_no - 1))))
 
 
 def process_booking(*, booking_id: int) -> Outcome:
@@ -332,6 +329,13 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                     "review",
                     reason=outside,
                     rows=[AttemptRow("schedule", AttemptResult.NO_PLAN, outside, {})],
+                )
+            elif attempt_no > CONFLICT_CAP * restaurant.max_assignment_attempts:
+                # every plan it got was taken by another writer at the commit: the floor as read and the tables as
+                # written disagree (a bug, or a writer that never lets go). Retrying cannot end it: a person decides.
+                why = f"its tables were taken by another writer at each of its last tries ({attempt_no - 1} in all)"
+                decided = _Decided(
+                    "review", reason=why, rows=[AttemptRow("conflict", AttemptResult.NO_PLAN, why, {})]
                 )
             elif (
                 heal and mode is not flags.PipelineMode.ENGINE

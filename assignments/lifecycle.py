@@ -519,6 +519,9 @@ def _tables_free_from(booking: Booking, *, end_at: datetime, reason: str, cause:
         )
 
 
+SEAT_EARLY = timedelta(hours=2)  # a party early for its table, not one booked for another day
+
+
 def booking_mark_seated(
     *,
     booking: Booking,
@@ -530,6 +533,13 @@ def booking_mark_seated(
     """confirmed → seated: the party is at its tables. It is noted late when it came more than the
     restaurant's late tolerance after its start; its tables keep their planned time either way."""
     now = now or timezone.now()
+    if now < booking.start_at - SEAT_EARLY:
+        raise InvalidTransition(
+            booking,
+            "seat",
+            f"it starts at {booking.local_start:%a %d %b %H:%M}: a party is seated from "
+            f"{int(SEAT_EARLY.total_seconds() // 3600)} h before its time",
+        )
     late_minutes = max(0, int((now - booking.start_at).total_seconds() // 60))
     late = late_minutes > booking.restaurant.late_tolerance_minutes
     restaurant = booking.restaurant.slug

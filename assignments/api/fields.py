@@ -4,7 +4,7 @@ the caller's memberships, so another tenant's restaurant reads as unknown)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
@@ -53,9 +53,25 @@ class ApiDateTimeField(serializers.Field):
         return value.isoformat()
 
 
-def localize(value: datetime, restaurant: Restaurant) -> datetime:
-    """The one rule for naive date-times, for bookings and holds alike: the restaurant's local time."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=restaurant.tzinfo)
+def localize(value: datetime, restaurant: Restaurant, field: str = "start_at") -> datetime:
+    """The one rule for naive date-times, for bookings and holds alike: the restaurant's local time, returned in
+    UTC (so that adding a turn time is elapsed time, also on the night the clocks change). A local time the clocks
+    skip that night does not exist and is refused; one they go through twice is the first of the two (send a UTC
+    offset to mean the second)."""
+    if value.tzinfo is not None:
+        return value
+    tz = restaurant.tzinfo
+    aware = value.replace(tzinfo=tz)
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != value:
+        raise serializers.ValidationError(
+            {
+                field: [
+                    f"{value:%Y-%m-%d %H:%M} does not exist in {restaurant.timezone}: the clocks go forward that "
+                    "night. Send a time outside the skipped hour, or with its UTC offset."
+                ]
+            }
+        )
+    return aware.astimezone(UTC)
 
 
 def restaurants_in_scope(context) -> QuerySet[Restaurant]:

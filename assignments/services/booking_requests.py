@@ -20,7 +20,7 @@ from assignments.conf import api_settings
 from assignments.lifecycle import SYSTEM, Actor
 from assignments.models import Booking, BookingState, Restaurant, Zone
 from assignments.models.bookings import FINAL_STATES
-from assignments.services.bookings import booking_create, booking_modify
+from assignments.services.bookings import booking_create, booking_modify, guest_phone_clean
 from assignments.services.errors import BookingBusy, BookingStateRefused, ExternalRefTaken
 from assignments.services.pipeline import (
     booking_being_processed,
@@ -59,14 +59,30 @@ def booking_check_start(
 
 
 def booking_matches_request(
-    *, booking: Booking, party_size: int, start_at: datetime, duration_minutes: int | None
+    *,
+    booking: Booking,
+    party_size: int,
+    start_at: datetime,
+    duration_minutes: int | None,
+    details: dict[str, object] | None = None,
 ) -> bool:
-    """Whether a create with this booking's external_ref asks for the same thing (a retry) or something else."""
+    """Whether a create with this booking's external_ref asks for the same thing (a retry) or something else:
+    the party, the time, and every detail it gave (guest, zone wish, access, notes) as it would have been kept."""
     if booking.party_size != party_size or booking.start_at != start_at:
         return False
-    if duration_minutes is not None:
-        return booking.end_at - booking.start_at == timedelta(minutes=duration_minutes)
-    return True
+    if duration_minutes is not None and booking.end_at - booking.start_at != timedelta(
+        minutes=duration_minutes
+    ):
+        return False
+    kept = {
+        "guest_name": booking.guest_name,
+        "guest_email": booking.guest_email,
+        "guest_phone": booking.guest_phone,
+        "preferred_zone_id": booking.preferred_zone_id,
+        "needs_accessible": booking.needs_accessible,
+        "notes": booking.notes,
+    }
+    return all(kept[k] == v for k, v in (details or {}).items())
 
 
 def booking_cancel_for_client(
@@ -113,10 +129,19 @@ def _zone_by_key(*, restaurant: Restaurant, key: str | None) -> Zone | None:
 
 
 def _retried_create(
-    *, existing: Booking, party_size: int, start_at: datetime, duration_minutes: int | None
+    *,
+    existing: Booking,
+    party_size: int,
+    start_at: datetime,
+    duration_minutes: int | None,
+    details: dict[str, object],
 ) -> BookingRequestAnswer:
     if not booking_matches_request(
-        booking=existing, party_size=party_size, start_at=start_at, duration_minutes=duration_minutes
+        booking=existing,
+        party_size=party_size,
+        start_at=start_at,
+        duration_minutes=duration_minutes,
+        details=details,
     ):
         raise ExternalRefTaken(external_ref=existing.external_ref or "", original=existing.pk)
     return BookingRequestAnswer(booking=existing, created=False, correlation_id=None)
@@ -142,12 +167,24 @@ def booking_request_create(
     reference is ExternalRefTaken, also when two creates race for it."""
     booking_check_start(restaurant=restaurant, start_at=start_at)
     preferred_zone = _zone_by_key(restaurant=restaurant, key=preferred_zone_key)
+    details: dict[str, object] = {
+        "guest_name": guest_name,
+        "guest_email": guest_email,
+        "guest_phone": guest_phone_clean(guest_phone),
+        "preferred_zone_id": preferred_zone.pk if preferred_zone else None,
+        "needs_accessible": needs_accessible,
+        "notes": notes,
+    }
+    retry = {
+        "party_size": party_size,
+        "start_at": start_at,
+        "duration_minutes": duration_minutes,
+        "details": details,
+    }
     if external_ref:
         existing = Booking.objects.filter(restaurant=restaurant, external_ref=external_ref).first()
         if existing is not None:
-            return _retried_create(
-                existing=existing, party_size=party_size, start_at=start_at, duration_minutes=duration_minutes
-            )
+            return _retried_create(existing=existing, **retry)
     correlation_id = new_correlation_id()
     try:
         with transaction.atomic():
@@ -173,9 +210,7 @@ def booking_request_create(
         existing = Booking.objects.filter(restaurant=restaurant, external_ref=external_ref).first()
         if existing is None:
             raise
-        return _retried_create(
-            existing=existing, party_size=party_size, start_at=start_at, duration_minutes=duration_minutes
-        )
+        return _retried_create(existing=existing, **retry)
     return BookingRequestAnswer(booking=booking, created=True, correlation_id=correlation_id)
 
 

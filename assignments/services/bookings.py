@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,8 +11,10 @@ from django.db.models import Q
 
 from assignments import lifecycle
 from assignments.lifecycle import SYSTEM, Actor
-from assignments.models import Booking, Restaurant, Zone
+from assignments.models import Booking, BookingState, Restaurant, Zone
+from assignments.models.bookings import FINAL_STATES
 from assignments.phones import PhoneInvalid, phone_normalize
+from assignments.services.errors import BookingStateRefused
 
 
 def booking_create(
@@ -37,6 +39,7 @@ def booking_create(
         raise ValidationError({"party_size": "Must be at least 1."})
     if start_at.tzinfo is None:
         raise ValidationError({"start_at": "Must include a time zone."})
+    start_at = start_at.astimezone(UTC)  # the turn time is elapsed time, also on the night the clocks change
     if preferred_zone is not None and preferred_zone.restaurant_id != restaurant.pk:
         raise ValidationError({"preferred_zone": "Belongs to another restaurant."})
     minutes = (
@@ -55,7 +58,7 @@ def booking_create(
             explicit_duration=duration_minutes is not None,
             guest_name=guest_name,
             guest_email=guest_email,
-            guest_phone=_phone(guest_phone),
+            guest_phone=guest_phone_clean(guest_phone),
             preferred_zone=preferred_zone,
             needs_accessible=needs_accessible,
             external_ref=external_ref,
@@ -106,12 +109,17 @@ def booking_modify(
         version = locked.version if expected_version is None else expected_version
         if locked.version != version:
             raise lifecycle.VersionConflict(locked, version)
+        # cancelled (or sat down) since the caller read it: checked on the locked row
+        if locked.state in (*FINAL_STATES, BookingState.SEATED):
+            raise BookingStateRefused(
+                f"A {locked.get_state_display().lower()} booking cannot be modified.", state=locked.state
+            )
         changes: dict[str, Any] = {}
         if party_size is not None and party_size != locked.party_size:
             if party_size < 1:
                 raise ValidationError({"party_size": "Must be at least 1."})
             changes["party_size"] = party_size
-        new_start = start_at or locked.start_at
+        new_start = (start_at or locked.start_at).astimezone(UTC)
         if duration_minutes is not None:
             minutes = duration_minutes
             changes["explicit_duration"] = True
@@ -147,7 +155,8 @@ def booking_modify(
 CONTACT_FIELDS = ("guest_name", "guest_email", "guest_phone", "notes")
 
 
-def _phone(text: str) -> str:
+def guest_phone_clean(text: str) -> str:
+    """The phone as kept (phones.phone_normalize), or a ValidationError on guest_phone saying why."""
     try:
         return phone_normalize(text)
     except PhoneInvalid as exc:
@@ -164,7 +173,7 @@ def booking_update_contact(*, booking: Booking, **changes: str) -> Booking:
     if not changes:
         return booking
     if "guest_phone" in changes:
-        changes["guest_phone"] = _phone(changes["guest_phone"])
+        changes["guest_phone"] = guest_phone_clean(changes["guest_phone"])
     for name, value in changes.items():
         setattr(booking, name, value)
     booking.save(update_fields=[*changes, "updated_at"])

@@ -13,14 +13,14 @@ availability. Availability reads them; it learns of their changes through `signa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from assignments.conf import api_settings
-from assignments.context import engine_for, floor_state, occupancy_for_day, to_minutes
+from assignments.context import elapsed_minutes, engine_for, floor_state, occupancy_for_day
 from assignments.engine import Request
 from assignments.models import Booking, Hold, Restaurant, Table, TableAllocation
 from assignments.services.allocations import AllocationConflict, allocations_create, allocations_release
@@ -169,6 +169,7 @@ def hold_create(
     _check_client_limit(created_by=created_by)
     if duration_minutes is None:
         duration_minutes = _turn(restaurant=restaurant, party_size=party_size, start_at=start_at)
+    start_at = start_at.astimezone(UTC)  # elapsed time, also on the night the clocks change
     end_at = start_at + timedelta(minutes=duration_minutes + restaurant.buffer_minutes)
     hold = Hold.objects.create(
         restaurant=restaurant,
@@ -208,8 +209,8 @@ def _plans_for(
     request = Request(
         booking_id=f"hold-{hold.pk}",
         party_size=party_size,
-        start=to_minutes(restaurant, day, hold.start_at),
-        end=to_minutes(restaurant, day, hold.end_at),
+        start=elapsed_minutes(restaurant, day, hold.start_at),
+        end=elapsed_minutes(restaurant, day, hold.end_at),
         preferred_zone=zone.key if booking and (zone := booking.preferred_zone) is not None else None,
         accessible=bool(booking and booking.needs_accessible),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from assignments import lifecycle, metrics
+from assignments.conf import maitre_settings
 from assignments.lifecycle import SYSTEM, Actor, Change
 from assignments.models import (
     AttemptResult,
@@ -37,6 +38,19 @@ from assignments.services.allocations import (
 from assignments.signals import allocations_changed_on_commit
 
 TABLES_CHANGED = "booking.tables_changed"
+
+
+def backoff_ms(retry_no: int) -> int:
+    cfg = maitre_settings
+    return int(min(cfg.RETRY_MAX_DELAY_MS, cfg.RETRY_BASE_DELAY_MS * (2 ** max(0, retry_no - 1))))
+
+
+def conflict_delay(attempt_no: int) -> timedelta:
+    """When a booking whose tables were taken at the commit is due again: at once the first two times (another
+    writer won a race: re-plan on the floor as it is now), then backing off like a booking with no plan, so that a
+    conflict that keeps coming back never spins (the coordinator sends it to review past CONFLICT_CAP x the
+    restaurant's attempts)."""
+    return timedelta(milliseconds=0 if attempt_no <= 2 else backoff_ms(attempt_no - 2))
 
 
 class AttemptRow(NamedTuple):
@@ -304,7 +318,12 @@ def bookings_apply_batch(
     )
     later = [
         *retries,
-        *[Retry(s.booking, timezone.now(), s.attempt_no, [], s.correlation_id) for s in conflicted],
+        *[
+            Retry(
+                s.booking, timezone.now() + conflict_delay(s.attempt_no), s.attempt_no, [], s.correlation_id
+            )
+            for s in conflicted
+        ],
     ]
     for retry in later:  # no state change: a later due time and the attempt count, one UPDATE for all
         retry.booking.assignment_attempts, retry.booking.due_at = retry.attempt_no, retry.due_at

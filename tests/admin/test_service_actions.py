@@ -259,3 +259,15 @@ def test_a_block_after_a_late_party_is_named_too(restaurant, viewer, viewer_clie
 
     said = _said(_post(viewer_client, booking, "seat"))[-1]
     assert "M1 is needed at" in said and "(blocked)" in said and "lift the block" in said
+
+
+def test_a_party_cannot_be_seated_days_before_its_booking(restaurant, viewer_client, evening):
+    """The API audit seated and completed a booking nine days ahead (its left_at before its start)."""
+    booking = confirmed_at(restaurant, ["M1"], start="19:00")
+    evening("16:59")  # more than 2 h early: another day's party, or a slip
+    said = _said(_post(viewer_client, booking, "seat"))[-1]
+    assert "Not done" in said and "seated from 2 h before its time" in said
+    assert Booking.objects.get(pk=booking.pk).state == S.CONFIRMED
+    evening("17:05")  # early for their table: fine
+    _post(viewer_client, Booking.objects.get(pk=booking.pk), "seat")
+    assert Booking.objects.get(pk=booking.pk).state == S.SEATED

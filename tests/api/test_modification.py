@@ -30,3 +30,31 @@ def test_a_modification_that_goes_to_review_releases_its_tables(api_a, restauran
     assert booking.state == BookingState.MANUAL_REVIEW
     assert not TableAllocation.objects.filter(booking_id=pk).exists()
     assert api_a.get(f"/api/bookings/{pk}").json()["tables"] == []
+
+
+def test_a_change_racing_a_cancel_never_writes_to_the_cancelled_booking(api_a, restaurant):
+    """The API audit: a PATCH that read the booking before a cancel committed answered 202 with state cancelled and
+    wrote the new party size (and a booking.modified event after booking.cancelled). The state is now checked on
+    the locked row."""
+    from assignments import lifecycle
+    from assignments.models import BookingStateHistory, OutboxEvent
+    from assignments.services.booking_requests import booking_request_modify
+    from assignments.services.errors import BookingStateRefused
+    from tests.admin.conftest import confirmed_at
+
+    booking = confirmed_at(restaurant, ["M1"], start="19:00")
+    stale = Booking.objects.get(pk=booking.pk)  # what the PATCH read: confirmed
+    lifecycle.booking_cancel(booking=Booking.objects.get(pk=booking.pk), reason="guest called")
+    history = BookingStateHistory.objects.filter(booking=booking).count()
+    events = OutboxEvent.objects.count()
+
+    with pytest.raises(BookingStateRefused, match="cancelled booking cannot be modified"):
+        booking_request_modify(booking=stale, party_size=6)
+
+    fresh = Booking.objects.get(pk=booking.pk)
+    assert (fresh.state, fresh.party_size) == (BookingState.CANCELLED, booking.party_size)
+    assert BookingStateHistory.objects.filter(booking=booking).count() == history
+    assert OutboxEvent.objects.count() == events
+    r = api_a.patch(f"/api/bookings/{booking.pk}", {"party_size": 6}, format="json")
+    assert r.status_code == 400 and r.json()["error"] == "invalid_state"
+    assert Booking.objects.get(pk=booking.pk).party_size == booking.party_size
