@@ -266,10 +266,17 @@ def test_text_in_a_body_is_a_json_string(api_a, restaurant, field, value):
 def test_a_retried_create_with_other_guest_details_is_a_409_not_the_original(api_a, restaurant):
     """The same external_ref is a retry only when the whole request is the same (the API audit found a changed
     guest name, notes, access or e-mail answered 200 with the original, the change silently dropped)."""
-    body = {"external_ref": "plat-77", "guest_name": "Ada", "notes": "window", "guest_phone": "+44 7700 900123"}
+    body = {
+        "external_ref": "plat-77",
+        "guest_name": "Ada",
+        "notes": "window",
+        "guest_phone": "+44 7700 900123",
+    }
     first = create(api_a, restaurant, **body)
     assert first.status_code == 201
-    assert create(api_a, restaurant, **{**body, "guest_phone": "+447700900123"}).status_code == 200  # same number
+    assert (
+        create(api_a, restaurant, **{**body, "guest_phone": "+447700900123"}).status_code == 200
+    )  # same number
     for change in (
         {"guest_name": "Alan"},
         {"notes": ""},
