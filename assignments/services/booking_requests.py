@@ -175,16 +175,20 @@ def booking_request_create(
         "needs_accessible": needs_accessible,
         "notes": notes,
     }
-    retry = {
-        "party_size": party_size,
-        "start_at": start_at,
-        "duration_minutes": duration_minutes,
-        "details": details,
-    }
+
+    def retried(existing: Booking) -> BookingRequestAnswer:
+        return _retried_create(
+            existing=existing,
+            party_size=party_size,
+            start_at=start_at,
+            duration_minutes=duration_minutes,
+            details=details,
+        )
+
     if external_ref:
         existing = Booking.objects.filter(restaurant=restaurant, external_ref=external_ref).first()
         if existing is not None:
-            return _retried_create(existing=existing, **retry)
+            return retried(existing)
     correlation_id = new_correlation_id()
     try:
         with transaction.atomic():
@@ -210,7 +214,7 @@ def booking_request_create(
         existing = Booking.objects.filter(restaurant=restaurant, external_ref=external_ref).first()
         if existing is None:
             raise
-        return _retried_create(existing=existing, **retry)
+        return retried(existing)
     return BookingRequestAnswer(booking=booking, created=True, correlation_id=correlation_id)
 
 
