@@ -17,10 +17,11 @@ def post_worker_init(worker):
 
 
 def child_exit(server, worker):
-    """In the arbiter, where Django is not set up: drop the dead worker's live gauges."""
+    """In the arbiter, where Django is not set up: drop the dead worker's live gauges and heartbeat now (the
+    scrape would drop them anyway once the heartbeat is stale)."""
     import os
 
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+        from config.metrics import forget_process
 
-        multiprocess.mark_process_dead(worker.pid)
+        forget_process(worker.pid, os.environ["PROMETHEUS_MULTIPROC_DIR"])

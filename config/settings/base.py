@@ -382,3 +382,6 @@ EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 # prometheus_client multiprocess mode: every process (gunicorn workers, dramatiq workers, the scheduler)
 # writes its samples under this directory and the web's /metrics adds them up. Empty: one process only.
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+# Each process there touches a heartbeat file this often; /metrics drops the live gauges (process_up, the
+# scheduler's lead, breaker states) of a process silent for 3 beats, however it died (config/metrics.py).
+MAITRE_METRICS_HEARTBEAT_SECONDS = env.float("MAITRE_METRICS_HEARTBEAT_SECONDS", default=5.0)
