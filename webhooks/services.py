@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from assignments.services.outbox import (
 )
 from tenancy.models import WEBHOOK_ROLES
 from tenancy.selectors import restaurant_ids_with_role
+from webhooks import egress
 from webhooks.models import WebhookDelivery, WebhookSubscription, new_webhook_secret, secret_fingerprint
 
 logger = logging.getLogger("maitre.webhooks")
@@ -157,17 +156,29 @@ def webhook_headers(*, subscription: WebhookSubscription, event: OutboxEvent, bo
 
 
 def _post(url: str, body: str, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=events_settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+    """Only to a public address, unless WEBHOOK_ALLOW_PRIVATE_HOSTS (development, tests); never redirected."""
+    return egress.post(
+        url,
+        body.encode(),
+        headers,
+        timeout=events_settings.WEBHOOK_TIMEOUT_SECONDS,
+        allow_private=events_settings.WEBHOOK_ALLOW_PRIVATE_HOSTS,
+    )
+
+
+def _failure(status: int) -> str:
+    """What `last_error` says of an answer (empty for a 2xx)."""
+    if 200 <= status < 300:
+        return ""
+    if 300 <= status < 400:
+        return f"HTTP {status}: redirects are not followed"
+    return f"HTTP {status}"
 
 
 def webhook_delivery_send(*, delivery_id: int, post=_post) -> bool:
     """Try one pending delivery (skipped if another worker holds it or it is no longer pending). A 2xx
-    answer delivers it; anything else, or no answer, schedules the next try or gives it up. The row stays
+    answer delivers it; anything else (a redirect too: never followed), or no answer, schedules the next try or
+    gives it up; `last_error` says why in words the tenant can act on, without our network's detail. The row stays
     locked during the request (at most WEBHOOK_TIMEOUT_SECONDS), so no other worker sends it twice."""
     with transaction.atomic():
         delivery = delivery_claim(WebhookDelivery, delivery_id=delivery_id, related=("subscription", "event"))
@@ -178,10 +189,13 @@ def webhook_delivery_send(*, delivery_id: int, post=_post) -> bool:
         started = time.perf_counter()
         try:
             status = post(delivery.subscription.url, body, headers)
-        except Exception as exc:  # no answer: refused, timed out, bad address
-            status, error = None, f"{type(exc).__name__}: {exc}"
+        except egress.DeliveryError as exc:  # no answer: refused, timed out, a private address
+            status, error = None, str(exc)
+        except Exception:  # the detail is for operations, never for the tenant
+            logger.exception("webhook %s: delivery failed", delivery_id)
+            status, error = None, "delivery failed"
         else:
-            error = "" if 200 <= status < 300 else f"HTTP {status}"
+            error = _failure(status)
         logger.info(
             "webhook %s -> %s in %.0f ms: %s",
             delivery_id,

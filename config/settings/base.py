@@ -359,7 +359,8 @@ MAITRE_EVENTS = {
     "DELIVERY_MAX_DELAY_SECONDS": env.float("MAITRE_DELIVERY_MAX_DELAY_SECONDS", default=3600.0),
     "DELIVERY_GIVE_UP_SECONDS": env.float("MAITRE_DELIVERY_GIVE_UP_SECONDS", default=3 * 24 * 3600.0),
     "WEBHOOK_TIMEOUT_SECONDS": env.float("MAITRE_WEBHOOK_TIMEOUT_SECONDS", default=5.0),
-    # API clients may not subscribe loopback/private addresses (the admin may); dev and tests allow them.
+    # Webhooks go only to public addresses, checked at delivery (and when an API client subscribes); on lifts
+    # that check for local receivers (the dev settings, `make demo`). Never on in production.
     "WEBHOOK_ALLOW_PRIVATE_HOSTS": env.bool("MAITRE_WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False),
     # How often `manage.py scheduler` sends each periodic job (seconds).
     "SCHEDULE_SECONDS": {

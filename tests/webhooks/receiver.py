@@ -84,5 +84,47 @@ class Receiver:
             return {"accepted": dict(self.accepted), "tries": dict(self.tries), "bad": self.bad_signatures}
 
 
+class Answering:
+    """A real local HTTP server: answers each POST with `status` (and a Location for a 3xx), recording the
+    requests; or, with `silent`, never answers."""
+
+    def __init__(self, status: int = 204, silent: bool = False):
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.release = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                server.requests.append((self.path, dict(self.headers.items()), body))
+                if silent:
+                    server.release.wait(5)
+                    return
+                self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", f"http://127.0.0.1:{server.port}/elsewhere")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http.daemon_threads = True
+        self.port = self.http.server_address[1]
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.release.set()
+        self.http.shutdown()
+        self.http.server_close()
+
+
 def dumps(obj) -> str:
     return json.dumps(obj, sort_keys=True)

@@ -3,18 +3,21 @@ per-consumer delivery state, so that a failing consumer never loses or blocks an
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from assignments import lifecycle
 from assignments.models import DeliveryStatus, EmailDelivery, OutboxEvent
 from assignments.services import outbox
 from tenancy.services import membership_grant
 from tests.factories import FloorFactory, grant, make_booking
-from tests.webhooks.receiver import Receiver
+from tests.webhooks.receiver import Answering, Receiver
 from webhooks.models import WebhookDelivery
 from webhooks.services import (
     webhook_deliveries_send_due,
@@ -22,7 +25,7 @@ from webhooks.services import (
     webhook_subscription_create,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("allow_private_webhooks")]
 
 
 @pytest.fixture
@@ -198,7 +201,9 @@ def test_a_failing_webhook_never_blocks_the_emails_and_a_failing_mail_server_is_
     outbox.outbox_relay(publish=lambda events: None)
 
     assert webhook_deliveries_send_due() == 0  # connection refused: all pending, retried later
-    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"pending"}
+    assert set(WebhookDelivery.objects.values_list("status", "last_error")) == {
+        ("pending", "connection refused")
+    }
 
     from django.core.mail.backends.locmem import EmailBackend
 
@@ -229,3 +234,50 @@ def test_an_all_restaurants_subscription_hears_only_of_the_owners_restaurants(re
     outbox.outbox_relay(publish=lambda events: None)
     assert WebhookDelivery.objects.exists()
     assert set(WebhookDelivery.objects.values_list("event__restaurant_id", flat=True)) == {restaurant.pk}
+
+
+def test_a_host_name_resolving_to_a_private_address_is_refused_at_delivery_and_nothing_is_connected(
+    restaurant, platform, settings, monkeypatch
+):
+    settings.MAITRE_EVENTS = {**settings.MAITRE_EVENTS, "WEBHOOK_ALLOW_PRIVATE_HOSTS": False}  # production's
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):  # the tenant's DNS name points at our own machine
+        return real("127.0.0.1" if host == "hooks.platform.test" else host, port, *args, **kwargs)
+
+    with Receiver() as receiver:
+        port = receiver.server.server_address[1]
+        sub = webhook_subscription_create(
+            owner=platform, url=f"http://hooks.platform.test:{port}/hooks", event_types=["booking.confirmed"]
+        )
+        _confirmed_and_reviewed(restaurant)
+        outbox.outbox_relay(publish=lambda events: None)
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+        assert webhook_delivery_send(delivery_id=WebhookDelivery.objects.get().pk) is False
+        monkeypatch.setattr(socket, "getaddrinfo", real)
+    assert receiver.snapshot()["tries"] == {}  # nothing reached the receiver
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "pending" and delivery.last_status_code is None
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=platform).key}")
+    r = client.get(f"/api/webhooks/subscriptions/{sub.pk}/deliveries")
+    assert r.status_code == 200
+    assert [d["last_error"] for d in r.json()] == ["refused: resolves to a private address"]
+
+
+def test_a_redirect_is_a_failed_delivery_and_never_followed(restaurant, platform):
+    with Answering(status=302) as server:
+        webhook_subscription_create(
+            owner=platform, url=f"http://127.0.0.1:{server.port}/hooks", event_types=["booking.confirmed"]
+        )
+        _confirmed_and_reviewed(restaurant)
+        outbox.outbox_relay(publish=lambda events: None)
+        assert webhook_delivery_send(delivery_id=WebhookDelivery.objects.get().pk) is False
+    assert [path for path, _, _ in server.requests] == ["/hooks"]  # no second request to the Location
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.last_status_code, delivery.last_error) == (
+        "pending",
+        302,
+        "HTTP 302: redirects are not followed",
+    )

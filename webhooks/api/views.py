@@ -12,7 +12,6 @@ rotate it (webhooks.admin), after which the detail here gives the new one.
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from drf_spectacular.utils import extend_schema
@@ -25,6 +24,7 @@ from assignments.api.fields import RestaurantSlugField, StrictBooleanField, Stri
 from assignments.conf import events_settings
 from assignments.models import Restaurant
 from tenancy.models import WEBHOOK_ROLES
+from webhooks.egress import host_is_private
 from webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookSubscription
 from webhooks.selectors import webhook_deliveries_latest, webhook_subscription_of, webhook_subscriptions_of
 from webhooks.services import (
@@ -66,21 +66,11 @@ class SubscriptionInput(serializers.Serializer):
     def validate_url(self, value: str) -> str:
         if not value.lower().startswith(("http://", "https://")):
             raise serializers.ValidationError("Only http and https URLs can receive webhooks.")
-        if not events_settings.WEBHOOK_ALLOW_PRIVATE_HOSTS and _private_host(urlsplit(value).hostname or ""):
+        if not events_settings.WEBHOOK_ALLOW_PRIVATE_HOSTS and host_is_private(
+            urlsplit(value).hostname or ""
+        ):
             raise serializers.ValidationError("Webhooks go to public addresses only, not to this network.")
         return value
-
-
-def _private_host(host: str) -> bool:
-    """A literal loopback, private, link-local or reserved address, or localhost (checked when a client
-    subscribes; the staff in the admin may point a subscription anywhere)."""
-    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return not address.is_global
 
 
 class DeliveryOutput(serializers.ModelSerializer):
