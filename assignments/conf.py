@@ -54,6 +54,7 @@ class MaitreSettings:
     # How long a claimed heal is its worker's (renewed between offers): a heal still unfinished after it was
     # claimed by a process that died, and is due again.
     FLOOR_HEAL_LEASE_SECONDS: float = 60.0
+    MAX_CLOCK_SKEW_SECONDS: float = 2.0
 
 
 @dataclass(frozen=True)

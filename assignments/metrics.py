@@ -164,6 +164,11 @@ WEBHOOK_DELIVERY_SECONDS = Histogram(
     "From an event being written to its webhook being accepted.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0),
 )
+CLOCK_SKEW = Gauge(
+    "maitre_clock_skew_seconds",
+    "This process's clock minus the database's (positive: ahead), measured by workers and the web's health check.",
+    multiprocess_mode="liveall",
+)
 SCHEDULER_RUNS = Counter("maitre_scheduler_job_runs_total", "Periodic jobs sent by the scheduler.", ["job"])
 SCHEDULER_LEADER = Gauge(
     "maitre_scheduler_leader",

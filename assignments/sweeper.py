@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.db import close_old_connections
 
@@ -39,6 +40,16 @@ def _close_connection() -> None:
         pass
 
 
+def _warn_if_skewed(skew: float | None) -> None:
+    if skew is not None and abs(skew) > maitre_settings.MAX_CLOCK_SKEW_SECONDS:
+        logger.warning(
+            "this worker's clock is %.1f s %s the database's: due times and hold expiries are read wrong; "
+            "check NTP on this host",
+            abs(skew),
+            "ahead of" if skew > 0 else "behind",
+        )
+
+
 class Sweeper(threading.Thread):
     def __init__(self, interval: float | None = None):
         super().__init__(name="maitre-sweeper", daemon=True)
@@ -46,9 +57,15 @@ class Sweeper(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
+        from assignments.clock import MEASURE_EVERY_SECONDS, clock_skew_measure
+
+        measured = 0.0
         while not self._stop_event.wait(self.interval):
             try:
                 close_old_connections()
+                if time.monotonic() - measured >= MEASURE_EVERY_SECONDS:
+                    measured = time.monotonic()
+                    _warn_if_skewed(clock_skew_measure())
                 sweep_once()
             except Exception:  # the database may be away; the next sweep tries again
                 logger.exception("sweep failed")

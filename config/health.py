@@ -1,4 +1,5 @@
-"""GET /health/: is the database, the cache/lock store and the broker reachable? 503 when one is not."""
+"""GET /health/: is the database, the cache/lock store and the broker reachable, and is this process's clock
+within MAITRE_MAX_CLOCK_SKEW_SECONDS of the database's? 503 when one is not."""
 
 from __future__ import annotations
 
@@ -11,6 +12,22 @@ def _check_database() -> str:
     with connection.cursor() as cur:
         cur.execute("SELECT 1")
         cur.fetchone()
+    return "ok"
+
+
+def _check_clock() -> str:
+    """This process's clock against the database's (assignments.clock): a skew past MAITRE_MAX_CLOCK_SKEW_SECONDS
+    fails the check, because due times and hold expiries would be read wrong."""
+    from assignments.clock import clock_skew_measure
+    from assignments.conf import maitre_settings
+
+    skew = clock_skew_measure()
+    if skew is None:
+        return "embedded"
+    if abs(skew) > maitre_settings.MAX_CLOCK_SKEW_SECONDS:
+        raise RuntimeError(
+            f"clock {skew:+.1f} s from the database's (limit {maitre_settings.MAX_CLOCK_SKEW_SECONDS} s)"
+        )
     return "ok"
 
 
@@ -37,7 +54,13 @@ def _check_broker() -> str:
 def health(request):
     checks = {}
     healthy = True
-    for name, check in (("database", _check_database), ("redis", _check_redis), ("broker", _check_broker)):
+    checks_to_run = (
+        ("database", _check_database),
+        ("clock", _check_clock),
+        ("redis", _check_redis),
+        ("broker", _check_broker),
+    )
+    for name, check in checks_to_run:
         try:
             checks[name] = check()
         except Exception as exc:  # a health check reports, it never raises

@@ -262,6 +262,10 @@ MAITRE = {
     # A worker running a heal holds it this long, renewing it between offers: longer than any one offer takes;
     # a heal whose worker died is run again by another once it lapses.
     "FLOOR_HEAL_LEASE_SECONDS": env.float("MAITRE_FLOOR_HEAL_LEASE_SECONDS", default=60.0),
+    # Every process reads due times, hold expiries and no-show deadlines against its own clock: one running
+    # ahead of the database's by more than this is reported (maitre_clock_skew_seconds, the MaitreClockSkew
+    # alert) and makes the web's /health/ 503. Keep the hosts on NTP.
+    "MAX_CLOCK_SKEW_SECONDS": env.float("MAITRE_MAX_CLOCK_SKEW_SECONDS", default=2.0),
 }
 
 LOGGING = {

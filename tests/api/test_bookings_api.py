@@ -187,7 +187,9 @@ def test_health_reports_every_dependency(client, settings):
     r = client.get("/health/")
     checks = r.json()["checks"]
     assert (
-        r.status_code == 200 and r.json()["status"] == "ok" and set(checks) == {"database", "redis", "broker"}
+        r.status_code == 200
+        and r.json()["status"] == "ok"
+        and set(checks) == {"database", "clock", "redis", "broker"}
     )
     assert checks["database"] == "ok"
     expected = "ok" if settings.REDIS_URL else "embedded"
