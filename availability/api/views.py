@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.db import connection
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -124,24 +125,37 @@ class AvailabilityStreamApi(APIView):
         except Exception:
             stream_slot_release(user_id=request.user.pk)
             raise
-        response = StreamingHttpResponse(stream, content_type="text/event-stream")
+        _give_back_database_connection()
+        # Under ASGI (production's uvicorn workers) an async iterator: each event is sent as it happens and a
+        # client that goes away cancels it. A synchronous one would be consumed whole before the first byte.
+        content = stream.asynchronous() if _served_by_asgi(request) else stream
+        response = StreamingHttpResponse(content, content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"
         return response
 
 
+def _served_by_asgi(request) -> bool:
+    return hasattr(request._request, "scope")  # ASGIRequest; WSGIRequest (and the test client's) has none
+
+
+def _give_back_database_connection() -> None:
+    """The stream needs no database: its connection goes back to the pool now, not when the stream ends
+    minutes later (Django closes a request's connections at request_finished). Never inside a transaction."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
 class ClientEventStream(AvailabilityEventStream):
-    """The stream, holding one of its client's stream slots until Django closes the response."""
+    """The stream, holding one of its client's stream slots until it ends, the client goes away or Django
+    closes the response, whichever comes first; the slot is given back once."""
 
     def __init__(self, *, user_id: int, **kwargs):
         self.user_id = user_id
-        self._released = False
         super().__init__(**kwargs)
 
-    def close(self) -> None:
+    def _closed_once(self) -> None:
         try:
-            super().close()
+            super()._closed_once()
         finally:
-            if not self._released:
-                self._released = True
-                stream_slot_release(user_id=self.user_id)
+            stream_slot_release(user_id=self.user_id)

@@ -90,8 +90,24 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
         DATABASES["default"].setdefault("OPTIONS", {})
-        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        # A bounded psycopg pool per process. Under ASGI every request runs its sync code on a thread of its
+        # own, and persistent per-thread connections (CONN_MAX_AGE) piled up to 25-37 per web worker; with the
+        # pool a request takes a connection and gives it back at its end, and a process never holds more than
+        # DB_POOL_MAX_SIZE. A request that finds them all busy waits up to DB_POOL_TIMEOUT seconds (then a 500).
+        # DB_POOL_MAX_SIZE=0 turns the pool off (then DB_CONN_MAX_AGE applies, as before).
+        DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=8)
+        if DB_POOL_MAX_SIZE > 0:
+            DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's pool requires it
+            DATABASES["default"]["OPTIONS"]["pool"] = {
+                "min_size": min(env.int("DB_POOL_MIN_SIZE", default=1), DB_POOL_MAX_SIZE),
+                "max_size": DB_POOL_MAX_SIZE,
+                "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+                "max_idle": env.float("DB_POOL_MAX_IDLE", default=300.0),  # idle beyond min_size: closed
+                "name": "maitre",
+            }
+        else:
+            DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # with the pool: checked when taken from it
 else:
     DATABASES = {
         "default": {
