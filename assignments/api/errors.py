@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, JsonResponse
@@ -23,6 +24,7 @@ from rest_framework.views import exception_handler, set_rollback
 from assignments import lifecycle
 from assignments.services.allocations import AllocationConflict
 from assignments.services.errors import BookingBusy, BookingStateRefused, ExternalRefTaken
+from assignments.services.holds import HoldLimitReached
 from assignments.services.walk_ins import WalkInRefused
 
 STATUS_CODES = {
@@ -57,6 +59,7 @@ DOMAIN_ERRORS: dict[type[Exception], DomainError] = {
     BookingBusy: DomainError(409, "locked"),
     ExternalRefTaken: DomainError(409, "external_ref_conflict", lambda exc: {"original": exc.original}),
     AllocationConflict: DomainError(409, "conflict"),
+    HoldLimitReached: DomainError(409, "hold_limit_reached"),
     WalkInRefused: DomainError(
         409,
         "no_table_free",
@@ -95,6 +98,12 @@ def domain_response(exc: Exception) -> Response | None:
     return None
 
 
+def _database_read_only(exc: BaseException) -> bool:
+    """Postgres refusing a write because it is read-only (SQLSTATE 25006: a standby, or
+    default_transaction_read_only during a failover); Django raises it as an InternalError."""
+    return isinstance(exc, DatabaseError) and getattr(exc.__cause__, "sqlstate", None) == "25006"
+
+
 def json_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: the domain's refusals first, then DRF's own errors in our shape, then a 503
     for an absent database; anything else is left to the 500 path (middleware), with a correlation id."""
@@ -103,8 +112,11 @@ def json_exception_handler(exc, context):
         set_rollback()  # as DRF does for its own: an atomic request writes nothing of a refused one
         return mapped
     response = exception_handler(exc, context)
-    if response is None and isinstance(exc, DatabaseOperationalError | DatabaseInterfaceError):
-        # The database is away (a restart, a failover): nothing was written; try again shortly.
+    if response is None and (
+        isinstance(exc, DatabaseOperationalError | DatabaseInterfaceError) or _database_read_only(exc)
+    ):
+        # The database is away (a restart, a failover, read-only while a replica is promoted) or a lock waited
+        # past DB_LOCK_TIMEOUT: nothing was written; try again shortly.
         response = Response(
             {"error": "unavailable", "detail": "The service is briefly unavailable; retry shortly."},
             status=503,

@@ -10,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assignments.api.errors import error_responses, map_domain_error
+from assignments.api.errors import error_responses
 from assignments.api.fields import ApiDateTimeField, RestaurantSlugField, StrictCharField, localize
 from assignments.api.permissions import BOOKING_ROLES
 from assignments.models import Booking, Restaurant
@@ -19,14 +19,11 @@ from assignments.services.holds import (
     HOLD_MAX_DURATION_MINUTES,
     HOLD_TTL_MAX_SECONDS,
     HOLD_TTL_MIN_SECONDS,
-    HoldLimitReached,
     hold_create,
     hold_release,
     hold_tables,
 )
 from tenancy.selectors import restaurant_ids_for_user
-
-map_domain_error(HoldLimitReached, status=status.HTTP_409_CONFLICT, code="hold_limit_reached")
 
 
 class HoldInput(serializers.Serializer):

@@ -108,6 +108,33 @@ if DATABASE_URL:
         else:
             DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # with the pool: checked when taken from it
+        # Bounds on what a stalled process can hold (the fault audit froze a worker mid-batch: its day's bookings,
+        # new ones included, waited 64 s and a cancel through the API hung as long). The server ends a session
+        # idle inside a transaction after DB_IDLE_IN_TRANSACTION_TIMEOUT (its transaction rolls back: nothing
+        # half-written, its locks and claimed rows free), and notices a peer that vanished from the network
+        # within about a minute (TCP keepalives, both ways); a statement waiting on a lock gives up after
+        # DB_LOCK_TIMEOUT (the API answers 503 with Retry-After, a worker's batch is due again next sweep).
+        DATABASES["default"]["OPTIONS"].update(
+            {
+                "options": " ".join(
+                    f"-c {name}={value}"
+                    for name, value in (
+                        (
+                            "idle_in_transaction_session_timeout",
+                            env.str("DB_IDLE_IN_TRANSACTION_TIMEOUT", default="30s"),
+                        ),
+                        ("lock_timeout", env.str("DB_LOCK_TIMEOUT", default="10s")),
+                        ("tcp_keepalives_idle", 30),
+                        ("tcp_keepalives_interval", 10),
+                        ("tcp_keepalives_count", 3),
+                    )
+                ),
+                "keepalives": 1,
+                "keepalives_idle": 30,
+                "keepalives_interval": 10,
+                "keepalives_count": 3,
+            }
+        )
 else:
     DATABASES = {
         "default": {

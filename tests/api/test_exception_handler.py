@@ -163,3 +163,26 @@ def test_a_modification_of_a_cancelled_booking_is_refused_and_writes_nothing(api
     assert r.status_code == 400 and r.json()["error"] == "invalid_state" and r.json()["state"] == "cancelled"
     assert _counts() == before
     assert Booking.objects.get(pk=pk).party_size == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_only_database_is_a_503_not_a_500(api_a, restaurant):
+    """The fault audit put Postgres in read-only mode for 20 s: booking creates answered 500, which a platform
+    that does not retry 500s loses. Read-only (SQLSTATE 25006) is the database being away: 503, Retry-After."""
+    from django.db import connection
+
+    from assignments.models import Booking
+    from tests.factories import at
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a Postgres state")
+    with connection.cursor() as cur:
+        cur.execute("SET default_transaction_read_only = on")
+    try:
+        body = {"restaurant": restaurant.slug, "party_size": 2, "start_at": at("19:00").isoformat()}
+        r = api_a.post("/api/bookings", body, format="json")
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("SET default_transaction_read_only = off")
+    assert r.status_code == 503 and r.json()["error"] == "unavailable" and r["Retry-After"] == "2"
+    assert not Booking.objects.exists()
