@@ -185,15 +185,8 @@ class TimelineWalkInMixin:
                 needs_accessible=request.POST.get("needs_accessible") == "on",
                 actor=Actor.staff(request.user),
             )
-        except WalkInRefused as exc:
-            when = (
-                f" Next free: {exc.next_free_at.astimezone(restaurant.tzinfo):%H:%M}."
-                if exc.next_free_at
-                else " Nothing frees up for them before close."
-            )
-            self.message_user(
-                request, f"Walk-in of {party_size} not seated: {exc.reason}.{when}", messages.WARNING
-            )
+        except WalkInRefused as exc:  # its reason names when a table frees up, or that none does before close
+            self.message_user(request, f"Walk-in of {party_size} not seated: {exc.reason}.", messages.WARNING)
             return HttpResponseRedirect(back)
         b = walk_in.booking
         until = b.end_at.astimezone(restaurant.tzinfo)

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
@@ -462,3 +462,42 @@ def booking_reseat_offer(*, booking: Booking, now: datetime | None = None) -> Re
     ]
     signature = json.dumps({bid: list(new) for bid, (_old, new) in plan.moves.items()}, sort_keys=True)
     return ReseatOffer(moves=moves, tables=tuple(plan.tables), signature=signature)
+
+
+@dataclass(frozen=True)
+class TonightLine:
+    restaurant_id: int
+    name: str
+    day: date
+    waiting: int  # in review, or waiting for the assigner longer than it should
+    confirmed: int
+
+
+def tonight_overview(*, restaurants: QuerySet, now: datetime | None = None) -> list[TonightLine]:
+    """For the console's home page: each restaurant's current service day (in its own zone), with how many of its
+    bookings wait for a person and how many are confirmed. Two queries whatever the number of restaurants."""
+    now = now or timezone.now()
+    days = {r.pk: (r.name, r.service_day_of(now)) for r in restaurants.order_by("name")[:50]}
+    if not days:
+        return []
+    today = Q()
+    for pk, (_name, day) in days.items():
+        today |= Q(restaurant_id=pk, service_date=day)
+    waiting = dict(
+        review_queue(now=now, qs=Booking.objects.filter(today))
+        .order_by()
+        .values("restaurant_id")
+        .annotate(n=Count("id"))
+        .values_list("restaurant_id", "n")
+    )
+    confirmed = dict(
+        Booking.objects.filter(today, state=BookingState.CONFIRMED)
+        .order_by()
+        .values("restaurant_id")
+        .annotate(n=Count("id"))
+        .values_list("restaurant_id", "n")
+    )
+    return [
+        TonightLine(pk, name, day, waiting.get(pk, 0), confirmed.get(pk, 0))
+        for pk, (name, day) in days.items()
+    ]

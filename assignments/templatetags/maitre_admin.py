@@ -64,3 +64,13 @@ def booking_when(booking) -> str:
 def paired(objects, rows):
     """The changelist's objects beside their rendered rows (the queue's group headers need the object)."""
     return list(zip(objects, rows, strict=False))
+
+
+@register.inclusion_tag("admin/assignments/tonight.html", takes_context=True)
+def tonight(context):
+    """The console's home page, first thing: each restaurant's service today, its timeline and its queue."""
+    from assignments.admin.common import console_now, restaurants_visible_to
+    from assignments.selectors.review import tonight_overview
+
+    request = context["request"]
+    return {"lines": tonight_overview(restaurants=restaurants_visible_to(request.user), now=console_now())}

@@ -382,3 +382,24 @@ def test_the_assign_page_lists_free_tables_first_and_taken_ones_cannot_be_ticked
         box = re.search(rf'<input type="checkbox" name="tables" value="{label}"[^>]*>', html)[0]
         assert ("disabled" in box) is taken, box
     assert "The 2 free tables over its window come first" in html
+
+
+def test_the_console_home_leads_with_today_per_restaurant(restaurant, viewer, monkeypatch):
+    from django.test import Client
+
+    from tests.factories import at
+
+    in_review(restaurant, start="19:00")
+    in_review(restaurant, start="20:00")
+    confirmed_at(restaurant, ["M1"], start="19:00")
+    monkeypatch.setattr("assignments.admin.common.console_now", lambda: at("17:30"))
+    client = Client()
+    client.force_login(viewer)
+
+    html = client.get(reverse("admin:index")).content.decode()
+
+    today = html[html.index('id="maitre-tonight"') :]
+    assert restaurant.name in today and "2 waiting for a table" in today and "1 confirmed" in today
+    timeline = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
+    assert f'href="{timeline}?date=' in today and QUEUE in today
+    assert html.index('id="maitre-tonight"') < html.index("app-assignments")  # before the list of models

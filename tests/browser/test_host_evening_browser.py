@@ -48,7 +48,13 @@ def test_mid_service_the_queue_the_assign_page_and_a_refusal_read_at_a_glance(
     grant(looker, restaurant, role="host")
     page = browser_page
 
-    _login(page, live_server, "boss", "/admin/assignments/reviewbooking/")
+    _login(page, live_server, "boss", "/admin/")
+    today = page.locator("#maitre-tonight")
+    assert "2 waiting for a table" in today.inner_text() and "26 confirmed" in today.inner_text()
+    box = today.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 768
+    page.screenshot(path=str(artifacts_dir / "host-home-today.png"))
+    page.goto(f"{live_server.url}/admin/assignments/reviewbooking/")
     row = page.locator("#result_list tbody tr", has_text="Grace Hopper")
     assert row.locator(".maitre-started").inner_text() == "started 1 h 25 ago"
     later = page.locator("#result_list tbody tr", has_text="Edsger Dijkstra")
