@@ -318,7 +318,9 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             cur = current.get(booking.pk, ())
             hld = held.get(booking.pk, ())
             paced = pacing.remove(f"b{booking.pk}") if pacing is not None else None
-            refusal = pacing.refusal(request.start, booking.party_size) if pacing is not None else None
+            # pacing counts covers by their start on the kitchen's (wall) clock, as its ledger does
+            start_wall = restaurant.minute_of_day(booking.start_at, day)
+            refusal = pacing.refusal(start_wall, booking.party_size) if pacing is not None else None
             # the day was closed, its hours changed, or the time zone moved it, since it was made: a person calls
             outside = schedule.outside_reason(
                 restaurant.minute_of_day(booking.start_at, day),
@@ -357,7 +359,7 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 assert plan is not None  # a "seat" decision carries its plan
                 occupancy.add(plan.tables, request.start, request.end, f"b{booking.pk}")
                 if pacing is not None:
-                    pacing.add(f"b{booking.pk}", request.start, booking.party_size)
+                    pacing.add(f"b{booking.pk}", start_wall, booking.party_size)
                 seats.append(
                     Seat(
                         booking=booking,

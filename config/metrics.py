@@ -9,8 +9,9 @@ A process's live gauges (`maitre_process_up`, `maitre_scheduler_leader`, `maitre
 only while it is alive, however it dies: `process_started` starts a thread that touches a heartbeat file in the
 directory every MAITRE_METRICS_HEARTBEAT_SECONDS, and the scrape leaves out the live gauges of a process whose
 heartbeat is older than three beats (a SIGKILL, an OOM kill or a frozen process runs no exit hook). Liveness is
-the heartbeat, not `kill(pid, 0)`: it holds across PID namespaces (a web in one container, workers in another,
-one shared volume) and also drops a process that is hung rather than gone. Counters and histograms of dead
+the heartbeat, not `kill(pid, 0)`, so a process that is hung rather than gone drops out too. The files are named
+by pid (prometheus_client's naming), so the processes sharing the directory must share one PID namespace
+(docs/deploy.md). Counters and histograms of dead
 processes stay in the sums, as prometheus_client keeps them.
 """
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from django.db.models import Q
 from django.utils import timezone
 
-from assignments.context import DAY_SPAN, floor_state, request_for, to_minutes
+from assignments.context import DAY_SPAN, elapsed_minutes, floor_state, request_for
 from assignments.engine import Floor, Request
 from assignments.models import Booking, BookingState, Restaurant, Table, TableAllocation
 
@@ -33,7 +33,8 @@ class DayState:
     unseated_confirmed: list[int] = field(default_factory=list)  # confirmed but holding no table (data issue)
 
     def minute(self, moment: datetime) -> int:
-        return to_minutes(self.restaurant, self.day, moment)
+        """The engine's frame (elapsed minutes from the day's local midnight), as request_for measures bookings."""
+        return elapsed_minutes(self.restaurant, self.day, moment)
 
 
 def _day_bookings(*, restaurant: Restaurant, day: date, states: Iterable[str]) -> list[Booking]:

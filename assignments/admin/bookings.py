@@ -12,6 +12,7 @@ from datetime import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -285,7 +286,12 @@ class BookingAdmin(BookingServiceMixin, RestaurantScopedAdminMixin, admin.ModelA
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         digits = phone_search_digits(search_term)
         if digits:
-            found = found | queryset.filter(guest_phone__contains=digits)
+            # typed nationally (07700 900123), kept internationally (+447700900123): the digits after the 0 match
+            national = digits.lstrip("0")
+            match = Q(guest_phone__contains=digits)
+            if len(national) >= 4:
+                match |= Q(guest_phone__contains=national)
+            found = found | queryset.filter(match)
         return found, may_have_duplicates
 
     # ---- urls

@@ -129,13 +129,23 @@ def delivery_record_failure(*, delivery: DeliveryState, error: str, **fields) ->
     delivery.save()
 
 
+DELIVERY_TRANSACTION_TIMEOUT = "10min"  # far above any send's own timeouts (EMAIL_TIMEOUT, the webhook's)
+
+
 def delivery_claim(
     model: type[DeliveryState], *, delivery_id: int, related: Iterable[str] = ()
 ) -> DeliveryState | None:
-    """Lock one pending delivery for the caller's transaction (skipping one that another worker holds)."""
+    """Lock one pending delivery for the caller's transaction (skipping one that another worker holds). The
+    caller then sends it (an HTTP POST, an SMTP exchange) inside that transaction and records the outcome: the
+    session's idle-in-transaction bound (DB_IDLE_IN_TRANSACTION_TIMEOUT, 30 s) is lifted to
+    DELIVERY_TRANSACTION_TIMEOUT for it, so a slow receiver or mail server cannot end the session before the
+    outcome is written (the row lock holds nothing else up: other workers skip it)."""
     qs = model.objects.select_related(*related).filter(pk=delivery_id, status=DeliveryStatus.PENDING)
-    qs = qs.select_for_update(skip_locked=True, of=("self",)) if connection.vendor == "postgresql" else qs
-    return qs.first()
+    if connection.vendor != "postgresql":
+        return qs.first()
+    with connection.cursor() as cur:
+        cur.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{DELIVERY_TRANSACTION_TIMEOUT}'")
+    return qs.select_for_update(skip_locked=True, of=("self",)).first()
 
 
 def deliveries_due(model: type[DeliveryState], *, limit: int = 500) -> list[int]:

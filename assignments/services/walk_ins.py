@@ -16,7 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from assignments import lifecycle, metrics
-from assignments.context import engine_for, floor_state, from_minutes, occupancy_for_day, to_minutes
+from assignments.context import (
+    elapsed_minutes,
+    engine_for,
+    floor_state,
+    from_minutes,
+    occupancy_for_day,
+    to_minutes,
+)
 from assignments.coordinator import restaurant_day_lock_wait
 from assignments.engine import Request
 from assignments.engine.next_free import next_free_start
@@ -100,11 +107,12 @@ def _seat_locked(
     occupancy, _rows = occupancy_for_day(restaurant=restaurant, day=day, floor=fstate.floor, now=now)
     engine = engine_for(restaurant=restaurant, floor=fstate.floor, day=day)
     schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
-    minute = to_minutes(restaurant, day, start)
-    length = schedule.turn_for(party_size, minute) + restaurant.buffer_minutes
+    wall = to_minutes(restaurant, day, start)  # the hours' clock
+    minute = elapsed_minutes(restaurant, day, start)  # the occupancy's (the same but on a clock-change night)
+    length = schedule.turn_for(party_size, wall) + restaurant.buffer_minutes
     zone_key = zone.key if zone is not None else None
     plan = None
-    if schedule.service_at(minute) is not None:
+    if schedule.service_at(wall) is not None:
         decision = engine.decide(
             Request(WALK_IN, party_size, minute, minute + length, zone_key, accessible), occupancy
         )

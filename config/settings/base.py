@@ -245,6 +245,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)  # seconds per SMTP socket operation; a delivery retries
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
     default="django.core.mail.backends.console.EmailBackend"
@@ -307,7 +308,7 @@ MAITRE = {
     "FLOOR_HEAL_LEASE_SECONDS": env.float("MAITRE_FLOOR_HEAL_LEASE_SECONDS", default=60.0),
     # Every process reads due times, hold expiries and no-show deadlines against its own clock: one running
     # ahead of the database's by more than this is reported (maitre_clock_skew_seconds, the MaitreClockSkew
-    # alert) and makes the web's /health/ 503. Keep the hosts on NTP.
+    # alert) and in the web's /health/ (reported, not failed). Keep the hosts on NTP.
     "MAX_CLOCK_SKEW_SECONDS": env.float("MAITRE_MAX_CLOCK_SKEW_SECONDS", default=2.0),
 }
 

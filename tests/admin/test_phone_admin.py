@@ -28,6 +28,7 @@ def test_the_console_finds_a_guest_by_digits_and_a_host_edits_the_number(restaur
         return {b.pk for b in client.get(listing, {"q": term}).context["cl"].result_list}
 
     assert found("7700 900 123") == {ada.pk}
+    assert found("07700 900123") == {ada.pk}  # typed nationally, kept with its country code
     assert found("0958") == {alan.pk}
     assert found("Alan") == {alan.pk}
 

@@ -1,5 +1,5 @@
-"""A process's clock against the database's: measured, exported, and past the limit a failed health check and a
-worker warning (the fault audit ran a worker 15 minutes fast: it swept a hold with 10 minutes to live, and a
+"""A process's clock against the database's: measured, exported, and past the limit reported by /health/ and
+warned of by a worker (the fault audit ran a worker 15 minutes fast: it swept a hold with 10 minutes to live, and a
 web process 3 minutes fast left its bookings waiting 3 minutes, with nothing to say so)."""
 
 from __future__ import annotations
@@ -27,13 +27,14 @@ def test_the_skew_is_near_zero_on_one_machine_and_exported():
     assert metrics.CLOCK_SKEW._value.get() == pytest.approx(skew)
 
 
-def test_a_fast_clock_fails_the_health_check_naming_it(client, monkeypatch, settings):
+def test_a_fast_clock_is_reported_by_the_health_check_without_failing_it(client, monkeypatch, settings):
+    """Reported, not failed: a drifting database clock must not take every web instance out at once."""
     _skip_on_sqlite()
     assert client.get("/health/").json()["checks"]["clock"] == "ok"
     real = time.time
     monkeypatch.setattr("assignments.clock.time.time", lambda: real() + 900)  # 15 minutes fast
     r = client.get("/health/")
-    assert r.status_code == 503 and r.json()["checks"]["clock"] == "error"
+    assert r.status_code == 200 and r.json()["checks"]["clock"].startswith("skewed: +900.")
     assert metrics.CLOCK_SKEW._value.get() == pytest.approx(900, abs=1)
 
 

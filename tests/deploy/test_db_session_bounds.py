@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +67,26 @@ def test_a_stalled_transaction_lets_go_of_its_lock_and_a_waiter_gives_up_instead
     finally:
         stalled.close()
         waiter.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_being_sent_keeps_its_session_past_the_idle_bound():
+    """A webhook POST or an SMTP exchange runs inside the transaction that claimed its delivery: a slow receiver
+    must not get the session ended at 30 s, before the outcome is written (review of the bounds)."""
+    from django.db import transaction
+
+    from assignments.models import EmailDelivery, OutboxEvent
+    from assignments.services.outbox import DELIVERY_TRANSACTION_TIMEOUT, delivery_claim
+
+    if connection.vendor != "postgresql":
+        pytest.skip("Postgres session settings")
+    event = OutboxEvent.objects.create(event_type="booking.confirmed", aggregate_id="1", payload={})
+    delivery = EmailDelivery.objects.create(event=event, next_attempt_at=timezone.now())
+    with transaction.atomic():
+        assert delivery_claim(EmailDelivery, delivery_id=delivery.pk) is not None
+        with connection.cursor() as cur:
+            cur.execute("SHOW idle_in_transaction_session_timeout")
+            assert cur.fetchone()[0] == DELIVERY_TRANSACTION_TIMEOUT
+    with connection.cursor() as cur:  # SET LOCAL: the session's own bound is back after the transaction
+        cur.execute("SHOW idle_in_transaction_session_timeout")
+        assert cur.fetchone()[0] == "30s"
