@@ -24,6 +24,33 @@ def _sse(event: str, data: dict[str, Any], event_id: str | None = None) -> bytes
     return ("\n".join(lines) + "\n\n").encode()
 
 
+class _Pace:
+    """When a stream ends (`max_seconds` after it opened) and when its next heartbeat is due: the one clock of the
+    synchronous and the asynchronous loop."""
+
+    def __init__(self, max_seconds: float):
+        self.deadline = time.monotonic() + max_seconds
+        self.heartbeat = self.next_beat = float("inf")
+
+    def beat_every(self, seconds: float) -> None:
+        self.heartbeat = seconds
+        self.next_beat = time.monotonic() + seconds
+
+    def over(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def wait(self) -> float:
+        """How long to wait for a message before something else is due."""
+        return max(0.0, min(self.deadline, self.next_beat) - time.monotonic())
+
+    def beat_due(self) -> bool:
+        """Whether a heartbeat is due now (and if so, the next one is counted from now)."""
+        if time.monotonic() < self.next_beat:
+            return False
+        self.next_beat = time.monotonic() + self.heartbeat
+        return True
+
+
 class AvailabilityEventStream:
     """Subscribes when built (so nothing committed after the request is missed), yields one `availability`
     event per change, a comment line every `heartbeat` seconds, and ends after `max_seconds`.
@@ -75,22 +102,18 @@ class AvailabilityEventStream:
         return _sse("end", {"reason": "max_duration"})
 
     def __iter__(self) -> Iterator[bytes]:
-        deadline = time.monotonic() + self.max_seconds
+        pace = _Pace(self.max_seconds)
         yield from self._opening()
-        next_beat = time.monotonic() + self.heartbeat
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                yield self._end()
-                return
+        pace.beat_every(self.heartbeat)
+        while not pace.over():
             try:
-                message = self._queue.get(timeout=max(0.0, min(deadline, next_beat) - now))
+                message = self._queue.get(timeout=pace.wait())
             except queue.Empty:
-                if time.monotonic() >= next_beat:
+                if pace.beat_due():
                     yield self._heartbeat()
-                    next_beat = time.monotonic() + self.heartbeat
                 continue
             yield self._availability(message)
+        yield self._end()
 
     def asynchronous(self) -> AsyncEventStream:
         return AsyncEventStream(self)
@@ -99,27 +122,23 @@ class AvailabilityEventStream:
         wake = asyncio.Event()
         self._wake = (asyncio.get_running_loop(), wake)
         try:
-            deadline = time.monotonic() + self.max_seconds
+            pace = _Pace(self.max_seconds)
             for chunk in self._opening():
                 yield chunk
-            next_beat = time.monotonic() + self.heartbeat
-            while True:
-                now = time.monotonic()
-                if now >= deadline:
-                    yield self._end()
-                    return
+            pace.beat_every(self.heartbeat)
+            while not pace.over():
                 try:
                     message = self._queue.get_nowait()
                 except queue.Empty:
                     wake.clear()
                     if self._queue.empty():  # nothing slipped in between get and clear
                         with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(wake.wait(), max(0.0, min(deadline, next_beat) - now))
-                    if time.monotonic() >= next_beat:
+                            await asyncio.wait_for(wake.wait(), pace.wait())
+                    if pace.beat_due():
                         yield self._heartbeat()
-                        next_beat = time.monotonic() + self.heartbeat
                     continue
                 yield self._availability(message)
+            yield self._end()
         finally:
             # Also when the server cancels us because the client went away: give everything back now.
             self._wake = None
