@@ -59,6 +59,14 @@ class Booking(FSMModelMixin, models.Model):
         db_default="",  # kept in the table: the release before it inserts bookings without it during a deploy
         help_text="How to call the guest: E.164 (+447700900123) with a country code, else the digits as given.",
     )
+    request_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",  # kept in the table: the release before it inserts bookings without it during a deploy
+        help_text="SHA-256 of the platform's create request as it was checked: a retry with the same "
+        "external_ref is the same request when it hashes alike, whatever was changed since.",
+    )
     party_size = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     start_at = models.DateTimeField()
     end_at = models.DateTimeField(help_text="End of the seating, without the buffer.")

@@ -8,8 +8,10 @@ each to its answer in one place (assignments.api.errors)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -128,6 +130,24 @@ def _zone_by_key(*, restaurant: Restaurant, key: str | None) -> Zone | None:
     return zone
 
 
+def request_fingerprint(
+    *, party_size: int, start_at: datetime, duration_minutes: int | None, details: dict[str, object]
+) -> str:
+    """A platform's create request as it was checked (the phone normalized, the start in UTC), hashed: a retry
+    hashes alike, another request does not, whatever staff or a modification changed on the booking since."""
+    canonical = json.dumps(
+        {
+            "party_size": party_size,
+            "start_at": start_at.astimezone(UTC).isoformat(),
+            "duration_minutes": duration_minutes,
+            **details,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def _retried_create(
     *,
     existing: Booking,
@@ -136,13 +156,21 @@ def _retried_create(
     duration_minutes: int | None,
     details: dict[str, object],
 ) -> BookingRequestAnswer:
-    if not booking_matches_request(
-        booking=existing,
-        party_size=party_size,
-        start_at=start_at,
-        duration_minutes=duration_minutes,
-        details=details,
-    ):
+    same = (
+        existing.request_fingerprint
+        == request_fingerprint(
+            party_size=party_size, start_at=start_at, duration_minutes=duration_minutes, details=details
+        )
+        if existing.request_fingerprint
+        else booking_matches_request(  # made before the fingerprint was kept: compared with the booking as it is
+            booking=existing,
+            party_size=party_size,
+            start_at=start_at,
+            duration_minutes=duration_minutes,
+            details=details,
+        )
+    )
+    if not same:
         raise ExternalRefTaken(external_ref=existing.external_ref or "", original=existing.pk)
     return BookingRequestAnswer(booking=existing, created=False, correlation_id=None)
 
@@ -206,6 +234,12 @@ def booking_request_create(
                 notes=notes,
                 actor=actor,
                 correlation_id=correlation_id,
+                request_fingerprint=request_fingerprint(
+                    party_size=party_size,
+                    start_at=start_at,
+                    duration_minutes=duration_minutes,
+                    details=details,
+                ),
             )
             booking_submit_for_assignment(
                 booking=booking, trigger="creation", actor=actor, correlation_id=correlation_id

@@ -33,6 +33,7 @@ def booking_create(
     arrival: int | None = None,
     actor: Actor = SYSTEM,
     correlation_id: str = "",
+    request_fingerprint: str = "",
 ) -> Booking:
     """A new booking in `pending`, version 1, with its first history row and a booking.created event."""
     if party_size < 1:
@@ -64,6 +65,7 @@ def booking_create(
             external_ref=external_ref,
             notes=notes,
             arrival=arrival,
+            request_fingerprint=request_fingerprint,
         )
         lifecycle.booking_record_created(booking=booking, actor=actor, correlation_id=correlation_id)
     return booking

@@ -289,3 +289,29 @@ def test_a_retried_create_with_other_guest_details_is_a_409_not_the_original(api
         assert r.status_code == 409 and r.json()["original"] == first.json()["id"], (change, r.content)
     assert Booking.objects.count() == 1
     assert Booking.objects.get().guest_name == "Ada"
+
+
+def test_a_retried_create_is_the_original_request_whatever_was_changed_on_the_booking_since(
+    api_a, restaurant
+):
+    """The review of the check above: a host who corrects the guest's name, or a platform's own change of the
+    party, must not turn a genuine retry of the create into a 409. The request is compared as it was made."""
+    from assignments.services.bookings import booking_update_contact
+
+    body = {"external_ref": "plat-78", "guest_name": "Ada", "guest_phone": "07700 900123"}
+    first = create(api_a, restaurant, **body)
+    assert first.status_code == 201
+    booking = Booking.objects.get(pk=first.json()["id"])
+    booking_update_contact(booking=booking, guest_name="Ada Lovelace", notes="allergic to nuts")
+    assert api_a.patch(f"/api/bookings/{booking.pk}", {"party_size": 3}, format="json").status_code == 202
+
+    again = create(api_a, restaurant, **body)
+    assert again.status_code == 200 and again.json()["id"] == booking.pk
+    assert create(api_a, restaurant, **{**body, "guest_name": "Alan"}).status_code == 409
+
+
+def test_a_booking_made_before_the_fingerprint_is_compared_as_it_is(api_a, restaurant):
+    first = create(api_a, restaurant, external_ref="plat-79", guest_name="Ada")
+    Booking.objects.filter(pk=first.json()["id"]).update(request_fingerprint="")  # as migration 0019 left it
+    assert create(api_a, restaurant, external_ref="plat-79", guest_name="Ada").status_code == 200
+    assert create(api_a, restaurant, external_ref="plat-79", guest_name="Alan").status_code == 409
