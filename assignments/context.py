@@ -228,6 +228,11 @@ def elapsed_minutes(restaurant: Restaurant, day: date, moment: datetime) -> int:
     return int(moment.timestamp() - restaurant.local_midnight(day).timestamp()) // 60
 
 
+def wall_minute_exists(restaurant: Restaurant, day: date, minute: int) -> bool:
+    """Whether that wall-clock minute of the day happens at all (not in the hour the clocks skip that night)."""
+    return restaurant.minute_of_day(from_minutes(restaurant, day, minute), day) == minute
+
+
 def request_for(*, booking: Booking, restaurant: Restaurant, day: date) -> Request:
     end = booking.end_at + timedelta(minutes=restaurant.buffer_minutes)
     return Request(

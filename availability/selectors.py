@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Min
 
 from assignments.conf import maitre_settings
-from assignments.context import engine_for, floor_state, from_minutes, occupancy_for_day
+from assignments.context import (
+    elapsed_minutes,
+    engine_for,
+    floor_state,
+    from_minutes,
+    occupancy_for_day,
+    wall_minute_exists,
+)
 from assignments.engine import Candidate, Floor, Occupancy
 from assignments.engine.pacing import PacingLedger
 from assignments.models import Hold, Restaurant
@@ -149,8 +156,13 @@ def snapshot_compute(
     floor = day_floor.floor
     buffer = restaurant.buffer_minutes
     schedule = day_floor.schedule or restaurant_day_schedule(restaurant=restaurant, day=day)
-    end = minute + schedule.turn_for(party_size, minute) + buffer
-    tables_until, shapes_until = day_floor.free_until(minute)
+    # `minute` is the slot on the wall clock (the hours', pacing's); the occupancy counts elapsed minutes from
+    # the day's local midnight. The two differ only after the clocks change that night.
+    start_at = from_minutes(restaurant, day, minute)
+    at = elapsed_minutes(restaurant, day, start_at)
+    length = schedule.turn_for(party_size, minute) + buffer
+    end = at + length
+    tables_until, shapes_until = day_floor.free_until(at)
     rank = floor.zone_rank
     plans = sorted(
         (
@@ -172,7 +184,7 @@ def snapshot_compute(
     for lo, hi, turn in reversed(groups):
         if hi <= largest:
             break
-        group_end = minute + turn + buffer
+        group_end = at + turn + buffer
         for until, c in usable:
             if until >= group_end:
                 reach = min(c.max_covers, hi)
@@ -188,8 +200,10 @@ def snapshot_compute(
             largest = min(largest, room)
     return {
         "minute": minute,
-        "start_at": from_minutes(restaurant, day, minute).isoformat(),
-        "end_at": from_minutes(restaurant, day, end).isoformat(),
+        "start_at": start_at.isoformat(),
+        "end_at": (start_at.astimezone(UTC) + timedelta(minutes=length))
+        .astimezone(start_at.tzinfo)
+        .isoformat(),
         "plans": [list(c.tables) for c in plans],
         "free_tables": sorted(t for t, until in tables_until.items() if until >= end),
         "largest_party": largest,
@@ -279,7 +293,7 @@ def availability_for_day(
     figures; an empty answer says why (closed that day: `closed`, with the schedule's reason). `paced` lists
     the slots that have free tables but where starting would break the day's pacing (shown as full)."""
     schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
-    minutes = schedule.slots()
+    minutes = [m for m in schedule.slots() if wall_minute_exists(restaurant, day, m)]  # not in a skipped hour
     version, snaps = snapshots_for_slots(
         restaurant=restaurant,
         day=day,

@@ -86,3 +86,43 @@ def test_a_local_time_the_clocks_go_through_twice_is_the_first_unless_an_offset_
     assert a.start_at == datetime(night.year, night.month, night.day, 0, 30, tzinfo=UTC)  # 01:30 BST
     assert b.start_at - a.start_at == timedelta(hours=1)
     assert a.end_at - a.start_at == timedelta(minutes=90) == b.end_at - b.start_at
+
+
+def test_availability_on_the_spring_night_offers_no_skipped_time_and_sees_what_is_booked(
+    api_a, late_bar, django_capture_on_commit_callbacks
+):
+    """Slots are wall-clock times of the day's hours; none falls in the hour the clocks skip, each lasts the turn
+    in real time, and a table booked after the change is taken at the slot it overlaps (the occupancy is read in
+    elapsed time: a slot measured on the wall clock looked an hour later than the booking it overlaps)."""
+    night = _next(3)
+    day = night - timedelta(days=1)  # the bar's service day: it opens at 22:00 the evening before
+    url = f"/api/availability?restaurant={late_bar.slug}&date={day}&party_size=2"
+
+    def slots() -> dict[str, dict]:
+        r = api_a.get(url)
+        assert r.status_code == 200, r.content
+        return {s["start_at"]: s for s in r.json()["slots"]}
+
+    before = slots()
+    starts = [datetime.fromisoformat(s) for s in before]
+    assert starts and not [s for s in starts if s.astimezone(late_bar.tzinfo).hour == 1 and s.date() == night]
+    for s in before.values():
+        length = datetime.fromisoformat(s["end_at"]) - datetime.fromisoformat(s["start_at"])
+        assert length == timedelta(minutes=late_bar.turn_for(2) + late_bar.buffer_minutes), s
+    at_0230 = next(
+        k
+        for k in before
+        if datetime.fromisoformat(k).astimezone(late_bar.tzinfo).strftime("%H:%M") == "02:30"
+    )
+    from assignments import coordinator
+
+    with django_capture_on_commit_callbacks(execute=True):  # availability hears of the new tables on commit
+        r = _create(api_a, late_bar, at_0230)  # 02:30 BST = 01:30 UTC, after the change
+        assert r.status_code == 201
+        coordinator.process_booking(booking_id=r.json()["id"])
+    b = Booking.objects.get(pk=r.json()["id"])
+    assert b.state == "confirmed", b.state
+    taken = set(r2.table.label for r2 in b.allocations.select_related("table"))
+    after = slots()[at_0230]
+    assert after["free_tables"] == before[at_0230]["free_tables"] - len(taken)
+    assert not [p for p in after["plans"] if taken & set(p)], after["plans"]
