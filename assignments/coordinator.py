@@ -318,14 +318,11 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
             cur = current.get(booking.pk, ())
             hld = held.get(booking.pk, ())
             paced = pacing.remove(f"b{booking.pk}") if pacing is not None else None
-            # pacing counts covers by their start on the kitchen's (wall) clock, as its ledger does
+            # the hours and pacing count by the wall clock (pacing's ledger does too), the occupancy by elapsed time
             start_wall = restaurant.minute_of_day(booking.start_at, day)
             refusal = pacing.refusal(start_wall, booking.party_size) if pacing is not None else None
             # the day was closed, its hours changed, or the time zone moved it, since it was made: a person calls
-            outside = schedule.outside_reason(
-                restaurant.minute_of_day(booking.start_at, day),
-                moved_by=restaurant.zone_moved(booking.created_at),
-            )
+            outside = schedule.outside_reason(start_wall, moved_by=restaurant.zone_moved(booking.created_at))
             if outside is not None:
                 decided = _Decided(
                     "review",

@@ -31,6 +31,14 @@ def id_from(value) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
+def minutes_text(minutes: int) -> str:
+    """A span as a host reads it: "25 min", "1 h 05", "2 h"."""
+    m = max(0, minutes)
+    if m < 60:
+        return f"{m} min"
+    return f"{m // 60} h {m % 60:02d}" if m % 60 else f"{m // 60} h"
+
+
 def can_assign(user) -> bool:
     return user.is_active and user.is_staff and user.has_perm(ASSIGN_PERMISSION)
 

@@ -166,8 +166,7 @@ class ReviewQueueAdmin(BookingAdmin):
             return text
         if obj.end_at <= now:
             return format_html('{} <span class="maitre-started">over</span>', text)
-        m = int((now - obj.start_at).total_seconds() // 60)
-        ago = f"{m} min" if m < 60 else f"{m // 60} h {m % 60:02d}"
+        ago = common.minutes_text(int((now - obj.start_at).total_seconds() // 60))
         return format_html(
             '{} <span class="maitre-started" title="its time began {} ago and it has no table">started {} ago</span>',
             text,

@@ -22,6 +22,7 @@ from assignments.admin import common
 from assignments.lifecycle import Actor, LifecycleError
 from assignments.models import Booking, Restaurant, TableAllocation
 
+MINUTE = timedelta(minutes=1)
 SERVE_PERMISSIONS = ("assignments.serve_booking", "assignments.assign_booking")
 SERVICE_ACTIONS = ("seat", "complete", "no-show")
 
@@ -46,11 +47,6 @@ def _tables(booking: Booking) -> str:
     )
 
 
-def _minutes(delta: timedelta) -> str:
-    m = max(0, int(delta.total_seconds() // 60))
-    return f"{m} min" if m < 60 else f"{m // 60} h {m % 60:02d}" if m % 60 else f"{m // 60} h"
-
-
 def _squeeze(booking: Booking, now) -> str:
     """For a party seated late: what needs its tables before it would normally have finished, if anything."""
     from assignments.selectors.bookings import next_on_tables
@@ -71,8 +67,8 @@ def _squeeze(booking: Booking, now) -> str:
     else:
         who, todo = "by a hold", "tell the party"
     return (
-        f"Heads up: {nxt.table.label} is needed at {at:%H:%M} {who}, {_minutes(left)} from now, "
-        f"where a party like this stays {_minutes(stay)}: {todo}."
+        f"Heads up: {nxt.table.label} is needed at {at:%H:%M} {who}, {common.minutes_text(left // MINUTE)} from now, "
+        f"where a party like this stays {common.minutes_text(stay // MINUTE)}: {todo}."
     )
 
 
