@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import BigIntegerField, Func, Q
 from django.utils import timezone
@@ -226,6 +226,23 @@ def elapsed_minutes(restaurant: Restaurant, day: date, moment: datetime) -> int:
     the nights the clocks change (the wall clock, `to_minutes`, jumps an hour there: a request measured on it
     missed the allocations it really overlaps, and the writes that followed kept losing to the constraint)."""
     return int(moment.timestamp() - restaurant.local_midnight(day).timestamp()) // 60
+
+
+def elapsed_moment(restaurant: Restaurant, day: date, minute: int) -> datetime:
+    """The moment `minute` minutes of real time after the local midnight that begins `day`: the inverse of
+    elapsed_minutes (from_minutes is the wall clock's)."""
+    return restaurant.local_midnight(day).astimezone(UTC) + timedelta(minutes=minute)
+
+
+def wall_to_elapsed(restaurant: Restaurant, day: date, minute: int) -> int:
+    """A wall-clock minute of the day (the hours' frame) in the occupancy's elapsed frame; a minute the clocks go
+    through twice is its first time, one they skip is read with the offset before the change."""
+    return elapsed_minutes(restaurant, day, from_minutes(restaurant, day, minute))
+
+
+def elapsed_to_wall(restaurant: Restaurant, day: date, minute: int) -> int:
+    """An elapsed minute of the day as the wall clock reads it then (the hours' frame)."""
+    return restaurant.minute_of_day(elapsed_moment(restaurant, day, minute), day)
 
 
 def wall_minute_exists(restaurant: Restaurant, day: date, minute: int) -> bool:

@@ -7,7 +7,7 @@ is tested without a browser or a database. assignments.selectors.timeline reads 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 DAY_SPAN_MINUTES = 30 * 60  # a service day may run past midnight (assignments.context.DAY_SPAN)
@@ -153,11 +153,15 @@ def hhmm(minutes: int) -> str:
 
 
 def timeline_range(
-    *, service_periods: Sequence[dict], entries: Sequence[TimelineEntry], whole_day: bool = True
+    *,
+    service_periods: Sequence[dict] = (),
+    entries: Sequence[TimelineEntry],
+    whole_day: bool = True,
+    spans: Sequence[tuple[int, int]] = (),
 ) -> tuple[int, int]:
-    """Whole hours covering the service periods, and with `whole_day` everything on the timeline too (a stray
-    early hold must not push the dinner service off-screen by default)."""
-    starts, ends = [], []
+    """Whole hours covering the service periods (as "HH:MM" rows, or as minute `spans`), and with `whole_day`
+    everything on the timeline too (a stray early hold must not push the dinner service off-screen by default)."""
+    starts, ends = [s for s, _e in spans], [e for _s, e in spans]
     for p in service_periods:
         sh, sm = map(int, p["start"].split(":"))
         eh, em = map(int, p["end"].split(":"))
@@ -190,13 +194,16 @@ def timeline_layout(
     now_minute: int | None = None,
     waiting: Sequence[TimelineEntry] = (),
     max_waiting_lanes: int | None = 6,
+    clock: Callable[[int], str] = hhmm,
     minute_width: float = 2.4,
     row_height: float = 26.0,
     zone_height: float = 22.0,
     label_width: float = 150.0,
     header_height: float = 30.0,
 ) -> TimelineLayout:
-    """Rows are tables grouped by zone (in `zone_order`, then by key), columns are minutes in [start, end)."""
+    """Rows are tables grouped by zone (in `zone_order`, then by key), columns are minutes in [start, end) of real
+    time; `clock` says what the wall clock reads at a minute (the hour labels: on the night the clocks change an
+    hour is labelled twice or not at all, and every bar keeps its real length)."""
 
     def x_of(minute: float) -> float:
         return label_width + (min(max(minute, start), end) - start) * minute_width
@@ -311,14 +318,14 @@ def timeline_layout(
     ticks = []
     for m in range((start // 30) * 30, end + 1, 30):
         if m >= start:
-            ticks.append(Tick(x=x_of(m), label=hhmm(m) if m % 60 == 0 else "", major=m % 60 == 0))
+            ticks.append(Tick(x=x_of(m), label=clock(m) if m % 60 == 0 else "", major=m % 60 == 0))
 
     band = None
     if focus is not None:
         band = Band(
             x=x_of(focus[0]),
             width=max(x_of(focus[1]) - x_of(focus[0]), 1.0),
-            label=f"{hhmm(focus[0])}–{hhmm(focus[1])}",
+            label=f"{clock(focus[0])}–{clock(focus[1])}",
         )
     now_x = x_of(now_minute) if now_minute is not None and start <= now_minute <= end else None
     return TimelineLayout(

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from assignments.context import DAY_SPAN, to_minutes
+from assignments.context import DAY_SPAN, elapsed_minutes, elapsed_to_wall, wall_to_elapsed
 from assignments.models import Booking, BookingState, Restaurant, Table, TableAllocation
 from assignments.presentation.timeline import (
     STATE_MARKS,
@@ -93,6 +93,15 @@ def restaurant_day_timeline(
     now = now or timezone.now()
     tz = restaurant.tzinfo
     midnight = restaurant.local_midnight(day)
+
+    # Drawn in real time (the occupancy's elapsed minutes), labelled by the wall clock: the same on every day but
+    # the two nights a year the clocks change, where a bar keeps its real length and the hours read as they did.
+    def minute(moment: datetime) -> int:
+        return elapsed_minutes(restaurant, day, moment)
+
+    def clock(m: int) -> str:
+        return hhmm(elapsed_to_wall(restaurant, day, m))
+
     # A confirmed party not seated this long after its start is late: the host looks for it (or marks a no-show).
     late_from = (now_line or now) - timedelta(minutes=restaurant.late_tolerance_minutes)
     table_rows = list(Table.objects.filter(restaurant=restaurant, active=True).select_related("zone"))
@@ -138,12 +147,12 @@ def restaurant_day_timeline(
     entries = []
     counts: dict[str, set[int]] = {"bookings": set(), "holds": set()}
     for r in rows:
-        start, end = to_minutes(restaurant, day, r["start_at"]), to_minutes(restaurant, day, r["end_at"])
+        start, end = minute(r["start_at"]), minute(r["end_at"])
         if r["booking_id"]:
             counts["bookings"].add(r["booking_id"])
             ref = _booking_ref(r["booking_id"], r["booking__external_ref"])
             left = r["booking__left_at"]
-            seated_end = min(to_minutes(restaurant, day, left or r["booking__end_at"]), end)
+            seated_end = min(minute(left or r["booking__end_at"]), end)
             guest = f" · {r['booking__guest_name']}" if r["booking__guest_name"] else ""
             mark = STATE_MARKS.get(r["booking__state"])
             if r["booking__state"] == BookingState.CONFIRMED and r["booking__start_at"] < late_from:
@@ -158,8 +167,8 @@ def restaurant_day_timeline(
                     ref=f"b{r['booking_id']}",
                     label=f"{ref} · {r['booking__party_size']}p" + (f" · {mark}" if mark else ""),
                     title=(
-                        f"{ref}{guest} · {r['booking__party_size']} covers · {hhmm(start)}–{hhmm(seated_end)}"
-                        f" (+buffer to {hhmm(end)}) · {state_label(r['booking__state'])}"
+                        f"{ref}{guest} · {r['booking__party_size']} covers · {clock(start)}–{clock(seated_end)}"
+                        f" (+buffer to {clock(end)}) · {state_label(r['booking__state'])}"
                         + (" · not here yet" if mark == "late" else "")
                     ),
                     state=r["booking__state"],
@@ -178,7 +187,7 @@ def restaurant_day_timeline(
                     kind="block",
                     ref=f"k{r['block_id']}",
                     label=f"blocked: {r['block__reason']}",
-                    title=f"Blocked {hhmm(start)}–{hhmm(end)}: {r['block__reason']}",
+                    title=f"Blocked {clock(start)}–{clock(end)}: {r['block__reason']}",
                     block_id=r["block_id"],
                 )
             )
@@ -195,7 +204,7 @@ def restaurant_day_timeline(
                     ref=f"h{r['hold_id']}",
                     label=f"hold {r['hold_id']}{party}",
                     title=(
-                        f"Hold #{r['hold_id']}{party} · {hhmm(start)}–{hhmm(end)} · expires "
+                        f"Hold #{r['hold_id']}{party} · {clock(start)}–{clock(end)} · expires "
                         f"{r['hold__expires_at'].astimezone(tz):%H:%M:%S}"
                     ),
                     booking_id=r["hold__booking_id"],
@@ -230,10 +239,7 @@ def restaurant_day_timeline(
         focus_booking = Booking.objects.filter(pk=focus_booking_id, restaurant=restaurant).first()
     if focus_booking is not None and restaurant.service_day_of(focus_booking.start_at) == day:
         _start, end_with_buffer = restaurant.occupied_window(focus_booking.start_at, focus_booking.end_at)
-        focus = (
-            to_minutes(restaurant, day, focus_booking.start_at),
-            to_minutes(restaurant, day, end_with_buffer),
-        )
+        focus = (minute(focus_booking.start_at), minute(end_with_buffer))
         if focus_booking.state in WAITING_STATES:
             from assignments.selectors.review import booking_tables_at_time
 
@@ -243,7 +249,7 @@ def restaurant_day_timeline(
     lane = []
     for w in waiting:
         b = w.booking
-        b_start, b_end = to_minutes(restaurant, day, b.start_at), to_minutes(restaurant, day, b.end_at)
+        b_start, b_end = minute(b.start_at), minute(b.end_at)
         ref = _booking_ref(b.pk, b.external_ref)
         lane.append(
             TimelineEntry(
@@ -259,17 +265,23 @@ def restaurant_day_timeline(
                 covers=b.party_size,
                 version=b.version,
                 title=(
-                    f"{ref}{' · ' + b.guest_name if b.guest_name else ''} · {b.party_size} covers · {hhmm(b_start)}–"
-                    f"{hhmm(b_end)} · {state_label(b.state)}{' · ♿' if b.needs_accessible else ''}"
+                    f"{ref}{' · ' + b.guest_name if b.guest_name else ''} · {b.party_size} covers · {clock(b_start)}–"
+                    f"{clock(b_end)} · {state_label(b.state)}{' · ♿' if b.needs_accessible else ''}"
                 ),
             )
         )
     schedule = restaurant_day_schedule(restaurant=restaurant, day=day)
-    periods = [{"name": x.name, "start": hhmm(x.start), "end": hhmm(x.end)} for x in schedule.services]
+    spans = [
+        (wall_to_elapsed(restaurant, day, x.start), wall_to_elapsed(restaurant, day, x.end))
+        for x in schedule.services
+    ]
     lo, hi = timeline_range(
-        service_periods=periods or restaurant.service_periods, entries=[*entries, *lane], whole_day=whole_day
+        spans=spans,
+        service_periods=() if spans else restaurant.service_periods,
+        entries=[*entries, *lane],
+        whole_day=whole_day,
     )
-    now_minute = to_minutes(restaurant, day, now_line or now)  # holds expire by the real clock, `now`
+    now_minute = minute(now_line or now)  # holds expire by the real clock, `now`
     layout = timeline_layout(
         tables=tables,
         entries=entries,
@@ -282,6 +294,7 @@ def restaurant_day_timeline(
         now_minute=now_minute,
         waiting=lane,
         max_waiting_lanes=None if all_waiting else 6,
+        clock=clock,
     )
     return DayTimeline(
         restaurant=restaurant,

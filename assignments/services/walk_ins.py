@@ -18,11 +18,13 @@ from django.utils import timezone
 from assignments import lifecycle, metrics
 from assignments.context import (
     elapsed_minutes,
+    elapsed_moment,
+    elapsed_to_wall,
     engine_for,
     floor_state,
-    from_minutes,
     occupancy_for_day,
     to_minutes,
+    wall_to_elapsed,
 )
 from assignments.coordinator import restaurant_day_lock_wait
 from assignments.engine import Request
@@ -166,25 +168,27 @@ def _refusal(
         return WalkInRefused(f"no table or combination on this floor seats {party_size}{need}", None)
     if schedule.closed:
         return WalkInRefused(schedule.closed_reason or "the restaurant is closed today", None)
+    # The search runs in the occupancy's elapsed frame (`minute`); the hours are wall-clock minutes, read across
+    # at their edges, so on a clock-change night the next free time is the real one, not an hour off.
     found = next_free_start(
         engine,
         occupancy,
         party_size=party_size,
         length=length,
         earliest=minute,
-        latest=max(s.last_seating for s in schedule.services),
+        latest=wall_to_elapsed(restaurant, day, max(s.last_seating for s in schedule.services)),
         preferred_zone=zone_key,
         accessible=accessible,
-        openings=[s.start for s in schedule.services],
-        may_start=lambda m: schedule.service_at(m) is not None,
+        openings=[wall_to_elapsed(restaurant, day, s.start) for s in schedule.services],
+        may_start=lambda m: schedule.service_at(elapsed_to_wall(restaurant, day, m)) is not None,
     )
-    serving = schedule.service_at(minute) is not None
+    serving = schedule.service_at(elapsed_to_wall(restaurant, day, minute)) is not None
     if found is None:
         why = (
             "no table frees up for this party before close" if serving else "not serving now, nor later today"
         )
         return WalkInRefused(why, None)
-    at = from_minutes(restaurant, day, found[0])
+    at = elapsed_moment(restaurant, day, found[0])
     local = at.astimezone(restaurant.tzinfo)
     why = (
         f"no table is free for {party_size} now; the next frees up at {local:%H:%M}"

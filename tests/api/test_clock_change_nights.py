@@ -126,3 +126,64 @@ def test_availability_on_the_spring_night_offers_no_skipped_time_and_sees_what_i
     after = slots()[at_0230]
     assert after["free_tables"] == before[at_0230]["free_tables"] - len(taken)
     assert not [p for p in after["plans"] if taken & set(p)], after["plans"]
+
+
+def _seated_from(restaurant, table: str, start_utc: datetime, minutes: int = 90):
+    """A party of 2 confirmed on `table` from `start_utc` for `minutes` (+ the buffer) through the seating door."""
+    from assignments import lifecycle
+    from assignments.services.bookings import booking_create
+    from assignments.services.seating import booking_seat
+
+    booking = booking_create(
+        restaurant=restaurant, party_size=2, start_at=start_utc, duration_minutes=minutes
+    )
+    lifecycle.booking_request_assignment(booking=booking)
+    booking_seat(
+        booking=booking,
+        tables=[restaurant.tables.get(label=table)],
+        window=restaurant.occupied_window(booking.start_at, booking.end_at),
+        strategy="test",
+    )
+    return booking
+
+
+def test_a_refused_walk_in_after_the_autumn_change_is_told_the_real_next_free_time(late_bar):
+    """London goes back from 02:00 BST to 01:00 GMT at 01:00 UTC. At 01:30 GMT (the second 01:30) M1 is taken until
+    02:25 GMT and the rest of the floor is blocked: the next free time is 02:25, not an hour off (the search used to
+    mix the occupancy's elapsed minutes with the wall-clock hours and read its answer on the wall clock)."""
+    from assignments.services.blocks import table_block_create
+    from assignments.services.walk_ins import WalkInRefused, walk_in_seat
+
+    night = _next(10)
+    utc = lambda hh, mm: datetime(night.year, night.month, night.day, hh, mm, tzinfo=UTC)  # noqa: E731
+    table_block_create(
+        restaurant=late_bar,
+        table_labels=["M2", "M3", "T1"],
+        start_at=utc(0, 0),
+        end_at=utc(4, 0),
+        reason="private party",
+    )
+    _seated_from(late_bar, "M1", utc(0, 45))  # 01:45 BST .. 02:15 GMT, + 10 min buffer: M1 frees at 02:25 GMT
+    with pytest.raises(WalkInRefused) as refused:
+        walk_in_seat(restaurant=late_bar, party_size=2, now=utc(1, 30))
+    assert refused.value.next_free_at == utc(2, 25)
+    assert "02:25" in str(refused.value.reason), refused.value.reason
+
+
+def test_the_timeline_on_the_autumn_night_draws_real_lengths_and_the_hour_twice(late_bar):
+    """The timeline is drawn in real time and labelled by the wall clock: a 90-minute dinner from 01:45 BST (00:45
+    UTC) to 02:15 GMT is 90 minutes wide, not 30 (its wall-clock length), the hour the clocks go through twice is
+    labelled twice, and the bar's title reads the wall-clock times."""
+    from assignments.selectors.timeline import restaurant_day_timeline
+
+    night = _next(10)
+    day = night - timedelta(days=1)
+    booking = _seated_from(late_bar, "M1", datetime(night.year, night.month, night.day, 0, 45, tzinfo=UTC))
+    layout = restaurant_day_timeline(restaurant=late_bar, day=day, now=booking.start_at).layout
+    bar = next(b for b in layout.bars if b.booking_id == booking.pk)
+    per_minute = 2.4
+    assert bar.buffer_x - bar.x == pytest.approx(90 * per_minute)
+    assert bar.width == pytest.approx((90 + late_bar.buffer_minutes) * per_minute)
+    assert "01:45–02:15 (+buffer to 02:25)" in bar.title, bar.title
+    hours = [t.label for t in layout.ticks if t.label]
+    assert hours == ["22:00", "23:00", "00:00", "01:00", "01:00", "02:00", "03:00"], hours
