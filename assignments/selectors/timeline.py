@@ -5,12 +5,13 @@ still waiting, in a fixed number of queries, turned into plain entries for the p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import timezone as timezone_of
 
 from django.db.models import Q
 from django.utils import timezone
 
-from assignments.context import DAY_SPAN, elapsed_minutes, elapsed_to_wall, wall_to_elapsed
+from assignments.context import DAY_SPAN, elapsed_minutes, elapsed_moment, wall_to_elapsed
 from assignments.models import Booking, BookingState, Restaurant, Table, TableAllocation
 from assignments.presentation.timeline import (
     STATE_MARKS,
@@ -46,6 +47,7 @@ class DayTimeline:
     free_for_focus: tuple[str, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
     schedule: DaySchedule | None = None
+    clock_note: str = ""
 
     @property
     def schedule_text(self) -> str:
@@ -71,6 +73,39 @@ class DayTimeline:
             parts.append(text + (f" (pacing {', '.join(paced)})" if paced else ""))
         lead = {"exception": "Special hours", "weekly": "Weekly hours"}.get(s.source, "Hours")
         return f"{lead}: " + "; ".join(parts) + (f" · {s.note}" if s.note else "")
+
+
+def _wall_time_twice(local: datetime) -> bool:
+    """Whether the wall clock shows this local time twice that night (the hour the clocks go back through)."""
+    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+
+
+def clock_change_note(restaurant: Restaurant, day: date, within: tuple[int, int] | None = None) -> str:
+    """What a host needs to know when the clocks change during the service day (`within` those elapsed minutes of
+    it, the hours drawn), in one line; "" on other days."""
+    tz = restaurant.tzinfo
+    first = restaurant.local_midnight(day).astimezone(UTC)
+    lo, hi = within or (0, DAY_SPAN // timedelta(minutes=1))
+    before = (first + timedelta(minutes=lo)).astimezone(tz).utcoffset() or timedelta(0)
+    for minute in range(lo + 15 - lo % 15, hi + 1, 15):
+        moment = first + timedelta(minutes=minute)
+        local = moment.astimezone(tz)
+        after = local.utcoffset() or timedelta(0)
+        if after == before:
+            continue
+        old = moment.astimezone(timezone_of(before))  # the wall clock had it not changed
+        was = (moment - timedelta(minutes=1)).astimezone(tz).tzname()
+        if after < before:
+            what = f"the hour from {local:%H:%M} to {old:%H:%M} comes twice"
+            way = "back"
+        else:
+            what = f"the hour from {old:%H:%M} to {local:%H:%M} does not happen"
+            way = "forward"
+        return (
+            f"The clocks go {way} tonight: {old:%H:%M} {was} becomes {local:%H:%M} {local.tzname()}, so {what}. "
+            "Bookings are drawn in real time."
+        )
+    return ""
 
 
 def _booking_ref(b_id: int, external_ref: str | None) -> str:
@@ -100,7 +135,9 @@ def restaurant_day_timeline(
         return elapsed_minutes(restaurant, day, moment)
 
     def clock(m: int) -> str:
-        return hhmm(elapsed_to_wall(restaurant, day, m))
+        moment = elapsed_moment(restaurant, day, m).astimezone(tz)
+        text = hhmm(restaurant.minute_of_day(moment, day))
+        return f"{text} {moment.tzname()}" if _wall_time_twice(moment) else text
 
     # A confirmed party not seated this long after its start is late: the host looks for it (or marks a no-show).
     late_from = (now_line or now) - timedelta(minutes=restaurant.late_tolerance_minutes)
@@ -305,4 +342,5 @@ def restaurant_day_timeline(
         free_for_focus=free,
         counts={"bookings": len(allocated), "holds": len(counts["holds"])},
         schedule=schedule,
+        clock_note=clock_change_note(restaurant, day, within=(lo, hi)),
     )

@@ -184,6 +184,32 @@ def test_the_timeline_on_the_autumn_night_draws_real_lengths_and_the_hour_twice(
     per_minute = 2.4
     assert bar.buffer_x - bar.x == pytest.approx(90 * per_minute)
     assert bar.width == pytest.approx((90 + late_bar.buffer_minutes) * per_minute)
-    assert "01:45–02:15 (+buffer to 02:25)" in bar.title, bar.title
+    assert "01:45 BST–02:15 (+buffer to 02:25)" in bar.title, bar.title
     hours = [t.label for t in layout.ticks if t.label]
-    assert hours == ["22:00", "23:00", "00:00", "01:00", "01:00", "02:00", "03:00"], hours
+    assert hours == ["22:00", "23:00", "00:00", "01:00 BST", "01:00 GMT", "02:00", "03:00"], hours
+
+
+@pytest.mark.parametrize(
+    ("month", "note"),
+    [
+        (
+            10,
+            "The clocks go back tonight: 02:00 BST becomes 01:00 GMT, so the hour from 01:00 to 02:00 comes twice.",
+        ),
+        (
+            3,
+            "The clocks go forward tonight: 01:00 GMT becomes 02:00 BST, so the hour from 01:00 to 02:00 does not happen.",
+        ),
+    ],
+)
+def test_the_timeline_says_when_the_clocks_change_that_night_and_only_then(late_bar, month, note):
+    from assignments.selectors.timeline import clock_change_note, restaurant_day_timeline
+
+    night = _next(month)
+    assert clock_change_note(late_bar, night - timedelta(days=1)).startswith(note)
+    assert restaurant_day_timeline(restaurant=late_bar, day=night - timedelta(days=1)).clock_note.startswith(
+        note
+    )
+    assert clock_change_note(late_bar, night - timedelta(days=2)) == ""
+    # the day after opens at 22:00, long after the change at 01:00 UTC that morning: nothing to say
+    assert restaurant_day_timeline(restaurant=late_bar, day=night).clock_note == ""
