@@ -475,9 +475,14 @@ class TonightLine:
 
 def tonight_overview(*, restaurants: QuerySet, now: datetime | None = None) -> list[TonightLine]:
     """For the console's home page: each restaurant's current service day (in its own zone), with how many of its
-    bookings wait for a person and how many are confirmed. Two queries whatever the number of restaurants."""
+    bookings wait for a person and how many are confirmed. Five queries whatever the number of restaurants (the
+    restaurants, their hours in two, and the two counts), fewer while their hours are cached."""
+    from assignments.selectors.schedule import schedule_rows_prefetch
+
     now = now or timezone.now()
-    days = {r.pk: (r.name, r.service_day_of(now)) for r in restaurants.order_by("name")[:50]}
+    shown = list(restaurants.order_by("name")[:50])
+    schedule_rows_prefetch(restaurants=shown)
+    days = {r.pk: (r.name, r.service_day_of(now)) for r in shown}
     if not days:
         return []
     today = Q()

@@ -403,3 +403,25 @@ def test_the_console_home_leads_with_today_per_restaurant(restaurant, viewer, mo
     timeline = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
     assert f'href="{timeline}?date=' in today and QUEUE in today
     assert html.index('id="maitre-tonight"') < html.index("app-assignments")  # before the list of models
+
+
+def test_the_today_panel_reads_many_restaurants_in_a_fixed_number_of_queries(
+    restaurant, django_assert_num_queries
+):
+    """Twelve restaurants, a late one among them (its service day depends on its hours), on a cold cache: the
+    restaurants, their weekly hours and exceptions, and the two counts: 5 queries, not 2 more per restaurant."""
+    from assignments.caches import maitre_caches_reset
+    from assignments.models import Restaurant
+    from assignments.selectors.review import tonight_overview
+    from tests.factories import RestaurantFactory, at
+
+    for _ in range(11):
+        RestaurantFactory(service_periods=[{"name": "late", "start": "22:00", "end": "03:00"}])
+    in_review(restaurant, start="19:00")
+    maitre_caches_reset()
+    with django_assert_num_queries(5):
+        lines = tonight_overview(restaurants=Restaurant.objects.all(), now=at("17:30"))
+    assert len(lines) == 12
+    assert {(line.waiting, line.confirmed) for line in lines if line.restaurant_id == restaurant.pk} == {
+        (1, 0)
+    }
