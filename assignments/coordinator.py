@@ -74,6 +74,12 @@ KEEP = "keep_current"
 RESEAT = "reseat"
 RESEAT_LEASE = timedelta(seconds=60)
 RESEAT_STALE_TRIES = 3
+# One call of assign_due starts no pass and no re-seat search after this many seconds: a search runs two CP-SAT
+# solves of at most RESEAT_TIME_LIMIT_SECONDS each, so the call ends well inside the actor's time limit (120 s) and
+# hands the sweep thread back. Re-seat candidates it did not reach are made due at once (not left leased), so the
+# next sweep, of this worker or another, goes on with them.
+ASSIGN_DUE_BUDGET_SECONDS = 60.0
+_monotonic = time.monotonic  # the budget's clock (tests move it)
 
 
 class Status:
@@ -114,12 +120,21 @@ def assign_due(*, restaurant_id: int, service_date: date | None) -> list[Outcome
     """Decide every due booking of one restaurant service day. None when another worker holds it (it goes on
     until nothing is due, and looks once more after letting go, so a wake-up that met it is never lost)."""
     outcomes: list[Outcome] = []
+    deadline = _monotonic() + ASSIGN_DUE_BUDGET_SECONDS
     for _ in range(50):  # bounded: a day that stays due without progress is left to the next sweep
-        got = _pass(restaurant_id, service_date)
+        got = _pass(restaurant_id, service_date, deadline)
         if got is None:
             return outcomes or None
         outcomes.extend(got)
         if not got or not due_exists(restaurant_id=restaurant_id, service_date=service_date):
+            break
+        if _monotonic() > deadline:
+            logger.info(
+                "restaurant %s day %s: %.0f s spent, the rest is left to the next sweep",
+                restaurant_id,
+                service_date,
+                ASSIGN_DUE_BUDGET_SECONDS,
+            )
             break
     return outcomes
 
@@ -144,7 +159,7 @@ def due_restaurant_days(*, limit: int = 100) -> list[tuple[int, date | None]]:
     return [(r["restaurant_id"], r["service_date"]) for r in rows]
 
 
-def _pass(restaurant_id: int, service_date: date | None) -> list[Outcome] | None:
+def _pass(restaurant_id: int, service_date: date | None, deadline: float) -> list[Outcome] | None:
     # The lock store is Redis (or in-process when embedded); while Redis is away the database lock alone serves.
     handle = (
         restaurant_day_lock(restaurant_id, service_date) if redis_usable() or not settings.REDIS_URL else None
@@ -172,7 +187,20 @@ def _pass(restaurant_id: int, service_date: date | None) -> list[Outcome] | None
     # Re-seating solves (CP-SAT, up to RESEAT_TIME_LIMIT_SECONDS each) run after the day is let go, so that
     # fresh bookings of the day are never kept waiting behind them; each is checked optimistically (the
     # moved bookings' versions and tables, the exclusion constraint) and leased by its due time meanwhile.
-    for booking_id, attempt_no, rows, correlation_id, reason in reseats:
+    for i, (booking_id, attempt_no, rows, correlation_id, reason) in enumerate(reseats):
+        if _monotonic() > deadline:
+            left = [r[0] for r in reseats[i:]]
+            Booking.objects.filter(pk__in=left, state=BookingState.ASSIGNMENT_PENDING).update(
+                due_at=timezone.now()
+            )
+            logger.info(
+                "restaurant %s day %s: %d re-seat searches left to the next sweep (over %.0f s)",
+                restaurant_id,
+                service_date,
+                len(left),
+                ASSIGN_DUE_BUDGET_SECONDS,
+            )
+            break
         try:
             outcomes.append(_reseat_or_review(booking_id, attempt_no, rows, correlation_id, reason))
         except Exception:  # its lease runs out and it is tried again; the others go on

@@ -759,3 +759,41 @@ def test_a_declined_reseat_reviews_with_the_engines_reason_as_without_reseating(
 
     assert reasons[True] == reasons[False], reasons
     assert reasons[True] == "party of 7: the largest free table at 19:00 seats 6 (T1) after 1 attempt(s)"
+
+
+@pytest.mark.django_db
+def test_a_day_of_slow_reseat_searches_stops_within_its_budget_and_hands_the_rest_on(restaurant, monkeypatch):
+    """On an overloaded worker each re-seat search can take many seconds; a day with many of them ran past the
+    actor's time limit (120 s), which killed the pass mid-solve, and held the sweep thread as long. One call now
+    starts no search after ASSIGN_DUE_BUDGET_SECONDS: the candidates it did not reach are due again at once, not
+    leased for a minute, keep their attempt count, and the next call goes on with them."""
+    import optimization.reseating as optimizer
+
+    restaurant.max_assignment_attempts = 1
+    restaurant.save()
+    assert run(submitted(restaurant, party_size=7)).status == Status.CONFIRMED  # M2+M3, nothing can move
+    sevens = [submitted(restaurant, party_size=7, start=f"19:{m:02d}") for m in (0, 5, 10)]
+    now = [1000.0]
+    searched: list[int] = []
+
+    def slow_search(**kwargs):
+        searched.append(kwargs["booking"].pk)
+        now[0] += 40.0  # each search takes 40 s of the worker's time
+        return None
+
+    monkeypatch.setattr(coordinator, "_monotonic", lambda: now[0])
+    monkeypatch.setattr(optimizer, "reseat_compute", slow_search)
+
+    coordinator.assign_due(restaurant_id=restaurant.pk, service_date=sevens[0].service_date)
+
+    assert searched == [sevens[0].pk, sevens[1].pk]  # the second started at 40 s; none after 60 s
+    states = {b.pk: b for b in Booking.objects.filter(pk__in=[b.pk for b in sevens])}
+    assert [states[b.pk].state for b in sevens] == [BookingState.MANUAL_REVIEW] * 2 + [
+        BookingState.ASSIGNMENT_PENDING
+    ]
+    last = states[sevens[2].pk]
+    assert last.due_at <= timezone.now() and last.assignment_attempts == 0
+
+    coordinator.assign_due(restaurant_id=restaurant.pk, service_date=sevens[0].service_date)
+    assert searched[-1] == sevens[2].pk
+    assert Booking.objects.get(pk=sevens[2].pk).state == BookingState.MANUAL_REVIEW
