@@ -15,8 +15,8 @@ from assignments.context import DAY_SPAN, elapsed_minutes, elapsed_moment, wall_
 from assignments.models import Booking, BookingState, Restaurant, Table, TableAllocation
 from assignments.presentation.timeline import (
     ROW_HEIGHT,
-    TOUCH_ROW_HEIGHT,
     STATE_MARKS,
+    TOUCH_ROW_HEIGHT,
     TimelineEntry,
     TimelineLayout,
     TimelineTable,

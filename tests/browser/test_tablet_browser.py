@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
 from django.db import connections
 
 from assignments import coordinator
@@ -49,7 +48,9 @@ def friday(monkeypatch, settings):
     coordinator.assign_due(restaurant_id=restaurant.pk, service_date=bookings[0].service_date)
 
     ada, to = None, None
-    taken = list(TableAllocation.objects.filter(restaurant=restaurant).values_list("table_id", "start_at", "end_at"))
+    taken = list(
+        TableAllocation.objects.filter(restaurant=restaurant).values_list("table_id", "start_at", "end_at")
+    )
     tables = list(Table.objects.filter(zone__restaurant=restaurant).order_by("label"))
     for b in Booking.objects.filter(restaurant=restaurant, state=S.CONFIRMED, start_at__gte=at("20:00")):
         if b.allocations.count() != 1:
@@ -78,7 +79,14 @@ def friday(monkeypatch, settings):
         .order_by("start_at", "pk")[:2]
     )
     grace = in_review(restaurant, start="22:30", party_size=2, guest_name="Grace Hopper")
-    yield {"restaurant": restaurant, "ada": Booking.objects.get(pk=ada.pk), "to": to, "late": late, "later": later, "grace": grace}
+    yield {
+        "restaurant": restaurant,
+        "ada": Booking.objects.get(pk=ada.pk),
+        "to": to,
+        "late": late,
+        "later": later,
+        "grace": grace,
+    }
     connections.close_all()
 
 
@@ -115,8 +123,11 @@ def _box(locator) -> dict:
 
 def _within(page, locator) -> bool:
     box, size = _box(locator), page.viewport_size
-    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= size["width"] + 0.5 and (
-        box["y"] + box["height"] <= size["height"] + 0.5
+    return (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size["width"] + 0.5
+        and (box["y"] + box["height"] <= size["height"] + 0.5)
     )
 
 
@@ -287,7 +298,9 @@ def test_at_1366_the_laptop_keeps_its_dense_timeline_and_one_line_queue(
     page.screenshot(path=str(artifacts_dir / "tablet-ref-queue.png"))
 
     page.goto(_timeline(live_server, restaurant))
-    assert _box(page.locator("g.maitre-state-confirmed rect").first)["height"] == 20  # about 20 tables on screen
+    assert (
+        _box(page.locator("g.maitre-state-confirmed rect").first)["height"] == 20
+    )  # about 20 tables on screen
     assert _within(page, page.locator("#maitre-scroll"))
     assert "click a booking, then a table row" in page.inner_text(".maitre-legend")
     bar = page.locator(f"g.maitre-bar[data-booking='{ada.pk}']")
