@@ -20,6 +20,9 @@ from tenancy.selectors import restaurants_for_user
 
 ASSIGN_PERMISSION = "assignments.assign_booking"
 OVERRIDE_PERMISSION = "assignments.override_seating"
+# Set to "1" by the console's pages on a touch screen (no hover, a finger for a pointer: the host stand's tablet),
+# cleared on a mouse; the timeline then draws rows a finger can hit (admin/assignments/touch.html sets it).
+TOUCH_COOKIE = "maitre_touch"
 WAITING_STATES = (BookingState.PENDING, BookingState.ASSIGNMENT_PENDING, BookingState.MANUAL_REVIEW)
 
 

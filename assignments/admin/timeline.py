@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from assignments.admin import common
-from assignments.admin.common import can_assign, id_from, refusal_html, restaurants_visible_to
+from assignments.admin.common import TOUCH_COOKIE, can_assign, id_from, refusal_html, restaurants_visible_to
 from assignments.admin.service import can_serve
 from assignments.lifecycle import Actor
 from assignments.models import Booking, Restaurant, TableBlock
@@ -92,6 +92,7 @@ class RestaurantTimelineMixin:
         day = day or restaurant.service_day_of(now)
         focus = id_from(request.GET.get("booking"))
         whole_day = request.GET.get("span") == "day"
+        touch = request.COOKIES.get(TOUCH_COOKIE) == "1"
         timeline = restaurant_day_timeline(
             restaurant=restaurant,
             day=day,
@@ -99,6 +100,7 @@ class RestaurantTimelineMixin:
             now_line=now,
             whole_day=whole_day,
             all_waiting=request.GET.get("waiting") == "all",
+            touch=touch,
         )
         base = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
         span = "&span=day" if whole_day else ""
@@ -129,6 +131,7 @@ class RestaurantTimelineMixin:
             "walk_in_url": reverse("admin:assignments_restaurant_timeline_walk_in", args=[restaurant.pk]),
             "is_tonight": day == restaurant.service_day_of(walk_in_clock()),
             "here_url": request.get_full_path(),
+            "touch_rows": "1" if touch else "",
         }
         return TemplateResponse(request, "admin/assignments/restaurant/timeline.html", context)
 

@@ -95,6 +95,11 @@ class Bar:
     text_fill: str = "#ffffff"
     started: bool = False  # its start is past the now line (a no-show may be marked only then)
 
+    @property
+    def text_y(self) -> float:
+        """The label's baseline, centred in the bar (14 below the top of the 20-high bar of a laptop row)."""
+        return self.y + self.height / 2 + 4
+
 
 @dataclass(frozen=True)
 class Row:
@@ -105,6 +110,11 @@ class Row:
     zone: str
     free_for_focus: bool
     stripe: bool
+
+    @property
+    def text_y(self) -> float:
+        """The table's name's baseline, centred in the row (17 below the top of a 26-high laptop row)."""
+        return self.y + self.height / 2 + 4
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,10 @@ class TimelineLayout:
     states: tuple[str, ...] = ()  # the booking states drawn (the legend shows only those)
     waiting_lanes: int = 0
     waiting_hidden: int = 0  # waiting bookings past the lane limit (the page offers to draw them all)
+
+
+ROW_HEIGHT = 26.0  # a table's row for a mouse: 20-high bars, about 20 tables on a laptop screen
+TOUCH_ROW_HEIGHT = 40.0  # for a finger on the host stand's tablet: 34-high bars, each a target of its own
 
 
 def hhmm(minutes: int) -> str:
@@ -196,7 +210,7 @@ def timeline_layout(
     max_waiting_lanes: int | None = 6,
     clock: Callable[[int], str] = hhmm,
     minute_width: float = 2.4,
-    row_height: float = 26.0,
+    row_height: float = ROW_HEIGHT,
     zone_height: float = 22.0,
     label_width: float = 150.0,
     header_height: float = 30.0,

@@ -14,7 +14,9 @@ from django.utils import timezone
 from assignments.context import DAY_SPAN, elapsed_minutes, elapsed_moment, wall_to_elapsed
 from assignments.models import Booking, BookingState, Restaurant, Table, TableAllocation
 from assignments.presentation.timeline import (
+    ROW_HEIGHT,
     STATE_MARKS,
+    TOUCH_ROW_HEIGHT,
     TimelineEntry,
     TimelineLayout,
     TimelineTable,
@@ -121,10 +123,12 @@ def restaurant_day_timeline(
     whole_day: bool = False,
     now_line: datetime | None = None,
     all_waiting: bool = False,
+    touch: bool = False,
 ) -> DayTimeline:
     """Tables, the day's allocations (bookings, table blocks and live holds) and the bookings still without
     tables (drawn in the waiting lane at their time), in four queries; plus, for a focus booking still waiting,
-    which tables are free over its window. The range is the service periods unless `whole_day`."""
+    which tables are free over its window. The range is the service periods unless `whole_day`; `touch` draws
+    rows tall enough for a finger (a tablet at the host stand)."""
     now = now or timezone.now()
     tz = restaurant.tzinfo
     midnight = restaurant.local_midnight(day)
@@ -332,6 +336,7 @@ def restaurant_day_timeline(
         waiting=lane,
         max_waiting_lanes=None if all_waiting else 6,
         clock=clock,
+        row_height=TOUCH_ROW_HEIGHT if touch else ROW_HEIGHT,
     )
     return DayTimeline(
         restaurant=restaurant,

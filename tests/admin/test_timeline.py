@@ -110,3 +110,26 @@ def test_the_timeline_is_reachable_from_the_restaurant_and_booking_pages(restaur
 def test_the_timeline_needs_a_staff_login(restaurant, client):
     url = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk])
     assert client.get(url).status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_touch_screen_gets_rows_a_finger_can_hit_and_a_mouse_keeps_the_dense_ones(
+    restaurant, viewer_client
+):
+    """The console's pages set the maitre_touch cookie on a touch screen (admin/assignments/touch.html)."""
+    confirmed_at(restaurant, ["M1"], start="19:00")
+    url = reverse("admin:assignments_restaurant_timeline", args=[restaurant.pk]) + f"?date={DAY.isoformat()}"
+
+    def bar_height() -> float:
+        html = viewer_client.get(url).content.decode()
+        svg = html[html.index('<svg class="maitre-timeline"') :]
+        return float(
+            re.search(r'<g class="maitre-bar maitre-booking[^>]*>.*?<rect [^>]*height="([\d.]+)"', svg, re.S)[
+                1
+            ]
+        )
+
+    assert bar_height() == 20.0  # a laptop: 26 px rows
+    viewer_client.cookies["maitre_touch"] = "1"
+    assert bar_height() == 34.0  # the host stand's tablet: 40 px rows
+    assert restaurant_day_timeline(restaurant=restaurant, day=DAY, touch=True).layout.rows[0].height == 40.0
