@@ -113,7 +113,7 @@ def restaurant_from_ref(ref: str):
     from assignments.models import Restaurant
 
     restaurant = Restaurant.objects.filter(slug=ref).first()
-    if restaurant is None and ref.isdigit():
+    if restaurant is None and ref.isascii() and ref.isdigit():
         restaurant = Restaurant.objects.filter(pk=int(ref)).first()
     if restaurant is None:
         slugs = list(Restaurant.objects.order_by("slug").values_list("slug", flat=True)[:10])
