@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
 
-from assignments.scenario import Scenario, ScenarioError, load_scenario
+from assignments.scenario import FIRST_DATE, LAST_DATE, Scenario, ScenarioError, load_scenario
 
 
 class HelpWithDefaultsFormatter(DjangoHelpFormatter):
@@ -72,6 +73,31 @@ def _number(text: str, kind, minimum=None):
     if minimum is not None and value < minimum:
         raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
     return value
+
+
+def day_from_option(text: str, option: str) -> date:
+    """A service day typed as YYYY-MM-DD, within the days a datetime can carry with the day's service on either
+    side (the scenario format's range); else a CommandError naming the option."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{option}: not a date YYYY-MM-DD: {text!r}") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise CommandError(f"{option}: must be between {FIRST_DATE} and {LAST_DATE}, got {text}")
+    return day
+
+
+def moment_from_option(text: str, option: str, tz: tzinfo) -> datetime:
+    """A moment typed in ISO 8601 (naive: in `tz`), within the same range as day_from_option."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise CommandError(f"{option}: {exc}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    if not FIRST_DATE <= moment.date() <= LAST_DATE:
+        raise CommandError(f"{option}: must be between {FIRST_DATE} and {LAST_DATE}, got {text}")
+    return moment
 
 
 def readable_file(path: str | Path) -> Path:
