@@ -45,6 +45,14 @@ def positive_int(text: str) -> int:
     return _number(text, int, minimum=1)
 
 
+BATCH_SIZE_MAX = 100_000  # a SQL LIMIT beyond a bigint was a DataError traceback on PostgreSQL
+
+
+def batch_size(text: str) -> int:
+    """argparse type: rows per batch, 1 to BATCH_SIZE_MAX."""
+    return _number(text, int, minimum=1, maximum=BATCH_SIZE_MAX)
+
+
 def non_negative_int(text: str) -> int:
     return _number(text, int, minimum=0)
 
@@ -61,7 +69,7 @@ def non_negative_float(text: str) -> float:
     return _number(text, float, minimum=0)
 
 
-def _number(text: str, kind, minimum=None):
+def _number(text: str, kind, minimum=None, maximum=None):
     try:
         value = kind(text)
     except ValueError:
@@ -72,6 +80,8 @@ def _number(text: str, kind, minimum=None):
         raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
     if minimum is not None and value < minimum:
         raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
+    if maximum is not None and value > maximum:
+        raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {text}")
     return value
 
 

@@ -147,6 +147,14 @@ def test_bench_engine_checks_every_file_before_the_long_work(tmp_path):
         (("export_scenario", "nowhere"), r"no restaurant 'nowhere'"),
         (("relay_outbox", "--batch-size", "0"), r"--batch-size: must be at least 1"),
         (("backfill_state_history", "--batch-size", "-5"), r"--batch-size: must be at least 1"),
+        # A LIMIT beyond a bigint: a DataError traceback on PostgreSQL.
+        (("relay_outbox", "--batch-size", "1" + "0" * 20), r"--batch-size: must be at most 100000"),
+        (("backfill_state_history", "--batch-size", "1" + "0" * 20), r"--batch-size: must be at most 100000"),
+        (("mark_no_shows", "--batch-size", "100001"), r"--batch-size: must be at most 100000"),
+        (
+            ("bench_references", SMALL, "--out", SMALL),
+            r"--out: .* is a file, not a folder",
+        ),  # FileExistsError
     ],
 )
 def test_impossible_arguments_are_refused_before_any_work(args, match, db):

@@ -1,6 +1,6 @@
 import time
 
-from assignments.management.base import MaitreCommand, positive_float, positive_int
+from assignments.management.base import MaitreCommand, batch_size, positive_float
 from assignments.services.outbox import outbox_relay
 
 
@@ -12,7 +12,7 @@ class Command(MaitreCommand):
         parser.add_argument(
             "--interval", type=positive_float, default=0.2, help="Seconds between polls when idle."
         )
-        parser.add_argument("--batch-size", type=positive_int, default=500, help="Events sent per batch.")
+        parser.add_argument("--batch-size", type=batch_size, default=500, help="Events sent per batch.")
 
     def handle(self, *args, loop, interval, batch_size, **options):
         total = 0
