@@ -181,6 +181,18 @@ def test_a_date_no_datetime_can_carry_is_refused_naming_the_option(sample_restau
     fails("export_scenario", slug, "--date", "0001-01-01", match=r"^--date: must be between")
 
 
+def test_shadow_report_names_the_restaurants_there_are_and_takes_an_id(sample_restaurant):
+    fails(
+        "shadow_report",
+        "--restaurant",
+        "nowhere",
+        match=rf"^no restaurant 'nowhere'; restaurants here: {sample_restaurant.slug}",
+    )
+    out = io.StringIO()
+    call_command("shadow_report", "--restaurant", str(sample_restaurant.pk), stdout=out)
+    assert "bookings compared" in out.getvalue()
+
+
 def test_a_restaurant_named_by_a_digit_int_refuses_is_unknown(sample_restaurant):
     """'²' passed str.isdigit() and then int() raised a ValueError (a traceback)."""
     fails("export_scenario", "²", match=r"^no restaurant '²'; restaurants here: ")
