@@ -151,6 +151,13 @@ def test_bench_engine_checks_every_file_before_the_long_work(tmp_path):
         (("relay_outbox", "--batch-size", "1" + "0" * 20), r"--batch-size: must be at most 100000"),
         (("backfill_state_history", "--batch-size", "1" + "0" * 20), r"--batch-size: must be at most 100000"),
         (("mark_no_shows", "--batch-size", "100001"), r"--batch-size: must be at most 100000"),
+        # A negative --poll-ms killed every consumer thread (ValueError) while the process ran on, consuming
+        # nothing; so did a misspelt queue, silently.
+        (("worker", "--poll-ms", "-1"), r"--poll-ms: must be at least 1, got -1"),
+        (
+            ("worker", "--queues", "asignments"),
+            r"^--queues: no queue 'asignments'; declared: assignments, default",
+        ),
         (
             ("bench_references", SMALL, "--out", SMALL),
             r"--out: .* is a file, not a folder",
