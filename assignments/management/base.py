@@ -65,6 +65,15 @@ def positive_float(text: str) -> float:
     return value
 
 
+def interval_seconds(text: str) -> float:
+    """argparse type: seconds to sleep between polls, more than 0 and at most a day (time.sleep overflows on
+    1e308)."""
+    value = positive_float(text)
+    if value > 86400:
+        raise argparse.ArgumentTypeError(f"must be at most 86400 (a day), got {text}")
+    return value
+
+
 def non_negative_float(text: str) -> float:
     return _number(text, float, minimum=0)
 

@@ -151,6 +151,10 @@ def test_bench_engine_checks_every_file_before_the_long_work(tmp_path):
         (("relay_outbox", "--batch-size", "1" + "0" * 20), r"--batch-size: must be at most 100000"),
         (("backfill_state_history", "--batch-size", "1" + "0" * 20), r"--batch-size: must be at most 100000"),
         (("mark_no_shows", "--batch-size", "100001"), r"--batch-size: must be at most 100000"),
+        (
+            ("relay_outbox", "--loop", "--interval", "1e308"),
+            r"--interval: must be at most 86400",
+        ),  # OverflowError
         # A negative --poll-ms killed every consumer thread (ValueError) while the process ran on, consuming
         # nothing; so did a misspelt queue, silently.
         (("worker", "--poll-ms", "-1"), r"--poll-ms: must be at least 1, got -1"),
