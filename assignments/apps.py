@@ -11,6 +11,7 @@ class AssignmentsConfig(AppConfig):
 
         from django.db.models.signals import post_delete, post_save
 
+        from assignments import checks  # noqa: F401  (registers the settings check)
         from assignments.models import Table, TableAdjacency, Zone
         from assignments.services.floor import floor_touch_for_instance
 

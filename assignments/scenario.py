@@ -15,9 +15,31 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from assignments.service_hours import HHMM, ServicePeriod, minute_in_periods, minute_of, turn_minutes_for
+from assignments.service_hours import (
+    HHMM,
+    ServicePeriod,
+    is_party_size_key,
+    minute_in_periods,
+    minute_of,
+    turn_minutes_for,
+)
 
 FORMAT_TAG = "scenario/v1"
+
+# What the database keeps of a scenario (assignments.models; tests/assignments/test_scenarios.py checks that
+# these agree with the columns): a value beyond them is refused here, naming its field, on SQLite and
+# PostgreSQL alike, instead of failing half-way through an import (or passing on SQLite only).
+SMALLINT_MAX = 32767  # slot, buffer, combination size, covers, party size (PositiveSmallIntegerField)
+INTEGER_MAX = 2147483647  # arrival (PositiveIntegerField), zone priority (IntegerField)
+NAME_MAX_LENGTH = 200  # the restaurant's and a zone's name
+ZONE_ID_MAX_LENGTH = 64  # Zone.key
+TABLE_ID_MAX_LENGTH = 32  # Table.label
+BOOKING_ID_MAX_LENGTH = 100  # Booking.external_ref
+# Spans in minutes (slot, buffer, turn times, durations) are at most a day; dates are those a datetime can
+# carry with a day's service and its bookings on either side, whatever the time zone.
+MINUTES_MAX = 24 * 60
+FIRST_DATE = date(1970, 1, 1)
+LAST_DATE = date(9998, 12, 31)
 
 
 class ScenarioError(ValueError):
@@ -111,17 +133,23 @@ def _req(obj: Mapping[str, Any], key: str, where: str) -> Any:
     return obj[key]
 
 
-def _int(value: Any, where: str, minimum: int | None = None) -> int:
+def _int(value: Any, where: str, minimum: int | None = None, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ScenarioError(where, f"must be an integer, got {value!r}")
     if minimum is not None and value < minimum:
         raise ScenarioError(where, f"must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ScenarioError(where, f"must be <= {maximum}, got {value}")
     return value
 
 
-def _str(value: Any, where: str) -> str:
+def _str(value: Any, where: str, max_length: int | None = None) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ScenarioError(where, f"must be a non-empty string, got {value!r}")
+    if "\x00" in value:
+        raise ScenarioError(where, f"must not contain NUL characters, got {value!r}")
+    if max_length is not None and len(value) > max_length:
+        raise ScenarioError(where, f"must be at most {max_length} characters, got {len(value)}")
     return value
 
 
@@ -163,34 +191,44 @@ def parse_scenario(data: Any) -> Scenario:
         day = date.fromisoformat(raw_date)
     except ValueError as exc:
         raise ScenarioError("restaurant.date", f"must be a date YYYY-MM-DD, got {raw_date!r}") from exc
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ScenarioError(
+            "restaurant.date", f"must be between {FIRST_DATE} and {LAST_DATE}, got {raw_date}"
+        )
     turn = _req(r, "turn_minutes", "restaurant")
     if not isinstance(turn, Mapping) or "default" not in turn:
         raise ScenarioError("restaurant.turn_minutes", "must be an object with a 'default' key")
     turn_clean: dict[str, int] = {}
     for k, v in turn.items():
-        if k != "default" and not (isinstance(k, str) and k.isdigit() and int(k) >= 1):
+        if k != "default" and not (is_party_size_key(k) and int(k) <= SMALLINT_MAX):
             raise ScenarioError(f"restaurant.turn_minutes.{k}", "keys must be party sizes or 'default'")
-        turn_clean[str(k)] = _int(v, f"restaurant.turn_minutes.{k}", 1)
+        turn_clean[str(k)] = _int(v, f"restaurant.turn_minutes.{k}", 1, MINUTES_MAX)
     periods = []
     for i, p in enumerate(_list(_req(r, "service_periods", "restaurant"), "restaurant.service_periods")):
         where = f"restaurant.service_periods[{i}]"
-        periods.append(
-            ServicePeriod(
-                name=_str(_req(p, "name", where), f"{where}.name"),
-                start=_hhmm(_req(p, "start", where), f"{where}.start"),
-                end=_hhmm(_req(p, "end", where), f"{where}.end"),
-            )
+        period = ServicePeriod(
+            name=_str(_req(p, "name", where), f"{where}.name"),
+            start=_hhmm(_req(p, "start", where), f"{where}.start"),
+            end=_hhmm(_req(p, "end", where), f"{where}.end"),
         )
+        if period.start == period.end:
+            raise ScenarioError(f"{where}.end", f"a period cannot end when it starts ({period.start})")
+        periods.append(period)
     if not periods:
         raise ScenarioError("restaurant.service_periods", "needs at least one period")
     restaurant = ScenarioRestaurant(
-        name=_str(_req(r, "name", "restaurant"), "restaurant.name"),
+        name=_str(_req(r, "name", "restaurant"), "restaurant.name", NAME_MAX_LENGTH),
         timezone=tz_name,
         date=day,
-        slot_minutes=_int(_req(r, "slot_minutes", "restaurant"), "restaurant.slot_minutes", 1),
-        buffer_minutes=_int(_req(r, "buffer_minutes", "restaurant"), "restaurant.buffer_minutes", 0),
+        slot_minutes=_int(_req(r, "slot_minutes", "restaurant"), "restaurant.slot_minutes", 1, MINUTES_MAX),
+        buffer_minutes=_int(
+            _req(r, "buffer_minutes", "restaurant"), "restaurant.buffer_minutes", 0, MINUTES_MAX
+        ),
         max_combination_tables=_int(
-            _req(r, "max_combination_tables", "restaurant"), "restaurant.max_combination_tables", 1
+            _req(r, "max_combination_tables", "restaurant"),
+            "restaurant.max_combination_tables",
+            1,
+            SMALLINT_MAX,
         ),
         turn_minutes=turn_clean,
         service_periods=tuple(periods),
@@ -200,15 +238,15 @@ def parse_scenario(data: Any) -> Scenario:
     zone_ids: set[str] = set()
     for i, z in enumerate(_list(_req(data, "zones", ""), "zones")):
         where = f"zones[{i}]"
-        zid = _str(_req(z, "id", where), f"{where}.id")
+        zid = _str(_req(z, "id", where), f"{where}.id", ZONE_ID_MAX_LENGTH)
         if zid in zone_ids:
             raise ScenarioError(f"{where}.id", f"duplicate zone id {zid!r}")
         zone_ids.add(zid)
         zones.append(
             ScenarioZone(
                 id=zid,
-                name=_str(z.get("name", zid), f"{where}.name"),
-                priority=_int(z.get("priority", i + 1), f"{where}.priority"),
+                name=_str(z.get("name", zid), f"{where}.name", NAME_MAX_LENGTH),
+                priority=_int(z.get("priority", i + 1), f"{where}.priority", -INTEGER_MAX - 1, INTEGER_MAX),
             )
         )
 
@@ -216,15 +254,15 @@ def parse_scenario(data: Any) -> Scenario:
     table_ids: set[str] = set()
     for i, t in enumerate(_list(_req(data, "tables", ""), "tables")):
         where = f"tables[{i}]"
-        tid = _str(_req(t, "id", where), f"{where}.id")
+        tid = _str(_req(t, "id", where), f"{where}.id", TABLE_ID_MAX_LENGTH)
         if tid in table_ids:
             raise ScenarioError(f"{where}.id", f"duplicate table id {tid!r}")
         table_ids.add(tid)
         zone = _str(_req(t, "zone", where), f"{where}.zone")
         if zone not in zone_ids:
             raise ScenarioError(f"{where}.zone", f"unknown zone {zone!r}")
-        lo = _int(_req(t, "min_covers", where), f"{where}.min_covers", 1)
-        hi = _int(_req(t, "max_covers", where), f"{where}.max_covers", 1)
+        lo = _int(_req(t, "min_covers", where), f"{where}.min_covers", 1, SMALLINT_MAX)
+        hi = _int(_req(t, "max_covers", where), f"{where}.max_covers", 1, SMALLINT_MAX)
         if hi < lo:
             raise ScenarioError(f"{where}.max_covers", f"must be >= min_covers ({lo}), got {hi}")
         tables.append(
@@ -260,18 +298,18 @@ def parse_scenario(data: Any) -> Scenario:
     booking_ids: set[str] = set()
     for i, b in enumerate(_list(_req(data, "bookings", ""), "bookings")):
         where = f"bookings[{i}]"
-        bid = _str(_req(b, "id", where), f"{where}.id")
+        bid = _str(_req(b, "id", where), f"{where}.id", BOOKING_ID_MAX_LENGTH)
         if bid in booking_ids:
             raise ScenarioError(f"{where}.id", f"duplicate booking id {bid!r}")
         booking_ids.add(bid)
-        party = _int(_req(b, "party_size", where), f"{where}.party_size", 1)
+        party = _int(_req(b, "party_size", where), f"{where}.party_size", 1, SMALLINT_MAX)
         start = _hhmm(_req(b, "start", where), f"{where}.start")
         start_minute = _start_in_periods(start, restaurant.service_periods, f"{where}.start")
         raw_duration = b.get("duration_minutes")
         duration = (
             restaurant.turn_for(party)
             if raw_duration is None
-            else _int(raw_duration, f"{where}.duration_minutes", 1)
+            else _int(raw_duration, f"{where}.duration_minutes", 1, MINUTES_MAX)
         )
         zone = b.get("preferred_zone")
         if zone is not None and zone not in zone_ids:
@@ -286,7 +324,7 @@ def parse_scenario(data: Any) -> Scenario:
                 explicit_duration=raw_duration is not None,
                 preferred_zone=zone,
                 accessible=_bool(b.get("accessible", False), f"{where}.accessible"),
-                arrival=_int(b.get("arrival", i), f"{where}.arrival", 0),
+                arrival=_int(b.get("arrival", i), f"{where}.arrival", 0, INTEGER_MAX),
             )
         )
     known = {"format", "name", "restaurant", "zones", "tables", "adjacency", "bookings"}
@@ -318,4 +356,6 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(
             "(document)", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from exc
+    except RecursionError:
+        raise ScenarioError("(document)", "nested too deeply to be a scenario") from None
     return parse_scenario(data)

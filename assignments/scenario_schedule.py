@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from assignments.scenario import ScenarioError
+from assignments.service_hours import is_party_size_key
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PACING_KEYS = ("covers_per_slot", "bookings_per_slot", "covers_per_service")
@@ -49,7 +50,7 @@ def _turns(value: Any, where: str) -> dict[str, int]:
         raise ScenarioError(where, "must be an object with a 'default' key")
     out = {}
     for k, v in value.items():
-        if k != "default" and not str(k).isdigit():
+        if k != "default" and not is_party_size_key(k):
             raise ScenarioError(f"{where}.{k}", "keys must be party sizes or 'default'")
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ScenarioError(f"{where}.{k}", "must be a whole number of minutes, at least 1")

@@ -29,6 +29,12 @@ class ServicePeriod:
         return end if end > self.start_minute else end + 24 * 60
 
 
+def is_party_size_key(key) -> bool:
+    """Whether a turn-time key names a party size as turn_minutes_for reads it back: ASCII digits written as
+    the number is ("2", not "02", whose time would never be found, nor "²", which int() refuses), at least 1."""
+    return isinstance(key, str) and key.isascii() and key.isdigit() and key == str(int(key)) and int(key) >= 1
+
+
 def turn_minutes_for(turn_minutes: Mapping[str, int], party_size: int) -> int:
     """Turn time: the smallest numeric key >= party size, else the default."""
     keys = sorted(int(k) for k in turn_minutes if k != "default")

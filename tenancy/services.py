@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Field
 from rest_framework.authtoken.models import Token
 
 from assignments.models import Restaurant
@@ -29,6 +30,12 @@ def api_client_create(
     if unknown:
         raise ValidationError({"restaurant": f"Unknown restaurants: {', '.join(unknown)}."})
     User = get_user_model()
+    try:  # the user name's own rules (required, at most 150 characters, letters, digits and @.+-_)
+        username = User._meta.get_field(User.USERNAME_FIELD)
+        assert isinstance(username, Field)
+        username.clean(name, None)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc.messages}) from exc
     if User.objects.filter(username=name).exists():
         raise ValidationError({"name": f"A user named {name!r} exists already."})
     user = User.objects.create_user(username=name)

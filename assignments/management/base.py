@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
 
-from assignments.scenario import Scenario, ScenarioError, load_scenario
+from assignments.scenario import FIRST_DATE, LAST_DATE, Scenario, ScenarioError, load_scenario
 
 
 class HelpWithDefaultsFormatter(DjangoHelpFormatter):
@@ -44,6 +45,14 @@ def positive_int(text: str) -> int:
     return _number(text, int, minimum=1)
 
 
+BATCH_SIZE_MAX = 100_000  # a SQL LIMIT beyond a bigint was a DataError traceback on PostgreSQL
+
+
+def batch_size(text: str) -> int:
+    """argparse type: rows per batch, 1 to BATCH_SIZE_MAX."""
+    return _number(text, int, minimum=1, maximum=BATCH_SIZE_MAX)
+
+
 def non_negative_int(text: str) -> int:
     return _number(text, int, minimum=0)
 
@@ -56,11 +65,20 @@ def positive_float(text: str) -> float:
     return value
 
 
+def interval_seconds(text: str) -> float:
+    """argparse type: seconds to sleep between polls, more than 0 and at most a day (time.sleep overflows on
+    1e308)."""
+    value = positive_float(text)
+    if value > 86400:
+        raise argparse.ArgumentTypeError(f"must be at most 86400 (a day), got {text}")
+    return value
+
+
 def non_negative_float(text: str) -> float:
     return _number(text, float, minimum=0)
 
 
-def _number(text: str, kind, minimum=None):
+def _number(text: str, kind, minimum=None, maximum=None):
     try:
         value = kind(text)
     except ValueError:
@@ -71,7 +89,34 @@ def _number(text: str, kind, minimum=None):
         raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
     if minimum is not None and value < minimum:
         raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
+    if maximum is not None and value > maximum:
+        raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {text}")
     return value
+
+
+def day_from_option(text: str, option: str) -> date:
+    """A service day typed as YYYY-MM-DD, within the days a datetime can carry with the day's service on either
+    side (the scenario format's range); else a CommandError naming the option."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{option}: not a date YYYY-MM-DD: {text!r}") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise CommandError(f"{option}: must be between {FIRST_DATE} and {LAST_DATE}, got {text}")
+    return day
+
+
+def moment_from_option(text: str, option: str, tz: tzinfo) -> datetime:
+    """A moment typed in ISO 8601 (naive: in `tz`), within the same range as day_from_option."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise CommandError(f"{option}: {exc}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    if not FIRST_DATE <= moment.date() <= LAST_DATE:
+        raise CommandError(f"{option}: must be between {FIRST_DATE} and {LAST_DATE}, got {text}")
+    return moment
 
 
 def readable_file(path: str | Path) -> Path:
@@ -113,7 +158,7 @@ def restaurant_from_ref(ref: str):
     from assignments.models import Restaurant
 
     restaurant = Restaurant.objects.filter(slug=ref).first()
-    if restaurant is None and ref.isdigit():
+    if restaurant is None and ref.isascii() and ref.isdigit():
         restaurant = Restaurant.objects.filter(pk=int(ref)).first()
     if restaurant is None:
         slugs = list(Restaurant.objects.order_by("slug").values_list("slug", flat=True)[:10])

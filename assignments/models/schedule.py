@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from assignments.service_hours import is_party_size_key
+
 from .floor import Restaurant
 from .pacing import PacingLimits
 
@@ -32,7 +34,7 @@ def turn_minutes_errors(value) -> str | None:
     if not isinstance(value, dict) or "default" not in value:
         return 'An object of party size -> minutes with a \'default\' entry, e.g. {"2": 75, "default": 120}.'
     for k, v in value.items():
-        if k != "default" and not str(k).isdigit():
+        if k != "default" and not is_party_size_key(k):
             return f"Keys are party sizes or 'default', not {k!r}."
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             return f"Minutes must be whole numbers of at least 1 ({k!r}: {v!r})."

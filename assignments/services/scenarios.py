@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,7 @@ from assignments.services.schedule import schedule_replace
 from assignments.signals import allocations_changed_on_commit
 
 IMPORT_ACTOR = "import"
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # what Restaurant.slug (a SlugField) accepts
 
 
 def restaurant_delete(*, restaurant: Restaurant) -> None:
@@ -134,9 +136,17 @@ def scenario_import(
     `day` moves the bookings to that service day (the file's date otherwise). When the restaurant exists,
     `replace` deletes it with everything it owns; `keep_other_bookings` instead keeps it, its floor (which
     must equal the file's) and every booking no import created, and replaces only the imported bookings."""
+    field = "slug" if slug else "name"
     slug = slug or slugify(scenario.name)
     if not slug:
         raise ScenarioError("name", "must contain letters or digits")
+    if not SLUG.fullmatch(slug):
+        raise ScenarioError(field, f"{slug!r} is not a slug: letters, digits, hyphens and underscores only")
+    longest = Restaurant._meta.get_field("slug").max_length or 0
+    if len(slug) > longest:
+        raise ScenarioError(
+            field, f"the slug {slug[:20]!r}... is {len(slug)} characters long; at most {longest}"
+        )
     if day is not None:
         scenario = scenario_on_day(scenario=scenario, day=day)
     schedule = parse_schedule(scenario.extra["schedule"]) if "schedule" in scenario.extra else None

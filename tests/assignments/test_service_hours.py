@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from assignments.service_hours import (
     ServicePeriod,
+    is_party_size_key,
     minute_in_periods,
     minute_of,
     periods_from,
@@ -67,3 +68,30 @@ def test_the_models_do_not_import_the_scenario_file_format():
             assert not any(
                 n == "assignments.scenario" or n.startswith("assignments.scenario.") for n in names
             ), path
+
+
+def test_a_turn_time_key_is_a_party_size_turn_for_reads_back():
+    """ "²" passed str.isdigit() and then failed int() (a 500 in the admin, a traceback on import); "02" was kept
+    and its time never found (turn_for looks up "2": a KeyError)."""
+    from assignments.models.schedule import turn_minutes_errors
+    from assignments.scenario import ScenarioError
+    from assignments.scenario_schedule import parse_schedule
+
+    for good in ("1", "2", "12"):
+        assert is_party_size_key(good)
+        assert turn_minutes_errors({good: 60, "default": 90}) is None
+    for bad in ("²", "٣", "02", "0", "", "2.0", " 2", 2):
+        assert not is_party_size_key(bad)
+        assert turn_minutes_errors({bad: 60, "default": 90}), bad
+    try:
+        parse_schedule(
+            {
+                "weekly": {
+                    "monday": [{"start": "18:00", "end": "22:00", "turn_minutes": {"²": 60, "default": 90}}]
+                }
+            }
+        )
+    except ScenarioError as exc:
+        assert "keys must be party sizes" in exc.reason
+    else:
+        raise AssertionError("a '²' key was accepted")

@@ -147,6 +147,25 @@ def test_bench_engine_checks_every_file_before_the_long_work(tmp_path):
         (("export_scenario", "nowhere"), r"no restaurant 'nowhere'"),
         (("relay_outbox", "--batch-size", "0"), r"--batch-size: must be at least 1"),
         (("backfill_state_history", "--batch-size", "-5"), r"--batch-size: must be at least 1"),
+        # A LIMIT beyond a bigint: a DataError traceback on PostgreSQL.
+        (("relay_outbox", "--batch-size", "1" + "0" * 20), r"--batch-size: must be at most 100000"),
+        (("backfill_state_history", "--batch-size", "1" + "0" * 20), r"--batch-size: must be at most 100000"),
+        (("mark_no_shows", "--batch-size", "100001"), r"--batch-size: must be at most 100000"),
+        (
+            ("relay_outbox", "--loop", "--interval", "1e308"),
+            r"--interval: must be at most 86400",
+        ),  # OverflowError
+        # A negative --poll-ms killed every consumer thread (ValueError) while the process ran on, consuming
+        # nothing; so did a misspelt queue, silently.
+        (("worker", "--poll-ms", "-1"), r"--poll-ms: must be at least 1, got -1"),
+        (
+            ("worker", "--queues", "asignments"),
+            r"^--queues: no queue 'asignments'; declared: assignments, default",
+        ),
+        (
+            ("bench_references", SMALL, "--out", SMALL),
+            r"--out: .* is a file, not a folder",
+        ),  # FileExistsError
     ],
 )
 def test_impossible_arguments_are_refused_before_any_work(args, match, db):
@@ -162,3 +181,78 @@ def test_bad_dates_name_the_option(sample_restaurant):
     fails("optimize_day", sample_restaurant.slug, "--now", "tonight", match=r"^--now: ")
     fails("export_scenario", sample_restaurant.slug, "--date", "tomorrow", match=r"^--date: not a date")
     fails("optimize_day", "nowhere", match=rf"restaurants here: {sample_restaurant.slug}")
+
+
+def test_a_date_no_datetime_can_carry_is_refused_naming_the_option(sample_restaurant):
+    """An OverflowError traceback before (9999-12-31 in the restaurant's zone runs past the year 9999)."""
+    slug = sample_restaurant.slug
+    fails("optimize_day", slug, "--date", "9999-12-31", match=r"^--date: must be between 1970-01-01 and 9998")
+    fails("optimize_day", slug, "--now", "9999-12-31T23:59", match=r"^--now: must be between")
+    fails("optimize_day", slug, "--now", "0001-01-01T00:00", match=r"^--now: must be between")
+    fails("export_scenario", slug, "--date", "0001-01-01", match=r"^--date: must be between")
+
+
+def test_shadow_report_names_the_restaurants_there_are_and_takes_an_id(sample_restaurant):
+    fails(
+        "shadow_report",
+        "--restaurant",
+        "nowhere",
+        match=rf"^no restaurant 'nowhere'; restaurants here: {sample_restaurant.slug}",
+    )
+    out = io.StringIO()
+    call_command("shadow_report", "--restaurant", str(sample_restaurant.pk), stdout=out)
+    assert "bookings compared" in out.getvalue()
+
+
+def test_a_restaurant_named_by_a_digit_int_refuses_is_unknown(sample_restaurant):
+    """'²' passed str.isdigit() and then int() raised a ValueError (a traceback)."""
+    fails("export_scenario", "²", match=r"^no restaurant '²'; restaurants here: ")
+    fails("optimize_day", "²", match=r"^no restaurant '²'")
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("", r"^name: This field cannot be blank"),  # was a ValueError traceback
+        ("a" * 151, r"^name: Ensure this value has at most 150 characters"),  # a DataError on PostgreSQL
+        ("partner x/1", r"^name: Enter a valid username"),
+    ],
+)
+def test_create_api_client_refuses_a_name_no_user_can_have(name, match, sample_restaurant):
+    from django.contrib.auth.models import User
+
+    fails("create_api_client", name, "--restaurant", sample_restaurant.slug, match=match)
+    assert not User.objects.exists()
+
+
+def test_db_change_plan_names_a_bad_output_or_database(tmp_path, db):
+    fails("db_change_plan", "--out", str(tmp_path), match=r"is a directory; give a file name")
+    fails("db_change_plan", "--database", "nope", match=r"^--database: no database 'nope'; known: default")
+
+
+def test_db_rollback_cleanup_refuses_a_folder_before_handing_anything_back(restaurant, tmp_path):
+    from django.contrib.auth.models import User
+
+    from assignments import lifecycle
+    from assignments.models import OutboxEvent
+    from assignments.services import outbox
+    from tenancy.services import membership_grant
+    from tests.factories import make_booking
+    from webhooks.models import WebhookDelivery
+    from webhooks.services import webhook_subscription_create
+
+    platform = User.objects.create_user("platform")
+    membership_grant(user=platform, restaurant=restaurant)
+    webhook_subscription_create(owner=platform, url="http://127.0.0.1:8141/h", event_types=[])
+    lifecycle.booking_request_assignment(booking=make_booking(restaurant))
+    outbox.outbox_relay(publish=lambda events: None)
+    published = set(OutboxEvent.objects.filter(published_at__isnull=False).values_list("pk", flat=True))
+    waiting = WebhookDelivery.objects.count()
+    assert published and waiting
+
+    fails("db_rollback_cleanup", "--webhooks-out", str(tmp_path), match=r"is a directory; give a file name")
+
+    assert (
+        set(OutboxEvent.objects.filter(published_at__isnull=False).values_list("pk", flat=True)) == published
+    )
+    assert WebhookDelivery.objects.count() == waiting

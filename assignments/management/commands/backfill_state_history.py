@@ -1,4 +1,4 @@
-from assignments.management.base import MaitreCommand, positive_int
+from assignments.management.base import MaitreCommand, batch_size
 from assignments.services.backfill import history_backfill
 
 
@@ -7,7 +7,7 @@ class Command(MaitreCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--batch-size", type=positive_int, default=500, help="Bookings written per transaction."
+            "--batch-size", type=batch_size, default=500, help="Bookings written per transaction."
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="Count what would be backfilled, write nothing."

@@ -7,14 +7,13 @@ copy of production) before the release; docs/operations/db-change-plan.md has th
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from assignments.management.base import MaitreCommand
+from assignments.management.base import MaitreCommand, writable_path
 
 
 class Command(MaitreCommand):
@@ -29,6 +28,9 @@ class Command(MaitreCommand):
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database alias to plan for")
 
     def handle(self, *args, out, database, **options):
+        if database not in connections:
+            raise CommandError(f"--database: no database {database!r}; known: {', '.join(connections)}")
+        path = writable_path(out)
         connection = connections[database]
         executor = MigrationExecutor(connection)
         graph = executor.loader.graph
@@ -83,9 +85,10 @@ class Command(MaitreCommand):
                 sql = executor.loader.collect_sql([(migration, backwards)])
                 lines += sql or ["-- (no SQL)"]
                 lines.append("")
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("\n".join(lines) + "\n")
+        try:
+            path.write_text("\n".join(lines) + "\n")
+        except OSError as exc:
+            raise CommandError(f"{out}: cannot be written ({exc.strerror or exc})") from exc
         self.stdout.write(f"{len(plan)} unapplied migration(s); plan written to {path}")
 
     @staticmethod

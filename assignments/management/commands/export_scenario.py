@@ -1,9 +1,8 @@
 import json
-from datetime import date as Date
 
 from django.core.management.base import CommandError
 
-from assignments.management.base import MaitreCommand, restaurant_from_ref, writable_path
+from assignments.management.base import MaitreCommand, day_from_option, restaurant_from_ref, writable_path
 from assignments.services.scenarios import scenario_export
 
 
@@ -17,10 +16,7 @@ class Command(MaitreCommand):
 
     def handle(self, *args, restaurant, date: str | None, out, **options):
         r = restaurant_from_ref(restaurant)
-        try:
-            day = Date.fromisoformat(date) if date else None
-        except ValueError as exc:
-            raise CommandError(f"--date: not a date: {date!r}") from exc
+        day = day_from_option(date, "--date") if date else None
         text = json.dumps(scenario_export(restaurant=r, day=day), indent=2) + "\n"
         if out:
             try:

@@ -1,4 +1,4 @@
-from assignments.management.base import MaitreCommand, positive_int
+from assignments.management.base import MaitreCommand, batch_size
 from assignments.models import Restaurant
 from assignments.services.no_shows import no_shows_mark_due
 
@@ -11,7 +11,7 @@ class Command(MaitreCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--batch-size", type=positive_int, default=200, help="Bookings per restaurant per run."
+            "--batch-size", type=batch_size, default=200, help="Bookings per restaurant per run."
         )
 
     def handle(self, *args, batch_size, **options):

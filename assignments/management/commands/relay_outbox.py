@@ -1,6 +1,6 @@
 import time
 
-from assignments.management.base import MaitreCommand, positive_float, positive_int
+from assignments.management.base import MaitreCommand, batch_size, interval_seconds
 from assignments.services.outbox import outbox_relay
 
 
@@ -10,9 +10,9 @@ class Command(MaitreCommand):
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="Keep relaying until interrupted.")
         parser.add_argument(
-            "--interval", type=positive_float, default=0.2, help="Seconds between polls when idle."
+            "--interval", type=interval_seconds, default=0.2, help="Seconds between polls when idle."
         )
-        parser.add_argument("--batch-size", type=positive_int, default=500, help="Events sent per batch.")
+        parser.add_argument("--batch-size", type=batch_size, default=500, help="Events sent per batch.")
 
     def handle(self, *args, loop, interval, batch_size, **options):
         total = 0

@@ -1,8 +1,6 @@
-from django.core.management.base import CommandError
-
-from assignments.management.base import MaitreCommand
+from assignments.management.base import MaitreCommand, restaurant_from_ref
 from assignments.management.summary import write_summary
-from assignments.models import AttemptResult, BookingAssignmentAttempt, BookingState, Restaurant
+from assignments.models import AttemptResult, BookingAssignmentAttempt, BookingState
 
 
 class Command(MaitreCommand):
@@ -12,14 +10,12 @@ class Command(MaitreCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--restaurant", help="Restaurant slug (default: all).")
+        parser.add_argument("--restaurant", help="Restaurant slug or id (default: all).")
 
     def handle(self, *args, restaurant, **options):
         qs = BookingAssignmentAttempt.objects.filter(result=AttemptResult.SHADOW).select_related("booking")
         if restaurant:
-            if not Restaurant.objects.filter(slug=restaurant).exists():
-                raise CommandError(f"No restaurant {restaurant!r}")
-            qs = qs.filter(booking__restaurant__slug=restaurant)
+            qs = qs.filter(booking__restaurant=restaurant_from_ref(restaurant))
         latest: dict[int, BookingAssignmentAttempt] = {}
         for a in qs.order_by("booking_id", "attempt_no", "id"):
             latest[a.booking_id] = a  # the last shadow decision per booking

@@ -9,6 +9,7 @@ import signal
 import threading
 
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.utils.module_loading import autodiscover_modules
 
 from assignments.management.base import MaitreCommand, positive_int
@@ -33,7 +34,7 @@ class Command(MaitreCommand):
         )
         parser.add_argument(
             "--poll-ms",
-            type=int,
+            type=positive_int,  # a negative one killed every consumer thread while the process ran on
             default=50,
             help="How long an idle consumer waits on the broker before polling again, which bounds "
             "a wake-up's delay (default: %(default)s).",
@@ -46,6 +47,12 @@ class Command(MaitreCommand):
 
         autodiscover_modules(*settings.DRAMATIQ_AUTODISCOVER_MODULES)  # tasks, and the periodic jobs modules
         broker = dramatiq.get_broker()
+        declared = broker.get_declared_queues()
+        unknown = sorted(set(queues or ()) - declared)
+        if unknown:  # a typo made a worker that consumed nothing, silently
+            raise CommandError(
+                f"--queues: no queue {', '.join(map(repr, unknown))}; declared: {', '.join(sorted(q for q in declared if not q.endswith('.DQ')))}"
+            )
         broker.emit_after("process_boot")
         _process_started()
         worker = dramatiq.Worker(

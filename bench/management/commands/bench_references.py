@@ -4,6 +4,9 @@ in DIR for `bench_engine --references DIR`."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+from django.core.management.base import CommandError
 
 from assignments.management.base import MaitreCommand, positive_float, scenario_from_file
 from assignments.management.progress import CommandProgress
@@ -34,6 +37,8 @@ class Command(MaitreCommand):
 
     def handle(self, *args, **opts):
         scenarios = [scenario_from_file(path) for path in opts["files"]]
+        if Path(opts["out"]).exists() and not Path(opts["out"]).is_dir():
+            raise CommandError(f"--out: {opts['out']} is a file, not a folder")
         rows = []
         with CommandProgress(self, json=opts["json"]) as progress:
             progress.overall("files", total=len(scenarios))

@@ -1,12 +1,13 @@
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from django.core.management.base import CommandError
 from django.utils import timezone
 
 from assignments.conf import maitre_settings
 from assignments.lifecycle import Actor
 from assignments.management.base import (
     MaitreCommand,
+    day_from_option,
+    moment_from_option,
     non_negative_float,
     non_negative_int,
     positive_float,
@@ -58,18 +59,8 @@ class Command(MaitreCommand):
 
     def handle(self, *args, **opts):
         restaurant = restaurant_from_ref(opts["restaurant"])
-        now = timezone.now()
-        if opts["now"]:
-            try:
-                now = datetime.fromisoformat(opts["now"])
-            except ValueError as exc:
-                raise CommandError(f"--now: {exc}") from exc
-            if now.tzinfo is None:
-                now = now.replace(tzinfo=restaurant.tzinfo)
-        try:
-            day = date.fromisoformat(opts["date"]) if opts["date"] else restaurant.service_day_of(now)
-        except ValueError as exc:
-            raise CommandError(f"--date: {exc}") from exc
+        now = moment_from_option(opts["now"], "--now", restaurant.tzinfo) if opts["now"] else timezone.now()
+        day = day_from_option(opts["date"], "--date") if opts["date"] else restaurant.service_day_of(now)
         if not self._has_bookings(restaurant, day):
             days = self._days_with_bookings(restaurant)
             hint = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management.base import CommandError
 
 from assignments.management.base import MaitreCommand
 from assignments.management.summary import write_summary
@@ -29,7 +30,15 @@ class Command(MaitreCommand):
         )
 
     def handle(self, *args, dry_run, webhooks_out, **options):
-        events, hooks = deliveries_hand_back_for_rollback(dry_run=dry_run, webhooks_out=Path(webhooks_out))
+        path = Path(webhooks_out)
+        if path.is_dir():  # said before anything is handed back, not after
+            raise CommandError(f"--webhooks-out {webhooks_out}: is a directory; give a file name")
+        try:
+            events, hooks = deliveries_hand_back_for_rollback(dry_run=dry_run, webhooks_out=path)
+        except OSError as exc:  # the file could not be written: the transaction rolled back, nothing changed
+            raise CommandError(
+                f"--webhooks-out {webhooks_out}: cannot be written ({exc.strerror or exc}); nothing was changed"
+            ) from exc
         write_summary(
             self,
             "rollback clean-up" + (" (dry run: nothing changed)" if dry_run else ""),
