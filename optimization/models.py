@@ -11,6 +11,8 @@ from assignments.models import Restaurant
 class OptimizerSchedule(models.Model):
     """One run a day at the restaurant's local time, before a service (e.g. 15:00 before dinner)."""
 
+    kept_when_restaurant_replaced = True  # a scenario import with --replace keeps when the optimizer runs
+
     restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="optimizer_schedules")
     run_at = models.TimeField(help_text="Local time of the restaurant.")
     time_limit_seconds = models.FloatField(default=30.0, help_text="How long the solver may think.")

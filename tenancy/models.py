@@ -28,6 +28,7 @@ WEBHOOK_ROLES: frozenset[str] = frozenset({Role.PLATFORM, Role.MANAGER})
 
 
 class Membership(models.Model):
+    kept_when_restaurant_replaced = True  # a scenario import with --replace keeps who may use the restaurant
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     restaurant = models.ForeignKey(
         "assignments.Restaurant", on_delete=models.CASCADE, related_name="memberships"

@@ -50,6 +50,9 @@ EVENT_TYPES = (
 
 
 class WebhookSubscription(models.Model):
+    kept_when_restaurant_replaced = (
+        True  # a scenario import with --replace keeps who hears from the restaurant
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,17 @@ def restaurant_delete(*, restaurant: Restaurant) -> None:
         Table.objects.filter(restaurant=restaurant).delete()
         Zone.objects.filter(restaurant=restaurant).delete()
         restaurant.delete()
+
+
+def _replaced_by(*, old: Restaurant, new: Restaurant) -> None:
+    """Delete `old` with everything the file describes, after moving to `new` what says who may use the restaurant
+    or hears from it: the rows of every model that sets `kept_when_restaurant_replaced` (tenancy's memberships, a
+    platform's webhook subscriptions for it). A replace used to delete those with the restaurant, silently
+    cutting its booking platforms and staff off."""
+    for rel in Restaurant._meta.related_objects:
+        if getattr(rel.related_model, "kept_when_restaurant_replaced", False):
+            rel.related_model._default_manager.filter(**{rel.field.name: old}).update(**{rel.field.name: new})
+    restaurant_delete(restaurant=old)
 
 
 def scenario_tonight(*, scenario: Scenario, now: datetime | None = None) -> date:
@@ -134,7 +146,8 @@ def scenario_import(
     transaction. The scenario's name becomes the restaurant's slug.
 
     `day` moves the bookings to that service day (the file's date otherwise). When the restaurant exists,
-    `replace` deletes it with everything it owns; `keep_other_bookings` instead keeps it, its floor (which
+    `replace` deletes it with everything the file describes (floor, hours, bookings) but keeps who may use it, who
+    hears from it and when its optimizer runs, moved to the new one; `keep_other_bookings` instead keeps it, its floor (which
     must equal the file's) and every booking no import created, and replaces only the imported bookings."""
     field = "slug" if slug else "name"
     slug = slug or slugify(scenario.name)
@@ -172,14 +185,12 @@ def scenario_import(
             _schedule_apply(scenario=scenario, restaurant=existing, schedule=schedule)
         _bookings_create(scenario=scenario, restaurant=existing, zones=zones)
         return existing
-    if existing is not None:
-        if not replace:
-            raise ScenarioError("name", f"restaurant {slug!r} already exists (use --replace)")
-        restaurant_delete(restaurant=existing)
+    if existing is not None and not replace:
+        raise ScenarioError("name", f"restaurant {slug!r} already exists (use --replace)")
     r = scenario.restaurant
     restaurant = Restaurant.objects.create(
         name=r.name,
-        slug=slug,
+        slug=slug if existing is None else f"replacing-{uuid.uuid4().hex}",
         timezone=r.timezone,
         slot_minutes=r.slot_minutes,
         buffer_minutes=r.buffer_minutes,
@@ -187,6 +198,10 @@ def scenario_import(
         turn_minutes=dict(r.turn_minutes),
         service_periods=[{"name": p.name, "start": p.start, "end": p.end} for p in r.service_periods],
     )
+    if existing is not None:
+        _replaced_by(old=existing, new=restaurant)
+        restaurant.slug = slug
+        restaurant.save(update_fields=["slug"])
     zones = {
         z.id: Zone.objects.create(restaurant=restaurant, key=z.id, name=z.name, priority=z.priority)
         for z in scenario.zones

@@ -208,3 +208,43 @@ def test_turn_time_fills_a_missing_duration():
     s = load_scenario(SAMPLES[0])
     b = next(b for b in s.bookings if not b.explicit_duration and b.party_size == 3)
     assert b.duration_minutes == s.restaurant.turn_minutes["4"]
+
+
+@pytest.mark.django_db
+def test_a_replace_keeps_who_may_use_the_restaurant_and_who_hears_from_it():
+    """`import_scenario --replace` rebuilds the floor, hours and bookings from the file; it used to delete the
+    restaurant's memberships (its booking platforms and staff lost access), its webhook subscriptions and its
+    optimizer schedule with it. They are now moved to the new restaurant, unchanged, and nothing else is kept."""
+    from datetime import time
+
+    from django.contrib.auth.models import User
+
+    from optimization.models import OptimizerSchedule
+    from tenancy.models import Membership, Role
+    from webhooks.models import WebhookSubscription
+
+    call_command("import_scenario", str(SAMPLES[0]), stdout=io.StringIO())
+    old = Restaurant.objects.get()
+    platform = User.objects.create_user("platform")
+    host = User.objects.create_user("host")
+    Membership.objects.create(user=platform, restaurant=old, role=Role.PLATFORM)
+    Membership.objects.create(user=host, restaurant=old, role=Role.HOST)
+    hook = WebhookSubscription.objects.create(owner=platform, url="https://example.com/h", restaurant=old)
+    everywhere = WebhookSubscription.objects.create(owner=platform, url="https://example.com/all")
+    OptimizerSchedule.objects.create(restaurant=old, run_at=time(15, 0))
+    secret = hook.secret
+
+    call_command("import_scenario", str(SAMPLES[0]), "--replace", stdout=io.StringIO())
+
+    new = Restaurant.objects.get()
+    assert new.pk != old.pk and new.slug == old.slug
+    assert set(Membership.objects.values_list("user__username", "restaurant_id", "role")) == {
+        ("platform", new.pk, Role.PLATFORM),
+        ("host", new.pk, Role.HOST),
+    }
+    hook.refresh_from_db()
+    everywhere.refresh_from_db()
+    assert (hook.restaurant_id, hook.secret, everywhere.restaurant_id) == (new.pk, secret, None)
+    assert list(OptimizerSchedule.objects.values_list("restaurant_id", "run_at")) == [(new.pk, time(15, 0))]
+    assert Booking.objects.filter(restaurant=new).count() == len(_sample()["bookings"])
+    assert not Booking.objects.exclude(restaurant=new).exists()
