@@ -64,6 +64,9 @@ WAKEUPS = Counter(
     "maitre_pipeline_wakeups_total", "Wake-up messages, by outcome (sent, failed).", ["outcome"]
 )
 SWEEPS = Counter("maitre_pipeline_sweeps_total", "Restaurant days found due by a worker's sweep.")
+NOTIFIED = Counter(
+    "maitre_pipeline_notified_total", "Restaurant days a worker's listener decided on a Postgres NOTIFY."
+)
 FLOOR_HEALED = Counter(
     "maitre_floor_healed_total",
     "Bookings brought back from review by freed tables, by how their one try ended.",
