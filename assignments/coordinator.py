@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 
 import pybreaker
 from django.conf import settings
@@ -172,12 +174,31 @@ def _pass(restaurant_id: int, service_date: date | None) -> list[Outcome] | None
     # Re-seating solves (CP-SAT, up to RESEAT_TIME_LIMIT_SECONDS each) run after the day is let go, so that
     # fresh bookings of the day are never kept waiting behind them; each is checked optimistically (the
     # moved bookings' versions and tables, the exclusion constraint) and leased by its due time meanwhile.
+    # A worker process hands them to its re-seat thread (reseats_hand_to), which frees this thread for the
+    # next wake-up; their outcomes are then not in the list returned.
+    lane = _reseat_lane
+    if lane is not None:
+        for candidate in reseats:
+            metrics.RESEATS_HANDED_OFF.inc()
+            lane(partial(_reseat_or_review, *candidate))
+        return outcomes
     for booking_id, attempt_no, rows, correlation_id, reason in reseats:
         try:
             outcomes.append(_reseat_or_review(booking_id, attempt_no, rows, correlation_id, reason))
         except Exception:  # its lease runs out and it is tried again; the others go on
             logger.exception("re-seat of booking %s failed", booking_id)
     return outcomes
+
+
+_reseat_lane: Callable[[Callable[[], object]], None] | None = None
+
+
+def reseats_hand_to(lane: Callable[[Callable[[], object]], None] | None) -> None:
+    """Where this process's re-seat solves run: `lane(job)` queues each one (a worker's ReseatLane.submit);
+    None (the default: tests, the embedded worker, commands) runs them on the deciding thread, after the day is
+    let go, and returns their outcomes with the others."""
+    global _reseat_lane
+    _reseat_lane = lane
 
 
 def _rate_allowed(restaurant_id: int) -> bool:

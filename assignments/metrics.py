@@ -67,6 +67,10 @@ SWEEPS = Counter("maitre_pipeline_sweeps_total", "Restaurant days found due by a
 NOTIFIED = Counter(
     "maitre_pipeline_notified_total", "Restaurant days a worker's listener decided on a Postgres NOTIFY."
 )
+RESEATS_HANDED_OFF = Counter(
+    "maitre_pipeline_reseats_handed_off_total",
+    "Re-seat solves a worker ran on its re-seat thread instead of the thread that decided the batch.",
+)
 FLOOR_HEALED = Counter(
     "maitre_floor_healed_total",
     "Bookings brought back from review by freed tables, by how their one try ended.",

@@ -1,16 +1,19 @@
-"""The fast path beside the Redis wake-up: a NOTIFY in the transaction that makes a booking due (delivered at
-its commit) and each worker's listener, which decides the day without Redis or a free consumer thread."""
+"""The fast paths beside the Redis wake-up: a NOTIFY in the transaction that makes a booking due (delivered at
+its commit) and each worker's listener, which decides the day without Redis or a free consumer thread; and the
+re-seat thread, which keeps the solves off the threads that decide fresh bookings."""
 
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import psycopg
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
-from assignments import flags
+from assignments import coordinator, flags
+from assignments.coordinator import Status
 from assignments.listener import Listener, listen_connection, parse_payload
 from assignments.models import Booking, BookingState
 from assignments.services.pipeline import WAKE_CHANNEL, booking_submit_for_assignment, pipeline_wake
@@ -109,3 +112,46 @@ def _submitted(restaurant, **kwargs) -> Booking:
     booking = make_booking(restaurant, **kwargs)
     booking_submit_for_assignment(booking=booking)
     return booking
+
+
+@pytest.mark.django_db
+def test_a_worker_hands_reseat_solves_to_its_reseat_thread_with_the_booking_leased(restaurant):
+    """On its last attempt a party of seven gets a re-seat solve before review. In a worker it is queued on
+    the re-seat thread: the pass returns without waiting for it, the booking is leased meanwhile (a worker that
+    dies with it queued leaves it due again), and the queued solve sends it to review as it would have inline."""
+    restaurant.max_assignment_attempts = 1
+    restaurant.save()
+    flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
+    first = coordinator.process_booking(booking_id=_submitted(restaurant, party_size=7).pk)
+    assert first.status == Status.CONFIRMED  # M2+M3: the seven below cannot be seated, nothing can move
+    seven = _submitted(restaurant, party_size=7)
+    queued = []
+    coordinator.reseats_hand_to(queued.append)
+    try:
+        outcomes = coordinator.assign_due(restaurant_id=restaurant.pk, service_date=seven.service_date)
+    finally:
+        coordinator.reseats_hand_to(None)
+
+    assert outcomes == [] and len(queued) == 1
+    leased = Booking.objects.get(pk=seven.pk)
+    assert leased.state == BookingState.ASSIGNMENT_PENDING
+    assert leased.due_at > timezone.now() + timedelta(seconds=30)
+
+    outcome = queued[0]()
+
+    assert outcome.status == Status.MANUAL_REVIEW
+    assert Booking.objects.get(pk=seven.pk).state == BookingState.MANUAL_REVIEW
+
+
+def test_the_reseat_thread_runs_jobs_in_order_survives_a_failing_one_and_stops():
+    from assignments.reseat_lane import ReseatLane
+
+    done = []
+    lane = ReseatLane()
+    lane.start()
+    lane.submit(lambda: done.append(1))
+    lane.submit(lambda: 1 / 0)
+    lane.submit(lambda: done.append(2))
+    assert wait_until(lambda: done == [1, 2], timeout=5, interval=0.01)
+    lane.stop()
+    assert not lane.is_alive()

@@ -1,7 +1,8 @@
 """One worker process: Dramatiq consumer threads for wake-ups and events, the listener that decides a
 restaurant day as soon as Postgres notifies it (PostgreSQL only), the sweep that claims due bookings from
-Postgres every second. Run several (the Procfile's `worker`), each under a supervisor that restarts it: a
-killed worker loses nothing, its uncommitted batch rolls back and is due again."""
+Postgres every second, and a thread for the re-seat solves so that none of those waits behind one. Run
+several (the Procfile's `worker`), each under a supervisor that restarts it: a killed worker loses nothing,
+its uncommitted batch rolls back and is due again."""
 
 from __future__ import annotations
 
@@ -49,13 +50,18 @@ class Command(MaitreCommand):
         import dramatiq
         from django.db import connection
 
+        from assignments.coordinator import reseats_hand_to
         from assignments.listener import Listener
+        from assignments.reseat_lane import ReseatLane
         from assignments.sweeper import Sweeper
 
         autodiscover_modules(*settings.DRAMATIQ_AUTODISCOVER_MODULES)  # tasks, and the periodic jobs modules
         broker = dramatiq.get_broker()
         broker.emit_after("process_boot")
         _process_started()
+        lane = ReseatLane()
+        lane.start()
+        reseats_hand_to(lane.submit)
         worker = dramatiq.Worker(
             broker, queues=set(queues) if queues else None, worker_threads=threads, worker_timeout=poll_ms
         )
@@ -90,6 +96,8 @@ class Command(MaitreCommand):
         if sweeper is not None:
             sweeper.stop()
         worker.stop(timeout=10_000)
+        reseats_hand_to(None)
+        lane.stop()
         broker.close()
 
 
