@@ -76,6 +76,7 @@ KEEP = "keep_current"
 RESEAT = "reseat"
 RESEAT_LEASE = timedelta(seconds=60)
 RESEAT_STALE_TRIES = 3
+NO_FREE_PLAN = "no free plan"
 
 
 class Status:
@@ -369,7 +370,15 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 )
             else:
                 decided = _decide(
-                    engine, mode, fstate.floor, request, occupancy, cur, hld, references.get(booking.pk)
+                    engine,
+                    mode,
+                    fstate.floor,
+                    request,
+                    occupancy,
+                    cur,
+                    hld,
+                    references.get(booking.pk),
+                    explain=attempt_no >= restaurant.max_assignment_attempts or bool(heal),
                 )
             correlation_id = booking.last_correlation_id
             if decided.kind == "seat":
@@ -493,7 +502,13 @@ def _span(occupancy, ref: str) -> tuple[int, int]:
     raise KeyError(ref)
 
 
-def _decide(engine, mode, floor, request, occupancy, current, held, reference=None) -> _Decided:
+def _decide(
+    engine, mode, floor, request, occupancy, current, held, reference=None, *, explain: bool = True
+) -> _Decided:
+    """The engine's (or legacy's) decision and its attempt rows. `explain`: a booking with no plan gets the
+    sentence a host reads (explain_no_plan); without it (an attempt that is not the last, whose rows carry each
+    strategy's own reason) its outcome just says "no free plan": in an oversubscribed evening those retries are
+    most of the decisions, and the sentence was a third of a batch's CPU, read by no one."""
     rows: list[AttemptRow] = []
     decision = None
     if engine is not None:
@@ -560,8 +575,10 @@ def _decide(engine, mode, floor, request, occupancy, current, held, reference=No
             f"no table or combination on this floor seats {request.party_size}"
             f"{' with step-free access' if request.accessible else ''}"
         )
-    else:
+    elif explain or not outcomes:
         reason = explain_no_plan(floor, request, occupancy)  # what a host reads first in the queue
+    else:
+        reason = NO_FREE_PLAN
     for o in outcomes:
         rows.append(AttemptRow(o.strategy, AttemptResult.NO_PLAN, o.reason, {}))
     if not outcomes:
