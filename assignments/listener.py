@@ -41,6 +41,7 @@ def decide_days(days: list[tuple[int, date | None]]) -> None:
         except Exception:  # its bookings stay due: the sweep or the next wake-up gets them
             logger.exception("notified restaurant %s day %s failed", restaurant_id, service_date)
             _close_connection()
+    close_old_connections()  # back to the pool while the listener waits
 
 
 def _close_connection() -> None:
