@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from functools import partial
 
 import pybreaker
 from django.conf import settings
@@ -80,6 +82,12 @@ RESEAT_STALE_TRIES = 3
 # next sweep, of this worker or another, goes on with them.
 ASSIGN_DUE_BUDGET_SECONDS = 60.0
 _monotonic = time.monotonic  # the budget's clock (tests move it)
+NO_FREE_PLAN = "no free plan"
+
+
+def _reseat_start_margin() -> timedelta:
+    """How long before its lease ends a re-seat search may still start: two solves and the pay-off's play."""
+    return timedelta(seconds=2 * maitre_settings.RESEAT_TIME_LIMIT_SECONDS + 5)
 
 
 class Status:
@@ -160,6 +168,7 @@ def due_restaurant_days(*, limit: int = 100) -> list[tuple[int, date | None]]:
 
 
 def _pass(restaurant_id: int, service_date: date | None, deadline: float) -> list[Outcome] | None:
+    passed_at = timezone.now()  # no lease this pass gives out starts before it
     # The lock store is Redis (or in-process when embedded); while Redis is away the database lock alone serves.
     handle = (
         restaurant_day_lock(restaurant_id, service_date) if redis_usable() or not settings.REDIS_URL else None
@@ -187,6 +196,17 @@ def _pass(restaurant_id: int, service_date: date | None, deadline: float) -> lis
     # Re-seating solves (CP-SAT, up to RESEAT_TIME_LIMIT_SECONDS each) run after the day is let go, so that
     # fresh bookings of the day are never kept waiting behind them; each is checked optimistically (the
     # moved bookings' versions and tables, the exclusion constraint) and leased by its due time meanwhile.
+    # A worker process hands them to its re-seat thread (reseats_hand_to), which frees this thread for the
+    # next wake-up; their outcomes are then not in the list returned. A queued search that could not start
+    # before its lease was nearly out is skipped: the booking is due again and decided afresh (a backed-up
+    # queue on an overloaded worker would otherwise solve for bookings another worker has taken meanwhile).
+    lane = _reseat_lane
+    if lane is not None:
+        start_by = passed_at + RESEAT_LEASE - _reseat_start_margin()
+        for candidate in reseats:
+            metrics.RESEATS_HANDED_OFF.inc()
+            lane(partial(_reseat_or_review, *candidate, start_by=start_by))
+        return outcomes
     for i, (booking_id, attempt_no, rows, correlation_id, reason) in enumerate(reseats):
         if _monotonic() > deadline:
             left = [r[0] for r in reseats[i:]]
@@ -206,6 +226,17 @@ def _pass(restaurant_id: int, service_date: date | None, deadline: float) -> lis
         except Exception:  # its lease runs out and it is tried again; the others go on
             logger.exception("re-seat of booking %s failed", booking_id)
     return outcomes
+
+
+_reseat_lane: Callable[[Callable[[], object]], None] | None = None
+
+
+def reseats_hand_to(lane: Callable[[Callable[[], object]], None] | None) -> None:
+    """Where this process's re-seat solves run: `lane(job)` queues each one (a worker's ReseatLane.submit);
+    None (the default: tests, the embedded worker, commands) runs them on the deciding thread, after the day is
+    let go, and returns their outcomes with the others."""
+    global _reseat_lane
+    _reseat_lane = lane
 
 
 def _rate_allowed(restaurant_id: int) -> bool:
@@ -376,7 +407,15 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 )
             else:
                 decided = _decide(
-                    engine, mode, fstate.floor, request, occupancy, cur, hld, references.get(booking.pk)
+                    engine,
+                    mode,
+                    fstate.floor,
+                    request,
+                    occupancy,
+                    cur,
+                    hld,
+                    references.get(booking.pk),
+                    explain=attempt_no >= restaurant.max_assignment_attempts or bool(heal),
                 )
             correlation_id = booking.last_correlation_id
             if decided.kind == "seat":
@@ -500,7 +539,13 @@ def _span(occupancy, ref: str) -> tuple[int, int]:
     raise KeyError(ref)
 
 
-def _decide(engine, mode, floor, request, occupancy, current, held, reference=None) -> _Decided:
+def _decide(
+    engine, mode, floor, request, occupancy, current, held, reference=None, *, explain: bool = True
+) -> _Decided:
+    """The engine's (or legacy's) decision and its attempt rows. `explain`: a booking with no plan gets the
+    sentence a host reads (explain_no_plan); without it (an attempt that is not the last, whose rows carry each
+    strategy's own reason) its outcome just says "no free plan": in an oversubscribed evening those retries are
+    most of the decisions, and the sentence was a third of a batch's CPU, read by no one."""
     rows: list[AttemptRow] = []
     decision = None
     if engine is not None:
@@ -567,8 +612,10 @@ def _decide(engine, mode, floor, request, occupancy, current, held, reference=No
             f"no table or combination on this floor seats {request.party_size}"
             f"{' with step-free access' if request.accessible else ''}"
         )
-    else:
+    elif explain or not outcomes:
         reason = explain_no_plan(floor, request, occupancy)  # what a host reads first in the queue
+    else:
+        reason = NO_FREE_PLAN
     for o in outcomes:
         rows.append(AttemptRow(o.strategy, AttemptResult.NO_PLAN, o.reason, {}))
     if not outcomes:
@@ -597,7 +644,12 @@ def _preferred_first(floor, request, occupancy, plans: list[Plan], current, held
 
 
 def _reseat_or_review(
-    booking_id: int, attempt_no: int, rows: list[AttemptRow], correlation_id: str, reason: str
+    booking_id: int,
+    attempt_no: int,
+    rows: list[AttemptRow],
+    correlation_id: str,
+    reason: str,
+    start_by: datetime | None = None,
 ) -> Outcome:
     """Last resort before manual review, outside the day's lock: move not-yet-started bookings (fewest moves,
     none about to start) so that this one fits, in one transaction with its seat. A plan that went stale
@@ -607,6 +659,9 @@ def _reseat_or_review(
     from assignments.services.allocations import AllocationConflict
     from assignments.services.seating import booking_seat, booking_send_to_review
 
+    if start_by is not None and timezone.now() > start_by:
+        metrics.RESEATS_LATE.inc()
+        return Outcome(Status.SKIPPED, booking_id, reason="re-seat not started within its lease; due again")
     leased = Booking.objects.filter(pk=booking_id, state=BookingState.ASSIGNMENT_PENDING).update(
         due_at=timezone.now() + RESEAT_LEASE
     )

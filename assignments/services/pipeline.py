@@ -1,6 +1,7 @@
-"""Putting a booking into the assignment pipeline: it becomes due in Postgres (the queue of record), and a
-wake-up goes to the workers on commit. The wake-up is a hint: if it cannot be sent, or is lost, a worker's
-sweep finds the due booking within a second or so."""
+"""Putting a booking into the assignment pipeline: it becomes due in Postgres (the queue of record), and
+wake-ups go to the workers on commit: a NOTIFY on WAKE_CHANNEL (PostgreSQL only; each worker's listener gets
+it within a millisecond or so of the commit) and a Dramatiq message through Redis. Both are hints: if they
+cannot be sent, or are lost, a worker's sweep finds the due booking within a second or so."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from assignments.models import Booking, BookingState
 
 logger = logging.getLogger("maitre.pipeline")
 TRIGGERS = ("creation", "modification", "retry")
+# The LISTEN/NOTIFY channel of the wake-ups (assignments.listener); the payload is "<restaurant id>:<ISO day>".
+WAKE_CHANNEL = "maitre_due"
 
 
 def new_correlation_id() -> str:
@@ -26,8 +29,14 @@ def new_correlation_id() -> str:
 
 def pipeline_wake(*, restaurant_id: int, service_date: date | None, delay_ms: int = 0) -> None:
     """On commit of the surrounding transaction, ask a worker to look at this restaurant day now (or in
-    `delay_ms`, when its bookings are due then). Never raises: a broker that cannot be reached costs a short
-    delay (the sweep), never the booking."""
+    `delay_ms`, when its bookings are due then). Never raises for the broker: a broker that cannot be reached
+    costs a short delay (the sweep), never the booking. On PostgreSQL a wake-up due now is also a NOTIFY in
+    the surrounding transaction, which Postgres delivers at its commit (and drops with a rollback); it needs
+    neither Redis nor an on-commit hook, only the database the booking is written to anyway."""
+    if delay_ms <= 0 and connection.vendor == "postgresql":
+        payload = f"{int(restaurant_id)}:{service_date.isoformat() if service_date else ''}"
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_notify(%s, %s)", [WAKE_CHANNEL, payload])
 
     def send() -> None:
         from assignments.resilience import redis_failed, redis_usable

@@ -7,6 +7,7 @@ constraint, the lifecycle transition and the attempt rows can never be half done
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -91,11 +92,55 @@ def attempts_record(
     )
 
 
-def _attempts_save(objs: list[BookingAssignmentAttempt]) -> list[BookingAssignmentAttempt]:
-    created = BookingAssignmentAttempt.objects.bulk_create(objs)
+ATTEMPT_COLUMNS = (
+    "booking_id",
+    "attempt_no",
+    "strategy",
+    "result",
+    "reason",
+    "metadata",
+    "correlation_id",
+    "created_at",
+)
+
+
+def _attempts_save(
+    objs: list[BookingAssignmentAttempt], *, bulk: bool = False
+) -> list[BookingAssignmentAttempt]:
+    """Insert the attempt rows. `bulk` (a pipeline batch: a few thousand rows a second under load, their ids
+    not needed) streams them with COPY on PostgreSQL, which costs a fraction of building one INSERT for them."""
+    if bulk and objs and connection.vendor == "postgresql":
+        _attempts_copy(objs)
+        created = objs
+    else:
+        created = BookingAssignmentAttempt.objects.bulk_create(objs)
     for a in objs:
         metrics.ASSIGNMENT_OUTCOMES.labels(a.strategy, a.result).inc()
     return created
+
+
+def _attempts_copy(objs: list[BookingAssignmentAttempt]) -> None:
+    """The same rows as bulk_create writes (one created_at for the batch), through COPY; the objects get no ids."""
+    now = timezone.now()
+    table = BookingAssignmentAttempt._meta.db_table
+    with (
+        connection.cursor() as cur,
+        cur.cursor.copy(f"COPY {table} ({', '.join(ATTEMPT_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for a in objs:
+            a.created_at = now
+            copy.write_row(
+                (
+                    a.booking_id,
+                    a.attempt_no,
+                    a.strategy,
+                    a.result,
+                    a.reason,
+                    json.dumps(a.metadata),
+                    a.correlation_id,
+                    now,
+                )
+            )
 
 
 def next_attempt_no(*, booking_id: int) -> int:
@@ -316,18 +361,15 @@ def bookings_apply_batch(
             for r in reviews
         ],
     )
+    now = timezone.now()
     later = [
         *retries,
         *[
-            Retry(
-                s.booking, timezone.now() + conflict_delay(s.attempt_no), s.attempt_no, [], s.correlation_id
-            )
+            Retry(s.booking, now + conflict_delay(s.attempt_no), s.attempt_no, [], s.correlation_id)
             for s in conflicted
         ],
     ]
-    for retry in later:  # no state change: a later due time and the attempt count, one UPDATE for all
-        retry.booking.assignment_attempts, retry.booking.due_at = retry.attempt_no, retry.due_at
-    Booking.objects.bulk_update([r.booking for r in later], ["assignment_attempts", "due_at"])
+    _retries_save(later)
     objs = []
     lost = {id(s) for s in conflicted}
     items: list[Seat | Review | Retry] = [*seated, *reviews, *retries, *conflicted]
@@ -351,8 +393,20 @@ def bookings_apply_batch(
                 correlation_id=item.correlation_id,
             )
         )
-    _attempts_save(objs)
+    _attempts_save(objs, bulk=True)
     return BatchResult(seated=seated, conflicted=conflicted)
+
+
+def _retries_save(later: Sequence[Retry]) -> None:
+    """No state change: a later due time and the attempt count. The retries of a batch share a few (attempt,
+    due time) pairs (the due time is the batch's time plus the attempt's backoff), so one plain UPDATE per pair:
+    a bulk_update's CASE over every booking cost the batch more than all its other writes to build and run."""
+    groups: dict[tuple[int, datetime], list[int]] = {}
+    for retry in later:
+        retry.booking.assignment_attempts, retry.booking.due_at = retry.attempt_no, retry.due_at
+        groups.setdefault((retry.attempt_no, retry.due_at), []).append(retry.booking.pk)
+    for (attempt_no, due_at), pks in groups.items():
+        Booking.objects.filter(pk__in=pks).update(assignment_attempts=attempt_no, due_at=due_at)
 
 
 def _allocate_all(seats: Sequence[Seat]) -> tuple[list[Seat], list[Seat]]:

@@ -202,6 +202,10 @@ def test_full_floor_retries_with_backoff_then_manual_review(restaurant, settings
     )
     last = BookingStateHistory.objects.filter(booking=booking).latest("version")
     assert "after 3 attempt" in last.metadata["reason"]
+    # the host's sentence is worked out for the attempt that sends it to review, not for the retries before
+    assert [o.reason for o in outcomes[:2]] == [coordinator.NO_FREE_PLAN] * 2
+    assert outcomes[2].reason == last.metadata["reason"]
+    assert outcomes[2].reason.endswith(" after 3 attempt(s)") and not outcomes[2].reason.startswith("no free")
     assert OutboxEvent.objects.filter(
         aggregate_id=str(booking.pk), event_type="booking.manual_review"
     ).exists()

@@ -1,6 +1,8 @@
-"""One worker process: Dramatiq consumer threads for wake-ups and events, plus the sweep that claims due
-bookings from Postgres every second. Run several (the Procfile's `worker`), each under a supervisor that
-restarts it: a killed worker loses nothing, its uncommitted batch rolls back and is due again."""
+"""One worker process: Dramatiq consumer threads for wake-ups and events, the listener that decides a
+restaurant day as soon as Postgres notifies it (PostgreSQL only), the sweep that claims due bookings from
+Postgres every second, and a thread for the re-seat solves so that none of those waits behind one. Run
+several (the Procfile's `worker`), each under a supervisor that restarts it: a killed worker loses nothing,
+its uncommitted batch rolls back and is due again."""
 
 from __future__ import annotations
 
@@ -33,6 +35,11 @@ class Command(MaitreCommand):
             "--no-sweep", action="store_true", help="Consume messages only; do not sweep Postgres."
         )
         parser.add_argument(
+            "--no-listen",
+            action="store_true",
+            help="Do not LISTEN for Postgres notifications of due work (the Redis wake-up and the sweep remain).",
+        )
+        parser.add_argument(
             "--poll-ms",
             type=positive_int,  # a negative one killed every consumer thread while the process ran on
             default=50,
@@ -40,9 +47,13 @@ class Command(MaitreCommand):
             "a wake-up's delay (default: %(default)s).",
         )
 
-    def handle(self, *args, threads: int, queues, no_sweep: bool, poll_ms: int, **options):
+    def handle(self, *args, threads: int, queues, no_sweep: bool, no_listen: bool, poll_ms: int, **options):
         import dramatiq
+        from django.db import connection
 
+        from assignments.coordinator import reseats_hand_to
+        from assignments.listener import Listener
+        from assignments.reseat_lane import ReseatLane
         from assignments.sweeper import Sweeper
 
         autodiscover_modules(*settings.DRAMATIQ_AUTODISCOVER_MODULES)  # tasks, and the periodic jobs modules
@@ -55,6 +66,9 @@ class Command(MaitreCommand):
             )
         broker.emit_after("process_boot")
         _process_started()
+        lane = ReseatLane()
+        lane.start()
+        reseats_hand_to(lane.submit)
         worker = dramatiq.Worker(
             broker, queues=set(queues) if queues else None, worker_threads=threads, worker_timeout=poll_ms
         )
@@ -62,6 +76,13 @@ class Command(MaitreCommand):
         sweeper = None if no_sweep else Sweeper()
         if sweeper is not None:
             sweeper.start()
+        assigning = not queues or "assignments" in queues
+        listener = Listener() if assigning and not no_listen and connection.vendor == "postgresql" else None
+        if listener is not None:
+            listener.start()
+            listener.listening.wait(
+                5.0
+            )  # "ready" below means notified work reaches it (unless Postgres is away)
         stopping = threading.Event()
 
         def stop(signum, frame):
@@ -69,14 +90,21 @@ class Command(MaitreCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        self.stdout.write(f"worker ready: {threads} consumer thread(s), sweep {'off' if no_sweep else 'on'}")
+        self.stdout.write(
+            f"worker ready: {threads} consumer thread(s), sweep {'off' if no_sweep else 'on'}, "
+            f"listen {'on' if listener is not None else 'off'}"
+        )
         self.stdout.flush()
         while not stopping.wait(1.0):
             pass
         logger.warning("worker stopping")
+        if listener is not None:
+            listener.stop()
         if sweeper is not None:
             sweeper.stop()
         worker.stop(timeout=10_000)
+        reseats_hand_to(None)
+        lane.stop()
         broker.close()
 
 

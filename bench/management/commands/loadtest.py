@@ -415,7 +415,19 @@ class Command(MaitreCommand):
         for queue in list(broker.get_declared_queues()):
             broker.flush(queue)
 
+    def _fit_pool(self, concurrency: int) -> None:
+        """This process's connection pool holds every creating thread plus the waiting main thread: with the
+        default 8 and `--concurrency 8`, a creating thread waited DB_POOL_TIMEOUT for a connection and its
+        booking was counted lost (the workers, each their own process, are not concerned)."""
+        options = connection.settings_dict["OPTIONS"].get("pool")
+        if not isinstance(options, dict) or options.get("max_size", 0) >= concurrency + 2:
+            return
+        connections.close_all()
+        connection.close_pool()
+        options["max_size"] = concurrency + 2
+
     def _create(self, scenario, requests, concurrency, rate, *, submit: bool) -> int:
+        self._fit_pool(concurrency)
         errors: list[BaseException] = []
         opened = set()  # each creating thread's database connection, closed once the pool is done
 

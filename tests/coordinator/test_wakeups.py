@@ -1,0 +1,195 @@
+"""The fast paths beside the Redis wake-up: a NOTIFY in the transaction that makes a booking due (delivered at
+its commit) and each worker's listener, which decides the day without Redis or a free consumer thread; and the
+re-seat thread, which keeps the solves off the threads that decide fresh bookings."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+import psycopg
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from assignments import coordinator, flags
+from assignments.coordinator import Status
+from assignments.listener import Listener, listen_connection, parse_payload
+from assignments.models import Booking, BookingState
+from assignments.services.pipeline import WAKE_CHANNEL, booking_submit_for_assignment, pipeline_wake
+from tests.coordinator.conftest import wait_until
+from tests.factories import make_booking
+
+
+def _listening() -> psycopg.Connection:
+    conn = listen_connection()
+    conn.execute(f"LISTEN {WAKE_CHANNEL}")
+    return conn
+
+
+def _payloads(conn: psycopg.Connection, wait: float = 0.5) -> list[str]:
+    return [n.payload for n in conn.notifies(timeout=wait)]
+
+
+def test_payloads_read_back_and_garbage_is_refused():
+    assert parse_payload("12:2026-12-05") == (12, date(2026, 12, 5))
+    assert parse_payload("12:") == (12, None)
+    assert parse_payload("x:2026-12-05") is None and parse_payload("12:tomorrow") is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_wake_up_is_notified_at_the_commit_and_never_for_a_rollback(restaurant):
+    day = date(2026, 12, 5)
+    conn = _listening()
+    try:
+        with transaction.atomic():
+            pipeline_wake(restaurant_id=restaurant.pk, service_date=day)
+            assert _payloads(conn, wait=0.2) == []  # not before the commit
+        assert _payloads(conn) == [f"{restaurant.pk}:2026-12-05"]
+
+        with pytest.raises(RuntimeError), transaction.atomic():
+            pipeline_wake(restaurant_id=restaurant.pk, service_date=day)
+            raise RuntimeError("rolled back")
+        pipeline_wake(
+            restaurant_id=restaurant.pk, service_date=day, delay_ms=500
+        )  # later: Redis and the sweep
+        assert _payloads(conn, wait=0.3) == []
+    finally:
+        conn.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_listener_confirms_a_booking_without_the_broker_or_a_sweep(restaurant, monkeypatch):
+    """The broker is unreachable and no sweep runs: the NOTIFY alone gets the booking decided, at once."""
+    from assignments import tasks
+
+    def broker_away(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.assign_due, "send", broker_away)
+    flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)  # a flushed db has no switches
+    listener = Listener()
+    listener.start()
+    try:
+        assert listener.listening.wait(10)
+        booking = make_booking(restaurant, party_size=2)
+        committed = time.monotonic()
+        booking_submit_for_assignment(booking=booking)
+
+        assert wait_until(
+            lambda: Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED,
+            timeout=5,
+            interval=0.01,
+        )
+        assert time.monotonic() - committed < 2.0
+    finally:
+        listener.stop()
+        connection.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_listener_listens_again_after_its_connection_is_cut(restaurant):
+    seen: list[list] = []
+    listener = Listener(decide=seen.append)
+    listener.start()
+    try:
+        assert listener.listening.wait(10)
+        with connection.cursor() as cur:  # the server ends the listener's session
+            cur.execute("SELECT pg_terminate_backend(%s)", [listener.backend_pid])
+        assert wait_until(lambda: not listener.listening.is_set(), timeout=5, interval=0.01)
+        assert listener.listening.wait(10)
+        pipeline_wake(restaurant_id=restaurant.pk, service_date=None)
+
+        assert wait_until(lambda: seen == [[(restaurant.pk, None)]], timeout=5, interval=0.01), seen
+    finally:
+        listener.stop()
+
+
+def _submitted(restaurant, **kwargs) -> Booking:
+    booking = make_booking(restaurant, **kwargs)
+    booking_submit_for_assignment(booking=booking)
+    return booking
+
+
+@pytest.mark.django_db
+def test_a_worker_hands_reseat_solves_to_its_reseat_thread_with_the_booking_leased(restaurant):
+    """On its last attempt a party of seven gets a re-seat solve before review. In a worker it is queued on
+    the re-seat thread: the pass returns without waiting for it, the booking is leased meanwhile (a worker that
+    dies with it queued leaves it due again), and the queued solve sends it to review as it would have inline."""
+    restaurant.max_assignment_attempts = 1
+    restaurant.save()
+    flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
+    first = coordinator.process_booking(booking_id=_submitted(restaurant, party_size=7).pk)
+    assert first.status == Status.CONFIRMED  # M2+M3: the seven below cannot be seated, nothing can move
+    seven = _submitted(restaurant, party_size=7)
+    queued = []
+    coordinator.reseats_hand_to(queued.append)
+    try:
+        outcomes = coordinator.assign_due(restaurant_id=restaurant.pk, service_date=seven.service_date)
+    finally:
+        coordinator.reseats_hand_to(None)
+
+    assert outcomes == [] and len(queued) == 1
+    leased = Booking.objects.get(pk=seven.pk)
+    assert leased.state == BookingState.ASSIGNMENT_PENDING
+    assert leased.due_at > timezone.now() + timedelta(seconds=30)
+
+    outcome = queued[0]()
+
+    assert outcome.status == Status.MANUAL_REVIEW
+    assert Booking.objects.get(pk=seven.pk).state == BookingState.MANUAL_REVIEW
+
+
+def test_the_reseat_thread_runs_jobs_in_order_survives_a_failing_one_and_stops():
+    from assignments.reseat_lane import ReseatLane
+
+    done = []
+    lane = ReseatLane()
+    lane.start()
+    lane.submit(lambda: done.append(1))
+    lane.submit(lambda: 1 / 0)
+    lane.submit(lambda: done.append(2))
+    assert wait_until(lambda: done == [1, 2], timeout=5, interval=0.01)
+    lane.stop()
+    assert not lane.is_alive()
+
+
+@pytest.mark.django_db
+def test_a_reseat_the_thread_reaches_too_late_in_its_lease_is_skipped_and_decided_again(
+    restaurant, monkeypatch
+):
+    """On an overloaded worker the re-seat thread's queue backs up. A solve it reaches when the booking's lease is
+    nearly out is not started: the booking stays waiting, is due again when the lease ends and is decided afresh
+    (solving then would race a worker that has taken it meanwhile), and the skip is counted."""
+    import optimization.reseating as optimizer
+    from assignments import metrics
+
+    restaurant.max_assignment_attempts = 1
+    restaurant.save()
+    flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
+    assert (
+        coordinator.process_booking(booking_id=_submitted(restaurant, party_size=7).pk).status
+        == Status.CONFIRMED
+    )
+    seven = _submitted(restaurant, party_size=7)
+    queued = []
+    coordinator.reseats_hand_to(queued.append)
+    try:
+        coordinator.assign_due(restaurant_id=restaurant.pk, service_date=seven.service_date)
+    finally:
+        coordinator.reseats_hand_to(None)
+    searched = []
+    monkeypatch.setattr(optimizer, "reseat_compute", lambda **kw: searched.append(kw) or None)
+    late = timezone.now() + coordinator.RESEAT_LEASE - timedelta(seconds=5)  # inside the margin of two solves
+    monkeypatch.setattr(coordinator.timezone, "now", lambda: late)
+    before = metrics.RESEATS_LATE._value.get()
+
+    outcome = queued[0]()
+
+    assert outcome.status == Status.SKIPPED and "lease" in outcome.reason
+    assert searched == [] and metrics.RESEATS_LATE._value.get() == before + 1
+    waiting = Booking.objects.get(pk=seven.pk)
+    assert waiting.state == BookingState.ASSIGNMENT_PENDING and waiting.assignment_attempts == 0
