@@ -78,12 +78,14 @@ def test_the_listener_confirms_a_booking_without_the_broker_or_a_sweep(restauran
         committed = time.monotonic()
         booking_submit_for_assignment(booking=booking)
 
+        # Nothing else could decide it (no broker, no sweep); the bound only keeps a hang from passing, with room
+        # for a busy CI machine's first decision (imports, the floor's first load).
         assert wait_until(
             lambda: Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED,
-            timeout=5,
+            timeout=20,
             interval=0.01,
         )
-        assert time.monotonic() - committed < 2.0
+        assert time.monotonic() - committed < 20.0
     finally:
         listener.stop()
         connection.close()

@@ -121,6 +121,6 @@ def test_the_worker_process_confirms_on_the_notify_well_before_its_sweep(
     started = time.monotonic()
 
     assert wait_until(
-        lambda: Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED, timeout=10, interval=0.02
+        lambda: Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED, timeout=30, interval=0.02
     )
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 20  # a third of the sweep's minute: the NOTIFY, on a busy CI machine too

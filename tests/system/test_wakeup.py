@@ -53,5 +53,6 @@ def test_bookings_are_confirmed_well_under_the_sweep_interval_with_the_broker_un
     latencies = sorted(float(s) for (s,) in system.sql(LATENCY_SQL, [slug]))
     print(json.dumps({"confirmed": len(latencies), "max_s": latencies[-1] if latencies else None}))
     assert drained is not None, f"not final {SWEEP_S / 3:g} s after the last create\n{system.logs()}"
-    assert len(latencies) >= 10 and latencies[-1] < 1.0, (latencies, system.logs())
+    # every one well under the 30 s sweep (on a quiet machine each is under a second; CI's load gets room)
+    assert len(latencies) >= 10 and latencies[-1] < SWEEP_S / 6, (latencies, system.logs())
     assert_clean(pipeline_report(system, [slug], driver), system.logs())
