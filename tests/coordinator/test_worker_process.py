@@ -123,4 +123,5 @@ def test_the_worker_process_confirms_on_the_notify_well_before_its_sweep(
     assert wait_until(
         lambda: Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED, timeout=30, interval=0.02
     )
-    assert time.monotonic() - started < 20  # a third of the sweep's minute: the NOTIFY, on a busy CI machine too
+    # a third of the sweep's minute: the NOTIFY, on a busy CI machine too
+    assert time.monotonic() - started < 20
