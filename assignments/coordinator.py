@@ -203,9 +203,13 @@ def _pass(restaurant_id: int, service_date: date | None, deadline: float) -> lis
     lane = _reseat_lane
     if lane is not None:
         start_by = passed_at + RESEAT_LEASE - _reseat_start_margin()
-        for candidate in reseats:
+        for booking_id, attempt_no, rows, correlation_id, reason in reseats:
             metrics.RESEATS_HANDED_OFF.inc()
-            lane(partial(_reseat_or_review, *candidate, start_by=start_by))
+            lane(
+                partial(
+                    _reseat_or_review, booking_id, attempt_no, rows, correlation_id, reason, start_by=start_by
+                )
+            )
         return outcomes
     for i, (booking_id, attempt_no, rows, correlation_id, reason) in enumerate(reseats):
         if _monotonic() > deadline:
