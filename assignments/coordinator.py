@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import partial
 
 import pybreaker
@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from assignments import flags, metrics
 from assignments.conf import maitre_settings
@@ -85,16 +86,12 @@ _monotonic = time.monotonic  # the budget's clock (tests move it)
 NO_FREE_PLAN = "no free plan"
 
 
-def _reseat_start_margin() -> timedelta:
-    """How long before its lease ends a re-seat search may still start: two solves and the pay-off's play."""
-    return timedelta(seconds=2 * maitre_settings.RESEAT_TIME_LIMIT_SECONDS + 5)
-
-
 class Status:
     CONFIRMED = "confirmed"
     MANUAL_REVIEW = "manual_review"
     RETRY_SCHEDULED = "retry_scheduled"
     SKIPPED = "skipped"  # nothing to do (not due, already done, not ours to do)
+    RESEAT_QUEUED = "reseat_queued"  # handed to the worker's re-seat thread, leased meanwhile
     BUSY = "busy"  # another worker has this restaurant day right now
 
 
@@ -168,7 +165,6 @@ def due_restaurant_days(*, limit: int = 100) -> list[tuple[int, date | None]]:
 
 
 def _pass(restaurant_id: int, service_date: date | None, deadline: float) -> list[Outcome] | None:
-    passed_at = timezone.now()  # no lease this pass gives out starts before it
     # The lock store is Redis (or in-process when embedded); while Redis is away the database lock alone serves.
     handle = (
         restaurant_day_lock(restaurant_id, service_date) if redis_usable() or not settings.REDIS_URL else None
@@ -180,7 +176,11 @@ def _pass(restaurant_id: int, service_date: date | None, deadline: float) -> lis
         handle = None
     try:
         try:
-            result = assignment_breaker().call(_pass_locked, restaurant_id, service_date, handle)
+            try:
+                result = assignment_breaker().call(_pass_locked, restaurant_id, service_date, handle)
+            except RedisError:  # the breaker's shared state went away under it: this process's own, once
+                redis_failed()
+                result = assignment_breaker().call(_pass_locked, restaurant_id, service_date, handle)
         except pybreaker.CircuitBreakerError:
             logger.warning("breaker open: restaurant %s day %s left due", restaurant_id, service_date)
             return None
@@ -197,22 +197,16 @@ def _pass(restaurant_id: int, service_date: date | None, deadline: float) -> lis
     # fresh bookings of the day are never kept waiting behind them; each is checked optimistically (the
     # moved bookings' versions and tables, the exclusion constraint) and leased by its due time meanwhile.
     # A worker process hands them to its re-seat thread (reseats_hand_to), which frees this thread for the
-    # next wake-up; their outcomes are then not in the list returned. A queued search that could not start
-    # before its lease was nearly out is skipped: the booking is due again and decided afresh (a backed-up
-    # queue on an overloaded worker would otherwise solve for bookings another worker has taken meanwhile).
+    # next wake-up; each is then in the list as queued (the pass did work: assign_due looks again).
     lane = _reseat_lane
     if lane is not None:
-        start_by = passed_at + RESEAT_LEASE - _reseat_start_margin()
-        for booking_id, attempt_no, rows, correlation_id, reason in reseats:
+        for candidate in reseats:
             metrics.RESEATS_HANDED_OFF.inc()
-            lane(
-                partial(
-                    _reseat_or_review, booking_id, attempt_no, rows, correlation_id, reason, start_by=start_by
-                )
-            )
+            lane(partial(_reseat_or_review, *candidate))
+            outcomes.append(Outcome(Status.RESEAT_QUEUED, candidate[0], reason="re-seat search queued"))
         return outcomes
     for i, (booking_id, attempt_no, rows, correlation_id, reason) in enumerate(reseats):
-        if _monotonic() > deadline:
+        if i > 0 and _monotonic() > deadline:  # at least one per pass, so a slow day still moves
             left = [r[0] for r in reseats[i:]]
             Booking.objects.filter(pk__in=left, state=BookingState.ASSIGNMENT_PENDING).update(
                 due_at=timezone.now()
@@ -648,12 +642,7 @@ def _preferred_first(floor, request, occupancy, plans: list[Plan], current, held
 
 
 def _reseat_or_review(
-    booking_id: int,
-    attempt_no: int,
-    rows: list[AttemptRow],
-    correlation_id: str,
-    reason: str,
-    start_by: datetime | None = None,
+    booking_id: int, attempt_no: int, rows: list[AttemptRow], correlation_id: str, reason: str
 ) -> Outcome:
     """Last resort before manual review, outside the day's lock: move not-yet-started bookings (fewest moves,
     none about to start) so that this one fits, in one transaction with its seat. A plan that went stale
@@ -663,9 +652,6 @@ def _reseat_or_review(
     from assignments.services.allocations import AllocationConflict
     from assignments.services.seating import booking_seat, booking_send_to_review
 
-    if start_by is not None and timezone.now() > start_by:
-        metrics.RESEATS_LATE.inc()
-        return Outcome(Status.SKIPPED, booking_id, reason="re-seat not started within its lease; due again")
     leased = Booking.objects.filter(pk=booking_id, state=BookingState.ASSIGNMENT_PENDING).update(
         due_at=timezone.now() + RESEAT_LEASE
     )

@@ -71,11 +71,6 @@ RESEATS_HANDED_OFF = Counter(
     "maitre_pipeline_reseats_handed_off_total",
     "Re-seat solves a worker ran on its re-seat thread instead of the thread that decided the batch.",
 )
-RESEATS_LATE = Counter(
-    "maitre_pipeline_reseats_late_total",
-    "Re-seat solves skipped because the re-seat thread reached them too close to the end of their lease (the "
-    "booking is decided again); a steady rise means the thread cannot keep up.",
-)
 FLOOR_HEALED = Counter(
     "maitre_floor_healed_total",
     "Bookings brought back from review by freed tables, by how their one try ended.",

@@ -124,6 +124,7 @@ def _attempts_copy(objs: list[BookingAssignmentAttempt]) -> None:
     now = timezone.now()
     table = BookingAssignmentAttempt._meta.db_table
     with (
+        connection.wrap_database_errors,  # psycopg's own errors as Django's, as for every other write here
         connection.cursor() as cur,
         cur.cursor.copy(f"COPY {table} ({', '.join(ATTEMPT_COLUMNS)}) FROM STDIN") as copy,
     ):
