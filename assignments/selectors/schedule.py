@@ -64,56 +64,45 @@ def schedule_rows(*, restaurant: Restaurant) -> ScheduleRows:
         if hit is not None:
             _ROWS.move_to_end(key)
             return hit
-    weekly: dict[int, list[HoursRow]] = {}
-    exceptions: dict[date, list[HoursRow]] = {}
-    if restaurant.pk is not None:
-        for r in WeeklyService.objects.filter(restaurant_id=restaurant.pk).order_by(
-            "weekday", "start", "name"
-        ):
-            weekly.setdefault(r.weekday, []).append(_row(r))
-        for e in ScheduleException.objects.filter(restaurant_id=restaurant.pk).order_by(
-            "date", "start", "name"
-        ):
-            exceptions.setdefault(e.date, []).append(_row(e))
-    rows = ScheduleRows(
-        weekly={k: tuple(v) for k, v in weekly.items()},
-        exceptions={k: tuple(v) for k, v in exceptions.items()},
-    )
-    with _ROWS_LOCK:
-        _ROWS[key] = rows
-        while len(_ROWS) > _ROWS_CACHE_SIZE:
-            _ROWS.popitem(last=False)
-    return rows
+    if restaurant.pk is None:
+        return ScheduleRows(weekly={}, exceptions={})
+    return _rows_load({restaurant.pk: key})[restaurant.pk]
 
 
 def schedule_rows_prefetch(*, restaurants: Iterable[Restaurant]) -> None:
     """Load the rows of every restaurant not in the cache yet in two queries (not two per restaurant): for a page
     that reads many restaurants' days at once (the console's Today panel)."""
     missing: dict[int, tuple] = {}
-    for r in restaurants:
-        key = _rows_key(r)
-        if r.pk is None:
-            continue
-        with _ROWS_LOCK:
-            if key in _ROWS:
-                continue
-        missing[r.pk] = key
-    if not missing:
-        return
-    weekly: dict[int, dict[int, list[HoursRow]]] = {pk: {} for pk in missing}
-    exceptions: dict[int, dict[date, list[HoursRow]]] = {pk: {} for pk in missing}
-    for w in WeeklyService.objects.filter(restaurant_id__in=missing).order_by("weekday", "start", "name"):
-        weekly[w.restaurant_id].setdefault(w.weekday, []).append(_row(w))
-    for e in ScheduleException.objects.filter(restaurant_id__in=missing).order_by("date", "start", "name"):
-        exceptions[e.restaurant_id].setdefault(e.date, []).append(_row(e))
     with _ROWS_LOCK:
-        for pk, key in missing.items():
-            _ROWS[key] = ScheduleRows(
-                weekly={k: tuple(v) for k, v in weekly[pk].items()},
-                exceptions={k: tuple(v) for k, v in exceptions[pk].items()},
-            )
+        for r in restaurants:
+            key = _rows_key(r)
+            if r.pk is not None and key not in _ROWS:
+                missing[r.pk] = key
+    if missing:
+        _rows_load(missing)
+
+
+def _rows_load(keys: dict[int, tuple]) -> dict[int, ScheduleRows]:
+    """The rows of the restaurants `keys` names (pk: cache key), in two queries, put in the cache."""
+    weekly: dict[int, dict[int, list[HoursRow]]] = {pk: {} for pk in keys}
+    exceptions: dict[int, dict[date, list[HoursRow]]] = {pk: {} for pk in keys}
+    for w in WeeklyService.objects.filter(restaurant_id__in=keys).order_by("weekday", "start", "name"):
+        weekly[w.restaurant_id].setdefault(w.weekday, []).append(_row(w))
+    for e in ScheduleException.objects.filter(restaurant_id__in=keys).order_by("date", "start", "name"):
+        exceptions[e.restaurant_id].setdefault(e.date, []).append(_row(e))
+    loaded = {
+        pk: ScheduleRows(
+            weekly={k: tuple(v) for k, v in weekly[pk].items()},
+            exceptions={k: tuple(v) for k, v in exceptions[pk].items()},
+        )
+        for pk in keys
+    }
+    with _ROWS_LOCK:
+        for pk, key in keys.items():
+            _ROWS[key] = loaded[pk]
         while len(_ROWS) > _ROWS_CACHE_SIZE:
             _ROWS.popitem(last=False)
+    return loaded
 
 
 def restaurant_pacing(restaurant: Restaurant) -> PacingLimits:

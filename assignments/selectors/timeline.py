@@ -20,7 +20,6 @@ from assignments.presentation.timeline import (
     TimelineEntry,
     TimelineLayout,
     TimelineTable,
-    hhmm,
     timeline_layout,
     timeline_range,
 )
@@ -140,8 +139,7 @@ def restaurant_day_timeline(
 
     def clock(m: int) -> str:
         moment = elapsed_moment(restaurant, day, m).astimezone(tz)
-        text = hhmm(restaurant.minute_of_day(moment, day))
-        return f"{text} {moment.tzname()}" if _wall_time_twice(moment) else text
+        return f"{moment:%H:%M %Z}" if _wall_time_twice(moment) else f"{moment:%H:%M}"
 
     # A confirmed party not seated this long after its start is late: the host looks for it (or marks a no-show).
     late_from = (now_line or now) - timedelta(minutes=restaurant.late_tolerance_minutes)
