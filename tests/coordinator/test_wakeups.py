@@ -110,6 +110,49 @@ def test_the_listener_listens_again_after_its_connection_is_cut(restaurant):
         listener.stop()
 
 
+def _notified(outcome: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("maitre_pipeline_notified_total", {"outcome": outcome}) or 0.0
+
+
+@pytest.mark.django_db(transaction=True)  # the listener hands its connection back between days
+def test_the_listener_counts_what_each_notified_day_came_to(restaurant, monkeypatch):
+    """maitre_pipeline_notified_total counted every notified day as decided, also those another worker held
+    (nothing done: left to the holder) and those already decided: it now says which."""
+    from assignments.listener import decide_days
+    from assignments.locks import restaurant_day_lock
+
+    flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
+    booking = _submitted(restaurant, party_size=2)
+    day = [(restaurant.pk, booking.service_date)]
+    outcomes = ("decided", "nothing_due", "busy", "failed")
+    before = {o: _notified(o) for o in outcomes}
+
+    held = restaurant_day_lock(restaurant.pk, booking.service_date)  # another worker has the day
+    try:
+        decide_days(day)
+    finally:
+        held.release()
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.ASSIGNMENT_PENDING
+    decide_days(day)
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED
+    decide_days(day)  # decided already, by the wake-up beside it
+
+    def broken(**kwargs):
+        raise RuntimeError("database away")
+
+    monkeypatch.setattr(coordinator, "assign_due", broken)
+    decide_days(day)
+
+    assert {o: _notified(o) - before[o] for o in outcomes} == {
+        "decided": 1,
+        "nothing_due": 1,
+        "busy": 1,
+        "failed": 1,
+    }
+
+
 def _submitted(restaurant, **kwargs) -> Booking:
     booking = make_booking(restaurant, **kwargs)
     booking_submit_for_assignment(booking=booking)
