@@ -7,9 +7,18 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    try:
+        execute_from_command_line(sys.argv)
+    except ImproperlyConfigured as exc:
+        if "--traceback" in sys.argv:
+            raise
+        # A setting the process cannot run with (config/env.py, config/settings/prod.py): the one line that
+        # says which, for the operator and the supervisor's log, instead of a traceback that ends with it.
+        sys.stderr.write(f"maitre: {exc}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from functools import partial
+from datetime import date, datetime, timedelta
 
 import pybreaker
 from django.conf import settings
@@ -104,6 +103,37 @@ class Outcome:
     strategy: str = ""
     delay_ms: int | None = None
     extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReseatJob:
+    """One booking's re-seat search, run after the day is let go (`job()`), inline or on a worker's re-seat
+    thread. Its batch leased the booking meanwhile: due at `leased_until`, so no other worker takes it."""
+
+    booking_id: int
+    attempt_no: int
+    rows: list[AttemptRow]
+    correlation_id: str
+    reason: str
+    leased_until: datetime
+
+    def __call__(self) -> Outcome:
+        return _reseat_or_review(
+            self.booking_id, self.attempt_no, self.rows, self.correlation_id, self.reason
+        )
+
+
+def reseats_release(*, jobs: Iterable[ReseatJob]) -> int:
+    """Give back the leases of re-seat searches that will not be started here (over the pass's budget, or queued
+    on a worker that is stopping): their bookings are due at once, with the same attempt count, and the next
+    sweep of any worker goes on with them instead of waiting out RESEAT_LEASE. A lease that is no longer the one
+    the batch wrote (the search started, or the booking moved on) is left alone. Returns how many."""
+    leases = Q()
+    for job in jobs:
+        leases |= Q(pk=job.booking_id, due_at=job.leased_until)
+    if not leases:
+        return 0
+    return Booking.objects.filter(leases, state=BookingState.ASSIGNMENT_PENDING).update(due_at=timezone.now())
 
 
 def process_booking(*, booking_id: int) -> Outcome:
@@ -200,17 +230,15 @@ def _pass(restaurant_id: int, service_date: date | None, deadline: float) -> lis
     # next wake-up; each is then in the list as queued (the pass did work: assign_due looks again).
     lane = _reseat_lane
     if lane is not None:
-        for candidate in reseats:
+        for job in reseats:
             metrics.RESEATS_HANDED_OFF.inc()
-            lane(partial(_reseat_or_review, *candidate))
-            outcomes.append(Outcome(Status.RESEAT_QUEUED, candidate[0], reason="re-seat search queued"))
+            lane(job)
+            outcomes.append(Outcome(Status.RESEAT_QUEUED, job.booking_id, reason="re-seat search queued"))
         return outcomes
-    for i, (booking_id, attempt_no, rows, correlation_id, reason) in enumerate(reseats):
+    for i, job in enumerate(reseats):
         if i > 0 and _monotonic() > deadline:  # at least one per pass, so a slow day still moves
-            left = [r[0] for r in reseats[i:]]
-            Booking.objects.filter(pk__in=left, state=BookingState.ASSIGNMENT_PENDING).update(
-                due_at=timezone.now()
-            )
+            left = reseats[i:]
+            reseats_release(jobs=left)
             logger.info(
                 "restaurant %s day %s: %d re-seat searches left to the next sweep (over %.0f s)",
                 restaurant_id,
@@ -220,16 +248,16 @@ def _pass(restaurant_id: int, service_date: date | None, deadline: float) -> lis
             )
             break
         try:
-            outcomes.append(_reseat_or_review(booking_id, attempt_no, rows, correlation_id, reason))
+            outcomes.append(job())
         except Exception:  # its lease runs out and it is tried again; the others go on
-            logger.exception("re-seat of booking %s failed", booking_id)
+            logger.exception("re-seat of booking %s failed", job.booking_id)
     return outcomes
 
 
-_reseat_lane: Callable[[Callable[[], object]], None] | None = None
+_reseat_lane: Callable[[ReseatJob], None] | None = None
 
 
-def reseats_hand_to(lane: Callable[[Callable[[], object]], None] | None) -> None:
+def reseats_hand_to(lane: Callable[[ReseatJob], None] | None) -> None:
     """Where this process's re-seat solves run: `lane(job)` queues each one (a worker's ReseatLane.submit);
     None (the default: tests, the embedded worker, commands) runs them on the deciding thread, after the day is
     let go, and returns their outcomes with the others."""
@@ -254,7 +282,7 @@ def _pass_locked(restaurant_id: int, service_date: date | None, handle):
     """(outcomes, re-seat candidates) for one pass over the day, or None when another worker has it or the
     rate limit says not now. Each batch is one transaction that holds the day's advisory lock."""
     outcomes: list[Outcome] = []
-    reseats: list = []
+    reseats: list[ReseatJob] = []
     batch = maitre_settings.BATCH_SIZE
     first = True
     try:
@@ -311,7 +339,7 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
     """Claim, decide and write one batch in one transaction. Returns (outcomes, claimed, reseat candidates)."""
     started = time.perf_counter()
     outcomes: list[Outcome] = []
-    reseats = []
+    reseats: list[ReseatJob] = []
     with transaction.atomic():
         if not _db_lock(restaurant_id, service_date):
             return None
@@ -450,9 +478,12 @@ def _batch(restaurant_id: int, service_date: date | None, size: int):
                 pacing.add(f"b{booking.pk}", *paced)
             if decided.kind == "review" or last:
                 if decided.kind != "review" and reseat:
-                    reseats.append((booking.pk, attempt_no, decided.rows, correlation_id, decided.reason))
                     # leased while its re-seat is tried outside the lock; due again if this worker dies
-                    retries.append(Retry(booking, now + RESEAT_LEASE, attempt_no - 1, [], correlation_id))
+                    lease = now + RESEAT_LEASE
+                    reseats.append(
+                        ReseatJob(booking.pk, attempt_no, decided.rows, correlation_id, decided.reason, lease)
+                    )
+                    retries.append(Retry(booking, lease, attempt_no - 1, [], correlation_id))
                     continue
                 reason = (
                     f"{decided.reason} after {attempt_no} attempt(s)"

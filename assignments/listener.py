@@ -34,13 +34,17 @@ def decide_days(days: list[tuple[int, date | None]]) -> None:
     from assignments.coordinator import assign_due
 
     for restaurant_id, service_date in days:
-        metrics.NOTIFIED.inc()
         try:
             close_old_connections()
-            assign_due(restaurant_id=restaurant_id, service_date=service_date)
+            outcomes = assign_due(restaurant_id=restaurant_id, service_date=service_date)
         except Exception:  # its bookings stay due: the sweep or the next wake-up gets them
             logger.exception("notified restaurant %s day %s failed", restaurant_id, service_date)
             _close_connection()
+            metrics.NOTIFIED.labels("failed").inc()
+            continue
+        metrics.NOTIFIED.labels(
+            "busy" if outcomes is None else "decided" if outcomes else "nothing_due"
+        ).inc()
     close_old_connections()  # back to the pool while the listener waits
 
 

@@ -65,7 +65,11 @@ WAKEUPS = Counter(
 )
 SWEEPS = Counter("maitre_pipeline_sweeps_total", "Restaurant days found due by a worker's sweep.")
 NOTIFIED = Counter(
-    "maitre_pipeline_notified_total", "Restaurant days a worker's listener decided on a Postgres NOTIFY."
+    "maitre_pipeline_notified_total",
+    "Restaurant days a worker's listener was notified of (Postgres NOTIFY), by what its pass found: decided "
+    "(bookings), nothing_due (another path got there first), busy (another worker had the day, or the rate "
+    "limit or the breaker said not now: left to the holder and the sweep), failed.",
+    ["outcome"],
 )
 RESEATS_HANDED_OFF = Counter(
     "maitre_pipeline_reseats_handed_off_total",

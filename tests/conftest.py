@@ -50,6 +50,7 @@ PURE = (
     "tests/commands/test_readme_commands.py::test_make_engine_sets_generates_the_documented_days",
     "tests/deploy/test_scheduler_lock.py",
     "tests/deploy/test_static_files.py",
+    "tests/deploy/test_config_errors.py",
 )
 DB_FIXTURES = {
     "db",

@@ -6,11 +6,11 @@ in-process lock and Dramatiq's stub broker. Postgres + Redis is the production a
 
 from pathlib import Path
 
-import environ
 from redis import ConnectionPool
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from config.env import Env
 from config.redis_guard import GuardedConnection
 
 # Redis is for speed: one try per command, so that a Redis that is away costs one short timeout, not several.
@@ -18,7 +18,7 @@ NO_RETRY = Retry(NoBackoff(), 0)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-env = environ.Env()
+env = Env()  # a value it cannot read stops the process with one line naming it (config/env.py)
 VAR_DIR = Path(env.str("MAITRE_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -27,7 +27,7 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 
 DATABASE_URL = env.str("DATABASE_URL", default="")
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = env.redis_url("REDIS_URL", default="")
 EMBEDDED = not REDIS_URL
 
 INSTALLED_APPS = [

@@ -5,10 +5,21 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import SECRET_KEY, STORAGES, env
 
-if not SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("dev-", "test-", "django-insecure")):
-    raise ImproperlyConfigured(
-        "SECRET_KEY must be set to a random value of at least 50 characters in production"
-    )
+
+def secret_key_problem(key: str) -> str | None:
+    """What is wrong with the production key, without repeating it (the line goes to logs), or None."""
+    if not key:
+        return "SECRET_KEY is not set"
+    for prefix in ("dev-", "test-", "django-insecure"):
+        if key.startswith(prefix):
+            return f'SECRET_KEY starts with "{prefix}" (a development key)'
+    if len(key) < 50:
+        return f"SECRET_KEY holds {len(key)} characters"
+    return None
+
+
+if (problem := secret_key_problem(SECRET_KEY)) is not None:
+    raise ImproperlyConfigured(f"{problem}; production needs a random value of at least 50 characters")
 
 DEBUG = False
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

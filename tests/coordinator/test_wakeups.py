@@ -110,6 +110,49 @@ def test_the_listener_listens_again_after_its_connection_is_cut(restaurant):
         listener.stop()
 
 
+def _notified(outcome: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("maitre_pipeline_notified_total", {"outcome": outcome}) or 0.0
+
+
+@pytest.mark.django_db(transaction=True)  # the listener hands its connection back between days
+def test_the_listener_counts_what_each_notified_day_came_to(restaurant, monkeypatch):
+    """maitre_pipeline_notified_total counted every notified day as decided, also those another worker held
+    (nothing done: left to the holder) and those already decided: it now says which."""
+    from assignments.listener import decide_days
+    from assignments.locks import restaurant_day_lock
+
+    flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
+    booking = _submitted(restaurant, party_size=2)
+    day = [(restaurant.pk, booking.service_date)]
+    outcomes = ("decided", "nothing_due", "busy", "failed")
+    before = {o: _notified(o) for o in outcomes}
+
+    held = restaurant_day_lock(restaurant.pk, booking.service_date)  # another worker has the day
+    try:
+        decide_days(day)
+    finally:
+        held.release()
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.ASSIGNMENT_PENDING
+    decide_days(day)
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED
+    decide_days(day)  # decided already, by the wake-up beside it
+
+    def broken(**kwargs):
+        raise RuntimeError("database away")
+
+    monkeypatch.setattr(coordinator, "assign_due", broken)
+    decide_days(day)
+
+    assert {o: _notified(o) - before[o] for o in outcomes} == {
+        "decided": 1,
+        "nothing_due": 1,
+        "busy": 1,
+        "failed": 1,
+    }
+
+
 def _submitted(restaurant, **kwargs) -> Booking:
     booking = make_booking(restaurant, **kwargs)
     booking_submit_for_assignment(booking=booking)
@@ -158,6 +201,63 @@ def test_the_reseat_thread_runs_jobs_in_order_survives_a_failing_one_and_stops()
     lane.submit(lambda: done.append(2))
     assert wait_until(lambda: done == [1, 2], timeout=5, interval=0.01)
     lane.stop()
+    assert not lane.is_alive()
+
+
+@pytest.mark.django_db
+def test_a_stopping_worker_releases_the_reseats_it_has_not_started(restaurant):
+    """Re-seats still queued on a worker's re-seat thread when it stops were left to their 60 s leases; they are
+    now due at once, with the same attempt count, for the next sweep of any worker. A lease that is no longer
+    the batch's (its search started: it leased the booking again) is left alone."""
+    import threading
+
+    from assignments.reseat_lane import ReseatLane
+
+    restaurant.max_assignment_attempts = 1
+    restaurant.save()
+    flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
+    assert coordinator.process_booking(booking_id=_submitted(restaurant, party_size=7).pk).status == (
+        Status.CONFIRMED
+    )
+    sevens = [_submitted(restaurant, party_size=7) for _ in range(3)]
+    jobs: list[coordinator.ReseatJob] = []
+    coordinator.reseats_hand_to(jobs.append)
+    try:
+        coordinator.assign_due(restaurant_id=restaurant.pk, service_date=sevens[0].service_date)
+    finally:
+        coordinator.reseats_hand_to(None)
+    assert sorted(j.booking_id for j in jobs) == sorted(b.pk for b in sevens)
+    leased = {
+        b.pk: (b.due_at, b.assignment_attempts)
+        for b in Booking.objects.filter(pk__in=[j.booking_id for j in jobs])
+    }
+    assert all(due > timezone.now() + timedelta(seconds=30) for due, _ in leased.values())
+    started_elsewhere = jobs[2].booking_id  # as its search does at its start: leased again, its own way
+    Booking.objects.filter(pk=started_elsewhere).update(
+        due_at=leased[started_elsewhere][0] + timedelta(seconds=5)
+    )
+
+    under_way, finish = threading.Event(), threading.Event()
+    lane = ReseatLane(release=lambda queued: coordinator.reseats_release(jobs=queued))
+    lane.start()
+    lane.submit(lambda: (under_way.set(), finish.wait(10)))
+    for job in jobs:
+        lane.submit(job)
+    assert under_way.wait(5)
+    try:
+        lane.stop(timeout=0.2)  # the solve under way goes on; the queued ones are released at once
+    finally:
+        finish.set()
+    lane.join(5)
+
+    now = timezone.now()
+    for booking in Booking.objects.filter(pk__in=leased):
+        assert booking.state == BookingState.ASSIGNMENT_PENDING
+        assert booking.assignment_attempts == leased[booking.pk][1]  # the same attempt count
+        if booking.pk == started_elsewhere:
+            assert booking.due_at == leased[booking.pk][0] + timedelta(seconds=5)
+        else:
+            assert booking.due_at <= now
     assert not lane.is_alive()
 
 

@@ -51,7 +51,7 @@ class Command(MaitreCommand):
         import dramatiq
         from django.db import connection
 
-        from assignments.coordinator import reseats_hand_to
+        from assignments.coordinator import ReseatJob, reseats_hand_to, reseats_release
         from assignments.listener import Listener
         from assignments.reseat_lane import ReseatLane
         from assignments.sweeper import Sweeper
@@ -66,7 +66,9 @@ class Command(MaitreCommand):
             )
         broker.emit_after("process_boot")
         _process_started()
-        lane = ReseatLane()
+        # At a graceful stop the re-seats it has queued but not started are due again at once (not after their
+        # lease), for whichever worker sweeps first.
+        lane: ReseatLane[ReseatJob] = ReseatLane(release=lambda jobs: reseats_release(jobs=jobs))
         lane.start()
         reseats_hand_to(lane.submit)
         worker = dramatiq.Worker(
