@@ -20,6 +20,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 NOTSET = environ.Env.NOTSET
+TRUE_WORDS = frozenset(environ.Env.BOOLEAN_TRUE_STRINGS)
+FALSE_WORDS = frozenset({"false", "off", "no", "n", "0", ""})
 
 
 class Env(environ.Env):
@@ -28,6 +30,19 @@ class Env(environ.Env):
 
     def float(self, var: str, default: Any = NOTSET) -> Any:
         return self._read(var, default, _finite_float, "a number")
+
+    def bool(self, var: str, default: Any = NOTSET) -> Any:
+        """Strict: environ reads anything it does not know as false, so MAITRE_RESEAT=flase turned
+        re-seating off without a word."""
+        if var not in self.ENVIRON:
+            return self.get_value(var, cast=bool, default=default)
+        raw = self.str(var)
+        word = raw.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ImproperlyConfigured(f'{var}="{raw}" is not true or false (1/0, true/false, yes/no, on/off)')
 
     def dict(self, var: str, cast: Any = dict, default: Any = NOTSET) -> Any:
         try:

@@ -73,6 +73,11 @@ def run(args: list[str], tmp_path, **env: str) -> subprocess.CompletedProcess:
             {"MAITRE_THROTTLE_RATES": "bookings.burst:5/s"},
             'MAITRE_THROTTLE_RATES="bookings.burst:5/s" is not a list of key=value pairs separated by commas',
         ),
+        (
+            ["check"],
+            {"MAITRE_RESEAT": "flase"},  # environ read it as false: re-seating off without a word
+            'MAITRE_RESEAT="flase" is not true or false (1/0, true/false, yes/no, on/off)',
+        ),
         (["worker", "--threads", "2"], {"EMAIL_TIMEOUT": "20s"}, 'EMAIL_TIMEOUT="20s" is not a whole number'),
         (
             ["check"],
@@ -107,7 +112,12 @@ def test_the_web_entry_points_raise_the_same_line_for_the_server_to_print(tmp_pa
 
 def test_a_good_environment_still_starts(tmp_path):
     done = run(
-        ["manage.py", "check"], tmp_path, MAITRE_BATCH_SIZE=" 20 ", MAITRE_SWEEP_INTERVAL_SECONDS="0.5"
+        ["manage.py", "check"],
+        tmp_path,
+        MAITRE_BATCH_SIZE=" 20 ",
+        MAITRE_SWEEP_INTERVAL_SECONDS="0.5",
+        MAITRE_RESEAT="Off",
+        MAITRE_FLOOR_HEAL="yes",
     )
 
     assert done.returncode == 0, done.stderr
