@@ -42,9 +42,7 @@ def decide_days(days: list[tuple[int, date | None]]) -> None:
             _close_connection()
             metrics.NOTIFIED.labels("failed").inc()
             continue
-        metrics.NOTIFIED.labels(
-            "busy" if outcomes is None else "decided" if outcomes else "nothing_due"
-        ).inc()
+        metrics.NOTIFIED.labels(metrics.pass_outcome(outcomes)).inc()
     close_old_connections()  # back to the pool while the listener waits
 
 

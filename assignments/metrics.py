@@ -63,7 +63,12 @@ BATCH_SIZE = Histogram(
 WAKEUPS = Counter(
     "maitre_pipeline_wakeups_total", "Wake-up messages, by outcome (sent, failed).", ["outcome"]
 )
-SWEEPS = Counter("maitre_pipeline_sweeps_total", "Restaurant days found due by a worker's sweep.")
+SWEEPS = Counter(
+    "maitre_pipeline_sweeps_total",
+    "Restaurant days a worker's sweep found due, by what its pass found (as maitre_pipeline_notified_total): "
+    "decided, nothing_due, busy, failed. Days the sweep decides are days no wake-up reached in time.",
+    ["outcome"],
+)
 NOTIFIED = Counter(
     "maitre_pipeline_notified_total",
     "Restaurant days a worker's listener was notified of (Postgres NOTIFY), by what its pass found: decided "
@@ -71,6 +76,14 @@ NOTIFIED = Counter(
     "limit or the breaker said not now: left to the holder and the sweep), failed.",
     ["outcome"],
 )
+
+
+def pass_outcome(outcomes: object) -> str:
+    """What one assign_due pass came to, for the wake-up and sweep counters: None = another worker held the day
+    (or the rate limit or the breaker said not now), empty = nothing was due any more."""
+    return "busy" if outcomes is None else "decided" if outcomes else "nothing_due"
+
+
 RESEATS_HANDED_OFF = Counter(
     "maitre_pipeline_reseats_handed_off_total",
     "Re-seat solves a worker ran on its re-seat thread instead of the thread that decided the batch.",

@@ -22,12 +22,14 @@ def sweep_once() -> int:
 
     days = due_restaurant_days()
     for restaurant_id, service_date in days:
-        metrics.SWEEPS.inc()
         try:
-            assign_due(restaurant_id=restaurant_id, service_date=service_date)
+            outcomes = assign_due(restaurant_id=restaurant_id, service_date=service_date)
         except Exception:  # one day's trouble must not stall the others; it is due again next sweep
             logger.exception("sweep of restaurant %s day %s failed", restaurant_id, service_date)
             _close_connection()
+            metrics.SWEEPS.labels("failed").inc()
+            continue
+        metrics.SWEEPS.labels(metrics.pass_outcome(outcomes)).inc()
     return len(days)
 
 
