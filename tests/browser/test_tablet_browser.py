@@ -135,6 +135,20 @@ def _timeline(live_server, restaurant) -> str:
     return f"{live_server.url}/admin/assignments/restaurant/{restaurant.pk}/timeline/?date={DAY.isoformat()}"
 
 
+# Every link, button, field and disclosure a finger may aim at under `root`, drawn smaller than FINGER (a check box:
+# 22 px, its label beside it takes the tap too); each as "what it is: its height".
+_SMALL_TARGETS = """([root, finger]) => [...document.querySelectorAll(
+    ['a', 'button', 'input', 'select', 'textarea', 'summary'].map(t => root + ' ' + t).join(', '))]
+  .filter(e => e.type !== 'hidden' && e.getClientRects().length && e.getBoundingClientRect().height > 0)
+  .map(e => [e, e.getBoundingClientRect().height, ['checkbox', 'radio'].includes(e.type) ? 22 : finger])
+  .filter(([e, h, least]) => h < least - 0.5)
+  .map(([e, h]) => e.tagName.toLowerCase() + ' ' + (e.name || e.textContent.trim().slice(0, 40)) + ': ' + Math.round(h))"""
+
+
+def _small_targets(page, root: str, finger: int = FINGER) -> list[str]:
+    return page.evaluate(_SMALL_TARGETS, [root, finger])
+
+
 def _submit(page, locator, **kwargs) -> str:
     """Tap what posts a form, and read what the console says on the page it lands on."""
     with page.expect_navigation():
@@ -297,6 +311,19 @@ def test_at_1366_the_laptop_keeps_its_dense_timeline_and_one_line_queue(
     assert _box(page.locator("#changelist-filter"))["x"] > 1000  # the filters stay beside the list
     page.screenshot(path=str(artifacts_dir / "tablet-ref-queue.png"))
 
+    # A booking and the bookings' filters keep Django's dense layout for a mouse.
+    page.goto(f"{live_server.url}/admin/assignments/booking/{ada.pk}/change/")
+    tools, subtitle = _box(page.locator("ul.object-tools")), _box(page.locator("#content > h2").first)
+    assert (
+        tools["height"] < 30 and tools["y"] < subtitle["y"] + subtitle["height"]
+    )  # beside the booking's name
+    assert _box(page.locator("#id_guest_name"))["height"] < 30
+    page.screenshot(path=str(artifacts_dir / "tablet-ref-booking-change.png"), full_page=True)
+    page.goto(f"{live_server.url}/admin/assignments/booking/")
+    assert _box(page.locator("#changelist-filter li a").first)["height"] <= 20
+    assert _box(page.locator("#changelist-filter"))["x"] > 1000
+    page.screenshot(path=str(artifacts_dir / "tablet-ref-bookings-filters.png"), full_page=True)
+
     page.goto(_timeline(live_server, restaurant))
     assert (
         _box(page.locator("g.maitre-state-confirmed rect").first)["height"] == 20
@@ -315,3 +342,38 @@ def test_at_1366_the_laptop_keeps_its_dense_timeline_and_one_line_queue(
         head.click(position={"x": 110, "y": 13})
     assert f"moved to {to}" in page.inner_text("ul.messagelist")
     page.screenshot(path=str(artifacts_dir / "tablet-ref-timeline.png"))
+
+
+def test_on_a_tablet_a_booking_and_the_list_filters_take_a_finger(
+    live_server, friday, chromium, artifacts_dir
+):
+    ada, grace = friday["ada"], friday["grace"]
+    page = _page(chromium, 1024, 768, touch=True)
+    sign_in_as_manager(page, live_server, "/admin/")
+
+    # A confirmed party and one in review: the tools above the form, the fields, the links in it (the restaurant, a
+    # table, who took a table), the attempts' disclosures, Save: each a target a finger hits the first time.
+    for booking, shot in ((ada, "tablet-booking-change.png"), (grace, "tablet-booking-change-review.png")):
+        page.goto(f"{live_server.url}/admin/assignments/booking/{booking.pk}/change/")
+        page.evaluate("document.querySelectorAll('#content details').forEach(d => { d.open = true; })")
+        assert _small_targets(page, "#content") == [], booking.guest_name
+        subtitle, tools = _box(page.locator("#content > h2").first), _box(page.locator("ul.object-tools"))
+        assert tools["y"] >= subtitle["y"] + subtitle["height"] - 1  # under the booking's name, not over it
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+        page.screenshot(path=str(artifacts_dir / shot))
+
+    # The filters (under the list below 1024 px): every choice, heading and "Show counts" a 40 px target.
+    for url, shot in (
+        ("/admin/assignments/booking/", "tablet-bookings-filters.png"),
+        ("/admin/assignments/reviewbooking/", "tablet-queue-filters.png"),
+    ):
+        page.goto(live_server.url + url)
+        filters = page.locator("#changelist-filter")
+        assert filters.locator("li a").count() > 5
+        assert _small_targets(page, "#changelist-filter") == [], url
+        assert _small_targets(page, "#changelist .paginator") == [], url
+        filters.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts_dir / shot))
+    with page.expect_navigation():
+        page.locator("#changelist-filter li a", has_text=re.compile(r"^Tonight$")).tap()
+    assert page.url.endswith("?when=today")
