@@ -177,17 +177,18 @@ def test_in_landscape_a_host_works_the_timeline_with_a_finger(live_server, frida
     bar.scroll_into_view_if_needed()
     bar.locator("rect").first.tap()
     panel = page.locator("#maitre-pick")
-    assert "Ada Lovelace" in panel.inner_text() and "tap a table's name on the left" in panel.inner_text()
+    assert "Ada Lovelace" in panel.inner_text() and "tap anywhere on a table's row" in panel.inner_text()
     for button in ("Seat now", "open the booking", "cancel"):
         assert _box(panel.locator("button, a", has_text=button).first)["height"] >= FINGER, button
     assert _within(page, bar.locator("rect").first)  # the panel pushed the grid down, the bar stays in view
     page.screenshot(path=str(artifacts_dir / "tablet-timeline-pick.png"))
 
-    # Move her by tapping the table's name: the whole label cell, not the three letters of "M05".
+    # Move her by tapping the table's name (the whole label cell, not the three letters of "M05"), then "Move to".
     head = page.locator(f"rect.maitre-row-head[data-table='{to}']")
     head.scroll_into_view_if_needed()
     assert _box(head)["height"] >= FINGER
-    assert f"moved to {to}" in _submit(page, head, position={"x": 110, "y": 20})
+    head.tap(position={"x": 110, "y": 20})
+    assert f"moved to {to}" in _submit(page, page.locator("#maitre-offer button", has_text=f"Move to {to}"))
     assert list(TableAllocation.objects.filter(booking=ada).values_list("table__label", flat=True)) == [to]
 
     page.on("dialog", lambda dialog: dialog.accept())
@@ -333,6 +334,15 @@ def test_at_1366_the_laptop_keeps_its_dense_timeline_and_one_line_queue(
     bar = page.locator(f"g.maitre-bar[data-booking='{ada.pk}']")
     bar.scroll_into_view_if_needed()
     bar.locator("rect").first.click()
+    other = page.locator(f"g.maitre-pickable[data-table]:not([data-booking='{ada.pk}'])").first
+    other.scroll_into_view_if_needed()
+    other.locator("rect").first.click()  # a click on another booking picks it, as before: no offer to move
+    assert (
+        other.get_attribute("class").endswith("maitre-picked")
+        and not page.locator("#maitre-offer").is_visible()
+    )
+    bar.scroll_into_view_if_needed()
+    bar.locator("rect").first.click()
     assert "picked: click a table row to move it there" in page.inner_text("#maitre-pick")
     assert _within(page, bar.locator("rect").first)
     page.screenshot(path=str(artifacts_dir / "tablet-ref-timeline-pick.png"))
@@ -377,3 +387,70 @@ def test_on_a_tablet_a_booking_and_the_list_filters_take_a_finger(
     with page.expect_navigation():
         page.locator("#changelist-filter li a", has_text=re.compile(r"^Tonight$")).tap()
     assert page.url.endswith("?when=today")
+
+
+# The first bar a host could pick on another table's row (not Ada's, not `to`'s) at her time: "busy" then.
+_BUSY_BAR = """([ada, to]) => {
+  const span = g => { const r = g.querySelector('rect'), x = +r.getAttribute('x'); return [x, x + +r.getAttribute('width')]; };
+  const mine = document.querySelector(`g.maitre-bar[data-booking='${ada}']`), [a, b] = span(mine);
+  const g = [...document.querySelectorAll('g.maitre-pickable[data-table]')].find(g => g.dataset.booking !== String(ada)
+    && ![to, mine.dataset.table].includes(g.dataset.table) && span(g)[0] < b && span(g)[1] > a);
+  return g.dataset.booking;
+}"""
+
+
+def test_in_landscape_a_host_moves_a_party_by_tapping_anywhere_on_its_new_row(
+    live_server, friday, chromium, artifacts_dir
+):
+    restaurant, ada, to = friday["restaurant"], friday["ada"], friday["to"]
+    page = _page(chromium, 1024, 768, touch=True)
+    sign_in_as_manager(page, live_server, "/admin/")
+    page.goto(_timeline(live_server, restaurant))
+    assert "anywhere on a table's row" in page.inner_text(".maitre-legend")
+    panel, offer = page.locator("#maitre-pick"), page.locator("#maitre-offer")
+    mine = page.locator(f"g.maitre-bar[data-booking='{ada.pk}']")
+    mine.scroll_into_view_if_needed()
+    mine.locator("rect").first.tap()
+    assert "Ada Lovelace" in panel.inner_text() and "tap anywhere on a table's row" in panel.inner_text()
+    home = mine.get_attribute("data-table")
+
+    # A tap on another party's bar at her time, on a busy Friday: did the host mean that table or that party? Both
+    # are offered by the finger, the table said to be taken then; nothing has moved.
+    busy = page.locator(f"g.maitre-bar[data-booking='{page.evaluate(_BUSY_BAR, [ada.pk, to])}']").first
+    busy_table, busy_label = busy.get_attribute("data-table"), busy.get_attribute("data-label")
+    busy.scroll_into_view_if_needed()
+    busy.locator("rect").first.tap()
+    assert offer.is_visible() and _within(page, offer)
+    assert f"{busy_label} there then" in offer.inner_text()
+    for button in (f"Move to {busy_table}", f"Pick {busy_label} instead", "×"):
+        assert _box(offer.locator("button", has_text=button))["height"] >= FINGER, button
+    assert "maitre-target" in page.locator(f"rect.maitre-row[data-table='{busy_table}']").get_attribute(
+        "class"
+    )
+    assert "Ada Lovelace" in panel.inner_text() and page.url == _timeline(live_server, restaurant)
+    page.screenshot(path=str(artifacts_dir / "tablet-timeline-offer-busy.png"))
+
+    # It was that party: picked in one more tap; and back to Ada the same way, from her own bar.
+    offer.locator("button", has_text=f"Pick {busy_label} instead").tap()
+    assert busy_label.split(" · ")[0] in panel.inner_text() and "maitre-picked" in busy.get_attribute("class")
+    assert not offer.is_visible()
+    mine.scroll_into_view_if_needed()
+    mine.locator("rect").first.tap()
+    assert f"Move to {home}" in offer.inner_text()
+    offer.locator("button", has_text=re.compile(r"^Pick .* instead$")).tap()
+    assert "Ada Lovelace" in panel.inner_text()
+
+    # An empty stretch of the new table's row, at her time: "free then", and one tap on "Move to" moves her.
+    row = page.locator(f"rect.maitre-row[data-table='{to}']")
+    row.scroll_into_view_if_needed()
+    x = _box(mine.locator("rect").first)["x"] - _box(row)["x"] + 12
+    row.tap(position={"x": x, "y": 20})
+    assert "free then" in offer.inner_text() and _within(page, offer)
+    assert page.url == _timeline(live_server, restaurant)
+    assert list(TableAllocation.objects.filter(booking=ada).values_list("table__label", flat=True)) == [home]
+    page.screenshot(path=str(artifacts_dir / "tablet-timeline-offer-free.png"))
+    offer.locator("button", has_text="×").tap()  # changed her mind: the offer goes, Ada stays picked
+    assert not offer.is_visible() and "Ada Lovelace" in panel.inner_text()
+    row.tap(position={"x": x, "y": 20})
+    assert f"moved to {to}" in _submit(page, offer.locator("button", has_text=f"Move to {to}"))
+    assert list(TableAllocation.objects.filter(booking=ada).values_list("table__label", flat=True)) == [to]
