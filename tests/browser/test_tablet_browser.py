@@ -220,6 +220,8 @@ def test_in_landscape_a_host_works_the_timeline_with_a_finger(live_server, frida
     page.fill("#maitre-block input[name=end]", "23:30")
     page.fill("#maitre-block input[name=reason]", "broken chair")
     assert _box(page.locator("#maitre-block input[type=submit]"))["height"] >= FINGER
+    # The form wraps under the controls: nothing goes off the side.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     page.screenshot(path=str(artifacts_dir / "tablet-timeline-block-form.png"))
     said = _submit(page, page.locator("#maitre-block input[type=submit]"))
     assert f"{to} blocked 22:45–23:30: broken chair" in said
@@ -344,6 +346,7 @@ def test_at_1366_the_laptop_keeps_its_dense_timeline_and_one_line_queue(
     bar.scroll_into_view_if_needed()
     bar.locator("rect").first.click()
     assert "picked: click a table row to move it there" in page.inner_text("#maitre-pick")
+    assert page.locator(".maitre-legend").is_visible()  # a laptop keeps the legend beside a pick
     assert _within(page, bar.locator("rect").first)
     page.screenshot(path=str(artifacts_dir / "tablet-ref-timeline-pick.png"))
     head = page.locator(f"rect.maitre-row-head[data-table='{to}']")  # the label cell takes a click too
@@ -351,6 +354,7 @@ def test_at_1366_the_laptop_keeps_its_dense_timeline_and_one_line_queue(
     with page.expect_navigation():
         head.click(position={"x": 110, "y": 13})
     assert f"moved to {to}" in page.inner_text("ul.messagelist")
+    assert not page.locator("ul.messagelist .maitre-dismiss").is_visible()  # Django's message, as it was
     page.screenshot(path=str(artifacts_dir / "tablet-ref-timeline.png"))
 
 
@@ -454,3 +458,63 @@ def test_in_landscape_a_host_moves_a_party_by_tapping_anywhere_on_its_new_row(
     row.tap(position={"x": x, "y": 20})
     assert f"moved to {to}" in _submit(page, offer.locator("button", has_text=f"Move to {to}"))
     assert list(TableAllocation.objects.filter(booking=ada).values_list("table__label", flat=True)) == [to]
+
+
+def _rows_in_view(page) -> float:
+    """How many table rows the grid's box shows under its sticky hours (its visible height over a row's)."""
+    return page.evaluate("""() => {
+      const box = document.getElementById('maitre-scroll').getBoundingClientRect();
+      const top = document.querySelector('.maitre-head').getBoundingClientRect().bottom;
+      const row = document.querySelector('rect.maitre-row-head').getBoundingClientRect().height;
+      return (Math.min(box.bottom, window.innerHeight) - top) / row;
+    }""")
+
+
+def test_in_landscape_a_message_and_a_picked_party_leave_ten_tables_in_view(
+    live_server, friday, chromium, artifacts_dir
+):
+    restaurant, ada, to = friday["restaurant"], friday["ada"], friday["to"]
+    page = _page(chromium, 1024, 768, touch=True)
+    sign_in_as_manager(page, live_server, "/admin/")
+    page.goto(_timeline(live_server, restaurant))
+    mine = page.locator(f"g.maitre-bar[data-booking='{ada.pk}']")
+
+    def pick_ada():
+        mine.scroll_into_view_if_needed()
+        mine.locator("rect").first.tap()
+
+    pick_ada()
+    head = page.locator(f"rect.maitre-row-head[data-table='{to}']")
+    head.scroll_into_view_if_needed()
+    head.tap(position={"x": 110, "y": 20})
+    assert f"moved to {to}" in _submit(page, page.locator("#maitre-offer button", has_text=f"Move to {to}"))
+
+    # What the console said, and Ada picked again to seat her: ten tables still in view, and all the host needs of
+    # her (who, covers, times, what to do next, the buttons) on screen.
+    pick_ada()
+    panel, message = page.locator("#maitre-pick"), page.locator("ul.messagelist li")
+    assert message.is_visible() and f"moved to {to}" in message.inner_text()
+    assert _rows_in_view(page) >= 10.5, _rows_in_view(page)  # ten tables and a zone's heading
+    assert _box(panel)["height"] <= 56
+    said = panel.inner_text()
+    assert "Ada Lovelace · 2 covers · 21:00" in said or "Ada Lovelace" in said and "covers" in said
+    assert "tap anywhere on a table's row" in said
+    for button in ("Seat now", "open the booking", "cancel"):
+        control = panel.locator("button, a", has_text=button).first
+        assert _within(page, control) and _box(control)["height"] >= FINGER, button
+    assert _within(page, mine.locator("rect").first)
+    page.screenshot(path=str(artifacts_dir / "tablet-timeline-pick-message.png"))
+
+    # A tap on × clears the message and the grid takes its room; cancel brings the legend back.
+    scroller = page.locator("#maitre-scroll")
+    before, rows = _box(scroller)["height"], _rows_in_view(page)
+    dismiss = message.locator("button.maitre-dismiss")
+    assert _box(dismiss)["height"] >= FINGER and _box(dismiss)["width"] >= FINGER
+    dismiss.tap()
+    assert page.locator("ul.messagelist").count() == 0
+    assert _box(scroller)["height"] > before and _rows_in_view(page) >= rows
+    assert "Ada Lovelace" in panel.inner_text()
+    panel.locator("a", has_text="cancel").tap()
+    assert not panel.is_visible() and page.locator(".maitre-legend").is_visible()
+    assert _rows_in_view(page) >= 10.5
+    page.screenshot(path=str(artifacts_dir / "tablet-timeline-dismissed.png"))
