@@ -94,6 +94,9 @@ class Bar:
     ref: str = ""
     text_fill: str = "#ffffff"
     started: bool = False  # its start is past the now line (a no-show may be marked only then)
+    table: str = (
+        ""  # the table whose row it is drawn on ("" in the waiting lane): a tap there offers that table
+    )
 
     @property
     def text_y(self) -> float:
@@ -316,6 +319,7 @@ def timeline_layout(
                 ref=en.ref,
                 text_fill=state_colours(en.state)[1] if en.kind in ("booking", "waiting") else "#ffffff",
                 started=now_minute is not None and en.start <= now_minute,
+                table="" if row_key.startswith("lane:") else en.table,
             )
         )
     seated: dict[str, TimelineEntry] = {}

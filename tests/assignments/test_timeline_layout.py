@@ -112,6 +112,7 @@ def test_waiting_bookings_are_packed_into_lanes_at_their_time_above_the_tables()
     starts = {w.ref: w.start for w in waiting}
     assert all(b.x == 100 + (starts[b.ref] - 17 * 60) * 2.0 for b in layout.bars)  # drawn at their time
     assert lanes["b4"] < layout.rows[3].y  # the lane sits above the first table row
+    assert {b.table for b in layout.bars} == {""}  # no table to offer from a waiting lane
 
     capped = timeline_layout(
         tables=TABLES,
@@ -267,3 +268,20 @@ def test_a_label_is_shown_only_when_the_bar_is_long_enough_for_it():
         for b in timeline_layout(tables=TABLES, entries=[long, short], start=17 * 60, end=23 * 60).bars
     }
     assert bars["b1"].show_label and not bars["b2"].show_label
+
+
+def test_each_bar_names_the_table_whose_row_it_is_on():
+    layout = timeline_layout(
+        tables=TABLES,
+        entries=[
+            _entry("M2", 19 * 60, 21 * 60),
+            _entry("T1", 19 * 60, 20 * 60, kind="block", state="", ref="k1"),
+        ],
+        waiting=[_waiting("b9", 19 * 60, 21 * 60)],
+        start=17 * 60,
+        end=24 * 60,
+    )
+    rows = {r.label: r for r in layout.rows if r.label}
+    bars = {b.ref: b for b in layout.bars}
+    assert (bars["b1"].table, bars["k1"].table, bars["b9"].table) == ("M2", "T1", "")
+    assert rows["M2"].y < bars["b1"].y < rows["M2"].y + rows["M2"].height  # the row a tap on the bar offers
