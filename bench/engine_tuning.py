@@ -144,6 +144,16 @@ def renamings(files: Sequence[str], n: int, spec: str | None) -> dict[str, list[
     )
     lost = [name for name, rows in out.items() if 2 * sum(r[0] < 0.99 * max(r[1], r[2]) for r in rows) > n]
     print(f"days more than 1% below a baseline under most names: {', '.join(lost) or 'none'}")
+    if n > 1:  # the same rule under another name, against both baselines as named: the target's noise floor
+        for label, col in (("smallest-fit", 2), ("engine", 0)):
+            per = [
+                sum(rows[s][col] < 0.99 * max(rows[0][1], rows[0][2]) for rows in out.values())
+                for s in range(1, n)
+            ]
+            print(
+                f"{label} under another name, days more than 1% below a baseline as named: mean "
+                f"{statistics.mean(per):.2f} of {len(out)} ({min(per)}-{max(per)})"
+            )
     return out
 
 

@@ -55,3 +55,9 @@ def test_renamings_row_zero_is_the_day_as_named(capsys):
     )
     printed = capsys.readouterr().out
     assert "per renaming" in printed and "under most names" in printed
+    # the noise floor: smallest-fit under names 1 and 2 against both baselines as named (row 0)
+    bad = sum(rows[s][2] < 0.99 * max(rows[0][1], rows[0][2]) for s in (1, 2)) / 2
+    assert (
+        f"smallest-fit under another name, days more than 1% below a baseline as named: mean {bad:.2f} of 1"
+        in printed
+    )
