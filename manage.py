@@ -17,7 +17,9 @@ def main() -> None:
             raise
         # A setting the process cannot run with (config/env.py, config/settings/prod.py): the one line that
         # says which, for the operator and the supervisor's log, instead of a traceback that ends with it.
-        sys.stderr.write(f"maitre: {exc}\n")
+        cause = exc.__cause__  # e.g. the ImportError under "Error loading psycopg2 or psycopg module"
+        why = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
+        sys.stderr.write(f"maitre: {exc}{why}\n".replace("\n", " ").rstrip() + "\n")
         sys.exit(2)
 
 

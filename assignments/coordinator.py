@@ -20,6 +20,7 @@ cancelled or a later due time.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -151,9 +152,14 @@ def process_booking(*, booking_id: int) -> Outcome:
     return Outcome(Status.SKIPPED, booking_id, reason=f"not due; state is {state}")
 
 
+_last_call = threading.local()  # what this thread's last assign_due came to, for pass_outcome
+
+
 def assign_due(*, restaurant_id: int, service_date: date | None) -> list[Outcome] | None:
     """Decide every due booking of one restaurant service day. None when another worker holds it (it goes on
-    until nothing is due, and looks once more after letting go, so a wake-up that met it is never lost)."""
+    until nothing is due, and looks once more after letting go, so a wake-up that met it is never lost), and
+    also when the database failed under the pass (its bookings stay due; `pass_outcome` tells the two apart)."""
+    _last_call.failed = False
     outcomes: list[Outcome] = []
     deadline = _monotonic() + ASSIGN_DUE_BUDGET_SECONDS
     for _ in range(50):  # bounded: a day that stays due without progress is left to the next sweep
@@ -172,6 +178,17 @@ def assign_due(*, restaurant_id: int, service_date: date | None) -> list[Outcome
             )
             break
     return outcomes
+
+
+def pass_outcome(outcomes: list[Outcome] | None) -> str:
+    """What this thread's last `assign_due` (which returned `outcomes`) came to, for the wake-up and sweep
+    counters: decided (bookings), nothing_due (another path got there first), busy (another worker had the
+    day, or the rate limit or the breaker said not now), failed (the database failed under the pass)."""
+    if outcomes:
+        return "decided"
+    if getattr(_last_call, "failed", False):
+        return "failed"
+    return "busy" if outcomes is None else "nothing_due"
 
 
 def due_exists(*, restaurant_id: int, service_date: date | None) -> bool:
@@ -216,6 +233,7 @@ def _pass(restaurant_id: int, service_date: date | None, deadline: float) -> lis
             return None
         except InfrastructureFailure as exc:
             logger.warning("restaurant %s day %s left due: %s", restaurant_id, service_date, exc)
+            _last_call.failed = True
             return None
     finally:
         if handle is not None:

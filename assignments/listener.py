@@ -31,7 +31,7 @@ def parse_payload(payload: str) -> tuple[int, date | None] | None:
 
 def decide_days(days: list[tuple[int, date | None]]) -> None:
     """Decide each notified day (nothing, if another worker holds it: the holder looks again after letting go)."""
-    from assignments.coordinator import assign_due
+    from assignments.coordinator import assign_due, pass_outcome
 
     for restaurant_id, service_date in days:
         try:
@@ -42,7 +42,7 @@ def decide_days(days: list[tuple[int, date | None]]) -> None:
             _close_connection()
             metrics.NOTIFIED.labels("failed").inc()
             continue
-        metrics.NOTIFIED.labels(metrics.pass_outcome(outcomes)).inc()
+        metrics.NOTIFIED.labels(pass_outcome(outcomes)).inc()
     close_old_connections()  # back to the pool while the listener waits
 
 

@@ -66,22 +66,18 @@ WAKEUPS = Counter(
 SWEEPS = Counter(
     "maitre_pipeline_sweeps_total",
     "Restaurant days a worker's sweep found due, by what its pass found (as maitre_pipeline_notified_total): "
-    "decided, nothing_due, busy, failed. Days the sweep decides are days no wake-up reached in time.",
+    "decided, nothing_due, busy, failed. Retries after their backoff and re-seats given back are due with no "
+    "wake-up, so the sweep deciding days is normal on a busy evening.",
     ["outcome"],
 )
 NOTIFIED = Counter(
     "maitre_pipeline_notified_total",
     "Restaurant days a worker's listener was notified of (Postgres NOTIFY), by what its pass found: decided "
     "(bookings), nothing_due (another path got there first), busy (another worker had the day, or the rate "
-    "limit or the breaker said not now: left to the holder and the sweep), failed.",
+    "limit or the breaker said not now: left to the holder and the sweep), failed (an error, or the database "
+    "failed under the pass).",
     ["outcome"],
 )
-
-
-def pass_outcome(outcomes: object) -> str:
-    """What one assign_due pass came to, for the wake-up and sweep counters: None = another worker held the day
-    (or the rate limit or the breaker said not now), empty = nothing was due any more."""
-    return "busy" if outcomes is None else "decided" if outcomes else "nothing_due"
 
 
 RESEATS_HANDED_OFF = Counter(

@@ -18,7 +18,7 @@ logger = logging.getLogger("maitre.sweeper")
 
 def sweep_once() -> int:
     """Decide every restaurant day that has due work and that no other worker holds. Returns how many."""
-    from assignments.coordinator import assign_due, due_restaurant_days
+    from assignments.coordinator import assign_due, due_restaurant_days, pass_outcome
 
     days = due_restaurant_days()
     for restaurant_id, service_date in days:
@@ -29,7 +29,7 @@ def sweep_once() -> int:
             _close_connection()
             metrics.SWEEPS.labels("failed").inc()
             continue
-        metrics.SWEEPS.labels(metrics.pass_outcome(outcomes)).inc()
+        metrics.SWEEPS.labels(pass_outcome(outcomes)).inc()
     return len(days)
 
 

@@ -101,9 +101,12 @@ def _redis_url_ok(url: str) -> bool:
 
 
 def masked(url: str) -> str:
-    """The URL with its password, if any, as "***" (the line goes to logs)."""
-    try:
-        password = urlsplit(url).password
-    except ValueError:
+    """The URL with whatever stands between the user name and the host as "***" (the line goes to logs). Read
+    by hand, not by urlsplit: a password with an unencoded "/", "#" or "?" is exactly what makes a URL
+    unreadable, and it must not be printed whole then."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
         return url
-    return url.replace(f":{password}@", ":***@", 1) if password else url
+    userinfo, _, host = rest.rpartition("@")
+    user, colon, _password = userinfo.partition(":")
+    return f"{scheme}://{user}:***@{host}" if colon else url

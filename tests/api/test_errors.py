@@ -78,7 +78,9 @@ def test_wsgi_and_asgi_default_to_production_settings(tmp_path):
             timeout=60,
         )
         # Production settings refuse to start without a real SECRET_KEY: proof that they are the default.
-        assert done.returncode != 0 and "SECRET_KEY is not set; production needs" in done.stderr, done.stderr[-500:]
+        assert done.returncode != 0 and "SECRET_KEY is not set; production needs" in done.stderr, done.stderr[
+            -500:
+        ]
 
 
 def test_metrics_can_be_closed_and_opened_with_a_token(settings):

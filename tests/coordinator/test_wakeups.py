@@ -284,3 +284,57 @@ def test_a_redis_error_under_the_breaker_falls_back_to_this_processs_own(restaur
     outcome = coordinator.process_booking(booking_id=booking.pk)
 
     assert outcome.status == Status.CONFIRMED and len(calls) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_under_the_pass_counts_as_failed_not_busy(restaurant, monkeypatch):
+    """The pass turns a database error into "left due" (None, as when another worker holds the day); the
+    wake-up and sweep counters counted that as busy, so an outage looked like contention."""
+    from django.db import OperationalError
+
+    from assignments.listener import decide_days
+    from assignments.sweeper import sweep_once
+
+    flags.flags_set(pipeline_v3=True, shadow_mode=False, kill_switch=False)
+    booking = _submitted(restaurant, party_size=2)
+
+    def database_away(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(coordinator, "_batch", database_away)
+    outcomes = ("decided", "nothing_due", "busy", "failed")
+    notified = {o: _notified(o) for o in outcomes}
+    swept = {o: _swept(o) for o in outcomes}
+
+    decide_days([(restaurant.pk, booking.service_date)])
+    sweep_once()
+
+    assert Booking.objects.get(pk=booking.pk).state == BookingState.ASSIGNMENT_PENDING  # still due
+    assert {o: _notified(o) - notified[o] for o in outcomes} == {
+        "decided": 0,
+        "nothing_due": 0,
+        "busy": 0,
+        "failed": 1,
+    }
+    assert {o: _swept(o) - swept[o] for o in outcomes} == {
+        "decided": 0,
+        "nothing_due": 0,
+        "busy": 0,
+        "failed": 1,
+    }
+    # and a day another worker holds is busy again on the same thread afterwards
+    monkeypatch.undo()
+    from assignments.locks import restaurant_day_lock
+
+    held = restaurant_day_lock(restaurant.pk, booking.service_date)
+    try:
+        decide_days([(restaurant.pk, booking.service_date)])
+    finally:
+        held.release()
+    assert _notified("busy") - notified["busy"] == 1
+
+
+def _swept(outcome: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("maitre_pipeline_sweeps_total", {"outcome": outcome}) or 0.0

@@ -6,6 +6,7 @@ Ranges are the system check's (maitre.E001, tests/assignments/test_settings_chec
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import runpy
 import subprocess
@@ -62,6 +63,19 @@ def run(args: list[str], tmp_path, **env: str) -> subprocess.CompletedProcess:
             },  # the password stays out of the logs
             'DATABASE_URL="postgres://maitre:***@db:port/maitre" is not a database URL '
             "(postgres://user:password@host:port/name, or sqlite:///path)",
+        ),
+        (
+            ["check"],
+            {
+                "DATABASE_URL": "postgres://maitre:abc/def@db:5432/maitre"
+            },  # "/" in it: urlsplit cannot find it
+            'DATABASE_URL="postgres://maitre:***@db:5432/maitre" is not a database URL '
+            "(postgres://user:password@host:port/name, or sqlite:///path)",
+        ),
+        (
+            ["check"],
+            {"REDIS_URL": "redis://:abc/def@cache:6379/0"},
+            'REDIS_URL="redis://:***@cache:6379/0" is not a Redis URL (redis://host:port/db, rediss://... or unix://...)',
         ),
         (
             ["check"],
@@ -139,3 +153,30 @@ def test_every_knob_the_settings_check_names_is_read_by_the_variable_it_names(mo
         runpy.run_path(str(settings.BASE_DIR / "config" / "settings" / "base.py"))
 
     assert str(raised.value) == f'MAITRE_{field.name}="many" is not {expected}'
+
+
+def test_the_line_keeps_the_cause_of_an_error_django_wraps(monkeypatch, capsys):
+    """Django wraps some errors in ImproperlyConfigured (a missing libpq: "Error loading psycopg2 or psycopg
+    module"); the one line kept only the wrapper, and the cause was gone from the supervisor's log."""
+    import django.core.management
+
+    spec = importlib.util.spec_from_file_location("manage_under_test", settings.BASE_DIR / "manage.py")
+    manage = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(manage)
+
+    def wrapped(argv):
+        try:
+            raise ImportError("no pq wrapper available")
+        except ImportError as exc:
+            raise ImproperlyConfigured("Error loading psycopg2 or psycopg module") from exc
+
+    monkeypatch.setattr(django.core.management, "execute_from_command_line", wrapped)
+    monkeypatch.setattr(sys, "argv", ["manage.py", "migrate"])
+
+    with pytest.raises(SystemExit) as stopped:
+        manage.main()
+
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err == (
+        "maitre: Error loading psycopg2 or psycopg module (ImportError: no pq wrapper available)\n"
+    )
