@@ -54,3 +54,11 @@ def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05):
             return True
         time.sleep(interval)
     return False
+
+
+def pass_count(counter: str, outcome: str) -> float:
+    """This process's count of one outcome of a wake-up or sweep counter (maitre_pipeline_notified_total,
+    maitre_pipeline_sweeps_total)."""
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(counter, {"outcome": outcome}) or 0.0

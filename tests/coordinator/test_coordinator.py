@@ -25,7 +25,7 @@ from assignments.models import (
     TableAllocation,
 )
 from assignments.services.pipeline import booking_being_processed, booking_submit_for_assignment
-from tests.coordinator.conftest import wait_until
+from tests.coordinator.conftest import pass_count, wait_until
 from tests.factories import make_booking
 
 
@@ -476,19 +476,16 @@ def test_a_wakeup_that_cannot_be_sent_costs_a_sweep_never_the_booking(restaurant
     monkeypatch.setattr(tasks.assign_due, "send", broker_away)
     booking = submitted(restaurant)  # no exception reaches the caller
     assert Booking.objects.get(pk=booking.pk).state == BookingState.ASSIGNMENT_PENDING
-    before = {o: _swept(o) for o in ("decided", "nothing_due")}
+    before = {o: pass_count("maitre_pipeline_sweeps_total", o) for o in ("decided", "nothing_due")}
 
     assert sweep_once() == 1
 
     assert Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED
     # the sweep's counter says it decided the day (it counted days found due, whatever came of them)
-    assert {o: _swept(o) - before[o] for o in before} == {"decided": 1, "nothing_due": 0}
-
-
-def _swept(outcome: str) -> float:
-    from prometheus_client import REGISTRY
-
-    return REGISTRY.get_sample_value("maitre_pipeline_sweeps_total", {"outcome": outcome}) or 0.0
+    assert {o: pass_count("maitre_pipeline_sweeps_total", o) - before[o] for o in before} == {
+        "decided": 1,
+        "nothing_due": 0,
+    }
 
 
 @pytest.mark.postgres

@@ -17,7 +17,7 @@ from assignments.coordinator import Status
 from assignments.listener import Listener, listen_connection, parse_payload
 from assignments.models import Booking, BookingState
 from assignments.services.pipeline import WAKE_CHANNEL, booking_submit_for_assignment, pipeline_wake
-from tests.coordinator.conftest import wait_until
+from tests.coordinator.conftest import pass_count, wait_until
 from tests.factories import make_booking
 
 
@@ -111,9 +111,7 @@ def test_the_listener_listens_again_after_its_connection_is_cut(restaurant):
 
 
 def _notified(outcome: str) -> float:
-    from prometheus_client import REGISTRY
-
-    return REGISTRY.get_sample_value("maitre_pipeline_notified_total", {"outcome": outcome}) or 0.0
+    return pass_count("maitre_pipeline_notified_total", outcome)
 
 
 @pytest.mark.django_db(transaction=True)  # the listener hands its connection back between days
@@ -335,6 +333,4 @@ def test_a_database_error_under_the_pass_counts_as_failed_not_busy(restaurant, m
 
 
 def _swept(outcome: str) -> float:
-    from prometheus_client import REGISTRY
-
-    return REGISTRY.get_sample_value("maitre_pipeline_sweeps_total", {"outcome": outcome}) or 0.0
+    return pass_count("maitre_pipeline_sweeps_total", outcome)
