@@ -13,6 +13,7 @@ from datetime import date
 from django.db import close_old_connections
 
 from assignments import metrics
+from assignments.sweeper import drop_connection
 
 logger = logging.getLogger("maitre.listener")
 
@@ -39,20 +40,11 @@ def decide_days(days: list[tuple[int, date | None]]) -> None:
             outcomes = assign_due(restaurant_id=restaurant_id, service_date=service_date)
         except Exception:  # its bookings stay due: the sweep or the next wake-up gets them
             logger.exception("notified restaurant %s day %s failed", restaurant_id, service_date)
-            _close_connection()
+            drop_connection()
             metrics.NOTIFIED.labels("failed").inc()
             continue
         metrics.NOTIFIED.labels(pass_outcome(outcomes)).inc()
     close_old_connections()  # back to the pool while the listener waits
-
-
-def _close_connection() -> None:
-    from django.db import connection
-
-    try:
-        connection.close()
-    except Exception:
-        pass
 
 
 def listen_connection():
@@ -105,7 +97,7 @@ class Listener(threading.Thread):
                         pass
             self._stop_event.wait(delay)
             delay = min(RECONNECT_MAX_SECONDS, delay * 2)
-        _close_connection()  # the Django connection the decisions used on this thread
+        drop_connection()  # the Django connection the decisions used on this thread
 
     @staticmethod
     def _next_days(conn) -> list[tuple[int, date | None]]:

@@ -18,6 +18,8 @@ from typing import Generic, TypeVar
 
 from django.db import close_old_connections
 
+from assignments.sweeper import drop_connection
+
 logger = logging.getLogger("maitre.reseat_lane")
 
 Job = TypeVar("Job", bound=Callable[[], object])
@@ -43,7 +45,7 @@ class ReseatLane(threading.Thread, Generic[Job]):
                 job()
             except Exception:  # its lease runs out and it is tried again; the others go on
                 logger.exception("re-seat failed")
-                _close_connection()
+                drop_connection()
             finally:
                 close_old_connections()
 
@@ -76,12 +78,3 @@ class ReseatLane(threading.Thread, Generic[Job]):
             logger.exception("could not release %d queued re-seat(s)", len(jobs))
         else:
             logger.warning("%d queued re-seat(s) released to other workers", len(jobs))
-
-
-def _close_connection() -> None:
-    from django.db import connection
-
-    try:
-        connection.close()
-    except Exception:
-        pass

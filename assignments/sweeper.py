@@ -26,14 +26,16 @@ def sweep_once() -> int:
             outcomes = assign_due(restaurant_id=restaurant_id, service_date=service_date)
         except Exception:  # one day's trouble must not stall the others; it is due again next sweep
             logger.exception("sweep of restaurant %s day %s failed", restaurant_id, service_date)
-            _close_connection()
+            drop_connection()
             metrics.SWEEPS.labels("failed").inc()
             continue
         metrics.SWEEPS.labels(pass_outcome(outcomes)).inc()
     return len(days)
 
 
-def _close_connection() -> None:
+def drop_connection() -> None:
+    """Close this thread's database connection after an error, whatever state it is in (the worker's background
+    threads: the sweep, the listener, the re-seat thread); the next query opens a fresh one."""
     from django.db import connection
 
     try:
@@ -71,7 +73,7 @@ class Sweeper(threading.Thread):
                 sweep_once()
             except Exception:  # the database may be away; the next sweep tries again
                 logger.exception("sweep failed")
-                _close_connection()
+                drop_connection()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop_event.set()

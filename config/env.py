@@ -34,15 +34,7 @@ class Env(environ.Env):
     def bool(self, var: str, default: Any = NOTSET) -> Any:
         """Strict: environ reads anything it does not know as false, so MAITRE_RESEAT=flase turned
         re-seating off without a word."""
-        if var not in self.ENVIRON:
-            return self.get_value(var, cast=bool, default=default)
-        raw = self.str(var)
-        word = raw.strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-        raise ImproperlyConfigured(f'{var}="{raw}" is not true or false (1/0, true/false, yes/no, on/off)')
+        return self._read(var, default, _switch, "true or false (1/0, true/false, yes/no, on/off)")
 
     def dict(self, var: str, cast: Any = dict, default: Any = NOTSET) -> Any:
         try:
@@ -83,6 +75,15 @@ class Env(environ.Env):
             return parse(raw)
         except ValueError:
             raise ImproperlyConfigured(f'{var}="{raw}" is not {expected}') from None
+
+
+def _switch(raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(raw)
 
 
 def _finite_float(raw: str) -> float:
